@@ -1,0 +1,73 @@
+"""The demo organisations and people; `manage.py seed_demo` builds on them."""
+
+from django.db import transaction
+
+from accounts.models import Membership, Organization, Role, Site, User
+
+DEMO_PASSWORD = "ladder-demo"
+
+ORGANIZATIONS = [
+    {
+        "slug": "acme",
+        "name": "Acme Precision Components",
+        "brand_colour": "#1f4e79",
+        "sites": [
+            ("Riverside Plant", Site.Kind.PLANT, "Sheffield, UK"),
+            ("Northgate Plant", Site.Kind.PLANT, "Leeds, UK"),
+            ("Central Warehouse", Site.Kind.WAREHOUSE, "Doncaster, UK"),
+        ],
+    },
+    {
+        "slug": "northwind",
+        "name": "Northwind Retail",
+        "brand_colour": "#0f766e",
+        "sites": [
+            ("Harbour Street Store", Site.Kind.STORE, "Bristol, UK"),
+            ("Meadowhall Store", Site.Kind.STORE, "Sheffield, UK"),
+            ("Avonmouth Distribution Centre", Site.Kind.WAREHOUSE, "Bristol, UK"),
+        ],
+    },
+]
+
+# (email, first name, last name, firm, {org slug: role})
+PEOPLE = [
+    ("coo@acme.example", "Alex", "Morgan", "", {"acme": Role.OWNER}),
+    ("coo@northwind.example", "Priya", "Shah", "", {"northwind": Role.OWNER}),
+    (
+        "consultant@ladder.example",
+        "Sam",
+        "Okafor",
+        "Ladder Advisory",
+        {"acme": Role.CONSULTANT, "northwind": Role.CONSULTANT},
+    ),
+    ("engineer@acme.example", "Jordan", "Lee", "", {"acme": Role.MEMBER}),
+    ("viewer@acme.example", "Casey", "Brown", "", {"acme": Role.VIEWER}),
+    ("it.lead@northwind.example", "Robin", "Evans", "", {"northwind": Role.MEMBER}),
+]
+
+
+@transaction.atomic
+def demo_accounts_create() -> dict[str, Organization]:
+    """Create or refresh the demo organisations, sites and people; safe to run again."""
+    orgs = {}
+    for spec in ORGANIZATIONS:
+        org, _ = Organization.objects.update_or_create(
+            slug=spec["slug"],
+            defaults={"name": spec["name"], "brand_colour": spec["brand_colour"]},
+        )
+        for name, kind, location in spec["sites"]:
+            Site.objects.update_or_create(
+                organization=org, name=name, defaults={"kind": kind, "location": location}
+            )
+        orgs[org.slug] = org
+    for email, first, last, firm, roles in PEOPLE:
+        user, _ = User.objects.update_or_create(
+            email=email, defaults={"first_name": first, "last_name": last, "firm_name": firm}
+        )
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        for slug, role in roles.items():
+            Membership.objects.update_or_create(
+                user=user, organization=orgs[slug], defaults={"role": role}
+            )
+    return orgs

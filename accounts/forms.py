@@ -1,0 +1,90 @@
+from django import forms
+from django.contrib.auth.forms import SetPasswordForm
+
+from accounts.models import Invitation, Membership, Organization, Role, Site
+
+LOGO_MAX_BYTES = 1024 * 1024
+
+
+class OrganizationForm(forms.ModelForm):
+    class Meta:
+        model = Organization
+        fields = ["name", "logo", "brand_colour"]
+        widgets = {"brand_colour": forms.TextInput(attrs={"type": "color"})}
+        help_texts = {"logo": "PNG or JPEG, up to 1 MB; shown in the header and on reports."}
+
+    def clean_logo(self):
+        logo = self.cleaned_data.get("logo")
+        if logo and logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(
+                "The logo is larger than 1 MB; please upload a smaller one."
+            )
+        return logo
+
+
+class SiteForm(forms.ModelForm):
+    class Meta:
+        model = Site
+        fields = ["name", "kind", "location"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.organization = organization
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        others = Site.objects.filter(organization=self.instance.organization, name__iexact=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("There is already a site with this name.")
+        return name
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email", "role"]
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if Membership.objects.filter(organization=self.organization, user__email=email).exists():
+            raise forms.ValidationError("This person is already a member.")
+        return email
+
+
+class RoleForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["role"]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        membership = self.instance
+        if membership.role == Role.OWNER and role != Role.OWNER and is_last_owner(membership):
+            raise forms.ValidationError("The organisation needs at least one owner.")
+        return role
+
+
+def is_last_owner(membership: Membership) -> bool:
+    return (
+        membership.role == Role.OWNER
+        and not Membership.objects.filter(organization=membership.organization, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+class SignUpForm(SetPasswordForm):
+    """A new user accepting an invitation: their name and a password."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150, required=False)
+    field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+    def save(self, commit=True):
+        self.user.first_name = self.cleaned_data["first_name"]
+        self.user.last_name = self.cleaned_data["last_name"]
+        return super().save(commit)

@@ -1,0 +1,22 @@
+"""Organisation-scoped account pages; mounted under /o/<org_slug>/ by config.urls."""
+
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("members/", views.members, name="members"),
+    path("members/<int:membership_id>/role/", views.member_role, name="member-role"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path(
+        "invitations/<int:invitation_id>/cancel/",
+        views.invitation_cancel,
+        name="invitation-cancel",
+    ),
+    path("settings/", views.org_settings, name="settings"),
+    path("sites/new/", views.site_create, name="site-create"),
+    path("sites/<int:site_id>/", views.site_edit, name="site-edit"),
+    path("sites/<int:site_id>/delete/", views.site_delete, name="site-delete"),
+    path("logo/", views.logo, name="logo"),
+]

@@ -1,0 +1,195 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
+from accounts.forms import (
+    InvitationForm,
+    OrganizationForm,
+    RoleForm,
+    SignUpForm,
+    SiteForm,
+    is_last_owner,
+)
+from accounts.models import Invitation, Membership, Site, User
+
+
+@login_required
+def home(request):
+    """Send the user to the organisation they used last, or their first one."""
+    memberships = Membership.objects.filter(user=request.user).select_related("organization")
+    last = request.session.get(LAST_ORG_SESSION_KEY)
+    for membership in memberships:
+        if membership.organization.slug == last:
+            return redirect("org-home", org_slug=last)
+    if memberships:
+        return redirect("org-home", org_slug=memberships[0].organization.slug)
+    return render(request, "accounts/no_organization.html")
+
+
+@org_view
+def members(request):
+    form = InvitationForm(request.POST or None, organization=request.org)
+    if request.method == "POST":
+        if not request.membership.can_manage:
+            raise PermissionDenied("Only the organisation's owners can invite people.")
+        if form.is_valid():
+            invitation = form.save(commit=False)
+            invitation.organization = request.org
+            invitation.invited_by = request.user
+            invitation.save()
+            _send_invitation(invitation)
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("accounts:members", org_slug=request.org.slug)
+    context = {
+        "form": form,
+        "memberships": request.org.memberships.select_related("user").order_by("user__email"),
+        "invitations": request.org.invitations.filter(accepted=None),
+    }
+    return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    link = settings.SITE_URL + reverse("invitation-accept", args=[invitation.token])
+    inviter = invitation.invited_by
+    send_mail(
+        f"{inviter} invited you to {invitation.organization} on Ladder",
+        f"{inviter} invited you to join {invitation.organization} on Ladder as "
+        f"{invitation.get_role_display().lower()}.\n\nAccept the invitation: {link}\n\n"
+        f"The link works for {Invitation.VALID_FOR.days} days.",
+        None,
+        [invitation.email],
+    )
+
+
+@org_view(manage=True)
+@require_POST
+def member_role(request, membership_id):
+    membership = get_object_for_member(request, Membership, pk=membership_id)
+    form = RoleForm(request.POST, instance=membership)
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    if request.htmx:
+        context = {"membership": membership, "role_form": form, "saved": saved}
+        return render(
+            request, "accounts/members.html#member-row", context, status=200 if saved else 400
+        )
+    if saved:
+        messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
+    for error in form.errors.get("role", []):
+        messages.error(request, error)
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(manage=True)
+@require_POST
+def member_remove(request, membership_id):
+    membership = get_object_for_member(request, Membership, pk=membership_id)
+    if is_last_owner(membership):
+        messages.error(request, "The organisation needs at least one owner.")
+    else:
+        membership.delete()
+        messages.success(request, f"{membership.user} no longer has access.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(manage=True)
+@require_POST
+def invitation_cancel(request, invitation_id):
+    invitation = get_object_for_member(request, Invitation, pk=invitation_id, accepted=None)
+    invitation.delete()
+    messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+def invitation_accept(request, token):
+    """An invited person joins: existing users log in first, new ones set a password."""
+    invitation = get_object_or_404(Invitation, token=token)
+    if not invitation.is_open():
+        return render(request, "accounts/invitation_closed.html", status=410)
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    if user and request.user != user:
+        messages.info(request, f"Log in as {invitation.email} to accept the invitation.")
+        return redirect(f"{reverse('login')}?next={request.path}")
+    if user:
+        if request.method == "POST":
+            return _join(request, invitation, user)
+        return render(request, "accounts/invitation.html", {"invitation": invitation})
+    form = SignUpForm(User(email=invitation.email), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            return _join(request, invitation, form.save())
+    context = {"invitation": invitation, "form": form}
+    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+
+
+def _join(request, invitation, user):
+    invitation.accept(user)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Welcome to {invitation.organization}.")
+    return redirect("org-home", org_slug=invitation.organization.slug)
+
+
+@org_view(manage=True)
+def org_settings(request):
+    form = OrganizationForm(request.POST or None, request.FILES or None, instance=request.org)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Organisation settings saved.")
+        return redirect("accounts:settings", org_slug=request.org.slug)
+    context = {"form": form, "site_form": SiteForm(organization=request.org)}
+    return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
+
+
+@org_view(manage=True)
+@require_POST
+def site_create(request):
+    form = SiteForm(request.POST, organization=request.org)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Site {form.instance.name} added.")
+        return redirect("accounts:settings", org_slug=request.org.slug)
+    context = {"form": OrganizationForm(instance=request.org), "site_form": form}
+    return render(request, "accounts/settings.html", context, status=400)
+
+
+@org_view(manage=True)
+def site_edit(request, site_id):
+    site = get_object_for_member(request, Site, pk=site_id)
+    form = SiteForm(request.POST or None, instance=site, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Site {site.name} saved.")
+        return redirect("accounts:settings", org_slug=request.org.slug)
+    return render(
+        request,
+        "accounts/site_edit.html",
+        {"form": form, "site": site},
+        status=400 if form.errors else 200,
+    )
+
+
+@org_view(manage=True)
+@require_POST
+def site_delete(request, site_id):
+    site = get_object_for_member(request, Site, pk=site_id)
+    site.delete()
+    messages.success(request, f"Site {site.name} removed.")
+    return redirect("accounts:settings", org_slug=request.org.slug)
+
+
+@org_view
+def logo(request):
+    """The organisation's logo, served only to its members."""
+    if not request.org.logo:
+        raise Http404("No logo")
+    return FileResponse(request.org.logo.open("rb"))

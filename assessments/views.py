@@ -1,0 +1,28 @@
+from django.shortcuts import render
+
+from accounts.access import org_view
+
+# Shown until the framework's own descriptors are wired in (assessments issue).
+LADDER = [
+    (0, "Manual", "Paper, whiteboards and phone calls; no digital record."),
+    (1, "Substitution", "A digital tool replaces a manual one; the workflow stays the same."),
+    (2, "Augmentation", "The tool makes the same work better: live data instead of re-keying."),
+    (
+        3,
+        "Modification",
+        "The workflow is redesigned: departments and sites work on the same live data.",
+    ),
+    (4, "Redefinition", "Work that was impossible before: models predict and act on the data."),
+]
+
+
+@org_view
+def overview(request):
+    """The organisation's home: where it stands and what to do next."""
+    org = request.org
+    context = {
+        "sites": org.sites.all(),
+        "member_count": org.memberships.count(),
+        "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
+    }
+    return render(request, "assessments/overview.html", context)

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as accounts_views
+from assessments import views as assessments_views
+
+# Everything under /o/<org_slug>/ goes through accounts.access.org_view: members only.
+org_patterns = [
+    path("", assessments_views.overview, name="org-home"),
+    path("", include("accounts.urls")),
+]
+
+urlpatterns = [
+    path("", accounts_views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("invitations/<str:token>/", accounts_views.invitation_accept, name="invitation-accept"),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,88 @@
+"""Every organisation-scoped URL is a 404 to anyone outside the organisation.
+
+The URL patterns are read from the resolver, so a new view cannot be forgotten: a pattern with
+a parameter this test does not know how to fill fails until a sample object is added below.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.models import Invitation, Membership, Site
+from tests.conftest import client_for
+
+ORG_PREFIX = "o/<slug:org_slug>/"
+
+
+def org_scoped_routes():
+    """(route, name) for every pattern below /o/<org_slug>/."""
+
+    def walk(patterns, prefix):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern):
+                yield route, p.name
+
+    return [
+        (route, name)
+        for route, name in walk(get_resolver().url_patterns, "")
+        if route.startswith(ORG_PREFIX)
+    ]
+
+
+# How to make an object of the victim organisation for each URL parameter.
+SAMPLES = {
+    "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
+    "invitation_id": lambda org, owner: (
+        Invitation.objects.create(organization=org, email="new@x.test").pk
+    ),
+    "site_id": lambda org, owner: Site.objects.filter(organization=org).first().pk,
+}
+
+
+def fill(route: str, org, owner) -> str:
+    import re
+
+    def replace(match):
+        name = match.group(2)
+        if name == "org_slug":
+            return org.slug
+        if name not in SAMPLES:
+            pytest.fail(f"test_tenancy does not know how to fill <{name}> in {route}: add a sample")
+        return str(SAMPLES[name](org, owner))
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", replace, route)
+
+
+def test_there_are_org_scoped_routes():
+    names = {name for _, name in org_scoped_routes()}
+    assert {"org-home", "members", "settings", "site-edit"} <= names
+
+
+@pytest.mark.parametrize("route,name", org_scoped_routes())
+def test_outsider_gets_404_for_every_org_scoped_url(route, name, org, owner, outsider):
+    url = fill(route, org, owner)
+    client = client_for(outsider)
+    assert client.get(url).status_code == 404, url
+    assert client.post(url, {"role": "owner", "name": "x"}).status_code == 404, url
+
+
+@pytest.mark.parametrize("route,name", [r for r in org_scoped_routes() if r[0].count("<") > 1])
+def test_other_orgs_object_is_404_in_own_org(route, name, org, owner, other_org, outsider):
+    """An outsider using their own organisation's URL with our object's id still gets a 404."""
+    url = fill(route, org, owner).replace(f"/o/{org.slug}/", f"/o/{other_org.slug}/", 1)
+    client = client_for(outsider)
+    assert client.get(url).status_code in (404, 405), url  # 405: a POST-only view
+    assert client.post(url, {"role": "owner", "name": "x"}).status_code == 404, url
+
+
+@pytest.mark.parametrize("route,name", org_scoped_routes())
+def test_anonymous_is_sent_to_login(route, name, org, owner, client):
+    response = client.get(fill(route, org, owner))
+    assert response.status_code == 302
+    assert "/accounts/login/" in response.url
+
+
+def test_unknown_organisation_is_404(owner):
+    assert client_for(owner).get("/o/nope/").status_code == 404
