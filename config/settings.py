@@ -101,8 +101,9 @@ TEMPLATES = [
 # web, worker and listener processes write to one file without "database is locked" errors.
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "ladder.sqlite3"))
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{SQLITE_PATH}", conn_max_age=envint("DB_CONN_MAX_AGE", 0)
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -6,10 +6,6 @@ import pytest
 
 from tests.services import CHROMIUM, need_browser
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
-# around it are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -24,12 +20,16 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     need_browser()
+    # Playwright's sync API keeps an event loop in this thread for the whole session; the ORM
+    # calls tests and fixtures make around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
