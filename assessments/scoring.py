@@ -362,3 +362,37 @@ def _to_float(value: Fraction | None) -> float | None:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- several assessors: which answer counts -------------------------------------------------
+
+NO_AGREEMENT = object()  # sentinel: None is a real answer (N/A) for readiness questions
+
+
+class Settlement(StrEnum):
+    UNANSWERED = "unanswered"
+    UNANIMOUS = "unanimous"
+    AGREED = "agreed"
+    DISPUTED = "disputed"
+
+
+@dataclass(frozen=True)
+class Settled:
+    value: object
+    state: Settlement
+
+    @property
+    def counts(self) -> bool:
+        """Only settled answers (unanimous or agreed by the facilitator) feed the figures."""
+        return self.state in (Settlement.UNANIMOUS, Settlement.AGREED)
+
+
+def settle(values: Sequence[object], agreement: object = NO_AGREEMENT) -> Settled:
+    """The facilitator's agreed answer wins; otherwise the assessors' answer if they all agree."""
+    if agreement is not NO_AGREEMENT:
+        return Settled(agreement, Settlement.AGREED)
+    if not values:
+        return Settled(None, Settlement.UNANSWERED)
+    if all(v == values[0] for v in values):
+        return Settled(values[0], Settlement.UNANIMOUS)
+    return Settled(None, Settlement.DISPUTED)

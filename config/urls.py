@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
-from assessments import views as assessments_views
+from assessments.views.overview import overview
+from integration.urls import api_patterns as integration_api
 
 # Everything under /o/<org_slug>/ goes through accounts.access.org_view: members only.
 org_patterns = [
-    path("", assessments_views.overview, name="org-home"),
+    path("", overview, name="org-home"),
     path("", include("accounts.urls")),
+    path("", include("assessments.urls")),
+    path("integrations/", include("integration.urls")),
 ]
 
 urlpatterns = [
@@ -15,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("invitations/<str:token>/", accounts_views.invitation_accept, name="invitation-accept"),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("", include(integration_api)),
     path("admin/", admin.site.urls),
 ]

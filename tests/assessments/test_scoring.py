@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from assessments import scoring
 from assessments.scoring import (
     Blocker,
     Change,
@@ -516,3 +517,38 @@ def test_spread_mean_lies_between_min_and_max(values):
 def test_format_figure_rounds_a_three_place_value_half_up(value):
     expected = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     assert format_figure(float(value)) == format(expected if expected else abs(expected), "f")
+
+
+# --- settle: which of several assessors' answers counts ---------------------------------------
+
+
+def test_settle_without_answers_is_unanswered_and_does_not_count():
+    settled = scoring.settle([])
+    assert settled.state == scoring.Settlement.UNANSWERED
+    assert not settled.counts
+
+
+def test_settle_unanimous_answers_count():
+    settled = scoring.settle([Status.FULLY, Status.FULLY])
+    assert (settled.value, settled.state, settled.counts) == (
+        Status.FULLY,
+        scoring.Settlement.UNANIMOUS,
+        True,
+    )
+
+
+def test_settle_disagreement_is_disputed_until_agreed():
+    assert scoring.settle([2, 3]).state == scoring.Settlement.DISPUTED
+    assert not scoring.settle([2, 3]).counts
+    agreed = scoring.settle([2, 3], agreement=3)
+    assert (agreed.value, agreed.state, agreed.counts) == (3, scoring.Settlement.AGREED, True)
+
+
+def test_settle_agreement_can_be_na():
+    agreed = scoring.settle([2, 3], agreement=None)
+    assert agreed.value is None and agreed.counts
+
+
+def test_settle_unanimous_na_counts_as_na():
+    settled = scoring.settle([None, None])
+    assert settled.value is None and settled.counts

@@ -1,0 +1,216 @@
+"""An assessment's figures: rows in, `scoring` does the arithmetic.
+
+`assessment_figures()` is the one place the page, the JSON export and the PDF get their numbers
+from, so they always agree. It reads the assessment in a fixed number of queries.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from assessments import scoring
+from assessments.framework import Criterion, Dimension, Question
+from assessments.models import (
+    Assessment,
+    CriterionAgreement,
+    CriterionAnswer,
+    ProcessScore,
+    ReadinessAgreement,
+    ReadinessAnswer,
+    Side,
+)
+from assessments.scoring import NO_AGREEMENT, Settled, Settlement, Status
+
+
+@dataclass
+class CriterionResult:
+    criterion: Criterion
+    settled: Settled
+    answers: list[CriterionAnswer]
+    agreement: CriterionAgreement | None
+
+    @property
+    def status(self) -> Status | None:
+        return Status(self.settled.value) if self.settled.counts else None
+
+
+@dataclass
+class ProcessResult:
+    score: ProcessScore
+    levels: dict[int, list[CriterionResult]]
+    current: int
+    target: int | None
+    gap: int
+    gap_weight: int
+    blockers: list[CriterionResult]
+
+    @property
+    def process(self):
+        return self.score.process
+
+    @property
+    def criteria(self) -> list[CriterionResult]:
+        return [c for level in sorted(self.levels) for c in self.levels[level]]
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    sides: dict[str, Settled]
+    answers: dict[str, list[ReadinessAnswer]]
+    agreements: dict[str, ReadinessAgreement]
+
+
+@dataclass
+class DimensionResult:
+    dimension: Dimension
+    figures: scoring.DimensionFigures
+    questions: list[QuestionResult]
+    excluded_reason: str | None = None
+
+    @property
+    def in_scope(self) -> bool:
+        return self.excluded_reason is None
+
+
+@dataclass
+class AssessmentFigures:
+    assessment: Assessment
+    processes: list[ProcessResult]
+    dimensions: list[DimensionResult]
+    samr_index: float | None
+    target_index: float | None
+    distribution: dict[int, int]
+    overall_readiness: float | None
+    convergence_gap: float | None
+    settled: int = 0
+    total: int = 0
+    disputed: list = field(default_factory=list)
+
+    @property
+    def progress(self) -> int:
+        """Share of questions with an answer that counts, in whole per cent."""
+        return round(100 * self.settled / self.total) if self.total else 0
+
+
+def assessment_figures(assessment: Assessment) -> AssessmentFigures:
+    """Every computed figure of an assessment, from its settled answers."""
+    framework = assessment.framework.definition
+    scores = list(assessment.process_scores.select_related("process", "process__site"))
+    answers, agreements = _criterion_rows_for(assessment)
+    processes = [_process_result(framework, s, answers[s.pk], agreements[s.pk]) for s in scores]
+    dimensions = _dimension_results(assessment, framework)
+
+    process_figures = [
+        scoring.ProcessFigures(
+            key=str(p.score.pk),
+            name=p.process.name,
+            business_value=p.process.business_value,
+            current=p.current,
+            target=p.target,
+        )
+        for p in processes
+    ]
+    dimension_figures = [d.figures for d in dimensions]
+    settled_items = [c.settled for p in processes for c in p.criteria] + [
+        s for d in dimensions if d.in_scope for q in d.questions for s in q.sides.values()
+    ]
+    disputed = [
+        c for p in processes for c in p.criteria if c.settled.state == Settlement.DISPUTED
+    ] + [
+        q
+        for d in dimensions
+        if d.in_scope
+        for q in d.questions
+        if any(s.state == Settlement.DISPUTED for s in q.sides.values())
+    ]
+    return AssessmentFigures(
+        assessment=assessment,
+        processes=processes,
+        dimensions=dimensions,
+        samr_index=scoring.samr_index(process_figures),
+        target_index=scoring.target_index(process_figures),
+        distribution=scoring.level_distribution(process_figures),
+        overall_readiness=scoring.overall_readiness(dimension_figures),
+        convergence_gap=scoring.convergence_gap(dimension_figures),
+        settled=sum(1 for s in settled_items if s.counts),
+        total=len(settled_items),
+        disputed=disputed,
+    )
+
+
+def _criterion_rows_for(assessment):
+    answers = defaultdict(lambda: defaultdict(list))
+    for answer in CriterionAnswer.objects.filter(
+        process_score__assessment=assessment
+    ).select_related("assessor"):
+        answers[answer.process_score_id][answer.criterion_key].append(answer)
+    agreements = defaultdict(dict)
+    for agreement in CriterionAgreement.objects.filter(process_score__assessment=assessment):
+        agreements[agreement.process_score_id][agreement.criterion_key] = agreement
+    return answers, agreements
+
+
+def _process_result(framework, score, answers, agreements) -> ProcessResult:
+    levels = {}
+    for level in scoring.CRITERIA_LEVELS:
+        levels[level] = []
+        for criterion in framework.criteria_for(score.process.area, level):
+            rows = answers.get(criterion.key, [])
+            agreement = agreements.get(criterion.key)
+            settled = scoring.settle(
+                [Status(a.status) for a in rows],
+                Status(agreement.status) if agreement else NO_AGREEMENT,
+            )
+            levels[level].append(CriterionResult(criterion, settled, rows, agreement))
+    statuses = {level: [c.status for c in results] for level, results in levels.items()}
+    current = scoring.current_level(statuses)
+    by_position = {(b.level, b.index) for b in scoring.blockers(statuses)}
+    blockers = [
+        c
+        for level, results in levels.items()
+        for i, c in enumerate(results)
+        if (level, i) in by_position
+    ]
+    target = score.target_level
+    return ProcessResult(
+        score=score,
+        levels=levels,
+        current=current,
+        target=target,
+        gap=scoring.gap(current=current, target=target),
+        gap_weight=scoring.gap_weight(current=current, target=target),
+        blockers=blockers,
+    )
+
+
+def _dimension_results(assessment, framework) -> list[DimensionResult]:
+    excluded = dict(assessment.excluded_dimensions.values_list("dimension_key", "reason"))
+    answers = defaultdict(lambda: defaultdict(list))
+    for answer in ReadinessAnswer.objects.filter(assessment=assessment).select_related("assessor"):
+        answers[answer.question_key][answer.side].append(answer)
+    agreements = defaultdict(dict)
+    for agreement in ReadinessAgreement.objects.filter(assessment=assessment):
+        agreements[agreement.question_key][agreement.side] = agreement
+
+    results = []
+    for dimension in framework.dimensions:
+        questions = []
+        for question in dimension.questions:
+            sides = {}
+            for side in Side.values:
+                agreement = agreements[question.key].get(side)
+                sides[side] = scoring.settle(
+                    [a.value for a in answers[question.key][side]],
+                    agreement.value if agreement else NO_AGREEMENT,
+                )
+            questions.append(
+                QuestionResult(question, sides, answers[question.key], agreements[question.key])
+            )
+        figures = scoring.dimension_readiness(
+            key=dimension.key,
+            it=[q.sides["it"].value for q in questions if q.sides["it"].counts],
+            ot=[q.sides["ot"].value for q in questions if q.sides["ot"].counts],
+            in_scope=dimension.key not in excluded,
+        )
+        results.append(DimensionResult(dimension, figures, questions, excluded.get(dimension.key)))
+    return results
