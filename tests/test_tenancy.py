@@ -32,12 +32,29 @@ def org_scoped_routes():
 
 
 # How to make an object of the victim organisation for each URL parameter.
+def _assessment(org, owner):
+    from assessments.models import Assessment, FrameworkVersion, Process, ProcessScore
+
+    assessment = Assessment.objects.filter(organization=org).first()
+    if assessment is None:
+        framework = FrameworkVersion.objects.shipped()
+        assessment = Assessment.objects.create(organization=org, framework=framework, title="T")
+        process = Process.objects.create(organization=org, name="P", area="manufacturing")
+        ProcessScore.objects.create(assessment=assessment, process=process)
+    return assessment
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
         Invitation.objects.create(organization=org, email="new@x.test").pk
     ),
     "site_id": lambda org, owner: Site.objects.filter(organization=org).first().pk,
+    "assessment_id": lambda org, owner: _assessment(org, owner).pk,
+    "process_id": lambda org, owner: _assessment(org, owner).process_scores.first().process_id,
+    "score_id": lambda org, owner: _assessment(org, owner).process_scores.first().pk,
+    "dimension_key": lambda org, owner: "connectivity",
+    "format": lambda org, owner: "json",
 }
 
 
