@@ -1,0 +1,144 @@
+"""Heartbeat-style health of an integration, computed from plain values (no database).
+
+An integration is expected to report every ``interval``; after that it has ``grace`` more before
+it counts as down. Callers take ``now`` once per operation and pass it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+__all__ = [
+    "Status",
+    "error_rate",
+    "freshness",
+    "is_down_event",
+    "is_recovery_event",
+    "is_transition",
+    "status",
+    "uptime",
+]
+
+
+class Status(StrEnum):
+    NEW = "new"
+    UP = "up"
+    LATE = "late"
+    DOWN = "down"
+    PAUSED = "paused"
+
+
+def status(
+    *,
+    last_seen: datetime | None,
+    interval: timedelta,
+    grace: timedelta,
+    paused: bool,
+    now: datetime,
+    last_failed: datetime | None = None,
+) -> Status:
+    """The status at ``now``, by the first rule that applies.
+
+    1. ``paused`` -> PAUSED.
+    2. A fail ping at or after the last point or ping (``last_failed >= last_seen``, or any fail
+       ping when nothing was ever seen) -> DOWN.
+    3. Never seen -> NEW.
+    4. ``now - last_seen <= interval`` -> UP (a ``last_seen`` in the future counts as UP).
+    5. ``now - last_seen <= interval + grace`` -> LATE.
+    6. Otherwise DOWN.
+    """
+    if paused:
+        return Status.PAUSED
+    if last_failed is not None and (last_seen is None or last_failed >= last_seen):
+        return Status.DOWN
+    if last_seen is None:
+        return Status.NEW
+    age = now - last_seen
+    if age <= interval:
+        return Status.UP
+    if age <= interval + grace:
+        return Status.LATE
+    return Status.DOWN
+
+
+def freshness(last_seen: datetime | None, now: datetime) -> timedelta | None:
+    """Time since ``last_seen``, or None if never seen; never negative (clock skew reads 0)."""
+    if last_seen is None:
+        return None
+    return max(now - last_seen, timedelta(0))
+
+
+def uptime(
+    *,
+    seen: Sequence[datetime],
+    interval: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+    created: datetime | None = None,
+) -> float | None:
+    """Share of the expected intervals in the window that had at least one point, from 0 to 1.
+
+    Intervals are laid end to end from ``max(window_start, created)``; only the complete ones
+    before ``window_end`` count, each half-open ``[start, start + interval)``. Returns None when
+    there is no complete interval. ``seen`` must be sorted ascending (ValueError otherwise);
+    instead of every point, it may hold one timestamp per bucket that had data, provided the
+    buckets are no wider than ``interval``. Linear in ``len(seen)``.
+    """
+    if interval <= timedelta(0):
+        raise ValueError("interval must be positive")
+    start = window_start if created is None else max(window_start, created)
+    if window_end <= start:
+        return None
+    expected = (window_end - start) // interval
+    if expected == 0:
+        return None
+    end = start + expected * interval
+    covered = 0
+    last_index = -1
+    previous: datetime | None = None
+    for ts in seen:
+        if previous is not None and ts < previous:
+            raise ValueError("seen must be sorted ascending")
+        previous = ts
+        if ts < start:
+            continue
+        if ts >= end:
+            break
+        index = (ts - start) // interval
+        if index != last_index:
+            covered += 1
+            last_index = index
+    return covered / expected
+
+
+def error_rate(*, ok: int, failed: int) -> float | None:
+    """``failed / (ok + failed)``, or None when nothing was reported."""
+    if ok < 0 or failed < 0:
+        raise ValueError("counts must not be negative")
+    total = ok + failed
+    return failed / total if total else None
+
+
+# Events. ``previous`` is the status last recorded for the integration; None means nothing was
+# recorded yet (a new deployment, a first check), which is a baseline, never an event, so a
+# restart cannot send a storm of emails.
+
+
+def is_transition(previous: Status | None, current: Status) -> bool:
+    """Whether to record an event: the status changed from a recorded one (e.g. up -> late)."""
+    return previous is not None and previous != current
+
+
+def is_down_event(previous: Status | None, current: Status) -> bool:
+    """Whether to send a "down" email: the status became DOWN from any other recorded status."""
+    return previous is not None and previous != Status.DOWN and current == Status.DOWN
+
+
+def is_recovery_event(previous: Status | None, current: Status) -> bool:
+    """Whether to send a "recovered" email: from DOWN to UP or LATE (data flows again).
+
+    LATE counts so that every down email is followed by a recovery before the next down email.
+    """
+    return previous == Status.DOWN and current in (Status.UP, Status.LATE)

@@ -1,0 +1,362 @@
+"""InfluxDB line protocol parser (the body of ``POST /api/v2/write`` and MQTT payloads).
+
+Syntax (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/)::
+
+    <measurement>[,<tag_key>=<tag_value>...] <field_key>=<field_value>[,...] [<timestamp>]
+
+Each numeric field becomes one :class:`Point` named ``measurement.field_key`` with the tags as
+labels. Integers (``1i``), unsigned integers (``1u``), floats and booleans are numeric; string
+fields (``"..."``) are not telemetry and are skipped. Pure Python, no Django.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+__all__ = ["PRECISIONS", "LineProtocolError", "Point", "parse"]
+
+
+class Point(NamedTuple):
+    """One numeric value: ``metric`` is ``measurement.field``, ``labels`` are sorted tags."""
+
+    metric: str
+    labels: tuple[tuple[str, str], ...]
+    ts: datetime
+    value: float
+
+
+class LineProtocolError(ValueError):
+    """Refused input. ``line`` is the 1-based line number, or None for a bad argument."""
+
+    def __init__(self, reason: str, *, line: int | None = None):
+        self.reason = reason
+        self.line = line
+        super().__init__(f"line {line}: {reason}" if line is not None else reason)
+
+
+# (multiplier, divisor) from a timestamp in each precision to microseconds, datetime's resolution.
+_TO_MICROSECONDS = {"ns": (1, 1_000), "us": (1, 1), "ms": (1_000, 1), "s": (1_000_000, 1)}
+PRECISIONS = tuple(_TO_MICROSECONDS)
+
+FUTURE_LIMIT = timedelta(minutes=10)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EARLIEST_US = (EARLIEST - _EPOCH) // timedelta(microseconds=1)
+_BOOLS = {
+    "t": 1.0,
+    "T": 1.0,
+    "true": 1.0,
+    "True": 1.0,
+    "TRUE": 1.0,
+    "f": 0.0,
+    "F": 0.0,
+    "false": 0.0,
+    "False": 0.0,
+    "FALSE": 0.0,
+}
+# Python's float() and int() also take underscores, whitespace, a leading '+', non-ASCII digits
+# and "nan"/"inf"; line protocol takes none of those, so values are screened before converting.
+_FLOAT_CHARS = "0123456789.eE+-"
+_FINITE_MIN, _FINITE_MAX = -sys.float_info.max, sys.float_info.max
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
+# More digits than any 64-bit number has; also keeps int() clear of its 4,300-digit limit.
+_MAX_DIGITS = 20
+_MAX_SHOWN = 40
+
+_tuple_new = tuple.__new__
+
+
+def parse(body: str, *, precision: str = "ns", now: datetime) -> list[Point]:
+    """Parse a whole body into points, or raise :class:`LineProtocolError` for its first error.
+
+    All or nothing: nothing is returned unless every line is valid. Lines without a timestamp
+    get ``now``; timestamps more than 10 minutes after ``now`` or before 2000-01-01 UTC are
+    refused. Nanosecond timestamps are truncated to microseconds. Blank lines, ``#`` comments
+    and CRLF line ends are accepted. A tag or field key repeated within a line is refused; the
+    same point on two lines is returned twice, in input order (storage keeps one).
+    """
+    if precision not in _TO_MICROSECONDS:
+        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use ns, us, ms or s")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    now = now.astimezone(UTC)
+    ctx = _Context(precision=precision, now=now)
+    points: list[Point] = []
+    for lineno, line in enumerate(body.split("\n"), start=1):
+        line = line.strip(" \t\r")
+        if not line or line[0] == "#":
+            continue
+        try:
+            if "\\" in line or '"' in line:
+                _parse_escaped(line, ctx, points)
+            else:
+                _parse_plain(line, ctx, points)
+        except _Refused as refused:
+            raise LineProtocolError(refused.reason, line=lineno) from None
+    return points
+
+
+class _Refused(Exception):
+    """A line-level error; :func:`parse` adds the line number."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class _Context:
+    """Per-body state: the clock, the precision and caches of repeated series keys and times."""
+
+    def __init__(self, *, precision: str, now: datetime):
+        self.now = now
+        self.multiplier, self.divisor = _TO_MICROSECONDS[precision]
+        self.latest_us = (now + FUTURE_LIMIT - _EPOCH) // timedelta(microseconds=1)
+        # Telegraf and friends repeat the same series key and timestamp on many lines, and
+        # decoding them is most of the work; bodies are bounded, so the caches are too.
+        self.series: dict[str, tuple[str, tuple[tuple[str, str], ...], dict[str, str]]] = {}
+        self.times: dict[str, datetime] = {}
+
+
+def _parse_plain(line: str, ctx: _Context, points: list[Point]) -> None:
+    """Fast path: no backslash and no double quote, so every separator is a real one.
+
+    Errors are found left to right, as in :func:`_parse_escaped`, so both give the same message.
+    """
+    parts = line.split(" ")
+    if len(parts) > 3 or len(parts) == 3 and not parts[1]:
+        parts = [part for part in parts if part]  # runs of spaces
+    key = parts[0]
+    series = ctx.series.get(key)
+    if series is None:
+        series = ctx.series[key] = _plain_series(key)
+    if len(parts) < 2:
+        raise _Refused("missing fields")
+    measurement, labels, metrics = series
+
+    values: list[tuple[str, float]] = []
+    names: list[str] = []
+    for pair in parts[1].split(","):
+        name, eq, raw = pair.partition("=")
+        if not name:
+            raise _Refused("missing field key" if eq else "empty field in the field set")
+        if name in names:
+            raise _Refused(f"duplicate field '{_shown(name)}'")
+        names.append(name)
+        value = _BOOLS.get(raw)
+        if value is None:
+            # Inlined common case of _number(): a float; see there for the screen.
+            if not raw or raw.strip(_FLOAT_CHARS) or raw[0] == "+":
+                value = _number(raw, name)
+            else:
+                try:
+                    value = float(raw)
+                except ValueError:
+                    value = _number(raw, name)  # raises
+                if not _FINITE_MIN <= value <= _FINITE_MAX:
+                    raise _Refused(f"value for '{_shown(name)}' is not a finite number")
+        metric = metrics.get(name)
+        if metric is None:
+            metric = metrics[name] = f"{measurement}.{name}"
+        values.append((metric, value))
+
+    if len(parts) == 2:
+        ts = ctx.now
+    elif len(parts) == 3:
+        ts = _timestamp(parts[2], ctx)
+    else:
+        raise _Refused("unexpected text after the timestamp")
+    for metric, value in values:
+        points.append(_tuple_new(Point, (metric, labels, ts, value)))
+
+
+def _plain_series(key: str) -> tuple[str, tuple[tuple[str, str], ...], dict[str, str]]:
+    measurement, *raw_tags = key.split(",")
+    if not measurement:
+        raise _Refused("missing measurement")
+    tags: dict[str, str] = {}
+    for raw_tag in raw_tags:
+        name, eq, value = raw_tag.partition("=")
+        if "=" in value:
+            raise _Refused(f"unescaped '=' in the value of tag '{_shown(name)}'")
+        _add_tag(tags, name, eq, value)
+    return measurement, tuple(sorted(tags.items())), {}
+
+
+def _add_tag(tags: dict[str, str], name: str, eq: str, value: str) -> None:
+    if not name:
+        raise _Refused("missing tag key")
+    if not eq or not value:
+        raise _Refused(f"missing value for tag '{_shown(name)}'")
+    if name in tags:
+        raise _Refused(f"duplicate tag '{_shown(name)}'")
+    tags[name] = value
+
+
+def _number(raw: str, field: str) -> float:
+    """The float of a numeric field value; ``raw`` is not a boolean."""
+    if not raw:
+        raise _Refused(f"missing value for field '{_shown(field)}'")
+    last = raw[-1]
+    if last == "i" or last == "u":
+        digits = raw[:-1]
+        unsigned = last == "u"
+        body = digits if unsigned or digits[:1] != "-" else digits[1:]
+        if not (body.isascii() and body.isdigit()):
+            raise _Refused(f"invalid field value '{_shown(raw)}' for field '{_shown(field)}'")
+        number = int(digits) if len(body) <= _MAX_DIGITS else _UINT64_MAX + 1
+        if number > (_UINT64_MAX if unsigned else _INT64_MAX) or number < _INT64_MIN:
+            kind = "unsigned integer" if unsigned else "integer"
+            raise _Refused(f"{kind} value for '{_shown(field)}' is out of range")
+        return float(number)
+    # strip() leaves nothing iff every character is a digit, '.', 'e', 'E', '+' or '-'; over
+    # those characters float() takes exactly line protocol's float syntax, bar a leading '+'.
+    if raw.strip(_FLOAT_CHARS) or raw[0] == "+":
+        if _NON_FINITE.fullmatch(raw):
+            raise _Refused(f"value for '{_shown(field)}' is not a finite number")
+        raise _Refused(f"invalid field value '{_shown(raw)}' for field '{_shown(field)}'")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise _Refused(f"invalid field value '{_shown(raw)}' for field '{_shown(field)}'") from None
+    if not _FINITE_MIN <= value <= _FINITE_MAX:  # an exponent too large, e.g. 1e999
+        raise _Refused(f"value for '{_shown(field)}' is not a finite number")
+    return value
+
+
+def _timestamp(raw: str, ctx: _Context) -> datetime:
+    ts = ctx.times.get(raw)
+    if ts is not None:
+        return ts
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > _MAX_DIGITS:
+        negative = raw[1:]
+        if raw[:1] == "-" and negative.isascii() and negative.isdigit():
+            raise _Refused("timestamp is before 2000-01-01")
+        raise _Refused(f"invalid timestamp '{_shown(raw)}'")
+    # Floor division: nanoseconds are truncated to the microsecond below.
+    us = int(raw) * ctx.multiplier // ctx.divisor
+    if us > ctx.latest_us:
+        raise _Refused("timestamp is more than 10 minutes in the future")
+    if us < _EARLIEST_US:
+        raise _Refused("timestamp is before 2000-01-01")
+    ts = ctx.times[raw] = _EPOCH + timedelta(0, 0, us)  # positional: much faster
+    return ts
+
+
+def _shown(text: str) -> str:
+    """Input quoted back in a message, cut short so a huge value cannot flood the reply."""
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+# The general path: a scanner for lines with backslash escapes or string fields.
+
+_NAME_ESCAPES = frozenset(",= \\")
+_MEASUREMENT_ESCAPES = frozenset(", \\")
+_STRING_ESCAPES = frozenset('"\\')
+
+
+def _scan(line: str, i: int, stops: str, escapes: frozenset[str]) -> tuple[str, int]:
+    """Read from ``i`` to the first unescaped character in ``stops`` (or the end).
+
+    A backslash before a character in ``escapes`` escapes it (so ``\\\\`` is one backslash);
+    before anything else it is a literal backslash, as in InfluxDB.
+    """
+    out: list[str] = []
+    n = len(line)
+    start = i
+    while i < n:
+        char = line[i]
+        if char == "\\" and i + 1 < n and line[i + 1] in escapes:
+            out.append(line[start:i])
+            start = i + 1  # keep the escaped character, drop the backslash
+            i += 2
+        elif char in stops:
+            break
+        else:
+            i += 1
+    out.append(line[start:i])
+    return "".join(out), i
+
+
+def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
+    n = len(line)
+    measurement, i = _scan(line, 0, ", ", _MEASUREMENT_ESCAPES)
+    if not measurement:
+        raise _Refused("missing measurement")
+    tags: dict[str, str] = {}
+    while i < n and line[i] == ",":
+        name, i = _scan(line, i + 1, ",= ", _NAME_ESCAPES)
+        eq = ""
+        value = ""
+        if i < n and line[i] == "=":
+            eq = "="
+            value, i = _scan(line, i + 1, ",= ", _NAME_ESCAPES)
+            if i < n and line[i] == "=":
+                raise _Refused(f"unescaped '=' in the value of tag '{_shown(name)}'")
+        _add_tag(tags, name, eq, value)
+    labels = tuple(sorted(tags.items()))
+
+    while i < n and line[i] == " ":
+        i += 1
+    if i >= n:
+        raise _Refused("missing fields")
+
+    values: list[tuple[str, float]] = []
+    names: set[str] = set()
+    while True:
+        name, i = _scan(line, i, ",= ", _NAME_ESCAPES)
+        if not name:
+            missing_key = i < n and line[i] == "="
+            raise _Refused("missing field key" if missing_key else "empty field in the field set")
+        if name in names:
+            raise _Refused(f"duplicate field '{_shown(name)}'")
+        names.add(name)
+        if i >= n or line[i] != "=":
+            raise _Refused(f"missing value for field '{_shown(name)}'")
+        i += 1
+        if i < n and line[i] == '"':
+            i = _skip_string(line, i, name)
+        else:
+            start = i
+            while i < n and line[i] != "," and line[i] != " ":
+                i += 1
+            raw = line[start:i]
+            if not raw:
+                raise _Refused(f"missing value for field '{_shown(name)}'")
+            if "\\" in raw or '"' in raw:
+                raise _Refused(f"invalid field value '{_shown(raw)}' for field '{_shown(name)}'")
+            value = _BOOLS.get(raw)
+            values.append((name, _number(raw, name) if value is None else value))
+        if i < n and line[i] == ",":
+            i += 1
+            continue
+        break
+
+    rest = [part for part in line[i:].split(" ") if part]
+    if len(rest) > 1:
+        raise _Refused("unexpected text after the timestamp")
+    ts = _timestamp(rest[0], ctx) if rest else ctx.now
+    prefix = measurement + "."
+    for name, value in values:
+        points.append(_tuple_new(Point, (prefix + name, labels, ts, value)))
+
+
+def _skip_string(line: str, i: int, name: str) -> int:
+    """Index just after the string field value opening at ``line[i]`` (a double quote)."""
+    n = len(line)
+    i += 1
+    while i < n:
+        char = line[i]
+        if char == "\\" and i + 1 < n and line[i + 1] in _STRING_ESCAPES:
+            i += 2
+        elif char == '"':
+            i += 1
+            if i < n and line[i] != "," and line[i] != " ":
+                raise _Refused(f"unexpected text after the string of field '{_shown(name)}'")
+            return i
+        else:
+            i += 1
+    raise _Refused(f"unterminated string value for field '{_shown(name)}'")
