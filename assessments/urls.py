@@ -1,4 +1,28 @@
 """Assessment pages, mounted under /o/<org_slug>/ by config.urls (namespace "assessments")."""
 
+from django.urls import path
+
+from assessments.views import assessments, scoring
+
 app_name = "assessments"
-urlpatterns = []
+A = "assessments/<int:assessment_id>/"
+urlpatterns = [
+    path("assessments/", assessments.assessment_list, name="assessment-list"),
+    path("assessments/new/", assessments.assessment_new, name="assessment-create"),
+    path(A, assessments.assessment_detail, name="assessment-detail"),
+    path(A + "state/", assessments.assessment_state, name="assessment-state"),
+    path(A + "processes/<int:score_id>/", scoring.process_score, name="process-score"),
+    path(A + "processes/<int:score_id>/answer/", scoring.criterion_answer, name="criterion-answer"),
+    path(A + "processes/<int:score_id>/target/", scoring.process_target, name="process-target"),
+    path(A + "readiness/<slug:dimension_key>/", scoring.readiness, name="readiness"),
+    path(
+        A + "readiness/<slug:dimension_key>/answer/",
+        scoring.readiness_answer,
+        name="readiness-answer",
+    ),
+    path(
+        A + "readiness/<slug:dimension_key>/scope/",
+        scoring.dimension_scope,
+        name="dimension-scope",
+    ),
+]

@@ -1,0 +1,84 @@
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_object_for_member, org_view, scoped
+from assessments.figures import assessment_figures
+from assessments.forms.assessments import AssessmentCreateForm
+from assessments.models import Assessment, IllegalTransition
+from assessments.services import assessment_create
+
+
+def get_assessment(request, assessment_id) -> Assessment:
+    queryset = Assessment.objects.select_related("framework", "site")
+    return get_object_for_member(request, queryset, pk=assessment_id)
+
+
+def locked(request, assessment):
+    """A final assessment refuses changes: a 409 for htmx, a message and the page otherwise."""
+    text = f"{assessment.title} is final and read-only; start a new assessment to change answers."
+    if request.htmx:
+        return HttpResponse(f'<span class="field-error" role="alert">{text}</span>', status=409)
+    messages.error(request, text)
+    return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
+
+
+@org_view
+def assessment_list(request):
+    assessments = scoped(request.org, Assessment).select_related("site", "created_by")
+    return render(request, "assessments/assessment_list.html", {"assessments": assessments})
+
+
+@org_view
+def assessment_new(request):
+    form = AssessmentCreateForm(request.POST or None, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        assessment = assessment_create(
+            organization=request.org,
+            user=request.user,
+            title=form.cleaned_data["title"],
+            site=form.cleaned_data["site"],
+            assessed_on=form.cleaned_data["assessed_on"],
+            processes=form.cleaned_data["processes"],
+            based_on=form.cleaned_data["based_on"],
+        )
+        messages.success(request, f"{assessment.title} created as a draft.")
+        return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
+    status = 400 if form.errors else 200
+    return render(request, "assessments/assessment_new.html", {"form": form}, status=status)
+
+
+@org_view
+def assessment_detail(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    figures = assessment_figures(assessment)
+    return render(
+        request, "assessments/assessment_detail.html", {"assessment": assessment, "f": figures}
+    )
+
+
+TRANSITIONS = {
+    "submit": (Assessment.submit_for_review, False, "sent for review"),
+    "reopen": (Assessment.reopen, True, "back in draft"),
+    "finalize": (Assessment.finalize, True, "final and read-only"),
+}
+
+
+@org_view
+@require_POST
+def assessment_state(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    transition = TRANSITIONS.get(request.POST.get("action"))
+    if transition is None:
+        return HttpResponse("Unknown action: use submit, reopen or finalize.", status=400)
+    method, facilitators_only, outcome = transition
+    if facilitators_only and not request.membership.can_facilitate:
+        messages.error(request, "Only owners and consultants can reopen or finalize.")
+        return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
+    try:
+        method(assessment)
+        messages.success(request, f"{assessment.title} is {outcome}.")
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)

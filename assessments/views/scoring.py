@@ -1,0 +1,187 @@
+"""The scoring pages: one process's SAMR criteria, one readiness dimension; autosaved."""
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_object_for_member, org_view
+from assessments.figures import assessment_figures
+from assessments.forms.assessments import (
+    READINESS_CHOICES,
+    CriterionAnswerForm,
+    ExcludeDimensionForm,
+    ReadinessAnswerForm,
+    TargetForm,
+)
+from assessments.models import STATUS_CHOICES, CriterionAnswer, ProcessScore, ReadinessAnswer
+from assessments.services import (
+    InvalidAnswer,
+    criterion_answer_save,
+    dimension_scope_set,
+    readiness_answer_save,
+)
+from assessments.views.assessments import get_assessment, locked
+
+
+def get_score(request, assessment_id, score_id) -> ProcessScore:
+    queryset = ProcessScore.objects.select_related("assessment__framework", "process")
+    return get_object_for_member(request, queryset, pk=score_id, assessment_id=assessment_id)
+
+
+def _process_context(request, score, **extra):
+    figures = assessment_figures(score.assessment)
+    result = next(p for p in figures.processes if p.score.pk == score.pk)
+    mine = {
+        a.criterion_key: a
+        for a in CriterionAnswer.objects.filter(process_score=score, assessor=request.user)
+    }
+    framework = score.assessment.framework.definition
+    rows = [
+        (framework.samr_level(level), [(c, mine.get(c.criterion.key)) for c in criteria])
+        for level, criteria in result.levels.items()
+    ]
+    return {
+        "assessment": score.assessment,
+        "score": score,
+        "result": result,
+        "f": figures,
+        "rows": rows,
+        "current_level": framework.samr_level(result.current),
+        "status_choices": STATUS_CHOICES,
+        "target_form": TargetForm(instance=score),
+        **extra,
+    }
+
+
+@org_view
+def process_score(request, assessment_id, score_id):
+    score = get_score(request, assessment_id, score_id)
+    return render(request, "assessments/process_score.html", _process_context(request, score))
+
+
+@org_view
+@require_POST
+def criterion_answer(request, assessment_id, score_id):
+    score = get_score(request, assessment_id, score_id)
+    if score.assessment.is_final:
+        return locked(request, score.assessment)
+    form = CriterionAnswerForm(request.POST)
+    saved = form.is_valid()
+    if saved:
+        try:
+            criterion_answer_save(score=score, assessor=request.user, **form.cleaned_data)
+        except InvalidAnswer as exc:
+            form.add_error("criterion_key", str(exc))
+            saved = False
+    context = _process_context(
+        request, score, form=form, saved=saved, key=request.POST.get("criterion_key", "")
+    )
+    if not request.htmx:
+        return redirect("assessments:process-score", request.org.slug, assessment_id, score_id)
+    template = "assessments/process_score.html#criterion-saved"
+    return render(request, template, context, status=200 if saved else 400)
+
+
+@org_view
+@require_POST
+def process_target(request, assessment_id, score_id):
+    score = get_score(request, assessment_id, score_id)
+    if score.assessment.is_final:
+        return locked(request, score.assessment)
+    form = TargetForm(request.POST, instance=score)
+    saved = form.is_valid()
+    if saved:
+        form.save()
+    if not request.htmx:
+        return redirect("assessments:process-score", request.org.slug, assessment_id, score_id)
+    context = _process_context(request, score, target_form=form, saved=saved, key="target")
+    template = "assessments/process_score.html#criterion-saved"
+    return render(request, template, context, status=200 if saved else 400)
+
+
+def _dimension_or_404(assessment, dimension_key):
+    try:
+        return assessment.framework.definition.dimension(dimension_key)
+    except KeyError:
+        raise Http404("No such readiness dimension") from None
+
+
+def _dimension_context(request, assessment, dimension_key, **extra):
+    figures = assessment_figures(assessment)
+    result = next(d for d in figures.dimensions if d.dimension.key == dimension_key)
+    mine = {
+        (a.question_key, a.side): a
+        for a in ReadinessAnswer.objects.filter(assessment=assessment, assessor=request.user)
+    }
+    questions = [
+        {
+            "result": q,
+            "sides": [
+                (side, mine.get((q.question.key, side)), q.sides[side]) for side in ("it", "ot")
+            ],
+        }
+        for q in result.questions
+    ]
+    return {
+        "assessment": assessment,
+        "f": figures,
+        "result": result,
+        "questions": questions,
+        "readiness_choices": READINESS_CHOICES,
+        "scope_form": ExcludeDimensionForm(),
+        **extra,
+    }
+
+
+@org_view
+def readiness(request, assessment_id, dimension_key):
+    assessment = get_assessment(request, assessment_id)
+    _dimension_or_404(assessment, dimension_key)
+    context = _dimension_context(request, assessment, dimension_key)
+    return render(request, "assessments/readiness.html", context)
+
+
+@org_view
+@require_POST
+def readiness_answer(request, assessment_id, dimension_key):
+    assessment = get_assessment(request, assessment_id)
+    _dimension_or_404(assessment, dimension_key)
+    if assessment.is_final:
+        return locked(request, assessment)
+    form = ReadinessAnswerForm(request.POST)
+    saved = form.is_valid()
+    if saved:
+        try:
+            readiness_answer_save(assessment=assessment, assessor=request.user, **form.cleaned_data)
+        except InvalidAnswer as exc:
+            form.add_error("question_key", str(exc))
+            saved = False
+    if not request.htmx:
+        return redirect("assessments:readiness", request.org.slug, assessment_id, dimension_key)
+    key = f"{request.POST.get('question_key', '')}-{request.POST.get('side', '')}"
+    context = _dimension_context(
+        request, assessment, dimension_key, form=form, saved=saved, key=key
+    )
+    template = "assessments/readiness.html#answer-saved"
+    return render(request, template, context, status=200 if saved else 400)
+
+
+@org_view(facilitate=True)
+@require_POST
+def dimension_scope(request, assessment_id, dimension_key):
+    assessment = get_assessment(request, assessment_id)
+    _dimension_or_404(assessment, dimension_key)
+    if assessment.is_final:
+        return locked(request, assessment)
+    in_scope = request.POST.get("in_scope") == "1"
+    form = ExcludeDimensionForm(request.POST)
+    if not in_scope and not form.is_valid():
+        context = _dimension_context(request, assessment, dimension_key, scope_form=form)
+        return render(request, "assessments/readiness.html", context, status=400)
+    dimension_scope_set(
+        assessment=assessment,
+        dimension_key=dimension_key,
+        in_scope=in_scope,
+        reason="" if in_scope else form.cleaned_data["reason"],
+    )
+    return redirect("assessments:readiness", request.org.slug, assessment_id, dimension_key)
