@@ -4,6 +4,7 @@ Every variable is documented in the README's "Configuration" section.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -112,7 +113,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_PATH") or None}
+    # Tests use a file, not shared-cache memory, so concurrent writers wait on the busy
+    # timeout as they do in production instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_PATH")
+        or os.path.join(tempfile.gettempdir(), f"ladder-test-{os.getpid()}.sqlite3")
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
