@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessments.views import assessments, scoring
+from assessments.views import agreement, assessments, scoring
 
 app_name = "assessments"
 A = "assessments/<int:assessment_id>/"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("assessments/new/", assessments.assessment_new, name="assessment-create"),
     path(A, assessments.assessment_detail, name="assessment-detail"),
     path(A + "state/", assessments.assessment_state, name="assessment-state"),
+    path(A + "agreement/", agreement.agreement, name="assessment-agreement"),
+    path(A + "agreement/set/", agreement.agree, name="assessment-agreement-set"),
     path(A + "processes/<int:score_id>/", scoring.process_score, name="process-score"),
     path(A + "processes/<int:score_id>/answer/", scoring.criterion_answer, name="criterion-answer"),
     path(A + "processes/<int:score_id>/target/", scoring.process_target, name="process-target"),

@@ -75,6 +75,7 @@ class ReadinessAnswerForm(forms.Form):
 
 
 class CriterionAgreementForm(forms.Form):
+    score_id = forms.IntegerField(widget=forms.HiddenInput)
     criterion_key = forms.CharField(max_length=60, widget=forms.HiddenInput)
     status = forms.ChoiceField(choices=STATUS_CHOICES)
     reason = forms.CharField(max_length=1000, widget=forms.TextInput)

@@ -1,0 +1,116 @@
+"""The facilitator's page: where assessors disagree, the spread, and the agreed answer."""
+
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import org_view
+from assessments import scoring
+from assessments.figures import assessment_figures
+from assessments.forms.assessments import CriterionAgreementForm, ReadinessAgreementForm
+from assessments.models import STATUS_CHOICES
+from assessments.services import InvalidAnswer, criterion_agree, readiness_agree
+from assessments.views.assessments import get_assessment, locked
+from assessments.views.scoring import get_score
+
+
+def agreement_items(figures, *, everything=False):
+    """Criteria and readiness answers with more than one assessor (or only disputed ones)."""
+    items = []
+    for p in figures.processes:
+        for c in p.criteria:
+            ranks = [scoring.status_rank(scoring.Status(a.status)) for a in c.answers]
+            items.append(
+                {
+                    "kind": "criterion",
+                    "key": f"c-{p.score.pk}-{c.criterion.key}",
+                    "score": p.score,
+                    "question": c.criterion,
+                    "context": p.process.name,
+                    "answers": [(a.assessor, a.get_status_display()) for a in c.answers],
+                    "spread": scoring.spread(ranks),
+                    "settled": c.settled,
+                    "agreement": c.agreement,
+                }
+            )
+    for d in figures.dimensions:
+        if not d.in_scope:
+            continue
+        for q in d.questions:
+            for side, settled in q.sides.items():
+                answers = q.answers.get(side, [])
+                items.append(
+                    {
+                        "kind": "readiness",
+                        "key": f"r-{q.question.key}-{side}",
+                        "side": side,
+                        "question": q.question,
+                        "context": f"{d.dimension.name} · {side.upper()}",
+                        "answers": [
+                            (a.assessor, "N/A" if a.value is None else a.value) for a in answers
+                        ],
+                        "spread": scoring.spread([a.value for a in answers]),
+                        "settled": settled,
+                        "agreement": q.agreements.get(side),
+                    }
+                )
+    if everything:
+        return [i for i in items if i["answers"] or i["agreement"]]
+    return [
+        i
+        for i in items
+        if i["settled"].state == scoring.Settlement.DISPUTED or len(i["answers"]) > 1
+    ]
+
+
+@org_view(facilitate=True)
+def agreement(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    figures = assessment_figures(assessment)
+    context = {
+        "assessment": assessment,
+        "f": figures,
+        "items": agreement_items(figures, everything=request.GET.get("show") == "all"),
+        "show_all": request.GET.get("show") == "all",
+        "status_choices": STATUS_CHOICES,
+    }
+    return render(request, "assessments/agreement.html", context)
+
+
+@org_view(facilitate=True)
+@require_POST
+def agree(request, assessment_id):
+    assessment = get_assessment(request, assessment_id)
+    if assessment.is_final:
+        return locked(request, assessment)
+    kind = request.POST.get("kind")
+    form_class = CriterionAgreementForm if kind == "criterion" else ReadinessAgreementForm
+    form = form_class(request.POST)
+    saved = form.is_valid()
+    if saved:
+        data = form.cleaned_data
+        try:
+            if kind == "criterion":
+                criterion_agree(
+                    score=get_score(request, assessment_id, data.pop("score_id")),
+                    user=request.user,
+                    **data,
+                )
+            else:
+                readiness_agree(assessment=assessment, user=request.user, **data)
+        except InvalidAnswer as exc:
+            form.add_error(None, str(exc))
+            saved = False
+    if not request.htmx:
+        return redirect("assessments:assessment-agreement", request.org.slug, assessment.pk)
+    figures = assessment_figures(assessment)
+    key = request.POST.get("item_key", "")
+    item = next((i for i in agreement_items(figures, everything=True) if i["key"] == key), None)
+    context = {
+        "assessment": assessment,
+        "f": figures,
+        "item": item,
+        "form": form,
+        "saved": saved,
+        "status_choices": STATUS_CHOICES,
+    }
+    return render(request, "assessments/agreement.html#item", context, status=200 if saved else 400)
