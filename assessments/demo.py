@@ -1,0 +1,224 @@
+"""Demo processes and assessments: a final baseline from last quarter and a current draft.
+
+Two assessors answer the draft and disagree on a few answers, so the agreement page has work.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from assessments.models import Assessment, CriterionAnswer, Process, ReadinessAnswer
+from assessments.services import assessment_create
+
+# name, area, site, owner email, business value, (baseline level, current level, target)
+PROCESSES = {
+    "acme": [
+        (
+            "Press line 3 maintenance",
+            "manufacturing",
+            "Riverside Plant",
+            "engineer@acme.example",
+            5,
+            (1, 2, 4),
+        ),
+        (
+            "CNC machining quality inspection",
+            "manufacturing",
+            "Northgate Plant",
+            "engineer@acme.example",
+            4,
+            (1, 2, 3),
+        ),
+        (
+            "Production scheduling",
+            "manufacturing",
+            "Riverside Plant",
+            "coo@acme.example",
+            4,
+            (2, 2, 3),
+        ),
+        (
+            "Finished goods warehousing",
+            "logistics",
+            "Central Warehouse",
+            "coo@acme.example",
+            3,
+            (1, 1, 3),
+        ),
+        (
+            "Compressed air and energy monitoring",
+            "energy",
+            "Riverside Plant",
+            "engineer@acme.example",
+            3,
+            (0, 1, 3),
+        ),
+        ("Purchase-to-pay", "finance", None, "coo@acme.example", 2, (2, 3, 3)),
+    ],
+    "northwind": [
+        (
+            "Store replenishment",
+            "retail",
+            "Harbour Street Store",
+            "coo@northwind.example",
+            5,
+            (1, 2, 4),
+        ),
+        (
+            "Point-of-sale to inventory sync",
+            "retail",
+            "Meadowhall Store",
+            "it.lead@northwind.example",
+            5,
+            (2, 2, 3),
+        ),
+        (
+            "Distribution centre picking",
+            "logistics",
+            "Avonmouth Distribution Centre",
+            "coo@northwind.example",
+            4,
+            (1, 1, 3),
+        ),
+        (
+            "Refrigeration and store energy",
+            "energy",
+            "Meadowhall Store",
+            "it.lead@northwind.example",
+            3,
+            (0, 1, 3),
+        ),
+        ("Store cash reconciliation", "finance", None, "coo@northwind.example", 2, (1, 2, 2)),
+    ],
+}
+
+# dimension: (IT, OT) at baseline; the draft adds 1 to the weaker side of a few dimensions
+READINESS = {
+    "acme": {
+        "connectivity": (3, 1),
+        "integration-architecture": (2, 1),
+        "security": (3, 1),
+        "people-skills": (2, 2),
+        "collaboration": (1, 1),
+        "change-management": (2, 2),
+        "goal-alignment": (3, 2),
+    },
+    "northwind": {
+        "connectivity": (3, 2),
+        "integration-architecture": (3, 1),
+        "security": (3, 2),
+        "people-skills": (2, 1),
+        "collaboration": (2, 1),
+        "change-management": (2, 2),
+        "goal-alignment": (3, 3),
+    },
+}
+IMPROVED = {"connectivity", "security", "collaboration"}
+
+# second assessor of the draft, who sees a few things differently
+SECOND_ASSESSOR = {"acme": "engineer@acme.example", "northwind": "it.lead@northwind.example"}
+
+
+@transaction.atomic
+def demo_assessments_create(orgs: dict[str, Organization]) -> None:
+    """Processes, a final baseline and a current draft per demo organisation; safe to rerun."""
+    for slug, org in orgs.items():
+        owner = User.objects.get(email=f"coo@{slug}.example")
+        processes = _processes(org, slug)
+        today = timezone.localdate()
+        if not Assessment.objects.filter(organization=org, title="Baseline, last quarter").exists():
+            baseline = assessment_create(
+                organization=org,
+                user=owner,
+                title="Baseline, last quarter",
+                processes=processes,
+                assessed_on=today - timedelta(days=95),
+            )
+            _answer(baseline, owner, slug, stage=0)
+            baseline.finalize()
+        if not Assessment.objects.filter(organization=org, title="Current assessment").exists():
+            draft = assessment_create(
+                organization=org,
+                user=owner,
+                title="Current assessment",
+                processes=processes,
+                assessed_on=today - timedelta(days=3),
+            )
+            _answer(draft, owner, slug, stage=1)
+            _answer(
+                draft, User.objects.get(email=SECOND_ASSESSOR[slug]), slug, stage=1, dissent=True
+            )
+
+
+def _processes(org, slug):
+    processes = []
+    for name, area, site, owner, value, _levels in PROCESSES[slug]:
+        process, _ = Process.objects.update_or_create(
+            organization=org,
+            name=name,
+            defaults={
+                "area": area,
+                "site": org.sites.filter(name=site).first(),
+                "owner": User.objects.filter(email=owner).first(),
+                "business_value": value,
+                "description": f"{name} at {site or org.name}.",
+            },
+        )
+        processes.append(process)
+    return processes
+
+
+def _answer(assessment, assessor, slug, *, stage, dissent=False):
+    framework = assessment.framework.definition
+    levels = {name: spec for name, *_, spec in PROCESSES[slug]}
+    answers = []
+    for score in assessment.process_scores.select_related("process"):
+        level = levels[score.process.name][stage]
+        score.target_level = levels[score.process.name][2]
+        score.rationale = "Walked through on site with the process owner."
+        score.save()
+        for step in (1, 2, 3, 4):
+            criteria = framework.criteria_for(score.process.area, step)
+            for i, criterion in enumerate(criteria):
+                status = (
+                    "fully"
+                    if step < level
+                    else "largely"
+                    if step == level
+                    else "partial"
+                    if step == level + 1
+                    else "not"
+                )
+                # The second assessor rates the first criterion of the next level higher.
+                if dissent and step == level + 1 and i == 0:
+                    status = "largely"
+                answers.append(
+                    CriterionAnswer(
+                        process_score=score,
+                        criterion_key=criterion.key,
+                        assessor=assessor,
+                        status=status,
+                    )
+                )
+    CriterionAnswer.objects.bulk_create(answers, ignore_conflicts=True)
+    readiness = []
+    for dimension in framework.dimensions:
+        it, ot = READINESS[slug][dimension.key]
+        if stage and dimension.key in IMPROVED:
+            ot += 1
+        for i, question in enumerate(dimension.questions):
+            for side, value in (("it", it), ("ot", ot)):
+                if dissent and side == "ot" and i == 0:
+                    value = max(value - 1, 0)
+                readiness.append(
+                    ReadinessAnswer(
+                        assessment=assessment,
+                        question_key=question.key,
+                        side=side,
+                        assessor=assessor,
+                        value=min(value, 4),
+                    )
+                )
+    ReadinessAnswer.objects.bulk_create(readiness, ignore_conflicts=True)
