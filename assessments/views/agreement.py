@@ -14,7 +14,7 @@ from assessments.views.scoring import get_score
 
 
 def agreement_items(figures, *, everything=False):
-    """Criteria and readiness answers with more than one assessor (or only disputed ones)."""
+    """Questions where assessors differ (settled or not); `everything`: all answered ones."""
     items = []
     for p in figures.processes:
         for c in p.criteria:
@@ -55,11 +55,7 @@ def agreement_items(figures, *, everything=False):
                 )
     if everything:
         return [i for i in items if i["answers"] or i["agreement"]]
-    return [
-        i
-        for i in items
-        if i["settled"].state == scoring.Settlement.DISPUTED or len(i["answers"]) > 1
-    ]
+    return [i for i in items if not i["spread"].agreed]
 
 
 @org_view(facilitate=True)
