@@ -30,7 +30,7 @@ class AssessmentCreateForm(forms.ModelForm):
     class Meta:
         model = Assessment
         fields = ["title", "site", "assessed_on"]
-        widgets = {"assessed_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"assessed_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})}
         labels = {"assessed_on": "Date", "site": "Site (optional)"}
 
     def __init__(self, *args, organization, **kwargs):
