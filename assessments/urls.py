@@ -3,6 +3,7 @@
 from django.urls import path
 
 from assessments.views import agreement, assessments, scoring
+from assessments.views import processes as process_views
 
 app_name = "assessments"
 A = "assessments/<int:assessment_id>/"
@@ -26,5 +27,19 @@ urlpatterns = [
         A + "readiness/<slug:dimension_key>/scope/",
         scoring.dimension_scope,
         name="dimension-scope",
+    ),
+    path("processes/", process_views.process_list, name="processes"),
+    path("processes/new/", process_views.process_create, name="process-create"),
+    path("processes/import/", process_views.process_import, name="process-import"),
+    path(
+        "processes/import/template.csv",
+        process_views.process_import_template,
+        name="process-import-template",
+    ),
+    path("processes/<int:process_id>/", process_views.process_edit, name="process-edit"),
+    path(
+        "processes/<int:process_id>/archive/",
+        process_views.process_archive,
+        name="process-archive",
     ),
 ]

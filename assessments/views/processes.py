@@ -1,0 +1,125 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import get_object_for_member, org_view, scoped
+from assessments.forms.processes import ProcessFilterForm, ProcessForm, ProcessImportForm
+from assessments.models import Process, area_choices
+from assessments.process_import import (
+    MAX_ROWS,
+    ImportRefused,
+    processes_import,
+    template_csv,
+)
+
+
+def _require_writer(request):
+    # Viewers would only meet a form they cannot send; POSTs are refused by org_view anyway.
+    if not request.membership.can_write:
+        raise PermissionDenied("Viewers can read but not change anything.")
+
+
+def _posted(request):
+    # An empty POST is still a submission to validate, not a first visit.
+    return request.POST if request.method == "POST" else None
+
+
+@org_view
+@require_GET
+def process_list(request):
+    form = ProcessFilterForm(request.GET, organization=request.org)
+    processes = scoped(request.org, Process).select_related("site", "owner")
+    context = {
+        "filter_form": form,
+        "processes": form.filter(processes),
+        "has_any": processes.exists(),
+        "archived_count": processes.filter(archived=True).count(),
+        "showing_archived": form.cleaned_data.get("archived", False),
+    }
+    template = "assessments/processes.html"
+    return render(request, f"{template}#process-table" if request.htmx else template, context)
+
+
+@org_view
+def process_create(request):
+    _require_writer(request)
+    form = ProcessForm(_posted(request), organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        process = form.save()
+        messages.success(request, f"Process “{process.name}” added.")
+        return redirect("assessments:processes", org_slug=request.org.slug)
+    return render(
+        request, "assessments/process_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@org_view
+def process_edit(request, process_id):
+    _require_writer(request)
+    process = get_object_for_member(request, Process, pk=process_id)
+    form = ProcessForm(_posted(request), instance=process, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Process “{process.name}” saved.")
+        return redirect("assessments:processes", org_slug=request.org.slug)
+    context = {"form": form, "process": process}
+    return render(
+        request, "assessments/process_form.html", context, status=400 if form.errors else 200
+    )
+
+
+@org_view(facilitate=True)
+@require_POST
+def process_archive(request, process_id):
+    """Archive or restore; the form says which, so a double submit does not undo itself."""
+    process = get_object_for_member(request, Process, pk=process_id)
+    if request.POST.get("archived") not in ("0", "1"):
+        return HttpResponseBadRequest("Say archived=1 to archive or archived=0 to restore.")
+    process.archived = request.POST["archived"] == "1"
+    process.save(update_fields=["archived"])
+    if process.archived:
+        messages.success(request, f"“{process.name}” archived: kept in past assessments only.")
+    else:
+        messages.success(request, f"“{process.name}” restored.")
+    url = reverse("assessments:processes", kwargs={"org_slug": request.org.slug})
+    # Back to the list the button was on.
+    return redirect(url if process.archived else f"{url}?archived=1")
+
+
+@org_view
+def process_import(request):
+    _require_writer(request)
+    form = ProcessImportForm(_posted(request), request.FILES or None, organization=request.org)
+    if request.method != "POST" or not form.is_valid():
+        return _import_page(request, form, status=400 if form.errors else 200)
+    if not form.cleaned_data["confirm"]:
+        return _import_page(request, form, preview=form.preview)
+    try:
+        created = processes_import(organization=request.org, text=form.cleaned_data["text"])
+    except ImportRefused as refused:
+        return _import_page(request, form, preview=refused.preview, status=400)
+    messages.success(request, f"Imported {len(created)} process{pluralize(len(created), 'es')}.")
+    return redirect("assessments:processes", org_slug=request.org.slug)
+
+
+def _import_page(request, form, preview=None, status=200):
+    context = {
+        "form": form,
+        "preview": preview,
+        "areas": area_choices(),
+        "sites": [site.name for site in request.org.sites.all()],
+        "max_rows": f"{MAX_ROWS:,}",
+    }
+    return render(request, "assessments/process_import.html", context, status=status)
+
+
+@org_view
+@require_GET
+def process_import_template(request):
+    response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="ladder-processes.csv"'
+    return response
