@@ -25,10 +25,20 @@ class InvalidAnswer(ValueError):
 
 @transaction.atomic
 def assessment_create(
-    *, organization, user, title, processes, site=None, assessed_on=None, based_on=None
+    *,
+    organization,
+    user,
+    title,
+    processes,
+    site=None,
+    assessed_on=None,
+    based_on=None,
+    framework=None,
 ) -> Assessment:
-    """A new draft on the shipped framework; `based_on` carries over a final one's answers."""
-    framework = based_on.framework if based_on else FrameworkVersion.objects.shipped()
+    """A new draft (shipped framework unless given); `based_on` carries over its answers."""
+    if based_on:
+        framework = based_on.framework
+    framework = framework or FrameworkVersion.objects.shipped()
     assessment = Assessment.objects.create(
         organization=organization,
         title=title,

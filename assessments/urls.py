@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assessments.views import agreement, assessments, scoring
+from assessments.views import agreement, assessments, frameworks, scoring
 from assessments.views import processes as process_views
 
 app_name = "assessments"
@@ -10,6 +10,12 @@ A = "assessments/<int:assessment_id>/"
 urlpatterns = [
     path("assessments/", assessments.assessment_list, name="assessment-list"),
     path("assessments/new/", assessments.assessment_new, name="assessment-create"),
+    path("frameworks/", frameworks.framework_list, name="frameworks"),
+    path(
+        "frameworks/<int:framework_id>/download/",
+        frameworks.framework_download,
+        name="framework-download",
+    ),
     path(A, assessments.assessment_detail, name="assessment-detail"),
     path(A + "state/", assessments.assessment_state, name="assessment-state"),
     path(A + "agreement/", agreement.agreement, name="assessment-agreement"),

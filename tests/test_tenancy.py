@@ -44,6 +44,15 @@ def _assessment(org, owner):
     return assessment
 
 
+def _framework(org):
+    from assessments.models import FrameworkVersion
+
+    shipped = FrameworkVersion.objects.shipped()
+    return FrameworkVersion.objects.create(
+        organization=org, key="own", version="1", title="Own", data=shipped.data
+    )
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -55,6 +64,7 @@ SAMPLES = {
     "score_id": lambda org, owner: _assessment(org, owner).process_scores.first().pk,
     "dimension_key": lambda org, owner: "connectivity",
     "format": lambda org, owner: "json",
+    "framework_id": lambda org, owner: _framework(org).pk,
 }
 
 

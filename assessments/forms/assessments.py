@@ -1,7 +1,13 @@
 from django import forms
 
 from accounts.models import Site
-from assessments.models import STATUS_CHOICES, Assessment, Process, ProcessScore
+from assessments.models import (
+    STATUS_CHOICES,
+    Assessment,
+    FrameworkVersion,
+    Process,
+    ProcessScore,
+)
 
 LEVEL_CHOICES = [
     (0, "0 · Manual"),
@@ -29,19 +35,26 @@ class AssessmentCreateForm(forms.ModelForm):
 
     class Meta:
         model = Assessment
-        fields = ["title", "site", "assessed_on"]
+        fields = ["title", "site", "assessed_on", "framework"]
         widgets = {"assessed_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})}
         labels = {"assessed_on": "Date", "site": "Site (optional)"}
+        help_texts = {
+            "framework": "Ignored when starting from a final assessment: it keeps its own."
+        }
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(organization=organization)
+        self.fields["framework"].queryset = FrameworkVersion.objects.available_to(organization)
+        self.fields["framework"].empty_label = None
+        self.fields["framework"].required = False
         active = Process.objects.filter(organization=organization, archived=False)
         self.fields["processes"].queryset = active
         self.fields["based_on"].queryset = Assessment.objects.filter(
             organization=organization, state=Assessment.State.FINAL
         )
         if not self.is_bound:
+            self.initial.setdefault("framework", FrameworkVersion.objects.shipped())
             self.initial.setdefault("processes", list(active))
             self.initial.setdefault("based_on", self.fields["based_on"].queryset.first())
 

@@ -42,6 +42,7 @@ def assessment_new(request):
             assessed_on=form.cleaned_data["assessed_on"],
             processes=form.cleaned_data["processes"],
             based_on=form.cleaned_data["based_on"],
+            framework=form.cleaned_data["framework"],
         )
         messages.success(request, f"{assessment.title} created as a draft.")
         return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
