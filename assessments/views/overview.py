@@ -1,6 +1,7 @@
 from django.shortcuts import render
 
 from accounts.access import org_view
+from assessments.figures import assessment_figures
 
 # Shown until the framework's own descriptors are wired in (assessments issue).
 LADDER = [
@@ -20,7 +21,10 @@ LADDER = [
 def overview(request):
     """The organisation's home: where it stands and what to do next."""
     org = request.org
+    latest = org.assessments.select_related("framework").first()
     context = {
+        "latest": latest,
+        "f": assessment_figures(latest) if latest else None,
         "sites": org.sites.all(),
         "member_count": org.memberships.count(),
         "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
