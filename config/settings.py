@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +184,15 @@ EMAIL_BACKEND = (
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Ladder <ladder@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Background work (reports, imports): django-tasks, moving to django.tasks with Django 6.
+# The database backend needs `manage.py db_worker` running; tests run tasks immediately.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
 
 # Telemetry over MQTT: the listener process connects here. The web app never needs the broker.
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
