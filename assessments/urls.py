@@ -3,6 +3,8 @@
 from django.urls import path
 
 from assessments.views import agreement, assessments, frameworks, scoring
+from assessments.views import dashboard as dashboard_views
+from assessments.views import exchange as exchange_views
 from assessments.views import processes as process_views
 
 app_name = "assessments"
@@ -48,4 +50,20 @@ urlpatterns = [
         process_views.process_archive,
         name="process-archive",
     ),
+]
+urlpatterns += [
+    path(
+        A + "dashboard/",
+        dashboard_views.assessment_dashboard,
+        name="assessment-dashboard",
+    ),
+    path("assessments/compare/", dashboard_views.assessment_compare, name="assessment-compare"),
+]
+urlpatterns += [
+    path(
+        A + "export.<str:format>",
+        exchange_views.assessment_export,
+        name="assessment-export",
+    ),
+    path("assessments/import/", exchange_views.assessment_import, name="assessment-import"),
 ]

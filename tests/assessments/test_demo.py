@@ -1,3 +1,5 @@
+import io
+
 from django.core.management import call_command
 
 from assessments.figures import assessment_figures
@@ -5,8 +7,8 @@ from assessments.models import Assessment
 
 
 def test_demo_has_a_final_baseline_and_a_disputed_draft_per_organisation(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
     for slug in ("acme", "northwind"):
         assessments = {a.title: a for a in Assessment.objects.filter(organization__slug=slug)}
         assert set(assessments) == {"Baseline, last quarter", "Current assessment"}

@@ -1,0 +1,85 @@
+"""An assessment's dashboard and the comparison of two assessments: read-only, any member."""
+
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from accounts.access import get_object_for_member, org_view, scoped
+from assessments import charts
+from assessments.figures import assessment_figures
+from assessments.models import Assessment
+from assessments.scoring import format_figure
+
+
+def _assessment(request, assessment_id) -> Assessment:
+    queryset = Assessment.objects.select_related("framework", "site")
+    return get_object_for_member(request, queryset, pk=assessment_id)
+
+
+@org_view
+def assessment_dashboard(request, assessment_id):
+    # The object first, then the method: another organisation's id is a 404 whatever the method.
+    assessment = _assessment(request, assessment_id)
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
+    figures = assessment_figures(assessment)
+    headline = {
+        "samr_index": format_figure(figures.samr_index),
+        "target_index": format_figure(figures.target_index),
+        "overall_readiness": format_figure(figures.overall_readiness),
+        "convergence_gap": format_figure(figures.convergence_gap),
+    }
+    context = {
+        "assessment": assessment,
+        "figures": figures,
+        "headline": headline,
+        "dashboard": charts.dashboard(figures),
+        "distribution": [
+            (level, name, figures.distribution[level])
+            for level, name in enumerate(charts.level_names(figures))
+        ],
+    }
+    return render(request, "assessments/dashboard.html", context)
+
+
+@org_view
+@require_safe
+def assessment_compare(request):
+    a, b = (request.GET.get(key, "").strip() for key in ("a", "b"))
+    choices = list(scoped(request.org, Assessment).select_related("site"))
+    context = {"choices": choices, **_picked(choices, a, b)}
+    if not (a and b):
+        return render(request, "assessments/compare.html", context)
+    error = _pair_error(a, b)
+    if error:
+        return render(request, "assessments/compare.html", {**context, "error": error}, status=400)
+    before, after = _assessment(request, int(a)), _assessment(request, int(b))
+    comparison = charts.comparison(assessment_figures(before), assessment_figures(after))
+    context |= {
+        "before": before,
+        "after": after,
+        "comparison": comparison,
+        "charts": {
+            "processes": charts.process_comparison(comparison) if comparison.processes else None,
+            "dimensions": charts.dimension_comparison(comparison),
+        },
+    }
+    return render(request, "assessments/compare.html", context)
+
+
+def _pair_error(a: str, b: str) -> str | None:
+    """Why two ids from the query string cannot be compared, or None when they can."""
+    if not (a.isascii() and a.isdigit() and b.isascii() and b.isdigit()):
+        return "Assessments are chosen by their number: pick them from the lists below."
+    if int(a) == int(b):
+        return "Choose two different assessments: one compared with itself shows no change."
+    return None
+
+
+def _picked(choices, a: str, b: str) -> dict:
+    """The picker's selection: what was asked for, else the latest and the one before it."""
+    ids = [str(c.pk) for c in choices]
+    b = b or next((i for i in ids if i != a), "")
+    a = a or next((i for i in ids[ids.index(b) + 1 if b in ids else 0 :] if i != b), "")
+    a = a or next((i for i in ids if i != b), "")
+    return {"a": a, "b": b}
