@@ -48,3 +48,8 @@ def test_coo_scores_a_small_assessment_end_to_end(page, org, owner):
     expect(page.get_by_role("radio", name="Fully").first).to_be_disabled()
     assessment.refresh_from_db()
     assert assessment.state == "final"
+
+    page.get_by_role("link", name="Workshop, November").click()
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()  # Plotly drew the charts
+    expect(page.get_by_text("1.00").first).to_be_visible()  # the SAMR index: one process at 1
