@@ -6,6 +6,7 @@ from playwright.sync_api import sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 PAGES = [
+    ("dashboard", "coo@acme.example", "/o/acme/assessments/2/dashboard/"),
     ("overview", "coo@acme.example", "/o/acme/"),
     ("people", "coo@acme.example", "/o/acme/members/"),
 ]

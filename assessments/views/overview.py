@@ -3,7 +3,7 @@ from django.shortcuts import render
 from accounts.access import org_view
 from assessments.figures import assessment_figures
 
-# Shown until the framework's own descriptors are wired in (assessments issue).
+# One line per rung for the overview; the framework file holds the full descriptors.
 LADDER = [
     (0, "Manual", "Paper, whiteboards and phone calls; no digital record."),
     (1, "Substitution", "A digital tool replaces a manual one; the workflow stays the same."),
@@ -22,9 +22,15 @@ def overview(request):
     """The organisation's home: where it stands and what to do next."""
     org = request.org
     latest = org.assessments.select_related("framework").first()
+    figures = assessment_figures(latest) if latest else None
     context = {
         "latest": latest,
-        "f": assessment_figures(latest) if latest else None,
+        "f": figures,
+        "distribution": ", ".join(
+            f"{n} at {level}" for level, n in figures.distribution.items() if n
+        )
+        if figures
+        else "",
         "sites": org.sites.all(),
         "member_count": org.memberships.count(),
         "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
