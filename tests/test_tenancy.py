@@ -53,6 +53,18 @@ def _framework(org):
     )
 
 
+def _integration(org):
+    from integration.models import Integration
+
+    return Integration.objects.get_or_create(organization=org, name="Sample integration")[0]
+
+
+def _ingest_token(org):
+    from integration.models import IngestToken
+
+    return IngestToken.objects.issue(integration=_integration(org))[0]
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -65,6 +77,8 @@ SAMPLES = {
     "dimension_key": lambda org, owner: "connectivity",
     "format": lambda org, owner: "json",
     "framework_id": lambda org, owner: _framework(org).pk,
+    "integration_id": lambda org, owner: _integration(org).pk,
+    "token_id": lambda org, owner: _ingest_token(org).pk,
 }
 
 

@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.utils import timezone
+
+from integration.models import IngestToken, Integration, Metric
+
+
+class IngestTokenInline(admin.TabularInline):
+    model = IngestToken
+    fields = ["name", "hint", "created", "last_used", "revoked"]
+    readonly_fields = ["hint", "created", "last_used", "revoked"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        # A token's plain text is shown once, by the app's pages or create_integration.
+        return False
+
+
+class MetricInline(admin.TabularInline):
+    model = Metric
+    fields = ["name", "unit", "expected_min", "expected_max", "created"]
+    readonly_fields = ["name", "created"]
+    extra = 0
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "interval_seconds", "paused", "last_seen"]
+    list_filter = ["paused", "organization"]
+    search_fields = ["name", "source_system", "target_system", "organization__name"]
+    readonly_fields = ["id", "last_seen", "last_failed"]
+    inlines = [MetricInline, IngestTokenInline]
+
+
+@admin.register(Metric)
+class MetricAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit", "integration", "created"]
+    search_fields = ["name", "integration__name"]
+    readonly_fields = ["integration", "name", "created"]
+
+
+@admin.register(IngestToken)
+class IngestTokenAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "integration", "created", "last_used", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["name", "hint", "integration__name"]
+    fields = ["integration", "name", "hint", "hash", "created", "last_used", "revoked"]
+    readonly_fields = ["integration", "hint", "hash", "created", "last_used", "revoked"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        now = timezone.now()
+        for token in queryset:
+            token.revoke(now=now)

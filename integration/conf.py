@@ -1,0 +1,68 @@
+"""Telemetry settings: environment variables with safe defaults, overridable in Django settings.
+
+Read at call time (not import time) so tests can change them with the `settings` fixture.
+
+- TELEMETRY_RETENTION_DAYS (30): raw points older than this are dropped by
+  `manage.py telemetry_partitions`.
+- TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS (90): minute rollups older than this are deleted by
+  the same command; hourly rollups are kept.
+- TELEMETRY_PARTITION_AHEAD_DAYS (7): daily partitions created ahead of today (PostgreSQL).
+- TELEMETRY_MAX_BODY_BYTES (10485760, 10 MiB): the largest HTTP ingest body, counted after
+  gzip decompression; a 413 above.
+- TELEMETRY_MAX_POINTS (100000): the most points in one batch; a 413 over HTTP above.
+- TELEMETRY_READ_MAX_POINTS (50000): the most rows in one read API answer; a 400 above.
+"""
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS = {
+    "TELEMETRY_RETENTION_DAYS": 30,
+    "TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS": 90,
+    "TELEMETRY_PARTITION_AHEAD_DAYS": 7,
+    "TELEMETRY_MAX_BODY_BYTES": 10 * 1024 * 1024,
+    "TELEMETRY_MAX_POINTS": 100_000,
+    "TELEMETRY_READ_MAX_POINTS": 50_000,
+}
+
+
+def setting(name: str) -> int:
+    """A positive integer from Django settings, else the environment, else the default."""
+    value = getattr(settings, name, None)
+    if value is None:
+        raw = os.environ.get(name, "")
+        if raw == "":
+            return DEFAULTS[name]
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1, got {value}")
+    return value
+
+
+def retention_days() -> int:
+    return setting("TELEMETRY_RETENTION_DAYS")
+
+
+def minute_rollup_retention_days() -> int:
+    return setting("TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS")
+
+
+def partition_ahead_days() -> int:
+    return setting("TELEMETRY_PARTITION_AHEAD_DAYS")
+
+
+def max_body_bytes() -> int:
+    return setting("TELEMETRY_MAX_BODY_BYTES")
+
+
+def max_points() -> int:
+    return setting("TELEMETRY_MAX_POINTS")
+
+
+def read_max_points() -> int:
+    return setting("TELEMETRY_READ_MAX_POINTS")

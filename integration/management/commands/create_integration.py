@@ -1,0 +1,40 @@
+"""Provision an integration from a script: prints {"id": "...", "token": "..."} on one line."""
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import Organization
+from integration.services import integration_create
+
+
+class Command(BaseCommand):
+    help = "Create an integration with an ingest token; prints one JSON line with both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("org_slug")
+        parser.add_argument("name")
+        parser.add_argument(
+            "--interval", type=int, default=300, help="expected reporting interval in seconds"
+        )
+        parser.add_argument(
+            "--grace", type=int, default=None, help="grace period in seconds (default: interval)"
+        )
+
+    def handle(self, *args, org_slug, name, interval, grace, **options):
+        organization = Organization.objects.filter(slug=org_slug).first()
+        if organization is None:
+            raise CommandError(f"no organisation with the slug '{org_slug}'")
+        try:
+            integration, token = integration_create(
+                organization=organization,
+                name=name,
+                interval_seconds=interval,
+                grace_seconds=grace,
+                token_name="create_integration",
+            )
+        except ValidationError as error:
+            messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+            raise CommandError(messages) from None
+        self.stdout.write(json.dumps({"id": str(integration.pk), "token": token}))

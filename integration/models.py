@@ -1,0 +1,259 @@
+"""Integrations, their ingest tokens, metrics and the telemetry they push.
+
+Storage (see `integration.services.storage` for how rows are written):
+
+- `Series`: one row per (metric, labels); labels are canonical JSON text (sorted keys).
+- `Point`: the narrow raw table, primary key (series, ts), so a retried point is stored once.
+  On PostgreSQL it is partitioned by day on `ts` (created by raw SQL in the migration, kept by
+  `manage.py telemetry_partitions`); its series column has no database foreign key, so bulk
+  writes pay no per-row check (Django still cascades deletes, with one DELETE statement).
+- `MinuteRollup` / `HourRollup`: count, min, max, sum and last per series and bucket, updated
+  in the same transaction as the raw points, so they always agree with them.
+
+Heartbeats are points of the reserved metric `_ping` (1 = ok, 0 = fail), so they share the
+dedup, the rollups (error rate = 1 - sum / count) and `Integration.last_seen`.
+"""
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Organization
+from integration import health
+
+PING_METRIC = "_ping"
+# Metric names starting with this are Ladder's own (e.g. heartbeats); clients cannot send them.
+RESERVED_PREFIX = "_"
+
+
+class IntegrationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Integrations of every organisation `user` is a member of (none when anonymous)."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organization__memberships__user=user)
+
+
+class Integration(models.Model):
+    """A data flow of an organisation (e.g. press line 3 vibration sensors to the CMMS)."""
+
+    ORG_FIELD = "organization"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="integrations"
+    )
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    source_system = models.CharField(max_length=120, blank=True)
+    target_system = models.CharField(max_length=120, blank=True)
+    interval_seconds = models.PositiveIntegerField(
+        "expected interval (seconds)",
+        default=300,
+        validators=[MinValueValidator(60)],
+        help_text="How often data is expected; at least a minute.",
+    )
+    grace_seconds = models.PositiveIntegerField(
+        "grace period (seconds)",
+        default=300,
+        help_text="How long after a missed interval the integration still counts as late.",
+    )
+    paused = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now)
+    # Caches kept by the ingest service, so health needs no scan of the points.
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failed = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = IntegrationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="unique_integration_name")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def interval(self) -> timedelta:
+        return timedelta(seconds=self.interval_seconds)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(seconds=self.grace_seconds)
+
+    def status(self, *, now: datetime) -> health.Status:
+        """new / up / late / down / paused at `now`, from the cached last point and fail ping."""
+        return health.status(
+            last_seen=self.last_seen,
+            last_failed=self.last_failed,
+            interval=self.interval,
+            grace=self.grace,
+            paused=self.paused,
+            now=now,
+        )
+
+
+class Metric(models.Model):
+    """A metric name of an integration; created on first sight by the ingest service."""
+
+    ORG_FIELD = "integration__organization"
+    MAX_NAME_LENGTH = 200
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=MAX_NAME_LENGTH)
+    unit = models.CharField(max_length=30, blank=True)
+    expected_min = models.FloatField(null=True, blank=True)
+    expected_max = models.FloatField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "name"], name="unique_metric_name")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class IngestTokenManager(models.Manager):
+    PREFIX = "ldr_"
+    LAST_USED_EVERY = timedelta(minutes=1)
+
+    def issue(self, *, integration, name="", now=None) -> tuple["IngestToken", str]:
+        """A new token and its plain text, which is shown once and never stored."""
+        raw = self.PREFIX + secrets.token_urlsafe(32)
+        token = self.create(
+            integration=integration,
+            name=name,
+            hint=raw[: len(self.PREFIX) + 4],
+            hash=_token_hash(raw),
+            created=now or timezone.now(),
+        )
+        return token, raw
+
+    def authenticate(self, raw: str, *, now) -> "IngestToken | None":
+        """The live token for `raw` with its integration, or None; notes `last_used` cheaply."""
+        if not raw.startswith(self.PREFIX) or len(raw) > 100:
+            return None
+        token = (
+            self.select_related("integration")
+            .filter(hash=_token_hash(raw), revoked__isnull=True)
+            .first()
+        )
+        if token is None:
+            return None
+        # At most one write a minute per token, not one per request.
+        if token.last_used is None or now - token.last_used >= self.LAST_USED_EVERY:
+            self.filter(pk=token.pk).update(last_used=now)
+            token.last_used = now
+        return token
+
+
+class IngestToken(models.Model):
+    """A secret an integration sends with its data; stored as a SHA-256 hash only."""
+
+    ORG_FIELD = "integration__organization"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="tokens")
+    name = models.CharField(max_length=120, blank=True)
+    hint = models.CharField(max_length=12, editable=False, help_text="The token's first letters.")
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = IngestTokenManager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name or 'token'} {self.hint}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked is None
+
+    def revoke(self, *, now=None) -> None:
+        """Refuse this token from now on; revoking twice keeps the first time."""
+        if self.revoked is None:
+            self.revoked = now or timezone.now()
+            self.save(update_fields=["revoked"])
+
+
+class Series(models.Model):
+    """One metric with one set of labels: what raw points and rollups hang off."""
+
+    ORG_FIELD = "metric__integration__organization"
+
+    metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="series")
+    # Canonical JSON of the labels (keys sorted, no spaces), "{}" when there are none.
+    labels = models.TextField(default="{}")
+
+    class Meta:
+        verbose_name_plural = "series"
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "labels"], name="unique_series_labels")
+        ]
+
+    def __str__(self):
+        return f"{self.metric.name}{self.labels if self.labels != '{}' else ''}"
+
+
+class Point(models.Model):
+    """A raw value. The table is created by SQL in the migration (partitioned on PostgreSQL)."""
+
+    pk = models.CompositePrimaryKey("series_id", "ts")
+    # The primary key (series_id, ts) is the index; no separate one.
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="+"
+    )
+    ts = models.DateTimeField()
+    value = models.FloatField()
+
+    def __str__(self):
+        return f"{self.ts:%Y-%m-%d %H:%M:%S} {self.value:g}"
+
+
+class Rollup(models.Model):
+    """Aggregate of a series' points in one bucket (a minute or an hour)."""
+
+    pk = models.CompositePrimaryKey("series_id", "bucket")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, db_index=False, related_name="+")
+    bucket = models.DateTimeField()
+    count = models.IntegerField()
+    min = models.FloatField()
+    max = models.FloatField()
+    sum = models.FloatField()
+    last = models.FloatField()
+    last_ts = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.bucket:%Y-%m-%d %H:%M} n={self.count} avg={self.avg:g}"
+
+    @property
+    def avg(self) -> float:
+        return self.sum / self.count
+
+
+class MinuteRollup(Rollup):  # noqa: DJ008 (Rollup's __str__)
+    STEP = timedelta(minutes=1)
+
+
+class HourRollup(Rollup):  # noqa: DJ008
+    STEP = timedelta(hours=1)

@@ -1,0 +1,47 @@
+"""Integration services: telemetry ingest, reads, retention, and creating integrations.
+
+`from integration.services import telemetry_ingest` etc.; the submodules hold the details.
+"""
+
+from integration.services.ingest import (
+    BatchTooLarge,
+    IngestResult,
+    IntegrationPaused,
+    InvalidPoint,
+    TelemetryRefused,
+    labels_text,
+    telemetry_ingest,
+    telemetry_ping,
+)
+from integration.services.integrations import integration_create
+from integration.services.retention import RetentionReport, telemetry_retention_apply
+from integration.services.series import (
+    STEPS,
+    SeriesRefused,
+    TooManyRows,
+    UnknownMetric,
+    telemetry_ping_counts,
+    telemetry_seen_buckets,
+    telemetry_series,
+)
+
+__all__ = [
+    "STEPS",
+    "BatchTooLarge",
+    "IngestResult",
+    "IntegrationPaused",
+    "InvalidPoint",
+    "RetentionReport",
+    "SeriesRefused",
+    "TelemetryRefused",
+    "TooManyRows",
+    "UnknownMetric",
+    "integration_create",
+    "labels_text",
+    "telemetry_ingest",
+    "telemetry_ping",
+    "telemetry_ping_counts",
+    "telemetry_retention_apply",
+    "telemetry_seen_buckets",
+    "telemetry_series",
+]

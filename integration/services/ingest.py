@@ -1,0 +1,275 @@
+"""The one way telemetry gets in: HTTP (line protocol, JSON, pings) and MQTT all end here.
+
+A batch is validated whole, then stored in one transaction with its rollups: a refused batch
+stores nothing, a point already stored (same series and timestamp) is skipped and counted as a
+duplicate, so clients can retry safely.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from django.db import transaction
+from django.db.models import Q
+
+from integration import conf
+from integration.lineprotocol import Point
+from integration.models import (
+    PING_METRIC,
+    RESERVED_PREFIX,
+    Integration,
+    Metric,
+    Series,
+)
+from integration.services import storage
+
+__all__ = [
+    "BatchTooLarge",
+    "IngestResult",
+    "IntegrationPaused",
+    "InvalidPoint",
+    "TelemetryRefused",
+    "telemetry_ingest",
+    "telemetry_ping",
+]
+
+FUTURE_LIMIT = timedelta(minutes=10)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_LABELS = 32
+MAX_LABEL_KEY = 100
+MAX_LABEL_VALUE = 200
+MAX_LABELS_TEXT = 1000  # canonical JSON; keeps the (metric, labels) unique index small
+_FINITE_MIN, _FINITE_MAX = -math.inf, math.inf
+_MAX_SHOWN = 40
+_IN_CHUNK = 500  # values per SQL IN (...), well under SQLite's parameter limit
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+
+
+class TelemetryRefused(ValueError):
+    """A batch refused whole; `code` is the API error code."""
+
+    code = "invalid"
+
+
+class InvalidPoint(TelemetryRefused):
+    """A bad point: `index` (0-based) in the batch, `field` of the point, the `metric` name."""
+
+    def __init__(self, reason: str, *, index: int, field: str, metric: str):
+        self.reason, self.index, self.field, self.metric = reason, index, field, metric
+        super().__init__(f"points[{index}].{field}: {reason}")
+
+
+class BatchTooLarge(TelemetryRefused):
+    code = "request too large"
+
+
+class IntegrationPaused(TelemetryRefused):
+    code = "paused"
+
+    def __init__(self, integration: Integration):
+        super().__init__(f"integration {integration.pk} is paused: it accepts no data")
+
+
+def telemetry_ingest(*, integration: Integration, points: Sequence[Point], now: datetime):
+    """Store a batch all or nothing; returns how many points were new and how many repeats.
+
+    Raises `TelemetryRefused` (stores nothing): `InvalidPoint` for NaN or infinite values,
+    timestamps before 2000 or more than 10 minutes after `now`, bad metric names or labels;
+    `BatchTooLarge`; `IntegrationPaused`.
+    """
+    if integration.paused:
+        raise IntegrationPaused(integration)
+    if not _validate(points, now):
+        points = [point._replace(value=float(point.value)) for point in points]
+    return _store(integration, points, now)
+
+
+def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = False):
+    """Record a heartbeat ("I ran", or "I failed" when `failed`) at `now`."""
+    if integration.paused:
+        raise IntegrationPaused(integration)
+    point = Point(PING_METRIC, (), now, 0.0 if failed else 1.0)
+    return _store(integration, [point], now, failed=failed)
+
+
+def _store(integration, points, now, *, failed=False) -> IngestResult:
+    if not points:
+        return IngestResult(0, 0)
+    with transaction.atomic():
+        series_ids = _series_ids(integration, {(p[0], p[1]) for p in points}, now)
+        rows = [(series_ids[p[0], p[1]], p[2], p[3]) for p in points]
+        accepted, newest = storage.points_write(rows)
+        if newest is not None:
+            _note_seen(integration, min(newest, now))
+        if failed:
+            Integration.objects.filter(pk=integration.pk).update(last_failed=now)
+            integration.last_failed = now
+    return IngestResult(accepted, len(points) - accepted)
+
+
+def _note_seen(integration: Integration, seen: datetime) -> None:
+    # Conditional, so a late batch of old points never moves last_seen back.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_seen__isnull=True) | Q(last_seen__lt=seen)
+    ).update(last_seen=seen)
+    if integration.last_seen is None or integration.last_seen < seen:
+        integration.last_seen = seen
+
+
+# Validation
+
+
+def _validate(points: Sequence[Point], now: datetime) -> bool:
+    """Raise for the first bad point; returns whether every value is already a float."""
+    limit = conf.max_points()
+    if len(points) > limit:
+        raise BatchTooLarge(f"{len(points)} points in one batch; at most {limit} are accepted")
+    latest = now + FUTURE_LIMIT
+    all_floats = True
+    first_seen: dict[tuple, int] = {}
+    for index, (metric, labels, ts, value) in enumerate(points):
+        key = (metric, labels)
+        if key not in first_seen:
+            first_seen[key] = index
+        if type(value) is not float:
+            _check_number(value, index, metric)
+            all_floats = False
+        elif not _FINITE_MIN < value < _FINITE_MAX:  # also False for NaN
+            raise InvalidPoint("is not a finite number", index=index, field="value", metric=metric)
+        if not EARLIEST <= ts <= latest:
+            _refuse_ts(ts, now, index, metric)
+    for (metric, labels), index in first_seen.items():
+        _check_metric(metric, index)
+        _check_labels(labels, index, metric)
+    return all_floats
+
+
+def _check_number(value, index: int, metric: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidPoint("must be a number", index=index, field="value", metric=metric)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise InvalidPoint("is not a finite number", index=index, field="value", metric=metric)
+
+
+def _refuse_ts(ts: datetime, now: datetime, index: int, metric: str) -> None:
+    shown = ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if ts < EARLIEST:
+        reason = f"{shown} is before 2000-01-01"
+    else:
+        reason = f"{shown} is more than 10 minutes in the future"
+    raise InvalidPoint(reason, index=index, field="ts", metric=metric)
+
+
+def _check_metric(metric, index: int) -> None:
+    def refuse(reason):
+        raise InvalidPoint(reason, index=index, field="metric", metric=str(metric))
+
+    if not isinstance(metric, str):
+        refuse("must be a string")
+    if not metric:
+        refuse("is empty")
+    if len(metric) > Metric.MAX_NAME_LENGTH:
+        refuse(f"'{_shown(metric)}' is longer than {Metric.MAX_NAME_LENGTH} characters")
+    if metric.startswith(RESERVED_PREFIX):
+        refuse(f"'{_shown(metric)}' starts with '{RESERVED_PREFIX}', kept for Ladder's own metrics")
+    if not metric.isprintable() or metric.strip() != metric:
+        refuse(f"'{_shown(metric)}' has control characters or leading or trailing spaces")
+
+
+def _check_labels(labels, index: int, metric: str) -> None:
+    def refuse(reason):
+        raise InvalidPoint(reason, index=index, field="labels", metric=metric)
+
+    if len(labels) > MAX_LABELS:
+        refuse(f"{len(labels)} labels; at most {MAX_LABELS}")
+    for pair in labels:
+        if len(pair) != 2 or not all(isinstance(part, str) for part in pair):
+            refuse("must be pairs of strings")
+        key, value = pair
+        if not key:
+            refuse("a label has an empty name")
+        if len(key) > MAX_LABEL_KEY:
+            refuse(f"label name '{_shown(key)}' is longer than {MAX_LABEL_KEY} characters")
+        if len(value) > MAX_LABEL_VALUE:
+            refuse(f"value of label '{_shown(key)}' is longer than {MAX_LABEL_VALUE} characters")
+    if len(labels_text(labels)) > MAX_LABELS_TEXT:
+        refuse(f"labels take more than {MAX_LABELS_TEXT} characters as JSON")
+
+
+def labels_text(labels) -> str:
+    """The canonical JSON of labels (pairs or a dict): sorted keys, no spaces."""
+    pairs = labels.items() if isinstance(labels, dict) else labels
+    return orjson.dumps(dict(sorted(pairs))).decode()
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+# Series
+
+
+def _series_ids(integration, keys: set[tuple], now) -> dict[tuple, int]:
+    """(metric, labels) -> series id; metrics and series seen for the first time are created."""
+    texts = {key: (key[0], labels_text(key[1])) for key in keys}
+    wanted = set(texts.values())
+    found = _existing_series(integration, wanted)
+    missing = wanted - found.keys()
+    if missing:
+        metric_ids = _metric_ids(integration, {name for name, _ in missing}, now)
+        # ignore_conflicts: another writer may create the same series at the same time.
+        Series.objects.bulk_create(
+            [Series(metric_id=metric_ids[name], labels=text) for name, text in sorted(missing)],
+            ignore_conflicts=True,
+        )
+        found |= _existing_series(integration, missing)
+    return {key: found[text] for key, text in texts.items()}
+
+
+def _existing_series(integration, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    found = {}
+    for chunk in _chunks(sorted(wanted), _IN_CHUNK):
+        rows = Series.objects.filter(
+            metric__integration=integration,
+            metric__name__in={name for name, _ in chunk},
+            labels__in={text for _, text in chunk},
+        ).values_list("metric__name", "labels", "id")
+        found.update({(name, text): pk for name, text, pk in rows if (name, text) in wanted})
+    return found
+
+
+def _metric_ids(integration, names: set[str], now) -> dict[str, int]:
+    def existing():
+        ids = {}
+        for chunk in _chunks(sorted(names), _IN_CHUNK):
+            rows = Metric.objects.filter(integration=integration, name__in=chunk)
+            ids.update(rows.values_list("name", "id"))
+        return ids
+
+    ids = existing()
+    new = names - ids.keys()
+    if new:
+        Metric.objects.bulk_create(
+            [Metric(integration=integration, name=name, created=now) for name in sorted(new)],
+            ignore_conflicts=True,
+        )
+        ids = existing()
+    return ids
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

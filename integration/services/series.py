@@ -1,0 +1,130 @@
+"""Reading telemetry back: a metric's raw points or rollups, and the figures health needs.
+
+Charts read rollups (a 30-day chart is 720 hourly rows per series), never long runs of raw
+points. Windows are half-open, [start, end).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+from django.db.models import Max, Min, Sum
+
+from integration import conf
+from integration.models import PING_METRIC, HourRollup, MinuteRollup, Point, Series
+
+__all__ = [
+    "STEPS",
+    "SeriesRefused",
+    "TooManyRows",
+    "UnknownMetric",
+    "telemetry_ping_counts",
+    "telemetry_seen_buckets",
+    "telemetry_series",
+]
+
+STEPS = {"raw": None, "1m": MinuteRollup, "1h": HourRollup}
+
+
+class SeriesRefused(ValueError):
+    """A read that cannot be answered as asked."""
+
+
+class UnknownMetric(SeriesRefused):
+    pass
+
+
+class TooManyRows(SeriesRefused):
+    pass
+
+
+def telemetry_series(
+    *,
+    integration,
+    metric: str,
+    start: datetime,
+    end: datetime,
+    step: str = "raw",
+    labels: dict[str, str] | None = None,
+) -> list[tuple]:
+    """`metric`'s rows in [start, end), oldest first.
+
+    `raw`: (ts, value); `1m` / `1h`: (bucket start, count, min, max, avg), buckets that start
+    in the window (the first one from `start` rounded down). When several series match (other
+    labels), raw points are merged and rollups combined per bucket; `labels` narrows to the
+    series having all those labels. Raises `UnknownMetric`, `TooManyRows` (over
+    TELEMETRY_READ_MAX_POINTS) or `SeriesRefused` for a bad step or window.
+    """
+    if step not in STEPS:
+        raise SeriesRefused(f"step must be one of {', '.join(STEPS)}, not '{step}'")
+    if end <= start:
+        raise SeriesRefused("end must be after start")
+    series_ids = _series_ids(integration, metric, labels or {})
+    limit = conf.read_max_points()
+    model = STEPS[step]
+    if model is None:
+        rows = list(
+            Point.objects.filter(series_id__in=series_ids, ts__gte=start, ts__lt=end)
+            .order_by("ts", "series_id")
+            .values_list("ts", "value")[: limit + 1]
+        )
+    else:
+        first_bucket = _floor(start, model)
+        rows = [
+            (bucket, count, low, high, total / count)
+            for bucket, count, low, high, total in model.objects.filter(
+                series_id__in=series_ids, bucket__gte=first_bucket, bucket__lt=end
+            )
+            .values("bucket")
+            .annotate(c=Sum("count"), low=Min("min"), high=Max("max"), total=Sum("sum"))
+            .order_by("bucket")
+            .values_list("bucket", "c", "low", "high", "total")[: limit + 1]
+        ]
+    if len(rows) > limit:
+        raise TooManyRows(
+            f"more than {limit} rows in this window: narrow start and end or use a coarser step"
+        )
+    return rows
+
+
+def _series_ids(integration, metric: str, labels: dict[str, str]) -> list[int]:
+    candidates = Series.objects.filter(metric__integration=integration, metric__name=metric)
+    found = list(candidates.values_list("id", "labels"))
+    if not found:
+        raise UnknownMetric(f"integration has no metric '{metric}'")
+    wanted = labels.items()
+    return [pk for pk, text in found if wanted <= orjson.loads(text).items()]
+
+
+def _floor(ts: datetime, model) -> datetime:
+    ts = ts.astimezone(UTC).replace(second=0, microsecond=0)
+    return ts.replace(minute=0) if model is HourRollup else ts
+
+
+def telemetry_seen_buckets(*, integration, start: datetime, end: datetime) -> list[datetime]:
+    """Starts of the minutes in [start, end) with any point or ping, oldest first.
+
+    Feeds `health.uptime` (buckets no wider than the interval, which is at least a minute).
+    """
+    return list(
+        MinuteRollup.objects.filter(
+            series__metric__integration=integration, bucket__gte=_floor(start, MinuteRollup)
+        )
+        .filter(bucket__lt=end)
+        .values_list("bucket", flat=True)
+        .distinct()
+        .order_by("bucket")
+    )
+
+
+def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:
+    """(ok, failed) heartbeats in the minutes of [start, end), for `health.error_rate`."""
+    totals = MinuteRollup.objects.filter(
+        series__metric__integration=integration,
+        series__metric__name=PING_METRIC,
+        bucket__gte=_floor(start, MinuteRollup),
+        bucket__lt=end,
+    ).aggregate(count=Sum("count"), ok=Sum("sum"))
+    count, ok = totals["count"] or 0, round(totals["ok"] or 0)
+    return ok, count - ok

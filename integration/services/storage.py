@@ -1,0 +1,201 @@
+"""Bulk writes of raw points with their rollups, one way per database; call inside a transaction.
+
+PostgreSQL: binary COPY into a temporary staging table, then one statement inserts the staged
+rows and folds exactly the inserted ones (RETURNING) into the minute and hour rollups. The
+insert is optimistic: a plain INSERT (about 1.4 times faster than ON CONFLICT, measured), and
+only when it meets a stored key (a retry, or the same point twice in the batch) the savepoint
+is rolled back and the batch goes again with ON CONFLICT DO NOTHING, the first of repeated
+points winning. COPY itself cannot skip duplicates. Rows are inserted and rollups upserted in
+key order, so concurrent batches lock in the same order and cannot deadlock.
+
+SQLite: multi-row INSERT OR IGNORE ... RETURNING gives the inserted rows; their rollups are
+summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE transactions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, connection, transaction
+
+__all__ = ["points_write"]
+
+Row = tuple[int, datetime, float]
+
+STAGE = "integration_point_stage"
+
+_ROLLUP_SET = """
+    count = r.count + excluded.count,
+    min = least(r.min, excluded.min),
+    max = greatest(r.max, excluded.max),
+    sum = r.sum + excluded.sum,
+    last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
+    last_ts = greatest(r.last_ts, excluded.last_ts)
+"""
+
+_POSTGRESQL_INSERT = """
+WITH inserted AS (
+    INSERT INTO integration_point (series_id, ts, value)
+    SELECT series_id, ts, value FROM {stage} ORDER BY series_id, ts, n
+    {on_conflict}
+    RETURNING series_id, ts, value
+), minutes AS (
+    SELECT series_id, date_trunc('minute', ts, 'UTC') AS bucket, count(*) AS count,
+           min(value) AS min, max(value) AS max, sum(value) AS sum,
+           (array_agg(value ORDER BY ts DESC))[1] AS last, max(ts) AS last_ts
+    FROM inserted GROUP BY 1, 2
+), minute_rollups AS (
+    INSERT INTO integration_minuterollup AS r
+        (series_id, bucket, count, min, max, sum, last, last_ts)
+    SELECT * FROM minutes ORDER BY series_id, bucket
+    ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
+), hour_rollups AS (
+    INSERT INTO integration_hourrollup AS r
+        (series_id, bucket, count, min, max, sum, last, last_ts)
+    SELECT series_id, date_trunc('hour', bucket, 'UTC'), sum(count), min(min), max(max),
+           sum(sum), (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts)
+    FROM minutes GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
+)
+SELECT coalesce(sum(count), 0)::bigint, max(last_ts) FROM minutes
+"""
+POSTGRESQL_INSERT = _POSTGRESQL_INSERT.format(stage=STAGE, on_conflict="", rollup_set=_ROLLUP_SET)
+POSTGRESQL_INSERT_NEW_ONLY = _POSTGRESQL_INSERT.format(
+    stage=STAGE, on_conflict="ON CONFLICT DO NOTHING", rollup_set=_ROLLUP_SET
+)
+
+
+def points_write(rows: Sequence[Row]) -> tuple[int, datetime | None]:
+    """Insert the (series_id, ts, value) rows not stored yet and update their rollups.
+
+    Of rows repeating a (series_id, ts), the first is kept. Returns the number inserted and
+    the newest inserted timestamp (None when every row was already stored).
+    """
+    if not rows:
+        return 0, None
+    if not connection.in_atomic_block:
+        raise RuntimeError("points_write must run inside a transaction")
+    if connection.vendor == "postgresql":
+        return _write_postgresql(rows)
+    if connection.vendor == "sqlite":
+        return _write_sqlite(rows)
+    raise NotImplementedError(f"telemetry storage does not support {connection.vendor}")
+
+
+def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
+    with connection.cursor() as cursor:
+        # Created once per database session; emptied at commit and here (inside an outer
+        # transaction, e.g. a test's, an earlier batch's rows would still be there).
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} "
+            "(series_id bigint, ts timestamptz, value float8, n int4) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute(f"DELETE FROM {STAGE}")
+        copy_sql = f"COPY {STAGE} (series_id, ts, value, n) FROM STDIN (FORMAT BINARY)"
+        with cursor.copy(copy_sql) as copy:
+            copy.set_types(["int8", "timestamptz", "float8", "int4"])
+            for n, (series_id, ts, value) in enumerate(rows):
+                copy.write_row((series_id, ts, value, n))
+        try:
+            with transaction.atomic():
+                cursor.execute(POSTGRESQL_INSERT)
+        except IntegrityError:
+            cursor.execute(POSTGRESQL_INSERT_NEW_ONLY)
+        accepted, newest = cursor.fetchone()
+    return accepted, newest
+
+
+# SQLite
+
+_SQLITE_CHUNK = 300  # rows per INSERT: 900 parameters, under every SQLite's limit
+_SQLITE_UPSERT = """
+INSERT INTO {table} AS r (series_id, bucket, count, min, max, sum, last, last_ts)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (series_id, bucket) DO UPDATE SET
+    count = r.count + excluded.count,
+    min = min(r.min, excluded.min),
+    max = max(r.max, excluded.max),
+    sum = r.sum + excluded.sum,
+    last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
+    last_ts = max(r.last_ts, excluded.last_ts)
+"""
+
+
+def _sqlite_text(ts: datetime) -> str:
+    # Django's own SQLite format (naive UTC, str()), so the ORM reads and compares these rows.
+    return str(ts.astimezone(UTC).replace(tzinfo=None))
+
+
+def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
+    texts: dict[datetime, str] = {}
+    staged = []
+    for series_id, ts, value in rows:
+        text = texts.get(ts)
+        if text is None:
+            text = texts[ts] = _sqlite_text(ts)
+        staged.append((series_id, text, value))
+
+    inserted_keys = set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(staged), _SQLITE_CHUNK):
+            chunk = staged[start : start + _SQLITE_CHUNK]
+            # CAST: a plain column would come back converted to a datetime by Django's adapter.
+            cursor.execute(
+                "INSERT OR IGNORE INTO integration_point (series_id, ts, value) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + " RETURNING series_id, CAST(ts AS TEXT)",
+                [part for row in chunk for part in row],
+            )
+            inserted_keys.update(cursor.fetchall())
+        if not inserted_keys:
+            return 0, None
+        inserted = []
+        for row, (series_id, text, _) in zip(rows, staged, strict=True):
+            # Of repeated rows INSERT OR IGNORE kept the first; later ones find the key gone.
+            if (series_id, text) in inserted_keys:
+                inserted_keys.remove((series_id, text))
+                inserted.append(row)
+        minutes = _rollup(
+            (series_id, ts.astimezone(UTC).replace(second=0, microsecond=0), 1, v, v, v, v, ts)
+            for series_id, ts, v in inserted
+        )
+        hours = _rollup(
+            (series_id, bucket.replace(minute=0), *aggregate)
+            for (series_id, bucket), aggregate in minutes.items()
+        )
+        for table, rollups in (
+            ("integration_minuterollup", minutes),
+            ("integration_hourrollup", hours),
+        ):
+            cursor.executemany(
+                _SQLITE_UPSERT.format(table=table),
+                [
+                    (sid, _sqlite_text(bucket), count, low, high, total, last, _sqlite_text(ts))
+                    for (sid, bucket), (count, low, high, total, last, ts) in sorted(
+                        rollups.items()
+                    )
+                ],
+            )
+    newest = max(aggregate[5] for aggregate in hours.values())
+    return len(inserted), newest
+
+
+def _rollup(parts) -> dict[tuple, list]:
+    """(series_id, bucket) -> [count, min, max, sum, last, last_ts] from partial aggregates."""
+    acc: dict[tuple, list] = {}
+    for series_id, bucket, count, low, high, total, last, last_ts in parts:
+        key = (series_id, bucket)
+        current = acc.get(key)
+        if current is None:
+            acc[key] = [count, low, high, total, last, last_ts]
+            continue
+        current[0] += count
+        if low < current[1]:
+            current[1] = low
+        if high > current[2]:
+            current[2] = high
+        current[3] += total
+        if last_ts > current[5]:
+            current[4], current[5] = last, last_ts
+    return acc

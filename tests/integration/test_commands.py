@@ -1,0 +1,64 @@
+"""manage.py create_integration: scripted provisioning."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from integration.models import IngestToken, Integration
+from tests.integration.conftest import stored
+
+
+def create(*args) -> dict:
+    out = StringIO()
+    call_command("create_integration", *args, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
+def test_it_prints_one_json_line_with_the_id_and_a_working_token(client, org, frozen):
+    result = create("acme", "Press line 3", "--interval", "60")
+    assert set(result) == {"id", "token"}
+    integration = Integration.objects.get(pk=result["id"])
+    assert (integration.organization, integration.name) == (org, "Press line 3")
+    assert (integration.interval_seconds, integration.grace_seconds) == (60, 60)
+    response = client.post(
+        "/api/v1/telemetry",
+        {"points": [{"metric": "temp", "value": 1}]},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {result['token']}"},
+    )
+    assert response.json() == {"accepted": 1, "duplicates": 0}
+    assert len(stored(integration)) == 1
+
+
+def test_the_token_is_stored_hashed_only(org):
+    result = create("acme", "Press line 3")
+    token = IngestToken.objects.get()
+    assert result["token"] not in (token.hash, token.hint)
+    assert Integration.objects.get().interval_seconds == 300
+
+
+def test_grace_can_be_set(org):
+    create("acme", "Press line 3", "--interval", "600", "--grace", "120")
+    assert Integration.objects.get().grace_seconds == 120
+
+
+def test_an_unknown_organisation_is_an_error(org):
+    with pytest.raises(CommandError, match="no organisation with the slug 'nope'"):
+        create("nope", "Press line 3")
+
+
+def test_a_name_taken_in_the_organisation_is_an_error(org):
+    create("acme", "Press line 3")
+    with pytest.raises(CommandError, match="already exists"):
+        create("acme", "Press line 3")
+    assert Integration.objects.count() == 1
+
+
+def test_an_interval_under_a_minute_is_an_error(org):
+    with pytest.raises(CommandError, match="interval_seconds"):
+        create("acme", "Press line 3", "--interval", "10")
+    assert not Integration.objects.exists()

@@ -1,0 +1,269 @@
+"""POST /api/v2/write: InfluxDB v2 compatible line protocol ingest."""
+
+import gzip
+from datetime import timedelta
+
+import pytest
+
+from integration.models import IngestToken, Series
+from tests.integration.conftest import NOW, NOW_NS, stored
+
+URL = "/api/v2/write?org=acme&bucket=plant"
+HOUR_AGO_NS = NOW_NS - 3600 * 10**9
+
+
+@pytest.fixture(autouse=True)
+def _frozen(frozen):
+    pass
+
+
+def write(client, token, body, *, url=URL, scheme="Token", **headers):
+    if isinstance(body, str):
+        body = body.encode()
+    if scheme is not None:
+        headers["Authorization"] = f"{scheme} {token}"
+    return client.post(url, body, content_type="text/plain; charset=utf-8", headers=headers)
+
+
+def test_it_stores_line_protocol_and_answers_204(client, integration, token):
+    body = (
+        f"vibration,line=3,sensor=a rms=0.52,peak=1.9 {HOUR_AGO_NS}\n"
+        f"vibration,line=3,sensor=a rms=0.55,peak=2i {NOW_NS}\n"
+    )
+    response = write(client, token, body)
+    assert response.status_code == 204
+    assert response.content == b""
+    labels = '{"line":"3","sensor":"a"}'
+    hour_ago = NOW - timedelta(hours=1)
+    assert stored(integration) == [
+        ("vibration.peak", labels, hour_ago, 1.9),
+        ("vibration.peak", labels, NOW, 2.0),
+        ("vibration.rms", labels, hour_ago, 0.52),
+        ("vibration.rms", labels, NOW, 0.55),
+    ]
+
+
+def test_a_line_without_timestamp_is_stamped_now(client, integration, token):
+    assert write(client, token, "temp value=21.5").status_code == 204
+    assert stored(integration) == [("temp.value", "{}", NOW, 21.5)]
+
+
+def test_org_and_bucket_are_optional(client, integration, token):
+    assert write(client, token, "temp value=1", url="/api/v2/write").status_code == 204
+
+
+@pytest.mark.parametrize(
+    "precision,timestamp",
+    [
+        ("ns", NOW_NS),
+        ("us", NOW_NS // 10**3),
+        ("ms", NOW_NS // 10**6),
+        ("s", NOW_NS // 10**9),
+    ],
+)
+def test_each_precision(client, integration, token, precision, timestamp):
+    url = f"{URL}&precision={precision}"
+    assert write(client, token, f"temp value=1 {timestamp}", url=url).status_code == 204
+    assert stored(integration) == [("temp.value", "{}", NOW, 1.0)]
+
+
+def test_an_unknown_precision_is_refused(client, integration, token):
+    response = write(client, token, f"temp value=1 {NOW_NS}", url=f"{URL}&precision=h")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "precision" in response.json()["message"]
+
+
+def test_a_gzipped_body_is_accepted(client, integration, token):
+    body = gzip.compress(f"temp value=1 {NOW_NS}\n".encode())
+    assert write(client, token, body, **{"Content-Encoding": "gzip"}).status_code == 204
+    assert len(stored(integration)) == 1
+
+
+def test_a_retried_write_stores_nothing_twice(client, integration, token):
+    body = "\n".join(f"temp value={i} {NOW_NS - i * 10**9}" for i in range(100))
+    assert write(client, token, body).status_code == 204
+    assert write(client, token, body).status_code == 204
+    assert len(stored(integration)) == 100
+
+
+def test_a_bad_line_is_refused_naming_its_line_and_nothing_is_stored(client, integration, token):
+    body = f"temp value=1 {NOW_NS}\n\ntemp value=2 {NOW_NS - 10**9}\ntemp value=oops {NOW_NS}\n"
+    response = write(client, token, body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "line 4: invalid field value 'oops' for field 'value'",
+        "line": 4,
+    }
+    assert stored(integration) == []
+    assert not Series.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity"])
+def test_non_finite_values_are_refused(client, integration, token, value):
+    response = write(client, token, f"temp ok=1\ntemp value={value}")
+    assert response.status_code == 400
+    assert response.json()["line"] == 2
+    assert "not a finite number" in response.json()["message"]
+    assert stored(integration) == []
+
+
+def test_a_time_more_than_ten_minutes_ahead_is_refused(client, integration, token):
+    future = NOW_NS + 11 * 60 * 10**9
+    response = write(client, token, f"temp value=1 {NOW_NS}\ntemp value=1 {future}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "line 2: timestamp is more than 10 minutes in the future",
+        "line": 2,
+    }
+
+
+def test_a_time_before_2000_is_refused(client, integration, token):
+    response = write(client, token, "temp value=1 946684799", url=f"{URL}&precision=s")
+    assert response.status_code == 400
+    assert response.json()["message"] == "line 1: timestamp is before 2000-01-01"
+
+
+def test_a_metric_name_the_service_refuses_is_named(client, integration, token):
+    response = write(client, token, f"{'m' * 200} value=1")
+    assert response.status_code == 400
+    assert response.json()["message"] == f"metric '{'m' * 39}…' is longer than 200 characters"
+
+
+def test_labels_the_service_refuses_are_named_with_their_metric(client, integration, token):
+    tags = ",".join(f"k{i:02}=v" for i in range(33))
+    response = write(client, token, f"temp,{tags} value=1")
+    assert response.status_code == 400
+    assert response.json()["message"] == "labels of metric 'temp.value': 33 labels; at most 32"
+
+
+def test_a_reserved_metric_name_is_refused(client, integration, token):
+    response = write(client, token, "_ping value=1")
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        "metric '_ping.value' starts with '_', kept for Ladder's own metrics"
+    )
+
+
+def test_a_body_that_is_not_utf8_is_refused(client, integration, token):
+    response = write(client, token, b"temp value=1 \xff")
+    assert response.status_code == 400
+    assert "not UTF-8" in response.json()["message"]
+
+
+def test_a_body_over_the_limit_is_refused_with_413(client, integration, token, settings):
+    settings.TELEMETRY_MAX_BODY_BYTES = 1000
+    response = write(client, token, "temp value=1\n" * 100)
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "request too large",
+        "message": "the body is over 1000 bytes (after decompression)",
+        "maxLength": 1000,
+    }
+    assert write(client, token, "temp value=1\n" * 70).status_code == 204
+
+
+def test_a_gzip_bomb_is_refused_with_413(client, integration, token, settings):
+    settings.TELEMETRY_MAX_BODY_BYTES = 100_000
+    bomb = gzip.compress(b"temp value=1\n" * 1_000_000)  # 13 MB that gzip to ~25 KB
+    assert len(bomb) < 100_000
+    response = write(client, token, bomb, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 413
+    assert stored(integration) == []
+
+
+def test_too_many_points_are_refused_with_413(client, integration, token, settings):
+    settings.TELEMETRY_MAX_POINTS = 10
+    body = "\n".join(f"temp value={i} {NOW_NS - i * 10**9}" for i in range(11))
+    response = write(client, token, body)
+    assert response.status_code == 413
+    assert response.json()["code"] == "request too large"
+
+
+def test_invalid_gzip_is_refused(client, integration, token):
+    response = write(client, token, b"not gzip", **{"Content-Encoding": "gzip"})
+    assert response.status_code == 400
+    assert "not valid gzip" in response.json()["message"]
+
+
+def test_truncated_gzip_is_refused(client, integration, token):
+    body = gzip.compress(b"temp value=1\n" * 100)[:-12]
+    response = write(client, token, body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 400
+    assert "truncated" in response.json()["message"]
+
+
+def test_another_content_encoding_is_refused_with_415(client, integration, token):
+    response = write(client, token, "temp value=1", **{"Content-Encoding": "br"})
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported media type"
+
+
+def test_an_unknown_token_is_refused_with_401(client, integration, token):
+    response = write(client, token + "x", "temp value=1")
+    assert response.status_code == 401
+    assert response.json() == {"code": "unauthorized", "message": "unknown or revoked token"}
+    assert stored(integration) == []
+
+
+def test_a_revoked_token_is_refused_with_401(client, integration, token):
+    IngestToken.objects.get(integration=integration).revoke()
+    response = write(client, token, "temp value=1")
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert stored(integration) == []
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "Basic", None])
+def test_another_authorization_scheme_is_refused_with_401(client, integration, token, scheme):
+    response = write(client, token, "temp value=1", scheme=scheme)
+    assert response.status_code == 401
+    assert response.json()["message"] == (
+        "send the ingest token as the header 'Authorization: Token <token>'"
+    )
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_a_paused_integration_answers_409_and_stores_nothing(client, integration, token):
+    integration.paused = True
+    integration.save()
+    response = write(client, token, "temp value=1")
+    assert response.status_code == 409
+    assert response.json()["code"] == "paused"
+    assert stored(integration) == []
+
+
+def test_get_is_not_allowed(client, token):
+    response = client.get(URL, headers={"Authorization": f"Token {token}"})
+    assert response.status_code == 405
+    assert response.json()["code"] == "method not allowed"
+    assert response["Allow"] == "POST"
+
+
+def test_no_csrf_token_is_needed(integration, token):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert write(client, token, "temp value=1").status_code == 204
+
+
+def test_a_body_over_djangos_upload_limit_is_still_accepted(client, integration, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = "\n".join(f"temp value={i} {NOW_NS - i * 10**9}" for i in range(200))
+    assert len(body) > 1000
+    assert write(client, token, body).status_code == 204
+    assert len(stored(integration)) == 200
+
+
+def test_a_chunked_body_without_length_is_refused_not_dropped(client, integration, token):
+    response = client.generic(
+        "POST",
+        URL,
+        b"",
+        content_type="text/plain",
+        headers={"Authorization": f"Token {token}", "Transfer-Encoding": "chunked"},
+    )
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["message"]

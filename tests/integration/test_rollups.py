@@ -1,0 +1,117 @@
+"""Minute and hour rollups always equal the aggregates of the raw points they cover."""
+
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from integration.lineprotocol import Point
+from integration.models import HourRollup, MinuteRollup
+from integration.models import Point as StoredPoint
+from integration.services import telemetry_ingest
+from tests.integration.conftest import NOW
+
+
+def expected_rollups(integration, step: timedelta) -> dict:
+    """(series id, bucket) -> (count, min, max, sum, last) computed from the raw points."""
+    groups = defaultdict(list)
+    points = StoredPoint.objects.filter(series__metric__integration=integration)
+    for series_id, ts, value in points.values_list("series_id", "ts", "value"):
+        bucket = ts - (ts - NOW.replace(hour=0, minute=0)) % step
+        groups[series_id, bucket].append((ts, value))
+    result = {}
+    for key, rows in groups.items():
+        values = [value for _, value in rows]
+        result[key] = (len(rows), min(values), max(values), sum(values), max(rows)[1])
+    return result
+
+
+def actual_rollups(integration, model) -> dict:
+    rows = model.objects.filter(series__metric__integration=integration).values_list(
+        "series_id", "bucket", "count", "min", "max", "sum", "last"
+    )
+    return {(sid, bucket): tuple(rest) for sid, bucket, *rest in rows}
+
+
+def assert_rollups_match(integration):
+    for model, step in ((MinuteRollup, timedelta(minutes=1)), (HourRollup, timedelta(hours=1))):
+        expected = expected_rollups(integration, step)
+        actual = actual_rollups(integration, model)
+        assert actual.keys() == expected.keys()
+        for key, (count, low, high, total, last) in expected.items():
+            assert actual[key] == (count, low, high, pytest.approx(total), last), key
+
+
+def ingest(integration, points):
+    return telemetry_ingest(integration=integration, points=points, now=NOW)
+
+
+def test_rollups_sum_up_one_batch(integration):
+    ingest(
+        integration,
+        [
+            Point("temp", (), NOW - timedelta(seconds=70), 5.0),
+            Point("temp", (), NOW - timedelta(seconds=50), 1.0),
+            Point("temp", (), NOW - timedelta(seconds=10), 3.0),
+            Point("temp", (), NOW - timedelta(seconds=30), 2.0),
+        ],
+    )
+    minutes = MinuteRollup.objects.order_by("bucket").values_list(
+        "bucket", "count", "min", "max", "sum", "last", "last_ts"
+    )
+    assert list(minutes) == [
+        (NOW - timedelta(minutes=2), 1, 5.0, 5.0, 5.0, 5.0, NOW - timedelta(seconds=70)),
+        (NOW - timedelta(minutes=1), 3, 1.0, 3.0, 6.0, 3.0, NOW - timedelta(seconds=10)),
+    ]
+    hour = HourRollup.objects.values_list("bucket", "count", "min", "max", "sum", "last").get()
+    assert hour == (NOW - timedelta(hours=1), 4, 1.0, 5.0, 11.0, 3.0)
+
+
+def test_last_is_the_latest_point_even_when_it_arrives_first(integration):
+    ingest(integration, [Point("temp", (), NOW - timedelta(seconds=5), 9.0)])
+    ingest(integration, [Point("temp", (), NOW - timedelta(seconds=30), 1.0)])
+    rollup = MinuteRollup.objects.get()
+    assert (rollup.count, rollup.last, rollup.last_ts) == (2, 9.0, NOW - timedelta(seconds=5))
+    assert rollup.avg == 5.0
+
+
+def test_duplicates_do_not_count_in_rollups(integration):
+    batch = [Point("temp", (), NOW - timedelta(seconds=s), float(s)) for s in range(0, 300, 7)]
+    ingest(integration, batch)
+    ingest(integration, batch)
+    ingest(integration, [*batch[:5], Point("temp", (), NOW - timedelta(seconds=1), 100.0)])
+    assert sum(r.count for r in MinuteRollup.objects.all()) == len(batch) + 1
+    assert sum(r.count for r in HourRollup.objects.all()) == len(batch) + 1
+    assert_rollups_match(integration)
+
+
+batches = st.lists(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["temp", "rpm"]),
+            st.sampled_from([(), (("line", "3"),)]),
+            st.integers(min_value=0, max_value=3 * 3600),  # seconds before NOW
+            st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+        ),
+        max_size=40,
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(batches=batches)
+def test_rollups_equal_aggregates_of_raw_points_after_any_batches(integration, batches):
+    # The database is shared by the examples: the property must hold on whatever came before.
+    for batch in batches:
+        points = [
+            Point(metric, labels, NOW - timedelta(seconds=ago), value)
+            for metric, labels, ago, value in batch
+        ]
+        ingest(integration, points)
+    assert_rollups_match(integration)
