@@ -21,10 +21,11 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LAST_ORG_SESSION_KEY = "ladder_last_org"
 
 
-def org_view(view=None, *, facilitate=False, manage=False):
+def org_view(view=None, *, write=False, facilitate=False, manage=False):
     """Decorate a view taking `org_slug`: sets request.org and request.membership.
 
-    `facilitate` limits the view to owners and consultants, `manage` to owners.
+    `write` keeps viewers out even on GET (a form they could not send), `facilitate` limits
+    the view to owners and consultants, `manage` to owners.
     """
 
     def decorator(func):
@@ -32,7 +33,7 @@ def org_view(view=None, *, facilitate=False, manage=False):
         @wraps(func)
         def wrapper(request, org_slug, *args, **kwargs):
             membership = get_membership(request.user, org_slug)
-            if request.method not in SAFE_METHODS and not membership.can_write:
+            if (write or request.method not in SAFE_METHODS) and not membership.can_write:
                 raise PermissionDenied("Viewers can read but not change anything.")
             if facilitate and not membership.can_facilitate:
                 raise PermissionDenied("Only owners and consultants can do this.")

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -15,12 +14,6 @@ from assessments.process_import import (
     processes_import,
     template_csv,
 )
-
-
-def _require_writer(request):
-    # Viewers would only meet a form they cannot send; POSTs are refused by org_view anyway.
-    if not request.membership.can_write:
-        raise PermissionDenied("Viewers can read but not change anything.")
 
 
 def _posted(request):
@@ -44,9 +37,8 @@ def process_list(request):
     return render(request, f"{template}#process-table" if request.htmx else template, context)
 
 
-@org_view
+@org_view(write=True)
 def process_create(request):
-    _require_writer(request)
     form = ProcessForm(_posted(request), organization=request.org)
     if request.method == "POST" and form.is_valid():
         process = form.save()
@@ -57,9 +49,8 @@ def process_create(request):
     )
 
 
-@org_view
+@org_view(write=True)
 def process_edit(request, process_id):
-    _require_writer(request)
     process = get_object_for_member(request, Process, pk=process_id)
     form = ProcessForm(_posted(request), instance=process, organization=request.org)
     if request.method == "POST" and form.is_valid():
@@ -90,9 +81,8 @@ def process_archive(request, process_id):
     return redirect(url if process.archived else f"{url}?archived=1")
 
 
-@org_view
+@org_view(write=True)
 def process_import(request):
-    _require_writer(request)
     form = ProcessImportForm(_posted(request), request.FILES or None, organization=request.org)
     if request.method != "POST" or not form.is_valid():
         return _import_page(request, form, status=400 if form.errors else 200)
