@@ -222,3 +222,67 @@ def _answer(assessment, assessor, slug, *, stage, dissent=False):
                     )
                 )
     ReadinessAnswer.objects.bulk_create(readiness, ignore_conflicts=True)
+
+
+ROADMAP_TITLE = "Integration roadmap"
+# Per milestone in plan order: (status, days after the start it was done or started, comment)
+ROADMAP_PROGRESS = [
+    ("done", 12, "Zones and conduits agreed with the CISO; firewall rules live."),
+    ("done", 30, ""),
+    ("done", 52, "Running on the bottleneck line first."),
+    ("in_progress", 40, ""),
+    ("in_progress", 45, ""),
+    ("blocked", 60, "Waiting for the integrator's quote for the gateway."),
+]
+
+
+@transaction.atomic
+def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
+    """A roadmap per demo organisation from its current assessment, started 75 days ago, with
+    milestones in every status, owners, due dates, comments and some overdue; safe to rerun."""
+    from assessments import roadmaps
+
+    today = timezone.localdate()
+    start = today - timedelta(days=75)
+    for slug, org in orgs.items():
+        if org.roadmaps.filter(title=ROADMAP_TITLE).exists():
+            continue
+        owner = User.objects.get(email=f"coo@{slug}.example")
+        assessment = Assessment.objects.get(organization=org, title="Current assessment")
+        roadmap = roadmaps.roadmap_generate(
+            assessment=assessment,
+            user=owner,
+            start_date=start,
+            capacity=4,
+            title=ROADMAP_TITLE,
+            now=_moment(start),
+        )
+        helper = User.objects.get(email=SECOND_ASSESSOR[slug])
+        milestones = list(roadmap.milestones.select_related("process__owner").in_plan_order())
+        for i, milestone in enumerate(milestones):
+            person = (milestone.process.owner if milestone.process else None) or (
+                owner if i % 2 == 0 else helper
+            )
+            changes = {"owner": person}
+            if i in (3, 4):  # under way and late
+                changes["due_date"] = today - timedelta(days=4 + 3 * i)
+            roadmaps.milestone_update(
+                milestone=milestone, user=owner, changes=changes, now=_moment(start, 2)
+            )
+            if i >= len(ROADMAP_PROGRESS):
+                continue
+            status, days, comment = ROADMAP_PROGRESS[i]
+            roadmaps.milestone_status_set(
+                milestone=milestone, user=person, status=status, now=_moment(start, days)
+            )
+            if comment:
+                roadmaps.milestone_comment_add(
+                    milestone=milestone, user=person, text=comment, now=_moment(start, days, 1)
+                )
+
+
+def _moment(day, days=0, hours=0):
+    from datetime import datetime, time
+
+    start = timezone.make_aware(datetime.combine(day, time(9, 30)))
+    return start + timedelta(days=days, hours=hours)

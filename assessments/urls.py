@@ -67,3 +67,26 @@ urlpatterns += [
     ),
     path("assessments/import/", exchange_views.assessment_import, name="assessment-import"),
 ]
+from assessments.views import roadmaps as roadmap_views  # noqa: E402
+
+R = "roadmaps/<int:roadmap_id>/"
+M = "milestones/<int:milestone_id>/"
+urlpatterns += [
+    path("roadmaps/", roadmap_views.roadmap_list, name="roadmap-list"),
+    path("roadmaps/new/", roadmap_views.roadmap_create, name="roadmap-create"),
+    path(R, roadmap_views.roadmap_detail, name="roadmap-detail"),
+    path(R + "settings/", roadmap_views.roadmap_edit, name="roadmap-edit"),
+    path(R + "regenerate/", roadmap_views.roadmap_regenerate, name="roadmap-regenerate"),
+    path(R + "board/", roadmap_views.roadmap_board, name="roadmap-board"),
+    path(R + "timeline/", roadmap_views.roadmap_timeline, name="roadmap-timeline"),
+    path(R + "export.<str:format>", roadmap_views.roadmap_export, name="roadmap-export"),
+    path(R + "milestones/new/", roadmap_views.milestone_create, name="milestone-create"),
+    path("milestones/mine/", roadmap_views.milestone_mine, name="milestone-mine"),
+    path(M, roadmap_views.milestone_detail, name="milestone-detail"),
+    path(M + "edit/", roadmap_views.milestone_edit, name="milestone-edit"),
+    path(M + "status/", roadmap_views.milestone_status, name="milestone-status"),
+    path(M + "comment/", roadmap_views.milestone_comment, name="milestone-comment"),
+    path(M + "move/", roadmap_views.milestone_move, name="milestone-move"),
+    path(M + "remove/", roadmap_views.milestone_remove, name="milestone-remove"),
+    path(M + "restore/", roadmap_views.milestone_restore, name="milestone-restore"),
+]

@@ -65,6 +65,21 @@ def _ingest_token(org):
     return IngestToken.objects.issue(integration=_integration(org))[0]
 
 
+def _roadmap(org, owner):
+    from datetime import date
+
+    from assessments.models import Milestone, Roadmap
+
+    roadmap = Roadmap.objects.filter(organization=org).first()
+    if roadmap is None:
+        assessment = _assessment(org, owner)
+        roadmap = Roadmap.objects.create(
+            organization=org, title="R", assessment=assessment, framework=assessment.framework
+        )
+        Milestone.objects.create(roadmap=roadmap, title="M", owner=owner, due_date=date(2026, 1, 1))
+    return roadmap
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -79,6 +94,8 @@ SAMPLES = {
     "framework_id": lambda org, owner: _framework(org).pk,
     "integration_id": lambda org, owner: _integration(org).pk,
     "token_id": lambda org, owner: _ingest_token(org).pk,
+    "roadmap_id": lambda org, owner: _roadmap(org, owner).pk,
+    "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
 }
 
 

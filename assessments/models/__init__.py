@@ -17,3 +17,11 @@ from assessments.models.assessment import (  # noqa: F401
     Side,
     area_choices,
 )
+from assessments.models.roadmap import (  # noqa: F401, E402
+    Milestone,
+    MilestoneComment,
+    MilestoneRetired,
+    Phase,
+    Roadmap,
+    RoadmapActivity,
+)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, PEOPLE, demo_accounts_create
-from assessments.demo import demo_assessments_create
+from assessments.demo import demo_assessments_create, demo_roadmaps_create
 
 
 class Command(BaseCommand):
@@ -11,6 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         orgs = demo_accounts_create()
         demo_assessments_create(orgs)
+        demo_roadmaps_create(orgs)
         self.stdout.write(
             self.style.SUCCESS(f"Demo ready: {', '.join(o.name for o in orgs.values())}")
         )

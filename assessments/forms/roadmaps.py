@@ -1,0 +1,144 @@
+from django import forms
+from django.utils import timezone
+
+from accounts.access import scoped
+from assessments.forms.processes import MemberChoiceField, org_members
+from assessments.models import Assessment, Milestone, Phase, Process, Roadmap
+
+
+class AssessmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, assessment):
+        return (
+            f"{assessment.title} ({assessment.assessed_on:%d %b %Y}, "
+            f"{assessment.get_state_display().lower()})"
+        )
+
+
+def _assessments(organization):
+    return scoped(organization, Assessment).select_related("framework")
+
+
+class RoadmapGenerateForm(forms.ModelForm):
+    assessment = AssessmentChoiceField(
+        queryset=Assessment.objects.none(),
+        empty_label=None,
+        help_text="Draft or final: every process with a gap to its target becomes milestones.",
+    )
+
+    class Meta:
+        model = Roadmap
+        fields = ["assessment", "title", "start_date", "phase_days", "capacity"]
+        widgets = {
+            "start_date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "phase_days": forms.NumberInput(attrs={"min": 7, "max": 730}),
+            "capacity": forms.NumberInput(attrs={"min": 1, "max": 100}),
+        }
+        help_texts = {"title": "Leave empty for “Roadmap from” and the assessment's title."}
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessment"].queryset = _assessments(organization)
+        self.fields["title"].required = False
+        self.fields["start_date"].initial = timezone.localdate()
+        self.fields["assessment"].error_messages["invalid_choice"] = (
+            "Choose one of the organisation's assessments."
+        )
+
+
+class RoadmapSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Roadmap
+        fields = ["title", "start_date", "phase_days", "capacity"]
+        widgets = RoadmapGenerateForm.Meta.widgets
+
+
+class RegenerateForm(forms.Form):
+    assessment = AssessmentChoiceField(queryset=Assessment.objects.none(), empty_label=None)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessment"].queryset = _assessments(organization)
+        self.fields["assessment"].error_messages["invalid_choice"] = (
+            "Choose one of the organisation's assessments."
+        )
+
+
+class MilestoneForm(forms.ModelForm):
+    """Everything about a milestone, for owners and consultants."""
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "title",
+            "description",
+            "process",
+            "phase",
+            "owner",
+            "due_date",
+            "status",
+            "responsibility",
+            "benefit",
+        ]
+        field_classes = {"owner": MemberChoiceField}
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "due_date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        }
+        help_texts = {
+            "owner": "A member of the organisation who answers for it.",
+            "phase": "A new phase puts the milestone at the end of it.",
+        }
+
+    def __init__(self, *args, roadmap: Roadmap, **kwargs):
+        super().__init__(*args, **kwargs)
+        organization = roadmap.organization
+        framework = roadmap.framework.definition
+        self.fields["owner"].queryset = org_members(organization)
+        self.fields["owner"].empty_label = "No owner yet"
+        self.fields["owner"].error_messages["invalid_choice"] = (
+            "Choose a member of the organisation as owner."
+        )
+        self.fields["process"].queryset = scoped(organization, Process).filter(archived=False)
+        self.fields["process"].empty_label = "No process"
+        self.fields["process"].error_messages["invalid_choice"] = (
+            "Choose one of the organisation's processes."
+        )
+        self.fields["responsibility"] = forms.ChoiceField(
+            label="COO responsibility",
+            required=False,
+            choices=[("", "–"), *((r.key, r.name) for r in framework.responsibilities)],
+        )
+        self.fields["benefit"] = forms.ChoiceField(
+            required=False, choices=[("", "–"), *((b.key, b.name) for b in framework.benefits)]
+        )
+        if self.instance.pk and self.instance.kind != Milestone.Kind.CUSTOM:
+            # A generated milestone's process and step decide its place in the order.
+            del self.fields["process"]
+        if not self.instance.pk:
+            del self.fields["status"]
+            self.fields["phase"].initial = Phase.NOW
+
+    def clean_description(self):
+        # Browsers send CRLF; without this every save would look like a changed description.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Milestone.Status.choices)
+
+
+class CommentForm(forms.Form):
+    text = forms.CharField(
+        label="Comment", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Up"), ("down", "Down")], required=False)
+    phase = forms.ChoiceField(choices=Phase.choices, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("direction")) == bool(data.get("phase")):
+            raise forms.ValidationError("Say either direction=up/down or phase=now/next/later.")
+        return data
