@@ -41,7 +41,8 @@ def org_view(view=None, *, write=False, facilitate=False, manage=False):
                 raise PermissionDenied("Only the organisation's owners can do this.")
             request.membership = membership
             request.org = membership.organization
-            request.session[LAST_ORG_SESSION_KEY] = org_slug
+            if request.session.get(LAST_ORG_SESSION_KEY) != org_slug:
+                request.session[LAST_ORG_SESSION_KEY] = org_slug  # saves the session only on change
             return func(request, *args, **kwargs)
 
         return wrapper

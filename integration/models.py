@@ -29,6 +29,7 @@ from integration import health
 PING_METRIC = "_ping"
 # Metric names starting with this are Ladder's own (e.g. heartbeats); clients cannot send them.
 RESERVED_PREFIX = "_"
+STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in health.Status]
 
 
 class IntegrationQuerySet(models.QuerySet):
@@ -68,6 +69,13 @@ class Integration(models.Model):
     # Caches kept by the ingest service, so health needs no scan of the points.
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     last_failed = models.DateTimeField(null=True, blank=True, editable=False)
+    # The status last recorded by `manage.py telemetry_health` and since when ("" = none yet).
+    # Processes claim a transition with a conditional UPDATE on these two fields, so each one
+    # is recorded and emailed once however many run at the same time.
+    last_status = models.CharField(
+        max_length=10, blank=True, choices=STATUS_CHOICES, editable=False
+    )
+    last_status_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = IntegrationQuerySet.as_manager()
 
@@ -257,3 +265,33 @@ class MinuteRollup(Rollup):  # noqa: DJ008 (Rollup's __str__)
 
 class HourRollup(Rollup):  # noqa: DJ008
     STEP = timedelta(hours=1)
+
+
+class HealthEvent(models.Model):
+    """A change of an integration's status (e.g. up -> down), recorded by telemetry_health."""
+
+    ORG_FIELD = "integration__organization"
+    Status = health.Status
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="health_events"
+    )
+    previous = models.CharField("from", max_length=10, choices=STATUS_CHOICES)
+    status = models.CharField("to", max_length=10, choices=STATUS_CHOICES)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["integration", "-at"], name="healthevent_integration_at")]
+
+    def __str__(self):
+        return f"{self.integration}: {self.previous} -> {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_down(self) -> bool:
+        return health.is_down_event(health.Status(self.previous), health.Status(self.status))
+
+    @property
+    def is_recovery(self) -> bool:
+        return health.is_recovery_event(health.Status(self.previous), health.Status(self.status))

@@ -7,6 +7,7 @@
 from django.urls import path
 
 from integration import api
+from integration.views import integrations, tokens
 
 api_patterns = (
     [
@@ -22,4 +23,15 @@ api_patterns = (
 )
 
 app_name = "integration"
-urlpatterns = []
+urlpatterns = [
+    path("", integrations.integration_list, name="integration-list"),
+    path("new/", integrations.integration_create, name="integration-create"),
+    path("<uuid:integration_id>/", integrations.integration_detail, name="integration-detail"),
+    path("<uuid:integration_id>/edit/", integrations.integration_edit, name="integration-edit"),
+    path("<uuid:integration_id>/tokens/", tokens.token_create, name="token-create"),
+    path(
+        "<uuid:integration_id>/tokens/<int:token_id>/revoke/",
+        tokens.token_revoke,
+        name="token-revoke",
+    ),
+]

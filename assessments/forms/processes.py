@@ -8,6 +8,7 @@ from assessments.process_import import (
     csv_text_decode,
     processes_import_preview,
 )
+from integration.models import Integration
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -25,15 +26,18 @@ def org_members(organization: Organization):
 class ProcessForm(forms.ModelForm):
     class Meta:
         model = Process
-        fields = ["name", "area", "site", "owner", "business_value", "description"]
+        fields = ["name", "area", "site", "owner", "business_value", "description", "integrations"]
         field_classes = {"owner": MemberChoiceField}
         widgets = {
             "business_value": forms.NumberInput(attrs={"min": 1, "max": 5}),
             "description": forms.Textarea(attrs={"rows": 3}),
+            "integrations": forms.CheckboxSelectMultiple,
         }
         help_texts = {
             "site": "“Whole organisation” for a process that runs across sites.",
             "owner": "A member of the organisation who answers for this process.",
+            "integrations": "The live data flows that back this process's level: from "
+            "Augmentation up, at least one of them must be up.",
         }
 
     def __init__(self, *args, organization: Organization, **kwargs):
@@ -43,6 +47,7 @@ class ProcessForm(forms.ModelForm):
         self.fields["site"].queryset = Site.objects.filter(organization=organization)
         self.fields["site"].empty_label = "Whole organisation"
         self.fields["owner"].queryset = org_members(organization)
+        self.fields["integrations"].queryset = Integration.objects.filter(organization=organization)
         self.fields["owner"].empty_label = "No owner yet"
         self.fields["owner"].error_messages["invalid_choice"] = (
             "Choose a member of the organisation as owner."

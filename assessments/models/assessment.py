@@ -105,9 +105,7 @@ class Process(models.Model):
     archived = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
     # The live data flows that back this process's claimed level (evidence).
-    integrations = models.ManyToManyField(
-        "integration.Integration", blank=True, related_name="+"
-    )
+    integrations = models.ManyToManyField("integration.Integration", blank=True, related_name="+")
 
     class Meta:
         ordering = ["name"]

@@ -1,9 +1,11 @@
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_object_for_member, org_view, scoped
+from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import AssessmentCreateForm
 from assessments.models import Assessment, IllegalTransition
@@ -54,9 +56,14 @@ def assessment_new(request):
 def assessment_detail(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
     figures = assessment_figures(assessment)
-    return render(
-        request, "assessments/assessment_detail.html", {"assessment": assessment, "f": figures}
+    evidence = process_evidence(
+        processes=[p.process for p in figures.processes],
+        levels={p.process.pk: p.current for p in figures.processes},
+        now=timezone.now(),
     )
+    rows = [(p, evidence[p.process.pk]) for p in figures.processes]
+    context = {"assessment": assessment, "f": figures, "rows": rows}
+    return render(request, "assessments/assessment_detail.html", context)
 
 
 TRANSITIONS = {

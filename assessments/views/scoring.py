@@ -2,9 +2,11 @@
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_object_for_member, org_view
+from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import (
     READINESS_CHOICES,
@@ -35,6 +37,9 @@ def _process_context(request, score, **extra):
         a.criterion_key: a
         for a in CriterionAnswer.objects.filter(process_score=score, assessor=request.user)
     }
+    evidence = process_evidence(
+        processes=[score.process], levels={score.process.pk: result.current}, now=timezone.now()
+    )[score.process.pk]
     framework = score.assessment.framework.definition
     rows = [
         (framework.samr_level(level), [(c, mine.get(c.criterion.key)) for c in criteria])
@@ -47,6 +52,7 @@ def _process_context(request, score, **extra):
         "f": figures,
         "rows": rows,
         "current_level": framework.samr_level(result.current),
+        "ev": evidence,
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
         **extra,

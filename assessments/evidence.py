@@ -1,0 +1,77 @@
+"""Is a claimed SAMR level backed by live data? Asks `integration` through its service API.
+
+From Augmentation (level 2) up a process claims that live data reaches its systems without
+re-keying, so at least one of its integrations must be up; otherwise it is flagged.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import prefetch_related_objects
+
+from integration.health import Status
+from integration.services.health import HealthFigures, health_figures_list
+
+LIVE_DATA_LEVEL = 2  # Augmentation
+LEVEL_NAMES = {2: "Augmentation", 3: "Modification", 4: "Redefinition"}
+
+
+@dataclass
+class ProcessEvidence:
+    level: int
+    integrations: list = field(default_factory=list)  # (Integration, HealthFigures)
+
+    @property
+    def up(self) -> list:
+        return [(i, h) for i, h in self.integrations if h.status == Status.UP]
+
+    @property
+    def flagged(self) -> bool:
+        """Claims live data (level 2+) while none of its integrations is up."""
+        return self.level >= LIVE_DATA_LEVEL and not self.up
+
+    @property
+    def any_down(self) -> bool:
+        return any(h.status in (Status.DOWN, Status.LATE) for _, h in self.integrations)
+
+    @property
+    def message(self) -> str:
+        if not self.flagged:
+            return ""
+        claim = f"Claimed level {self.level} ({LEVEL_NAMES[self.level]}) is not backed by live data"
+        if not self.integrations:
+            return f"{claim}: no integration is linked to this process."
+        states = ", ".join(f"{i.name} {_state(h)}" for i, h in self.integrations)
+        return f"{claim}: {states}."
+
+    @property
+    def health_factor(self) -> float:
+        """Roadmap priority adjustment: repair evidence first (×1.5), shaky data (×1.25)."""
+        if self.flagged:
+            return 1.5
+        return 1.25 if self.any_down else 1.0
+
+
+def _state(figures: HealthFigures) -> str:
+    if figures.last_seen is None:
+        return "has never sent data"
+    return f"is {figures.status} (last data {figures.freshness_display})"
+
+
+def process_evidence(*, processes, levels: dict, now: datetime) -> dict:
+    """Process id -> ProcessEvidence, for processes at the given levels (two queries)."""
+    links = {p.pk: list(p.integrations.all()) for p in _with_integrations(processes)}
+    integrations = {i.pk: i for linked in links.values() for i in linked}
+    figures = health_figures_list(integrations=integrations.values(), now=now, with_uptime=False)
+    return {
+        pk: ProcessEvidence(
+            level=levels.get(pk, 0), integrations=[(i, figures[i.pk]) for i in linked]
+        )
+        for pk, linked in links.items()
+    }
+
+
+def _with_integrations(processes):
+    processes = list(processes)
+    prefetch_related_objects(processes, "integrations")
+    return processes

@@ -1,0 +1,62 @@
+"""Record integrations' status changes and email owners: run every minute from cron, or --loop.
+
+Safe to run in several processes at once: each transition is claimed by one of them
+(see `integration.services.health`).
+"""
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from django.utils import timezone
+
+from integration.services.health import health_check_run
+
+LOOP_SECONDS = 60
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute every integration's status, record each change as an event and email the "
+        "owners when one goes down or recovers. Run it every minute, or once with --loop."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--loop",
+            action="store_true",
+            help=f"run forever, every {LOOP_SECONDS} s, until SIGTERM or SIGINT",
+        )
+
+    def handle(self, *args, loop=False, **options):
+        if not loop:
+            self.check_once()
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                self.check_once()
+            except Exception:  # e.g. the database restarting: try again next minute
+                log.exception("telemetry_health: this run failed; next one in %s s", LOOP_SECONDS)
+            stop.wait(LOOP_SECONDS)
+        self.stdout.write("Stopped.")
+
+    def check_once(self):
+        now = timezone.now()
+        run = health_check_run(now=now)
+        for event in run.events:
+            self.stdout.write(
+                f"{event.at:%Y-%m-%d %H:%M:%S} {event.integration.organization.slug}/"
+                f"{event.integration.name}: {event.previous} -> {event.status}"
+                + (f" ({event.note})" if event.note else "")
+            )
+        self.stdout.write(
+            f"{run.checked} integration{'s' if run.checked != 1 else ''} checked, "
+            f"{len(run.events)} status change{'s' if len(run.events) != 1 else ''} recorded."
+        )

@@ -1,0 +1,224 @@
+"""The integrations list (live badges), an integration's page, and its form."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from django_htmx.http import HttpResponseStopPolling
+
+from accounts.access import get_object_for_member, org_view, scoped
+from integration import charts, services
+from integration.forms import IntegrationForm, MetricFormSet, TokenForm
+from integration.models import RESERVED_PREFIX, Integration
+from integration.services.health import health_figures, health_figures_list
+
+LIST = "integration/integration_list.html"
+DETAIL = "integration/integration_detail.html"
+FORM = "integration/integration_form.html"
+DEFAULT_WINDOW = "24h"
+EVENTS_SHOWN = 20
+SAFE = ["GET", "HEAD"]
+
+
+def _require_writer(request):
+    # Viewers would only meet a form they cannot send; their POSTs are refused by org_view.
+    if not request.membership.can_write:
+        raise PermissionDenied("Viewers can read but not change anything.")
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+@org_view
+@require_safe
+def integration_list(request):
+    """The page, or (htmx polling) only the badges, swapped in out of band."""
+    integrations = list(scoped(request.org, Integration))
+    figures = health_figures_list(integrations=integrations, now=timezone.now())
+    rows = [(integration, figures[integration.pk]) for integration in integrations]
+    if request.htmx.target == "integration-live":  # the poller
+        if not rows:
+            return HttpResponseStopPolling()
+        return render(request, f"{LIST}#live-badges", {"rows": rows, "oob": True})
+    return render(request, LIST, {"rows": rows})
+
+
+@org_view
+def integration_detail(request, integration_id):
+    # The object first, then the method: another organisation's id is a 404 whatever the method.
+    integration = get_object_for_member(request, Integration, pk=integration_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
+    now = timezone.now()
+    if request.htmx.target == "health-live":  # polling: status and freshness only
+        figures = health_figures_list(integrations=[integration], now=now, with_uptime=False)
+        context = {"integration": integration, "figures": figures[integration.pk]}
+        return render(request, f"{DETAIL}#health-live", context)
+    chart = chart_context(integration, request.GET, now)
+    if request.htmx.target == "chart-card":
+        return render(request, f"{DETAIL}#chart-card", {"integration": integration, **chart})
+    return render(request, DETAIL, detail_context(request, integration, now, chart=chart))
+
+
+def detail_context(request, integration, now, *, chart=None, token_form=None) -> dict:
+    return {
+        "integration": integration,
+        "figures": health_figures(integration=integration, now=now),
+        "events": integration.health_events.all()[:EVENTS_SHOWN],
+        "tokens": integration.tokens.all(),
+        "token_form": token_form or TokenForm(),
+        **(chart or chart_context(integration, request.GET, now)),
+        **examples_context(integration),
+    }
+
+
+@org_view
+def integration_create(request):
+    _require_writer(request)
+    form = IntegrationForm(_posted(request), organization=request.org)
+    formset = MetricFormSet(_posted(request), instance=form.instance, prefix="metrics")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            integration, raw = services.integration_create(
+                organization=request.org, **form.cleaned_data
+            )
+            formset.instance = integration
+            formset.save()
+        context = {"integration": integration, "raw_token": raw, "new_integration": True}
+        return token_page(request, context)
+    status = 400 if request.method == "POST" else 200
+    return render(request, FORM, {"form": form, "formset": formset}, status=status)
+
+
+@org_view
+def integration_edit(request, integration_id):
+    integration = get_object_for_member(request, Integration, pk=integration_id)
+    _require_writer(request)
+    form = IntegrationForm(_posted(request), instance=integration, organization=request.org)
+    formset = MetricFormSet(_posted(request), instance=integration, prefix="metrics")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        with transaction.atomic():
+            form.save()
+            formset.save()
+        messages.success(request, f"“{integration.name}” saved.")
+        return redirect(integration_url(integration))
+    context = {"form": form, "formset": formset, "integration": integration}
+    return render(request, FORM, context, status=400 if request.method == "POST" else 200)
+
+
+def token_page(request, context):
+    """The one page that shows a token's plain text; never cached, never shown again."""
+    context.update(examples_context(context["integration"], raw_token=context["raw_token"]))
+    response = render(request, "integration/token_created.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def integration_url(integration, **query) -> str:
+    url = reverse(
+        "integration:integration-detail",
+        kwargs={"org_slug": integration.organization.slug, "integration_id": integration.pk},
+    )
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+# --- The chart ------------------------------------------------------------------------------
+
+
+def chart_context(integration, params, now: datetime) -> dict:
+    """The metric and window asked for (else the first metric over 24 h), and its figure."""
+    metrics = [m for m in integration.metrics.all() if not m.name.startswith(RESERVED_PREFIX)]
+    by_name = {m.name: m for m in metrics}
+    metric = by_name.get(params.get("metric", "")) or (metrics[0] if metrics else None)
+    window = params.get("window", DEFAULT_WINDOW)
+    if window not in charts.WINDOWS:
+        window = DEFAULT_WINDOW
+    context = {
+        "metrics": metrics,
+        "metric": metric,
+        "window": window,
+        "windows": charts.WINDOW_LABELS,
+        "window_label": charts.WINDOW_LABELS[window],
+        "figure": None,
+    }
+    if metric is None:
+        return context
+    span, step = charts.WINDOWS[window]
+    start = now - span
+    try:
+        rows = services.telemetry_series(
+            integration=integration, metric=metric.name, start=start, end=now, step=step
+        )
+    except services.UnknownMetric:  # listed in the form but nothing received yet
+        rows = []
+    except services.TooManyRows:  # a very chatty hour: per minute reads far fewer rows
+        step = "1m"
+        rows = services.telemetry_series(
+            integration=integration, metric=metric.name, start=start, end=now, step=step
+        )
+    gap = max(charts.STEP_WIDTH[step], integration.interval + integration.grace)
+    chart = charts.SeriesChart(
+        metric=metric.name,
+        unit=metric.unit,
+        step=step,
+        rows=rows,
+        start=start,
+        end=now,
+        gap=gap,
+        expected_min=metric.expected_min,
+        expected_max=metric.expected_max,
+    )
+    api_query = {
+        "metric": metric.name,
+        "start": start.isoformat(),
+        "end": now.isoformat(),
+        "step": step,
+    }
+    series_url = reverse("integration-api:series", kwargs={"integration_id": integration.pk})
+    context.update(
+        figure=charts.series_figure(chart) if rows else None,
+        rows_count=len(rows),
+        step=step,
+        step_label=charts.STEP_LABELS[step],
+        series_url=f"{series_url}?{urlencode(api_query)}",
+    )
+    return context
+
+
+# --- Copy-paste examples ------------------------------------------------------------------------
+
+
+def examples_context(integration, *, raw_token: str = "") -> dict:
+    """What the curl, mosquitto_pub and Telegraf examples are filled with."""
+    metric = next(
+        (m for m in integration.metrics.all() if not m.name.startswith(RESERVED_PREFIX)), None
+    )
+    name = metric.name if metric else "vibration.rms"
+    measurement, dot, field = name.rpartition(".")
+    if not dot:  # line protocol always names a metric measurement.field
+        measurement, field = name, "value"
+    return {
+        "site_url": settings.SITE_URL,
+        "mqtt_host": urlsplit(settings.SITE_URL).hostname or "localhost",
+        "example_metric": name,
+        "example_line": f"{_escape(measurement, ', ')} {_escape(field, ',= ')}=0.42",
+        "raw_token": raw_token,
+    }
+
+
+def _escape(text: str, special: str) -> str:
+    """Line protocol escaping: a backslash before each of `special`."""
+    for char in special:
+        text = text.replace(char, "\\" + char)
+    return text

@@ -1,0 +1,45 @@
+"""Ingest tokens: create one (its plain text shown once) and revoke one. Owners and consultants."""
+
+from django.contrib import messages
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.access import get_object_for_member, org_view
+from integration.forms import TokenForm
+from integration.models import IngestToken, Integration
+from integration.views.integrations import (
+    DETAIL,
+    detail_context,
+    integration_url,
+    token_page,
+)
+
+
+@org_view(facilitate=True)
+def token_create(request, integration_id):
+    integration = get_object_for_member(request, Integration, pk=integration_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        context = detail_context(request, integration, timezone.now(), token_form=form)
+        return render(request, DETAIL, context, status=400)
+    _, raw = IngestToken.objects.issue(integration=integration, name=form.cleaned_data["name"])
+    return token_page(request, {"integration": integration, "raw_token": raw})
+
+
+@org_view(facilitate=True)
+def token_revoke(request, integration_id, token_id):
+    """GET asks to confirm (devices using the token stop at once); POST revokes."""
+    integration = get_object_for_member(request, Integration, pk=integration_id)
+    token = get_object_for_member(request, integration.tokens.all(), pk=token_id)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    if request.method == "POST":
+        token.revoke(now=timezone.now())
+        messages.success(request, f"Token {token} revoked: it is refused from now on.")
+        return redirect(integration_url(integration) + "#tokens")
+    others = integration.tokens.filter(revoked__isnull=True).exclude(pk=token.pk).count()
+    context = {"integration": integration, "token": token, "other_active": others}
+    return render(request, "integration/token_revoke.html", context)

@@ -1,0 +1,96 @@
+"""A claimed level from Augmentation up needs an integration that is up."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments.evidence import process_evidence
+from integration.models import Integration
+from tests.assessments.conftest import answer_levels, make_assessment, make_process
+from tests.conftest import client_for
+
+
+def make_integration(org, name, *, seen_ago=None):
+    now = timezone.now()
+    return Integration.objects.create(
+        organization=org,
+        name=name,
+        interval_seconds=60,
+        grace_seconds=60,
+        last_seen=now - seen_ago if seen_ago is not None else None,
+    )
+
+
+@pytest.fixture
+def process(org):
+    return make_process(org, "Press line")
+
+
+def evidence_for(process, level):
+    return process_evidence(processes=[process], levels={process.pk: level}, now=timezone.now())[
+        process.pk
+    ]
+
+
+def test_level_two_with_an_integration_up_is_backed(org, process):
+    process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(seconds=10)))
+    evidence = evidence_for(process, 2)
+    assert not evidence.flagged
+    assert evidence.health_factor == 1.0
+
+
+def test_level_two_with_every_integration_down_is_flagged_with_figures(org, process):
+    process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
+    process.integrations.add(make_integration(org, "Historian"))
+    evidence = evidence_for(process, 2)
+    assert evidence.flagged
+    assert evidence.health_factor == 1.5
+    assert "Claimed level 2 (Augmentation) is not backed by live data" in evidence.message
+    assert "Vibration is down (last data 3" in evidence.message
+    assert "Historian has never sent data" in evidence.message
+
+
+def test_level_two_without_integrations_is_flagged(process):
+    evidence = evidence_for(process, 3)
+    assert evidence.flagged
+    assert evidence.message.endswith("no integration is linked to this process.")
+
+
+def test_substitution_needs_no_live_data(org, process):
+    process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
+    evidence = evidence_for(process, 1)
+    assert not evidence.flagged
+    assert evidence.health_factor == 1.25  # still worth fixing, not a false claim
+
+
+def test_assessment_and_scoring_pages_show_the_flag(org, owner, framework, process):
+    process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
+    assessment = make_assessment(org, framework, [process])
+    score = assessment.process_scores.get()
+    answer_levels(score, owner, {1: "fully", 2: "fully"})
+    client = client_for(owner)
+    detail = client.get(reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]))
+    assert "Not backed by live data" in detail.content.decode()
+    assert "Vibration · down" in detail.content.decode()
+    page = client.get(
+        reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk])
+    )
+    assert "is not backed by live data" in page.content.decode()
+
+
+def test_process_form_offers_only_own_integrations(org, other_org, owner, process):
+    theirs = make_integration(other_org, "Their line")
+    url = reverse("assessments:process-edit", args=[org.slug, process.pk])
+    response = client_for(owner).post(
+        url,
+        {
+            "name": "Press line",
+            "area": "manufacturing",
+            "business_value": 3,
+            "integrations": [theirs.pk],
+        },
+    )
+    assert response.status_code == 400
+    assert not process.integrations.exists()
