@@ -198,7 +198,7 @@ def test_dashboard_takes_a_fixed_number_of_queries(
         answer_dimension(assessment, member, "connectivity", it=2, ot=1)
     client = client_for(owner)
     for assessment in (small, big):
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(11):
             assert client.get(dashboard_url(assessment)).status_code == 200
 
 

@@ -361,7 +361,7 @@ def test_board_takes_a_fixed_number_of_queries(
     assert [r.milestones.count() for r in roadmaps] == [4, 20]
     client = client_for(member)
     for roadmap in roadmaps:
-        with django_assert_num_queries(9):
+        with django_assert_num_queries(6):
             assert client.get(url("roadmap-board", roadmap.pk)).status_code == 200
 
 

@@ -151,7 +151,7 @@ def test_query_count_does_not_grow_with_the_integrations(
     client.get(list_url(org), headers=headers)  # warm the session
     # session, user, membership, integrations, seen minutes, the session saved again by
     # org_view (savepoint, update, release); the page adds the org switcher's memberships.
-    expected = 8 if htmx else 9
+    expected = 5 if htmx else 6
     with django_assert_num_queries(expected):
         client.get(list_url(org), headers=headers)
     for i in range(10):
