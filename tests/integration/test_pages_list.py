@@ -149,8 +149,8 @@ def test_query_count_does_not_grow_with_the_integrations(
     client = client_for(member)
     headers = HTMX if htmx else {}
     client.get(list_url(org), headers=headers)  # warm the session
-    # session, user, membership, integrations, seen minutes, the session saved again by
-    # org_view (savepoint, update, release); the page adds the org switcher's memberships.
+    # session, user, membership, integrations, seen minutes; the page adds the org switcher's
+    # memberships. The session is saved only when the organisation changes.
     expected = 5 if htmx else 6
     with django_assert_num_queries(expected):
         client.get(list_url(org), headers=headers)
