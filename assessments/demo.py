@@ -9,8 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from assessments.models import Assessment, CriterionAnswer, Process, ReadinessAnswer
+from assessments.models import (
+    Assessment,
+    CriterionAnswer,
+    Milestone,
+    Process,
+    ReadinessAnswer,
+)
 from assessments.services import assessment_create
+from integration.demo import DEMO_LINKS
+from integration.models import Integration
 
 # name, area, site, owner email, business value, (baseline level, current level, target)
 PROCESSES = {
@@ -127,6 +135,7 @@ def demo_assessments_create(orgs: dict[str, Organization]) -> None:
     for slug, org in orgs.items():
         owner = User.objects.get(email=f"coo@{slug}.example")
         processes = _processes(org, slug)
+        _link_integrations(org, processes)
         today = timezone.localdate()
         if not Assessment.objects.filter(organization=org, title="Baseline, last quarter").exists():
             baseline = assessment_create(
@@ -150,6 +159,15 @@ def demo_assessments_create(orgs: dict[str, Organization]) -> None:
             _answer(
                 draft, User.objects.get(email=SECOND_ASSESSOR[slug]), slug, stage=1, dissent=True
             )
+
+
+def _link_integrations(org, processes):
+    """Link the demo integrations to the processes they serve (integration.demo.DEMO_LINKS)."""
+    by_name = {p.name: p for p in processes}
+    for integration in Integration.objects.filter(organization=org, name__in=DEMO_LINKS):
+        for name in DEMO_LINKS[integration.name]:
+            if name in by_name:
+                by_name[name].integrations.add(integration)
 
 
 def _processes(org, slug):
@@ -236,16 +254,85 @@ ROADMAP_PROGRESS = [
 ]
 
 
+# Acceptance criteria per organisation: (process, integration, criterion), on the process's first
+# open level step. The simulator's telemetry meets most of them; the historian export, dead for
+# days, fails its freshness criterion. Integrations not there (yet) are skipped.
+DEMO_CRITERIA = {
+    "acme": [
+        (
+            "Press line 3 maintenance",
+            "Press line 3 vibration to CMMS",
+            {"kind": "uptime", "window_days": 30, "threshold": 95},
+        ),
+        (
+            "Press line 3 maintenance",
+            "Press line 3 vibration to CMMS",
+            {
+                "kind": "aggregate",
+                "metric": "vibration.rms",
+                "aggregate": "avg",
+                "comparison": "<=",
+                "window_days": 7,
+                "threshold": 4.5,  # ISO 10816-3: above is damage territory
+            },
+        ),
+        (
+            "Compressed air and energy monitoring",
+            "Compressed air sub-metering to energy dashboard",
+            {"kind": "uptime", "window_days": 7, "threshold": 95},
+        ),
+        (
+            "Production scheduling",
+            "Legacy SCADA historian export",
+            {"kind": "freshness", "threshold": 1800},
+        ),
+    ],
+    "northwind": [
+        (
+            "Point-of-sale to inventory sync",
+            "POS to inventory sync",
+            {
+                "kind": "aggregate",
+                "metric": "pos.sync_lag",
+                "aggregate": "avg",
+                "comparison": "<=",
+                "window_days": 7,
+                "threshold": 30,
+            },
+        ),
+        (
+            "Refrigeration and store energy",
+            "Refrigeration monitoring",
+            {
+                "kind": "aggregate",
+                "metric": "cabinet.temperature",
+                "aggregate": "avg",
+                "comparison": "<",
+                "window_days": 7,
+                "threshold": 5,
+            },
+        ),
+        (
+            "Distribution centre picking",
+            "DC picking throughput",
+            {"kind": "uptime", "window_days": 30, "threshold": 95},
+        ),
+    ],
+}
+
+
 @transaction.atomic
 def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
     """A roadmap per demo organisation from its current assessment, started 75 days ago, with
-    milestones in every status, owners, due dates, comments and some overdue; safe to rerun."""
+    milestones in every status, owners, due dates, comments and some overdue, and acceptance
+    criteria on the demo integrations, checked at once; safe to rerun."""
     from assessments import roadmaps
 
     today = timezone.localdate()
     start = today - timedelta(days=75)
     for slug, org in orgs.items():
         if org.roadmaps.filter(title=ROADMAP_TITLE).exists():
+            _criteria(org, slug)  # the integrations may have come since
             continue
         owner = User.objects.get(email=f"coo@{slug}.example")
         assessment = Assessment.objects.get(organization=org, title="Current assessment")
@@ -279,6 +366,33 @@ def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
                 roadmaps.milestone_comment_add(
                     milestone=milestone, user=person, text=comment, now=_moment(start, days, 1)
                 )
+        _criteria(org, slug)
+
+
+def _criteria(org, slug):
+    from assessments import roadmaps
+    from integration.models import Integration
+
+    roadmap = org.roadmaps.get(title=ROADMAP_TITLE)
+    owner = User.objects.get(email=f"coo@{slug}.example")
+    integrations = {i.name: i for i in Integration.objects.filter(organization=org)}
+    now = timezone.now()
+    for process, name, fields in DEMO_CRITERIA.get(slug, []):
+        integration = integrations.get(name)
+        milestone = (
+            roadmap.milestones.active()
+            .filter(kind=Milestone.Kind.STEP, process__name=process)
+            .order_by("to_level")
+            .first()
+        )
+        if integration is None or milestone is None:
+            continue
+        if milestone.criteria.filter(integration=integration, kind=fields["kind"]).exists():
+            continue
+        criterion = roadmaps.criterion_add(
+            milestone=milestone, user=owner, integration=integration, now=now, **fields
+        )
+        roadmaps.criterion_check(criterion=criterion, now=now)
 
 
 def _moment(day, days=0, hours=0):

@@ -90,3 +90,14 @@ urlpatterns += [
     path(M + "remove/", roadmap_views.milestone_remove, name="milestone-remove"),
     path(M + "restore/", roadmap_views.milestone_restore, name="milestone-restore"),
 ]
+from assessments.views import feeds as feed_views  # noqa: E402
+from assessments.views import milestones as milestone_views  # noqa: E402
+
+C = "criteria/<int:criterion_id>/"
+urlpatterns += [
+    path(M + "verify/", milestone_views.milestone_verify, name="milestone-verify"),
+    path(M + "criteria/new/", milestone_views.criterion_create, name="criterion-create"),
+    path(C, milestone_views.criterion_edit, name="criterion-edit"),
+    path(C + "remove/", milestone_views.criterion_remove, name="criterion-remove"),
+    path("milestones/mine/feed/reset/", feed_views.milestone_feed_reset, name="feed-reset"),
+]

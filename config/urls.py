@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from assessments.views import feeds as feed_views
 from assessments.views.overview import overview
 from integration.urls import api_patterns as integration_api
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("invitations/<str:token>/", accounts_views.invitation_accept, name="invitation-accept"),
+    path("feeds/<str:key>/milestones.ics", feed_views.milestone_feed, name="milestone-feed"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("", include(integration_api)),
     path("admin/", admin.site.urls),

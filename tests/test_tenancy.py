@@ -80,6 +80,17 @@ def _roadmap(org, owner):
     return roadmap
 
 
+def _criterion(org, owner):
+    from assessments.models import AcceptanceCriterion
+
+    milestone = _roadmap(org, owner).milestones.first()
+    return AcceptanceCriterion.objects.get_or_create(
+        milestone=milestone,
+        integration=_integration(org),
+        defaults={"kind": "freshness", "threshold": 60},
+    )[0]
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -96,6 +107,7 @@ SAMPLES = {
     "token_id": lambda org, owner: _ingest_token(org).pk,
     "roadmap_id": lambda org, owner: _roadmap(org, owner).pk,
     "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
+    "criterion_id": lambda org, owner: _criterion(org, owner).pk,
 }
 
 

@@ -1,9 +1,18 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import scoped
 from assessments.forms.processes import MemberChoiceField, org_members
-from assessments.models import Assessment, Milestone, Phase, Process, Roadmap
+from assessments.models import (
+    AcceptanceCriterion,
+    Assessment,
+    Milestone,
+    Phase,
+    Process,
+    Roadmap,
+)
+from integration.models import Integration
 
 
 class AssessmentChoiceField(forms.ModelChoiceField):
@@ -142,3 +151,45 @@ class MoveForm(forms.Form):
         if bool(data.get("direction")) == bool(data.get("phase")):
             raise forms.ValidationError("Say either direction=up/down or phase=now/next/later.")
         return data
+
+
+class IntegrationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, integration):
+        if getattr(integration, "linked", False):
+            return f"{integration.name} (linked to the milestone's process)"
+        return integration.name
+
+
+class CriterionForm(forms.ModelForm):
+    """An acceptance criterion on one of the organisation's integrations; the fields a kind
+    does not use are ignored (`AcceptanceCriterion.clean`)."""
+
+    class Meta:
+        model = AcceptanceCriterion
+        fields = AcceptanceCriterion.EDITABLE_FIELDS
+        field_classes = {"integration": IntegrationChoiceField}
+        widgets = {
+            "kind": forms.RadioSelect,
+            "window_days": forms.NumberInput(attrs={"min": 1, "max": 90}),
+            "threshold": forms.NumberInput(attrs={"step": "any"}),
+        }
+        labels = {"kind": "Criterion", "aggregate": "Aggregate", "comparison": "Compared with"}
+
+    def __init__(self, *args, milestone: Milestone, **kwargs):
+        kwargs.setdefault("instance", AcceptanceCriterion(milestone=milestone))
+        super().__init__(*args, **kwargs)
+        linked = (
+            list(milestone.process.integrations.values_list("pk", flat=True))
+            if milestone.process
+            else []
+        )
+        field = self.fields["integration"]
+        field.queryset = (
+            scoped(milestone.roadmap.organization, Integration)
+            .annotate(linked=Q(pk__in=linked))
+            .order_by("-linked", "name")
+        )
+        field.empty_label = None
+        field.error_messages["invalid_choice"] = "Choose one of the organisation's integrations."
+        for name in ("aggregate", "comparison"):
+            self.fields[name].choices = [("", "–"), *self.fields[name].choices[1:]]

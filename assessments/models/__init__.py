@@ -18,6 +18,8 @@ from assessments.models.assessment import (  # noqa: F401
     area_choices,
 )
 from assessments.models.roadmap import (  # noqa: F401, E402
+    AcceptanceCriterion,
+    FeedKey,
     Milestone,
     MilestoneComment,
     MilestoneRetired,

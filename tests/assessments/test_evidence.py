@@ -94,3 +94,25 @@ def test_process_form_offers_only_own_integrations(org, other_org, owner, proces
     )
     assert response.status_code == 400
     assert not process.integrations.exists()
+
+
+def test_roadmap_priority_puts_unbacked_claims_first(org, owner, framework):
+    from datetime import date
+
+    from assessments import roadmaps
+
+    backed, unbacked = make_process(org, "Backed", value=2), make_process(org, "Unbacked", value=2)
+    backed.integrations.add(make_integration(org, "Live", seen_ago=timedelta(seconds=5)))
+    assessment = make_assessment(org, framework, [backed, unbacked])
+    for score in assessment.process_scores.all():
+        answer_levels(score, owner, {1: "fully", 2: "fully"})
+        score.target_level = 3
+        score.save()
+    roadmap = roadmaps.roadmap_generate(
+        assessment=assessment, user=owner, start_date=date(2027, 1, 1), capacity=5
+    )
+    steps = {m.process.name: m for m in roadmap.milestones.filter(kind="step")}
+    # gap weight (1 + 3 - 2)^2 - 1 = 3, business value 2: 6, and × 1.5 for the unbacked claim
+    assert steps["Backed"].priority == 6
+    assert steps["Unbacked"].priority == 9
+    assert "telemetry health 1.5" in steps["Unbacked"].priority_explanation

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments import roadmaps as services
-from assessments.models import Milestone, Roadmap
+from assessments.models import AcceptanceCriterion, Milestone, Roadmap
+from integration.models import Integration
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
@@ -344,8 +345,9 @@ def test_an_unknown_status_is_refused_on_the_board(roadmap, owner):
 def test_board_takes_a_fixed_number_of_queries(
     org, framework, owner, member, django_assert_num_queries
 ):
-    """Session, user, membership, the roadmap, its milestones, the org switcher and three to
-    save the session's last organisation: the same for two milestones or twenty."""
+    """Session, user, membership, the roadmap, its milestones, their acceptance criteria, the
+    org switcher and three to save the session's last organisation: the same for two
+    milestones or twenty."""
     small = make_process(org, "Small", area="finance", value=1)
     big = [make_process(org, f"Big {i}", area="retail", value=3) for i in range(5)]
     roadmaps = []
@@ -359,10 +361,15 @@ def test_board_takes_a_fixed_number_of_queries(
         )
     Milestone.objects.update(owner=member, due_date=date(2020, 1, 1))
     assert [r.milestones.count() for r in roadmaps] == [4, 20]
+    integration = Integration.objects.create(organization=org, name="Line sensors")
+    AcceptanceCriterion.objects.bulk_create(
+        AcceptanceCriterion(milestone=m, integration=integration, kind="freshness", threshold=60)
+        for m in Milestone.objects.all()
+    )
     client = client_for(member)
     client.get(url("roadmap-board", roadmaps[0].pk))  # stores the organisation in the session
     for roadmap in roadmaps:
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             assert client.get(url("roadmap-board", roadmap.pk)).status_code == 200
 
 

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.demo import DEMO_PASSWORD, PEOPLE, demo_accounts_create
 from assessments.demo import demo_assessments_create, demo_roadmaps_create
+from integration.demo import demo_integrations_create
 
 
 class Command(BaseCommand):
@@ -10,6 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         orgs = demo_accounts_create()
+        demo_integrations_create(orgs)
         demo_assessments_create(orgs)
         demo_roadmaps_create(orgs)
         self.stdout.write(

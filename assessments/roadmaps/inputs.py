@@ -1,0 +1,101 @@
+"""What generation reads from an assessment, and what a generated milestone holds."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from assessments import roadmap as plan
+from assessments.evidence import process_evidence
+from assessments.figures import assessment_figures
+from assessments.models import Assessment, Milestone, Roadmap
+
+CONTENT_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "action_key",
+    "responsibility",
+    "benefit",
+    "priority",
+    "priority_explanation",
+    "process_id",
+    "from_level",
+    "to_level",
+    "dimension_key",
+)
+
+
+def process_health_factors(figures, *, now) -> dict[str, float]:
+    """Telemetry-health factor per process (keyed by str(process.pk)), from the evidence.
+
+    1.5 when a level from Augmentation up has no integration up (repair the evidence first),
+    1.25 when one of its integrations is late or down, else 1.0; every priority of the
+    process's steps is multiplied by it and the explanation says so.
+    """
+    evidence = process_evidence(
+        processes=[p.process for p in figures.processes],
+        levels={p.process.pk: p.current for p in figures.processes},
+        now=now,
+    )
+    return {str(pk): e.health_factor for pk, e in evidence.items()}
+
+
+def assessment_inputs(assessment: Assessment):
+    """(framework, processes, dimensions) as the arithmetic in `assessments.roadmap` reads them."""
+    figures = assessment_figures(assessment)
+    health = process_health_factors(figures, now=timezone.now())
+    processes = [
+        plan.ProcessInput(
+            key=str(p.process.pk),
+            name=p.process.name,
+            area=p.process.area,
+            business_value=p.process.business_value,
+            current=p.current,
+            target=p.target,
+            health=health.get(str(p.process.pk), 1.0),
+        )
+        for p in figures.processes
+    ]
+    dimensions = [
+        plan.DimensionInput(
+            key=d.dimension.key,
+            name=d.dimension.name,
+            it=d.figures.it,
+            ot=d.figures.ot,
+            in_scope=d.in_scope,
+        )
+        for d in figures.dimensions
+    ]
+    return assessment.framework.definition, processes, dimensions
+
+
+def milestone_content(item: plan.Planned) -> dict:
+    """The CONTENT_FIELDS of a generated milestone."""
+    return {
+        "kind": item.kind,
+        "title": item.title[:200],
+        "description": item.description,
+        "action_key": item.action_key,
+        "responsibility": item.responsibility,
+        "benefit": item.benefit,
+        "priority": item.priority,
+        "priority_explanation": item.explanation[:500],
+        "process_id": None if item.process_key is None else int(item.process_key),
+        "from_level": item.from_level,
+        "to_level": item.to_level,
+        "dimension_key": item.dimension_key,
+    }
+
+
+def new_milestone(roadmap: Roadmap, item: plan.Planned, *, phase, position, now) -> Milestone:
+    """An unsaved generated milestone, due at the end of its phase."""
+    return Milestone(
+        roadmap=roadmap,
+        key=item.key,
+        phase=phase,
+        position=position,
+        due_date=roadmap.window(phase).end,
+        created=now,
+        updated=now,
+        **milestone_content(item),
+    )

@@ -1,0 +1,154 @@
+"""A roadmap read for its pages: the plan by phase, the board's cards, the timeline's rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from assessments import roadmap as plan
+from assessments import scoring
+from assessments.models import Milestone, Roadmap
+
+
+@dataclass
+class PhaseView:
+    window: plan.PhaseWindow
+    milestones: list[Milestone]
+    projected: float | None
+    capacity: int
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for m in self.milestones if not m.is_done)
+
+    @property
+    def over_capacity(self) -> bool:
+        return not self.window.open_ended and self.open_count > self.capacity
+
+    @property
+    def projected_display(self) -> str:
+        return scoring.format_figure(self.projected)
+
+
+@dataclass
+class RoadmapPlan:
+    roadmap: Roadmap
+    phases: list[PhaseView]
+    baseline_index: float | None
+    target_index: float | None
+    problems: list[plan.OrderProblem]
+    retired: list[Milestone]
+
+    @property
+    def milestones(self) -> list[Milestone]:
+        return [m for phase in self.phases for m in phase.milestones]
+
+    @property
+    def baseline_display(self) -> str:
+        return scoring.format_figure(self.baseline_index)
+
+    @property
+    def target_display(self) -> str:
+        return scoring.format_figure(self.target_index)
+
+    def projection_points(self) -> list[tuple[str, date, float | None]]:
+        start = self.roadmap.start_date
+        return [("Today's assessment", start, self.baseline_index)] + [
+            (f"After {p.window.name.lower()}", p.window.end, p.projected) for p in self.phases
+        ]
+
+
+def roadmap_plan(roadmap: Roadmap) -> RoadmapPlan:
+    """The roadmap's milestones by phase, each with its names and what it waits for, the
+    projected SAMR index per phase and any order problems."""
+    milestones = list(
+        roadmap.milestones.select_related("process", "owner")
+        .prefetch_related("criteria")
+        .in_plan_order()
+    )
+    active = [m for m in milestones if m.retired is None]
+    retired = [m for m in milestones if m.retired is not None]
+    label_milestones(roadmap, milestones)
+    slots = [m.as_slot() for m in active]
+    by_pk = {m.pk: m for m in active}
+    for key, before in plan.prerequisites(slots).items():
+        by_pk[key].waits_for = [by_pk[b] for b in before if not by_pk[b].is_done]
+    processes = roadmap.baseline_processes()
+    projections = plan.phase_projections(processes, slots)
+    phases = [
+        PhaseView(
+            window=w,
+            milestones=[m for m in active if m.phase == w.phase],
+            projected=projections[w.phase],
+            capacity=roadmap.capacity,
+        )
+        for w in roadmap.windows()
+    ]
+    figures = [p.figures() for p in processes]
+    return RoadmapPlan(
+        roadmap=roadmap,
+        phases=phases,
+        baseline_index=scoring.samr_index(figures),
+        target_index=scoring.target_index(figures),
+        problems=plan.order_problems(slots),
+        retired=retired,
+    )
+
+
+def board_milestones(queryset) -> list[Milestone]:
+    """Milestones on a roadmap with what their cards show (names, owner, criteria), labelled."""
+    milestones = list(
+        queryset.active()
+        .select_related("process", "owner", "roadmap__framework")
+        .prefetch_related("criteria")
+    )
+    roadmaps = {m.roadmap_id: m.roadmap for m in milestones}
+    for roadmap in roadmaps.values():
+        label_milestones(roadmap, [m for m in milestones if m.roadmap_id == roadmap.pk])
+    return milestones
+
+
+def label_milestones(roadmap: Roadmap, milestones) -> None:
+    """Give each milestone the names its keys stand for in the roadmap's framework."""
+    framework = roadmap.framework.definition
+    names = {r.key: r.name for r in framework.responsibilities}
+    benefits = {b.key: b.name for b in framework.benefits}
+    dimensions = {d.key: d.name for d in framework.dimensions}
+    for m in milestones:
+        m.responsibility_name = names.get(m.responsibility, m.responsibility)
+        m.benefit_name = benefits.get(m.benefit, m.benefit)
+        m.dimension_name = dimensions.get(m.dimension_key, m.dimension_key)
+        m.waits_for = []
+
+
+def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[plan.GanttRow]:
+    """One bar per milestone, numbered in plan order: from its phase's start to its due date."""
+    windows = roadmap.windows()
+    rows = []
+    for number, m in enumerate(milestones, start=1):
+        window = windows[plan.phase_rank(m.phase)]
+        end = m.due_date or window.end
+        if end < window.start:  # due before its phase: draw it in the phase it is due in
+            start = max((w.start for w in windows if w.start <= end), default=end)
+        else:
+            start = window.start
+        rows.append(
+            plan.GanttRow(
+                label=f"{number}. {m.title}",
+                start=start,
+                end=end,
+                status=m.status,
+                phase=m.phase,
+                overdue=m.is_overdue(today),
+            )
+        )
+    return rows
+
+
+def roadmap_burnup(roadmap: Roadmap, milestones, today: date) -> plan.Burnup:
+    completed = [timezone.localdate(m.completed) for m in milestones if m.completed]
+    return plan.burnup(
+        start=roadmap.start_date, today=today, completed=completed, total=len(milestones)
+    )

@@ -1,0 +1,197 @@
+"""Regeneration: bring a roadmap up to date with a new assessment, keeping people's work.
+
+Done milestones, milestones people edited (title, description, phase, place in the order) and
+milestones added by hand stay as they are; regeneration adds the milestones the new assessment
+calls for, updates generated ones nobody edited, and retires (never deletes) generated ones that
+are no longer called for and have not started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from assessments import roadmap as plan
+from assessments.models import Assessment, Milestone, Roadmap
+from assessments.roadmaps.activity import Action, log_activity
+from assessments.roadmaps.inputs import (
+    CONTENT_FIELDS,
+    assessment_inputs,
+    milestone_content,
+    new_milestone,
+)
+
+
+@dataclass
+class RegenerationReport:
+    """What regeneration did, milestone by milestone."""
+
+    assessment: Assessment
+    added: list[Milestone] = field(default_factory=list)
+    updated: list[tuple[Milestone, list[str]]] = field(default_factory=list)
+    retired: list[Milestone] = field(default_factory=list)
+    kept: list[tuple[Milestone, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.retired)
+
+    def summary(self) -> str:
+        if not self.changed and not self.kept:
+            return f"Regenerated from {self.assessment.title}: the roadmap already matches it."
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.retired)} retired",
+            f"{len(self.kept)} kept as people left them",
+        ]
+        return f"Regenerated from {self.assessment.title}: {', '.join(parts)}."
+
+    def lines(self) -> list[str]:
+        """One line per milestone, for the page."""
+        return (
+            [f"Added: {_named(m)}" for m in self.added]
+            + [f"Updated: {_named(m)}: {', '.join(changes)}" for m, changes in self.updated]
+            + [f"Retired: {_named(m)}: {m.retired_reason}" for m in self.retired]
+            + [f"Kept: {_named(m)}: {why}" for m, why in self.kept]
+        )
+
+
+def _named(m: Milestone) -> str:
+    """The title, and for a level step its process and levels: titles repeat across processes."""
+    if m.kind == Milestone.Kind.STEP and m.process_id:
+        return f"{m.title} ({m.process.name} {m.from_level} → {m.to_level})"
+    return m.title
+
+
+@transaction.atomic
+def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=None):
+    """Bring a roadmap up to date with an assessment, keeping what people did; says what changed."""
+    if assessment.organization_id != roadmap.organization_id:
+        raise ValueError("The assessment belongs to another organisation.")
+    now = now or timezone.now()
+    framework, processes, dimensions = assessment_inputs(assessment)
+    fresh = {i.key: i for i in plan.milestones_for(framework, processes, dimensions)}
+    existing = list(roadmap.milestones.select_related("process"))
+    known = {m.key for m in existing if m.key}
+    report = RegenerationReport(assessment=assessment)
+    pinned: list[Milestone] = []
+    free: dict[str, Milestone | None] = {key: None for key in fresh if key not in known}
+    source = f"from {assessment.title}"
+
+    for m in existing:
+        item = fresh.get(m.key) if m.key else None
+        if m.retired:
+            if item is not None and not m.edited:
+                free[m.key] = m  # called for again: back on the roadmap
+            elif item is not None:
+                report.kept.append((m, "removed by a person, so left out"))
+            continue
+        if not m.key:
+            pinned.append(m)
+        elif m.is_done:
+            pinned.append(m)
+            if item is None:
+                report.kept.append((m, "done; the new assessment no longer needs it"))
+            elif m.to_level is not None:
+                report.kept.append((m, "done, though the assessment still shows the step open"))
+        elif m.edited:
+            pinned.append(m)
+            if item is None:
+                report.kept.append((m, "edited by people; the new assessment no longer needs it"))
+            elif _differences(m, item):
+                report.kept.append((m, "edited by people, so not updated"))
+        elif item is None:
+            if m.status == Milestone.Status.PLANNED:
+                m.retired, m.retired_reason = now, f"no longer called for {source}"
+                m.save(update_fields=["retired", "retired_reason"])
+                report.retired.append(m)
+                text = f"Retired: {m.title}, {m.retired_reason}."
+                log_activity(user, Action.RETIRED, text, milestone=m, now=now)
+            else:
+                pinned.append(m)
+                report.kept.append((m, "work has started; the new assessment no longer needs it"))
+        elif m.status == Milestone.Status.PLANNED:
+            free[m.key] = m
+        else:  # under way: new content, same place
+            pinned.append(m)
+            changes = _apply(m, item)
+            if changes:
+                m.updated = now
+                m.save()
+                report.updated.append((m, changes))
+
+    order = plan.arrange(
+        [m.as_slot() for m in pinned],
+        [fresh[key] for key in free],
+        capacity=roadmap.capacity,
+    )
+    by_pk = {m.pk: m for m in pinned}
+    for position, (key, phase) in enumerate(order):
+        if key in by_pk:
+            by_pk[key].position = position
+            continue
+        item, m = fresh[key], free[key]
+        if m is None:
+            m = new_milestone(roadmap, item, phase=phase, position=position, now=now)
+            m.save()
+            report.added.append(m)
+            log_activity(user, Action.ADDED, f"Added {source}: {m.title}.", milestone=m, now=now)
+            continue
+        changes = _apply(m, item)
+        if m.phase != phase:
+            changes.append(f"phase {m.get_phase_display()} → {plan.PHASE_NAMES[phase]}")
+            if m.due_date == roadmap.window(m.phase).end:
+                m.due_date = roadmap.window(phase).end
+            m.phase = phase
+        m.position = position
+        if m.retired:
+            m.retired, m.retired_reason = None, ""
+            report.added.append(m)
+            log_activity(user, Action.ADDED, f"Back {source}: {m.title}.", milestone=m, now=now)
+        elif changes:
+            report.updated.append((m, changes))
+        if changes:
+            m.updated = now
+        m.save()
+    Milestone.objects.bulk_update(pinned, ["position"])
+    for m, changes in report.updated:
+        text = f"Updated {source}: {', '.join(changes)}."
+        log_activity(user, Action.CHANGED, text, milestone=m, now=now)
+
+    roadmap.assessment = assessment
+    roadmap.framework = assessment.framework
+    roadmap.baseline = [asdict(p) for p in processes]
+    roadmap.regenerated = now
+    roadmap.save(update_fields=["assessment", "framework", "baseline", "regenerated"])
+    log_activity(user, Action.REGENERATED, report.summary(), roadmap=roadmap, now=now)
+    return report
+
+
+def _differences(m: Milestone, item: plan.Planned) -> list[str]:
+    content = milestone_content(item)
+    changes = []
+    for name in CONTENT_FIELDS:
+        old, new = getattr(m, name), content[name]
+        if old == new:
+            continue
+        if name == "priority":
+            changes.append(f"priority {plan.format_priority(old)} → {plan.format_priority(new)}")
+        elif name in ("title", "description"):
+            changes.append(name)
+        elif name in ("from_level", "to_level"):
+            changes.append(
+                f"step {m.from_level} → {m.to_level} is now {item.from_level} → {item.to_level}"
+            )
+        elif name != "priority_explanation":
+            changes.append(name.replace("_", " "))
+    return list(dict.fromkeys(changes))
+
+
+def _apply(m: Milestone, item: plan.Planned) -> list[str]:
+    changes = _differences(m, item)
+    for name, value in milestone_content(item).items():
+        setattr(m, name, value)
+    return changes
