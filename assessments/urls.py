@@ -101,3 +101,14 @@ urlpatterns += [
     path(C + "remove/", milestone_views.criterion_remove, name="criterion-remove"),
     path("milestones/mine/feed/reset/", feed_views.milestone_feed_reset, name="feed-reset"),
 ]
+from assessments.views import reports as report_views  # noqa: E402
+
+urlpatterns += [
+    path("reports/", report_views.report_list, name="report-list"),
+    path("reports/<int:report_id>/", report_views.report_detail, name="report-detail"),
+    path(
+        "reports/<int:report_id>/download/",
+        report_views.report_download,
+        name="report-download",
+    ),
+]

@@ -4,6 +4,7 @@ from django.urls import include, path
 from accounts import views as accounts_views
 from assessments.views import feeds as feed_views
 from assessments.views.overview import overview
+from assessments.views.reports import portfolio
 from integration.urls import api_patterns as integration_api
 
 # Everything under /o/<org_slug>/ goes through accounts.access.org_view: members only.
@@ -20,6 +21,7 @@ urlpatterns = [
     path("invitations/<str:token>/", accounts_views.invitation_accept, name="invitation-accept"),
     path("feeds/<str:key>/milestones.ics", feed_views.milestone_feed, name="milestone-feed"),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("portfolio/", portfolio, name="portfolio"),
     path("", include(integration_api)),
     path("admin/", admin.site.urls),
 ]

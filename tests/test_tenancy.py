@@ -91,6 +91,14 @@ def _criterion(org, owner):
     )[0]
 
 
+def _report(org, owner):
+    from assessments.models import Report
+
+    return Report.objects.create(
+        organization=org, assessment=_assessment(org, owner), requested_by=owner
+    )
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -107,6 +115,7 @@ SAMPLES = {
     "token_id": lambda org, owner: _ingest_token(org).pk,
     "roadmap_id": lambda org, owner: _roadmap(org, owner).pk,
     "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
+    "report_id": lambda org, owner: _report(org, owner).pk,
     "criterion_id": lambda org, owner: _criterion(org, owner).pk,
 }
 

@@ -17,6 +17,7 @@ from assessments.models.assessment import (  # noqa: F401
     Side,
     area_choices,
 )
+from assessments.models.report import Report  # noqa: F401, E402
 from assessments.models.roadmap import (  # noqa: F401, E402
     AcceptanceCriterion,
     FeedKey,

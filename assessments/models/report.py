@@ -1,0 +1,161 @@
+"""Reports: a PDF of one assessment (or two compared), built in the background and kept.
+
+A report moves queued -> running -> ready or failed, and never back: an old report never
+changes. The worker claims a queued report with a conditional UPDATE (so two workers never build
+the same one), and finishes it with another: the PDF is written to storage first and the state,
+the file name and the figures' snapshot are set together, so nothing half-written is offered.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import Organization
+from assessments.models.assessment import Assessment, IllegalTransition
+
+
+class Report(models.Model):
+    ORG_FIELD = "organization"
+    # A running report not finished after this is taken as lost (its worker stopped).
+    STALE_AFTER = timedelta(minutes=15)
+    # A queued report waiting longer than this makes the page say the worker may not be running.
+    SLOW_QUEUE_AFTER = timedelta(seconds=30)
+
+    class Kind(models.TextChoices):
+        ASSESSMENT = "assessment", "Assessment report"
+        COMPARISON = "comparison", "Comparison report"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="reports")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ASSESSMENT)
+    # RESTRICT: an assessment with reports cannot be deleted alone; deleting the organisation
+    # removes both.
+    assessment = models.ForeignKey(Assessment, on_delete=models.RESTRICT, related_name="reports")
+    compared_to = models.ForeignKey(
+        Assessment,
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        help_text="The earlier assessment of a comparison report.",
+    )
+    archival = models.BooleanField(
+        "PDF/A", default=False, help_text="An archivable PDF/A-3b file instead of a plain PDF."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
+    step = models.CharField(max_length=80, blank=True, help_text="What the worker is doing.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # The assessment as it was when the report was built ("draft", "review", "final").
+    assessment_state = models.CharField(max_length=10, blank=True)
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    size = models.PositiveIntegerField(default=0)
+    pages = models.PositiveSmallIntegerField(default=0)
+    # Every figure the PDF shows, as it shows them: what the report said, kept with it.
+    figures = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["organization", "-created"], name="report_org_created")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.assessment}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.state in (self.State.READY, self.State.FAILED)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.state == self.State.READY and bool(self.file)
+
+    def is_slow(self, now=None) -> bool:
+        """Queued for a while: the page says the worker may not be running."""
+        now = now or timezone.now()
+        return self.state == self.State.QUEUED and now - self.created > self.SLOW_QUEUE_AFTER
+
+    def claim(self, *, now=None) -> bool:
+        """Queued to running, for exactly one worker; False when someone else has it."""
+        now = now or timezone.now()
+        claimed = Report.objects.filter(pk=self.pk, state=self.State.QUEUED).update(
+            state=self.State.RUNNING, started=now, progress=5, step="Starting"
+        )
+        if claimed:
+            self.state, self.started, self.progress, self.step = self.State.RUNNING, now, 5, ""
+        return bool(claimed)
+
+    def advance(self, progress: int, step: str) -> None:
+        """Record how far a running report is, for the page's progress bar."""
+        self._ensure(self.State.RUNNING)
+        Report.objects.filter(pk=self.pk, state=self.State.RUNNING).update(
+            progress=progress, step=step
+        )
+        self.progress, self.step = progress, step
+
+    def complete(self, *, file_name: str, size: int, pages: int, figures: dict, now=None) -> bool:
+        """Running to ready with the stored file, in one UPDATE; False if it is no longer
+        running (e.g. it was given up as stale), in which case the caller removes the file."""
+        self._ensure(self.State.RUNNING)
+        now = now or timezone.now()
+        fields = {
+            "state": self.State.READY,
+            "file": file_name,
+            "size": size,
+            "pages": pages,
+            "figures": figures,
+            "progress": 100,
+            "step": "",
+            "finished": now,
+            "assessment_state": figures.get("assessment_state", ""),
+        }
+        done = Report.objects.filter(pk=self.pk, state=self.State.RUNNING).update(**fields)
+        if done:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(done)
+
+    def fail(self, message: str, *, now=None) -> None:
+        """Queued or running to failed, with a message the page shows."""
+        if self.is_done:
+            raise IllegalTransition(f"A report that is {self.state} cannot fail.")
+        now = now or timezone.now()
+        message = message[:2000]
+        Report.objects.filter(pk=self.pk, state__in=[self.State.QUEUED, self.State.RUNNING]).update(
+            state=self.State.FAILED, error=message, finished=now, step=""
+        )
+        self.state, self.error, self.finished, self.step = self.State.FAILED, message, now, ""
+
+    def give_up_if_stale(self, *, now=None) -> bool:
+        """Mark a report running for longer than STALE_AFTER as failed: its worker stopped."""
+        now = now or timezone.now()
+        if self.state != self.State.RUNNING or now - (self.started or self.created) < (
+            self.STALE_AFTER
+        ):
+            return False
+        self.fail("The report worker stopped before the report was finished. Ask again.", now=now)
+        return True
+
+    def _ensure(self, state) -> None:
+        if self.state != state:
+            raise IllegalTransition(f"The report is {self.state}, not {state}.")
+
+    def download_name(self) -> str:
+        """A file name for the download, e.g. acme-q4-baseline-2026-11-25.pdf."""
+        title = slugify(self.assessment.title)[:60] or "assessment"
+        kind = "comparison-" if self.kind == self.Kind.COMPARISON else ""
+        day = timezone.localdate(self.finished or self.created).isoformat()
+        return f"{self.organization.slug}-{kind}{title}-{day}.pdf"

@@ -1,0 +1,134 @@
+"""Reports from HTML to PDF with WeasyPrint, and the service that builds a queued report.
+
+The PDF fetches nothing: logos come in as data: URIs and every other scheme is refused, so a
+report cannot be made to reach the network or the file system. Fonts are embedded (subset) by
+WeasyPrint; the title, author and language come from the template's <title>, <meta> and
+<html lang>; `archival` asks for PDF/A-3b.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from assessments.models import Assessment, Report
+from assessments.reports.content import report_content
+
+log = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; the worker's log needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+TEMPLATES = {
+    Report.Kind.ASSESSMENT: "assessments/pdf/report.html",
+    Report.Kind.COMPARISON: "assessments/pdf/comparison.html",
+}
+PDF_A = "pdf/a-3b"
+
+
+class ReportRefused(ValueError):
+    """A report that cannot be asked for as it was (e.g. assessments of two organisations)."""
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    pages: int
+
+
+def report_html(content) -> str:
+    """The report's HTML, ready for WeasyPrint."""
+    return render_to_string(TEMPLATES[content.kind], {"c": content, "b": content.branding})
+
+
+def pdf_from_html(html: str, *, archival: bool = False) -> Pdf:
+    """Typeset `html` into a PDF (PDF/A-3b when `archival`)."""
+    # Imported here: web processes only queue reports and never need WeasyPrint loaded.
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=("data",))
+    document = HTML(string=html, base_url="data:,", url_fetcher=fetcher).render()
+    options = {"pdf_variant": PDF_A} if archival else {}
+    return Pdf(data=document.write_pdf(**options), pages=len(document.pages))
+
+
+def report_render(*, report: Report, now: datetime | None = None) -> Report:
+    """Build a queued report: figures, charts, PDF; store the file, then mark it ready in one
+    step. Any error marks it failed with a message, and no file is offered."""
+    now = now or timezone.now()
+    if not report.claim(now=now):
+        return report  # another worker has it, or it is no longer queued
+    try:
+        content = report_content(report=report, now=now, progress=report.advance)
+        html = report_html(content)
+        report.advance(60, "Typesetting the PDF")
+        pdf = pdf_from_html(html, archival=report.archival)
+        report.advance(95, "Storing the file")
+        field = report.file.field
+        name = field.storage.save(
+            field.generate_filename(report, report.download_name()), ContentFile(pdf.data)
+        )
+    except Exception as error:  # any failure is shown on the page, not raised in the worker
+        log.exception("report %s failed", report.pk)
+        report.fail(_failure_message(error))
+        return report
+    if not report.complete(
+        file_name=name, size=len(pdf.data), pages=pdf.pages, figures=content.snapshot()
+    ):
+        field.storage.delete(name)  # given up as stale meanwhile: offer nothing
+        report.refresh_from_db()
+    return report
+
+
+def _failure_message(error: Exception) -> str:
+    detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return (
+        f"The report could not be built ({type(error).__name__}{': ' if detail else ''}{detail})."
+    )
+
+
+def report_request(
+    *,
+    organization,
+    user,
+    assessment: Assessment,
+    compared_to: Assessment | None = None,
+    archival: bool = False,
+) -> Report:
+    """Queue a report of `assessment` (compared with `compared_to` when given); the worker
+    builds it once the transaction commits."""
+    from assessments.reports.tasks import report_build
+
+    if assessment.organization_id != organization.pk or (
+        compared_to is not None and compared_to.organization_id != organization.pk
+    ):
+        raise ReportRefused("Reports cover assessments of one organisation.")
+    if compared_to is not None and compared_to.pk == assessment.pk:
+        raise ReportRefused("Choose two different assessments to compare.")
+    with transaction.atomic():
+        report = Report.objects.create(
+            organization=organization,
+            kind=Report.Kind.COMPARISON if compared_to else Report.Kind.ASSESSMENT,
+            assessment=assessment,
+            compared_to=compared_to,
+            archival=archival,
+            requested_by=user,
+        )
+        transaction.on_commit(lambda: _enqueue(report, report_build))
+    return report
+
+
+def _enqueue(report: Report, task) -> None:
+    try:
+        task.enqueue(report_id=report.pk)
+    except Exception as error:  # the queue is down: say so on the page rather than wait forever
+        log.exception("queueing report %s failed", report.pk)
+        report.refresh_from_db()
+        if not report.is_done:
+            report.fail(f"The report could not be queued ({type(error).__name__}). Ask again.")

@@ -1,0 +1,90 @@
+"""Reports: ask for one, watch it being built, download it; and a consultant's portfolio.
+
+Any member reads and downloads; members and above ask for reports (viewers only read). Another
+organisation's report is a 404 whatever the method, so nobody learns that it exists.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+from django_htmx.http import HttpResponseStopPolling
+
+from accounts.access import get_object_for_member, org_view, scoped
+from assessments.models import Report
+from assessments.reports.forms import ReportRequestForm
+from assessments.reports.portfolio import portfolio_rows
+from assessments.reports.render import report_request
+
+SAFE = ("GET", "HEAD")
+
+
+def get_report(request, report_id) -> Report:
+    queryset = Report.objects.select_related(
+        "organization", "assessment__site", "compared_to", "requested_by"
+    )
+    return get_object_for_member(request, queryset, pk=report_id)
+
+
+@org_view
+def report_list(request):
+    form = None
+    if request.membership.can_write:
+        initial = {"assessment": request.GET.get("assessment")}
+        form = ReportRequestForm(request.POST or None, initial=initial, organization=request.org)
+    if request.method == "POST" and form.is_valid():
+        report = report_request(
+            organization=request.org,
+            user=request.user,
+            assessment=form.cleaned_data["assessment"],
+            compared_to=form.cleaned_data["compared_to"],
+            archival=form.cleaned_data["archival"],
+        )
+        return redirect("assessments:report-detail", request.org.slug, report.pk)
+    reports = scoped(request.org, Report).select_related(
+        "assessment", "compared_to", "requested_by"
+    )
+    status = 400 if form is not None and form.errors else 200
+    context = {"reports": reports, "form": form, "now": timezone.now()}
+    return render(request, "assessments/report_list.html", context, status=status)
+
+
+@org_view
+def report_detail(request, report_id):
+    report = get_report(request, report_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
+    now = timezone.now()
+    report.give_up_if_stale(now=now)
+    context = {"report": report, "slow": report.is_slow(now)}
+    if not request.htmx:
+        return render(request, "assessments/report_detail.html", context)
+    response = render(request, "assessments/report_detail.html#progress", context)
+    if report.is_done:
+        # 286: htmx swaps this last fragment in and stops polling
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@org_view
+def report_download(request, report_id):
+    report = get_report(request, report_id)
+    if request.method not in SAFE:
+        return HttpResponseNotAllowed(SAFE)
+    if not report.is_ready:
+        raise Http404("This report has no file to download.")
+    return FileResponse(
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.download_name(),
+        content_type="application/pdf",
+    )
+
+
+@login_required
+@require_safe
+def portfolio(request):
+    """Every organisation of the user side by side, by its latest assessment."""
+    rows = portfolio_rows(user=request.user, now=timezone.now())
+    return render(request, "assessments/portfolio.html", {"rows": rows})
