@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 
-from accounts.models import Invitation, Membership, Organization, Role, Site
+from accounts.models import Invitation, Membership, Organization, Role, Site, User
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -15,6 +15,24 @@ class OrganizationForm(forms.ModelForm):
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")
+        if logo and logo.size > LOGO_MAX_BYTES:
+            raise forms.ValidationError(
+                "The logo is larger than 1 MB; please upload a smaller one."
+            )
+        return logo
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "firm_name", "firm_logo"]
+        help_texts = {
+            "firm_name": "Consultants: your firm appears on the reports you make for clients.",
+            "firm_logo": "PNG or JPEG, up to 1 MB; shown on your reports' cover.",
+        }
+
+    def clean_firm_logo(self):
+        logo = self.cleaned_data.get("firm_logo")
         if logo and logo.size > LOGO_MAX_BYTES:
             raise forms.ValidationError(
                 "The logo is larger than 1 MB; please upload a smaller one."

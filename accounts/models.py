@@ -39,6 +39,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     # A consultant's firm appears on the reports they make for client organisations.
     firm_name = models.CharField(max_length=120, blank=True)
+    firm_logo = models.ImageField(upload_to="firm-logos/", blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

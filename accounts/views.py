@@ -14,6 +14,7 @@ from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_vie
 from accounts.forms import (
     InvitationForm,
     OrganizationForm,
+    ProfileForm,
     RoleForm,
     SignUpForm,
     SiteForm,
@@ -185,6 +186,26 @@ def site_delete(request, site_id):
     site.delete()
     messages.success(request, f"Site {site.name} removed.")
     return redirect("accounts:settings", org_slug=request.org.slug)
+
+
+@login_required
+def profile(request):
+    """A person's own name, and for consultants the firm shown on their reports."""
+    form = ProfileForm(request.POST or None, request.FILES or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("profile")
+    return render(
+        request, "accounts/profile.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def firm_logo(request):
+    if not request.user.firm_logo:
+        raise Http404("No firm logo")
+    return FileResponse(request.user.firm_logo.open("rb"))
 
 
 @org_view

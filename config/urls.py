@@ -18,6 +18,8 @@ org_patterns = [
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/profile/", accounts_views.profile, name="profile"),
+    path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),
     path("invitations/<str:token>/", accounts_views.invitation_accept, name="invitation-accept"),
     path("feeds/<str:key>/milestones.ics", feed_views.milestone_feed, name="milestone-feed"),
     path("o/<slug:org_slug>/", include(org_patterns)),
