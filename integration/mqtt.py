@@ -1,0 +1,625 @@
+"""The MQTT telemetry listener: subscribe, decode, batch, ingest, then acknowledge.
+
+Integrations publish at QoS 1 to ``ladder/<integration id>/telemetry``; the payload is the JSON
+body of ``POST /api/v1/telemetry`` when it starts with ``{``, else InfluxDB line protocol
+(nanosecond timestamps). Listeners subscribe to ``$share/<group>/ladder/+/telemetry``, so
+several split the load, with MQTT 5 persistent sessions (a stable client id, clean start off,
+a session expiry), so messages published while a listener is down wait for it at the broker.
+
+A message is acknowledged (PUBACK) only after its points are committed, or after it was
+refused for good (unknown or paused integration, bad payload: counted, logged, never stored,
+never redelivered). While the database is down nothing is acknowledged and the batch is retried
+with back-off; whatever is unacknowledged when the listener stops, the broker delivers again.
+Storage is dedup-safe, so a redelivered message stores nothing twice.
+
+`manage.py telemetry_listen` runs a `Listener`; `ingest_messages` is the database part alone.
+See docs/MQTT.md for the production broker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as mqtt
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from integration import conf, jsonpoints, lineprotocol
+from integration.lineprotocol import Point
+from integration.models import Integration
+from integration.services import IntegrationPaused, TelemetryRefused, telemetry_ingest
+
+__all__ = [
+    "BadPayload",
+    "BatchResult",
+    "Broker",
+    "Counters",
+    "Listener",
+    "Received",
+    "Refusal",
+    "backoff",
+    "broker_from_url",
+    "decode_payload",
+    "default_client_id",
+    "ingest_messages",
+    "parse_topic",
+    "publish_bounded",
+    "publisher_connect",
+]
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "ladder"
+UNKNOWN, PAUSED, BAD_PAYLOAD = "unknown integration", "paused", "bad payload"
+SESSION_TAKEN_OVER = 142  # MQTT 5 reason code: another client connected with our client id
+
+
+# Pure pieces
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str
+    port: int
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+
+    def __str__(self):
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def broker_from_url(url: str) -> Broker:
+    """`mqtt://[user:password@]host[:port]` (1883) or `mqtts://...` (TLS, 8883)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts"):
+        raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, not {url.split(':')[0]!r}")
+    if not parts.hostname:
+        raise ValueError("MQTT_URL has no host, e.g. mqtt://127.0.0.1:1883")
+    tls = parts.scheme == "mqtts"
+    try:
+        port = parts.port or (8883 if tls else 1883)
+    except ValueError:
+        raise ValueError("MQTT_URL has a port that is not a number") from None
+    return Broker(
+        host=parts.hostname,
+        port=port,
+        tls=tls,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def default_client_id() -> str:
+    """`ladder-listener-<hostname>`: stable across restarts, so the broker keeps the session."""
+    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()) or "localhost"
+    return f"ladder-listener-{host}"
+
+
+def parse_topic(topic: str, *, prefix: str = PREFIX) -> uuid.UUID | None:
+    """The integration id of `<prefix>/<id>/telemetry`, or None (no such topic, not a UUID)."""
+    parts = topic.split("/")
+    if len(parts) != 3 or parts[0] != prefix or parts[2] != "telemetry":
+        return None
+    try:
+        value = uuid.UUID(parts[1])
+    except ValueError:
+        return None
+    # Only the canonical spelling: the broker's ACL (`ladder/%u/telemetry`) matches no other.
+    return value if str(value) == parts[1] else None
+
+
+class BadPayload(ValueError):
+    """A payload that cannot be read as telemetry; the message says why."""
+
+
+def decode_payload(payload: bytes, *, now: datetime) -> list[Point]:
+    """Points of one message: JSON when it starts with `{`, else line protocol (ns)."""
+    limit = conf.max_body_bytes()
+    if len(payload) > limit:
+        raise BadPayload(f"the payload is over {limit} bytes")
+    try:
+        if payload.lstrip()[:1] == b"{":
+            return jsonpoints.parse(payload, now=now)
+        return lineprotocol.parse(payload.decode(), precision="ns", now=now)
+    except UnicodeDecodeError as error:
+        raise BadPayload(f"the payload is not UTF-8 (byte {error.start})") from None
+    except (jsonpoints.JsonPointsError, lineprotocol.LineProtocolError) as error:
+        raise BadPayload(str(error)) from None
+    except Exception:
+        # The parsers are pure: whatever else they raise, this payload cannot be read, and one
+        # unreadable message must not stop the listener.
+        logger.exception("mqtt: a payload could not be parsed")
+        raise BadPayload("the payload could not be parsed") from None
+
+
+def backoff(first: float = 1.0, cap: float = 30.0) -> Iterable[float]:
+    """Delays that double from `first` up to `cap`: 1, 2, 4, ..., 30, 30, ..."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
+
+
+def publisher_connect(url: str, *, window: int = 100, client_id: str = "") -> mqtt.Client:
+    """A connected MQTT 5 client (network loop running) with `window` messages in flight."""
+    broker = broker_from_url(url)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    if broker.username is not None:
+        client.username_pw_set(broker.username, broker.password)
+    if broker.tls:
+        client.tls_set()
+    # paho refuses to change this once connected; past ~100 it gets slower, not faster.
+    client.max_inflight_messages_set(window)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    return client
+
+
+def publish_bounded(
+    client: mqtt.Client,
+    messages: Iterable[tuple[str, bytes | str]],
+    *,
+    qos: int = 1,
+    window: int = 100,
+    timeout: float = 30.0,
+) -> int:
+    """Publish, never more than `window` messages waiting for the broker's acknowledgement.
+
+    paho drops publishes silently past ~65K unacknowledged, so publishers (the simulator,
+    tests, benchmarks) go through this. Returns the number published once all are
+    acknowledged; raises TimeoutError when one is not acknowledged within `timeout` seconds.
+    """
+    pending: deque[mqtt.MQTTMessageInfo] = deque()
+    count = 0
+
+    def wait(info):
+        info.wait_for_publish(timeout)
+        if not info.is_published():
+            raise TimeoutError(f"the broker did not acknowledge message {info.mid} in {timeout} s")
+
+    for topic, payload in messages:
+        if len(pending) >= window:
+            wait(pending.popleft())
+        pending.append(client.publish(topic, payload, qos=qos))
+        count += 1
+    while pending:
+        wait(pending.popleft())
+    return count
+
+
+# Ingest: the database part, no MQTT
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message as the listener got it; `session` is the connection it came on."""
+
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+    session: int = 0
+
+
+@dataclass(frozen=True)
+class Refusal:
+    kind: str  # UNKNOWN, PAUSED or BAD_PAYLOAD
+    integration_id: str  # as in the topic
+    reason: str
+
+
+@dataclass
+class BatchResult:
+    stored: int = 0  # messages whose points are committed (possibly all repeats)
+    accepted: int = 0
+    duplicates: int = 0
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def ingest_messages(
+    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX
+) -> BatchResult:
+    """Store the points of a batch of messages in one transaction; refuse bad messages alone.
+
+    Messages are grouped per integration and each group is ingested with one
+    `telemetry_ingest` call; a group that is refused is retried one message at a time, so a
+    bad message never sinks good ones. Raises `DatabaseError` (nothing committed) when the
+    database fails: the caller must not acknowledge the batch.
+    """
+    result = BatchResult()
+    topics = {message.topic for message in messages}
+    ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
+    ids = set(ids_by_topic.values()) - {None}
+    integrations = Integration.objects.in_bulk(ids) if ids else {}
+    groups: dict[uuid.UUID, list[list[Point]]] = {}
+    for message in messages:
+        integration_id = ids_by_topic[message.topic]
+        shown = str(integration_id) if integration_id else _topic_id(message.topic)
+        integration = integrations.get(integration_id)
+        if integration is None:
+            result.refusals.append(Refusal(UNKNOWN, shown, f"no integration '{shown[:40]}'"))
+        elif integration.paused:
+            result.refusals.append(Refusal(PAUSED, shown, str(IntegrationPaused(integration))))
+        else:
+            try:
+                points = decode_payload(message.payload, now=now)
+            except BadPayload as error:
+                result.refusals.append(Refusal(BAD_PAYLOAD, shown, str(error)))
+            else:
+                groups.setdefault(integration_id, []).append(points)
+
+    limit = conf.max_points()
+    with transaction.atomic():
+        # In id order, so listeners writing the same integrations take locks in the same order.
+        for integration_id in sorted(groups):
+            integration = integrations[integration_id]
+            for chunk in _chunks(groups[integration_id], limit):
+                _ingest_chunk(integration, chunk, now, result)
+    return result
+
+
+def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult) -> None:
+    """One `telemetry_ingest` call for the chunk; if refused, one per message to find the bad."""
+    try:
+        # In a savepoint (the batch's transaction is open): a refused call leaves nothing behind.
+        stored = telemetry_ingest(
+            integration=integration, points=[p for points in chunk for p in points], now=now
+        )
+    except TelemetryRefused as refused:
+        if len(chunk) > 1:
+            for points in chunk:
+                _ingest_chunk(integration, [points], now, result)
+        else:
+            kind = PAUSED if isinstance(refused, IntegrationPaused) else BAD_PAYLOAD
+            result.refusals.append(Refusal(kind, str(integration.pk), str(refused)))
+        return
+    result.stored += len(chunk)
+    result.accepted += stored.accepted
+    result.duplicates += stored.duplicates
+
+
+def _chunks(messages: list[list[Point]], limit: int) -> Iterable[list[list[Point]]]:
+    """Consecutive messages, at most `limit` points a chunk (a bigger message alone)."""
+    chunk: list[list[Point]] = []
+    size = 0
+    for points in messages:
+        if chunk and size + len(points) > limit:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(points)
+        size += len(points)
+    if chunk:
+        yield chunk
+
+
+def _topic_id(topic: str) -> str:
+    parts = topic.split("/")
+    return parts[1] if len(parts) == 3 else topic
+
+
+# The listener
+
+
+@dataclass
+class Counters:
+    """What a listener has done since it started; logged every minute and when it stops."""
+
+    received: int = 0  # messages delivered by the broker (redeliveries included)
+    batches: int = 0  # transactions committed
+    stored: int = 0  # messages whose points were committed
+    acknowledged: int = 0
+    points_accepted: int = 0
+    points_duplicate: int = 0
+    unknown_integration: int = 0
+    paused: int = 0
+    bad_payload: int = 0
+    database_errors: int = 0  # failed attempts to store a batch (retried, not acknowledged)
+    disconnects: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+    def __str__(self):
+        return " ".join(f"{name}={value}" for name, value in asdict(self).items())
+
+
+_REFUSAL_COUNTERS = {UNKNOWN: "unknown_integration", PAUSED: "paused", BAD_PAYLOAD: "bad_payload"}
+
+
+class Listener:
+    """Subscribes to the telemetry topics and stores what arrives until `stop()` is called.
+
+    `run()` blocks: the paho network thread queues messages, `run()` takes them in batches of
+    up to `batch_messages` or `batch_seconds` (whichever comes first), stores them with
+    `ingest_messages` and acknowledges them. Call `stop()` from a signal handler or another
+    thread: the current batch is finished and acknowledged, then the client disconnects.
+    """
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        client_id: str,
+        group: str = "ladder",
+        prefix: str = PREFIX,
+        batch_messages: int = 2000,
+        batch_seconds: float = 0.2,
+        session_expiry: int = 86400,
+        reconnect_delay: tuple[int, int] = (1, 30),
+        database_delay: tuple[float, float] = (1.0, 30.0),
+        stats_every: float = 60.0,
+    ):
+        self.broker = broker_from_url(url)
+        self.client_id = client_id
+        self.topic = f"$share/{group}/{prefix}/+/telemetry"
+        self.prefix = prefix
+        self.batch_messages = batch_messages
+        self.batch_seconds = batch_seconds
+        self.session_expiry = session_expiry
+        self.database_delay = database_delay
+        self.stats_every = stats_every
+        self.counters = Counters()
+        self.subscribed = threading.Event()  # set once the broker confirms the subscription
+        self._stopping = threading.Event()
+        self._disconnected = threading.Event()
+        self._disconnected.set()  # until connected
+        self._queue: queue.SimpleQueue[Received] = queue.SimpleQueue()
+        self._session = 0
+        self._session_lock = threading.Lock()
+        self._connected_at = 0.0
+        self._client = self._make_client(*reconnect_delay)
+
+    def _make_client(self, min_delay: int, max_delay: int) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if self.broker.username is not None:
+            client.username_pw_set(self.broker.username, self.broker.password)
+        if self.broker.tls:
+            client.tls_set()  # the system's CAs (or SSL_CERT_FILE)
+        client.reconnect_delay_set(min_delay, max_delay)
+        client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def run(self) -> None:
+        """Connect (retrying with back-off), then store batches until `stop()`."""
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.session_expiry
+        # How many unacknowledged messages the broker may send us: room for the batch being
+        # stored and the next one filling up.
+        properties.ReceiveMaximum = min(2 * self.batch_messages, 65535)
+        self._client.connect_async(
+            self.broker.host,
+            self.broker.port,
+            keepalive=30,
+            clean_start=False,
+            properties=properties,
+        )
+        self._client.loop_start()
+        logger.info("mqtt: listening on %s to %s as %s", self.broker, self.topic, self.client_id)
+        last_stats, last_logged = time.monotonic(), None
+        try:
+            while not self._stopping.is_set():
+                batch = self._collect()
+                if batch:
+                    self._process(batch)
+                if time.monotonic() - last_stats >= self.stats_every:
+                    last_stats = time.monotonic()
+                    if str(self.counters) != last_logged:
+                        last_logged = str(self.counters)
+                        logger.info("mqtt: %s", self.counters)
+        finally:
+            self._shut_down()
+
+    def stop(self) -> None:
+        """Finish the current batch, acknowledge it and disconnect; safe from a signal handler."""
+        self._stopping.set()
+
+    def _collect(self) -> list[Received]:
+        try:
+            batch = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_seconds
+        while len(batch) < self.batch_messages and not self._stopping.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[Received]) -> None:
+        delays = backoff(*self.database_delay)
+        # A connection idle since the last batch may have been closed by the server meanwhile.
+        if connection.connection is not None and not connection.is_usable():
+            _close_database_connection()
+        while True:
+            try:
+                result = ingest_messages(batch, now=timezone.now(), prefix=self.prefix)
+                break
+            except DatabaseError as error:
+                self.counters.database_errors += 1
+                _close_database_connection()
+                delay = next(delays)
+                logger.warning(
+                    "mqtt: cannot store %d messages, retrying in %.0f s; not acknowledged: %s",
+                    len(batch),
+                    delay,
+                    str(error).strip() or type(error).__name__,
+                )
+                if self._stopping.wait(delay):
+                    logger.warning(
+                        "mqtt: stopping with %d messages not stored: the broker will deliver "
+                        "them again",
+                        len(batch),
+                    )
+                    return
+        self._count(result)
+        self._acknowledge(batch)
+
+    def _count(self, result: BatchResult) -> None:
+        counters = self.counters
+        counters.batches += 1
+        counters.stored += result.stored
+        counters.points_accepted += result.accepted
+        counters.points_duplicate += result.duplicates
+        # One log line per integration and reason in a batch, not one per message.
+        groups = Counter((r.kind, r.integration_id) for r in result.refusals)
+        first = {}
+        for refusal in result.refusals:
+            first.setdefault((refusal.kind, refusal.integration_id), refusal.reason)
+            name = _REFUSAL_COUNTERS[refusal.kind]
+            setattr(counters, name, getattr(counters, name) + 1)
+        for (kind, integration_id), count in groups.items():
+            logger.warning(
+                "mqtt: refused %d message(s) for integration %s: %s: %s",
+                count,
+                integration_id[:40],
+                kind,
+                first[kind, integration_id],
+            )
+
+    def _acknowledge(self, batch: list[Received]) -> None:
+        with self._session_lock:
+            for message in batch:
+                # A message from an earlier connection is delivered again on this one (same
+                # packet id) and acknowledged then; acknowledging it now could acknowledge a
+                # newer message that reuses the id.
+                if message.session == self._session and message.qos > 0:
+                    self._client.ack(message.mid, message.qos)
+                    self.counters.acknowledged += 1
+
+    def _shut_down(self) -> None:
+        if not self._disconnected.is_set():
+            self._confirm_acknowledgements()
+        self._client.disconnect()
+        self._disconnected.wait(5)
+        self._client.loop_stop()
+        _close_database_connection()
+        logger.info("mqtt: stopped: %s", self.counters)
+
+    def _confirm_acknowledgements(self) -> None:
+        """Return once the broker has handled every acknowledgement sent so far.
+
+        The broker keeps sending while we stop, and closing a socket with unread data resets the
+        connection: the broker then drops the PUBACKs it had not read yet and delivers those
+        messages again (stored once, but counted twice). It answers packets in order, so the
+        SUBACK of a repeated subscription means the PUBACKs before it were handled.
+        """
+        self.subscribed.clear()
+        result, _ = self._client.subscribe(self.topic, qos=1)
+        if result != mqtt.MQTT_ERR_SUCCESS or not self.subscribed.wait(5):
+            logger.warning(
+                "mqtt: the broker did not confirm the last acknowledgements: it may deliver "
+                "those messages again (they are stored once)"
+            )
+
+    # paho callbacks, called in its network thread
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            logger.error(
+                "mqtt: %s refused the connection as %s: %s; retrying",
+                self.broker,
+                self.client_id,
+                reason_code,
+            )
+            return
+        with self._session_lock:
+            self._session += 1
+            session = self._session
+        self._disconnected.clear()
+        self._connected_at = time.monotonic()
+        if session > 1 and not flags.session_present:
+            logger.warning(
+                "mqtt: %s had no session for %s: messages published while it was away may be "
+                "lost (broker persistence, session expiry)",
+                self.broker,
+                self.client_id,
+            )
+        logger.info(
+            "mqtt: connected to %s as %s (session %s)",
+            self.broker,
+            self.client_id,
+            "resumed" if flags.session_present else "new",
+        )
+        client.subscribe(self.topic, qos=1)
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        logger.warning("mqtt: cannot reach %s; retrying with back-off", self.broker)
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        with self._session_lock:
+            self._session += 1  # no acknowledgement for the lost connection's messages
+        self._disconnected.set()
+        if self._stopping.is_set():
+            return
+        self.counters.disconnects += 1
+        self.subscribed.clear()
+        # Mosquitto 2.0 just closes the socket of a client whose id another client takes; two
+        # listeners with one id then keep taking it from each other, a few seconds at a time.
+        brief = time.monotonic() - self._connected_at < 5
+        if reason_code == SESSION_TAKEN_OVER or brief:
+            logger.error(
+                "mqtt: lost the connection to %s right after connecting (%s); if this repeats, "
+                "another client uses the client id %s: give every listener its own --client-id",
+                self.broker,
+                reason_code,
+                self.client_id,
+            )
+        else:
+            logger.warning(
+                "mqtt: lost the connection to %s (%s); reconnecting with back-off",
+                self.broker,
+                reason_code,
+            )
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        failed = [code for code in reason_codes if code.is_failure]
+        if failed:
+            logger.error(
+                "mqtt: %s refused the subscription to %s: %s", self.broker, self.topic, failed[0]
+            )
+            return
+        if not self._stopping.is_set():
+            logger.info("mqtt: subscribed to %s", self.topic)
+        self.subscribed.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.counters.received += 1
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = ""
+        self._queue.put(Received(message.mid, message.qos, topic, message.payload, self._session))
+
+
+def _close_database_connection() -> None:
+    with contextlib.suppress(DatabaseError):  # closing a broken connection may complain
+        connection.close()
