@@ -1,7 +1,11 @@
-from django import forms
-from django.contrib.auth.forms import SetPasswordForm
+import math
 
-from accounts.models import Invitation, Membership, Organization, Role, Site, User
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.utils import timezone
+
+from accounts.models import FailedLogin, Invitation, Membership, Organization, Role, Site, User
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -106,3 +110,41 @@ class SignUpForm(SetPasswordForm):
         self.user.first_name = self.cleaned_data["first_name"]
         self.user.last_name = self.cleaned_data["last_name"]
         return super().save(commit)
+
+
+class ThrottledLoginMixin:
+    """Refuse a locked-out address before looking at the password; count wrong passwords."""
+
+    locked_message = (
+        "Too many failed attempts; try again in %(minutes)s or ask an owner to unlock it."
+    )
+
+    def clean(self):
+        email = (self.cleaned_data.get("username") or "").strip().lower()
+        if not email or not self.cleaned_data.get("password"):
+            return super().clean()
+        now = timezone.now()
+        remaining = FailedLogin.objects.lockout_remaining(email, now=now)
+        if remaining is not None:
+            minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+            raise forms.ValidationError(
+                self.locked_message,
+                code="locked",
+                params={"minutes": f"{minutes} minute{'s' if minutes != 1 else ''}"},
+            )
+        try:
+            cleaned_data = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":
+                FailedLogin.objects.record(email, now=now)
+            raise
+        FailedLogin.objects.clear(email)
+        return cleaned_data
+
+
+class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+    """The site's login form."""
+
+
+class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
+    """The admin's login form, throttled the same way so it is no side door for guessing."""

@@ -184,3 +184,52 @@ class Invitation(models.Model):
         self.accepted = now or timezone.now()
         self.save(update_fields=["accepted"])
         return membership
+
+
+class FailedLoginManager(models.Manager):
+    def record(self, email: str, *, now) -> "FailedLogin":
+        """Note one wrong password for `email`; rows older than the window are dropped."""
+        self.filter(created__lte=now - FailedLogin.WINDOW).delete()
+        return self.create(email=email.lower(), created=now)
+
+    def lockout_remaining(self, email: str, *, now) -> timedelta | None:
+        """How long `email` stays locked, or None when it may try a password."""
+        recent = self.filter(email=email.lower(), created__gt=now - FailedLogin.WINDOW)
+        times = list(
+            recent.order_by("-created").values_list("created", flat=True)[: FailedLogin.LIMIT]
+        )
+        if len(times) < FailedLogin.LIMIT:
+            return None
+        return times[-1] + FailedLogin.WINDOW - now
+
+    def locked_emails(self, emails, *, now) -> set[str]:
+        recent = self.filter(email__in=emails, created__gt=now - FailedLogin.WINDOW)
+        counts = recent.values("email").annotate(n=models.Count("id"))
+        return {row["email"] for row in counts if row["n"] >= FailedLogin.LIMIT}
+
+    def clear(self, email: str) -> None:
+        """Unlock `email`: after a good password or an owner's unlock."""
+        self.filter(email=email.lower()).delete()
+
+
+class FailedLogin(models.Model):
+    """A wrong password for an email address; LIMIT of them within WINDOW lock it out.
+
+    Kept by address, not by user, so guessing at an address that has no account costs the same.
+    Not by IP address: behind a reverse proxy every visitor shares one, and one person's typos
+    would lock everybody out.
+    """
+
+    LIMIT = 5
+    WINDOW = timedelta(minutes=15)
+
+    email = models.CharField(max_length=254)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = FailedLoginManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "created"])]
+
+    def __str__(self):
+        return f"{self.email} at {self.created:%Y-%m-%d %H:%M}"

@@ -9,6 +9,7 @@ urlpatterns = [
     path("members/", views.members, name="members"),
     path("members/<int:membership_id>/role/", views.member_role, name="member-role"),
     path("members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path("members/<int:membership_id>/unlock/", views.member_unlock, name="member-unlock"),
     path(
         "invitations/<int:invitation_id>/cancel/",
         views.invitation_cancel,

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -8,11 +9,13 @@ from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
 from accounts.forms import (
     InvitationForm,
+    LoginForm,
     OrganizationForm,
     ProfileForm,
     RoleForm,
@@ -20,7 +23,13 @@ from accounts.forms import (
     SiteForm,
     is_last_owner,
 )
-from accounts.models import Invitation, Membership, Site, User
+from accounts.models import FailedLogin, Invitation, Membership, Site, User
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, with the throttled form: five wrong passwords lock an address."""
+
+    authentication_form = LoginForm
 
 
 @login_required
@@ -50,10 +59,17 @@ def members(request):
             _send_invitation(invitation)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("accounts:members", org_slug=request.org.slug)
+    memberships = request.org.memberships.select_related("user").order_by("user__email")
+    locked = (
+        FailedLogin.objects.locked_emails([m.user.email for m in memberships], now=timezone.now())
+        if request.membership.can_manage
+        else set()
+    )
     context = {
         "form": form,
-        "memberships": request.org.memberships.select_related("user").order_by("user__email"),
+        "memberships": memberships,
         "invitations": request.org.invitations.filter(accepted=None),
+        "locked_emails": locked,
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
@@ -100,6 +116,16 @@ def member_remove(request, membership_id):
     else:
         membership.delete()
         messages.success(request, f"{membership.user} no longer has access.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(manage=True)
+@require_POST
+def member_unlock(request, membership_id):
+    """An owner lets a member who is locked out after wrong passwords try again."""
+    membership = get_object_for_member(request, Membership, pk=membership_id)
+    FailedLogin.objects.clear(membership.user.email)
+    messages.success(request, f"{membership.user} can log in again.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
 

@@ -17,6 +17,7 @@ org_patterns = [
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
+    path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),  # throttled
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),

@@ -1,0 +1,142 @@
+"""Five wrong passwords for one address lock it for 15 minutes; time or an owner unlocks it."""
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import FailedLogin
+from tests.conftest import PASSWORD, client_for, make_user
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(NOW, tick=False)
+    return time_machine
+
+
+def attempt(client, email, password):
+    return client.post(reverse("login"), {"username": email, "password": password})
+
+
+def fail_five_times(client, email):
+    for _ in range(FailedLogin.LIMIT):
+        response = attempt(client, email, "wrong")
+        assert "enter a correct email address and password" in response.content.decode().lower()
+
+
+def unlock_url(org, membership):
+    return reverse("accounts:member-unlock", args=[org.slug, membership.pk])
+
+
+def test_it_locks_after_five_failures_without_checking_the_password(client, frozen, member):
+    fail_five_times(client, member.email)
+    response = attempt(client, member.email, PASSWORD)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Too many failed attempts; try again in 15 minutes or ask an owner to unlock it." in body
+    assert "_auth_user_id" not in client.session
+
+
+def test_refused_attempts_are_not_checked_against_the_password(client, frozen, member):
+    fail_five_times(client, member.email)
+    with mock.patch("django.contrib.auth.forms.authenticate") as authenticate:
+        attempt(client, member.email, PASSWORD)
+    authenticate.assert_not_called()
+
+
+def test_the_lock_is_per_address_and_ignores_case(client, frozen, member, owner):
+    fail_five_times(client, member.email.upper())
+    assert "Too many failed" in attempt(client, member.email, PASSWORD).content.decode()
+    assert attempt(client, owner.email, PASSWORD).status_code == 302
+
+
+def test_the_message_counts_down_the_minutes(client, frozen, member):
+    fail_five_times(client, member.email)
+    frozen.shift(timedelta(minutes=14, seconds=10))
+    assert "try again in 1 minute or" in attempt(client, member.email, PASSWORD).content.decode()
+
+
+def test_it_unlocks_by_itself_after_fifteen_minutes(client, frozen, member):
+    fail_five_times(client, member.email)
+    frozen.shift(FailedLogin.WINDOW + timedelta(seconds=1))
+    assert attempt(client, member.email, PASSWORD).status_code == 302
+
+
+def test_failures_spread_beyond_the_window_do_not_lock(client, frozen, member):
+    for _ in range(FailedLogin.LIMIT):
+        attempt(client, member.email, "wrong")
+        frozen.shift(timedelta(minutes=4))
+    assert attempt(client, member.email, PASSWORD).status_code == 302
+
+
+def test_a_successful_login_resets_the_count(client, frozen, member):
+    for _ in range(FailedLogin.LIMIT - 1):
+        attempt(client, member.email, "wrong")
+    assert attempt(client, member.email, PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(FailedLogin.LIMIT - 1):
+        attempt(client, member.email, "wrong")
+    assert attempt(client, member.email, PASSWORD).status_code == 302
+
+
+def test_unknown_addresses_are_locked_too(client, frozen, db):
+    fail_five_times(client, "nobody@acme.test")
+    assert "Too many failed" in attempt(client, "nobody@acme.test", "x").content.decode()
+
+
+def test_owner_sees_and_unlocks_a_locked_member(client, frozen, org, owner, member):
+    fail_five_times(client, member.email)
+    owner_client = client_for(owner)
+    page = owner_client.get(reverse("accounts:members", args=[org.slug])).content.decode()
+    membership = member.memberships.get()
+    assert unlock_url(org, membership) in page
+    assert "Locked out after failed logins" in page
+    response = owner_client.post(unlock_url(org, membership))
+    assert response.status_code == 302
+    assert attempt(client, member.email, PASSWORD).status_code == 302
+
+
+def test_unlock_button_shows_only_for_locked_members(frozen, org, owner, member):
+    page = client_for(owner).get(reverse("accounts:members", args=[org.slug])).content.decode()
+    assert "/unlock/" not in page
+
+
+def test_unlock_is_for_owners_only(client, frozen, org, consultant, member):
+    fail_five_times(client, member.email)
+    response = client_for(consultant).post(unlock_url(org, member.memberships.get()))
+    assert response.status_code == 403
+    assert FailedLogin.objects.lockout_remaining(member.email, now=NOW) is not None
+
+
+def test_unlock_needs_post(frozen, org, owner, member):
+    response = client_for(owner).get(unlock_url(org, member.memberships.get()))
+    assert response.status_code == 405
+
+
+def test_outsider_cannot_unlock_a_member_of_another_organisation(frozen, org, outsider, member):
+    response = client_for(outsider).post(unlock_url(org, member.memberships.get()))
+    assert response.status_code == 404
+
+
+def test_owner_cannot_unlock_someone_outside_the_organisation(
+    client, frozen, org, other_org, owner, outsider
+):
+    fail_five_times(client, outsider.email)
+    other_membership = outsider.memberships.get()
+    response = client_for(owner).post(unlock_url(org, other_membership))
+    assert response.status_code == 404
+    assert FailedLogin.objects.lockout_remaining(outsider.email, now=NOW) is not None
+
+
+def test_the_admin_login_is_throttled_too(client, frozen, db):
+    admin_user = make_user("admin@acme.test", is_staff=True, is_superuser=True)
+    url = reverse("admin:login")
+    for _ in range(FailedLogin.LIMIT):
+        client.post(url, {"username": admin_user.email, "password": "wrong"})
+    response = client.post(url, {"username": admin_user.email, "password": PASSWORD})
+    assert "Too many failed attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
