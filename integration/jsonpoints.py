@@ -58,7 +58,7 @@ def _loads(body: bytes | str):
     # orjson refuses NaN, Infinity and integers past 64 bits; the standard library reads them,
     # so such a body gets a message naming the point rather than a parse error.
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         if isinstance(error, UnicodeDecodeError):
             raise JsonPointsError("the body is not UTF-8") from None
@@ -67,6 +67,28 @@ def _loads(body: bytes | str):
         ) from None
     except RecursionError:
         raise JsonPointsError("invalid JSON: nested too deeply") from None
+    # The standard library also reads lone surrogate escapes ("\ud800"), which orjson refuses:
+    # such a string is no text, cannot be stored, and could not even be quoted in an answer.
+    if _has_lone_surrogate(data):
+        raise JsonPointsError("invalid JSON: a \\u escape is a lone surrogate (not Unicode)")
+    return data
+
+
+def _has_lone_surrogate(data) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _point(index: int, item, now: datetime) -> Point:
@@ -109,7 +131,11 @@ def _ts(index: int, raw, now: datetime) -> datetime:
         if ts.tzinfo is None:
             reason = f"'{_shown(raw)}' has no time zone: add Z for UTC or an offset like +01:00"
             raise JsonPointsError(reason, index=index, field="ts")
-        return ts.astimezone(UTC)
+        try:
+            return ts.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+            reason = f"'{_shown(raw)}' is out of range"
+            raise JsonPointsError(reason, index=index, field="ts") from None
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         reason = "must be an ISO 8601 string or epoch seconds"
         raise JsonPointsError(reason, index=index, field="ts")

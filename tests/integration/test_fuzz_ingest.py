@@ -1,0 +1,433 @@
+"""Fuzzing the HTTP API through the real views (issue 7, item 5).
+
+Whatever the body or the query: never a 500. Either a success whose stored rows match what the
+answer says, or a 4xx JSON error ``{"code", "message"}`` (the status the code stands for, a
+non-empty message) and nothing stored. Each example gets its own integration and token, so
+examples are independent while sharing the test's database transaction.
+"""
+
+import gzip
+import json
+import string
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from integration import lineprotocol
+from integration.api import _STATUS
+from integration.models import IngestToken, Integration, Metric, Point, Series
+from tests.conftest import client_for
+
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def fresh_token(org) -> tuple[Integration, str]:
+    integration = Integration.objects.create(organization=org, name=f"fuzz {uuid.uuid4()}")
+    return integration, IngestToken.objects.issue(integration=integration, name="fuzz")[1]
+
+
+def counts(integration) -> tuple[int, int, int]:
+    return (
+        Metric.objects.filter(integration=integration).count(),
+        Series.objects.filter(metric__integration=integration).count(),
+        Point.objects.filter(series__metric__integration=integration).count(),
+    )
+
+
+def assert_clean_error(response) -> dict:
+    """A 4xx JSON error whose code matches its status and whose message says something."""
+    assert 400 <= response.status_code < 500, (response.status_code, response.content[:500])
+    assert response["Content-Type"] == "application/json"
+    body = json.loads(response.content)
+    assert isinstance(body, dict)
+    assert set(body) >= {"code", "message"}
+    assert _STATUS[body["code"]] == response.status_code
+    assert isinstance(body["message"], str) and body["message"].strip()
+    return body
+
+
+# Strategies
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+# Names that are mostly fine, sometimes not (empty, reserved, NUL, long, odd Unicode).
+names = st.one_of(
+    st.text(string.ascii_letters + string.digits + "._-", min_size=1, max_size=12),
+    st.text(max_size=12),
+    st.sampled_from(["", "_ping", "_x", "a\x00b", "x" * 201, "é", "\ud7ff", "a b", "a\ud800"]),
+)
+timestamps = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2040, 1, 1),
+        timezones=st.just(UTC) | st.timezones(),
+    ).map(lambda ts: ts.isoformat()),
+    st.datetimes(timezones=st.timezones()).map(lambda ts: ts.isoformat()),  # years 1 to 9999
+    st.datetimes().map(lambda ts: ts.isoformat()),  # no time zone
+    st.floats(allow_nan=False, allow_infinity=False) | st.integers(min_value=-(2**65)),
+    st.text(max_size=30),
+    json_values,
+)
+label_sets = st.one_of(
+    st.none(),
+    st.dictionaries(names, names | json_values, max_size=4),
+    st.dictionaries(st.text(max_size=3), st.text(max_size=3), min_size=33, max_size=34),
+    json_values,
+)
+values = st.one_of(
+    st.floats(),
+    st.integers(),
+    st.integers(min_value=2**63, max_value=2**80),
+    st.booleans(),
+    st.text(max_size=5),
+)
+
+
+@st.composite
+def json_points(draw):
+    """A point object, near valid: each field mostly sensible, sometimes wrong or missing."""
+    point = {}
+    if draw(st.integers(0, 9)):
+        point["metric"] = draw(names | json_values)
+    if draw(st.integers(0, 9)):
+        point["value"] = draw(values)
+    if draw(st.booleans()):
+        point["ts"] = draw(timestamps)
+    if draw(st.booleans()):
+        point["labels"] = draw(label_sets)
+    if not draw(st.integers(0, 19)):
+        point[draw(st.text(max_size=5))] = draw(json_values)
+    return point
+
+
+near_valid_json = st.fixed_dictionaries(
+    {"points": st.lists(json_points() | json_values, max_size=6)},
+    optional={"extra": json_values},
+)
+
+
+def _ident(alphabet: str):
+    return st.text(alphabet, min_size=1, max_size=8)
+
+
+@st.composite
+def protocol_lines(draw):
+    """A line of line protocol, near valid: escapes, odd values and timestamps mixed in."""
+    special = ' ,=\\"\n\t'
+    part = _ident(string.ascii_letters) | st.text(string.ascii_letters + special, max_size=8)
+    measurement = draw(part)
+    tags = draw(st.lists(st.tuples(part, part), max_size=3))
+    fields = draw(
+        st.lists(
+            st.tuples(
+                part,
+                st.one_of(
+                    st.floats().map(repr),
+                    st.integers(-(2**70), 2**70).map(lambda i: f"{i}i"),
+                    st.integers(0, 2**70).map(lambda i: f"{i}u"),
+                    st.sampled_from(["t", "F", "true", "NaN", "inf", "-0", "1e400", '"s"']),
+                    st.text(max_size=6),
+                ),
+            ),
+            max_size=3,
+        )
+    )
+    ts = draw(
+        st.one_of(
+            st.just(""),
+            # Offsets from the time of arrival (recent, old, a little and too far ahead); the
+            # clock is read after the draw, so generation does not depend on it.
+            st.integers(-(10**17), 10**12).map(
+                lambda offset: str(int(timezone.now().timestamp()) * 10**9 + offset)
+            ),
+            st.integers(-(2**70), 2**70).map(str),
+            st.text(string.digits + "-.e", max_size=20),
+        )
+    )
+    line = measurement
+    line += "".join(f",{key}={value}" for key, value in tags)
+    line += " " + ",".join(f"{key}={value}" for key, value in fields)
+    return f"{line} {ts}" if ts else line
+
+
+line_bodies = st.one_of(
+    st.text(),
+    st.lists(protocol_lines(), max_size=5).map("\n".join),
+    st.lists(protocol_lines() | st.text(max_size=30), max_size=5).map("\n".join),
+)
+precisions = st.one_of(st.none(), st.sampled_from(["ns", "us", "ms", "s"]), st.text(max_size=4))
+
+
+# POST /api/v1/telemetry
+
+
+def post_telemetry(client, token, body: bytes, *, gzipped=False):
+    headers = {"Authorization": f"Bearer {token}"}
+    if gzipped:
+        body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+    return client.post("/api/v1/telemetry", body, content_type="application/json", headers=headers)
+
+
+def check_telemetry(client, org, body: bytes, *, gzipped=False):
+    integration, token = fresh_token(org)
+    before = counts(integration)
+    response = post_telemetry(client, token, body, gzipped=gzipped)
+    after = counts(integration)
+    if response.status_code == 200:
+        answer = response.json()
+        assert set(answer) == {"accepted", "duplicates"}
+        assert after[2] - before[2] == answer["accepted"]
+        points = json.loads(body)["points"]
+        assert answer["accepted"] + answer["duplicates"] == len(points)
+    else:
+        assert_clean_error(response)
+        assert after == before, "a refused batch stored something"
+    return response
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(value=json_values)
+def test_telemetry_any_json_value(client, org, value):
+    body = json.dumps(value).encode()  # NaN and Infinity included, as Python writes them
+    check_telemetry(client, org, body)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=near_valid_json, gzipped=st.booleans())
+# Found by this test (500s before jsonpoints refused them): a time before year 1 or after
+# 9999 once in UTC, and a lone surrogate escape, which could not even be quoted in the error.
+@example(
+    body={"points": [{"metric": "a", "value": 1, "ts": "0001-01-01T00:00:00+01:00"}]}, gzipped=False
+)
+@example(
+    body={"points": [{"metric": "a", "value": 1, "ts": "9999-12-31T23:59:59-01:00"}]}, gzipped=False
+)
+@example(body={"points": [{"metric": "a\ud800", "value": 1}]}, gzipped=False)
+@example(body={"points": [{"metric": "a", "value": 1, "labels": {"\udfff": "v"}}]}, gzipped=False)
+def test_telemetry_near_valid_json(client, org, body, gzipped):
+    check_telemetry(client, org, json.dumps(body).encode(), gzipped=gzipped)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=st.binary(max_size=200))
+def test_telemetry_any_bytes(client, org, body):
+    check_telemetry(client, org, body)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=st.binary(max_size=200), encoding=st.sampled_from(["gzip", "deflate", "x", "GZIP "]))
+def test_telemetry_bytes_claiming_an_encoding(client, org, body, encoding):
+    integration, token = fresh_token(org)
+    before = counts(integration)
+    headers = {"Authorization": f"Bearer {token}", "Content-Encoding": encoding}
+    response = client.post(
+        "/api/v1/telemetry", body, content_type="application/json", headers=headers
+    )
+    assert_clean_error(response)
+    assert counts(integration) == before
+
+
+# POST /api/v2/write
+
+
+def check_write(client, org, body: bytes, *, precision=None, gzipped=False):
+    integration, token = fresh_token(org)
+    before = counts(integration)
+    headers = {"Authorization": f"Token {token}"}
+    sent = body
+    if gzipped:
+        sent, headers["Content-Encoding"] = gzip.compress(body), "gzip"
+    url = "/api/v2/write" + ("" if precision is None else "?" + _query({"precision": precision}))
+    response = client.post(url, sent, content_type="text/plain", headers=headers)
+    after = counts(integration)
+    if response.status_code == 204:
+        assert response.content == b""
+        # The parser, as an oracle: every distinct (metric, labels, time) is one stored point
+        # (lines without a time share the time of arrival; a later clock accepts all the view
+        # accepted).
+        now = timezone.now()
+        points = lineprotocol.parse(body.decode(), precision=precision or "ns", now=now)
+        assert after[2] - before[2] == len({(p[0], p[1], p[2]) for p in points})
+    else:
+        body = assert_clean_error(response)
+        assert after == before, "a refused batch stored something"
+    return response
+
+
+def _query(params) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(params, doseq=True)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(text=line_bodies, precision=precisions, gzipped=st.booleans())
+def test_write_any_text(client, org, text, precision, gzipped):
+    check_write(
+        client, org, text.encode("utf-8", "surrogatepass"), precision=precision, gzipped=gzipped
+    )
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=st.binary(max_size=200), gzipped=st.booleans())
+def test_write_any_bytes(client, org, body, gzipped):
+    check_write(client, org, body, gzipped=gzipped)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(body=st.binary(max_size=200))
+def test_write_bytes_claiming_gzip(client, org, body):
+    """Not gzip at all, truncated gzip, or gzip followed by junk."""
+    integration, token = fresh_token(org)
+    before = counts(integration)
+    headers = {"Authorization": f"Token {token}", "Content-Encoding": "gzip"}
+    for sent in (body, gzip.compress(body)[:-3], gzip.compress(body) + body):
+        response = client.post("/api/v2/write", sent, content_type="text/plain", headers=headers)
+        if response.status_code != 204:
+            assert_clean_error(response)
+            assert counts(integration) == before, "a refused batch stored something"
+        before = counts(integration)
+
+
+# GET /api/v1/integrations/<id>/series
+
+# Times within a day of datetime.min or .max are left out: the view fails on them (see the
+# xfail tests at the end), and hypothesis would stop at that one known bug.
+query_texts = st.one_of(
+    st.text(max_size=30),
+    st.datetimes(
+        min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29), timezones=st.timezones()
+    ).map(lambda ts: ts.isoformat()),
+    st.datetimes().map(lambda ts: ts.isoformat()),
+    st.floats().map(str),
+    st.integers(-(2**70), 2**70).map(str),
+    st.sampled_from(["temp", "rpm", "0", "1e308", "nan", "inf", "-inf", "Z"]),
+)
+series_params = st.fixed_dictionaries(
+    {},
+    optional={
+        "metric": st.sampled_from(["temp", "rpm", "_ping", "te\x00mp"]) | st.text(max_size=10),
+        "start": query_texts,
+        "end": query_texts,
+        "step": st.sampled_from(["raw", "1m", "1h", ""]) | st.text(max_size=4),
+        "label": st.lists(
+            st.sampled_from(["line=3", "line=4", "=", "line", "a=b=c"]) | st.text(max_size=8),
+            max_size=3,
+        ),
+    },
+)
+
+
+@pytest.fixture
+def series_client(org, owner):
+    return client_for(owner)
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(
+    params=series_params,
+    extra=st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+)
+def test_series_any_query(series_client, org, params, extra):
+    params = {**extra, **params}
+    if connection.vendor == "postgresql":
+        # NUL in a query is a known 500 on PostgreSQL (test_series_edge_queries_are_never_a_500).
+        assume(not any("\x00" in f"{key}{value}" for key, value in params.items()))
+    integration, token = fresh_token(org)
+    now = timezone.now()
+    body = {
+        "points": [
+            {"metric": "temp", "value": i, "ts": (now - timedelta(minutes=i)).isoformat()}
+            for i in range(3)
+        ]
+        + [{"metric": "temp", "value": 9, "labels": {"line": "3"}}]
+    }
+    assert post_telemetry(series_client, token, json.dumps(body).encode()).status_code == 200
+    url = f"/api/v1/integrations/{integration.pk}/series?{_query(params)}"
+    response = series_client.get(url)
+    if response.status_code == 200:
+        answer = response.json()
+        assert set(answer) == {"metric", "step", "points"}
+        width = 2 if answer["step"] == "raw" else 5
+        assert all(len(row) == width for row in answer["points"])
+        if answer["step"] == "raw":
+            assert len(answer["points"]) <= 4
+    else:
+        assert_clean_error(response)
+
+
+# Known bugs in integration/api.py (`_series_query`) and integration/services/series.py,
+# reported, not fixed here: each a 500 instead of a 400 or 404. strict: when one is fixed, its
+# test passes and must lose its mark.
+
+SQLITE = connection.vendor == "sqlite"
+POSTGRES = connection.vendor == "postgresql"
+
+
+def _known_bug(params, when: bool, reason: str):
+    return pytest.param(params, marks=pytest.mark.xfail(when, strict=True, reason=reason))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        # end - 24 h (the default start) is before year 1: OverflowError in _series_query
+        _known_bug(
+            {"metric": "temp", "end": "0001-01-01T00:00:00+00:00"}, True, "api.py: end - 24 h"
+        ),
+        # in range as given, out of range once converted to UTC for an SQLite query
+        _known_bug(
+            {"metric": "temp", "start": "0001-01-01T00:00:00+05:00", "end": "0001-01-02T00:00Z"},
+            SQLITE,
+            "series: SQLite UTC conversion overflows",
+        ),
+        _known_bug(
+            {"metric": "temp", "start": "9999-12-31T00:00-05:00", "end": "9999-12-31T23:00-05:00"},
+            SQLITE,
+            "series: SQLite UTC conversion overflows",
+        ),
+        # PostgreSQL text cannot hold NUL: the metric name goes to the query unchecked
+        _known_bug({"metric": "te\x00mp"}, POSTGRES, "series: NUL in metric on PostgreSQL"),
+        {"metric": "temp", "label": "li\x00ne=3"},
+        {"metric": "temp", "label": "line=\x003"},
+    ],
+)
+def test_series_edge_queries_are_never_a_500(series_client, org, params):
+    integration, token = fresh_token(org)
+    body = {"points": [{"metric": "temp", "value": 1, "labels": {"line": "3"}}]}
+    assert post_telemetry(series_client, token, json.dumps(body).encode()).status_code == 200
+    response = series_client.get(f"/api/v1/integrations/{integration.pk}/series?{_query(params)}")
+    if response.status_code == 200:
+        assert response.json()["points"] == []
+    else:
+        assert_clean_error(response)
