@@ -260,8 +260,10 @@ def _series_query(params, now: datetime) -> dict:
     metric = params.get("metric", "")
     if not metric:
         raise ApiError("invalid", "the metric parameter is required")
-    end = _time_param(params, "end") or now
-    start = _time_param(params, "start") or end - timedelta(hours=24)
+    if not metric.isprintable():
+        raise ApiError("invalid", "the metric parameter holds control characters")
+    end = _bounded(_time_param(params, "end") or now, "end", now)
+    start = _bounded(_time_param(params, "start") or end - timedelta(hours=24), "start", now)
     labels = {}
     for pair in params.getlist("label"):
         key, eq, value = pair.partition("=")
@@ -270,6 +272,14 @@ def _series_query(params, now: datetime) -> dict:
         labels[key] = value
     step = params.get("step") or "raw"
     return {"metric": metric, "start": start, "end": end, "step": step, "labels": labels}
+
+
+def _bounded(value: datetime, name: str, now: datetime) -> datetime:
+    # Telemetry is refused before 2000 and after now + 10 min, so nothing lies outside these
+    # bounds; keeping to them keeps date arithmetic and the databases' time zones in range.
+    if not lineprotocol.EARLIEST <= value <= now + timedelta(days=366):
+        raise ApiError("invalid", f"{name} must lie between 2000 and a year from now")
+    return value
 
 
 def _time_param(params, name: str) -> datetime | None:

@@ -13,9 +13,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from integration import lineprotocol
@@ -359,9 +358,6 @@ def series_client(org, owner):
 )
 def test_series_any_query(series_client, org, params, extra):
     params = {**extra, **params}
-    if connection.vendor == "postgresql":
-        # NUL in a query is a known 500 on PostgreSQL (test_series_edge_queries_are_never_a_500).
-        assume(not any("\x00" in f"{key}{value}" for key, value in params.items()))
     integration, token = fresh_token(org)
     now = timezone.now()
     body = {
@@ -385,39 +381,18 @@ def test_series_any_query(series_client, org, params, extra):
         assert_clean_error(response)
 
 
-# Known bugs in integration/api.py (`_series_query`) and integration/services/series.py,
-# reported, not fixed here: each a 500 instead of a 400 or 404. strict: when one is fixed, its
-# test passes and must lose its mark.
-
-SQLITE = connection.vendor == "sqlite"
-POSTGRES = connection.vendor == "postgresql"
-
-
-def _known_bug(params, when: bool, reason: str):
-    return pytest.param(params, marks=pytest.mark.xfail(when, strict=True, reason=reason))
+# Edge queries that once were 500s: a start or end outside the telemetry's range (date
+# arithmetic and SQLite's UTC conversion overflowed) and a NUL in the metric (PostgreSQL).
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "params",
     [
-        # end - 24 h (the default start) is before year 1: OverflowError in _series_query
-        _known_bug(
-            {"metric": "temp", "end": "0001-01-01T00:00:00+00:00"}, True, "api.py: end - 24 h"
-        ),
-        # in range as given, out of range once converted to UTC for an SQLite query
-        _known_bug(
-            {"metric": "temp", "start": "0001-01-01T00:00:00+05:00", "end": "0001-01-02T00:00Z"},
-            SQLITE,
-            "series: SQLite UTC conversion overflows",
-        ),
-        _known_bug(
-            {"metric": "temp", "start": "9999-12-31T00:00-05:00", "end": "9999-12-31T23:00-05:00"},
-            SQLITE,
-            "series: SQLite UTC conversion overflows",
-        ),
-        # PostgreSQL text cannot hold NUL: the metric name goes to the query unchecked
-        _known_bug({"metric": "te\x00mp"}, POSTGRES, "series: NUL in metric on PostgreSQL"),
+        {"metric": "temp", "end": "0001-01-01T00:00:00+00:00"},
+        {"metric": "temp", "start": "0001-01-01T00:00:00+05:00", "end": "0001-01-02T00:00Z"},
+        {"metric": "temp", "start": "9999-12-31T00:00-05:00", "end": "9999-12-31T23:00-05:00"},
+        {"metric": "te\x00mp"},
         {"metric": "temp", "label": "li\x00ne=3"},
         {"metric": "temp", "label": "line=\x003"},
     ],
