@@ -10,6 +10,7 @@ validation and storage are `integration.services.telemetry_ingest`'s.
 from __future__ import annotations
 
 import functools
+import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -242,6 +243,10 @@ def series(request, integration_id):
     """A metric's raw points or rollups, for members of the integration's organisation."""
     if not request.user.is_authenticated:
         raise ApiError("unauthorized", "log in first: this API uses the session", scheme="Session")
+    try:  # checked here, not by a <uuid:> converter, so a bad id gets the API's JSON 404
+        integration_id = uuid.UUID(integration_id)
+    except ValueError:
+        raise ApiError("not found", "no such integration") from None
     integration = Integration.objects.for_user(request.user).filter(pk=integration_id).first()
     if integration is None:
         raise ApiError("not found", "no such integration")

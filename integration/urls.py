@@ -15,7 +15,7 @@ api_patterns = (
         path("api/v1/telemetry", api.telemetry_v1, name="telemetry"),
         path("api/v1/ping", api.ping, name="ping"),
         path("api/v1/ping/fail", api.ping_fail, name="ping-fail"),
-        path("api/v1/integrations/<uuid:integration_id>/series", api.series, name="series"),
+        path("api/v1/integrations/<str:integration_id>/series", api.series, name="series"),
         path("api/openapi.json", api.openapi_json, name="openapi-json"),
         path("api/openapi.yaml", api.openapi_yaml, name="openapi-yaml"),
     ],
