@@ -24,7 +24,6 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 
-from integration import mqtt as listener_module
 from integration.models import Integration, Point
 from integration.mqtt import (
     BAD_PAYLOAD,
@@ -42,6 +41,8 @@ from integration.mqtt import (
     publish_bounded,
     publisher_connect,
 )
+from integration.mqtt import ingest as ingest_module
+from integration.mqtt import listener as listener_module
 from integration.services import storage
 from tests.integration.conftest import stored
 from tests.services import need, need_mqtt, port_open
@@ -352,13 +353,13 @@ def test_a_batch_stores_each_integration_in_one_call_and_refuses_bad_messages_al
 ):
     paused = Integration.objects.create(organization=org, name="Paused", paused=True)
     calls = []
-    real_ingest = listener_module.telemetry_ingest
+    real_ingest = ingest_module.telemetry_ingest
 
     def spy(**kwargs):
         calls.append(kwargs["integration"].pk)
         return real_ingest(**kwargs)
 
-    monkeypatch.setattr(listener_module, "telemetry_ingest", spy)
+    monkeypatch.setattr(ingest_module, "telemetry_ingest", spy)
     future = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
     # JSON leaves the time window to the service: the batch call is refused, then this alone.
     in_the_future = orjson.dumps({"points": [{"metric": "temp", "value": 1, "ts": future}]})

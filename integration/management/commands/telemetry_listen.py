@@ -1,4 +1,4 @@
-"""Run the MQTT telemetry listener until SIGTERM or SIGINT (see integration/mqtt.py)."""
+"""Run the MQTT telemetry listener until SIGTERM or SIGINT (see integration/mqtt/)."""
 
 import signal
 

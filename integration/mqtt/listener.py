@@ -1,151 +1,35 @@
-"""The MQTT telemetry listener: subscribe, decode, batch, ingest, then acknowledge.
-
-Integrations publish at QoS 1 to ``ladder/<integration id>/telemetry``; the payload is the JSON
-body of ``POST /api/v1/telemetry`` when it starts with ``{``, else InfluxDB line protocol
-(nanosecond timestamps). Listeners subscribe to ``$share/<group>/ladder/+/telemetry``, so
-several split the load, with MQTT 5 persistent sessions (a stable client id, clean start off,
-a session expiry), so messages published while a listener is down wait for it at the broker.
-
-A message is acknowledged (PUBACK) only after its points are committed, or after it was
-refused for good (unknown or paused integration, bad payload: counted, logged, never stored,
-never redelivered). While the database is down nothing is acknowledged and the batch is retried
-with back-off; whatever is unacknowledged when the listener stops, the broker delivers again.
-Storage is dedup-safe, so a redelivered message stores nothing twice.
-
-`manage.py telemetry_listen` runs a `Listener`; `ingest_messages` is the database part alone.
-See docs/MQTT.md for the production broker.
-"""
+"""The listener: subscribe, batch, store with `ingest_messages`, then acknowledge."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import queue
-import re
-import socket
 import threading
 import time
-import uuid
-from collections import Counter, deque
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from urllib.parse import unquote, urlsplit
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.utils import timezone
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from integration import conf, jsonpoints, lineprotocol
-from integration.lineprotocol import Point
-from integration.models import Integration
-from integration.services import IntegrationPaused, TelemetryRefused, telemetry_ingest
-
-__all__ = [
-    "BadPayload",
-    "BatchResult",
-    "Broker",
-    "Counters",
-    "Listener",
-    "Received",
-    "Refusal",
-    "backoff",
-    "broker_from_url",
-    "decode_payload",
-    "default_client_id",
-    "ingest_messages",
-    "parse_topic",
-    "publish_bounded",
-    "publisher_connect",
-]
+from integration.mqtt.decoding import PREFIX, broker_from_url
+from integration.mqtt.ingest import (
+    BAD_PAYLOAD,
+    PAUSED,
+    UNKNOWN,
+    BatchResult,
+    Received,
+    ingest_messages,
+)
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "ladder"
-UNKNOWN, PAUSED, BAD_PAYLOAD = "unknown integration", "paused", "bad payload"
 SESSION_TAKEN_OVER = 142  # MQTT 5 reason code: another client connected with our client id
-
-
-# Pure pieces
-
-
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-    tls: bool = False
-    username: str | None = None
-    password: str | None = None
-
-    def __str__(self):
-        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
-
-
-def broker_from_url(url: str) -> Broker:
-    """`mqtt://[user:password@]host[:port]` (1883) or `mqtts://...` (TLS, 8883)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts"):
-        raise ValueError(f"MQTT_URL must start with mqtt:// or mqtts://, not {url.split(':')[0]!r}")
-    if not parts.hostname:
-        raise ValueError("MQTT_URL has no host, e.g. mqtt://127.0.0.1:1883")
-    tls = parts.scheme == "mqtts"
-    try:
-        port = parts.port or (8883 if tls else 1883)
-    except ValueError:
-        raise ValueError("MQTT_URL has a port that is not a number") from None
-    return Broker(
-        host=parts.hostname,
-        port=port,
-        tls=tls,
-        username=unquote(parts.username) if parts.username is not None else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-    )
-
-
-def default_client_id() -> str:
-    """`ladder-listener-<hostname>`: stable across restarts, so the broker keeps the session."""
-    host = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname()) or "localhost"
-    return f"ladder-listener-{host}"
-
-
-def parse_topic(topic: str, *, prefix: str = PREFIX) -> uuid.UUID | None:
-    """The integration id of `<prefix>/<id>/telemetry`, or None (no such topic, not a UUID)."""
-    parts = topic.split("/")
-    if len(parts) != 3 or parts[0] != prefix or parts[2] != "telemetry":
-        return None
-    try:
-        value = uuid.UUID(parts[1])
-    except ValueError:
-        return None
-    # Only the canonical spelling: the broker's ACL (`ladder/%u/telemetry`) matches no other.
-    return value if str(value) == parts[1] else None
-
-
-class BadPayload(ValueError):
-    """A payload that cannot be read as telemetry; the message says why."""
-
-
-def decode_payload(payload: bytes, *, now: datetime) -> list[Point]:
-    """Points of one message: JSON when it starts with `{`, else line protocol (ns)."""
-    limit = conf.max_body_bytes()
-    if len(payload) > limit:
-        raise BadPayload(f"the payload is over {limit} bytes")
-    try:
-        if payload.lstrip()[:1] == b"{":
-            return jsonpoints.parse(payload, now=now)
-        return lineprotocol.parse(payload.decode(), precision="ns", now=now)
-    except UnicodeDecodeError as error:
-        raise BadPayload(f"the payload is not UTF-8 (byte {error.start})") from None
-    except (jsonpoints.JsonPointsError, lineprotocol.LineProtocolError) as error:
-        raise BadPayload(str(error)) from None
-    except Exception:
-        # The parsers are pure: whatever else they raise, this payload cannot be read, and one
-        # unreadable message must not stop the listener.
-        logger.exception("mqtt: a payload could not be parsed")
-        raise BadPayload("the payload could not be parsed") from None
 
 
 def backoff(first: float = 1.0, cap: float = 30.0) -> Iterable[float]:
@@ -154,166 +38,6 @@ def backoff(first: float = 1.0, cap: float = 30.0) -> Iterable[float]:
     while True:
         yield delay
         delay = min(delay * 2, cap)
-
-
-def publisher_connect(url: str, *, window: int = 100, client_id: str = "") -> mqtt.Client:
-    """A connected MQTT 5 client (network loop running) with `window` messages in flight."""
-    broker = broker_from_url(url)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-    if broker.username is not None:
-        client.username_pw_set(broker.username, broker.password)
-    if broker.tls:
-        client.tls_set()
-    # paho refuses to change this once connected; past ~100 it gets slower, not faster.
-    client.max_inflight_messages_set(window)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    return client
-
-
-def publish_bounded(
-    client: mqtt.Client,
-    messages: Iterable[tuple[str, bytes | str]],
-    *,
-    qos: int = 1,
-    window: int = 100,
-    timeout: float = 30.0,
-) -> int:
-    """Publish, never more than `window` messages waiting for the broker's acknowledgement.
-
-    paho drops publishes silently past ~65K unacknowledged, so publishers (the simulator,
-    tests, benchmarks) go through this. Returns the number published once all are
-    acknowledged; raises TimeoutError when one is not acknowledged within `timeout` seconds.
-    """
-    pending: deque[mqtt.MQTTMessageInfo] = deque()
-    count = 0
-
-    def wait(info):
-        info.wait_for_publish(timeout)
-        if not info.is_published():
-            raise TimeoutError(f"the broker did not acknowledge message {info.mid} in {timeout} s")
-
-    for topic, payload in messages:
-        if len(pending) >= window:
-            wait(pending.popleft())
-        pending.append(client.publish(topic, payload, qos=qos))
-        count += 1
-    while pending:
-        wait(pending.popleft())
-    return count
-
-
-# Ingest: the database part, no MQTT
-
-
-@dataclass(frozen=True)
-class Received:
-    """A message as the listener got it; `session` is the connection it came on."""
-
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
-    session: int = 0
-
-
-@dataclass(frozen=True)
-class Refusal:
-    kind: str  # UNKNOWN, PAUSED or BAD_PAYLOAD
-    integration_id: str  # as in the topic
-    reason: str
-
-
-@dataclass
-class BatchResult:
-    stored: int = 0  # messages whose points are committed (possibly all repeats)
-    accepted: int = 0
-    duplicates: int = 0
-    refusals: list[Refusal] = field(default_factory=list)
-
-
-def ingest_messages(
-    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX
-) -> BatchResult:
-    """Store the points of a batch of messages in one transaction; refuse bad messages alone.
-
-    Messages are grouped per integration and each group is ingested with one
-    `telemetry_ingest` call; a group that is refused is retried one message at a time, so a
-    bad message never sinks good ones. Raises `DatabaseError` (nothing committed) when the
-    database fails: the caller must not acknowledge the batch.
-    """
-    result = BatchResult()
-    topics = {message.topic for message in messages}
-    ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
-    ids = set(ids_by_topic.values()) - {None}
-    integrations = Integration.objects.in_bulk(ids) if ids else {}
-    groups: dict[uuid.UUID, list[list[Point]]] = {}
-    for message in messages:
-        integration_id = ids_by_topic[message.topic]
-        shown = str(integration_id) if integration_id else _topic_id(message.topic)
-        integration = integrations.get(integration_id)
-        if integration is None:
-            result.refusals.append(Refusal(UNKNOWN, shown, f"no integration '{shown[:40]}'"))
-        elif integration.paused:
-            result.refusals.append(Refusal(PAUSED, shown, str(IntegrationPaused(integration))))
-        else:
-            try:
-                points = decode_payload(message.payload, now=now)
-            except BadPayload as error:
-                result.refusals.append(Refusal(BAD_PAYLOAD, shown, str(error)))
-            else:
-                groups.setdefault(integration_id, []).append(points)
-
-    limit = conf.max_points()
-    with transaction.atomic():
-        # In id order, so listeners writing the same integrations take locks in the same order.
-        for integration_id in sorted(groups):
-            integration = integrations[integration_id]
-            for chunk in _chunks(groups[integration_id], limit):
-                _ingest_chunk(integration, chunk, now, result)
-    return result
-
-
-def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult) -> None:
-    """One `telemetry_ingest` call for the chunk; if refused, one per message to find the bad."""
-    try:
-        # In a savepoint (the batch's transaction is open): a refused call leaves nothing behind.
-        stored = telemetry_ingest(
-            integration=integration, points=[p for points in chunk for p in points], now=now
-        )
-    except TelemetryRefused as refused:
-        if len(chunk) > 1:
-            for points in chunk:
-                _ingest_chunk(integration, [points], now, result)
-        else:
-            kind = PAUSED if isinstance(refused, IntegrationPaused) else BAD_PAYLOAD
-            result.refusals.append(Refusal(kind, str(integration.pk), str(refused)))
-        return
-    result.stored += len(chunk)
-    result.accepted += stored.accepted
-    result.duplicates += stored.duplicates
-
-
-def _chunks(messages: list[list[Point]], limit: int) -> Iterable[list[list[Point]]]:
-    """Consecutive messages, at most `limit` points a chunk (a bigger message alone)."""
-    chunk: list[list[Point]] = []
-    size = 0
-    for points in messages:
-        if chunk and size + len(points) > limit:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(points)
-        size += len(points)
-    if chunk:
-        yield chunk
-
-
-def _topic_id(topic: str) -> str:
-    parts = topic.split("/")
-    return parts[1] if len(parts) == 3 else topic
-
-
-# The listener
 
 
 @dataclass
@@ -386,16 +110,7 @@ class Listener:
         self._client = self._make_client(*reconnect_delay)
 
     def _make_client(self, min_delay: int, max_delay: int) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        if self.broker.username is not None:
-            client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.tls:
-            client.tls_set()  # the system's CAs (or SSL_CERT_FILE)
+        client = self.broker.client(client_id=self.client_id, manual_ack=True)
         client.reconnect_delay_set(min_delay, max_delay)
         client.on_connect = self._on_connect
         client.on_connect_fail = self._on_connect_fail
