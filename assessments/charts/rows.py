@@ -1,16 +1,24 @@
 """Plain rows read from `AssessmentFigures`: what every chart and table of them draws.
 
 Nothing here knows how a chart is drawn, so the page (Plotly) and the PDF (SVG) show the same
-numbers.
+numbers; a comparison's bar series (`process_series`, `dimension_series`) also name their
+palette colour, so both draw them alike.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assessments import scoring
-from assessments.charts.palette import LEVEL_NAMES
+from assessments.charts.palette import (
+    AFTER_COLOUR,
+    BEFORE_COLOUR,
+    IT_COLOUR,
+    LEVEL_NAMES,
+    OT_COLOUR,
+)
 from assessments.scoring import Settlement, format_figure, status_rank
 
 STATUS_TICKS = ("Not met", "Partially", "Largely", "Fully")  # status_rank 0-3
@@ -309,6 +317,50 @@ def comparison(before, after, *, n: int = 5) -> Comparison:
         improved=[by_key[c.key] for c in scoring.most_improved(changes, n)],
         concerning=[by_key[c.key] for c in scoring.most_concerning(changes, n)],
     )
+
+
+@dataclass(frozen=True)
+class ChangeSeries:
+    """One series of a comparison's grouped bars: a value per category, in palette colour;
+    `opacity` below 1 marks the pale "before" of a pair."""
+
+    name: str
+    values: Sequence[float | None]
+    colour: str
+    opacity: float = 1.0
+
+
+def process_series(result: Comparison) -> list[ChangeSeries]:
+    """SAMR level per process: before, then after."""
+    rows = result.processes
+    return [
+        ChangeSeries(result.before_label, [r.before for r in rows], BEFORE_COLOUR),
+        ChangeSeries(result.after_label, [r.after for r in rows], AFTER_COLOUR),
+    ]
+
+
+def dimension_series(result: Comparison) -> list[ChangeSeries]:
+    """IT then OT readiness per dimension, each before (pale) and after."""
+    series = []
+    for side, colour in (("it", IT_COLOUR), ("ot", OT_COLOUR)):
+        changes = [getattr(d, side) for d in result.dimensions]
+        series += [
+            ChangeSeries(
+                f"{side.upper()} · {result.before_label}",
+                [c.before for c in changes],
+                colour,
+                opacity=0.35,
+            ),
+            ChangeSeries(
+                f"{side.upper()} · {result.after_label}", [c.after for c in changes], colour
+            ),
+        ]
+    return series
+
+
+def level_ticks(result: Comparison) -> list[str]:
+    """The SAMR axis' tick labels: "0 Substitution", ..."""
+    return [f"{lv} {name}" for lv, name in enumerate(result.level_names)]
 
 
 def _process_changes(before, after) -> list[ChangeRow]:

@@ -1,185 +1,43 @@
 """What a report says: every figure, table and chart, gathered from the same computations as
 the pages (`assessment_figures`, `charts.rows`, `process_evidence`, `health_figures`, the
 roadmap plan), then drawn as SVG. `snapshot()` keeps the figures as the PDF shows them.
+
+The parts live beside this module: `branding` (the cover), `health` (integrations),
+`roadmap` (phases, milestones, timeline) and `appendix` (every answer); peers come from
+`portfolio`.
 """
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from accounts.models import Role
-from assessments import charts, roadmaps, scoring
+from assessments import charts, scoring
 from assessments.charts import svg
 from assessments.charts.rows import ChangeRow, Comparison, DimensionRow, ProcessRow, SpreadRow
 from assessments.evidence import process_evidence
 from assessments.figures import AssessmentFigures, assessment_figures
-from assessments.models import STATUS_CHOICES, Assessment, Milestone, Report, Roadmap
+from assessments.models import Assessment, Milestone, Report, Roadmap
+from assessments.reports.appendix import (
+    DimensionAppendix,
+    ProcessAppendix,
+    dimension_appendix,
+    process_appendix,
+)
+from assessments.reports.branding import Branding, branding_for
+from assessments.reports.health import IntegrationRow, integration_rows
 from assessments.reports.portfolio import PeerStanding, peer_standing
-from integration.models import RESERVED_PREFIX, Integration
-from integration.services.health import format_share, health_figures
-from integration.services.series import SeriesRefused, telemetry_series
+from assessments.reports.roadmap import MilestoneRow, PhaseRow, roadmap_section
 
-STATUS_LABELS = dict(STATUS_CHOICES)
-SPARKLINE_WINDOW = timedelta(days=7)
 Progress = Callable[[int, str], None]
 
 
 def _no_progress(percent: int, step: str) -> None:
     pass
-
-
-# --- Branding --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Branding:
-    """The cover's names, colour and logos; logos as data URIs, so the PDF fetches nothing."""
-
-    organization: str
-    colour: str
-    logo: str = ""
-    author: str = ""
-    firm: str = ""
-    firm_logo: str = ""
-
-
-def branding_for(report: Report) -> Branding:
-    org = report.organization
-    user = report.requested_by
-    firm = firm_logo = ""
-    if user is not None and user.firm_name:
-        is_consultant = user.memberships.filter(organization=org, role=Role.CONSULTANT).exists()
-        if is_consultant:
-            firm = user.firm_name
-            # A firm logo field belongs to accounts; used as soon as it exists.
-            firm_logo = _data_uri(getattr(user, "firm_logo", None))
-    return Branding(
-        organization=org.name,
-        colour=org.brand_colour,
-        logo=_data_uri(org.logo),
-        author=str(user) if user else "",
-        firm=firm,
-        firm_logo=firm_logo,
-    )
-
-
-def _data_uri(image) -> str:
-    """An uploaded image as a data: URI, or "" when there is none or it cannot be read."""
-    if not image:
-        return ""
-    try:
-        with image.open("rb") as f:
-            data = f.read()
-    except (OSError, ValueError):
-        return ""  # a missing logo file leaves the cover without it, not the report unbuilt
-    kind = mimetypes.guess_type(image.name)[0] or "image/png"
-    if kind not in ("image/png", "image/jpeg", "image/gif", "image/svg+xml", "image/webp"):
-        return ""
-    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
-
-
-# --- Parts of an assessment report -----------------------------------------------------------
-
-
-@dataclass
-class IntegrationRow:
-    name: str
-    systems: str
-    status: str
-    freshness: str
-    uptime: dict[str, str]
-    error_rate: str
-    processes: list[str]
-    metric: str
-    sparkline: str
-    span: str  # the sparkline's range, e.g. "12.1 – 48.0 mm/s"
-
-
-@dataclass
-class VerificationRow:
-    text: str
-    verified: bool | None
-    measured: str
-
-
-@dataclass
-class MilestoneRow:
-    number: int
-    title: str
-    phase: str
-    process: str
-    owner: str
-    due: date | None
-    status: str
-    status_label: str
-    overdue: bool
-    verdict: str = ""  # "Verified", "Done, not verified", ... ("" without criteria)
-    verdict_state: str = ""
-    verification: list[VerificationRow] = field(default_factory=list)
-
-
-@dataclass
-class PhaseRow:
-    name: str
-    start: date
-    end: date
-    open_ended: bool
-    milestones: int
-    open: int
-    projected: str
-
-
-@dataclass
-class AnswerLine:
-    assessor: str
-    answer: str
-    note: str
-    link: str = ""
-
-
-@dataclass
-class CriterionLine:
-    label: str
-    text: str
-    counts_as: str
-    state: str
-    answers: list[AnswerLine]
-    agreement: str
-
-
-@dataclass
-class ProcessAppendix:
-    name: str
-    area: str
-    current: str
-    target: str
-    rationale: str
-    evidence: list[str]
-    criteria: list[CriterionLine]
-
-
-@dataclass
-class QuestionLine:
-    label: str
-    text: str
-    sides: dict[str, str]  # side -> counts as
-    answers: list[AnswerLine]
-    agreements: list[str]
-
-
-@dataclass
-class DimensionAppendix:
-    name: str
-    excluded_reason: str | None
-    questions: list[QuestionLine]
 
 
 @dataclass
@@ -359,38 +217,9 @@ def assessment_report(
     for p in figures.processes:
         for integration, _ in evidence[p.process.pk].integrations:
             linked[integration.pk].append(p.process.name)
-    integrations = _integration_rows(report.organization, linked, now)
+    integrations = integration_rows(report.organization, linked, now)
     progress(30, "Reading the roadmap")
-    roadmap = (
-        Roadmap.objects.filter(organization=report.organization_id, assessment=assessment)
-        .select_related("framework")
-        .first()
-    )
-    phases, milestones, timeline_svg, baseline = [], [], "", scoring.NO_FIGURE
-    if roadmap is not None:
-        plan = roadmaps.roadmap_plan(roadmap)
-        baseline = plan.baseline_display
-        active = plan.milestones
-        milestones = _milestone_rows(active, today, now)
-        phases = [
-            PhaseRow(
-                name=p.window.name,
-                start=p.window.start,
-                end=p.window.end,
-                open_ended=p.window.open_ended,
-                milestones=len(p.milestones),
-                open=p.open_count,
-                projected=p.projected_display,
-            )
-            for p in plan.phases
-        ]
-        if active:
-            gantt = roadmaps.gantt_rows(roadmap, active, today)
-            timeline_svg = svg.timeline(
-                [svg.TimelineRow(g.label, g.start, g.end, g.status, g.overdue) for g in gantt],
-                [svg.TimelinePhase(p.name, p.start, p.end, p.projected) for p in phases],
-                today,
-            )
+    section = roadmap_section(report=report, assessment=assessment, today=today, now=now)
     progress(35, "Comparing with peers")
     peers = peer_standing(
         organization=report.organization, figures=figures, user=report.requested_by
@@ -402,9 +231,9 @@ def assessment_report(
         if sum(1 for d in dimensions if d.in_scope and (d.it is not None or d.ot is not None)) >= 3
         else "",
         "gaps": svg.gap_bars(processes) if processes else "",
-        "timeline": timeline_svg,
+        "timeline": section.timeline,
     }
-    open_milestones = [m for m in milestones if m.status != Milestone.Status.DONE]
+    open_milestones = [m for m in section.milestones if m.status != Milestone.Status.DONE]
     return AssessmentReport(
         report=report,
         branding=branding_for(report),
@@ -423,190 +252,16 @@ def assessment_report(
         next_milestones=sorted(open_milestones, key=lambda m: (m.due or date.max, m.number))[:3],
         evidence=flags,
         integrations=integrations,
-        roadmap=roadmap,
-        phases=phases,
-        baseline_display=baseline,
-        milestones=milestones,
+        roadmap=section.roadmap,
+        phases=section.phases,
+        baseline_display=section.baseline_display,
+        milestones=section.milestones,
         peers=peers,
         spread=charts.spread_rows(figures),
-        appendix_processes=_process_appendix(figures, names),
-        appendix_dimensions=_dimension_appendix(figures),
+        appendix_processes=process_appendix(figures, names),
+        appendix_dimensions=dimension_appendix(figures),
         charts=chart_svgs,
     )
-
-
-def _integration_rows(org, linked: dict, now: datetime) -> list[IntegrationRow]:
-    rows = []
-    integrations = Integration.objects.filter(organization=org).prefetch_related("metrics")
-    for integration in integrations:
-        health = health_figures(integration=integration, now=now)
-        metric = next(
-            (m for m in integration.metrics.all() if not m.name.startswith(RESERVED_PREFIX)), None
-        )
-        line, span, metric_label = svg.sparkline([]), "no data", "no metric yet"
-        if metric is not None:
-            metric_label = metric.name
-            values = _hourly_means(integration, metric.name, now)
-            known = [v for v in values if v is not None]
-            line = svg.sparkline(values)
-            if known:
-                unit = f" {metric.unit}" if metric.unit else ""
-                span = f"{min(known):.4g} – {max(known):.4g}{unit}"
-        systems = " → ".join(s for s in (integration.source_system, integration.target_system) if s)
-        rows.append(
-            IntegrationRow(
-                name=integration.name,
-                systems=systems,
-                status=str(health.status),
-                freshness=health.freshness_display,
-                uptime=health.uptime_display,
-                error_rate=format_share(health.error_rate),
-                processes=linked.get(integration.pk, []),
-                metric=metric_label,
-                sparkline=line,
-                span=span,
-            )
-        )
-    return rows
-
-
-def _hourly_means(integration, metric: str, now: datetime) -> list[float | None]:
-    """The metric's hourly means over the sparkline window, None for hours without data."""
-    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    start = end - SPARKLINE_WINDOW
-    try:
-        rows = telemetry_series(
-            integration=integration, metric=metric, start=start, end=end, step="1h"
-        )
-    except SeriesRefused:
-        return []
-    by_hour = {bucket: avg for bucket, _count, _low, _high, avg in rows}
-    hours = int(SPARKLINE_WINDOW.total_seconds() // 3600)
-    return [by_hour.get(start + timedelta(hours=h)) for h in range(hours)]
-
-
-def _milestone_rows(milestones, today: date, now: datetime) -> list[MilestoneRow]:
-    """The milestones in plan order with their verdicts; criteria whose last check is stale are
-    checked again first, as the milestone page does."""
-    prefetch_related_objects(milestones, "criteria__integration")
-    roadmaps.criteria_refresh(criteria=[c for m in milestones for c in m.criteria.all()], now=now)
-    rows = []
-    for number, m in enumerate(milestones, start=1):
-        verdict = m.verification
-        rows.append(
-            MilestoneRow(
-                number=number,
-                title=m.title,
-                phase=m.get_phase_display(),
-                process=m.process.name if m.process_id else "",
-                owner=str(m.owner) if m.owner_id else "",
-                due=m.due_date,
-                status=m.status,
-                status_label=m.get_status_display(),
-                overdue=m.is_overdue(today),
-                verdict=verdict.label if verdict else "",
-                verdict_state=verdict.state if verdict else "",
-                verification=[
-                    VerificationRow(
-                        text=f"{c.integration.name}: {c}",
-                        verified=c.last_passed,
-                        measured=c.last_explanation,
-                    )
-                    for c in m.criteria.all()
-                ],
-            )
-        )
-    return rows
-
-
-def _process_appendix(figures: AssessmentFigures, names) -> list[ProcessAppendix]:
-    framework = figures.assessment.framework.definition
-    areas = {a.key: a.name for a in framework.areas}
-    result = []
-    for p in figures.processes:
-        lines = []
-        for level in sorted(p.levels):
-            for index, c in enumerate(p.levels[level], start=1):
-                lines.append(
-                    CriterionLine(
-                        label=f"L{level}.{index}",
-                        text=c.criterion.text,
-                        counts_as=_counts_as(c.settled, STATUS_LABELS.get),
-                        state=c.settled.state.value,
-                        answers=[
-                            AnswerLine(
-                                assessor=str(a.assessor),
-                                answer=STATUS_LABELS.get(a.status, a.status),
-                                note=a.rationale,
-                                link=a.evidence_url,
-                            )
-                            for a in sorted(c.answers, key=lambda a: str(a.assessor))
-                        ],
-                        agreement=(
-                            f"Agreed {STATUS_LABELS.get(c.agreement.status, c.agreement.status)}: "
-                            f"{c.agreement.reason}"
-                            if c.agreement
-                            else ""
-                        ),
-                    )
-                )
-        result.append(
-            ProcessAppendix(
-                name=p.process.name,
-                area=areas.get(p.process.area, p.process.area),
-                current=f"{p.current} {names[p.current]}",
-                target=scoring.NO_FIGURE if p.target is None else f"{p.target} {names[p.target]}",
-                rationale=p.score.rationale,
-                evidence=[line.strip() for line in p.score.evidence.splitlines() if line.strip()],
-                criteria=lines,
-            )
-        )
-    return result
-
-
-def _counts_as(settled, label) -> str:
-    if settled.state == scoring.Settlement.DISPUTED:
-        return "disputed"
-    if settled.state == scoring.Settlement.UNANSWERED:
-        return "unanswered"
-    return label(settled.value, str(settled.value))
-
-
-def _readiness_label(value) -> str:
-    return "N/A" if value is None else str(value)
-
-
-def _dimension_appendix(figures: AssessmentFigures) -> list[DimensionAppendix]:
-    result = []
-    for d in figures.dimensions:
-        questions = []
-        for number, q in enumerate(d.questions, start=1):
-            answers = [
-                AnswerLine(
-                    assessor=str(a.assessor),
-                    answer=f"{side.upper()} {_readiness_label(a.value)}",
-                    note=a.comment,
-                )
-                for side in ("it", "ot")
-                for a in sorted(q.answers.get(side, []), key=lambda a: str(a.assessor))
-            ]
-            questions.append(
-                QuestionLine(
-                    label=f"Q{number}",
-                    text=q.question.text,
-                    sides={
-                        side: _counts_as(q.sides[side], lambda v, _d: _readiness_label(v))
-                        for side in ("it", "ot")
-                    },
-                    answers=answers,
-                    agreements=[
-                        f"{side.upper()} agreed {_readiness_label(a.value)}: {a.reason}"
-                        for side, a in sorted(q.agreements.items())
-                    ],
-                )
-            )
-        result.append(DimensionAppendix(d.dimension.name, d.excluded_reason, questions))
-    return result
 
 
 # --- A comparison report ---------------------------------------------------------------------

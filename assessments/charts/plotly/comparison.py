@@ -3,14 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assessments.charts.palette import (
-    AFTER_COLOUR,
-    BEFORE_COLOUR,
-    IT_COLOUR,
-    MUTED,
-    OT_COLOUR,
-    rgba,
-)
+from assessments.charts.palette import MUTED, rgba
 from assessments.charts.plotly.figure import (
     bars,
     base_layout,
@@ -20,40 +13,36 @@ from assessments.charts.plotly.figure import (
     plain,
     value_axis,
 )
-from assessments.charts.rows import READINESS_MAX, Comparison
+from assessments.charts.rows import (
+    READINESS_MAX,
+    ChangeSeries,
+    Comparison,
+    dimension_series,
+    level_ticks,
+    process_series,
+)
 from assessments.scoring import format_figure
 
 
 def process_comparison(result: Comparison) -> dict:
     """SAMR level per process, before and after, as grouped horizontal bars."""
-    rows = result.processes
     return grouped_bars(
-        [plain(r.name) for r in rows],
-        [
-            Series(result.before_label, [r.before for r in rows], BEFORE_COLOUR),
-            Series(result.after_label, [r.after for r in rows], AFTER_COLOUR),
-        ],
+        [plain(r.name) for r in result.processes],
+        _plotly_series(process_series(result)),
         places=0,
         axis_title="SAMR level",
-        tick_text=[f"{lv} {name}" for lv, name in enumerate(result.level_names)],
+        tick_text=level_ticks(result),
     )
 
 
 def dimension_comparison(result: Comparison) -> dict:
     """IT and OT readiness per dimension, before (pale) and after, as grouped horizontal bars."""
-    rows = result.dimensions
-    series = []
-    for side, colour in (("it", IT_COLOUR), ("ot", OT_COLOUR)):
-        changes = [getattr(d, side) for d in rows]
-        series += [
-            Series(
-                f"{side.upper()} · {result.before_label}",
-                [c.before for c in changes],
-                rgba(colour, 0.35),
-            ),
-            Series(f"{side.upper()} · {result.after_label}", [c.after for c in changes], colour),
-        ]
-    return grouped_bars([plain(d.name) for d in rows], series, places=2, axis_title="Readiness")
+    return grouped_bars(
+        [plain(d.name) for d in result.dimensions],
+        _plotly_series(dimension_series(result)),
+        places=2,
+        axis_title="Readiness",
+    )
 
 
 @dataclass(frozen=True)
@@ -106,3 +95,11 @@ def grouped_bars(
         legend=legend(y=1.02, yanchor="bottom"),
     )
     return figure(data, layout)
+
+
+def _plotly_series(series: Sequence[ChangeSeries]) -> list[Series]:
+    """Plotly takes a pale colour as rgba(), not as an opacity per bar."""
+    return [
+        Series(s.name, s.values, s.colour if s.opacity == 1.0 else rgba(s.colour, s.opacity))
+        for s in series
+    ]
