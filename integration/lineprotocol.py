@@ -87,15 +87,49 @@ def parse(body: str, *, precision: str = "ns", now: datetime) -> list[Point]:
     now = now.astimezone(UTC)
     ctx = _Context(precision=precision, now=now)
     points: list[Point] = []
+    # Hot loop (a batch is thousands of lines): names bound locally, and the commonest line,
+    # one field and a timestamp of a series, field and time already seen in this body, is
+    # read inline. Anything else goes to _parse_plain or _parse_escaped, which also give every
+    # error, so the messages do not depend on the path (the inline part only raises what
+    # _parse_plain would raise at the same point: a field value, then the timestamp).
+    append = points.append
+    series_cache, times = ctx.series, ctx.times
+    may_escape = "\\" in body or '"' in body
     for lineno, line in enumerate(body.split("\n"), start=1):
         line = line.strip(" \t\r")
         if not line or line[0] == "#":
             continue
         try:
-            if "\\" in line or '"' in line:
+            if may_escape and ("\\" in line or '"' in line):
                 _parse_escaped(line, ctx, points)
-            else:
-                _parse_plain(line, ctx, points)
+                continue
+            parts = line.split(" ")
+            if len(parts) == 3:
+                key, fields, raw_ts = parts
+                series = series_cache.get(key)
+                if series is not None and fields and "," not in fields:
+                    name, _, raw = fields.partition("=")
+                    metric = series[2].get(name)  # cached: a valid field name of this series
+                    if metric is not None:
+                        value = _BOOLS.get(raw)
+                        if value is None:
+                            if not raw or raw.strip(_FLOAT_CHARS) or raw[0] == "+":
+                                value = _number(raw, name)
+                            else:
+                                try:
+                                    value = float(raw)
+                                except ValueError:
+                                    value = _number(raw, name)  # raises
+                                if not _FINITE_MIN <= value <= _FINITE_MAX:
+                                    raise _Refused(
+                                        f"value for '{_shown(name)}' is not a finite number"
+                                    )
+                        ts = times.get(raw_ts)
+                        if ts is None:
+                            ts = _timestamp(raw_ts, ctx)
+                        append(_tuple_new(Point, (metric, series[1], ts, value)))
+                        continue
+            _parse_plain(line, ctx, points, parts)
         except _Refused as refused:
             raise LineProtocolError(refused.reason, line=lineno) from None
     return points
@@ -121,12 +155,16 @@ class _Context:
         self.times: dict[str, datetime] = {}
 
 
-def _parse_plain(line: str, ctx: _Context, points: list[Point]) -> None:
+def _parse_plain(
+    line: str, ctx: _Context, points: list[Point], parts: list[str] | None = None
+) -> None:
     """Fast path: no backslash and no double quote, so every separator is a real one.
 
     Errors are found left to right, as in :func:`_parse_escaped`, so both give the same message.
+    ``parts`` is ``line.split(" ")`` when the caller has it already.
     """
-    parts = line.split(" ")
+    if parts is None:
+        parts = line.split(" ")
     if len(parts) > 3 or len(parts) == 3 and not parts[1]:
         parts = [part for part in parts if part]  # runs of spaces
     key = parts[0]
