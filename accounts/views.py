@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
 from accounts.forms import (
     InvitationForm,
@@ -54,8 +55,7 @@ def members(request):
         if form.is_valid():
             invitation = form.save(commit=False)
             invitation.organization = request.org
-            invitation.invited_by = request.user
-            invitation.save()
+            services.invitation_send(invitation=invitation, user=request.user)
             _send_invitation(invitation)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("accounts:members", org_slug=request.org.slug)
@@ -91,10 +91,12 @@ def _send_invitation(invitation: Invitation) -> None:
 @require_POST
 def member_role(request, membership_id):
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    form = RoleForm(request.POST, instance=membership)
+    form = RoleForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
     saved = form.is_valid()
     if saved:
-        form.save()
+        services.membership_role_set(
+            membership=membership, role=form.cleaned_data["role"], user=request.user
+        )
     if request.htmx:
         context = {"membership": membership, "role_form": form, "saved": saved}
         return render(
@@ -114,7 +116,7 @@ def member_remove(request, membership_id):
     if is_last_owner(membership):
         messages.error(request, "The organisation needs at least one owner.")
     else:
-        membership.delete()
+        services.membership_remove(membership=membership, user=request.user)
         messages.success(request, f"{membership.user} no longer has access.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
@@ -124,7 +126,7 @@ def member_remove(request, membership_id):
 def member_unlock(request, membership_id):
     """An owner lets a member who is locked out after wrong passwords try again."""
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    FailedLogin.objects.clear(membership.user.email)
+    services.login_unlock(membership=membership, user=request.user)
     messages.success(request, f"{membership.user} can log in again.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
@@ -133,7 +135,7 @@ def member_unlock(request, membership_id):
 @require_POST
 def invitation_cancel(request, invitation_id):
     invitation = get_object_for_member(request, Invitation, pk=invitation_id, accepted=None)
-    invitation.delete()
+    services.invitation_cancel(invitation=invitation, user=request.user)
     messages.success(request, f"Invitation to {invitation.email} withdrawn.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
@@ -160,7 +162,7 @@ def invitation_accept(request, token):
 
 
 def _join(request, invitation, user):
-    invitation.accept(user)
+    services.invitation_accept(invitation=invitation, user=user)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, f"Welcome to {invitation.organization}.")
     return redirect("org-home", org_slug=invitation.organization.slug)

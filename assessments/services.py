@@ -7,6 +7,7 @@ never overwrite each other; a final assessment refuses every change with `Assess
 from django.db import transaction
 from django.utils import timezone
 
+import audit.trail as audit
 from assessments.models import (
     Assessment,
     CriterionAgreement,
@@ -17,6 +18,9 @@ from assessments.models import (
     ReadinessAgreement,
     ReadinessAnswer,
 )
+from audit.models import AuditEvent
+
+Area = AuditEvent.Area
 
 
 class InvalidAnswer(ValueError):
@@ -53,6 +57,9 @@ def assessment_create(
     )
     if based_on:
         _carry_over(based_on, assessment, user)
+    after = {"title": title, "processes": len(processes), "based on": based_on}
+    subject = f"Assessment {assessment.title}"
+    _audit(Area.ASSESSMENTS, user, assessment, assessment, subject, {}, after, action="created")
     return assessment
 
 
@@ -124,86 +131,143 @@ def _check_question(assessment: Assessment, question_key: str) -> None:
         raise InvalidAnswer(f"{question_key!r} is not a readiness question.") from None
 
 
+@transaction.atomic
 def criterion_answer_save(
     *, score, criterion_key, assessor, status, rationale="", evidence_url=""
 ) -> CriterionAnswer:
     """Store one assessor's answer to one criterion (insert or update, race-free)."""
     _check_criterion(score, criterion_key)
-    (answer,) = CriterionAnswer.objects.bulk_create(
-        [
-            CriterionAnswer(
-                process_score=score,
-                criterion_key=criterion_key,
-                assessor=assessor,
-                status=status,
-                rationale=rationale,
-                evidence_url=evidence_url,
-                updated=timezone.now(),
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["process_score", "criterion_key", "assessor"],
-        update_fields=["status", "rationale", "evidence_url", "updated"],
+    return _answer_upsert(
+        CriterionAnswer,
+        keys={"process_score": score, "criterion_key": criterion_key, "assessor": assessor},
+        values={"status": status, "rationale": rationale, "evidence_url": evidence_url},
+        assessment=score.assessment,
+        subject=f"{score.process.name} · {criterion_key} · answer of {assessor.email}",
     )
-    return answer
 
 
+@transaction.atomic
 def readiness_answer_save(
     *, assessment, question_key, side, assessor, value, comment=""
 ) -> ReadinessAnswer:
     """Store one assessor's readiness answer (0-4 or None for N/A) for one side."""
     _check_question(assessment, question_key)
-    (answer,) = ReadinessAnswer.objects.bulk_create(
-        [
-            ReadinessAnswer(
-                assessment=assessment,
-                question_key=question_key,
-                side=side,
-                assessor=assessor,
-                value=value,
-                comment=comment,
-                updated=timezone.now(),
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["assessment", "question_key", "side", "assessor"],
-        update_fields=["value", "comment", "updated"],
+    return _answer_upsert(
+        ReadinessAnswer,
+        keys={
+            "assessment": assessment,
+            "question_key": question_key,
+            "side": side,
+            "assessor": assessor,
+        },
+        values={"value": value, "comment": comment},
+        assessment=assessment,
+        subject=f"Readiness {question_key} ({side.upper()}) · answer of {assessor.email}",
     )
+
+
+def _answer_upsert(model, *, keys: dict, values: dict, assessment, subject):
+    """Insert or update the row with `keys`, race-free, and audit the change."""
+    before = model.objects.filter(**keys).values(*values).first()
+    (answer,) = model.objects.bulk_create(
+        [model(**keys, **values, updated=timezone.now())],
+        update_conflicts=True,
+        unique_fields=list(keys),
+        update_fields=[*values, "updated"],
+    )
+    _audit(Area.ANSWERS, keys["assessor"], answer, assessment, subject, before, values)
     return answer
 
 
+@transaction.atomic
 def criterion_agree(*, score, criterion_key, status, reason, user) -> CriterionAgreement:
     """The facilitator settles a criterion; the reason is kept."""
     _check_criterion(score, criterion_key)
-    agreement, _ = CriterionAgreement.objects.update_or_create(
-        process_score=score,
-        criterion_key=criterion_key,
-        defaults={"status": status, "reason": reason, "agreed_by": user, "updated": timezone.now()},
-    )
-    return agreement
+    keys = {"process_score": score, "criterion_key": criterion_key}
+    values = {"status": status, "reason": reason}
+    subject = f"{score.process.name} · {criterion_key} · agreed value"
+    return _agreement_save(CriterionAgreement, keys, values, user, score.assessment, subject)
 
 
+@transaction.atomic
 def readiness_agree(*, assessment, question_key, side, value, reason, user) -> ReadinessAgreement:
     """The facilitator settles a readiness answer for one side; the reason is kept."""
     _check_question(assessment, question_key)
-    agreement, _ = ReadinessAgreement.objects.update_or_create(
-        assessment=assessment,
-        question_key=question_key,
-        side=side,
-        defaults={"value": value, "reason": reason, "agreed_by": user, "updated": timezone.now()},
+    keys = {"assessment": assessment, "question_key": question_key, "side": side}
+    values = {"value": value, "reason": reason}
+    subject = f"Readiness {question_key} ({side.upper()}) · agreed value"
+    return _agreement_save(ReadinessAgreement, keys, values, user, assessment, subject)
+
+
+def _agreement_save(model, keys, values, user, assessment, subject):
+    before = model.objects.filter(**keys).values(*values).first()
+    agreement, _ = model.objects.update_or_create(
+        **keys, defaults={**values, "agreed_by": user, "updated": timezone.now()}
     )
+    _audit(Area.AGREEMENTS, user, agreement, assessment, subject, before, values)
     return agreement
 
 
-def dimension_scope_set(*, assessment, dimension_key, in_scope, reason="") -> None:
+def _audit(area, user, obj, assessment, subject, before, after, action=None):
+    audit.record(
+        organization=assessment.organization,
+        actor=user,
+        area=area,
+        action=action or ("changed" if before else "set"),
+        subject=subject,
+        obj=obj,
+        before=before,
+        after=after,
+        assessment=assessment,
+    )
+
+
+@transaction.atomic
+def dimension_scope_set(*, assessment, dimension_key, in_scope, reason="", user=None) -> None:
     """Put a readiness dimension in or out of scope (out needs a reason)."""
     assessment.ensure_editable()
-    assessment.framework.definition.dimension(dimension_key)
+    dimension = assessment.framework.definition.dimension(dimension_key)
+    excluded = ExcludedDimension.objects.filter(assessment=assessment, dimension_key=dimension_key)
+    before = excluded.values("reason").first()
+    before = {"in_scope": False, **before} if before else {"in_scope": True}
     if in_scope:
-        ExcludedDimension.objects.filter(
-            assessment=assessment, dimension_key=dimension_key
-        ).delete()
+        excluded.delete()
+        after = {"in_scope": True}
     else:
         ExcludedDimension.objects.update_or_create(
             assessment=assessment, dimension_key=dimension_key, defaults={"reason": reason}
         )
+        after = {"in_scope": False, "reason": reason}
+    subject = f"Readiness dimension {dimension.name}"
+    action = "scope changed"
+    _audit(Area.ANSWERS, user, assessment, assessment, subject, before, after, action=action)
+
+
+@transaction.atomic
+def score_target_save(*, score, user, values: dict) -> None:
+    """A process's target level, rationale and evidence."""
+    score.assessment.ensure_editable()
+    before = audit.snapshot(score, *values)
+    for name, value in values.items():
+        setattr(score, name, value)
+    score.save(update_fields=list(values))
+    subject = f"{score.process.name} · target and rationale"
+    _audit(Area.ANSWERS, user, score, score.assessment, subject, before, values)
+
+
+TRANSITIONS = {
+    "submit": Assessment.submit_for_review,
+    "reopen": Assessment.reopen,
+    "finalize": Assessment.finalize,
+}
+
+
+@transaction.atomic
+def assessment_transition(*, assessment, action: str, user) -> None:
+    """Submit for review, reopen or finalize (raises IllegalTransition); audited."""
+    move = TRANSITIONS[action]
+    before = {"state": assessment.get_state_display()}
+    move(assessment)
+    subject = f"Assessment {assessment.title}"
+    after = {"state": assessment.get_state_display()}
+    _audit(Area.ASSESSMENTS, user, assessment, assessment, subject, before, after, action=action)

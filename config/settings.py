@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "assessments",
     "integration",
+    "audit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

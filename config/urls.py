@@ -13,6 +13,7 @@ org_patterns = [
     path("", include("accounts.urls")),
     path("", include("assessments.urls")),
     path("integrations/", include("integration.urls")),
+    path("audit/", include("audit.urls")),
 ]
 
 urlpatterns = [

@@ -35,6 +35,7 @@ def assessment_export(*, assessment: Assessment, now=None) -> dict:
             "site": assessment.site.name if assessment.site else None,
         },
         "processes": [_process_data(result, users) for result in figures.processes],
+        "audit": [e.as_data() for e in assessment.audit_events.order_by("at", "pk")],
         "excluded_dimensions": [
             {"key": d.dimension.key, "reason": d.excluded_reason}
             for d in figures.dimensions

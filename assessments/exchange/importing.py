@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+import audit.trail as audit
 from accounts.models import Site, User
 from assessments import scoring
 from assessments.exchange.reading import (
@@ -30,6 +31,7 @@ from assessments.models import (
     ReadinessAnswer,
 )
 from assessments.scoring import Settlement
+from audit.models import AuditEvent
 
 IMPORTED_SUFFIX = " (imported)"
 # Where a criterion's or a question side's answers and agreement go, and the field of the answer.
@@ -66,7 +68,18 @@ def assessment_import(*, organization, data, user) -> Assessment:
         problems = _conflicts(organization, plan, existing)
         if problems:
             raise InvalidExport(problems)
-        return _store(organization, plan, existing, user)
+        assessment = _store(organization, plan, existing, user)
+        audit.record(
+            organization=organization,
+            actor=user,
+            area=AuditEvent.Area.ASSESSMENTS,
+            action="imported",
+            subject=f"Assessment {assessment.title}",
+            obj=assessment,
+            after={"from file": plan.title, "processes": len(plan.processes)},
+            assessment=assessment,
+        )
+        return assessment
 
 
 def _conflicts(organization, plan: Plan, existing: dict[str, Process]) -> list[str]:

@@ -143,8 +143,10 @@ def criterion_add(*, milestone: Milestone, user, now=None, **fields) -> Acceptan
     criterion = AcceptanceCriterion(milestone=milestone, created=now, **fields)
     criterion.full_clean()
     criterion.save()
-    text = f"Added acceptance criterion: {criterion.rule} on {criterion.integration}."
-    log_activity(user, Action.CHANGED, text, milestone=milestone, now=now)
+    rule = f"{criterion.rule} on {criterion.integration}"
+    text = f"Added acceptance criterion: {rule}."
+    after = {"acceptance criterion": rule}
+    log_activity(user, Action.CHANGED, text, milestone=milestone, now=now, before={}, after=after)
     return criterion
 
 
@@ -165,14 +167,17 @@ def criterion_update(
     criterion.last_explanation = ""
     criterion.save()
     text = f"Changed acceptance criterion: {before} → {after}."
-    log_activity(user, Action.CHANGED, text, milestone=criterion.milestone, now=now)
+    values = {"before": {"acceptance criterion": before}, "after": {"acceptance criterion": after}}
+    log_activity(user, Action.CHANGED, text, milestone=criterion.milestone, now=now, **values)
     return criterion
 
 
 @transaction.atomic
 def criterion_remove(*, criterion: AcceptanceCriterion, user, now=None) -> None:
     now = now or timezone.now()
-    text = f"Removed acceptance criterion: {criterion.rule} on {criterion.integration}."
+    rule = f"{criterion.rule} on {criterion.integration}"
+    text = f"Removed acceptance criterion: {rule}."
     milestone = criterion.milestone
     criterion.delete()
-    log_activity(user, Action.CHANGED, text, milestone=milestone, now=now)
+    before = {"acceptance criterion": rule}
+    log_activity(user, Action.CHANGED, text, milestone=milestone, now=now, before=before, after={})

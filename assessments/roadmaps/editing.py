@@ -6,9 +6,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+import audit.trail as audit
 from assessments import roadmap as plan
 from assessments.models import Milestone, MilestoneComment, Roadmap
 from assessments.roadmaps.activity import Action, capitalised, display, log_activity
+
+# A milestone's fields the audit trail shows when it is added.
+AUDITED = ("title", "description", "process", "phase", "owner", "due_date", "status")
 
 
 class OrderRefused(ValueError):
@@ -22,6 +26,7 @@ def roadmap_update(*, roadmap: Roadmap, user, changes: dict, now=None) -> list[s
     now = now or timezone.now()
     old_windows = roadmap.windows()
     labels = []
+    before = audit.snapshot(roadmap, *changes)
     for name, value in changes.items():
         old = getattr(roadmap, name)
         if old != value:
@@ -38,7 +43,8 @@ def roadmap_update(*, roadmap: Roadmap, user, changes: dict, now=None) -> list[s
                 status=Milestone.Status.DONE
             ).update(due_date=new.end)
     text = f"Changed {', '.join(labels)}."
-    log_activity(user, Action.SETTINGS, text, roadmap=roadmap, now=now)
+    after = audit.snapshot(roadmap, *changes)
+    log_activity(user, Action.SETTINGS, text, roadmap=roadmap, now=now, before=before, after=after)
     return labels
 
 
@@ -55,7 +61,9 @@ def milestone_create(*, roadmap: Roadmap, user, now=None, **fields) -> Milestone
     milestone.position = 10**6
     milestone.save()
     _renumber(_ordered(roadmap))
-    log_activity(user, Action.ADDED, f"Added: {milestone.title}.", milestone=milestone, now=now)
+    after = audit.snapshot(milestone, *AUDITED)
+    text = f"Added: {milestone.title}."
+    log_activity(user, Action.ADDED, text, milestone=milestone, now=now, after=after)
     return milestone
 
 
@@ -69,6 +77,7 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
     _ensure_active(milestone)
     now = now or timezone.now()
     before = _problems(milestone.roadmap)
+    values_before = audit.snapshot(milestone, *changes)
     labels = []
     edited = moved = False
     for name, value in changes.items():
@@ -104,7 +113,8 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
         action, text = Action.STATUS, capitalised(labels[0])
     else:
         action, text = Action.CHANGED, f"Changed {', '.join(labels)}"
-    log_activity(user, action, f"{text}.", milestone=milestone, now=now)
+    values = {"before": values_before, "after": audit.snapshot(milestone, *changes)}
+    log_activity(user, action, f"{text}.", milestone=milestone, now=now, **values)
     return labels
 
 
@@ -125,6 +135,7 @@ def milestone_move(*, milestone: Milestone, user, direction: str, now=None) -> N
     now = now or timezone.now()
     roadmap = milestone.roadmap
     before = _problems(roadmap)
+    place_before = audit.snapshot(milestone, "phase", "position", "due_date")
     order = _ordered(roadmap)
     index = next(i for i, m in enumerate(order) if m.pk == milestone.pk)
     me = order[index]
@@ -148,7 +159,8 @@ def milestone_move(*, milestone: Milestone, user, direction: str, now=None) -> N
     _renumber(order)
     milestone.phase, milestone.position = me.phase, me.position
     _refuse_new_problems(milestone, before)
-    log_activity(user, Action.MOVED, text, milestone=milestone, now=now)
+    place = {"before": place_before, "after": audit.snapshot(me, "phase", "position", "due_date")}
+    log_activity(user, Action.MOVED, text, milestone=milestone, now=now, **place)
 
 
 @transaction.atomic
@@ -160,20 +172,25 @@ def milestone_remove(*, milestone: Milestone, user, now=None) -> None:
     milestone.retired_reason = f"removed by {user}"
     milestone.edited = True
     milestone.save(update_fields=["retired", "retired_reason", "edited"])
-    log_activity(user, Action.REMOVED, f"Removed: {milestone.title}.", milestone=milestone, now=now)
+    text = f"Removed: {milestone.title}."
+    after = audit.snapshot(milestone, "retired", "retired_reason")
+    log_activity(user, Action.REMOVED, text, milestone=milestone, now=now, before={}, after=after)
 
 
 @transaction.atomic
 def milestone_restore(*, milestone: Milestone, user, now=None) -> None:
     """Put a retired or removed milestone back, at the end of its phase."""
     now = now or timezone.now()
+    before = audit.snapshot(milestone, "retired", "retired_reason")
     milestone.retired, milestone.retired_reason = None, ""
     milestone.edited = True
     milestone.position = 10**6
     milestone.updated = now
     milestone.save(update_fields=["retired", "retired_reason", "edited", "position", "updated"])
     _renumber(_ordered(milestone.roadmap))
-    log_activity(user, Action.ADDED, f"Put back: {milestone.title}.", milestone=milestone, now=now)
+    text = f"Put back: {milestone.title}."
+    after = audit.snapshot(milestone, "retired", "retired_reason")
+    log_activity(user, Action.ADDED, text, milestone=milestone, now=now, before=before, after=after)
 
 
 @transaction.atomic
@@ -183,7 +200,8 @@ def milestone_comment_add(*, milestone: Milestone, user, text: str, now=None) ->
     comment.full_clean()
     comment.save()
     note = f"Commented on {milestone.title}."
-    log_activity(user, Action.COMMENTED, note, milestone=milestone, now=now)
+    after = {"comment": comment.text}
+    log_activity(user, Action.COMMENTED, note, milestone=milestone, now=now, after=after)
     return comment
 
 

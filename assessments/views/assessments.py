@@ -9,7 +9,7 @@ from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import AssessmentCreateForm
 from assessments.models import Assessment, IllegalTransition
-from assessments.services import assessment_create
+from assessments.services import assessment_create, assessment_transition
 
 
 def get_assessment(request, assessment_id) -> Assessment:
@@ -66,10 +66,10 @@ def assessment_detail(request, assessment_id):
     return render(request, "assessments/assessment_detail.html", context)
 
 
-TRANSITIONS = {
-    "submit": (Assessment.submit_for_review, False, "sent for review"),
-    "reopen": (Assessment.reopen, True, "back in draft"),
-    "finalize": (Assessment.finalize, True, "final and read-only"),
+TRANSITIONS = {  # action: (for facilitators only, what it makes the assessment)
+    "submit": (False, "sent for review"),
+    "reopen": (True, "back in draft"),
+    "finalize": (True, "final and read-only"),
 }
 
 
@@ -77,15 +77,15 @@ TRANSITIONS = {
 @require_POST
 def assessment_state(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
-    transition = TRANSITIONS.get(request.POST.get("action"))
-    if transition is None:
+    action = request.POST.get("action")
+    if action not in TRANSITIONS:
         return HttpResponse("Unknown action: use submit, reopen or finalize.", status=400)
-    method, facilitators_only, outcome = transition
+    facilitators_only, outcome = TRANSITIONS[action]
     if facilitators_only and not request.membership.can_facilitate:
         messages.error(request, "Only owners and consultants can reopen or finalize.")
         return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
     try:
-        method(assessment)
+        assessment_transition(assessment=assessment, action=action, user=request.user)
         messages.success(request, f"{assessment.title} is {outcome}.")
     except IllegalTransition as exc:
         messages.error(request, str(exc))

@@ -21,6 +21,7 @@ from assessments.services import (
     criterion_answer_save,
     dimension_scope_set,
     readiness_answer_save,
+    score_target_save,
 )
 from assessments.views.assessments import get_assessment, locked
 
@@ -31,7 +32,7 @@ def get_score(request, assessment_id, score_id) -> ProcessScore:
 
 
 def _process_context(request, score, **extra):
-    figures = assessment_figures(score.assessment)
+    figures = assessment_figures(score.assessment, assessors=False)
     result = next(p for p in figures.processes if p.score.pk == score.pk)
     mine = {
         a.criterion_key: a
@@ -97,7 +98,7 @@ def process_target(request, assessment_id, score_id):
     form = TargetForm(request.POST, instance=score)
     saved = form.is_valid()
     if saved:
-        form.save()
+        score_target_save(score=score, user=request.user, values=form.cleaned_data)
     if not request.htmx:
         return redirect("assessments:process-score", request.org.slug, assessment_id, score_id)
     context = _process_context(request, score, target_form=form, saved=saved, key="target")
@@ -113,7 +114,7 @@ def _dimension_or_404(assessment, dimension_key):
 
 
 def _dimension_context(request, assessment, dimension_key, **extra):
-    figures = assessment_figures(assessment)
+    figures = assessment_figures(assessment, assessors=False)
     result = next(d for d in figures.dimensions if d.dimension.key == dimension_key)
     mine = {
         (a.question_key, a.side): a
@@ -189,5 +190,6 @@ def dimension_scope(request, assessment_id, dimension_key):
         dimension_key=dimension_key,
         in_scope=in_scope,
         reason="" if in_scope else form.cleaned_data["reason"],
+        user=request.user,
     )
     return redirect("assessments:readiness", request.org.slug, assessment_id, dimension_key)

@@ -13,7 +13,7 @@ from integration.services.ingest import (
     telemetry_ingest,
     telemetry_ping,
 )
-from integration.services.integrations import integration_create
+from integration.services.integrations import integration_create, token_issue, token_revoke
 from integration.services.retention import RetentionReport, telemetry_retention_apply
 from integration.services.series import (
     STEPS,
@@ -44,4 +44,6 @@ __all__ = [
     "telemetry_retention_apply",
     "telemetry_seen_buckets",
     "telemetry_series",
+    "token_issue",
+    "token_revoke",
 ]

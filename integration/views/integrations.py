@@ -91,7 +91,7 @@ def integration_create(request):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
             integration, raw = services.integration_create(
-                organization=request.org, **form.cleaned_data
+                organization=request.org, user=request.user, **form.cleaned_data
             )
             formset.instance = integration
             formset.save()

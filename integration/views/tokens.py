@@ -6,8 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view
+from integration import services
 from integration.forms import TokenForm
-from integration.models import IngestToken, Integration
+from integration.models import Integration
 from integration.views.integrations import (
     DETAIL,
     detail_context,
@@ -25,7 +26,8 @@ def token_create(request, integration_id):
     if not form.is_valid():
         context = detail_context(request, integration, timezone.now(), token_form=form)
         return render(request, DETAIL, context, status=400)
-    _, raw = IngestToken.objects.issue(integration=integration, name=form.cleaned_data["name"])
+    name = form.cleaned_data["name"]
+    _, raw = services.token_issue(integration=integration, name=name, user=request.user)
     return token_page(request, {"integration": integration, "raw_token": raw})
 
 
@@ -37,7 +39,7 @@ def token_revoke(request, integration_id, token_id):
     if request.method not in ("GET", "HEAD", "POST"):
         return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     if request.method == "POST":
-        token.revoke(now=timezone.now())
+        services.token_revoke(token=token, user=request.user, now=timezone.now())
         messages.success(request, f"Token {token} revoked: it is refused from now on.")
         return redirect(integration_url(integration) + "#tokens")
     others = integration.tokens.filter(revoked__isnull=True).exclude(pk=token.pk).count()

@@ -1,0 +1,1 @@
+"""The audit trail of every organisation: see `audit.trail` and `audit.models`."""

@@ -1,0 +1,61 @@
+"""The organisation's audit trail, for owners and consultants: read-only, filtered, paged."""
+
+from django import forms
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from accounts.access import org_view, scoped
+from audit.models import AuditEvent
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 10_000
+
+
+class AuditFilter(forms.Form):
+    area = forms.ChoiceField(choices=[("", "All areas"), *AuditEvent.Area.choices], required=False)
+    actor = forms.CharField(required=False, label="Who", max_length=254)
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filter(self, events):
+        if not self.is_valid():
+            return events
+        data = self.cleaned_data
+        if data["area"]:
+            events = events.filter(area=data["area"])
+        if data["actor"]:
+            events = events.filter(actor_email__icontains=data["actor"].strip())
+        if data["since"]:
+            events = events.filter(at__date__gte=data["since"])
+        if data["until"]:
+            events = events.filter(at__date__lte=data["until"])
+        return events
+
+
+@org_view(facilitate=True)
+@require_safe
+def audit_log(request):
+    form = AuditFilter(request.GET)
+    events = form.filter(scoped(request.org, AuditEvent))
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "audit/log.html", context, status=400 if form.errors else 200)
+
+
+@org_view(facilitate=True)
+@require_safe
+def audit_export(request):
+    """The filtered trail as JSON, newest first (at most EXPORT_LIMIT events)."""
+    form = AuditFilter(request.GET)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    events = form.filter(scoped(request.org, AuditEvent))[:EXPORT_LIMIT]
+    response = JsonResponse(
+        {"organization": request.org.slug, "events": [e.as_data() for e in events]}
+    )
+    response["Content-Disposition"] = f'attachment; filename="{request.org.slug}-audit.json"'
+    return response
