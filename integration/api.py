@@ -3,13 +3,17 @@
 Every error is JSON ``{"code": "...", "message": "..."}`` with InfluxDB's codes and statuses:
 400 ``invalid``, 401 ``unauthorized``, 404 ``not found``, 405 ``method not allowed``,
 409 ``paused`` (the integration is paused: nothing is stored, clients should not retry),
-413 ``request too large``, 415 ``unsupported media type``. Ingest views only parse and answer;
-validation and storage are `integration.services.telemetry_ingest`'s.
+413 ``request too large``, 415 ``unsupported media type``, 422 ``too many metrics`` (the batch
+would give the integration more metrics or series than allowed), 429 ``too many requests``
+(the token used its rate budget: retry after Retry-After), 503 ``unavailable`` (the database
+is down: retry after Retry-After seconds; storage skips repeats). Ingest views only parse and
+answer; validation and storage are `integration.services.telemetry_ingest`'s.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -17,11 +21,12 @@ from pathlib import Path
 
 import orjson
 import yaml
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from integration import conf, jsonpoints, lineprotocol
+from integration import conf, jsonpoints, lineprotocol, ratelimit
 from integration.models import IngestToken, Integration
 from integration.services import (
     IntegrationPaused,
@@ -34,6 +39,7 @@ from integration.services import (
     telemetry_series,
 )
 
+log = logging.getLogger(__name__)
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 _STATUS = {
     "invalid": 400,
@@ -43,7 +49,11 @@ _STATUS = {
     "paused": 409,
     "request too large": 413,
     "unsupported media type": 415,
+    "too many metrics": 422,
+    "too many requests": 429,
+    "unavailable": 503,
 }
+RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
 
 
 class ApiError(Exception):
@@ -54,10 +64,13 @@ class ApiError(Exception):
 
 def error_response(code: str, message: str, **extra) -> HttpResponse:
     scheme = extra.pop("scheme", None)  # for 401: the Authorization scheme expected
+    retry_after = extra.pop("retry_after", None)  # for 429 and 503: seconds
     body = orjson.dumps({"code": code, "message": message, **extra})
     response = HttpResponse(body, status=_STATUS[code], content_type="application/json")
     if code == "unauthorized":
         response["WWW-Authenticate"] = scheme or "Token"
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -87,6 +100,15 @@ def api_view(*methods: str):
                 return view(request, *args, **kwargs)
             except ApiError as error:
                 return error_response(error.code, error.message, **error.extra)
+            except (OperationalError, InterfaceError) as error:
+                # The database is down or restarting. Nothing of the request was committed, or
+                # it was and a retry is skipped as a repeat: either way the client may retry.
+                log.warning("api: the database is unavailable: %s", str(error).strip()[:200])
+                return error_response(
+                    "unavailable",
+                    "the database is unavailable: retry",
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
 
         return wrapper
 
@@ -108,6 +130,14 @@ def ingest_view(scheme: str):
             token = _authenticate(request, scheme, now)
             if token.integration.paused:  # before reading a body that would be refused anyway
                 raise ApiError("paused", str(IntegrationPaused(token.integration)))
+            wait = ratelimit.retry_after(token.pk, now)
+            if wait is not None:
+                message = (
+                    f"this token sent over {conf.rate_points()} points in "
+                    f"{conf.rate_window()} s: retry after {wait} s"
+                )
+                raise ApiError("too many requests", message, retry_after=wait)
+            request.ingest_token = token
             try:
                 return view(request, token.integration, now)
             except TelemetryRefused as refused:
@@ -185,6 +215,12 @@ def _text(body: bytes) -> str:
 # Ingest
 
 
+def _ingest(request, integration, points, now):
+    """Count the batch against the token's rate budget (refused ones too), then store it."""
+    ratelimit.spend(request.ingest_token.pk, len(points), now)
+    return telemetry_ingest(integration=integration, points=points, now=now)
+
+
 @ingest_view("Token")
 def write_v2(request, integration, now):
     """InfluxDB v2 `/api/v2/write`: line protocol; `org` and `bucket` are ignored."""
@@ -195,7 +231,7 @@ def write_v2(request, integration, now):
         extra = {} if error.line is None else {"line": error.line}
         raise ApiError("invalid", str(error), **extra) from None
     try:
-        telemetry_ingest(integration=integration, points=points, now=now)
+        _ingest(request, integration, points, now)
     except InvalidPoint as invalid:
         # Line numbers are gone after parsing (which checked values and times itself); the
         # metric name finds the line.
@@ -217,7 +253,7 @@ def telemetry_v1(request, integration, now):
         extra = {key: value for key, value in extra.items() if value is not None}
         raise ApiError("invalid", str(error), **extra) from None
     try:
-        result = telemetry_ingest(integration=integration, points=points, now=now)
+        result = _ingest(request, integration, points, now)
     except InvalidPoint as invalid:
         raise ApiError("invalid", str(invalid), point=invalid.index, field=invalid.field) from None
     return json_response({"accepted": result.accepted, "duplicates": result.duplicates})

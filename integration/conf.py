@@ -11,6 +11,12 @@ Read at call time (not import time) so tests can change them with the `settings`
   gzip decompression; a 413 above.
 - TELEMETRY_MAX_POINTS (100000): the most points in one batch; a 413 over HTTP above.
 - TELEMETRY_READ_MAX_POINTS (50000): the most rows in one read API answer; a 400 above.
+- TELEMETRY_MAX_METRICS (1000): the most metrics one integration may have; a batch naming more
+  new ones is refused whole (422 over HTTP).
+- TELEMETRY_MAX_SERIES (10000): the most series (metric and label set) of one integration; the
+  same refusal.
+- TELEMETRY_RATE_POINTS (300000) per TELEMETRY_RATE_WINDOW (10) seconds: each ingest token's
+  budget over HTTP; a 429 with Retry-After once it is used (see `integration.ratelimit`).
 """
 
 import os
@@ -25,6 +31,10 @@ DEFAULTS = {
     "TELEMETRY_MAX_BODY_BYTES": 10 * 1024 * 1024,
     "TELEMETRY_MAX_POINTS": 100_000,
     "TELEMETRY_READ_MAX_POINTS": 50_000,
+    "TELEMETRY_MAX_METRICS": 1_000,
+    "TELEMETRY_MAX_SERIES": 10_000,
+    "TELEMETRY_RATE_POINTS": 300_000,
+    "TELEMETRY_RATE_WINDOW": 10,
 }
 
 
@@ -66,3 +76,19 @@ def max_points() -> int:
 
 def read_max_points() -> int:
     return setting("TELEMETRY_READ_MAX_POINTS")
+
+
+def max_metrics() -> int:
+    return setting("TELEMETRY_MAX_METRICS")
+
+
+def max_series() -> int:
+    return setting("TELEMETRY_MAX_SERIES")
+
+
+def rate_points() -> int:
+    return setting("TELEMETRY_RATE_POINTS")
+
+
+def rate_window() -> int:
+    return setting("TELEMETRY_RATE_WINDOW")

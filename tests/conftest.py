@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Organization, Role, Site, User
@@ -14,6 +15,7 @@ def _fast_test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    cache.clear()  # the ingest rate limits count in the cache: each test starts afresh
 
 
 def make_user(email, org=None, role=None, **extra):

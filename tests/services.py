@@ -46,3 +46,7 @@ def port_open(host: str, port: int) -> bool:
 
 def need_mqtt(host: str = "127.0.0.1", port: int = 1883) -> None:
     need("mqtt", port_open(host, port), f"no broker answers on {host}:{port}")
+
+
+def need_redis(host: str = "127.0.0.1", port: int = 6379) -> None:
+    need("redis", port_open(host, port), f"no Redis answers on {host}:{port}")

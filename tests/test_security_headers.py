@@ -59,3 +59,9 @@ def test_production_sends_hsts_and_secure_cookies(client, db, settings):
     response = client.get(reverse("login"), secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response.cookies["csrftoken"]["secure"]
+
+
+def test_browser_features_ladder_does_not_use_are_switched_off(response):
+    policy = dict(part.strip().split("=", 1) for part in response["Permissions-Policy"].split(","))
+    for feature in ("camera", "microphone", "geolocation", "usb", "payment"):
+        assert policy[feature] == "()"

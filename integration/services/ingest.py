@@ -72,6 +72,12 @@ class BatchTooLarge(TelemetryRefused):
     code = "request too large"
 
 
+class TooManyMetrics(TelemetryRefused):
+    """The batch would give its integration more metrics or series than the limits allow."""
+
+    code = "too many metrics"
+
+
 class IntegrationPaused(TelemetryRefused):
     code = "paused"
 
@@ -229,6 +235,10 @@ def _series_ids(integration, keys: set[tuple], now) -> dict[tuple, int]:
     found = _existing_series(integration, wanted)
     missing = wanted - found.keys()
     if missing:
+        _refuse_over_limit(
+            "series", len(missing), Series.objects.filter(metric__integration=integration),
+            conf.max_series(), "TELEMETRY_MAX_SERIES",
+        )  # fmt: skip
         metric_ids = _metric_ids(integration, {name for name, _ in missing}, now)
         # ignore_conflicts: another writer may create the same series at the same time.
         Series.objects.bulk_create(
@@ -262,12 +272,27 @@ def _metric_ids(integration, names: set[str], now) -> dict[str, int]:
     ids = existing()
     new = names - ids.keys()
     if new:
+        _refuse_over_limit(
+            "metrics", len(new), integration.metrics.all(), conf.max_metrics(),
+            "TELEMETRY_MAX_METRICS", sorted(new),
+        )  # fmt: skip
         Metric.objects.bulk_create(
             [Metric(integration=integration, name=name, created=now) for name in sorted(new)],
             ignore_conflicts=True,
         )
         ids = existing()
     return ids
+
+
+def _refuse_over_limit(what, adding, queryset, limit, setting, names=()):
+    """TooManyMetrics when `adding` more rows to `queryset` would pass `limit`."""
+    have = queryset.count()
+    if have + adding > limit:
+        shown = f": {', '.join(names[:5])}{'…' if len(names) > 5 else ''}" if names else ""
+        raise TooManyMetrics(
+            f"the integration has {have} {what} and this batch adds {adding}{shown}; "
+            f"at most {limit} are allowed ({setting})"
+        )
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
