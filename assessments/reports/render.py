@@ -3,7 +3,7 @@
 The PDF fetches nothing: logos come in as data: URIs and every other scheme is refused, so a
 report cannot be made to reach the network or the file system. Fonts are embedded (subset) by
 WeasyPrint; the title, author and language come from the template's <title>, <meta> and
-<html lang>; `archival` asks for PDF/A-3b.
+<html lang>; the PDF is tagged for screen readers; `archival` asks for PDF/A-3b.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def pdf_from_html(html: str, *, archival: bool = False) -> Pdf:
 
     fetcher = URLFetcher(allowed_protocols=("data",))
     document = HTML(string=html, base_url="data:,", url_fetcher=fetcher).render()
-    options = {"pdf_variant": PDF_A} if archival else {}
+    # Tagged, so screen readers get headings, tables and reading order (PDF/UA's structure).
+    options = {"pdf_tags": True, **({"pdf_variant": PDF_A} if archival else {})}
     return Pdf(data=document.write_pdf(**options), pages=len(document.pages))
 
 
