@@ -1,5 +1,8 @@
-"""Assessment models, by topic: `assessment` (frameworks, processes, scoring) and more to come."""
+"""Assessment models, by topic: `assessment` (frameworks, processes, scoring), `report`,
+`roadmap` (roadmaps, milestones), `acceptance` (criteria on telemetry) and `feeds` (calendar
+feed keys)."""
 
+from assessments.models.acceptance import AcceptanceCriterion  # noqa: F401
 from assessments.models.assessment import (  # noqa: F401
     LEVEL_VALIDATORS,
     STATUS_CHOICES,
@@ -17,10 +20,9 @@ from assessments.models.assessment import (  # noqa: F401
     Side,
     area_choices,
 )
-from assessments.models.report import Report  # noqa: F401, E402
-from assessments.models.roadmap import (  # noqa: F401, E402
-    AcceptanceCriterion,
-    FeedKey,
+from assessments.models.feeds import FeedKey  # noqa: F401
+from assessments.models.report import Report  # noqa: F401
+from assessments.models.roadmap import (  # noqa: F401
     Milestone,
     MilestoneComment,
     MilestoneRetired,

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from assessments import roadmap as plan
 from assessments.roadmap import Figures, Rule, Totals, evaluate
+from tests.assessments.conftest import NOW
 
 UPTIME_99 = Rule(kind="uptime", threshold=99, window_days=30)
 FRESH_60 = Rule(kind="freshness", threshold=60)
@@ -20,7 +21,6 @@ AVG_TEMP = Rule(
     aggregate="avg",
     comparison="<=",
 )
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 # --- Uptime ------------------------------------------------------------------------------------

@@ -1,11 +1,10 @@
 """Acceptance criteria against telemetry stored by the ingest service, with the clock frozen:
 each kind passing and failing, the edges of its window, staleness, the periodic command."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from io import StringIO
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
@@ -14,17 +13,12 @@ from assessments.models import AcceptanceCriterion, Milestone, Roadmap, RoadmapA
 from integration.lineprotocol import Point
 from integration.models import Integration, Metric
 from integration.services import telemetry_ingest, telemetry_ping
-from tests.assessments.conftest import make_assessment
+from tests.assessments.conftest import NOW, make_assessment
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
 
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 @pytest.fixture

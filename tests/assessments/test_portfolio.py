@@ -12,8 +12,7 @@ from assessments.models import Milestone, Roadmap
 from assessments.reports.portfolio import MIN_PEERS, peer_standing, portfolio_rows
 from assessments.scoring import format_figure
 from integration.models import Integration
-from tests.assessments.conftest import answer_dimension, make_process
-from tests.assessments.test_report_content import scored_assessment
+from tests.assessments.conftest import answer_dimension, make_process, scored_assessment
 from tests.conftest import client_for, make_user
 
 URL = "/portfolio/"

@@ -7,6 +7,8 @@ from integration.models import IngestToken, Integration, MinuteRollup, Point
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NOW_NS = int(NOW.timestamp()) * 10**9
+# The simulator's tests count from midnight of a Wednesday; London is on UTC in November.
+WEDNESDAY = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,0 +1,174 @@
+"""The dashboard's chart dicts from hand-built rows: heatmap, radar, gap bars, spread."""
+
+import plotly.graph_objects as go
+import pytest
+
+from assessments import charts
+from assessments.charts import (
+    GAP_TINT,
+    IT_COLOUR,
+    LEVEL_COLOURS,
+    OT_COLOUR,
+    DimensionRow,
+    SpreadRow,
+)
+from tests.assessments.chart_figures import criterion, dimension, figures, process, question, row
+
+
+def trace(figure, name):
+    return next(t for t in figure["data"] if t.get("name") == name)
+
+
+def assert_valid_plotly(figure):
+    """Plotly's own schema (the same plotly.js version as static/vendor) accepts the figure."""
+    go.Figure(data=figure["data"], layout=figure["layout"])
+
+
+# --- Dashboard charts ------------------------------------------------------------------------
+
+
+def test_heatmap_fills_reached_levels_and_the_climb_to_target():
+    rows = [row("Press line", 2, target=4), row("Stock counts", 0), row("Ledger", 3, target=1)]
+    figure = charts.samr_heatmap(rows)
+    heat = figure["data"][0]
+    assert heat["type"] == "heatmap"
+    assert heat["y"] == ["Press line", "Stock counts", "Ledger"]
+    assert heat["x"] == [
+        "0 Manual",
+        "1 Substitution",
+        "2 Augmentation",
+        "3 Modification",
+        "4 Redefinition",
+    ]
+    # codes: level reached = its level, 5 = still to climb, 6 = beyond the target
+    assert heat["z"] == [[0, 1, 2, 5, 5], [0, 6, 6, 6, 6], [0, 1, 2, 3, 6]]
+    colours = [c for _, c in heat["colorscale"][::2]]
+    assert colours[:5] == [LEVEL_COLOURS[lv] for lv in range(5)]
+    assert colours[5] == GAP_TINT
+    assert figure["layout"]["yaxis"]["autorange"] == "reversed"  # first process on top
+
+
+def test_heatmap_marks_current_and_target_levels():
+    figure = charts.samr_heatmap([row("Press line", 2, target=4), row("Stock counts", 0)])
+    current = trace(figure, "Current level")
+    assert list(zip(current["y"], current["x"], strict=True)) == [
+        ("Press line", "2 Augmentation"),
+        ("Stock counts", "0 Manual"),
+    ]
+    target = trace(figure, "Target level")
+    assert (target["y"], target["x"]) == (["Press line"], ["4 Redefinition"])
+
+
+def test_heatmap_uses_the_frameworks_level_names():
+    names = ("Paper", "Digital", "Live", "Joined", "Predictive")
+    assert charts.samr_heatmap([row("P", 1)], names)["data"][0]["x"][1] == "1 Digital"
+
+
+def test_radar_has_it_and_ot_traces_over_dimensions_in_scope():
+    dimensions = [
+        DimensionRow("connectivity", "Connectivity", 3.0, 1.0, 2.0, 2.0),
+        DimensionRow("security", "Security", 13 / 6, None, 13 / 6, None),
+        DimensionRow("people", "People", None, None, None, None, excluded_reason="Later"),
+    ]
+    figure = charts.readiness_radar(dimensions)
+    it, ot = figure["data"]
+    assert (it["name"], ot["name"]) == ("IT", "OT")
+    assert (it["line"]["color"], ot["line"]["color"]) == (IT_COLOUR, OT_COLOUR)
+    assert it["theta"] == ["Connectivity", "Security", "Connectivity"]  # closed, People left out
+    assert it["r"] == [3.0, 13 / 6, 3.0]
+    assert ot["r"] == [1.0, None, 1.0]
+    assert "IT readiness: 2.17" in it["hovertext"][1]  # format_figure, not Plotly's rounding
+    assert figure["layout"]["polar"]["radialaxis"]["range"] == [0, 4]
+
+
+def test_gap_bars_are_sorted_by_weight_then_value_then_name():
+    rows = [
+        row("Stock counts", 1, target=2, value=5),
+        row("Press line", 0, target=3, value=1),
+        row("Ledger", 1, target=2, value=5),
+        row("Dispatch", 2, target=2),
+        row("Energy", 1),
+    ]
+    bars = charts.gap_bars(rows)["data"][0]
+    assert bars["y"] == ["Press line", "Ledger", "Stock counts", "Dispatch", "Energy"]
+    assert bars["x"] == [15, 3, 3, 0, 0]
+    assert bars["text"] == ["0 → 3", "1 → 2", "1 → 2", "on target", "no target"]
+
+
+def test_spread_chart_draws_ranges_answers_and_the_answer_that_counts():
+    rows = [
+        SpreadRow("a", "Press · L1.1", "x", "criteria", (3, 1, 3), 0, None, True),
+        SpreadRow("b", "Press · L1.2", "x", "criteria", (0, 2), 1, 2, False),
+        SpreadRow("c", "Connectivity · Q1 · IT", "x", "readiness", (1, 4), 0, None, True),
+    ]
+    figure = charts.assessor_spread(rows, scale="criteria")
+    disputed = trace(figure, "Still disputed")
+    assert (disputed["y"], disputed["base"], disputed["x"]) == (["Press · L1.1"], [1], [2])
+    settled = trace(figure, "Settled by the facilitator")
+    assert (settled["y"], settled["base"], settled["x"]) == (["Press · L1.2"], [0], [2])
+    dots = trace(figure, "Assessors' answers")
+    assert list(zip(dots["y"], dots["x"], dots["marker"]["size"], strict=True)) == [
+        ("Press · L1.1", 1, 7),
+        ("Press · L1.1", 3, 10),  # two assessors said fully: a bigger dot
+        ("Press · L1.2", -1, 7),  # one said N/A: drawn in the N/A column
+        ("Press · L1.2", 0, 7),
+        ("Press · L1.2", 2, 7),
+    ]
+    agreed = trace(figure, "Answer that counts")
+    assert (agreed["y"], agreed["x"]) == (["Press · L1.2"], [2])
+    xaxis = figure["layout"]["xaxis"]
+    assert xaxis["ticktext"] == ["N/A", "Not met", "Partially", "Largely", "Fully"]
+    assert xaxis["tickvals"] == [-1, 0, 1, 2, 3]
+
+    readiness = charts.assessor_spread(rows, scale="readiness")
+    assert trace(readiness, "Still disputed")["y"] == ["Connectivity · Q1 · IT"]
+    assert readiness["layout"]["xaxis"]["tickvals"] == [0, 1, 2, 3, 4]  # no N/A, no column
+    with pytest.raises(ValueError):
+        charts.assessor_spread(rows, scale="samr")
+
+
+def test_user_text_cannot_become_plotly_markup():
+    figure = charts.samr_heatmap([row("<b>R&D</b> line", 1)])
+    assert figure["data"][0]["y"] == ["&lt;b&gt;R&amp;D&lt;/b&gt; line"]
+
+
+def test_dashboard_bundles_rows_and_leaves_out_charts_without_data():
+    empty = charts.dashboard(figures(dimensions=[dimension("c", "Connectivity")]))
+    assert empty.charts == {
+        "heatmap": None,
+        "radar": None,  # in scope but nothing answered yet
+        "gaps": None,
+        "spread_criteria": None,
+        "spread_readiness": None,
+    }
+    full = charts.dashboard(
+        figures(
+            [process(1, "Press line", 1, target=2, levels={1: [criterion("k", ["not", "fully"])]})],
+            [dimension("c", "Connectivity", [question("q", [1, 2], [3])])],
+        )
+    )
+    assert all(full.charts.values())
+    assert len(full.spread) == 2
+
+
+def test_every_chart_is_valid_plotly():
+    rows = [row("Press line", 2, target=4), row("Stock counts", 0)]
+    dims = [DimensionRow("c", "Connectivity and data access", 3.0, 1.0, 2.0, 2.0)]
+    spread = [
+        SpreadRow("a", "Press · L1.1", "x", "criteria", (3, 1), 0, None, True),
+        SpreadRow("c", "Conn · Q1 · IT", "x", "readiness", (1, 4), 0, 4, False),
+    ]
+    result = charts.comparison(
+        figures([process(1, "Press line", 1)], [dimension("c", "Conn", [question("q", [1], [1])])]),
+        figures([process(1, "Press line", 2)], [dimension("c", "Conn", [question("q", [2], [0])])]),
+    )
+    for figure in (
+        charts.samr_heatmap(rows),
+        charts.readiness_radar(dims),
+        charts.gap_bars(rows),
+        charts.assessor_spread(spread, scale="criteria"),
+        charts.assessor_spread(spread, scale="readiness"),
+        charts.process_comparison(result),
+        charts.dimension_comparison(result),
+    ):
+        assert_valid_plotly(figure)

@@ -1,0 +1,60 @@
+"""Roadmap pages: a milestone's page, its comments and its edit form."""
+
+from assessments import roadmaps as services
+from tests.assessments.roadmap_pages import url, warehouse_step
+from tests.conftest import client_for
+
+# --- A milestone ------------------------------------------------------------------------------
+
+
+def test_milestone_page_shows_priority_comments_and_activity(roadmap, owner, member):
+    m = warehouse_step(roadmap)
+    services.milestone_comment_add(milestone=m, user=member, text="Scanners ordered")
+    html = client_for(member).get(url("milestone-detail", m.pk)).content.decode()
+    assert "gap weight 3 (current 0 → target 1) × business value 2 = 6" in html
+    assert "Scanners ordered" in html
+    assert f"Commented on {m.title}." in html
+    assert 'name="text"' in html  # the owner may comment
+    other = roadmap.milestones.filter(owner=None).first()
+    assert (
+        'name="text"'
+        not in client_for(member).get(url("milestone-detail", other.pk)).content.decode()
+    )
+
+
+def test_an_empty_comment_is_refused(roadmap, owner):
+    m = roadmap.milestones.first()
+    response = client_for(owner).post(url("milestone-comment", m.pk), {"text": "  "})
+    assert response.status_code == 400
+    assert not m.comments.exists()
+
+
+def test_saving_the_edit_form_unchanged_changes_nothing(roadmap, owner):
+    """A browser sends the date as shown and the description with CRLF line ends."""
+    m = roadmap.milestones.get(to_level=2)
+    client = client_for(owner)
+    html = client.get(url("milestone-edit", m.pk)).content.decode()
+    assert f'value="{m.due_date:%Y-%m-%d}"' in html
+    data = {
+        "title": m.title,
+        "description": m.description.replace("\n", "\r\n"),
+        "phase": m.phase,
+        "owner": "",
+        "due_date": f"{m.due_date:%Y-%m-%d}",
+        "status": m.status,
+        "responsibility": m.responsibility,
+        "benefit": m.benefit,
+    }
+    assert client.post(url("milestone-edit", m.pk), data).status_code == 302
+    m.refresh_from_db()
+    assert not m.edited
+    assert not m.activity.exists()
+
+
+def test_a_planning_edit_marks_a_generated_milestone_edited(roadmap, owner):
+    m = roadmap.milestones.get(to_level=2)
+    data = {"title": "Connect press 3 first", "phase": m.phase, "status": m.status}
+    assert client_for(owner).post(url("milestone-edit", m.pk), data).status_code == 302
+    m.refresh_from_db()
+    assert m.edited and m.title == "Connect press 3 first"
+    assert m.activity.get().text.startswith("Changed title")
