@@ -4,6 +4,10 @@ A report moves queued -> running -> ready or failed, and never back: an old repo
 changes. The worker claims a queued report with a conditional UPDATE (so two workers never build
 the same one), and finishes it with another: the PDF is written to storage first and the state,
 the file name and the figures' snapshot are set together, so nothing half-written is offered.
+
+A worker that dies (SIGKILL, out of memory, a lost machine) leaves its report running, and the
+task queue never runs that task again. So every step of a build notes a heartbeat, and a running
+report without one for STALE_AFTER is given up as failed, which offers to ask again.
 """
 
 from datetime import timedelta
@@ -16,11 +20,14 @@ from django.utils.text import slugify
 from accounts.models import Organization
 from assessments.models.assessment import Assessment, IllegalTransition
 
+WORKER_STOPPED = "The report worker stopped before the report was finished. Ask again."
+
 
 class Report(models.Model):
     ORG_FIELD = "organization"
-    # A running report not finished after this is taken as lost (its worker stopped).
-    STALE_AFTER = timedelta(minutes=15)
+    # A running report with no progress for this long is taken as lost (its worker stopped).
+    # Progress is noted at every step; the longest step, typesetting, takes far less than this.
+    STALE_AFTER = timedelta(minutes=10)
     # A queued report waiting longer than this makes the page say the worker may not be running.
     SLOW_QUEUE_AFTER = timedelta(seconds=30)
 
@@ -58,6 +65,9 @@ class Report(models.Model):
     )
     created = models.DateTimeField(default=timezone.now)
     started = models.DateTimeField(null=True, blank=True)
+    heartbeat = models.DateTimeField(
+        null=True, blank=True, help_text="When the worker last noted progress."
+    )
     finished = models.DateTimeField(null=True, blank=True)
     # The assessment as it was when the report was built ("draft", "review", "final").
     assessment_state = models.CharField(max_length=10, blank=True)
@@ -92,19 +102,21 @@ class Report(models.Model):
         """Queued to running, for exactly one worker; False when someone else has it."""
         now = now or timezone.now()
         claimed = Report.objects.filter(pk=self.pk, state=self.State.QUEUED).update(
-            state=self.State.RUNNING, started=now, progress=5, step="Starting"
+            state=self.State.RUNNING, started=now, heartbeat=now, progress=5, step="Starting"
         )
         if claimed:
             self.state, self.started, self.progress, self.step = self.State.RUNNING, now, 5, ""
+            self.heartbeat = now
         return bool(claimed)
 
     def advance(self, progress: int, step: str) -> None:
-        """Record how far a running report is, for the page's progress bar."""
+        """Record how far a running report is, for the page's progress bar, with a heartbeat."""
         self._ensure(self.State.RUNNING)
+        now = timezone.now()  # the worker's own clock, not the build's `now`
         Report.objects.filter(pk=self.pk, state=self.State.RUNNING).update(
-            progress=progress, step=step
+            progress=progress, step=step, heartbeat=now
         )
-        self.progress, self.step = progress, step
+        self.progress, self.step, self.heartbeat = progress, step, now
 
     def complete(self, *, file_name: str, size: int, pages: int, figures: dict, now=None) -> bool:
         """Running to ready with the stored file, in one UPDATE; False if it is no longer
@@ -139,14 +151,18 @@ class Report(models.Model):
         )
         self.state, self.error, self.finished, self.step = self.State.FAILED, message, now, ""
 
-    def give_up_if_stale(self, *, now=None) -> bool:
-        """Mark a report running for longer than STALE_AFTER as failed: its worker stopped."""
+    def is_stale(self, now=None) -> bool:
+        """Running with no heartbeat for STALE_AFTER: its worker stopped."""
         now = now or timezone.now()
-        if self.state != self.State.RUNNING or now - (self.started or self.created) < (
-            self.STALE_AFTER
-        ):
+        last = self.heartbeat or self.started or self.created
+        return self.state == self.State.RUNNING and now - last > self.STALE_AFTER
+
+    def give_up_if_stale(self, *, now=None) -> bool:
+        """Mark a stale report failed, so the page offers to ask again."""
+        now = now or timezone.now()
+        if not self.is_stale(now):
             return False
-        self.fail("The report worker stopped before the report was finished. Ask again.", now=now)
+        self.fail(WORKER_STOPPED, now=now)
         return True
 
     def _ensure(self, state) -> None:

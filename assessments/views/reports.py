@@ -42,11 +42,14 @@ def report_list(request):
             archival=form.cleaned_data["archival"],
         )
         return redirect("assessments:report-detail", request.org.slug, report.pk)
-    reports = scoped(request.org, Report).select_related(
-        "assessment", "compared_to", "requested_by"
+    now = timezone.now()
+    reports = list(
+        scoped(request.org, Report).select_related("assessment", "compared_to", "requested_by")
     )
+    for report in reports:
+        report.give_up_if_stale(now=now)  # its worker stopped: shown failed, to ask again
     status = 400 if form is not None and form.errors else 200
-    context = {"reports": reports, "form": form, "now": timezone.now()}
+    context = {"reports": reports, "form": form, "now": now}
     return render(request, "assessments/report_list.html", context, status=status)
 
 

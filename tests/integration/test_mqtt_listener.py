@@ -5,9 +5,6 @@ own topic prefix and shared-subscription group, so other traffic on that broker 
 them. Tests that restart a broker start their own private mosquitto on a free port.
 """
 
-import getpass
-import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from integration.models import Integration, Point
 from integration.mqtt import (
@@ -44,8 +41,9 @@ from integration.mqtt import (
 from integration.mqtt import ingest as ingest_module
 from integration.mqtt import listener as listener_module
 from integration.services import storage
+from tests.instances import PrivateBroker, database_env, need_mosquitto
 from tests.integration.conftest import stored
-from tests.services import need, need_mqtt, port_open
+from tests.services import need_mqtt
 
 SHARED_URL = "mqtt://127.0.0.1:1883"
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,49 +71,9 @@ def count(integration) -> int:
 # Brokers, listeners, publishers
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateBroker:
-    """A mosquitto of our own, with persistence, that a test may stop and start again."""
-
-    def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        self.config = directory / "mosquitto.conf"
-        self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {directory}/\n"
-            "log_dest stderr\n"
-            # As root, mosquitto switches to the user "mosquitto", who cannot write here.
-            f"user {getpass.getuser()}\n"
-        )
-        self.log = directory / "mosquitto.log"
-        self.process = None
-        self.start()
-
-    def start(self) -> None:
-        with self.log.open("a") as log:
-            self.process = subprocess.Popen(
-                ["mosquitto", "-c", str(self.config)], stdout=log, stderr=log
-            )
-        wait_for(lambda: port_open("127.0.0.1", self.port), 5, "the private broker to listen")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()  # mosquitto saves its persistence file on SIGTERM
-            self.process.wait(10)
-
-
 @pytest.fixture
 def private_broker(tmp_path):
-    need("mqtt", shutil.which("mosquitto") is not None, "mosquitto is not installed")
+    need_mosquitto()
     broker = PrivateBroker(tmp_path / "broker")
     yield broker
     broker.stop()
@@ -430,8 +388,9 @@ def test_a_batch_over_the_point_limit_is_split_between_messages(integration, set
 
 @pytest.mark.django_db(transaction=True)
 def test_a_database_failure_stores_nothing_of_the_batch(
-    integration, second_integration, monkeypatch
+    integration, second_integration, monkeypatch, settings
 ):
+    settings.TELEMETRY_MAX_POINTS = 1  # one write per integration: the second one fails
     real_write = storage.points_write
     writes = []
 
@@ -656,19 +615,7 @@ def test_many_messages_go_through_in_batches_from_a_bounded_publisher(
 
 @broker_test
 def test_the_command_stores_what_arrives_and_stops_cleanly_on_sigterm(shared_broker, integration):
-    env = {**os.environ, "MQTT_URL": shared_broker, "LOG_LEVEL": "INFO"}
-    database = connection.settings_dict
-    if connection.vendor == "sqlite":
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(database["NAME"])
-    else:
-        credentials = database["USER"] + (
-            f":{database['PASSWORD']}" if database["PASSWORD"] else ""
-        )
-        env["DATABASE_URL"] = (
-            f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        )
+    env = database_env(MQTT_URL=shared_broker, LOG_LEVEL="INFO")
     group = f"test-{uuid.uuid4().hex[:12]}"
     command = [
         sys.executable, "manage.py", "telemetry_listen",

@@ -1,0 +1,180 @@
+"""The MQTT listener process (`manage.py telemetry_listen`) against faults: killed with SIGKILL
+while messages are published, and its broker restarted under it.
+
+Each test runs the real command in a subprocess against the test database (transactional
+tests, so it sees committed rows) and a private mosquitto of its own.
+"""
+
+import signal
+import subprocess
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integration.models import MinuteRollup, Point
+from integration.mqtt import publish_bounded, publisher_connect
+from tests.instances import PrivateBroker, database_env, manage, need_mosquitto, wait_for
+from tests.integration.conftest import stored
+
+# An hour ago, whole seconds: inside the ingest window whenever the tests run.
+BASE = datetime.fromtimestamp(int(time.time()) - 3600, UTC)
+BASE_NS = int(BASE.timestamp()) * 10**9
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def message(integration, i: int) -> tuple[str, bytes]:
+    return (
+        f"ladder/{integration.pk}/telemetry",
+        f"vibration,sensor=s1 rms={i}.5 {BASE_NS + i * 10**9}".encode(),
+    )
+
+
+def expected(count: int) -> list[tuple]:
+    labels = '{"sensor":"s1"}'
+    return [("vibration.rms", labels, BASE + timedelta(seconds=i), i + 0.5) for i in range(count)]
+
+
+def count(integration) -> int:
+    return Point.objects.filter(series__metric__integration=integration).count()
+
+
+def rolled_up(integration) -> int:
+    rollups = MinuteRollup.objects.filter(series__metric__integration=integration)
+    return sum(rollups.values_list("count", flat=True))
+
+
+def publish(url: str, messages, *, window: int = 20) -> int:
+    """Publish at QoS 1, at most `window` in flight, and wait for every PUBACK."""
+    client = publisher_connect(url, window=window)
+    try:
+        return publish_bounded(client, messages, window=window, timeout=20)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+class ListenerProcess:
+    """`manage.py telemetry_listen` on the test database, its log collected as it comes."""
+
+    def __init__(self, broker: PrivateBroker, client_id: str):
+        env = database_env(MQTT_URL=broker.url, LOG_LEVEL="INFO")
+        self.process = manage(
+            "telemetry_listen", "--client-id", client_id, "--group", "faults",
+            "--batch-messages", "50", "--session-expiry", "120",
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def logged(self, text: str) -> int:
+        return sum(text in line for line in list(self.lines))
+
+    @property
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def wait_subscribed(self, times: int = 1) -> None:
+        wait_for(
+            lambda: self.logged("mqtt: subscribed to") >= times or self.process.poll() is not None,
+            20,
+            "the listener to subscribe",
+        )
+        assert self.process.poll() is None, f"the listener exited:\n{self.log}"
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(15)
+
+    def kill(self) -> None:
+        self.process.kill()  # SIGKILL: no handler, no last batch, no disconnect
+        self.process.wait(5)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(5)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    need_mosquitto()
+    broker = PrivateBroker(tmp_path / "broker")
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def listeners():
+    """Starts listener processes; kills whatever is left at the end."""
+    started = []
+
+    def start(broker, client_id="faults-listener"):
+        listener = ListenerProcess(broker, client_id)
+        started.append(listener)
+        return listener
+
+    yield start
+    for listener in started:
+        listener.close()
+
+
+def test_a_listener_killed_mid_publication_and_restarted_loses_nothing_and_doubles_nothing(
+    broker, listeners, integration
+):
+    total = 1500
+
+    def paced():  # about 5 s of messages, so the kill falls in the middle of them
+        for i in range(total):
+            time.sleep(0.003)
+            yield message(integration, i)
+
+    published = []
+    publisher = threading.Thread(target=lambda: published.append(publish(broker.url, paced())))
+    first = listeners(broker)
+    first.wait_subscribed()
+    publisher.start()
+    wait_for(lambda: count(integration) >= 200, 20, "a first share stored")
+    first.kill()
+    stored_by_first = count(integration)
+    assert publisher.is_alive(), "the publication ended before the kill"
+
+    second = listeners(broker)  # the same client id: the broker kept the session's messages
+    second.wait_subscribed()
+    publisher.join(30)
+    assert published == [total]  # every message acknowledged by the broker
+    wait_for(lambda: count(integration) == total, 20, f"{total} points stored")
+    time.sleep(0.5)  # anything delivered twice would arrive by now
+    assert second.terminate() == 0
+    assert 200 <= stored_by_first < total
+    assert "session resumed" in second.log
+    assert stored(integration) == expected(total)  # none lost...
+    assert rolled_up(integration) == total  # ...and none counted twice
+
+
+def test_the_listener_process_reconnects_when_the_broker_restarts(broker, listeners, integration):
+    listener = listeners(broker)
+    listener.wait_subscribed()
+    assert publish(broker.url, [message(integration, i) for i in range(50)]) == 50
+    wait_for(lambda: count(integration) == 50, 10, "50 points stored")
+
+    broker.stop()
+    wait_for(lambda: listener.logged("mqtt: lost the connection"), 10, "the disconnect logged")
+    time.sleep(1.5)  # the listener retries against a broker that is not there
+    broker.start()
+    listener.wait_subscribed(times=2)
+
+    assert publish(broker.url, [message(integration, i) for i in range(50, 100)]) == 50
+    wait_for(lambda: count(integration) == 100, 10, "100 points stored")
+    assert listener.terminate() == 0
+    assert stored(integration) == expected(100)
+    assert "disconnects=1" in listener.log
+    assert "points_accepted=100" in listener.log
