@@ -1,0 +1,203 @@
+"""Roadmaps in the document: milestones, acceptance criteria, comments and the activity log.
+
+Processes are named, people are emails, integrations are named, the assessment and the
+framework are positions in the document's lists, and an activity line's milestone is its
+position in the roadmap's list. A generated milestone's key and the baseline name a process by
+its id; in the document they name it by its name ("(gone) <id>" for a process deleted since).
+"""
+
+from assessments import roadmap as plan
+from assessments.models import (
+    AcceptanceCriterion,
+    Milestone,
+    MilestoneComment,
+    Roadmap,
+    RoadmapActivity,
+)
+from assessments.orgtransfer.checks import Lookup, entries, fields, pick, refuse, saved
+from assessments.orgtransfer.references import day, stamp
+
+STEP_PREFIX = "step:"
+GONE = "(gone) "  # a step's process deleted since: never read as a process id again
+MILESTONE_FIELDS = (
+    "kind",
+    "from_level",
+    "to_level",
+    "dimension_key",
+    "action_key",
+    "title",
+    "description",
+    "responsibility",
+    "benefit",
+    "priority",
+    "priority_explanation",
+    "phase",
+    "position",
+    "status",
+    "edited",
+    "retired_reason",
+)
+MILESTONE_TIMES = ("completed", "retired", "created", "updated")
+CRITERION_FIELDS = ("kind", "window_days", "threshold", "metric", "aggregate", "comparison")
+CRITERION_CHECK = ("last_value", "last_passed", "last_explanation")
+
+
+def roadmaps_export(*, organization, people, refs) -> list[dict]:
+    """`refs`: positions of assessments and frameworks, process names, by id."""
+    return [
+        _roadmap_export(r, people, refs) for r in organization.roadmaps.order_by("created", "pk")
+    ]
+
+
+def _roadmap_export(roadmap: Roadmap, people, refs) -> dict:
+    processes = refs["processes"]
+    milestones = list(roadmap.milestones.order_by("pk"))
+    position = {m.pk: i for i, m in enumerate(milestones)}
+    return {
+        "title": roadmap.title,
+        "assessment": refs["assessments"].get(roadmap.assessment_id),
+        "framework": refs["frameworks"][roadmap.framework_id],
+        "start_date": day(roadmap.start_date),
+        "phase_days": roadmap.phase_days,
+        "capacity": roadmap.capacity,
+        "baseline": [
+            {**row, "key": processes.get(_int(row.get("key")))} for row in roadmap.baseline
+        ],
+        "created_by": people.email(roadmap.created_by_id),
+        "created": stamp(roadmap.created),
+        "regenerated": stamp(roadmap.regenerated),
+        "milestones": [_milestone_export(m, people, processes) for m in milestones],
+        "activity": [
+            {
+                "milestone": position.get(a.milestone_id),
+                "actor": people.email(a.actor_id),
+                "action": a.action,
+                "text": a.text,
+                "created": stamp(a.created),
+            }
+            for a in roadmap.activity.order_by("created", "pk")
+        ],
+    }
+
+
+def _milestone_export(milestone: Milestone, people, processes: dict) -> dict:
+    key = milestone.key
+    if key.startswith(STEP_PREFIX):  # step:<process id>:<level> -> step:<process name>:<level>
+        process_id, level = key[len(STEP_PREFIX) :].rsplit(":", 1)
+        name = processes.get(_int(process_id))
+        if name is None:
+            name = process_id if process_id.startswith(GONE) else GONE + process_id
+        key = f"{STEP_PREFIX}{name}:{level}"
+    return {
+        "key": key,
+        "process": processes.get(milestone.process_id),
+        **{name: getattr(milestone, name) for name in MILESTONE_FIELDS},
+        "owner": people.email(milestone.owner_id),
+        "due_date": day(milestone.due_date),
+        **{name: stamp(getattr(milestone, name)) for name in MILESTONE_TIMES},
+        "criteria": [
+            {
+                "integration": c.integration.name,
+                **{name: getattr(c, name) for name in CRITERION_FIELDS + CRITERION_CHECK},
+                "created": stamp(c.created),
+                "last_checked": stamp(c.last_checked),
+            }
+            for c in milestone.criteria.select_related("integration").order_by("pk")
+        ],
+        "comments": [
+            {"author": people.email(c.author_id), "text": c.text, "created": stamp(c.created)}
+            for c in milestone.comments.order_by("created", "pk")
+        ],
+    }
+
+
+def _int(text):
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def roadmaps_import(*, organization, data: dict, refs: dict) -> list[Roadmap]:
+    """`refs`: Lookups of users (email), processes and integrations (name), assessments and
+    frameworks (position)."""
+    roadmaps = []
+    for path, item in entries(data, "roadmaps"):
+        roadmap = Roadmap(
+            organization=organization,
+            assessment=refs["assessments"].get_ref(item.get("assessment"), f"{path}.assessment"),
+            framework=refs["frameworks"].get_ref(
+                pick(item, path, "framework")[0], f"{path}.framework", null=False
+            ),
+            created_by=refs["users"].get_ref(item.get("created_by"), f"{path}.created_by"),
+            baseline=_baseline(item, path, refs["processes"]),
+            **fields(item, path, "title", "start_date", "phase_days", "capacity"),
+            **fields(item, path, "created", "regenerated"),
+        )
+        saved(roadmap, path)
+        milestones = [
+            _milestone_import(roadmap, m, where, refs)
+            for where, m in entries(item, "milestones", path)
+        ]
+        positions = Lookup(enumerate(milestones), "milestones of this roadmap")
+        for where, line in entries(item, "activity", path):
+            activity = RoadmapActivity(
+                roadmap=roadmap,
+                milestone=positions.get_ref(line.get("milestone"), f"{where}.milestone"),
+                actor=refs["users"].get_ref(line.get("actor"), f"{where}.actor"),
+                **fields(line, where, "action", "text", "created"),
+            )
+            saved(activity, where)
+        roadmaps.append(roadmap)
+    return roadmaps
+
+
+def _baseline(item: dict, path: str, processes: Lookup) -> list:
+    rows = []
+    for i, (where, row) in enumerate(entries(item, "baseline", path)):
+        name = row.get("key")
+        process = processes.get_ref(name, f"{where}.key")
+        # A process gone since the plan was made keeps a key that matches no process.
+        rows.append({**row, "key": str(process.pk) if process else f"gone-{i}"})
+        try:
+            plan.ProcessInput(**rows[-1])
+        except TypeError as exc:
+            refuse(where, f"not a process as the plan keeps it ({exc})")
+    return rows
+
+
+def _milestone_import(roadmap, item: dict, path: str, refs: dict) -> Milestone:
+    (key,) = pick(item, path, "key")
+    if isinstance(key, str) and key.startswith(STEP_PREFIX):
+        name, _, level = key[len(STEP_PREFIX) :].rpartition(":")
+        if name in refs["processes"] or not name.startswith(GONE):
+            process = refs["processes"].get_ref(name, f"{path}.key")
+            key = f"{STEP_PREFIX}{process.pk}:{level}"
+    milestone = saved(
+        Milestone(
+            roadmap=roadmap,
+            key=key,
+            process=refs["processes"].get_ref(item.get("process"), f"{path}.process"),
+            owner=refs["users"].get_ref(item.get("owner"), f"{path}.owner"),
+            **fields(item, path, *MILESTONE_FIELDS, "due_date", *MILESTONE_TIMES),
+        ),
+        path,
+    )
+    for where, c in entries(item, "criteria", path):
+        criterion = AcceptanceCriterion(
+            milestone=milestone,
+            integration=refs["integrations"].get_ref(
+                pick(c, where, "integration")[0], f"{where}.integration", null=False
+            ),
+            **fields(c, where, *CRITERION_FIELDS, *CRITERION_CHECK, "created", "last_checked"),
+        )
+        saved(criterion, where)
+    for where, c in entries(item, "comments", path):
+        author = refs["users"].get_ref(c.get("author"), f"{where}.author")
+        saved(
+            MilestoneComment(
+                milestone=milestone, author=author, **fields(c, where, "text", "created")
+            ),
+            where,
+        )
+    return milestone

@@ -1,0 +1,358 @@
+"""`export_org` / `import_org`: a whole organisation moves and its figures come out the same."""
+
+import json
+from datetime import timedelta
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.demo import demo_accounts_create
+from accounts.models import Organization, User
+from assessments.demo import demo_assessments_create, demo_roadmaps_create
+from assessments.evidence import process_evidence
+from assessments.exchange import figures_data
+from assessments.figures import assessment_figures
+from assessments.models import (
+    Assessment,
+    CriterionAgreement,
+    CriterionAnswer,
+    ExcludedDimension,
+    FrameworkVersion,
+    Milestone,
+    Process,
+    ReadinessAgreement,
+)
+from assessments.roadmaps import roadmap_csv, roadmap_plan, roadmap_regenerate
+from assessments.services import assessment_create
+from integration.demo import demo_integrations_create
+from integration.models import HealthEvent, IngestToken, Integration, Point
+from integration.services import telemetry_series
+from integration.services.health import health_figures, health_figures_list
+from tests.assessments.conftest import answer_dimension, answer_levels
+
+
+@pytest.fixture
+def acme(db):
+    return demo_acme()
+
+
+def demo_acme():
+    """The demo's Acme with six hours of telemetry, a health event, agreements settling the
+    draft's disputes, and an assessment on a framework of its own."""
+    orgs = demo_accounts_create()
+    demo_integrations_create(orgs, history=timedelta(hours=6))
+    demo_assessments_create(orgs)
+    demo_roadmaps_create(orgs)
+    org = orgs["acme"]
+    integration = org.integrations.get(name="Legacy SCADA historian export")
+    HealthEvent.objects.create(integration=integration, previous="up", status="down", note="cut")
+    _settle_and_exclude(org)
+    _assess_on_own_framework(org)
+    return org
+
+
+def _settle_and_exclude(org):
+    draft = org.assessments.get(title="Current assessment")
+    draft.based_on = org.assessments.get(title="Baseline, last quarter")
+    draft.save()
+    coo = User.objects.get(email="coo@acme.example")
+    disputed = assessment_figures(draft).disputed
+    criterion = next(d for d in disputed if hasattr(d, "criterion"))
+    score = criterion.answers[0].process_score
+    CriterionAgreement.objects.create(
+        process_score=score,
+        criterion_key=criterion.criterion.key,
+        status="largely",
+        reason="Seen on the shop floor",
+        agreed_by=coo,
+    )
+    question = next(d for d in disputed if hasattr(d, "question"))
+    ReadinessAgreement.objects.create(
+        assessment=draft,
+        question_key=question.question.key,
+        side="ot",
+        value=2,
+        reason="Agreed in the review",
+        agreed_by=coo,
+    )
+    ExcludedDimension.objects.create(
+        assessment=draft, dimension_key="goal-alignment", reason="Next year"
+    )
+
+
+def _assess_on_own_framework(org):
+    shipped = FrameworkVersion.objects.shipped()
+    own = FrameworkVersion.objects.create(
+        organization=org,
+        key="acme-ladder",
+        version="1",
+        title="Acme's own ladder",
+        data={**shipped.data, "id": "acme-ladder", "version": "1"},
+    )
+    coo = User.objects.get(email="coo@acme.example")
+    process = org.processes.get(name="Purchase-to-pay")
+    assessment = assessment_create(
+        organization=org, user=coo, title="On our own ladder", processes=[process], framework=own
+    )
+    answer_levels(assessment.process_scores.get(), coo, {1: "fully", 2: "largely", 3: "partial"})
+    answer_dimension(assessment, coo, "security", 3, 1)
+    assessment.finalize()
+
+
+def clear_database():
+    """As a fresh install: no organisation, no person, no framework stored yet."""
+    Assessment.objects.all().delete()  # processes are protected while assessments score them
+    Organization.objects.all().delete()
+    User.objects.all().delete()
+    FrameworkVersion.objects.all().delete()
+    assert not Integration.objects.exists() and not Process.objects.exists()
+
+
+def export(org, *args, tmp_path, name="acme.json") -> str:
+    path = str(tmp_path / name)
+    call_command("export_org", org.slug, "-o", path, *args, stdout=StringIO())
+    return path
+
+
+def import_(path, *args) -> str:
+    out = StringIO()
+    call_command("import_org", path, *args, stdout=out)
+    return out.getvalue()
+
+
+def picture(org, now) -> dict:
+    """Everything a person sees of the organisation's numbers, without ids."""
+    assessments = {a.title: a for a in org.assessments.all()}
+    integrations = list(org.integrations.order_by("name"))
+    processes = list(org.processes.order_by("name"))
+    draft = assessment_figures(assessments["Current assessment"])
+    evidence = process_evidence(
+        processes=processes, levels={p.process.pk: p.current for p in draft.processes}, now=now
+    )
+    listed = health_figures_list(integrations=integrations, now=now)
+    return {
+        "figures": {title: figures_data(assessment_figures(a)) for title, a in assessments.items()},
+        "states": {
+            title: (a.state, a.based_on and a.based_on.title) for title, a in assessments.items()
+        },
+        "agreements": sorted(
+            (c.criterion_key, c.status, c.reason, c.agreed_by.email)
+            for c in CriterionAgreement.objects.filter(process_score__assessment__organization=org)
+        )
+        + sorted(
+            (r.question_key, r.side, r.value, r.reason, r.agreed_by.email)
+            for r in ReadinessAgreement.objects.filter(assessment__organization=org)
+        ),
+        "answers": sorted(
+            (a.process_score.process.name, a.criterion_key, a.assessor.email, a.status)
+            for a in CriterionAnswer.objects.filter(
+                process_score__assessment__organization=org
+            ).select_related("process_score__process", "assessor")
+        ),
+        "evidence": {p.name: evidence[p.pk].message for p in processes},
+        "health": {i.name: health_figures(integration=i, now=now) for i in integrations},
+        "health_listed": {i.name: listed[i.pk] for i in integrations},
+        "charts": {
+            (i.name, m.name, step): telemetry_series(
+                integration=i, metric=m.name, start=now - timedelta(days=2), end=now, step=step
+            )
+            for i in integrations
+            for m in i.metrics.filter(series__isnull=False).distinct()
+            for step in ("1m", "1h")
+        },
+        "roadmaps": {r.title: _roadmap_content(r) for r in org.roadmaps.all()},
+        "audit": [
+            (e.at, e.actor_email, e.area, e.action, e.subject, e.before, e.after)
+            + (e.assessment and e.assessment.title,)
+            for e in org.audit_events.select_related("assessment").order_by("at", "pk")
+        ],
+    }
+
+
+def _roadmap_content(roadmap) -> dict:
+    plan = roadmap_plan(roadmap)
+    return {
+        "csv": roadmap_csv(roadmap=roadmap),
+        "baseline_index": plan.baseline_index,
+        "projected": [p.projected for p in plan.phases],
+        "verified": [
+            (m.title, m.verification and m.verification.label)
+            for m in roadmap.milestones.order_by("position", "title")
+        ],
+        "comments": sorted(
+            (c.milestone.title, c.author and c.author.email, c.text, c.created)
+            for m in roadmap.milestones.all()
+            for c in m.comments.all()
+        ),
+        "activity": [
+            (a.action, a.text, a.created, a.actor and a.actor.email)
+            + (a.milestone and a.milestone.title,)
+            for a in roadmap.activity.select_related("actor", "milestone")
+        ],
+        "step_keys": sorted(
+            (m.key == f"step:{m.process_id}:{m.to_level}", m.title)
+            for m in roadmap.milestones.filter(kind=Milestone.Kind.STEP)
+        ),
+    }
+
+
+def test_import_under_another_slug_gives_the_same_figures_roadmaps_health_and_charts(
+    acme, tmp_path
+):
+    now = timezone.now()
+    path = export(acme, tmp_path=tmp_path)
+    output = import_(path, "--slug", "acme-copy", "--name", "Acme (copy)")
+
+    copy = Organization.objects.get(slug="acme-copy")
+    assert copy.name == "Acme (copy)"
+    before, after = picture(acme, now), picture(copy, now)
+    for section in before:
+        assert after[section] == before[section], section
+    assert before["states"] == {
+        "Baseline, last quarter": ("final", None),
+        "Current assessment": ("draft", "Baseline, last quarter"),
+        "On our own ladder": ("final", None),
+    }
+    assert len(before["agreements"]) == 2 and len(before["answers"]) > 100
+    assert len(before["audit"]) > 10
+    assert any(v for v in before["evidence"].values())  # the dead historian flags a process
+    assert any(rows for rows in before["charts"].values())
+    # Same install: every integration id is taken, so each gets a new one and the output says so.
+    assert "has a new id" in output and "issue new tokens for" in output
+    assert not set(acme.integrations.values_list("pk", flat=True)) & set(
+        copy.integrations.values_list("pk", flat=True)
+    )
+    copy_milestones = Milestone.objects.filter(roadmap__organization=copy)
+    assert copy_milestones.exclude(key="").exists()
+    assert all(  # generated milestones still name their (new) process, so regeneration works
+        m.key == f"step:{m.process_id}:{m.to_level}"
+        for m in copy_milestones.filter(kind=Milestone.Kind.STEP)
+    )
+    assert "without a password" not in output  # everybody was here already
+
+
+def test_a_moved_roadmap_regenerates_as_the_original_does(acme, tmp_path):
+    import_(export(acme, tmp_path=tmp_path), "--slug", "acme-copy")
+    copy = Organization.objects.get(slug="acme-copy")
+    now = timezone.now()
+    reports = []
+    for org in (acme, copy):
+        roadmap = org.roadmaps.get()
+        report = roadmap_regenerate(
+            roadmap=roadmap, assessment=roadmap.assessment, user=None, now=now
+        )
+        reports.append((report.summary(), report.lines()))
+    assert reports[1] == reports[0]
+    # The generated milestones were recognised: none was added again.
+    assert reports[1][1] and not any(line.startswith("Added") for line in reports[1][1])
+
+
+def test_import_into_a_cleared_database_keeps_ids_and_creates_people_without_password(
+    acme, tmp_path
+):
+    now = timezone.now()
+    before = picture(acme, now)
+    ids = set(acme.integrations.values_list("pk", flat=True))
+    path = export(acme, tmp_path=tmp_path)
+    clear_database()
+
+    output = import_(path)
+
+    org = Organization.objects.get(slug="acme")
+    assert picture(org, now) == before
+    assert set(org.integrations.values_list("pk", flat=True)) == ids
+    assert "has a new id" not in output
+    people = User.objects.all()
+    assert people.filter(email="coo@acme.example").exists()
+    assert not any(u.has_usable_password() for u in people)
+    assert f"{people.count()} people were created without a password" in output
+    assert "coo@acme.example" in output
+    roles = dict(org.memberships.values_list("user__email", "role"))
+    assert roles["coo@acme.example"] == "owner" and roles["viewer@acme.example"] == "viewer"
+    own = FrameworkVersion.objects.get(organization=org)
+    assert (own.key, own.title) == ("acme-ladder", "Acme's own ladder")
+    assert HealthEvent.objects.filter(integration__organization=org, note="cut").count() == 1
+
+
+def read(path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_exporting_the_import_gives_the_same_document(acme, tmp_path):
+    path = export(acme, tmp_path=tmp_path)
+    clear_database()
+    import_(path)
+    again = export(Organization.objects.get(slug="acme"), tmp_path=tmp_path, name="again.json")
+
+    first, second = read(path), read(again)
+    assert first.pop("exported_at") != "" and second.pop("exported_at") != ""
+    assert second == first
+
+
+def test_exporting_an_import_under_another_slug_differs_in_slug_name_and_ids_only(acme, tmp_path):
+    path = export(acme, tmp_path=tmp_path)
+    import_(path, "--slug", "acme-2", "--name", "Acme 2")
+    again = export(Organization.objects.get(slug="acme-2"), tmp_path=tmp_path, name="2.json")
+
+    first, second = read(path), read(again)
+    for document in (first, second):
+        del document["exported_at"], document["organization"]["slug"]
+        del document["organization"]["name"]
+        for integration in document["integrations"]:
+            assert integration.pop("id")
+    assert second == first
+
+
+def test_a_step_whose_process_is_gone_keeps_a_key_that_names_no_process(acme, tmp_path):
+    milestone = Milestone.objects.filter(roadmap__organization=acme, kind="step").first()
+    Milestone.objects.filter(pk=milestone.pk).update(key="step:999999:3", process=None)
+    path = export(acme, tmp_path=tmp_path)
+    import_(path, "--slug", "acme-copy")
+    again = export(Organization.objects.get(slug="acme-copy"), tmp_path=tmp_path, name="2.json")
+
+    keys = [m["key"] for m in read(path)["roadmaps"][0]["milestones"]]
+    assert "step:(gone) 999999:3" in keys
+    assert [m["key"] for m in read(again)["roadmaps"][0]["milestones"]] == keys
+    copy = Milestone.objects.get(roadmap__organization__slug="acme-copy", key__contains="gone")
+    assert (copy.key, copy.process, copy.title) == ("step:(gone) 999999:3", None, milestone.title)
+
+
+def test_the_document_holds_no_ingest_token(acme, tmp_path):
+    integration = acme.integrations.order_by("name").first()
+    _, raw = IngestToken.objects.issue(integration=integration, name="press")
+    text = Path(export(acme, tmp_path=tmp_path)).read_text(encoding="utf-8")
+
+    tokens = IngestToken.objects.filter(integration__organization=acme)
+    assert tokens.count() > 1
+    assert raw not in text
+    assert not any(t.hash in text for t in tokens)
+    # Only the audit trail mentions tokens (that they were issued, with their first letters).
+    assert not any("token" in key for i in json.loads(text)["integrations"] for key in i)
+    import_(str(tmp_path / "acme.json"), "--slug", "acme-copy")
+    assert not IngestToken.objects.filter(integration__organization__slug="acme-copy").exists()
+
+
+def test_raw_points_travel_only_when_asked(acme, tmp_path):
+    without = read(export(acme, tmp_path=tmp_path))
+    series = without["integrations"][0]["metrics"][0]["series"][0]
+    assert "points" not in series and series["minute_rollups"]
+    path = export(acme, "--with-points", tmp_path=tmp_path, name="points.json")
+    output = import_(path, "--slug", "acme-points")
+
+    copy = Organization.objects.get(slug="acme-points")
+    stored = Point.objects.filter(series__metric__integration__organization=acme).count()
+    assert stored > 0
+    assert Point.objects.filter(series__metric__integration__organization=copy).count() == stored
+    assert f"{stored} points" in output
+    now = timezone.now()
+    for integration in acme.integrations.all():
+        twin = copy.integrations.get(name=integration.name)
+        for metric in integration.metrics.filter(series__isnull=False).distinct():
+            window = {"start": now - timedelta(days=1), "end": now, "metric": metric.name}
+            assert telemetry_series(integration=integration, **window) == telemetry_series(
+                integration=twin, **window
+            )
