@@ -13,7 +13,12 @@ from integration import conf
 from integration.lineprotocol import Point
 from integration.models import Integration
 from integration.mqtt.decoding import PREFIX, BadPayload, decode_payload, parse_topic
-from integration.services import IntegrationPaused, TelemetryRefused, telemetry_ingest
+from integration.services import (
+    IntegrationPaused,
+    TelemetryRefused,
+    telemetry_ingest,
+    telemetry_ingest_many,
+)
 
 UNKNOWN, PAUSED, BAD_PAYLOAD = "unknown integration", "paused", "bad payload"
 
@@ -49,9 +54,10 @@ def ingest_messages(
 ) -> BatchResult:
     """Store the points of a batch of messages in one transaction; refuse bad messages alone.
 
-    Messages are grouped per integration and each group is ingested with one
-    `telemetry_ingest` call; a group that is refused is retried one message at a time, so a
-    bad message never sinks good ones. Raises `DatabaseError` (nothing committed) when the
+    Messages are grouped per integration and the groups are stored together with one
+    `telemetry_ingest_many` call per TELEMETRY_MAX_POINTS points; a refused call is retried one
+    integration at a time, and a refused integration one message at a time, so a bad message
+    never sinks good ones. Raises `DatabaseError` (nothing committed) when the
     database fails: the caller must not acknowledge the batch.
     """
     result = BatchResult()
@@ -77,13 +83,33 @@ def ingest_messages(
                 groups.setdefault(integration_id, []).append(points)
 
     limit = conf.max_points()
+    # In id order, so listeners writing the same integrations take locks in the same order.
+    pieces = [
+        (integrations[integration_id], chunk)
+        for integration_id in sorted(groups)
+        for chunk in _chunks(groups[integration_id], limit)
+    ]
     with transaction.atomic():
-        # In id order, so listeners writing the same integrations take locks in the same order.
-        for integration_id in sorted(groups):
-            integration = integrations[integration_id]
-            for chunk in _chunks(groups[integration_id], limit):
-                _ingest_chunk(integration, chunk, now, result)
+        for call in _calls(pieces, limit):
+            _ingest_call(call, now, result)
     return result
+
+
+def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
+    """One `telemetry_ingest_many` for several integrations; if refused, one call each."""
+    batches = [
+        (integration, [p for points in chunk for p in points]) for integration, chunk in call
+    ]
+    try:
+        with transaction.atomic():  # a savepoint: a refused call leaves nothing behind
+            stored = telemetry_ingest_many(batches=batches, now=now)
+    except TelemetryRefused:
+        for integration, chunk in call:
+            _ingest_chunk(integration, chunk, now, result)
+        return
+    result.stored += sum(len(chunk) for _, chunk in call)
+    result.accepted += stored.accepted
+    result.duplicates += stored.duplicates
 
 
 def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult) -> None:
@@ -104,6 +130,21 @@ def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResul
     result.stored += len(chunk)
     result.accepted += stored.accepted
     result.duplicates += stored.duplicates
+
+
+def _calls(pieces: list[tuple], limit: int) -> Iterable[list[tuple]]:
+    """(integration, messages) pieces packed into calls of at most `limit` points each."""
+    call: list[tuple] = []
+    size = 0
+    for integration, chunk in pieces:
+        points = sum(len(points) for points in chunk)
+        if call and size + points > limit:
+            yield call
+            call, size = [], 0
+        call.append((integration, chunk))
+        size += points
+    if call:
+        yield call
 
 
 def _chunks(messages: list[list[Point]], limit: int) -> Iterable[list[list[Point]]]:

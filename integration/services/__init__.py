@@ -12,6 +12,7 @@ from integration.services.ingest import (
     TooManyMetrics,
     labels_text,
     telemetry_ingest,
+    telemetry_ingest_many,
     telemetry_ping,
 )
 from integration.services.integrations import integration_create, token_issue, token_revoke
@@ -41,6 +42,7 @@ __all__ = [
     "integration_create",
     "labels_text",
     "telemetry_ingest",
+    "telemetry_ingest_many",
     "telemetry_ping",
     "telemetry_ping_counts",
     "telemetry_retention_apply",

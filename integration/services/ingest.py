@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, Q, Value, When
 
 from integration import conf
 from integration.lineprotocol import Point
@@ -34,6 +34,7 @@ __all__ = [
     "InvalidPoint",
     "TelemetryRefused",
     "telemetry_ingest",
+    "telemetry_ingest_many",
     "telemetry_ping",
 ]
 
@@ -90,13 +91,31 @@ def telemetry_ingest(*, integration: Integration, points: Sequence[Point], now: 
 
     Raises `TelemetryRefused` (stores nothing): `InvalidPoint` for NaN or infinite values,
     timestamps before 2000 or more than 10 minutes after `now`, bad metric names or labels;
-    `BatchTooLarge`; `IntegrationPaused`.
+    `BatchTooLarge`; `TooManyMetrics`; `IntegrationPaused`.
     """
-    if integration.paused:
-        raise IntegrationPaused(integration)
-    if not _validate(points, now):
-        points = [point._replace(value=float(point.value)) for point in points]
-    return _store(integration, points, now)
+    return telemetry_ingest_many(batches=[(integration, points)], now=now)
+
+
+def telemetry_ingest_many(
+    *, batches: Sequence[tuple[Integration, Sequence[Point]]], now: datetime
+) -> IngestResult:
+    """Several integrations' batches in one write (MQTT's), all or nothing, as one would be.
+
+    At most TELEMETRY_MAX_POINTS points in all; the first refused batch refuses the lot.
+    """
+    checked = []
+    for integration, points in batches:
+        if integration.paused:
+            raise IntegrationPaused(integration)
+        if not _validate(points, now):
+            points = [point._replace(value=float(point.value)) for point in points]
+        checked.append((integration, points))
+    total = sum(len(points) for _, points in checked)
+    if total > conf.max_points():
+        raise BatchTooLarge(
+            f"{total} points in one batch; at most {conf.max_points()} are accepted"
+        )
+    return _store(checked, now)
 
 
 def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = False):
@@ -104,31 +123,48 @@ def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = Fa
     if integration.paused:
         raise IntegrationPaused(integration)
     point = Point(PING_METRIC, (), now, 0.0 if failed else 1.0)
-    return _store(integration, [point], now, failed=failed)
-
-
-def _store(integration, points, now, *, failed=False) -> IngestResult:
-    if not points:
-        return IngestResult(0, 0)
     with transaction.atomic():
-        series_ids = _series_ids(integration, {(p[0], p[1]) for p in points}, now)
-        rows = [(series_ids[p[0], p[1]], p[2], p[3]) for p in points]
-        accepted, newest = storage.points_write(rows)
-        if newest is not None:
-            _note_seen(integration, min(newest, now))
+        result = _store([(integration, [point])], now)
         if failed:
             Integration.objects.filter(pk=integration.pk).update(last_failed=now)
             integration.last_failed = now
-    return IngestResult(accepted, len(points) - accepted)
+    return result
 
 
-def _note_seen(integration: Integration, seen: datetime) -> None:
+def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestResult:
+    total = sum(len(points) for _, points in batches)
+    if not total:
+        return IngestResult(0, 0)
+    integrations = {integration.pk: integration for integration, _ in batches}
+    with transaction.atomic():
+        keys = {(i.pk, p[0], p[1]) for i, points in batches for p in points}
+        series_ids = _series_ids(integrations, keys, now)
+        rows = [(series_ids[i.pk, p[0], p[1]], p[2], p[3]) for i, points in batches for p in points]
+        accepted, _ = storage.points_write(rows)
+        if accepted:
+            # The newest point sent: a repeat of it was stored before and moved last_seen then.
+            newest = {}
+            for integration, points in batches:
+                if points:
+                    newest[integration.pk] = min(max(p[2] for p in points), now)
+            _note_seen(integrations, newest)
+    return IngestResult(accepted, total - accepted)
+
+
+def _note_seen(integrations: dict, newest: dict) -> None:
+    """Move each integration's last_seen forward to its newest point, in one UPDATE."""
+    seen = Case(
+        *(When(pk=pk, then=Value(ts)) for pk, ts in newest.items()),
+        output_field=DateTimeField(),
+    )
     # Conditional, so a late batch of old points never moves last_seen back.
-    Integration.objects.filter(pk=integration.pk).filter(
+    Integration.objects.filter(pk__in=newest).filter(
         Q(last_seen__isnull=True) | Q(last_seen__lt=seen)
     ).update(last_seen=seen)
-    if integration.last_seen is None or integration.last_seen < seen:
-        integration.last_seen = seen
+    for pk, ts in newest.items():
+        integration = integrations[pk]
+        if integration.last_seen is None or integration.last_seen < ts:
+            integration.last_seen = ts
 
 
 # Validation
@@ -228,36 +264,43 @@ def _shown(text: str) -> str:
 # Series
 
 
-def _series_ids(integration, keys: set[tuple], now) -> dict[tuple, int]:
-    """(metric, labels) -> series id; metrics and series seen for the first time are created."""
-    texts = {key: (key[0], labels_text(key[1])) for key in keys}
+def _series_ids(integrations: dict, keys: set[tuple], now) -> dict[tuple, int]:
+    """(integration id, metric, labels) -> series id; metrics and series seen for the first
+    time are created."""
+    texts = {key: (key[0], key[1], labels_text(key[2])) for key in keys}
     wanted = set(texts.values())
-    found = _existing_series(integration, wanted)
+    found = _existing_series(wanted)
     missing = wanted - found.keys()
-    if missing:
+    new_by_integration: dict = {}
+    for integration_id, name, text in missing:
+        new_by_integration.setdefault(integration_id, set()).add((name, text))
+    for integration_id, new in sorted(new_by_integration.items()):
+        integration = integrations[integration_id]
         _refuse_over_limit(
-            "series", len(missing), Series.objects.filter(metric__integration=integration),
+            "series", len(new), Series.objects.filter(metric__integration=integration),
             conf.max_series(), "TELEMETRY_MAX_SERIES",
         )  # fmt: skip
-        metric_ids = _metric_ids(integration, {name for name, _ in missing}, now)
+        metric_ids = _metric_ids(integration, {name for name, _ in new}, now)
         # ignore_conflicts: another writer may create the same series at the same time.
         Series.objects.bulk_create(
-            [Series(metric_id=metric_ids[name], labels=text) for name, text in sorted(missing)],
+            [Series(metric_id=metric_ids[name], labels=text) for name, text in sorted(new)],
             ignore_conflicts=True,
         )
-        found |= _existing_series(integration, missing)
+    if missing:
+        found |= _existing_series(missing)
     return {key: found[text] for key, text in texts.items()}
 
 
-def _existing_series(integration, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def _existing_series(wanted: set[tuple]) -> dict[tuple, int]:
+    """(integration id, metric, labels text) -> series id, for those of `wanted` stored."""
     found = {}
     for chunk in _chunks(sorted(wanted), _IN_CHUNK):
         rows = Series.objects.filter(
-            metric__integration=integration,
-            metric__name__in={name for name, _ in chunk},
-            labels__in={text for _, text in chunk},
-        ).values_list("metric__name", "labels", "id")
-        found.update({(name, text): pk for name, text, pk in rows if (name, text) in wanted})
+            metric__integration__in={integration_id for integration_id, _, _ in chunk},
+            metric__name__in={name for _, name, _ in chunk},
+            labels__in={text for _, _, text in chunk},
+        ).values_list("metric__integration_id", "metric__name", "labels", "id")
+        found.update({row[:3]: row[3] for row in rows if row[:3] in wanted})
     return found
 
 
