@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Organization, Role, Site, User
+from tests.instances import PrivateBroker, need_mosquitto
 
 PASSWORD = "a-long-test-password-42"
 
@@ -69,3 +70,12 @@ def client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def private_broker(tmp_path):
+    """A mosquitto of the test's own on a free port, for tests that stop or restart it."""
+    need_mosquitto()
+    broker = PrivateBroker(tmp_path / "broker")
+    yield broker
+    broker.stop()

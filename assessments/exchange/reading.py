@@ -81,16 +81,20 @@ def export_parse(raw: bytes) -> object:
     if len(raw) > MAX_IMPORT_BYTES:
         size, limit = filesizeformat(len(raw)), filesizeformat(MAX_IMPORT_BYTES)
         raise InvalidExport([f"the file is {size}; the limit is {limit}"])
+    return json_parse(raw)
+
+
+def json_parse(raw: bytes, where: str = "") -> object:
+    """JSON data of `raw`, or InvalidExport saying what is wrong (after `where`, e.g. a path)."""
     try:
         return json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as exc:
-        raise InvalidExport([f"not a JSON file: byte {exc.start} is not UTF-8 text"]) from None
+        problem = f"byte {exc.start} is not UTF-8 text"
     except json.JSONDecodeError as exc:
-        raise InvalidExport(
-            [f"not a JSON file: line {exc.lineno}, column {exc.colno}: {exc.msg}"]
-        ) from None
+        problem = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
     except (ValueError, RecursionError) as exc:
-        raise InvalidExport([f"not a JSON file: {exc}"]) from None
+        problem = str(exc)
+    raise InvalidExport([f"{where}not a JSON file: {problem}"])
 
 
 def _refuse_constant(name):

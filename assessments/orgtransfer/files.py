@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from assessments.exchange import InvalidExport
+from assessments.exchange.reading import json_parse
 
 
 def document_text(document: dict) -> str:
@@ -33,17 +34,4 @@ def document_read(path: str) -> object:
             raw = gzip.decompress(raw)
         except (OSError, EOFError) as exc:
             raise InvalidExport([f"{path}: not a complete gzip file ({exc})"]) from None
-    try:
-        return json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
-    except UnicodeDecodeError as exc:
-        raise InvalidExport([f"{path}: not a JSON file: byte {exc.start} is not UTF-8"]) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidExport(
-            [f"{path}: not a JSON file: line {exc.lineno}, column {exc.colno}: {exc.msg}"]
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise InvalidExport([f"{path}: not a JSON file: {exc}"]) from None
-
-
-def _refuse_constant(name):
-    raise ValueError(f"{name} is not a number JSON allows")
+    return json_parse(raw, f"{path}: ")

@@ -15,7 +15,7 @@ import pytest
 
 from integration.models import MinuteRollup, Point
 from integration.mqtt import publish_bounded, publisher_connect
-from tests.instances import PrivateBroker, database_env, manage, need_mosquitto, wait_for
+from tests.instances import PrivateBroker, database_env, manage, wait_for
 from tests.integration.conftest import stored
 
 # An hour ago, whole seconds: inside the ingest window whenever the tests run.
@@ -105,11 +105,8 @@ class ListenerProcess:
 
 
 @pytest.fixture
-def broker(tmp_path):
-    need_mosquitto()
-    broker = PrivateBroker(tmp_path / "broker")
-    yield broker
-    broker.stop()
+def broker(private_broker):
+    return private_broker
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from integration.mqtt import (
 from integration.mqtt import ingest as ingest_module
 from integration.mqtt import listener as listener_module
 from integration.services import storage
-from tests.instances import PrivateBroker, database_env, need_mosquitto
+from tests.instances import database_env, wait_for
 from tests.integration.conftest import stored
 from tests.services import need_mqtt
 
@@ -56,27 +56,11 @@ def line(i: int, sensor: str = "s1") -> bytes:
     return f"vibration,sensor={sensor} rms={i}.5 {BASE_NS + i * 10**9}".encode()
 
 
-def wait_for(condition, timeout: float = 10.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
 def count(integration) -> int:
     return Point.objects.filter(series__metric__integration=integration).count()
 
 
 # Brokers, listeners, publishers
-
-
-@pytest.fixture
-def private_broker(tmp_path):
-    need_mosquitto()
-    broker = PrivateBroker(tmp_path / "broker")
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture
