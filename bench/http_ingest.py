@@ -52,17 +52,11 @@ moves. A benchmark, never a test.
 from __future__ import annotations
 
 import argparse
-import http.client
 import math
 import multiprocessing as mp
 import os
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -70,8 +64,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG = "postgres://postgres@127.0.0.1:5432"
-SECRET = "bench-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+from bench.serving import (  # noqa: E402
+    PG,
+    SECRET,
+    Gunicorn,
+    cpu_seconds,
+    post,
+    postmaster_seconds,
+    process_table,
+)
+
 TABLES = "integration_point, integration_minuterollup, integration_hourrollup"
 COPY_SQL = "COPY integration_point (series_id, ts, value) FROM STDIN"
 # name: (label, DB_CONN_MAX_AGE, gc.freeze() in each worker)
@@ -80,7 +82,6 @@ VARIANTS = {
     "reuse": ("HTTP, DB_CONN_MAX_AGE=600", 600, False),
     "reuse+freeze": ("HTTP, CONN_MAX_AGE=600 + gc.freeze", 600, True),
 }
-FREEZE_HOOK = "import gc\n\n\ndef post_worker_init(worker):\n    gc.freeze()\n"
 
 
 def parse_args():
@@ -218,95 +219,6 @@ def copy_rows(args, setup) -> list[list[tuple]]:
     return batches
 
 
-class Gunicorn:
-    """The app under gunicorn on a free port of 127.0.0.1, until `stop()`."""
-
-    def __init__(self, label, workers, url, conn_max_age, freeze, tree: Path):
-        self.label = label
-        self.reuses = conn_max_age > 0  # database connections kept between requests
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        env = dict(
-            os.environ,
-            DATABASE_URL=url,
-            DEBUG="0",
-            SECRET_KEY=SECRET,
-            HTTPS="0",
-            ALLOWED_HOSTS="127.0.0.1",
-            DB_CONN_MAX_AGE=str(conn_max_age),
-            LOG_LEVEL="WARNING",
-        )
-        self.dir = Path(tempfile.mkdtemp(prefix="http_ingest_"))
-        command = [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "config.wsgi",
-            "--chdir",
-            str(tree),
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--timeout",
-            "120",
-        ]
-        if freeze:
-            (self.dir / "freeze.py").write_text(FREEZE_HOOK)
-            command += ["--config", str(self.dir / "freeze.py")]
-        self.log = open(self.dir / "gunicorn.log", "w+b")  # noqa: SIM115 (the server's lifetime)
-        self.process = subprocess.Popen(
-            command, cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-
-    def wait_ready(self):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: {self.output()}")
-            try:
-                status, _ = post(self.port, "/api/v2/write", b"", "")
-            except OSError:
-                time.sleep(0.2)
-                continue
-            if status == 401:
-                return
-            raise SystemExit(f"gunicorn answered {status}: {self.output()}")
-        raise SystemExit("gunicorn did not start within 60 s")
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-2000:]
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def post(port: int, path: str, data: bytes, token: str, gzip: bool = False):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        headers = {"Content-Type": "text/plain; charset=utf-8", "Authorization": f"Token {token}"}
-        if gzip:
-            headers["Content-Encoding"] = "gzip"
-        connection.request("POST", path, body=data, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read()
-    finally:
-        connection.close()
-
-
 # Phases: each client is a forked process, started together on a barrier.
 
 
@@ -341,44 +253,6 @@ def copy_client(url, batches, barrier, results):
             latencies.append(time.monotonic() - sent)
         cpu, pg_cpu = time.process_time() - cpu, cpu_seconds(backend) - pg_cpu
     results.put((started, time.monotonic(), latencies, [], cpu, pg_cpu))
-
-
-# CPU time used, from /proc (Linux), so that costs can be compared whatever else the machine runs.
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU seconds a process has used so far (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/schedstat") as stat:
-            return int(stat.read().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return 0.0
-
-
-def process_table() -> dict[int, tuple[int, bytes]]:
-    """pid: (parent pid, command line) of every process."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                found[int(entry)] = (parent, cmdline.read())
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def postmaster_seconds(pid: int) -> float:
-    """CPU seconds of the PostgreSQL postmaster and of its children that have exited."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(ticks) for ticks in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
 def watched(server, db) -> tuple[list[int], list[int], int | None]:

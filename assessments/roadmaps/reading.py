@@ -97,14 +97,19 @@ def roadmap_plan(roadmap: Roadmap) -> RoadmapPlan:
     )
 
 
-def board_milestones(queryset) -> list[Milestone]:
-    """Milestones on a roadmap with what their cards show (names, owner, criteria), labelled."""
-    milestones = list(
-        queryset.active()
-        .select_related("process", "owner", "roadmap__framework")
-        .prefetch_related("criteria")
-    )
-    roadmaps = {m.roadmap_id: m.roadmap for m in milestones}
+def board_milestones(queryset, *, roadmap: Roadmap | None = None) -> list[Milestone]:
+    """Milestones with what their cards show (names, owner, criteria), labelled. Cards of one
+    roadmap share one roadmap object (its framework is decoded once); pass `roadmap` when
+    they are all of it, so it is not read again."""
+    queryset = queryset.active().select_related("process", "owner").prefetch_related("criteria")
+    if roadmap is None:
+        queryset = queryset.select_related("roadmap__framework")
+    milestones = list(queryset)
+    roadmaps = {roadmap.pk: roadmap} if roadmap else {}
+    for m in milestones:
+        if m.roadmap_id not in roadmaps:
+            roadmaps[m.roadmap_id] = m.roadmap
+        m.roadmap = roadmaps[m.roadmap_id]
     for roadmap in roadmaps.values():
         label_milestones(roadmap, [m for m in milestones if m.roadmap_id == roadmap.pk])
     return milestones

@@ -22,7 +22,7 @@ def assessment_dashboard(request, assessment_id):
     assessment = _assessment(request, assessment_id)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    figures = assessment_figures(assessment)
+    figures = assessment_figures(assessment, assessors=False)
     headline = {
         "samr_index": format_figure(figures.samr_index),
         "target_index": format_figure(figures.target_index),

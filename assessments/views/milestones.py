@@ -88,7 +88,7 @@ def _board(request, milestones, board: str) -> dict:
 
 
 def board_context(request, roadmap):
-    milestones = services.board_milestones(roadmap.milestones.in_plan_order())
+    milestones = services.board_milestones(roadmap.milestones.in_plan_order(), roadmap=roadmap)
     return {"roadmap": roadmap, **_board(request, milestones, "roadmap")}
 
 

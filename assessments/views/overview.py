@@ -22,7 +22,7 @@ def overview(request):
     """The organisation's home: where it stands and what to do next."""
     org = request.org
     latest = org.assessments.select_related("framework").first()
-    figures = assessment_figures(latest) if latest else None
+    figures = assessment_figures(latest, assessors=False) if latest else None
     context = {
         "latest": latest,
         "f": figures,
