@@ -188,6 +188,23 @@ def _processes(org, slug):
     return processes
 
 
+def criterion_statuses(framework, area, level):
+    """(step, index, criterion, status) for every criterion of steps 1 to 4 of a process at
+    `level`: the steps below it fully met, its own largely, the next partially, the rest not."""
+    for step in (1, 2, 3, 4):
+        for i, criterion in enumerate(framework.criteria_for(area, step)):
+            status = (
+                "fully"
+                if step < level
+                else "largely"
+                if step == level
+                else "partial"
+                if step == level + 1
+                else "not"
+            )
+            yield step, i, criterion, status
+
+
 def _answer(assessment, assessor, slug, *, stage, dissent=False):
     framework = assessment.framework.definition
     levels = {name: spec for name, *_, spec in PROCESSES[slug]}
@@ -197,29 +214,18 @@ def _answer(assessment, assessor, slug, *, stage, dissent=False):
         score.target_level = levels[score.process.name][2]
         score.rationale = "Walked through on site with the process owner."
         score.save()
-        for step in (1, 2, 3, 4):
-            criteria = framework.criteria_for(score.process.area, step)
-            for i, criterion in enumerate(criteria):
-                status = (
-                    "fully"
-                    if step < level
-                    else "largely"
-                    if step == level
-                    else "partial"
-                    if step == level + 1
-                    else "not"
+        for step, i, criterion, status in criterion_statuses(framework, score.process.area, level):
+            # The second assessor rates the first criterion of the next level higher.
+            if dissent and step == level + 1 and i == 0:
+                status = "largely"
+            answers.append(
+                CriterionAnswer(
+                    process_score=score,
+                    criterion_key=criterion.key,
+                    assessor=assessor,
+                    status=status,
                 )
-                # The second assessor rates the first criterion of the next level higher.
-                if dissent and step == level + 1 and i == 0:
-                    status = "largely"
-                answers.append(
-                    CriterionAnswer(
-                        process_score=score,
-                        criterion_key=criterion.key,
-                        assessor=assessor,
-                        status=status,
-                    )
-                )
+            )
     CriterionAnswer.objects.bulk_create(answers, ignore_conflicts=True)
     readiness = []
     for dimension in framework.dimensions:
