@@ -27,6 +27,25 @@ ORGANIZATIONS = [
             ("Avonmouth Distribution Centre", Site.Kind.WAREHOUSE, "Bristol, UK"),
         ],
     },
+    # Two more clients of the consultant, so reports can show peers (at least three others).
+    {
+        "slug": "kestrel",
+        "name": "Kestrel Foods",
+        "brand_colour": "#9a3412",
+        "sites": [
+            ("Ashby Bakery", Site.Kind.PLANT, "Ashby-de-la-Zouch, UK"),
+            ("Ashby Cold Store", Site.Kind.WAREHOUSE, "Ashby-de-la-Zouch, UK"),
+        ],
+    },
+    {
+        "slug": "atlas",
+        "name": "Atlas Distribution",
+        "brand_colour": "#4338ca",
+        "sites": [
+            ("Daventry Hub", Site.Kind.WAREHOUSE, "Daventry, UK"),
+            ("Atlas Trade Counter", Site.Kind.STORE, "Northampton, UK"),
+        ],
+    },
 ]
 
 # (email, first name, last name, firm, {org slug: role})
@@ -38,11 +57,15 @@ PEOPLE = [
         "Sam",
         "Okafor",
         "Ladder Advisory",
-        {"acme": Role.CONSULTANT, "northwind": Role.CONSULTANT},
+        {slug: Role.CONSULTANT for slug in ("acme", "northwind", "kestrel", "atlas")},
     ),
     ("engineer@acme.example", "Jordan", "Lee", "", {"acme": Role.MEMBER}),
     ("viewer@acme.example", "Casey", "Brown", "", {"acme": Role.VIEWER}),
     ("it.lead@northwind.example", "Robin", "Evans", "", {"northwind": Role.MEMBER}),
+    ("coo@kestrel.example", "Maria", "Costa", "", {"kestrel": Role.OWNER}),
+    ("planner@kestrel.example", "Tom", "Price", "", {"kestrel": Role.MEMBER}),
+    ("coo@atlas.example", "Dev", "Patel", "", {"atlas": Role.OWNER}),
+    ("ops@atlas.example", "Hannah", "Wright", "", {"atlas": Role.MEMBER}),
 ]
 
 

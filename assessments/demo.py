@@ -100,6 +100,32 @@ PROCESSES = {
         ),
         ("Store cash reconciliation", "finance", None, "coo@northwind.example", 2, (1, 2, 2)),
     ],
+    "kestrel": [
+        (
+            "Oven line scheduling",
+            "manufacturing",
+            "Ashby Bakery",
+            "planner@kestrel.example",
+            5,
+            (1, 2, 3),
+        ),
+        (
+            "Cold store monitoring",
+            "energy",
+            "Ashby Cold Store",
+            "planner@kestrel.example",
+            4,
+            (2, 3, 3),
+        ),
+        ("Dispatch planning", "logistics", "Ashby Cold Store", "coo@kestrel.example", 3, (1, 1, 3)),
+        ("Supplier invoicing", "finance", None, "coo@kestrel.example", 2, (0, 1, 2)),
+    ],
+    "atlas": [
+        ("Inbound dock scheduling", "logistics", "Daventry Hub", "ops@atlas.example", 5, (2, 3, 4)),
+        ("Pick-face replenishment", "logistics", "Daventry Hub", "ops@atlas.example", 4, (2, 2, 3)),
+        ("Trade counter stock", "retail", "Atlas Trade Counter", "coo@atlas.example", 3, (1, 2, 3)),
+        ("Freight cost accrual", "finance", None, "coo@atlas.example", 2, (1, 1, 2)),
+    ],
 }
 
 # dimension: (IT, OT) at baseline; the draft adds 1 to the weaker side of a few dimensions
@@ -122,11 +148,34 @@ READINESS = {
         "change-management": (2, 2),
         "goal-alignment": (3, 3),
     },
+    "kestrel": {
+        "connectivity": (2, 1),
+        "integration-architecture": (2, 1),
+        "security": (2, 1),
+        "people-skills": (2, 2),
+        "collaboration": (2, 2),
+        "change-management": (1, 1),
+        "goal-alignment": (2, 2),
+    },
+    "atlas": {
+        "connectivity": (4, 3),
+        "integration-architecture": (3, 2),
+        "security": (3, 3),
+        "people-skills": (3, 2),
+        "collaboration": (3, 2),
+        "change-management": (3, 2),
+        "goal-alignment": (4, 3),
+    },
 }
 IMPROVED = {"connectivity", "security", "collaboration"}
 
 # second assessor of the draft, who sees a few things differently
-SECOND_ASSESSOR = {"acme": "engineer@acme.example", "northwind": "it.lead@northwind.example"}
+SECOND_ASSESSOR = {
+    "acme": "engineer@acme.example",
+    "northwind": "it.lead@northwind.example",
+    "kestrel": "planner@kestrel.example",
+    "atlas": "ops@atlas.example",
+}
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
     call_command("seed_demo")
     call_command("seed_demo")
     out = capsys.readouterr().out
-    assert Organization.objects.count() == 2
+    assert Organization.objects.count() == 4
     roles = {
         (m.user.email, m.organization.slug): m.role
         for m in Membership.objects.select_related("user", "organization")
@@ -16,7 +16,8 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
     assert roles[("coo@acme.example", "acme")] == Role.OWNER
     assert roles[("coo@northwind.example", "northwind")] == Role.OWNER
     assert roles[("consultant@ladder.example", "acme")] == Role.CONSULTANT
-    assert roles[("consultant@ladder.example", "northwind")] == Role.CONSULTANT
+    for slug in ("northwind", "kestrel", "atlas"):  # enough clients for a report's peers
+        assert roles[("consultant@ladder.example", slug)] == Role.CONSULTANT
     assert roles[("engineer@acme.example", "acme")] == Role.MEMBER
     assert roles[("viewer@acme.example", "acme")] == Role.VIEWER
     assert User.objects.get(email="viewer@acme.example").check_password(DEMO_PASSWORD)

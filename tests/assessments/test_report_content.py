@@ -6,6 +6,7 @@ import pytest
 
 from assessments.figures import assessment_figures
 from assessments.models import Assessment
+from assessments.reports.portfolio import peer_standing
 from assessments.scoring import format_figure
 from tests.assessments.conftest import (
     answer_levels,
@@ -177,3 +178,12 @@ def test_reports_of_the_demo_assessment_build(db, django_capture_on_commit_callb
     consultant = User.objects.get(email="consultant@ladder.example")
     report = build_report(consultant, assessment, capture=django_capture_on_commit_callbacks)
     assert report.pages > 8
+    # The consultant has four demo clients: Acme's report compares it with three peers.
+    text = pdf_text(pdf_of(report))
+    assert "Not enough peers" not in text
+    standing = peer_standing(
+        organization=orgs["acme"], figures=assessment_figures(assessment), user=consultant
+    )
+    assert standing.peers == 3
+    enough = {r.name for r in standing.rows if r.enough}
+    assert {"Finance and back office", "Logistics", "All areas"} <= enough
