@@ -70,6 +70,24 @@ def freshness(last_seen: datetime | None, now: datetime) -> timedelta | None:
     return max(now - last_seen, timedelta(0))
 
 
+def uptime_slots(
+    *,
+    interval: timedelta,
+    window_start: datetime,
+    window_end: datetime,
+    created: datetime | None = None,
+) -> tuple[datetime, int] | None:
+    """(start, count) of the complete intervals `uptime` counts in the window, laid end to end
+    from ``max(window_start, created)``; None when there is none."""
+    if interval <= timedelta(0):
+        raise ValueError("interval must be positive")
+    start = window_start if created is None else max(window_start, created)
+    if window_end <= start:
+        return None
+    expected = (window_end - start) // interval
+    return (start, expected) if expected else None
+
+
 def uptime(
     *,
     seen: Sequence[datetime],
@@ -86,14 +104,12 @@ def uptime(
     instead of every point, it may hold one timestamp per bucket that had data, provided the
     buckets are no wider than ``interval``. Linear in ``len(seen)``.
     """
-    if interval <= timedelta(0):
-        raise ValueError("interval must be positive")
-    start = window_start if created is None else max(window_start, created)
-    if window_end <= start:
+    slots = uptime_slots(
+        interval=interval, window_start=window_start, window_end=window_end, created=created
+    )
+    if slots is None:
         return None
-    expected = (window_end - start) // interval
-    if expected == 0:
-        return None
+    start, expected = slots
     end = start + expected * interval
     covered = 0
     last_index = -1

@@ -25,8 +25,8 @@ from integration import health
 from integration.services import (
     SeriesRefused,
     UnknownMetric,
-    telemetry_seen_buckets,
     telemetry_series,
+    telemetry_uptime,
 )
 
 log = logging.getLogger(__name__)
@@ -43,15 +43,9 @@ def criterion_figures(*, criterion: AcceptanceCriterion, now: datetime) -> plan.
     if criterion.kind == plan.FRESHNESS:
         return plan.Figures(freshness=health.freshness(integration.last_seen, now))
     if criterion.kind == plan.UPTIME:
-        start = now - timedelta(days=criterion.window_days)
-        seen = telemetry_seen_buckets(integration=integration, start=start, end=now)
-        share = health.uptime(
-            seen=seen,
-            interval=integration.interval,
-            window_start=start,
-            window_end=now,
-            created=integration.created,
-        )
+        window = timedelta(days=criterion.window_days)
+        start = now - window
+        share = telemetry_uptime(integration=integration, windows={"w": window}, now=now)["w"]
         counted = now - max(start, integration.created)
         return plan.Figures(uptime=share, counted=max(counted, timedelta(0)))
     rows = []

@@ -25,6 +25,7 @@ from integration.services.series import (
     telemetry_ping_counts,
     telemetry_seen_buckets,
     telemetry_series,
+    telemetry_uptime,
 )
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "telemetry_retention_apply",
     "telemetry_seen_buckets",
     "telemetry_series",
+    "telemetry_uptime",
     "token_issue",
     "token_revoke",
 ]

@@ -28,7 +28,7 @@ from accounts.models import Membership, Role
 from integration import health
 from integration.health import Status
 from integration.models import HealthEvent, Integration, MinuteRollup
-from integration.services.series import telemetry_ping_counts, telemetry_seen_buckets
+from integration.services.series import telemetry_ping_counts, telemetry_uptime
 
 __all__ = [
     "UPTIME_WINDOWS",
@@ -113,18 +113,7 @@ def _figures(integration: Integration, now: datetime, uptime: dict, **extra) -> 
 
 def health_figures(*, integration: Integration, now: datetime) -> HealthFigures:
     """Status, freshness, uptime over 24 h / 7 d / 30 d and the 24 h error rate (3 queries)."""
-    longest = max(UPTIME_WINDOWS.values())
-    seen = telemetry_seen_buckets(integration=integration, start=now - longest, end=now)
-    uptime = {
-        key: health.uptime(
-            seen=seen,
-            interval=integration.interval,
-            window_start=now - window,
-            window_end=now,
-            created=integration.created,
-        )
-        for key, window in UPTIME_WINDOWS.items()
-    }
+    uptime = telemetry_uptime(integration=integration, windows=UPTIME_WINDOWS, now=now)
     ok, failed = telemetry_ping_counts(
         integration=integration, start=now - ERROR_RATE_WINDOW, end=now
     )

@@ -6,12 +6,23 @@ points. Windows are half-open, [start, end).
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import orjson
-from django.db.models import Max, Min, Sum
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    Func,
+    Max,
+    Min,
+    Sum,
+    When,
+)
 
-from integration import conf
+from integration import conf, health
 from integration.models import PING_METRIC, HourRollup, MinuteRollup, Point, Series
 
 __all__ = [
@@ -21,6 +32,7 @@ __all__ = [
     "UnknownMetric",
     "telemetry_ping_counts",
     "telemetry_seen_buckets",
+    "telemetry_uptime",
     "telemetry_series",
 ]
 
@@ -116,6 +128,61 @@ def telemetry_seen_buckets(*, integration, start: datetime, end: datetime) -> li
         .distinct()
         .order_by("bucket")
     )
+
+
+class _Epoch(Func):
+    """Whole seconds since 1970 of a timestamp column, as an integer."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::bigint"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            # %%%%: one % for the template, one for the SQL parameters' formatting.
+            compiler,
+            connection,
+            template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
+        )
+
+
+def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
+    """`health.uptime` of each named window (key -> its length before `now`), counted by the
+    database in one query: the distinct intervals with a minute of data, not the minutes."""
+    interval, created = integration.interval, integration.created
+    slots = {
+        key: health.uptime_slots(
+            interval=interval, window_start=now - length, window_end=now, created=created
+        )
+        for key, length in windows.items()
+    }
+    counted = {}
+    for key, slot in slots.items():
+        if slot is None:
+            continue
+        start, expected = slot
+        # Whole seconds: (bucket - ceil(start)) // interval is (bucket - start) // interval
+        # for a bucket on a whole second.
+        first = math.ceil(start.timestamp())
+        index = ExpressionWrapper(
+            (_Epoch("bucket") - first) / int(interval.total_seconds()),
+            output_field=BigIntegerField(),
+        )
+        in_window = When(bucket__gte=start, bucket__lt=start + expected * interval, then=index)
+        counted[key] = Count(Case(in_window), distinct=True)
+    figures = {key: None for key in windows}
+    if counted:
+        earliest = min(slot[0] for slot in slots.values() if slot)
+        rows = MinuteRollup.objects.filter(
+            series__metric__integration=integration,
+            bucket__gte=_floor(earliest, MinuteRollup),
+            bucket__lt=now,
+        ).aggregate(**counted)
+        figures |= {key: rows[key] / slots[key][1] for key in counted}
+    return figures
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:

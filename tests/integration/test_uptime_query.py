@@ -1,0 +1,51 @@
+"""Uptime counted by the database gives exactly what `health.uptime` gives over the minutes."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from integration import health
+from integration.lineprotocol import Point
+from integration.models import Integration
+from integration.services import telemetry_ingest, telemetry_seen_buckets, telemetry_uptime
+
+NOW = datetime(2026, 11, 25, 10, 0, 17, 250_000, tzinfo=UTC)
+WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+@pytest.mark.parametrize("interval_seconds", [60, 300, 420, 3600])
+@pytest.mark.parametrize("created_days_ago", [40, 3.3])
+def test_uptime_from_the_database_matches_the_pure_count(org, interval_seconds, created_days_ago):
+    created = NOW - timedelta(days=created_days_ago, microseconds=123_457)
+    integration = Integration.objects.create(
+        organization=org, name="Line", interval_seconds=interval_seconds, created=created
+    )
+    rng = random.Random(interval_seconds)
+    minutes = rng.sample(range(1, 40 * 24 * 60), 6000)
+    points = [Point("temp", (), NOW - timedelta(minutes=m, seconds=rng.randrange(60)), 1.0)
+              for m in minutes]  # fmt: skip
+    telemetry_ingest(integration=integration, points=points, now=NOW)
+    expected = {
+        key: health.uptime(
+            seen=telemetry_seen_buckets(integration=integration, start=NOW - length, end=NOW),
+            interval=integration.interval,
+            window_start=NOW - length,
+            window_end=NOW,
+            created=created,
+        )
+        for key, length in WINDOWS.items()
+    }
+    assert telemetry_uptime(integration=integration, windows=WINDOWS, now=NOW) == expected
+    assert expected["30d"] > 0
+
+
+def test_no_complete_interval_is_no_figure(org):
+    integration = Integration.objects.create(
+        organization=org, name="New", interval_seconds=3600, created=NOW - timedelta(minutes=5)
+    )
+    assert telemetry_uptime(integration=integration, windows=WINDOWS, now=NOW) == {
+        "24h": None,
+        "7d": None,
+        "30d": None,
+    }
