@@ -9,18 +9,14 @@ import signal
 import subprocess
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from integration.models import MinuteRollup, Point
+from integration.models import MinuteRollup
 from integration.mqtt import publish_bounded, publisher_connect
 from tests.instances import PrivateBroker, database_env, manage, wait_for
-from tests.integration.conftest import stored
-
-# An hour ago, whole seconds: inside the ingest window whenever the tests run.
-BASE = datetime.fromtimestamp(int(time.time()) - 3600, UTC)
-BASE_NS = int(BASE.timestamp()) * 10**9
+from tests.integration.conftest import BASE, BASE_NS, count, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,10 +31,6 @@ def message(integration, i: int) -> tuple[str, bytes]:
 def expected(count: int) -> list[tuple]:
     labels = '{"sensor":"s1"}'
     return [("vibration.rms", labels, BASE + timedelta(seconds=i), i + 0.5) for i in range(count)]
-
-
-def count(integration) -> int:
-    return Point.objects.filter(series__metric__integration=integration).count()
 
 
 def rolled_up(integration) -> int:

@@ -1,3 +1,4 @@
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,12 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NOW_NS = int(NOW.timestamp()) * 10**9
 # The simulator's tests count from midnight of a Wednesday; London is on UTC in November.
 WEDNESDAY = datetime(2026, 11, 25, tzinfo=UTC)
+
+# The MQTT tests: the shared broker, and points an hour ago in whole seconds, inside the
+# ingest window whenever the tests run.
+SHARED_URL = "mqtt://127.0.0.1:1883"
+BASE = datetime.fromtimestamp(int(time.time()) - 3600, UTC)
+BASE_NS = int(BASE.timestamp()) * 10**9
 
 
 @pytest.fixture
@@ -26,6 +33,11 @@ def integration(org):
 @pytest.fixture
 def other_integration(other_org):
     return Integration.objects.create(organization=other_org, name="Globex POS sync")
+
+
+@pytest.fixture
+def second_integration(org):
+    return Integration.objects.create(organization=org, name="Riverside boiler temperature")
 
 
 @pytest.fixture
@@ -53,3 +65,13 @@ def minute_rollups(integration) -> list[tuple]:
         "series__metric__name", "bucket", "count", "min", "max", "sum", "last"
     )
     return sorted(rows)
+
+
+def line(i: int, sensor: str = "s1") -> bytes:
+    """A line-protocol message of one point, `i` seconds after BASE."""
+    return f"vibration,sensor={sensor} rms={i}.5 {BASE_NS + i * 10**9}".encode()
+
+
+def count(integration) -> int:
+    """How many raw points `integration` has stored."""
+    return Point.objects.filter(series__metric__integration=integration).count()

@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.demo import demo_accounts_create
-from assessments.demo import PROCESSES
+from assessments.demo_data import PROCESSES
 from integration import health
 from integration.demo import (
     DEAD,

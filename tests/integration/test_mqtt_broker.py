@@ -1,4 +1,4 @@
-"""The MQTT listener: pure pieces, the batch ingest, and the listener against real brokers.
+"""The MQTT listener against real brokers, and the `telemetry_listen` command.
 
 Tests that only connect use the shared broker on 127.0.0.1:1883 (`need_mqtt()`), each with its
 own topic prefix and shared-subscription group, so other traffic on that broker never reaches
@@ -6,14 +6,13 @@ them. Tests that restart a broker start their own private mosquitto on a free po
 """
 
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -21,43 +20,14 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
-from integration.models import Integration, Point
-from integration.mqtt import (
-    BAD_PAYLOAD,
-    PAUSED,
-    UNKNOWN,
-    BadPayload,
-    Listener,
-    Received,
-    backoff,
-    broker_from_url,
-    decode_payload,
-    default_client_id,
-    ingest_messages,
-    parse_topic,
-    publish_bounded,
-    publisher_connect,
-)
-from integration.mqtt import ingest as ingest_module
+from integration.models import Integration
+from integration.mqtt import Listener, publish_bounded, publisher_connect
 from integration.mqtt import listener as listener_module
-from integration.services import storage
 from tests.instances import database_env, wait_for
-from tests.integration.conftest import stored
+from tests.integration.conftest import BASE, SHARED_URL, count, line, stored
 from tests.services import need_mqtt
 
-SHARED_URL = "mqtt://127.0.0.1:1883"
 ROOT = Path(__file__).resolve().parents[2]
-# An hour ago, whole seconds: inside the ingest window whenever the tests run.
-BASE = datetime.fromtimestamp(int(time.time()) - 3600, UTC)
-BASE_NS = int(BASE.timestamp()) * 10**9
-
-
-def line(i: int, sensor: str = "s1") -> bytes:
-    return f"vibration,sensor={sensor} rms={i}.5 {BASE_NS + i * 10**9}".encode()
-
-
-def count(integration) -> int:
-    return Point.objects.filter(series__metric__integration=integration).count()
 
 
 # Brokers, listeners, publishers
@@ -131,268 +101,6 @@ def publish(url: str, messages, *, window: int = 50) -> int:
 
 def topic(prefix: str, integration) -> str:
     return f"{prefix}/{integration.pk}/telemetry"
-
-
-@pytest.fixture
-def second_integration(org):
-    return Integration.objects.create(organization=org, name="Riverside boiler temperature")
-
-
-# Pure pieces
-
-
-def test_parse_topic_takes_the_integration_id_from_the_topic():
-    some = uuid.uuid4()
-    assert parse_topic(f"ladder/{some}/telemetry") == some
-    assert parse_topic(f"test-x/{some}/telemetry", prefix="test-x") == some
-    assert parse_topic(f"ladder/{some}/telemetry", prefix="test-x") is None
-    assert parse_topic(f"ladder/{some}/other") is None
-    assert parse_topic(f"ladder/{some}/telemetry/extra") is None
-    assert parse_topic("ladder/not-a-uuid/telemetry") is None
-    # Only the canonical spelling, the one the broker's ACL pattern lets through.
-    assert parse_topic(f"ladder/{str(some).upper()}/telemetry") is None
-    assert parse_topic(f"ladder/{some.hex}/telemetry") is None
-
-
-def test_broker_from_url_reads_scheme_host_port_and_credentials():
-    plain = broker_from_url("mqtt://127.0.0.1")
-    assert (plain.host, plain.port, plain.tls, plain.username) == ("127.0.0.1", 1883, False, None)
-    secure = broker_from_url("mqtts://ladder-listener:p%40ss%3Aword@broker.example.com")
-    assert (secure.host, secure.port, secure.tls) == ("broker.example.com", 8883, True)
-    assert (secure.username, secure.password) == ("ladder-listener", "p@ss:word")
-    assert broker_from_url("mqtt://localhost:11883").port == 11883
-    for bad in ("http://127.0.0.1", "mqtt://", "mqtt://host:port"):
-        with pytest.raises(ValueError):
-            broker_from_url(bad)
-
-
-def test_the_default_client_id_is_stable_and_names_the_host():
-    assert default_client_id() == default_client_id()
-    assert default_client_id().startswith("ladder-listener-")
-    assert socket.gethostname().split(".")[0] in default_client_id()
-
-
-def test_backoff_doubles_up_to_the_cap():
-    delays = backoff(1, 30)
-    assert [next(delays) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
-
-
-def test_decode_payload_reads_json_or_line_protocol():
-    now = datetime.now(UTC)
-    json_body = orjson.dumps({"points": [{"metric": "temp", "value": 21.5, "ts": 1764064800}]})
-    (point,) = decode_payload(b"  " + json_body, now=now)
-    assert (point.metric, point.value, point.ts) == (
-        "temp",
-        21.5,
-        datetime.fromtimestamp(1764064800, UTC),
-    )
-    (point,) = decode_payload(b"vibration,sensor=s1 rms=0.5 1764064800000000000", now=now)
-    assert (point.metric, point.labels, point.value) == ("vibration.rms", (("sensor", "s1"),), 0.5)
-    assert decode_payload(b"vibration rms=1", now=now)[0].ts == now
-
-
-@pytest.mark.parametrize(
-    ("payload", "reason"),
-    [
-        (b"garbage", "line 1: missing fields"),
-        (b'{"points": [{"metric": "t"}]}', "points[0].value: is missing"),
-        (b"{not json", "invalid JSON"),
-        (b"m f=1 \xff", "not UTF-8"),
-    ],
-)
-def test_decode_payload_refuses_bad_payloads_with_the_reason(payload, reason):
-    with pytest.raises(BadPayload, match=reason.replace("[", r"\[").replace("]", r"\]")):
-        decode_payload(payload, now=datetime.now(UTC))
-
-
-def test_decode_payload_refuses_payloads_over_the_body_limit(settings):
-    settings.TELEMETRY_MAX_BODY_BYTES = 10
-    with pytest.raises(BadPayload, match="over 10 bytes"):
-        decode_payload(b"vibration rms=1.5", now=datetime.now(UTC))
-
-
-class FakeInfo:
-    def __init__(self, client, acknowledged=True):
-        self.client, self.acknowledged, self.done, self.mid = client, acknowledged, False, 0
-
-    def wait_for_publish(self, timeout):
-        if self.acknowledged and not self.done:
-            self.done = True
-            self.client.in_flight -= 1
-
-    def is_published(self):
-        return self.done
-
-
-class FakeClient:
-    """Counts messages published and not yet acknowledged by the (pretend) broker."""
-
-    def __init__(self, acknowledged=True):
-        self.in_flight = self.most_in_flight = self.published = 0
-        self.acknowledged = acknowledged
-
-    def publish(self, topic, payload, qos):
-        self.in_flight += 1
-        self.published += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        return FakeInfo(self, self.acknowledged)
-
-
-def test_publishers_bound_their_in_flight_messages():
-    client = FakeClient()
-    assert publish_bounded(client, ((f"t/{i}", b"x") for i in range(1000)), window=25) == 1000
-    assert client.published == 1000
-    assert client.most_in_flight == 25
-    assert client.in_flight == 0  # returned only once everything was acknowledged
-
-
-def test_a_publisher_gives_up_when_the_broker_never_acknowledges():
-    with pytest.raises(TimeoutError):
-        publish_bounded(FakeClient(acknowledged=False), [("t", b"x")] * 3, window=2, timeout=0.1)
-
-
-class AckRecorder:
-    def __init__(self):
-        self.acked = []
-
-    def ack(self, mid, qos):
-        self.acked.append(mid)
-
-
-def test_only_messages_of_the_current_connection_are_acknowledged():
-    listener = Listener(url=SHARED_URL, client_id="never-connects")
-    listener._client = AckRecorder()
-    listener._session = 3
-    listener._acknowledge(
-        [
-            Received(mid=1, qos=1, topic="t", payload=b"", session=3),
-            # Came on a lost connection: the broker delivers it again with the same packet id,
-            # which may by then belong to a newer message.
-            Received(mid=2, qos=1, topic="t", payload=b"", session=2),
-            Received(mid=3, qos=0, topic="t", payload=b"", session=3),  # QoS 0: nothing to ack
-        ]
-    )
-    assert listener._client.acked == [1]
-    assert listener.counters.acknowledged == 1
-
-
-def test_the_command_refuses_a_bad_mqtt_url(settings):
-    settings.MQTT_URL = "http://127.0.0.1:1883"
-    with pytest.raises(CommandError, match="mqtt:// or mqtts://"):
-        call_command("telemetry_listen")
-
-
-# The batch ingest, without a broker
-
-
-def received(topic: str, payload: bytes, mid: int = 1) -> Received:
-    return Received(mid=mid, qos=1, topic=topic, payload=payload)
-
-
-@pytest.mark.django_db
-def test_a_batch_stores_each_integration_in_one_call_and_refuses_bad_messages_alone(
-    integration, second_integration, org, monkeypatch
-):
-    paused = Integration.objects.create(organization=org, name="Paused", paused=True)
-    calls = []
-    real_ingest = ingest_module.telemetry_ingest
-
-    def spy(**kwargs):
-        calls.append(kwargs["integration"].pk)
-        return real_ingest(**kwargs)
-
-    monkeypatch.setattr(ingest_module, "telemetry_ingest", spy)
-    future = int((datetime.now(UTC) + timedelta(hours=1)).timestamp())
-    # JSON leaves the time window to the service: the batch call is refused, then this alone.
-    in_the_future = orjson.dumps({"points": [{"metric": "temp", "value": 1, "ts": future}]})
-    json_body = orjson.dumps({"points": [{"metric": "temp", "value": 80.5, "ts": 1764064800}]})
-    unknown = uuid.uuid4()
-    messages = [
-        received(f"ladder/{integration.pk}/telemetry", line(0)),
-        received(f"ladder/{integration.pk}/telemetry", line(1)),
-        received(f"ladder/{second_integration.pk}/telemetry", json_body),
-        received(f"ladder/{integration.pk}/telemetry", in_the_future),
-        received(f"ladder/{unknown}/telemetry", line(2)),
-        received("ladder/nonsense/telemetry", line(3)),
-        received(f"ladder/{paused.pk}/telemetry", line(4)),
-        received(f"ladder/{integration.pk}/telemetry", b"not line protocol"),
-    ]
-
-    result = ingest_messages(messages, now=datetime.now(UTC))
-
-    assert (result.stored, result.accepted, result.duplicates) == (3, 3, 0)
-    assert count(integration) == 2
-    assert count(second_integration) == 1
-    assert count(paused) == 0
-    refusals = sorted((r.kind, r.integration_id) for r in result.refusals)
-    assert refusals == sorted(
-        [
-            (BAD_PAYLOAD, str(integration.pk)),  # the point in the future: the service refused it
-            (BAD_PAYLOAD, str(integration.pk)),  # not line protocol: the parser refused it
-            (UNKNOWN, str(unknown)),
-            (UNKNOWN, "nonsense"),
-            (PAUSED, str(paused.pk)),
-        ]
-    )
-    future_refusal = next(r for r in result.refusals if "future" in r.reason)
-    assert "points[0].ts" in future_refusal.reason
-    # Once per integration for the batch; then once per message of the refused group.
-    assert sorted(map(str, calls)) == sorted(
-        [str(integration.pk), str(second_integration.pk)] + [str(integration.pk)] * 3
-    )
-
-
-@pytest.mark.django_db
-def test_a_repeated_message_in_a_batch_is_stored_once(integration):
-    message = received(f"ladder/{integration.pk}/telemetry", line(7))
-    result = ingest_messages([message, message], now=datetime.now(UTC))
-    assert (result.stored, result.accepted, result.duplicates) == (2, 1, 1)
-    result = ingest_messages([message], now=datetime.now(UTC))
-    assert (result.accepted, result.duplicates) == (0, 1)
-    assert count(integration) == 1
-
-
-@pytest.mark.django_db
-def test_a_batch_over_the_point_limit_is_split_between_messages(integration, settings):
-    settings.TELEMETRY_MAX_POINTS = 5
-    messages = [
-        received(
-            f"ladder/{integration.pk}/telemetry", b"\n".join(line(i * 3 + j) for j in range(3))
-        )
-        for i in range(4)
-    ]
-    messages.append(
-        received(f"ladder/{integration.pk}/telemetry", b"\n".join(line(100 + j) for j in range(6)))
-    )
-    result = ingest_messages(messages, now=datetime.now(UTC))
-    assert (result.stored, result.accepted) == (4, 12)
-    assert [r.kind for r in result.refusals] == [BAD_PAYLOAD]  # 6 points: over the limit alone
-    assert "at most 5" in result.refusals[0].reason
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_database_failure_stores_nothing_of_the_batch(
-    integration, second_integration, monkeypatch, settings
-):
-    settings.TELEMETRY_MAX_POINTS = 1  # one write per integration: the second one fails
-    real_write = storage.points_write
-    writes = []
-
-    def failing_second_write(rows):
-        writes.append(len(rows))
-        if len(writes) == 2:
-            raise OperationalError("server closed the connection unexpectedly")
-        return real_write(rows)
-
-    monkeypatch.setattr(storage, "points_write", failing_second_write)
-    messages = [
-        received(f"ladder/{integration.pk}/telemetry", line(1)),
-        received(f"ladder/{second_integration.pk}/telemetry", line(2)),
-    ]
-    with pytest.raises(OperationalError):
-        ingest_messages(messages, now=datetime.now(UTC))
-    assert count(integration) == 0
-    assert count(second_integration) == 0
 
 
 # The listener against a real broker
@@ -595,6 +303,15 @@ def test_many_messages_go_through_in_batches_from_a_bounded_publisher(
     assert count(integration) + count(second_integration) == total
     assert listener.counters.points_accepted == total
     assert listener.counters.batches <= total / 5  # batched, not one transaction a message
+
+
+# The command
+
+
+def test_the_command_refuses_a_bad_mqtt_url(settings):
+    settings.MQTT_URL = "http://127.0.0.1:1883"
+    with pytest.raises(CommandError, match="mqtt:// or mqtts://"):
+        call_command("telemetry_listen")
 
 
 @broker_test

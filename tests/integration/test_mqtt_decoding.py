@@ -1,0 +1,157 @@
+"""The MQTT listener's pure pieces: topics, broker URLs, payloads, backoff, bounded publishing
+and acknowledgements, without a broker or a database."""
+
+import socket
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from integration.mqtt import (
+    BadPayload,
+    Listener,
+    Received,
+    backoff,
+    broker_from_url,
+    decode_payload,
+    default_client_id,
+    parse_topic,
+    publish_bounded,
+)
+from tests.integration.conftest import SHARED_URL
+
+
+def test_parse_topic_takes_the_integration_id_from_the_topic():
+    some = uuid.uuid4()
+    assert parse_topic(f"ladder/{some}/telemetry") == some
+    assert parse_topic(f"test-x/{some}/telemetry", prefix="test-x") == some
+    assert parse_topic(f"ladder/{some}/telemetry", prefix="test-x") is None
+    assert parse_topic(f"ladder/{some}/other") is None
+    assert parse_topic(f"ladder/{some}/telemetry/extra") is None
+    assert parse_topic("ladder/not-a-uuid/telemetry") is None
+    # Only the canonical spelling, the one the broker's ACL pattern lets through.
+    assert parse_topic(f"ladder/{str(some).upper()}/telemetry") is None
+    assert parse_topic(f"ladder/{some.hex}/telemetry") is None
+
+
+def test_broker_from_url_reads_scheme_host_port_and_credentials():
+    plain = broker_from_url("mqtt://127.0.0.1")
+    assert (plain.host, plain.port, plain.tls, plain.username) == ("127.0.0.1", 1883, False, None)
+    secure = broker_from_url("mqtts://ladder-listener:p%40ss%3Aword@broker.example.com")
+    assert (secure.host, secure.port, secure.tls) == ("broker.example.com", 8883, True)
+    assert (secure.username, secure.password) == ("ladder-listener", "p@ss:word")
+    assert broker_from_url("mqtt://localhost:11883").port == 11883
+    for bad in ("http://127.0.0.1", "mqtt://", "mqtt://host:port"):
+        with pytest.raises(ValueError):
+            broker_from_url(bad)
+
+
+def test_the_default_client_id_is_stable_and_names_the_host():
+    assert default_client_id() == default_client_id()
+    assert default_client_id().startswith("ladder-listener-")
+    assert socket.gethostname().split(".")[0] in default_client_id()
+
+
+def test_backoff_doubles_up_to_the_cap():
+    delays = backoff(1, 30)
+    assert [next(delays) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
+
+
+def test_decode_payload_reads_json_or_line_protocol():
+    now = datetime.now(UTC)
+    json_body = orjson.dumps({"points": [{"metric": "temp", "value": 21.5, "ts": 1764064800}]})
+    (point,) = decode_payload(b"  " + json_body, now=now)
+    assert (point.metric, point.value, point.ts) == (
+        "temp",
+        21.5,
+        datetime.fromtimestamp(1764064800, UTC),
+    )
+    (point,) = decode_payload(b"vibration,sensor=s1 rms=0.5 1764064800000000000", now=now)
+    assert (point.metric, point.labels, point.value) == ("vibration.rms", (("sensor", "s1"),), 0.5)
+    assert decode_payload(b"vibration rms=1", now=now)[0].ts == now
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"garbage", "line 1: missing fields"),
+        (b'{"points": [{"metric": "t"}]}', "points[0].value: is missing"),
+        (b"{not json", "invalid JSON"),
+        (b"m f=1 \xff", "not UTF-8"),
+    ],
+)
+def test_decode_payload_refuses_bad_payloads_with_the_reason(payload, reason):
+    with pytest.raises(BadPayload, match=reason.replace("[", r"\[").replace("]", r"\]")):
+        decode_payload(payload, now=datetime.now(UTC))
+
+
+def test_decode_payload_refuses_payloads_over_the_body_limit(settings):
+    settings.TELEMETRY_MAX_BODY_BYTES = 10
+    with pytest.raises(BadPayload, match="over 10 bytes"):
+        decode_payload(b"vibration rms=1.5", now=datetime.now(UTC))
+
+
+class FakeInfo:
+    def __init__(self, client, acknowledged=True):
+        self.client, self.acknowledged, self.done, self.mid = client, acknowledged, False, 0
+
+    def wait_for_publish(self, timeout):
+        if self.acknowledged and not self.done:
+            self.done = True
+            self.client.in_flight -= 1
+
+    def is_published(self):
+        return self.done
+
+
+class FakeClient:
+    """Counts messages published and not yet acknowledged by the (pretend) broker."""
+
+    def __init__(self, acknowledged=True):
+        self.in_flight = self.most_in_flight = self.published = 0
+        self.acknowledged = acknowledged
+
+    def publish(self, topic, payload, qos):
+        self.in_flight += 1
+        self.published += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        return FakeInfo(self, self.acknowledged)
+
+
+def test_publishers_bound_their_in_flight_messages():
+    client = FakeClient()
+    assert publish_bounded(client, ((f"t/{i}", b"x") for i in range(1000)), window=25) == 1000
+    assert client.published == 1000
+    assert client.most_in_flight == 25
+    assert client.in_flight == 0  # returned only once everything was acknowledged
+
+
+def test_a_publisher_gives_up_when_the_broker_never_acknowledges():
+    with pytest.raises(TimeoutError):
+        publish_bounded(FakeClient(acknowledged=False), [("t", b"x")] * 3, window=2, timeout=0.1)
+
+
+class AckRecorder:
+    def __init__(self):
+        self.acked = []
+
+    def ack(self, mid, qos):
+        self.acked.append(mid)
+
+
+def test_only_messages_of_the_current_connection_are_acknowledged():
+    listener = Listener(url=SHARED_URL, client_id="never-connects")
+    listener._client = AckRecorder()
+    listener._session = 3
+    listener._acknowledge(
+        [
+            Received(mid=1, qos=1, topic="t", payload=b"", session=3),
+            # Came on a lost connection: the broker delivers it again with the same packet id,
+            # which may by then belong to a newer message.
+            Received(mid=2, qos=1, topic="t", payload=b"", session=2),
+            Received(mid=3, qos=0, topic="t", payload=b"", session=3),  # QoS 0: nothing to ack
+        ]
+    )
+    assert listener._client.acked == [1]
+    assert listener.counters.acknowledged == 1
