@@ -132,7 +132,7 @@ class Assessment(models.Model):
     )
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.SET_NULL)
     title = models.CharField(max_length=150)
-    framework = models.ForeignKey(FrameworkVersion, on_delete=models.PROTECT)
+    framework = models.ForeignKey(FrameworkVersion, on_delete=models.RESTRICT)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     assessed_on = models.DateField(default=timezone.localdate)
     based_on = models.ForeignKey(
@@ -190,7 +190,7 @@ class ProcessScore(models.Model):
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="process_scores"
     )
-    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="scores")
+    process = models.ForeignKey(Process, on_delete=models.RESTRICT, related_name="scores")
     target_level = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=LEVEL_VALIDATORS
     )

@@ -49,7 +49,7 @@ class Roadmap(models.Model):
         related_name="roadmaps",
         help_text="The assessment the roadmap was last generated from.",
     )
-    framework = models.ForeignKey(FrameworkVersion, on_delete=models.PROTECT, related_name="+")
+    framework = models.ForeignKey(FrameworkVersion, on_delete=models.RESTRICT, related_name="+")
     start_date = models.DateField(default=timezone.localdate)
     phase_days = models.PositiveSmallIntegerField(
         "days per phase",
