@@ -24,6 +24,8 @@ class AuditEvent(models.Model):
         ROADMAPS = "roadmaps", "Roadmaps and milestones"
         MEMBERS = "members", "Members"
         TOKENS = "tokens", "Ingest tokens"
+        PROCESSES = "processes", "Processes"
+        INTEGRATIONS = "integrations", "Integrations"
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="audit_events"
