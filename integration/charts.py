@@ -64,9 +64,17 @@ def _time(ts: datetime) -> str:
     return timezone.localtime(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def plain(text: str) -> str:
+    """Text for Plotly, which reads a few HTML-like tags: user text must not become markup.
+
+    The assessment charts use it too: this app sits below `assessments`, so it lives here."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _number(value: float, unit: str) -> str:
+    """A value and its unit as Plotly label text (the unit is the user's)."""
     text = f"{value:.4g}"
-    return f"{text} {unit}" if unit else text
+    return f"{text} {plain(unit)}" if unit else text
 
 
 def series_figure(chart: SeriesChart) -> dict:
@@ -160,7 +168,10 @@ def series_figure(chart: SeriesChart) -> dict:
         "yaxis": {
             "gridcolor": GRID,
             "zerolinecolor": GRID,
-            "title": {"text": chart.unit or chart.metric, "font": {"color": MUTED, "size": 12}},
+            "title": {
+                "text": plain(chart.unit or chart.metric),
+                "font": {"color": MUTED, "size": 12},
+            },
             "ticklabelstandoff": 6,
             "automargin": True,
         },

@@ -22,9 +22,10 @@ from assessments.charts import (
     IT_COLOUR,
     MUTED,
 )
-from assessments.charts.plotly.figure import HOVER, base_layout, figure, plain
+from assessments.charts.plotly.figure import HOVER, base_layout, figure
 from assessments.roadmap.phasing import PHASE_NAMES, PhaseWindow
 from assessments.roadmap.projection import Burnup
+from integration.charts import plain
 
 # The board's column colours (static/css/ladder.css .board-*): grey, blue, --bad, --ok.
 STATUS_COLOURS = {

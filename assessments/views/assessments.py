@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_object_for_member, org_view, scoped
@@ -21,7 +22,8 @@ def locked(request, assessment):
     """A final assessment refuses changes: a 409 for htmx, a message and the page otherwise."""
     text = f"{assessment.title} is final and read-only; start a new assessment to change answers."
     if request.htmx:
-        return HttpResponse(f'<span class="field-error" role="alert">{text}</span>', status=409)
+        html = format_html('<span class="field-error" role="alert">{}</span>', text)
+        return HttpResponse(html, status=409)
     messages.error(request, text)
     return redirect("assessments:assessment-detail", request.org.slug, assessment.pk)
 

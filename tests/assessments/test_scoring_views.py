@@ -3,6 +3,7 @@ import threading
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils.html import escape
 
 from assessments.models import CriterionAnswer, ExcludedDimension, ReadinessAnswer
 from assessments.services import criterion_answer_save
@@ -203,3 +204,26 @@ def test_two_assessors_saving_at_once_keep_both_answers(org, owner, member, scor
     assert errors == []
     saved = dict(CriterionAnswer.objects.values_list("assessor__email", "status"))
     assert saved == {owner.email: "fully", member.email: "partial"}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        '<div hx-get="/o/acme/members/" hx-trigger="load">x</div>',
+    ],
+)
+def test_the_409_for_a_final_assessment_escapes_its_title(org, owner, score, title):
+    score.assessment.title = title
+    score.assessment.save()
+    score.assessment.finalize()
+    response = client_for(owner).post(
+        answer_url(org, score),
+        {"criterion_key": first_criterion(score).key, "status": "fully"},
+        headers=HX,
+    )
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert title not in body
+    assert escape(title) in body

@@ -29,7 +29,6 @@ from assessments.charts.plotly.figure import (
     figure,
     legend,
     markers,
-    plain,
     value_axis,
 )
 from assessments.charts.rows import (
@@ -45,6 +44,7 @@ from assessments.charts.rows import (
     scale_label,
     spread_rows,
 )
+from integration.charts import plain
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ from assessments.charts.plotly.figure import (
     category_axis,
     figure,
     legend,
-    plain,
     value_axis,
 )
 from assessments.charts.rows import (
@@ -22,6 +21,7 @@ from assessments.charts.rows import (
     process_series,
 )
 from assessments.scoring import format_figure
+from integration.charts import plain
 
 
 def process_comparison(result: Comparison) -> dict:

@@ -88,8 +88,3 @@ def value_axis(
 
 def legend(*, y: float, yanchor: str) -> dict:
     return {"orientation": "h", "x": 0, "xanchor": "left", "y": y, "yanchor": yanchor}
-
-
-def plain(text: str) -> str:
-    """Text for Plotly, which reads a few HTML-like tags: user text must not become markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
