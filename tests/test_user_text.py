@@ -1,0 +1,332 @@
+"""User-written text is inert on every page: escaped, and inside an element htmx ignores.
+
+CSP stops injected scripts but not injected htmx attributes: `<div hx-post=... hx-trigger=load>`
+in a name would make htmx send a request as whoever opens the page. So user text is escaped
+(Django's autoescape, no `|safe`), and every element that shows it carries `hx-disable`, which
+makes htmx skip the element and its children even if an escaping mistake lets markup through.
+
+The page walk fills every user-writable text field of every model with a marker of its own
+that is also a payload, renders every organisation page (the URL list of test_tenancy) and a few
+others, and checks each place a marker lands.
+"""
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.urls import reverse
+from django.utils.html import escape
+
+from accounts.models import Invitation
+from assessments.models import AcceptanceCriterion, Milestone, MilestoneComment, Process, Report
+from audit.models import AuditEvent
+from integration.models import HealthEvent, Metric
+from tests.assessments.conftest import (  # noqa: F401 (fixtures)
+    NOW,
+    build_client_data,
+    framework,
+    frozen,
+    media,
+    scored,
+)
+from tests.conftest import client_for, make_user
+from tests.test_tenancy import fill, org_scoped_routes
+
+PAYLOAD = (
+    '<div hx-post="/o/acme/members/" hx-vals=\'{"email":"x@evil.example","role":"owner"}\''
+    ' hx-trigger="load" hx-swap="none"></div>'
+)
+
+
+def test_a_departed_owners_name_cannot_make_htmx_post_for_the_owner(org, owner):
+    """The process owner's name went into a help text shown with |safe."""
+    departed = make_user("gone@acme.test", first_name=PAYLOAD)
+    process = Process.objects.create(
+        organization=org, name="Press line", area="manufacturing", owner=departed
+    )
+    url = reverse("assessments:process-edit", args=[org.slug, process.pk])
+    html = client_for(owner).get(url).content.decode()
+    assert escape(PAYLOAD) in html
+    assert not [e for e in elements(html) if e.get("hx-post") == "/o/acme/members/"]
+
+
+# --- The page walk ------------------------------------------------------------------------------
+
+APPS = ("accounts", "assessments", "integration", "audit")
+
+# Text fields no user writes: keys, tokens, codes, validated formats and system state.
+NOT_USER_TEXT = {
+    "accounts.Organization.slug",  # a slug, validated
+    "accounts.Organization.brand_colour",  # "#" and six hex digits, validated
+    "accounts.User.password",
+    "accounts.Invitation.token",
+    "assessments.FrameworkVersion.key",
+    "assessments.Milestone.key",
+    "assessments.Milestone.dimension_key",
+    "assessments.Milestone.action_key",
+    "assessments.ExcludedDimension.dimension_key",
+    "assessments.CriterionAnswer.criterion_key",
+    "assessments.CriterionAgreement.criterion_key",
+    "assessments.ReadinessAnswer.question_key",
+    "assessments.ReadinessAgreement.question_key",
+    "assessments.Report.assessment_state",
+    "assessments.FeedKey.key",
+    "integration.IngestToken.hint",
+    "integration.IngestToken.hash",
+    "integration.Series.labels",  # canonical JSON the pages parse
+    "audit.AuditEvent.action",
+    "audit.AuditEvent.subject_type",
+    "audit.AuditEvent.subject_id",
+}
+
+# User text that no HTML page shows (so no marker of theirs can be found on one).
+NOT_ON_PAGES = {
+    "accounts.FailedLogin.email",  # counted, never listed
+    "assessments.ReadinessAnswer.comment",  # in the exports and the PDF only
+}
+
+
+def text_fields():
+    """(label, model, field name, max_length) of every user-writable text field."""
+    for config in (apps.get_app_config(label) for label in APPS):
+        for model in config.get_models():
+            for field in model._meta.concrete_fields:
+                label = f"{config.label}.{model.__name__}.{field.name}"
+                if (
+                    isinstance(field, models.CharField | models.TextField)
+                    and not field.choices
+                    and label not in NOT_USER_TEXT
+                ):
+                    yield label, model, field.name, field.max_length
+
+
+def mark(n: int) -> str:
+    """Marker n: its name, and a payload that gives itself away if it is ever parsed as HTML."""
+    return f"qz{n:03d}<i hx-get=/qz{n:03d} hx-trigger=load>"
+
+
+MARKER = re.compile(r"qz(\d{3})")
+
+
+def urlencoded(name: str, value: str) -> bool:
+    """A relative GET URL whose user part went through |urlencode: no quote, space or <."""
+    return name == "hx-get" and re.fullmatch(r"\?[\w.~%/=&-]*", value) is not None
+
+
+def put_markers() -> dict[str, str]:
+    """Prefix every user text field of every row with its field's marker: {name: label}."""
+    names = {}
+    for n, (label, model, name, max_length) in enumerate(text_fields()):
+        names[f"qz{n:03d}"] = label
+        for pk, value in model._default_manager.values_list("pk", name):
+            value = mark(n) + (value or "")
+            model._default_manager.filter(pk=pk).update(**{name: value[:max_length]})
+    return names
+
+
+# htmx never processes text in these, and Django escapes it there like anywhere else.
+INERT_TEXT = {
+    "title",  # the document title
+    "option",  # a select's choices
+    "textarea",  # a field's value: the form posts it, nothing reads it as markup
+}
+
+
+class Page(HTMLParser):
+    """Every marker's place on a page: in text under hx-disable or not, in which attribute."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, dict]] = []
+        self.exposed: list[tuple[str, str]] = []  # (where, text) for text htmx would process
+        self.in_hx_attr: list[str] = []
+        self.seen: set[str] = set()
+        self.controls_disabled: list[dict] = []  # the page's own htmx under an hx-disable
+        self.elements: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.elements.append(attrs)
+        for name, value in attrs.items():
+            found = MARKER.findall(f"{name} {value or ''}")
+            self.seen.update(f"qz{n}" for n in found)
+            # Attribute values are escaped by Django and htmx reads only its own attributes:
+            # an input's value=, a title= or an aria-label= is fine; an hx-* one is not, but
+            # for a metric's name |urlencode'd into the query of a chart link's hx-get.
+            if found and name.startswith(("hx-", "data-hx-")) and not urlencoded(name, value):
+                self.in_hx_attr.append(f"{name}={value!r}")
+        if any(name.startswith(("hx-", "data-hx-")) and name != "hx-disable" for name in attrs):
+            for _, outer in self.stack:
+                if "hx-disable" in outer:
+                    self.controls_disabled.append(attrs)
+        if tag not in self.VOID:
+            self.stack.append((tag, attrs))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in self.VOID and self.stack and self.stack[-1][0] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        found = MARKER.findall(data)
+        if not found:
+            return
+        self.seen.update(f"qz{n}" for n in found)
+        tags = [tag for tag, _ in self.stack]
+        if set(tags) & INERT_TEXT:
+            return
+        if tags and tags[-1] == "script" and self.stack[-1][1].get("type") == "application/json":
+            return  # json_script: \u003C-escaped data for charts.js, which htmx never reads
+        if not any("hx-disable" in attrs or "data-hx-disable" in attrs for _, attrs in self.stack):
+            where = " > ".join(
+                tag + "".join(f".{c}" for c in (attrs.get("class") or "").split()[:1])
+                for tag, attrs in self.stack[-4:]
+            )
+            self.exposed.append((where, data))
+
+
+def elements(html: str) -> list[dict]:
+    page = Page()
+    page.feed(html)
+    return page.elements
+
+
+def urls(org, owner, data) -> list[str]:
+    """Every organisation page, and the pages outside one that show its data.
+
+    test_tenancy fills each URL with a sample object of its own; the pages of the objects that
+    hold the richest data are added here."""
+    found = [fill(route, org, owner) for route, _ in org_scoped_routes()]
+    integration, assessment = data["integration"], data["scored"]
+    for name in ("integration-detail", "integration-edit"):
+        found.append(reverse(f"integration:{name}", args=[org.slug, integration.pk]))
+    found += [
+        reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]),
+        reverse("assessments:assessment-agreement", args=[org.slug, assessment.pk]) + "?show=all",
+        *(
+            reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk])
+            for score in assessment.process_scores.all()
+        ),
+        *(
+            reverse("assessments:readiness", args=[org.slug, assessment.pk, key])
+            for key in ("connectivity", "security", "people-skills", "collaboration")
+        ),
+        *(
+            reverse("assessments:report-detail", args=[org.slug, report.pk])
+            for report in Report.objects.filter(organization=org)
+        ),
+    ]
+    invitation = Invitation.objects.create(
+        organization=org, email="new@acme.test", invited_by=owner
+    )
+    return [
+        *found,
+        reverse("home"),
+        reverse("profile"),
+        reverse("portfolio"),
+        reverse("invitation-accept", args=[invitation.token]),
+    ]
+
+
+@pytest.fixture
+def everything(org, owner, member, consultant, viewer, framework, scored, media, frozen):  # noqa: F811
+    """The client data of the report tests, the scored assessment, and one of each other thing."""
+    Process.objects.filter(organization=org, name="Stock counts").update(name="Stock takes")
+    data = build_client_data(org, owner, framework)  # has a "Stock counts" of its own
+    roadmap = data["roadmap"]
+    milestone = roadmap.milestones.order_by("position").first()
+    milestone.owner = member
+    milestone.description, milestone.responsibility, milestone.benefit = "Why", "COO", "Less"
+    milestone.save()
+    Milestone.objects.create(
+        roadmap=roadmap,
+        title="Retired one",
+        retired=NOW,
+        retired_reason="No longer needed",
+        due_date=date(2027, 1, 1),
+    )
+    MilestoneComment.objects.create(milestone=milestone, author=member, text="On it")
+    integration = data["integration"]
+    Metric.objects.filter(integration=integration).update(unit="mm/s")
+    HealthEvent.objects.create(
+        integration=integration, previous="up", status="down", at=NOW, note="Sensor gateway"
+    )
+    gone = make_user("gone@acme.test", first_name="Gone", last_name="Away", firm_name="Firm")
+    Process.objects.filter(pk=data["press"].pk).update(owner=gone, description="Stamping")
+    site = org.sites.get()
+    site.location = "Sheffield"
+    site.save()
+    for state in ("running", "failed"):
+        Report.objects.create(
+            organization=org,
+            assessment=data["current"],
+            requested_by=consultant,
+            state=state,
+            step="Drawing",
+            error="Out of memory",
+        )
+    AcceptanceCriterion.objects.filter(milestone=milestone).update(
+        last_checked=NOW, last_passed=True, last_explanation="Fresh"
+    )
+    AuditEvent.objects.create(
+        organization=org,
+        actor=member,
+        actor_email=member.email,
+        area="processes",
+        action="changed",
+        subject="Press line",
+        subject_type="process",
+        subject_id="1",
+        before={"name": "Old"},
+        after={"name": "New"},
+    )
+    return {**data, "scored": scored}
+
+
+def test_every_page_shows_user_text_only_inside_hx_disable(org, owner, everything):
+    addresses = urls(org, owner, everything)
+    names = put_markers()
+    client = client_for(owner)
+    exposed, in_hx_attr, disabled, seen = {}, [], [], set()
+    for url in addresses:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+                continue
+            page = Page()
+            page.feed(response.content.decode())
+            seen |= page.seen
+            in_hx_attr += [f"{url} {a}" for a in page.in_hx_attr]
+            disabled += [f"{url} {a}" for a in page.controls_disabled]
+            for where, text in page.exposed:
+                fields = ", ".join(sorted({names[f"qz{n}"] for n in MARKER.findall(text)}))
+                exposed.setdefault(f"{where} [{fields}]", url)  # one page per place is enough
+    assert not in_hx_attr, "\n".join(in_hx_attr)
+    assert not disabled, "\n".join(disabled)  # hx-disable must not switch off the page's htmx
+    assert not exposed, "\n".join(f"{place} on {url}" for place, url in sorted(exposed.items()))
+    unseen = {names[m] for m in names.keys() - seen}
+    assert unseen <= NOT_ON_PAGES, "\n".join(sorted(unseen - NOT_ON_PAGES))
+
+
+def test_the_walk_finds_a_marker_in_an_unmarked_element():
+    page = Page()
+    page.feed("<p hx-disable>qz001 ok</p><td><span>qz002 bare</span></td><title>qz003</title>")
+    assert page.seen == {"qz001", "qz002", "qz003"}
+    assert page.exposed == [("td > span", "qz002 bare")]
+
+
+def test_the_walk_finds_a_marker_in_an_hx_attribute():
+    page = Page()
+    page.feed('<form hx-disable><input value="qz001"></form><i hx-get="/qz002" title="qz003">')
+    assert page.in_hx_attr == ["hx-get='/qz002'"]
