@@ -87,7 +87,7 @@ def test_it_shows_health_figures_events_tokens_and_examples(org, member, press, 
     response = client_for(member).get(detail_url(press))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<h1>Press line 3 vibration</h1>" in html
+    assert "<h1 hx-disable>Press line 3 vibration</h1>" in html
     assert "Press 3 PLC → CMMS" in html
     assert 'class="health-badge health-badge-lg health-up">Up<' in html
     assert ">15 s ago</time>" in html
@@ -162,7 +162,7 @@ def test_a_silence_longer_than_interval_and_grace_breaks_the_line(org, member, p
 def test_the_default_chart_is_the_first_metric_over_24_hours(org, member, press, frozen):
     html = client_for(member).get(detail_url(press)).content.decode()
     assert 'aria-current="page" aria-label="24 hours"' in html
-    assert 'aria-current="page">temperature</a>' in html  # metrics in name order
+    assert 'aria-current="page"><span hx-disable>temperature</span></a>' in html  # name order
     assert "_ping" not in html
 
 

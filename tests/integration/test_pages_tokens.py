@@ -105,7 +105,7 @@ def test_rotation_leaves_the_other_tokens_working(org, owner, integration, clien
 def test_a_too_long_name_is_a_400_with_the_error_next_to_the_field(org, owner, integration):
     response = client_for(owner).post(create_url(integration), {"name": "x" * 200})
     assert response.status_code == 400
-    assert '<p class="field-error" id="id_name_error">' in response.content.decode()
+    assert '<p class="field-error" id="id_name_error" hx-disable>' in response.content.decode()
     assert not IngestToken.objects.exists()
 
 
