@@ -13,6 +13,7 @@ others, and checks each place a marker lands.
 import re
 from datetime import date
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from django.apps import apps
@@ -20,8 +21,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils.html import escape
 
-from accounts.models import Invitation
-from assessments.models import AcceptanceCriterion, Milestone, MilestoneComment, Process, Report
+from accounts.models import Invitation, User
+from assessments.models import (
+    AcceptanceCriterion,
+    Assessment,
+    Milestone,
+    MilestoneComment,
+    Process,
+    ProcessScore,
+    Report,
+)
 from audit.models import AuditEvent
 from integration.models import HealthEvent, Metric
 from tests.assessments.conftest import (  # noqa: F401 (fixtures)
@@ -33,24 +42,113 @@ from tests.assessments.conftest import (  # noqa: F401 (fixtures)
     scored,
 )
 from tests.conftest import client_for, make_user
+from tests.hostile_text import HOSTILE, HTMX_INVITE
 from tests.test_tenancy import fill, org_scoped_routes
-
-PAYLOAD = (
-    '<div hx-post="/o/acme/members/" hx-vals=\'{"email":"x@evil.example","role":"owner"}\''
-    ' hx-trigger="load" hx-swap="none"></div>'
-)
 
 
 def test_a_departed_owners_name_cannot_make_htmx_post_for_the_owner(org, owner):
     """The process owner's name went into a help text shown with |safe."""
-    departed = make_user("gone@acme.test", first_name=PAYLOAD)
+    departed = make_user("gone@acme.test", first_name=HTMX_INVITE)
     process = Process.objects.create(
         organization=org, name="Press line", area="manufacturing", owner=departed
     )
     url = reverse("assessments:process-edit", args=[org.slug, process.pk])
     html = client_for(owner).get(url).content.decode()
-    assert escape(PAYLOAD) in html
+    assert escape(HTMX_INVITE) in html
     assert not [e for e in elements(html) if e.get("hx-post") == "/o/acme/members/"]
+
+
+def structure(html: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The page's elements and their attribute names, in order: what text must never change."""
+
+    class Tags(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, tuple(sorted(name for name, _ in attrs))))
+
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_names_and_titles_add_no_element_or_attribute(org, owner, framework, text):  # noqa: F811
+    """The same pages with plain and with hostile text have the same elements."""
+    departed = make_user("gone@acme.test", first_name="Plain")
+    process = Process.objects.create(
+        organization=org, name="Plain", area="manufacturing", owner=departed, description="Plain"
+    )
+    assessment = Assessment.objects.create(organization=org, framework=framework, title="Plain")
+    score = ProcessScore.objects.create(assessment=assessment, process=process)
+    pages = [
+        reverse("assessments:processes", args=[org.slug]),
+        reverse("assessments:process-edit", args=[org.slug, process.pk]),
+        reverse("assessments:assessment-list", args=[org.slug]),
+        reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]),
+        reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk]),
+    ]
+    client = client_for(owner)
+    plain = [structure(client.get(url).content.decode()) for url in pages]
+    User.objects.filter(pk=departed.pk).update(first_name=text)
+    Process.objects.filter(pk=process.pk).update(name=text, description=text)
+    Assessment.objects.filter(pk=assessment.pk).update(title=text)
+    for url, before in zip(pages, plain, strict=True):
+        assert structure(client.get(url).content.decode()) == before, url
+
+
+# --- Nothing marks user text safe ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Ways to switch off Django's escaping. format_html is fine with "{}" placeholders (it escapes
+# them); building its format string from values is not.
+UNSAFE = re.compile(
+    r"\|\s*safe\b|\|\s*safeseq\b|mark_safe|SafeString\(|SafeText\(|SafeData\(|autoescape\s+off"
+    r"|Markup\(|html_safe|__html__|format_html\(\s*f[\"']|format_html\([^)]*\.format\("
+    r"|format_html\([^)]*[\"']\s*%"
+)
+
+# (file, what it uses): why that is sound.
+ALLOWED = {
+    ("assessments/charts/svg/draw.py", "mark_safe"): (
+        "Canvas writes numbers, palette colours and texts through _esc(); the SVG it returns is "
+        "safe whatever the names (test_svg_charts: test_hostile_names_stay_text_in_every_chart)"
+    ),
+    ("templates/registration/password_reset_email.html", "autoescape off"): (
+        "a plain-text email body, never HTML: escaping would put &amp; into its link"
+    ),
+    ("templates/integration/email/down_body.txt", "autoescape off"): (
+        "a plain-text EmailMessage body (integration/services/health.py), never HTML"
+    ),
+    ("templates/integration/email/recovered_body.txt", "autoescape off"): (
+        "a plain-text EmailMessage body (integration/services/health.py), never HTML"
+    ),
+}
+
+
+def unsafe_uses() -> set[tuple[str, str]]:
+    """(file, what) for every way around escaping in the templates and the apps' code."""
+    templates = ROOT / "templates"
+    files = [*templates.rglob("*.html"), *templates.rglob("*.txt")]
+    for app in ("accounts", "assessments", "integration", "audit", "config"):
+        files += (ROOT / app).rglob("*.py")
+    found = set()
+    for path in files:
+        for match in UNSAFE.finditer(path.read_text()):
+            what = re.sub(r"\s+", " ", match.group().lstrip("|").strip())
+            found.add((str(path.relative_to(ROOT)), what))
+    return found
+
+
+def test_nothing_marks_text_safe_but_the_allowed_few():
+    assert unsafe_uses() <= ALLOWED.keys(), sorted(unsafe_uses() - ALLOWED.keys())
+
+
+def test_the_allow_list_has_no_stale_entries():
+    assert ALLOWED.keys() <= unsafe_uses()
 
 
 # --- The page walk ------------------------------------------------------------------------------

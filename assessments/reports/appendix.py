@@ -56,6 +56,14 @@ class DimensionAppendix:
     questions: list[QuestionLine]
 
 
+def web_link(url: str) -> str:
+    """`url` if it is an http(s) address, else "": the PDF makes it a link.
+
+    The answer form and the import accept only web addresses; this keeps a `javascript:` or
+    `data:` URL that got in some other way from becoming a link."""
+    return url if url.lower().startswith(("https://", "http://")) else ""
+
+
 def process_appendix(figures: AssessmentFigures, names) -> list[ProcessAppendix]:
     framework = figures.assessment.framework.definition
     areas = {a.key: a.name for a in framework.areas}
@@ -75,7 +83,7 @@ def process_appendix(figures: AssessmentFigures, names) -> list[ProcessAppendix]
                                 assessor=str(a.assessor),
                                 answer=STATUS_LABELS.get(a.status, a.status),
                                 note=a.rationale,
-                                link=a.evidence_url,
+                                link=web_link(a.evidence_url),
                             )
                             for a in sorted(c.answers, key=lambda a: str(a.assessor))
                         ],

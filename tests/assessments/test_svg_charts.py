@@ -5,8 +5,11 @@ import time
 import xml.etree.ElementTree as ET
 from datetime import date
 
+import pytest
+
 from assessments.charts import palette, svg
 from assessments.charts.rows import ChangeRow, Comparison, DimensionChange, DimensionRow, ProcessRow
+from tests.hostile_text import HOSTILE
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 
@@ -48,6 +51,27 @@ def test_text_is_escaped():
     assert "<script>" not in markup
     assert "&lt;script&gt;" in markup and "&amp; co" in markup
     parse(markup)  # still well-formed
+
+
+SVG_TAGS = {"svg", "rect", "line", "circle", "polygon", "polyline", "text"}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_names_stay_text_in_every_chart(name):
+    """draw.Canvas escapes every text it writes: its mark_safe is sound whatever the names."""
+    rows = [process(name, 1, 3), process(name + " 2", 0, None)]
+    dimensions = [dimension(name, 2, 1), dimension("Security", 3, 3)]
+    for markup in (
+        svg.samr_heatmap(rows),
+        svg.gap_bars(rows),
+        svg.readiness_radar(dimensions),
+    ):
+        root = parse(markup)  # well-formed: nothing broke out of a text or an attribute
+        tags = {element.tag.split("}")[1] for element in root.iter()}
+        assert tags <= SVG_TAGS
+        for element in root.iter():
+            assert not [a for a in element.attrib if a.startswith(("on", "hx-", "href"))]
+        assert name[:20] in "".join(root.itertext()) or any(t.endswith("…") for t in texts(root))
 
 
 def test_long_labels_are_cut_with_an_ellipsis():
