@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from accounts.models import Site
 from assessments.exchange import MAX_IMPORT_BYTES, InvalidExport, assessment_import, export_parse
+from assessments.exchange.reading import export_read
+from assessments.exchange.validation import Checker
 from assessments.figures import assessment_figures
 from assessments.models import (
     Assessment,
@@ -357,3 +359,46 @@ def test_a_consultant_imports_and_an_outsider_gets_404(org, consultant, outsider
     assert client_for(consultant).get(url).status_code == 200
     assert client_for(outsider).get(url).status_code == 404
     assert client_for(outsider).post(url, {"file": upload(b"{}")}).status_code == 404
+
+
+# --- repeated answers ------------------------------------------------------------------------
+
+
+def _many_answers(data, n):
+    """`n` answers by distinct assessors to the file's first readiness question side."""
+    first = data["readiness_answers"][0]
+    data["readiness_answers"] += [{**first, "assessor": f"assessor{i}@many.test"} for i in range(n)]
+    return data
+
+
+def test_a_second_answer_by_the_same_assessor_is_refused_with_where_the_first_is(scored):
+    data = exported(scored)
+    first = data["readiness_answers"][0]
+    data["readiness_answers"].append({**first, "value": 0})
+    repeat = len(data["readiness_answers"]) - 1
+    with pytest.raises(InvalidExport) as refused:
+        export_read(data)
+    assert refused.value.errors == [
+        f"readiness_answers[{repeat}]: a second answer by {first['assessor']} to "
+        f"{first['question']} ({first['side']}); the first is readiness_answers[0]"
+    ]
+
+
+def test_checking_for_repeated_answers_takes_time_in_proportion_to_the_answers(scored, monkeypatch):
+    # Counts comparisons of assessor emails instead of timing: 2,000 answers to one question
+    # compared pairwise would take about two million.
+    comparisons = 0
+
+    class Email(str):
+        __hash__ = str.__hash__
+
+        def __eq__(self, other):
+            nonlocal comparisons
+            comparisons += 1
+            return str.__eq__(self, other)
+
+    email = Checker.email
+    monkeypatch.setattr(Checker, "email", lambda *a, **k: Email(v) if (v := email(*a, **k)) else v)
+    plan = export_read(_many_answers(exported(scored), 2000))
+    assert len(plan.readiness[next(iter(plan.readiness))].answers) >= 2000
+    assert comparisons < 10 * 2000
