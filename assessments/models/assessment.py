@@ -144,6 +144,9 @@ class Assessment(models.Model):
     )
     created = models.DateTimeField(default=timezone.now)
     finalized = models.DateTimeField(null=True, blank=True)
+    # Set by an import from a file: who imported it and which assessors the file named (their
+    # answers are never stored as theirs here).
+    imported_note = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["-assessed_on", "-created"]
@@ -205,9 +208,7 @@ class ProcessScore(models.Model):
     # edits of the process change the next assessments only. Empty (value None) while not final.
     frozen_name = models.CharField(max_length=150, blank=True, editable=False)
     frozen_area = models.CharField(max_length=40, blank=True, editable=False)
-    frozen_business_value = models.PositiveSmallIntegerField(
-        null=True, blank=True, editable=False
-    )
+    frozen_business_value = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["process__name"]
