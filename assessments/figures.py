@@ -45,7 +45,8 @@ class ProcessResult:
 
     @property
     def process(self):
-        return self.score.process
+        """The process as assessed: a final assessment's keeps its name, area and value."""
+        return self.score.process_as_assessed
 
     @property
     def criteria(self) -> list[CriterionResult]:
@@ -157,7 +158,7 @@ def _process_result(framework, score, answers, agreements) -> ProcessResult:
     levels = {}
     for level in scoring.CRITERIA_LEVELS:
         levels[level] = []
-        for criterion in framework.criteria_for(score.process.area, level):
+        for criterion in framework.criteria_for(score.process_as_assessed.area, level):
             rows = answers.get(criterion.key, [])
             agreement = agreements.get(criterion.key)
             settled = scoring.settle(

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+import audit.trail as audit
 from accounts.models import Organization, User
 from assessments.models import Process, area_choices
+from assessments.services import PROCESS_FIELDS
+from audit.models import AuditEvent
 
 MAX_ROWS = 1000
 MAX_BYTES = 1024 * 1024
@@ -137,14 +140,27 @@ def processes_import_preview(*, organization: Organization, text: str) -> Import
     return ImportPreview(rows=rows)
 
 
-def processes_import(*, organization: Organization, text: str) -> list[Process]:
-    """Check the CSV again and create every process in one transaction, or raise ImportRefused."""
+def processes_import(*, organization: Organization, text: str, user=None) -> list[Process]:
+    """Check the CSV again and create every process in one transaction, or raise ImportRefused.
+
+    Each process created is audited as imported by `user`."""
     try:
         with transaction.atomic():
             preview = processes_import_preview(organization=organization, text=text)
             if not preview.ok:
                 raise ImportRefused(preview)
-            return Process.objects.bulk_create(row.process for row in preview.rows)
+            created = Process.objects.bulk_create(row.process for row in preview.rows)
+            for process in created:
+                audit.record(
+                    organization=organization,
+                    actor=user,
+                    area=AuditEvent.Area.PROCESSES,
+                    action="imported",
+                    subject=f"Process {process.name}",
+                    obj=process,
+                    after=audit.snapshot(process, *PROCESS_FIELDS),
+                )
+            return created
     except IntegrityError:
         # Someone created a process with one of these names after the check above.
         preview = processes_import_preview(organization=organization, text=text)

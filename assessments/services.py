@@ -14,6 +14,7 @@ from assessments.models import (
     CriterionAnswer,
     ExcludedDimension,
     FrameworkVersion,
+    Process,
     ProcessScore,
     ReadinessAgreement,
     ReadinessAnswer,
@@ -271,3 +272,84 @@ def assessment_transition(*, assessment, action: str, user) -> None:
     subject = f"Assessment {assessment.title}"
     after = {"state": assessment.get_state_display()}
     _audit(Area.ASSESSMENTS, user, assessment, assessment, subject, before, after, action=action)
+
+
+# --- Processes ---------------------------------------------------------------------------------
+# A process's area and business value move every draft's figures (a final assessment keeps the
+# values it was finalized with, see ProcessScore.freeze); its integrations are the live-data
+# evidence behind its claimed level. Every change is audited; who may link integrations
+# (owners and consultants) is the views' business.
+
+PROCESS_FIELDS = ("name", "area", "site", "owner", "business_value", "description")
+
+
+@transaction.atomic
+def process_create(*, organization, user, integrations=None, **fields) -> Process:
+    """A new process; `integrations` (of the same organisation) are linked to it. Audited."""
+    process = Process(organization=organization, **fields)
+    process.full_clean()
+    process.save()
+    _process_audit(process, user, "created", {}, audit.snapshot(process, *PROCESS_FIELDS))
+    if integrations:
+        _process_links_set(process, integrations, user)
+    return process
+
+
+@transaction.atomic
+def process_update(*, process: Process, user, integrations=None, **fields) -> None:
+    """Change the named fields; `integrations` None leaves the links as they are. Audited."""
+    unknown = set(fields) - set(PROCESS_FIELDS)
+    if unknown:
+        raise TypeError(f"process_update cannot change {', '.join(sorted(unknown))}")
+    # "Before" is what is stored: a form may already have set its values on `process`.
+    stored = Process.objects.select_for_update().get(pk=process.pk)
+    before = audit.snapshot(stored, *fields)
+    for name, value in fields.items():
+        setattr(stored, name, value)
+        setattr(process, name, value)
+    stored.full_clean()
+    stored.save()
+    _process_audit(stored, user, "changed", before, audit.snapshot(stored, *fields))
+    if integrations is not None:
+        _process_links_set(stored, integrations, user)
+
+
+@transaction.atomic
+def process_archive_set(*, process: Process, user, archived: bool) -> None:
+    """Archive (kept in past assessments, not offered for new ones) or restore. Audited."""
+    before = {"archived": process.archived}
+    process.archived = archived
+    process.save(update_fields=["archived"])
+    action = "archived" if archived else "restored"
+    _process_audit(process, user, action, before, {"archived": archived})
+
+
+def _process_links_set(process: Process, integrations, user) -> None:
+    integrations = list(integrations)
+    if any(i.organization_id != process.organization_id for i in integrations):
+        raise ValueError("A process links only integrations of its own organisation.")
+    before = sorted(i.name for i in process.integrations.all())
+    process.integrations.set(integrations)
+    audit.record(
+        organization=process.organization,
+        actor=user,
+        area=Area.INTEGRATIONS,
+        action="links changed",
+        subject=f"Process {process.name}: its integrations",
+        obj=process,
+        before={"integrations": before},
+        after={"integrations": sorted(i.name for i in integrations)},
+    )
+
+
+def _process_audit(process, user, action, before, after):
+    audit.record(
+        organization=process.organization,
+        actor=user,
+        area=Area.PROCESSES,
+        action=action,
+        subject=f"Process {process.name}",
+        obj=process,
+        before=before,
+        after=after,
+    )

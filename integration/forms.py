@@ -7,6 +7,9 @@ from integration.models import RESERVED_PREFIX, IngestToken, Integration, Metric
 
 
 class IntegrationForm(forms.ModelForm):
+    # They decide whether the flow counts as up, i.e. whether it backs a claimed level.
+    FACILITATOR_FIELDS = ("interval_seconds", "grace_seconds", "paused")
+
     class Meta:
         model = Integration
         fields = [
@@ -22,16 +25,23 @@ class IntegrationForm(forms.ModelForm):
         help_texts = {
             "source_system": "Where the data comes from, e.g. “Press 3 PLC (Siemens S7)”.",
             "target_system": "Where it goes, e.g. “CMMS” or “MES”.",
-            "interval_seconds": "How often data or a heartbeat is expected; at least 60.",
+            "interval_seconds": "How often data or a heartbeat is expected; "
+            "at least 60, at most 86400 (a day).",
             "grace_seconds": "How long after a missed interval it still counts as late, "
-            "before it is down.",
+            "before it is down; at most 86400 (a day).",
             "paused": "A paused integration accepts no data and sends no alerts.",
         }
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, facilitate: bool, **kwargs):
+        """`facilitate`: the user may set the timing and pausing (owners and consultants);
+        for anyone else those fields show the stored values and ignore what is sent."""
         super().__init__(*args, **kwargs)
         self.organization = organization
         self.fields["name"].widget.attrs["placeholder"] = "Press line 3 vibration to CMMS"
+        if not facilitate:
+            for name in self.FACILITATOR_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "An owner or consultant sets this."
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -19,7 +19,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -30,6 +30,11 @@ PING_METRIC = "_ping"
 # Metric names starting with this are Ladder's own (e.g. heartbeats); clients cannot send them.
 RESERVED_PREFIX = "_"
 STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in health.Status]
+# Health counts a flow as up until interval + grace have passed without data: uncapped, one
+# ping would keep it "up" for years. A day each covers daily batch jobs.
+MIN_INTERVAL_SECONDS = 60
+MAX_INTERVAL_SECONDS = 24 * 3600
+MAX_GRACE_SECONDS = 24 * 3600
 
 
 class IntegrationQuerySet(models.QuerySet):
@@ -56,13 +61,22 @@ class Integration(models.Model):
     interval_seconds = models.PositiveIntegerField(
         "expected interval (seconds)",
         default=300,
-        validators=[MinValueValidator(60)],
-        help_text="How often data is expected; at least a minute.",
+        validators=[
+            MinValueValidator(MIN_INTERVAL_SECONDS),
+            MaxValueValidator(
+                MAX_INTERVAL_SECONDS, f"Must be at most a day ({MAX_INTERVAL_SECONDS})."
+            ),
+        ],
+        help_text="How often data is expected; at least a minute, at most a day.",
     )
     grace_seconds = models.PositiveIntegerField(
         "grace period (seconds)",
         default=300,
-        help_text="How long after a missed interval the integration still counts as late.",
+        validators=[
+            MaxValueValidator(MAX_GRACE_SECONDS, f"Must be at most a day ({MAX_GRACE_SECONDS}).")
+        ],
+        help_text="How long after a missed interval the integration still counts as late; "
+        "at most a day.",
     )
     paused = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
@@ -82,7 +96,20 @@ class Integration(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "name"], name="unique_integration_name")
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="unique_integration_name"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    interval_seconds__gte=MIN_INTERVAL_SECONDS,
+                    interval_seconds__lte=MAX_INTERVAL_SECONDS,
+                ),
+                name="integration_interval_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grace_seconds__lte=MAX_GRACE_SECONDS),
+                name="integration_grace_at_most_a_day",
+            ),
         ]
 
     def __str__(self):

@@ -48,10 +48,11 @@ def assessment_import(*, organization, data, user) -> Assessment:
     matched by name (an existing one must have the file's area and business value) or created;
     sites are matched by name, never created. Who answered what, per criterion or question:
 
-    - an agreement in the file is kept with its reason (agreed by the same person if they are a
-      member here, else by nobody);
-    - answers by members of this organisation are kept as theirs; answers by anyone else are
-      not imported (they stay in the file);
+    - an agreement in the file is kept with its reason (agreed by the importing user if the
+      file names them, else by nobody);
+    - only the importing user's own answers are kept as answers: a file names its assessors by
+      email, and nobody else's name may be put on an answer here; the others are not imported
+      (they stay in the file), and the assessment's `imported_note` lists who the file named;
     - a unanimous answer that not all of its assessors can bring along becomes an agreement,
       "Imported from <title>: unanimous answer of N assessors", agreed by the importing user;
     - a disputed question stays unsettled: the members' answers are kept only if they still
@@ -76,7 +77,11 @@ def assessment_import(*, organization, data, user) -> Assessment:
             action="imported",
             subject=f"Assessment {assessment.title}",
             obj=assessment,
-            after={"from file": plan.title, "processes": len(plan.processes)},
+            after={
+                "from file": plan.title,
+                "processes": len(plan.processes),
+                "assessors named in the file": _assessors_named(plan),
+            },
             assessment=assessment,
         )
         return assessment
@@ -134,8 +139,25 @@ def _framework_version(organization, plan: Plan, user) -> FrameworkVersion:
     return stored
 
 
+def _assessors_named(plan: Plan) -> list[str]:
+    answered = [a for p in plan.processes for a in p.criteria.values()]
+    answered += plan.readiness.values()
+    return sorted({answer.assessor for a in answered for answer in a.answers})
+
+
+def _imported_note(plan: Plan, user) -> str:
+    named = _assessors_named(plan)
+    if not named:
+        return f"Imported by {user.email} from a file with no answers."
+    return (
+        f"Imported by {user.email} from a file naming the assessors {', '.join(named)}; "
+        "the answers here are the importer's or settled as agreements."
+    )
+
+
 def _store(organization, plan: Plan, existing: dict[str, Process], user) -> Assessment:
     now = timezone.now()
+    # Process owners are matched among the members; answers belong to the importing user only.
     members = {u.email: u for u in User.objects.filter(memberships__organization=organization)}
     sites = {s.name: s for s in Site.objects.filter(organization=organization)}
     assessment = Assessment(
@@ -147,10 +169,11 @@ def _store(organization, plan: Plan, existing: dict[str, Process], user) -> Asse
         assessed_on=plan.assessed_on,
         created_by=user,
         created=now,
+        imported_note=_imported_note(plan, user),
     )
     assessment.full_clean()
     assessment.save()
-    carry = _Carrier(members=members, user=user, title=plan.title, now=now)
+    carry = _Carrier(members={user.email.lower(): user}, user=user, title=plan.title, now=now)
     rows = []  # unsaved, created together at the end
     for wanted in plan.processes:
         process = existing.get(wanted.name) or _process_create(organization, wanted, sites, members)
@@ -203,7 +226,7 @@ def _process_create(organization, wanted: ProcessPlan, sites, members) -> Proces
 class _Carrier:
     """Decides, for one criterion or question side, what to store so it settles as in the file."""
 
-    members: dict[str, User]  # by email
+    members: dict[str, User]  # whose answers are kept as theirs, by email: the importer only
     user: User
     title: str
     now: datetime

@@ -281,6 +281,7 @@ def _read_answered(check: Checker, data, path, lists, key_of, value_of, **extras
     """
     answers, agreements = lists
     answered = defaultdict(Answered)
+    first = {}  # (key, assessor) -> where: one look-up per answer, however many there are
     for where, entry in check.entries(data, answers, path):
         key = key_of(entry, where)
         assessor = check.email(entry, "assessor", where)
@@ -288,8 +289,9 @@ def _read_answered(check: Checker, data, path, lists, key_of, value_of, **extras
         extra = {name: read(entry, name, where) for name, read in extras.items()}
         if key is None or assessor is None:
             continue
-        if any(a.assessor == assessor for a in answered[key].answers):
-            check.fail(where, f"a second answer by {assessor} to {key}")
+        seen = first.setdefault((key, assessor), where)
+        if seen != where:
+            check.fail(where, f"a second answer by {assessor} to {key}; the first is {seen}")
         answered[key].answers.append(Answer(assessor, value, extra))
     for where, entry in check.entries(data, agreements, path):
         key = key_of(entry, where)

@@ -73,7 +73,8 @@ def assessment_csv(*, assessment: Assessment) -> str:
     table = _table(CSV_COLUMNS, _assessors(figures), rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(table.header)
+    # Headers name assessors by email, which the file's reader does not control: escape alike.
+    writer.writerow([_csv_cell(value) for value in table.header])
     writer.writerows([_csv_cell(value) for value in row] for row in table.rows)
     return buffer.getvalue()
 

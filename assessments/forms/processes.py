@@ -40,7 +40,9 @@ class ProcessForm(forms.ModelForm):
             "Augmentation up, at least one of them must be up.",
         }
 
-    def __init__(self, *args, organization: Organization, **kwargs):
+    def __init__(self, *args, organization: Organization, facilitate: bool, **kwargs):
+        """`facilitate`: the user may link integrations (owners and consultants); for anyone
+        else the field is left out, so what they send for it is ignored."""
         super().__init__(*args, **kwargs)
         self.instance.organization = organization
         self.fields["area"].choices = [("", "Choose an area"), *area_choices()]
@@ -48,6 +50,8 @@ class ProcessForm(forms.ModelForm):
         self.fields["site"].empty_label = "Whole organisation"
         self.fields["owner"].queryset = org_members(organization)
         self.fields["integrations"].queryset = Integration.objects.filter(organization=organization)
+        if not facilitate:  # the links are the evidence behind a claimed level
+            del self.fields["integrations"]
         self.fields["owner"].empty_label = "No owner yet"
         self.fields["owner"].error_messages["invalid_choice"] = (
             "Choose a member of the organisation as owner."

@@ -1,3 +1,4 @@
+import copy
 from functools import cached_property
 
 from django.conf import settings
@@ -143,6 +144,9 @@ class Assessment(models.Model):
     )
     created = models.DateTimeField(default=timezone.now)
     finalized = models.DateTimeField(null=True, blank=True)
+    # Set by an import from a file: who imported it and which assessors the file named (their
+    # answers are never stored as theirs here).
+    imported_note = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["-assessed_on", "-created"]
@@ -167,10 +171,11 @@ class Assessment(models.Model):
         self._move(frm=[self.State.REVIEW], to=self.State.DRAFT)
 
     def finalize(self, *, now=None) -> None:
-        """Make the assessment read-only for good."""
+        """Make the assessment read-only for good, with its processes as they are now."""
         self._move(frm=[self.State.DRAFT, self.State.REVIEW], to=self.State.FINAL)
         self.finalized = now or timezone.now()
         self.save(update_fields=["finalized"])
+        ProcessScore.freeze(self.process_scores.all())
 
     def _move(self, *, frm, to) -> None:
         if self.state not in frm:
@@ -180,6 +185,9 @@ class Assessment(models.Model):
             )
         self.state = to
         self.save(update_fields=["state"])
+
+
+FROZEN_PROCESS_FIELDS = ("name", "area", "business_value")
 
 
 class ProcessScore(models.Model):
@@ -196,6 +204,11 @@ class ProcessScore(models.Model):
     )
     rationale = models.TextField(blank=True)
     evidence = models.TextField(blank=True, help_text="Links to documents or data, one per line.")
+    # What the figures read of the process, copied when the assessment becomes final, so later
+    # edits of the process change the next assessments only. Empty (value None) while not final.
+    frozen_name = models.CharField(max_length=150, blank=True, editable=False)
+    frozen_area = models.CharField(max_length=40, blank=True, editable=False)
+    frozen_business_value = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["process__name"]
@@ -205,6 +218,29 @@ class ProcessScore(models.Model):
 
     def __str__(self):
         return f"{self.process} in {self.assessment}"
+
+    @classmethod
+    def freeze(cls, scores: models.QuerySet) -> None:
+        """Copy each process's name, area and business value onto its scores (one UPDATE)."""
+        process = Process.objects.filter(pk=models.OuterRef("process_id"))
+        scores.update(
+            **{
+                f"frozen_{name}": models.Subquery(process.values(name)[:1])
+                for name in FROZEN_PROCESS_FIELDS
+            }
+        )
+
+    @cached_property
+    def process_as_assessed(self) -> Process:
+        """The process as the figures see it: as it was at finalize, else as it is now.
+
+        A copy when frozen, so nothing that saves the process can store the old values."""
+        if self.frozen_business_value is None:
+            return self.process
+        process = copy.copy(self.process)
+        for name in FROZEN_PROCESS_FIELDS:
+            setattr(process, name, getattr(self, f"frozen_{name}"))
+        return process
 
 
 class ExcludedDimension(models.Model):

@@ -32,6 +32,13 @@ def assessments_export(*, assessments, people, refs) -> list[dict]:
                 "created_by": people.email(assessment.created_by_id),
                 "created": stamp(assessment.created),
                 "finalized": stamp(assessment.finalized),
+                # A final assessment names its processes as they were at finalize; this says
+                # which process each is now, when it has been renamed since.
+                "renamed_processes": {
+                    score.process_as_assessed.name: score.process.name
+                    for score in assessment.process_scores.select_related("process")
+                    if score.process_as_assessed.name != score.process.name
+                },
                 "export": export,
             }
         )
@@ -68,7 +75,10 @@ def assessments_import(*, organization, data: dict, refs: dict) -> list[Assessme
             ),
             path,
         )
-        _answers_store(assessment, plan, refs, f"{path}.export")
+        renamed = item.get("renamed_processes") or {}
+        if not isinstance(renamed, dict):
+            refuse(f"{path}.renamed_processes", "must be an object")
+        _answers_store(assessment, plan, refs, f"{path}.export", renamed)
         _figures_check(assessment, export, path)
         stored.append(assessment)
     _based_on_set(data, stored)
@@ -97,13 +107,21 @@ def _export_read(item: dict, path: str, framework):
     return export, plan
 
 
-def _answers_store(assessment: Assessment, plan, refs: dict, path: str) -> None:
+def _answers_store(assessment: Assessment, plan, refs: dict, path: str, renamed: dict) -> None:
     users = refs["users"]
     rows = []
     for i, wanted in enumerate(plan.processes):
         where = f"{path}.processes[{i}]"
-        process = refs["processes"].get_ref(wanted.name, f"{where}.name", null=False)
-        if (process.area, process.business_value) != (wanted.area, wanted.business_value):
+        name = renamed.get(wanted.name, wanted.name)
+        process = refs["processes"].get_ref(name, f"{where}.name", null=False)
+        frozen = {}
+        if assessment.is_final:  # the process as it was at finalize, whatever it is now
+            frozen = {
+                "frozen_name": wanted.name,
+                "frozen_area": wanted.area,
+                "frozen_business_value": wanted.business_value,
+            }
+        elif (process.area, process.business_value) != (wanted.area, wanted.business_value):
             refuse(where, f"{wanted.name!r} has another area or business value in processes")
         score = ProcessScore.objects.create(
             assessment=assessment,
@@ -111,6 +129,7 @@ def _answers_store(assessment: Assessment, plan, refs: dict, path: str) -> None:
             target_level=wanted.target_level,
             rationale=wanted.rationale,
             evidence=wanted.evidence,
+            **frozen,
         )
         for key, answered in sorted(wanted.criteria.items()):
             rows += _rows(

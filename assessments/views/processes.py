@@ -14,6 +14,8 @@ from assessments.process_import import (
     processes_import,
     template_csv,
 )
+from assessments.services import process_archive_set, process_update
+from assessments.services import process_create as process_create_service
 
 
 def _posted(request):
@@ -39,9 +41,11 @@ def process_list(request):
 
 @org_view(write=True)
 def process_create(request):
-    form = ProcessForm(_posted(request), organization=request.org)
+    form = _process_form(request)
     if request.method == "POST" and form.is_valid():
-        process = form.save()
+        process = process_create_service(
+            organization=request.org, user=request.user, **form.cleaned_data
+        )
         messages.success(request, f"Process “{process.name}” added.")
         return redirect("assessments:processes", org_slug=request.org.slug)
     return render(
@@ -52,14 +56,24 @@ def process_create(request):
 @org_view(write=True)
 def process_edit(request, process_id):
     process = get_object_for_member(request, Process, pk=process_id)
-    form = ProcessForm(_posted(request), instance=process, organization=request.org)
+    form = _process_form(request, instance=process)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        process_update(process=process, user=request.user, **form.cleaned_data)
         messages.success(request, f"Process “{process.name}” saved.")
         return redirect("assessments:processes", org_slug=request.org.slug)
     context = {"form": form, "process": process}
     return render(
         request, "assessments/process_form.html", context, status=400 if form.errors else 200
+    )
+
+
+def _process_form(request, instance=None) -> ProcessForm:
+    # Only owners and consultants get the integrations field: members cannot link evidence.
+    return ProcessForm(
+        _posted(request),
+        instance=instance,
+        organization=request.org,
+        facilitate=request.membership.can_facilitate,
     )
 
 
@@ -70,8 +84,9 @@ def process_archive(request, process_id):
     process = get_object_for_member(request, Process, pk=process_id)
     if request.POST.get("archived") not in ("0", "1"):
         return HttpResponseBadRequest("Say archived=1 to archive or archived=0 to restore.")
-    process.archived = request.POST["archived"] == "1"
-    process.save(update_fields=["archived"])
+    process_archive_set(
+        process=process, user=request.user, archived=request.POST["archived"] == "1"
+    )
     if process.archived:
         messages.success(request, f"“{process.name}” archived: kept in past assessments only.")
     else:
@@ -89,7 +104,9 @@ def process_import(request):
     if not form.cleaned_data["confirm"]:
         return _import_page(request, form, preview=form.preview)
     try:
-        created = processes_import(organization=request.org, text=form.cleaned_data["text"])
+        created = processes_import(
+            organization=request.org, text=form.cleaned_data["text"], user=request.user
+        )
     except ImportRefused as refused:
         return _import_page(request, form, preview=refused.preview, status=400)
     messages.success(request, f"Imported {len(created)} process{pluralize(len(created), 'es')}.")

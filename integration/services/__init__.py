@@ -15,7 +15,12 @@ from integration.services.ingest import (
     telemetry_ingest_many,
     telemetry_ping,
 )
-from integration.services.integrations import integration_create, token_issue, token_revoke
+from integration.services.integrations import (
+    integration_create,
+    integration_update,
+    token_issue,
+    token_revoke,
+)
 from integration.services.retention import RetentionReport, telemetry_retention_apply
 from integration.services.series import (
     STEPS,
@@ -41,6 +46,7 @@ __all__ = [
     "TooManyRows",
     "UnknownMetric",
     "integration_create",
+    "integration_update",
     "labels_text",
     "telemetry_ingest",
     "telemetry_ingest_many",

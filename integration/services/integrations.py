@@ -1,4 +1,9 @@
-"""Creating integrations and their tokens."""
+"""Creating and changing integrations, and their tokens; every change is audited.
+
+Interval, grace and paused decide whether a flow counts as up, and so whether it backs a
+process's claimed level: the views let only owners and consultants change them (and issue
+tokens). These services record who did, whoever calls them.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,18 @@ import audit.trail as audit
 from audit.models import AuditEvent
 from integration.models import IngestToken, Integration
 
-__all__ = ["integration_create", "token_issue", "token_revoke"]
+__all__ = ["integration_create", "integration_update", "token_issue", "token_revoke"]
+
+# What the audit trail shows of an integration; the last three move its health.
+AUDITED_FIELDS = (
+    "name",
+    "description",
+    "source_system",
+    "target_system",
+    "interval_seconds",
+    "grace_seconds",
+    "paused",
+)
 
 
 @transaction.atomic
@@ -18,14 +34,15 @@ def integration_create(
     name: str,
     interval_seconds: int = 300,
     grace_seconds: int | None = None,
-    token_name: str = "first token",
+    token_name: str | None = "first token",
     now=None,
     user=None,
     **fields,
 ) -> tuple[Integration, str]:
     """A new integration with one ingest token; returns it and the token's plain text (shown once).
 
-    Raises ValidationError for bad fields (e.g. a name the organisation already uses).
+    `token_name=None` issues no token (the text is then ""). Raises ValidationError for bad
+    fields (e.g. a name the organisation already uses).
     """
     integration = Integration(
         organization=organization,
@@ -38,8 +55,47 @@ def integration_create(
         integration.created = now
     integration.full_clean()
     integration.save()
+    after = audit.snapshot(integration, *AUDITED_FIELDS)
+    _record_integration(integration, user, "created", {}, after)
+    if token_name is None:
+        return integration, ""
     _, raw = token_issue(integration=integration, name=token_name, user=user, now=now)
     return integration, raw
+
+
+@transaction.atomic
+def integration_update(*, integration: Integration, user, **fields) -> None:
+    """Change the named fields (of AUDITED_FIELDS); audited with the values before and after.
+
+    Raises ValidationError for bad values and then changes nothing.
+    """
+    unknown = set(fields) - set(AUDITED_FIELDS)
+    if unknown:
+        raise TypeError(f"integration_update cannot change {', '.join(sorted(unknown))}")
+    if not fields:
+        return
+    # "Before" is what is stored: a form may already have set its values on `integration`.
+    stored = Integration.objects.select_for_update().get(pk=integration.pk)
+    before = audit.snapshot(stored, *fields)
+    for name, value in fields.items():
+        setattr(stored, name, value)
+        setattr(integration, name, value)
+    stored.full_clean()
+    stored.save(update_fields=list(fields))
+    _record_integration(stored, user, "changed", before, audit.snapshot(stored, *fields))
+
+
+def _record_integration(integration, user, action, before, after):
+    audit.record(
+        organization=integration.organization,
+        actor=user,
+        area=AuditEvent.Area.INTEGRATIONS,
+        action=action,
+        subject=f"Integration {integration.name}",
+        obj=integration,
+        before=before,
+        after=after,
+    )
 
 
 @transaction.atomic

@@ -28,6 +28,9 @@ FORM = "integration/integration_form.html"
 DEFAULT_WINDOW = "24h"
 EVENTS_SHOWN = 20
 SAFE = ["GET", "HEAD"]
+FACILITATOR_NOTE = (
+    "An owner or consultant issues its ingest tokens, sets its timing and links it to processes."
+)
 
 
 def _require_writer(request):
@@ -85,16 +88,24 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
 
 @org_view
 def integration_create(request):
+    """Members add integrations; only owners and consultants get a token and set the timing."""
     _require_writer(request)
-    form = IntegrationForm(_posted(request), organization=request.org)
+    facilitate = request.membership.can_facilitate
+    form = IntegrationForm(_posted(request), organization=request.org, facilitate=facilitate)
     formset = MetricFormSet(_posted(request), instance=form.instance, prefix="metrics")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
             integration, raw = services.integration_create(
-                organization=request.org, user=request.user, **form.cleaned_data
+                organization=request.org,
+                user=request.user,
+                token_name="first token" if facilitate else None,
+                **form.cleaned_data,
             )
             formset.instance = integration
             formset.save()
+        if not facilitate:
+            messages.success(request, f"“{integration.name}” added. {FACILITATOR_NOTE}")
+            return redirect(integration_url(integration))
         context = {"integration": integration, "raw_token": raw, "new_integration": True}
         return token_page(request, context)
     status = 400 if request.method == "POST" else 200
@@ -105,11 +116,17 @@ def integration_create(request):
 def integration_edit(request, integration_id):
     integration = get_object_for_member(request, Integration, pk=integration_id)
     _require_writer(request)
-    form = IntegrationForm(_posted(request), instance=integration, organization=request.org)
+    form = IntegrationForm(
+        _posted(request),
+        instance=integration,
+        organization=request.org,
+        facilitate=request.membership.can_facilitate,
+    )
     formset = MetricFormSet(_posted(request), instance=integration, prefix="metrics")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         with transaction.atomic():
-            form.save()
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            services.integration_update(integration=integration, user=request.user, **changed)
             formset.save()
         messages.success(request, f"“{integration.name}” saved.")
         return redirect(integration_url(integration))

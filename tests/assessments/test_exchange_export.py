@@ -191,6 +191,16 @@ def test_csv_cells_that_look_like_formulas_stay_text(scored, owner):
     assert "'=HYPERLINK()" in {r["Reason"] for r in rows}
 
 
+def test_csv_header_cells_that_look_like_formulas_stay_text(scored, owner, member):
+    # Assessor emails become column headers; an address may start with a formula character.
+    member.email = "=1+2@acme.test"
+    member.save()
+    text = client_for(owner).get(export_url(scored, "csv")).content.decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text)))
+    assert "'=1+2@acme.test" in header
+    assert not [h for h in header if h[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
 def test_xlsx_has_the_four_sheets_and_the_figures(scored, owner):
     CriterionAgreement.objects.filter(process_score__assessment=scored).update(reason="=1+1")
     response = client_for(owner).get(export_url(scored, "xlsx"))

@@ -1,15 +1,25 @@
 """The figures service on hand-built assessments: rows in, the same numbers as `scoring`."""
 
 import pytest
+from django.urls import reverse
 
+from assessments.exchange import assessment_export
 from assessments.figures import assessment_figures
-from assessments.models import CriterionAgreement, ExcludedDimension, ReadinessAgreement
+from assessments.models import (
+    Assessment,
+    CriterionAgreement,
+    ExcludedDimension,
+    Process,
+    ReadinessAgreement,
+)
+from audit.models import AuditEvent
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
     make_assessment,
     make_process,
 )
+from tests.conftest import client_for
 
 
 @pytest.fixture
@@ -107,3 +117,50 @@ def test_figures_take_a_fixed_number_of_queries(scored, django_assert_max_num_qu
     scored = type(scored).objects.select_related("framework").get(pk=scored.pk)
     with django_assert_max_num_queries(7):
         assessment_figures(scored)
+
+
+# --- A final assessment keeps the processes as they were ------------------------------------
+
+
+def test_a_final_assessment_keeps_its_figures_when_a_process_is_edited(
+    scored, framework, org, owner, member
+):
+    press = scored.process_scores.get(process__name="Press line").process
+    draft = make_assessment(org, framework, Process.objects.all(), title="Next round")
+    for score in draft.process_scores.select_related("process"):
+        answer_levels(score, owner, {1: "fully", 2: "largely"})
+    scored.finalize()
+    final_figures = assessment_figures(scored)
+    final_export = assessment_export(assessment=scored)
+    draft_before = assessment_figures(draft)
+
+    edit = reverse("assessments:process-edit", args=[org.slug, press.pk])
+    data = {"name": "Press line 3", "area": "retail", "business_value": 5, "description": ""}
+    assert client_for(member).post(edit, data).status_code == 302
+
+    scored = Assessment.objects.get(pk=scored.pk)
+    after = assessment_figures(scored)
+    assert after.samr_index == final_figures.samr_index
+    assert after.target_index == final_figures.target_index
+    rows = [(p.process.name, p.process.area, p.process.business_value) for p in after.processes]
+    assert rows == [("Press line", "manufacturing", 1), ("Stock counts", "retail", 3)]
+    export = assessment_export(assessment=scored)
+    assert {**export, "exported_at": None} == {**final_export, "exported_at": None}
+    page = client_for(member).get(
+        reverse("assessments:assessment-detail", args=[org.slug, scored.pk])
+    )
+    assert "<strong>Press line</strong>" in page.content.decode()
+    assert "Press line 3" not in page.content.decode()
+
+    # A draft follows the process as it is now.
+    draft_after = assessment_figures(draft)
+    names = {p.process.name: p.process.business_value for p in draft_after.processes}
+    assert names == {"Press line 3": 5, "Stock counts": 3}
+    assert draft_after.samr_index != draft_before.samr_index
+
+    event = AuditEvent.objects.get(area=AuditEvent.Area.PROCESSES, action="changed")
+    assert (event.actor, event.before["business_value"], event.after["business_value"]) == (
+        member,
+        1,
+        5,
+    )

@@ -16,12 +16,14 @@ from assessments.evidence import process_evidence
 from assessments.exchange import figures_data
 from assessments.figures import assessment_figures
 from assessments.models import (
+    Assessment,
     CriterionAgreement,
     CriterionAnswer,
     ExcludedDimension,
     FrameworkVersion,
     Milestone,
     Process,
+    ProcessScore,
     ReadinessAgreement,
 )
 from assessments.roadmaps import roadmap_csv, roadmap_plan, roadmap_regenerate
@@ -354,3 +356,27 @@ def test_raw_points_travel_only_when_asked(acme, tmp_path):
             assert telemetry_series(integration=integration, **window) == telemetry_series(
                 integration=twin, **window
             )
+
+
+def test_a_final_assessment_whose_process_changed_since_moves_with_its_figures(acme, tmp_path):
+    final = acme.assessments.get(title="Baseline, last quarter")
+    final.state = Assessment.State.DRAFT  # finalize again, so its processes are frozen now
+    final.save()
+    final.finalize()
+    score = final.process_scores.select_related("process").first()
+    process = score.process
+    old_name, old_value = process.name, process.business_value
+    process.name, process.business_value = f"{old_name} (renamed)", 6 - old_value
+    process.save()
+    now = timezone.now()
+    path = export(acme, tmp_path=tmp_path)
+    import_(path, "--slug", "acme-copy", "--name", "Acme (copy)")
+
+    copy = Organization.objects.get(slug="acme-copy")
+    before, after = picture(acme, now), picture(copy, now)
+    for section in before:
+        assert after[section] == before[section], section
+    moved = ProcessScore.objects.get(
+        assessment__organization=copy, assessment__title=final.title, frozen_name=old_name
+    )
+    assert (moved.process.name, moved.frozen_business_value) == (process.name, old_value)

@@ -3,6 +3,8 @@ from django.urls import reverse
 
 from accounts.models import Site
 from assessments.models import Process
+from audit.models import AuditEvent
+from integration.models import Integration
 from tests.assessments.conftest import make_process
 from tests.conftest import client_for
 
@@ -338,3 +340,73 @@ def test_edit_says_when_the_owner_has_left(org, owner, member):
     member.memberships.all().delete()
     html = client_for(owner).get(edit_url(process)).content.decode()
     assert "has left the organisation; choose a member as the new owner." in html
+
+
+# Links to integrations (the live-data evidence) and the audit trail
+
+
+def process_events(area, action=None):
+    events = AuditEvent.objects.filter(area=area)
+    return events.filter(action=action) if action else events
+
+
+def test_a_member_cannot_link_an_integration_when_adding_a_process(org, member):
+    integration = Integration.objects.create(organization=org, name="Dock scanners")
+    data = valid_data(org, integrations=[integration.pk])
+    response = client_for(member).post(create_url(org), data)
+    assert response.status_code == 302
+    process = Process.objects.get(name="Goods receiving")
+    assert not process.integrations.exists()
+    assert not process_events(AuditEvent.Area.INTEGRATIONS).exists()
+
+
+def test_a_member_cannot_change_a_process_s_integrations(org, member):
+    linked = Integration.objects.create(organization=org, name="Dock scanners")
+    other = Integration.objects.create(organization=org, name="Forklift telemetry")
+    process = make_process(org, name="Goods receiving")
+    process.integrations.add(linked)
+    html = client_for(member).get(edit_url(process)).content.decode()
+    assert 'name="integrations"' not in html
+    assert "An owner or consultant links" in html
+    response = client_for(member).post(edit_url(process), valid_data(org, integrations=[other.pk]))
+    assert response.status_code == 302
+    assert list(process.integrations.all()) == [linked]
+    for posted in ({"integrations": []}, {}):  # unticking all of them changes nothing either
+        client_for(member).post(edit_url(process), valid_data(org, **posted))
+        assert list(process.integrations.all()) == [linked]
+
+
+@pytest.mark.parametrize("who", ["owner", "consultant"])
+def test_facilitators_link_integrations_and_it_is_audited(org, who, request):
+    user = request.getfixturevalue(who)
+    linked = Integration.objects.create(organization=org, name="Dock scanners")
+    other = Integration.objects.create(organization=org, name="Forklift telemetry")
+    process = make_process(org, name="Goods receiving")
+    process.integrations.add(linked)
+    response = client_for(user).post(edit_url(process), valid_data(org, integrations=[other.pk]))
+    assert response.status_code == 302
+    assert list(process.integrations.all()) == [other]
+    event = process_events(AuditEvent.Area.INTEGRATIONS, "links changed").get()
+    assert event.actor == user
+    assert (event.before, event.after) == (
+        {"integrations": ["Dock scanners"]},
+        {"integrations": ["Forklift telemetry"]},
+    )
+
+
+def test_creating_editing_and_archiving_a_process_is_audited(org, owner, member):
+    client_for(member).post(create_url(org), valid_data(org))
+    process = Process.objects.get(name="Goods receiving")
+    created = process_events(AuditEvent.Area.PROCESSES, "created").get()
+    assert (created.actor, created.subject_id) == (member, str(process.pk))
+    assert created.after["business_value"] == 4
+
+    edit = valid_data(org, name="Inbound goods", area="retail", business_value=2)
+    client_for(member).post(edit_url(process), edit)
+    changed = process_events(AuditEvent.Area.PROCESSES, "changed").get()
+    assert changed.before == {"name": "Goods receiving", "area": "logistics", "business_value": 4}
+    assert changed.after == {"name": "Inbound goods", "area": "retail", "business_value": 2}
+
+    client_for(owner).post(archive_url(process), {"archived": "1"})
+    archived = process_events(AuditEvent.Area.PROCESSES, "archived").get()
+    assert (archived.before, archived.after) == ({"archived": False}, {"archived": True})

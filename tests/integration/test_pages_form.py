@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from integration.lineprotocol import Point
 from integration.models import IngestToken, Integration, Metric
 from integration.services import telemetry_ingest
@@ -56,8 +59,8 @@ def field_error(html, field_id) -> str:
     return match.group(1) if match else ""
 
 
-def test_a_member_adds_an_integration_with_metrics_and_sees_its_first_token_once(org, member):
-    response = client_for(member).post(create_url(org), valid_data())
+def test_an_owner_adds_an_integration_with_metrics_and_sees_its_first_token_once(org, owner):
+    response = client_for(owner).post(create_url(org), valid_data())
     html = response.content.decode()
     assert response.status_code == 200
     integration = Integration.objects.get()
@@ -73,8 +76,8 @@ def test_a_member_adds_an_integration_with_metrics_and_sees_its_first_token_once
     assert f"export LADDER_TOKEN='{raw}'" in html  # examples ready to paste
 
 
-def test_the_form_page_has_the_fields_and_empty_metric_rows(org, member):
-    response = client_for(member).get(create_url(org))
+def test_the_form_page_has_the_fields_and_empty_metric_rows(org, owner):
+    response = client_for(owner).get(create_url(org))
     html = response.content.decode()
     assert response.status_code == 200
     for name in ["name", "source_system", "target_system", "interval_seconds", "grace_seconds"]:
@@ -89,6 +92,8 @@ def test_the_form_page_has_the_fields_and_empty_metric_rows(org, member):
         ({"name": ""}, "id_name", "This field is required."),
         ({"interval_seconds": "10"}, "id_interval_seconds", "greater than or equal to 60"),
         ({"grace_seconds": "-1"}, "id_grace_seconds", "greater than or equal to 0"),
+        ({"interval_seconds": "2000000000"}, "id_interval_seconds", "at most a day (86400)"),
+        ({"grace_seconds": "86401"}, "id_grace_seconds", "at most a day (86400)"),
         ({"metrics-0-expected_max": "-1"}, "id_metrics-0-expected_max", "at least the expected"),
         ({"metrics-0-name": "_ping"}, "id_metrics-0-name", "kept for Ladder"),
         ({"metrics-0-expected_min": "abc"}, "id_metrics-0-expected_min", "Enter a number."),
@@ -96,9 +101,9 @@ def test_the_form_page_has_the_fields_and_empty_metric_rows(org, member):
     ],
 )
 def test_bad_input_is_a_400_with_the_error_next_to_the_field(
-    org, member, overrides, field_id, message
+    org, owner, overrides, field_id, message
 ):
-    response = client_for(member).post(create_url(org), valid_data(**overrides))
+    response = client_for(owner).post(create_url(org), valid_data(**overrides))
     assert response.status_code == 400
     assert message in field_error(response.content.decode(), field_id)
     assert not Integration.objects.exists() and not Metric.objects.exists()
@@ -110,12 +115,12 @@ def test_a_name_the_organisation_already_uses_is_refused(org, member, integratio
     assert "already has" in field_error(response.content.decode(), "id_name")
 
 
-def test_another_organisation_may_use_the_same_name(org, member, other_org):
+def test_another_organisation_may_use_the_same_name(org, owner, other_org):
     Integration.objects.create(organization=other_org, name="Press line 3 vibration")
-    assert client_for(member).post(create_url(org), valid_data()).status_code == 200
+    assert client_for(owner).post(create_url(org), valid_data()).status_code == 200
 
 
-def test_a_member_edits_settings_pauses_and_adds_a_metric(org, member, integration):
+def test_an_owner_edits_settings_pauses_and_adds_a_metric(org, owner, integration):
     Metric.objects.create(integration=integration, name="vibration.rms", unit="mm/s")
     data = valid_data(
         name="Press 3 vibration",
@@ -128,13 +133,14 @@ def test_a_member_edits_settings_pauses_and_adds_a_metric(org, member, integrati
             "metrics-1-unit": "°C",
         },
     )
-    response = client_for(member).post(edit_url(integration), data)
+    response = client_for(owner).post(edit_url(integration), data)
     assert response.status_code == 302
     assert response.url == reverse(
         "integration:integration-detail", args=[org.slug, integration.pk]
     )
     integration.refresh_from_db()
     assert (integration.name, integration.paused) == ("Press 3 vibration", True)
+    assert (integration.interval_seconds, integration.grace_seconds) == (60, 120)
     units = dict(integration.metrics.values_list("name", "unit"))
     assert units == {"vibration.rms": "in/s", "temperature": "°C"}
 
@@ -197,3 +203,91 @@ def test_outsiders_get_404(org, outsider, integration):
 def test_another_organisations_integration_cannot_be_edited(org, member, other_integration):
     url = reverse("integration:integration-edit", args=[org.slug, other_integration.pk])
     assert client_for(member).post(url, valid_data()).status_code == 404
+
+
+# --- Who sets what moves the evidence: owners and consultants ---------------------------------
+
+
+def integration_events(action=None):
+    events = AuditEvent.objects.filter(area=AuditEvent.Area.INTEGRATIONS)
+    return events.filter(action=action) if action else events
+
+
+def test_a_member_adds_an_integration_but_gets_no_token_and_the_default_timing(org, member):
+    data = valid_data(interval_seconds="2000000000", grace_seconds="2000000000", paused="on")
+    response = client_for(member).post(create_url(org), data, follow=True)
+    html = response.content.decode()
+    integration = Integration.objects.get()
+    assert response.redirect_chain[-1][0] == reverse(
+        "integration:integration-detail", args=[org.slug, integration.pk]
+    )
+    assert not re.search(r"ldr_[A-Za-z0-9]", html) and not IngestToken.objects.exists()
+    assert "An owner or consultant issues its ingest tokens" in html
+    assert (integration.interval_seconds, integration.grace_seconds, integration.paused) == (
+        300,
+        300,
+        False,
+    )
+    assert integration.description == "Accelerometers on the press frame"  # descriptive: kept
+    event = integration_events("created").get()
+    assert (event.actor, event.after["interval_seconds"]) == (member, 300)
+
+
+def test_a_member_sees_the_timing_but_cannot_change_it(org, member, integration):
+    html = client_for(member).get(edit_url(integration)).content.decode()
+    assert re.search(r'<input type="number" name="interval_seconds"[^>]* disabled', html)
+    assert "An owner or consultant sets" in html
+    data = valid_data(
+        name="Press 3 vibration",
+        interval_seconds="2000000000",
+        grace_seconds="2000000000",
+        paused="on",
+    )
+    response = client_for(member).post(edit_url(integration), data)
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.name == "Press 3 vibration"
+    assert (integration.interval_seconds, integration.grace_seconds, integration.paused) == (
+        300,
+        300,
+        False,
+    )
+    event = integration_events("changed").get()
+    assert (event.before["name"], event.after["name"]) == (
+        "Press line 3 vibration",
+        "Press 3 vibration",
+    )
+    assert not {"interval_seconds", "grace_seconds", "paused"} & set(event.after)
+
+
+def test_an_owner_changes_the_timing_and_it_is_audited(org, owner, integration):
+    data = valid_data(name=integration.name, interval_seconds="600", grace_seconds="60")
+    response = client_for(owner).post(edit_url(integration), {**data, "paused": "on"})
+    assert response.status_code == 302
+    event = integration_events("changed").get()
+    assert event.actor == owner
+    timing = ("interval_seconds", "grace_seconds", "paused")
+    assert [event.before[name] for name in timing] == [300, 300, False]
+    assert [event.after[name] for name in timing] == [600, 60, True]
+
+
+def test_an_owners_new_integration_is_audited_with_its_token(org, owner):
+    client_for(owner).post(create_url(org), valid_data())
+    integration = Integration.objects.get()
+    event = integration_events("created").get()
+    assert (event.actor, event.subject_id) == (owner, str(integration.pk))
+    assert event.after["interval_seconds"] == 60
+    assert AuditEvent.objects.filter(area=AuditEvent.Area.TOKENS, action="issued").count() == 1
+
+
+def test_the_database_refuses_an_interval_or_grace_over_a_day(integration):
+    for field in ("interval_seconds", "grace_seconds"):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Integration.objects.filter(pk=integration.pk).update(**{field: 2_000_000_000})
+
+
+def test_the_model_refuses_an_interval_over_a_day(integration):
+    integration.interval_seconds = 2_000_000_000
+    with pytest.raises(ValidationError) as refused:
+        integration.full_clean()
+    assert "interval_seconds" in refused.value.message_dict
