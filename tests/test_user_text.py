@@ -171,6 +171,7 @@ NOT_USER_TEXT = {
     "assessments.ReadinessAnswer.question_key",
     "assessments.ReadinessAgreement.question_key",
     "assessments.Report.assessment_state",
+    "assessments.ProcessScore.frozen_area",  # Process.area kept at finalize: a framework key
     "assessments.FeedKey.key",
     "integration.IngestToken.hint",
     "integration.IngestToken.hash",
@@ -306,11 +307,17 @@ def urls(org, owner, data) -> list[str]:
     test_tenancy fills each URL with a sample object of its own; the pages of the objects that
     hold the richest data are added here."""
     found = [fill(route, org, owner) for route, _ in org_scoped_routes()]
-    integration, assessment = data["integration"], data["scored"]
+    integration, assessment, final = data["integration"], data["scored"], data["baseline"]
     for name in ("integration-detail", "integration-edit"):
         found.append(reverse(f"integration:{name}", args=[org.slug, integration.pk]))
     found += [
         reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]),
+        # a final assessment shows the names its processes had at finalize
+        reverse("assessments:assessment-detail", args=[org.slug, final.pk]),
+        *(
+            reverse("assessments:process-score", args=[org.slug, final.pk, score.pk])
+            for score in final.process_scores.all()
+        ),
         reverse("assessments:assessment-agreement", args=[org.slug, assessment.pk]) + "?show=all",
         *(
             reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk])
