@@ -3,7 +3,7 @@
 from django.db import transaction
 
 import audit.trail as audit
-from accounts.models import FailedLogin, Invitation, Membership
+from accounts.models import FailedLogin, Invitation, Membership, Role
 from audit.models import AuditEvent
 
 MEMBERS = AuditEvent.Area.MEMBERS
@@ -67,10 +67,32 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     return membership
 
 
+class UnlockRefused(Exception):
+    """The locked-out account reaches more than the unlocking owner manages."""
+
+
 @transaction.atomic
 def login_unlock(*, membership: Membership, user) -> None:
-    """An owner lets a member locked out after wrong passwords try again."""
-    FailedLogin.objects.clear(membership.user.email)
+    """An owner lets a member locked out after wrong passwords try again.
+
+    Only when the owner already manages everything the account reaches: every organisation it
+    is a member of is one where `user` is an owner, and it is not staff (the admin site). The
+    lockout is one for the whole account, so otherwise an owner of one shared organisation
+    could give an attacker unlimited guesses at, say, a consultant who reaches every client.
+    Such an account unlocks by itself after the window, or by a password reset.
+    """
+    person = membership.user
+    managed = Membership.objects.filter(user=user, role=Role.OWNER).values("organization")
+    elsewhere = Membership.objects.filter(user=person).exclude(organization__in=managed)
+    staff = person.is_staff or person.is_superuser
+    if staff or elsewhere.exists():
+        reach = "has staff access" if staff else "is also in other organisations"
+        minutes = int(FailedLogin.WINDOW.total_seconds() // 60)
+        raise UnlockRefused(
+            f"This account {reach}, so you cannot unlock it: it unlocks by itself after "
+            f"{minutes} minutes or by a password reset."
+        )
+    FailedLogin.objects.clear(person.email)
     subject = f"Login of {membership.user.email}"
     after = {"login": "unlocked"}
     _record(membership.organization, user, "unlocked", subject, membership, {}, after)

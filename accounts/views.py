@@ -33,6 +33,16 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
 
 
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and the new password also lifts a lockout: the emailed link proved the
+    mailbox is the person's, and the guesses were at the old password."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        FailedLogin.objects.clear(form.user.email)
+        return response
+
+
 @login_required
 def home(request):
     """Send the user to the organisation they used last, or their first one."""
@@ -126,8 +136,12 @@ def member_remove(request, membership_id):
 def member_unlock(request, membership_id):
     """An owner lets a member who is locked out after wrong passwords try again."""
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    services.login_unlock(membership=membership, user=request.user)
-    messages.success(request, f"{membership.user} can log in again.")
+    try:
+        services.login_unlock(membership=membership, user=request.user)
+    except services.UnlockRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"{membership.user} can log in again.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
 

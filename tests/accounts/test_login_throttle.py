@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from accounts.models import FailedLogin
+from accounts.models import FailedLogin, Membership, Role
 from tests.conftest import PASSWORD, client_for, make_user
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -140,3 +140,46 @@ def test_the_admin_login_is_throttled_too(client, frozen, db):
     response = client.post(url, {"username": admin_user.email, "password": PASSWORD})
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_owner_cannot_unlock_someone_who_is_also_in_another_organisation(
+    client, frozen, org, owner, consultant
+):
+    """Unlocking a consultant would give an attacker fresh guesses at every client's data."""
+    fail_five_times(client, consultant.email)
+    membership = consultant.memberships.get(organization=org)
+    response = client_for(owner).post(unlock_url(org, membership), follow=True)
+    assert "is also in other organisations" in response.content.decode()
+    assert "unlocks by itself after 15 minutes or by a password reset" in response.content.decode()
+    assert "Too many failed" in attempt(client, consultant.email, PASSWORD).content.decode()
+
+
+def test_owner_of_every_organisation_of_the_person_unlocks_them(
+    client, frozen, org, other_org, owner, consultant
+):
+    Membership.objects.create(user=owner, organization=other_org, role=Role.OWNER)
+    fail_five_times(client, consultant.email)
+    response = client_for(owner).post(unlock_url(org, consultant.memberships.get(organization=org)))
+    assert response.status_code == 302
+    assert attempt(client, consultant.email, PASSWORD).status_code == 302
+
+
+def test_owner_cannot_unlock_a_staff_account(client, frozen, org, owner, member):
+    """Staff reach the admin site, which no organisation's owner manages."""
+    member.is_staff = True
+    member.save(update_fields=["is_staff"])
+    fail_five_times(client, member.email)
+    client_for(owner).post(unlock_url(org, member.memberships.get()))
+    assert "Too many failed" in attempt(client, member.email, PASSWORD).content.decode()
+
+
+def test_a_password_reset_lifts_the_lockout(client, frozen, member, mailoutbox):
+    fail_five_times(client, member.email)
+    client.post(reverse("password_reset"), {"email": member.email})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/reset/" in line)
+    form = client.get(link, follow=True)
+    new = "a-new-long-password-77"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    member.refresh_from_db()
+    assert member.check_password(new)
+    assert attempt(client, member.email, new).status_code == 302
