@@ -5,7 +5,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils import timezone
 
-from accounts.models import FailedLogin, Invitation, Membership, Organization, Role, Site, User
+from accounts.models import FailedLogin, Invitation, Membership, Organization, Site, User
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -78,25 +78,11 @@ class InvitationForm(forms.ModelForm):
 
 
 class RoleForm(forms.ModelForm):
+    """A member's new role; `membership_role_set` refuses to leave the organisation no owner."""
+
     class Meta:
         model = Membership
         fields = ["role"]
-
-    def clean_role(self):
-        role = self.cleaned_data["role"]
-        membership = self.instance
-        if membership.role == Role.OWNER and role != Role.OWNER and is_last_owner(membership):
-            raise forms.ValidationError("The organisation needs at least one owner.")
-        return role
-
-
-def is_last_owner(membership: Membership) -> bool:
-    return (
-        membership.role == Role.OWNER
-        and not Membership.objects.filter(organization=membership.organization, role=Role.OWNER)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
 
 
 class SignUpForm(SetPasswordForm):

@@ -22,8 +22,36 @@ def _record(organization, user, action, subject, obj, before, after):
     )
 
 
+class LastOwner(Exception):
+    """The change would leave the organisation without an owner."""
+
+    def __init__(self):
+        super().__init__("The organisation needs at least one owner.")
+
+
+def _keep_an_owner(membership: Membership) -> None:
+    """Refuse to take away `membership`'s ownership if it is the organisation's last.
+
+    Locks the organisation's owner memberships until the transaction ends, so two owners
+    demoting or removing each other at once are serialised: the second one sees the first
+    one's change and is refused. The rows are read as they are now, not as the caller
+    loaded them.
+    """
+    owners = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .values_list("pk", flat=True)
+    )
+    if owners == [membership.pk]:
+        raise LastOwner
+
+
 @transaction.atomic
 def membership_role_set(*, membership: Membership, role: str, user) -> None:
+    """Give `membership` a new role; raises LastOwner rather than leave no owner."""
+    if role != Role.OWNER:
+        _keep_an_owner(membership)
+    membership.refresh_from_db(fields=["role"])
     before = {"role": membership.get_role_display()}
     membership.role = role
     membership.save(update_fields=["role"])
@@ -34,6 +62,9 @@ def membership_role_set(*, membership: Membership, role: str, user) -> None:
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, user) -> None:
+    """Take `membership`'s access away; raises LastOwner rather than leave no owner."""
+    _keep_an_owner(membership)
+    membership.refresh_from_db(fields=["role"])
     before = {"role": membership.get_role_display()}
     subject = f"Membership of {membership.user.email}"
     _record(membership.organization, user, "removed", subject, membership, before, {})

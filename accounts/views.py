@@ -22,7 +22,6 @@ from accounts.forms import (
     RoleForm,
     SignUpForm,
     SiteForm,
-    is_last_owner,
 )
 from accounts.models import FailedLogin, Invitation, Membership, Site, User
 
@@ -104,9 +103,13 @@ def member_role(request, membership_id):
     form = RoleForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
     saved = form.is_valid()
     if saved:
-        services.membership_role_set(
-            membership=membership, role=form.cleaned_data["role"], user=request.user
-        )
+        try:
+            services.membership_role_set(
+                membership=membership, role=form.cleaned_data["role"], user=request.user
+            )
+        except services.LastOwner as refusal:
+            form.add_error("role", str(refusal))
+            saved = False
     if request.htmx:
         context = {"membership": membership, "role_form": form, "saved": saved}
         return render(
@@ -123,10 +126,11 @@ def member_role(request, membership_id):
 @require_POST
 def member_remove(request, membership_id):
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    if is_last_owner(membership):
-        messages.error(request, "The organisation needs at least one owner.")
-    else:
+    try:
         services.membership_remove(membership=membership, user=request.user)
+    except services.LastOwner as refusal:
+        messages.error(request, str(refusal))
+    else:
         messages.success(request, f"{membership.user} no longer has access.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
