@@ -3,6 +3,7 @@
 from django.db import transaction
 
 import audit.trail as audit
+from accounts.addresses import normalise
 from accounts.models import FailedLogin, Invitation, Membership, Role
 from audit.models import AuditEvent
 
@@ -74,6 +75,7 @@ def membership_remove(*, membership: Membership, user) -> None:
 @transaction.atomic
 def invitation_send(*, invitation: Invitation, user) -> None:
     """Store a new invitation (sending the email is the caller's)."""
+    invitation.email = normalise(invitation.email)
     invitation.invited_by = user
     invitation.save()
     after = {"email": invitation.email, "role": invitation.get_role_display()}
@@ -123,7 +125,7 @@ def login_unlock(*, membership: Membership, user) -> None:
             f"This account {reach}, so you cannot unlock it: it unlocks by itself after "
             f"{minutes} minutes or by a password reset."
         )
-    FailedLogin.objects.clear(person.email)
+    FailedLogin.objects.clear(user=person)
     subject = f"Login of {membership.user.email}"
     after = {"login": "unlocked"}
     _record(membership.organization, user, "unlocked", subject, membership, {}, after)

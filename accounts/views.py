@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
+from accounts.addresses import normalise
 from accounts.forms import (
     InvitationForm,
     LoginForm,
@@ -38,7 +39,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        FailedLogin.objects.clear(form.user.email)
+        FailedLogin.objects.clear(user=form.user)
         return response
 
 
@@ -70,7 +71,7 @@ def members(request):
             return redirect("accounts:members", org_slug=request.org.slug)
     memberships = request.org.memberships.select_related("user").order_by("user__email")
     locked = (
-        FailedLogin.objects.locked_emails([m.user.email for m in memberships], now=timezone.now())
+        FailedLogin.objects.locked_users([m.user for m in memberships], now=timezone.now())
         if request.membership.can_manage
         else set()
     )
@@ -78,7 +79,7 @@ def members(request):
         "form": form,
         "memberships": memberships,
         "invitations": request.org.invitations.filter(accepted=None),
-        "locked_emails": locked,
+        "locked_users": locked,
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
@@ -163,7 +164,7 @@ def invitation_accept(request, token):
     invitation = get_object_or_404(Invitation, token=token)
     if not invitation.is_open():
         return render(request, "accounts/invitation_closed.html", status=410)
-    user = User.objects.filter(email__iexact=invitation.email).first()
+    user = User.objects.filter(email=normalise(invitation.email)).first()
     if user and request.user != user:
         messages.info(request, f"Log in as {invitation.email} to accept the invitation.")
         return redirect(f"{reverse('login')}?next={request.path}")
