@@ -21,11 +21,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LAST_ORG_SESSION_KEY = "ladder_last_org"
 
 
-def org_view(view=None, *, write=False, facilitate=False, manage=False):
+def org_view(view=None, *, write=False, facilitate=False, manage=False, personal=False):
     """Decorate a view taking `org_slug`: sets request.org and request.membership.
 
     `write` keeps viewers out even on GET (a form they could not send), `facilitate` limits
-    the view to owners and consultants, `manage` to owners.
+    the view to owners and consultants, `manage` to owners. `personal` lets every role, viewers
+    too, send it: for a change to the person's own things (their calendar feed key), not to the
+    organisation's data.
     """
 
     def decorator(func):
@@ -33,7 +35,8 @@ def org_view(view=None, *, write=False, facilitate=False, manage=False):
         @wraps(func)
         def wrapper(request, org_slug, *args, **kwargs):
             membership = get_membership(request.user, org_slug)
-            if (write or request.method not in SAFE_METHODS) and not membership.can_write:
+            unsafe = write or (request.method not in SAFE_METHODS and not personal)
+            if unsafe and not membership.can_write:
                 raise PermissionDenied("Viewers can read but not change anything.")
             if facilitate and not membership.can_facilitate:
                 raise PermissionDenied("Only owners and consultants can do this.")

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
-from accounts.forms import AdminLoginForm
+from accounts.forms import AddressField, AdminLoginForm
 from accounts.models import Invitation, Membership, Organization, Site, User
 
 admin.site.login_form = AdminLoginForm
@@ -9,6 +10,7 @@ admin.site.login_form = AdminLoginForm
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    formfield_overrides = {models.EmailField: {"form_class": AddressField}}  # no look-alikes
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "firm_name", "is_staff"]
     search_fields = ["email", "first_name", "last_name"]

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from accounts.addresses import normalise
 from accounts.models import Membership, Organization, Role, Site, User
 
 DEMO_PASSWORD = "ladder-demo"
@@ -85,7 +86,8 @@ def demo_accounts_create() -> dict[str, Organization]:
         orgs[org.slug] = org
     for email, first, last, firm, roles in PEOPLE:
         user, _ = User.objects.update_or_create(
-            email=email, defaults={"first_name": first, "last_name": last, "firm_name": firm}
+            email=normalise(email),
+            defaults={"first_name": first, "last_name": last, "firm_name": firm},
         )
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])

@@ -5,7 +5,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.utils import timezone
 
-from accounts.models import FailedLogin, Invitation, Membership, Organization, Role, Site, User
+from accounts.addresses import ascii_problem, normalise
+from accounts.models import FailedLogin, Invitation, Membership, Organization, Site, User
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -61,42 +62,42 @@ class SiteForm(forms.ModelForm):
         return name
 
 
+class AddressField(forms.EmailField):
+    """The email address of a new account or invitation: normalised, and plain ASCII so that
+    no look-alike of an existing address gets in (see accounts.addresses)."""
+
+    def to_python(self, value):
+        return normalise(super().to_python(value))
+
+    def validate(self, value):
+        super().validate(value)
+        if value and (problem := ascii_problem(value)):
+            raise forms.ValidationError(problem, code="not_ascii")
+
+
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
         fields = ["email", "role"]
+        field_classes = {"email": AddressField}
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.organization = organization
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
+        email = self.cleaned_data["email"]
         if Membership.objects.filter(organization=self.organization, user__email=email).exists():
             raise forms.ValidationError("This person is already a member.")
         return email
 
 
 class RoleForm(forms.ModelForm):
+    """A member's new role; `membership_role_set` refuses to leave the organisation no owner."""
+
     class Meta:
         model = Membership
         fields = ["role"]
-
-    def clean_role(self):
-        role = self.cleaned_data["role"]
-        membership = self.instance
-        if membership.role == Role.OWNER and role != Role.OWNER and is_last_owner(membership):
-            raise forms.ValidationError("The organisation needs at least one owner.")
-        return role
-
-
-def is_last_owner(membership: Membership) -> bool:
-    return (
-        membership.role == Role.OWNER
-        and not Membership.objects.filter(organization=membership.organization, role=Role.OWNER)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
 
 
 class SignUpForm(SetPasswordForm):
@@ -105,6 +106,18 @@ class SignUpForm(SetPasswordForm):
     first_name = forms.CharField(max_length=150)
     last_name = forms.CharField(max_length=150, required=False)
     field_order = ["first_name", "last_name", "new_password1", "new_password2"]
+
+    def clean(self):
+        """The invitation's address was checked when it was sent; check again, the rules or
+        the accounts may have changed since."""
+        email = normalise(self.user.email)
+        if problem := ascii_problem(email):
+            raise forms.ValidationError(problem, code="not_ascii")
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(
+                "There is already an account with this address: log in to accept.", code="taken"
+            )
+        return super().clean()
 
     def save(self, commit=True):
         self.user.first_name = self.cleaned_data["first_name"]
@@ -120,11 +133,13 @@ class ThrottledLoginMixin:
     )
 
     def clean(self):
-        email = (self.cleaned_data.get("username") or "").strip().lower()
+        email = normalise(self.cleaned_data.get("username") or "")
         if not email or not self.cleaned_data.get("password"):
             return super().clean()
         now = timezone.now()
-        remaining = FailedLogin.objects.lockout_remaining(email, now=now)
+        # The account the backend will check (the same exact, normalised lookup), if any.
+        user = User.objects.filter(email=email).first()
+        remaining = FailedLogin.objects.lockout_remaining(user=user, email=email, now=now)
         if remaining is not None:
             minutes = max(1, math.ceil(remaining.total_seconds() / 60))
             raise forms.ValidationError(
@@ -136,9 +151,9 @@ class ThrottledLoginMixin:
             cleaned_data = super().clean()
         except forms.ValidationError as error:
             if error.code == "invalid_login":
-                FailedLogin.objects.record(email, now=now)
+                FailedLogin.objects.record(user=user, email=email, now=now)
             raise
-        FailedLogin.objects.clear(email)
+        FailedLogin.objects.clear(user=self.get_user(), email=email)
         return cleaned_data
 
 

@@ -6,6 +6,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from accounts.addresses import normalise
+
 
 class UserManager(BaseUserManager):
     """Users are identified by their email address; there is no username."""
@@ -15,7 +17,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalise(email), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -31,7 +33,8 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, email):
-        return self.get(email__iexact=email)
+        """Exactly the normalised address: no database's UPPER() or collation decides."""
+        return self.get(email=normalise(email))
 
 
 class User(AbstractUser):
@@ -52,8 +55,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.email
 
+    def clean_fields(self, exclude=None):
+        self.email = normalise(self.email)  # first: checked and unique in the stored form
+        super().clean_fields(exclude)
+
     def save(self, *args, **kwargs):
-        self.email = self.email.lower()
+        self.email = normalise(self.email)
         super().save(*args, **kwargs)
 
 
@@ -187,14 +194,20 @@ class Invitation(models.Model):
 
 
 class FailedLoginManager(models.Manager):
-    def record(self, email: str, *, now) -> "FailedLogin":
-        """Note one wrong password for `email`; rows older than the window are dropped."""
-        self.filter(created__lte=now - FailedLogin.WINDOW).delete()
-        return self.create(email=email.lower(), created=now)
+    """Every method takes the account (`user`, or None when no account has the address) and
+    the normalised address: rows count against the account if there is one, else the address."""
 
-    def lockout_remaining(self, email: str, *, now) -> timedelta | None:
-        """How long `email` stays locked, or None when it may try a password."""
-        recent = self.filter(email=email.lower(), created__gt=now - FailedLogin.WINDOW)
+    def _counted(self, *, user, email):
+        return self.filter(user=user) if user else self.filter(user=None, email=email)
+
+    def record(self, *, user, email: str, now) -> "FailedLogin":
+        """Note one wrong password; rows older than the window are dropped."""
+        self.filter(created__lte=now - FailedLogin.WINDOW).delete()
+        return self.create(user=user, email=email, created=now)
+
+    def lockout_remaining(self, *, user, email: str, now) -> timedelta | None:
+        """How long the account or address stays locked, or None when it may try a password."""
+        recent = self._counted(user=user, email=email).filter(created__gt=now - FailedLogin.WINDOW)
         times = list(
             recent.order_by("-created").values_list("created", flat=True)[: FailedLogin.LIMIT]
         )
@@ -202,34 +215,42 @@ class FailedLoginManager(models.Manager):
             return None
         return times[-1] + FailedLogin.WINDOW - now
 
-    def locked_emails(self, emails, *, now) -> set[str]:
-        recent = self.filter(email__in=emails, created__gt=now - FailedLogin.WINDOW)
-        counts = recent.values("email").annotate(n=models.Count("id"))
-        return {row["email"] for row in counts if row["n"] >= FailedLogin.LIMIT}
+    def locked_users(self, users, *, now) -> set[int]:
+        """The ids of those of `users` that are locked out."""
+        recent = self.filter(user__in=users, created__gt=now - FailedLogin.WINDOW)
+        counts = recent.values("user").annotate(n=models.Count("id"))
+        return {row["user"] for row in counts if row["n"] >= FailedLogin.LIMIT}
 
-    def clear(self, email: str) -> None:
-        """Unlock `email`: after a good password or an owner's unlock."""
-        self.filter(email=email.lower()).delete()
+    def clear(self, *, user=None, email: str = "") -> None:
+        """Unlock: after a good password, a password reset or an owner's unlock."""
+        self._counted(user=user, email=email).delete()
 
 
 class FailedLogin(models.Model):
-    """A wrong password for an email address; LIMIT of them within WINDOW lock it out.
+    """A wrong password; LIMIT of them within WINDOW lock the account out.
 
-    Kept by address, not by user, so guessing at an address that has no account costs the same.
-    Not by IP address: behind a reverse proxy every visitor shares one, and one person's typos
-    would lock everybody out.
+    Counted by account once the (normalised) address names one, so every spelling of an
+    address counts together; by the normalised address otherwise, so guessing at an address
+    that has no account costs the same. Not by IP address: behind a reverse proxy every visitor
+    shares one, and one person's typos would lock everybody out.
     """
 
     LIMIT = 5
     WINDOW = timedelta(minutes=15)
 
-    email = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    email = models.CharField(max_length=254)  # normalised, as typed: the key when no account
     created = models.DateTimeField(default=timezone.now)
 
     objects = FailedLoginManager()
 
     class Meta:
-        indexes = [models.Index(fields=["email", "created"])]
+        indexes = [
+            models.Index(fields=["email", "created"]),
+            models.Index(fields=["user", "created"]),
+        ]
 
     def __str__(self):
         return f"{self.email} at {self.created:%Y-%m-%d %H:%M}"

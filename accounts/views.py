@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
+from accounts.addresses import normalise
 from accounts.forms import (
     InvitationForm,
     LoginForm,
@@ -22,7 +23,6 @@ from accounts.forms import (
     RoleForm,
     SignUpForm,
     SiteForm,
-    is_last_owner,
 )
 from accounts.models import FailedLogin, Invitation, Membership, Site, User
 
@@ -31,6 +31,16 @@ class LoginView(auth_views.LoginView):
     """Django's login, with the throttled form: five wrong passwords lock an address."""
 
     authentication_form = LoginForm
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's, and the new password also lifts a lockout: the emailed link proved the
+    mailbox is the person's, and the guesses were at the old password."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        FailedLogin.objects.clear(user=form.user)
+        return response
 
 
 @login_required
@@ -61,7 +71,7 @@ def members(request):
             return redirect("accounts:members", org_slug=request.org.slug)
     memberships = request.org.memberships.select_related("user").order_by("user__email")
     locked = (
-        FailedLogin.objects.locked_emails([m.user.email for m in memberships], now=timezone.now())
+        FailedLogin.objects.locked_users([m.user for m in memberships], now=timezone.now())
         if request.membership.can_manage
         else set()
     )
@@ -69,7 +79,7 @@ def members(request):
         "form": form,
         "memberships": memberships,
         "invitations": request.org.invitations.filter(accepted=None),
-        "locked_emails": locked,
+        "locked_users": locked,
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
 
@@ -94,9 +104,13 @@ def member_role(request, membership_id):
     form = RoleForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
     saved = form.is_valid()
     if saved:
-        services.membership_role_set(
-            membership=membership, role=form.cleaned_data["role"], user=request.user
-        )
+        try:
+            services.membership_role_set(
+                membership=membership, role=form.cleaned_data["role"], user=request.user
+            )
+        except services.LastOwner as refusal:
+            form.add_error("role", str(refusal))
+            saved = False
     if request.htmx:
         context = {"membership": membership, "role_form": form, "saved": saved}
         return render(
@@ -113,10 +127,11 @@ def member_role(request, membership_id):
 @require_POST
 def member_remove(request, membership_id):
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    if is_last_owner(membership):
-        messages.error(request, "The organisation needs at least one owner.")
-    else:
+    try:
         services.membership_remove(membership=membership, user=request.user)
+    except services.LastOwner as refusal:
+        messages.error(request, str(refusal))
+    else:
         messages.success(request, f"{membership.user} no longer has access.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
@@ -126,8 +141,12 @@ def member_remove(request, membership_id):
 def member_unlock(request, membership_id):
     """An owner lets a member who is locked out after wrong passwords try again."""
     membership = get_object_for_member(request, Membership, pk=membership_id)
-    services.login_unlock(membership=membership, user=request.user)
-    messages.success(request, f"{membership.user} can log in again.")
+    try:
+        services.login_unlock(membership=membership, user=request.user)
+    except services.UnlockRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, f"{membership.user} can log in again.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
@@ -145,7 +164,7 @@ def invitation_accept(request, token):
     invitation = get_object_or_404(Invitation, token=token)
     if not invitation.is_open():
         return render(request, "accounts/invitation_closed.html", status=410)
-    user = User.objects.filter(email__iexact=invitation.email).first()
+    user = User.objects.filter(email=normalise(invitation.email)).first()
     if user and request.user != user:
         messages.info(request, f"Log in as {invitation.email} to accept the invitation.")
         return redirect(f"{reverse('login')}?next={request.path}")

@@ -19,6 +19,11 @@ org_patterns = [
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),  # throttled
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        accounts_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),  # lifts a lockout
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.addresses import ascii_problem, normalise
 from accounts.models import Membership, Organization, Site, User
 from assessments.exchange import InvalidExport
 from assessments.exchange.validation import shown
@@ -121,14 +122,16 @@ def _people(data: dict, report: ImportReport) -> Lookup:
         email, first, last, firm = pick(item, path, "email", "first_name", "last_name", "firm_name")
         if not isinstance(email, str) or not email.strip():
             refuse(f"{path}.email", "must be an email address")
-        email = email.strip().lower()
-        user = User.objects.filter(email__iexact=email).first()
+        given, email = email, normalise(email)
+        user = User.objects.filter(email=email).first()
         if user is None:
+            if problem := ascii_problem(email):
+                refuse(f"{path}.email", problem)
             user = User(email=email, first_name=first, last_name=last, firm_name=firm)
             user.set_unusable_password()  # they set one before they can log in
             saved(user, path)
             report.people_created.append(email)
-        users[email] = user
+        users[email] = users[given] = user  # the document may refer to it as it wrote it
     return users
 
 

@@ -2,7 +2,9 @@
 
 The URL carries the person's `FeedKey`, so calendar apps, which cannot log in, can read it; it
 lists the milestones the person owns on the roadmaps of the organisations they are still a
-member of, each due date an all-day event. Resetting the key makes the old URL a 404.
+member of, each due date an all-day event. Resetting the key makes the old URL a 404, and so
+does deactivating the person or their leaving every organisation: a feed answers only while its
+owner could log in and see the milestones themselves.
 """
 
 from __future__ import annotations
@@ -51,8 +53,14 @@ def feed_milestones(user):
 
 
 def feed_render(*, key: str, now: datetime | None = None) -> bytes | None:
-    """The feed of the key's owner as iCalendar text, or None for an unknown or reset key."""
-    feed_key = FeedKey.objects.select_related("user").filter(key=key).first()
+    """The feed of the key's owner as iCalendar text, or None for an unknown or reset key, a
+    deactivated owner or one who is no longer a member of any organisation."""
+    feed_key = (
+        FeedKey.objects.select_related("user")
+        .filter(key=key, user__is_active=True, user__memberships__isnull=False)
+        .distinct()
+        .first()
+    )
     if feed_key is None:
         return None
     now = now or timezone.now()

@@ -28,9 +28,10 @@ def feed_context(request) -> dict:
     return {"feed_url": services.feed_url(services.feed_key_get(user=request.user))}
 
 
-@org_view
+@org_view(personal=True)
 @require_POST
 def milestone_feed_reset(request):
+    """The key is the person's own, so viewers reset theirs too."""
     services.feed_key_reset(user=request.user)
     messages.success(
         request,

@@ -6,7 +6,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from accounts.models import FailedLogin
+from accounts.models import FailedLogin, Membership, Role
+from tests.accounts.addresses import ADDRESS, LOOK_ALIKES, SAME_MAILBOX
 from tests.conftest import PASSWORD, client_for, make_user
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -109,7 +110,9 @@ def test_unlock_is_for_owners_only(client, frozen, org, consultant, member):
     fail_five_times(client, member.email)
     response = client_for(consultant).post(unlock_url(org, member.memberships.get()))
     assert response.status_code == 403
-    assert FailedLogin.objects.lockout_remaining(member.email, now=NOW) is not None
+    assert (
+        FailedLogin.objects.lockout_remaining(user=member, email=member.email, now=NOW) is not None
+    )
 
 
 def test_unlock_needs_post(frozen, org, owner, member):
@@ -129,7 +132,10 @@ def test_owner_cannot_unlock_someone_outside_the_organisation(
     other_membership = outsider.memberships.get()
     response = client_for(owner).post(unlock_url(org, other_membership))
     assert response.status_code == 404
-    assert FailedLogin.objects.lockout_remaining(outsider.email, now=NOW) is not None
+    assert (
+        FailedLogin.objects.lockout_remaining(user=outsider, email=outsider.email, now=NOW)
+        is not None
+    )
 
 
 def test_the_admin_login_is_throttled_too(client, frozen, db):
@@ -140,3 +146,86 @@ def test_the_admin_login_is_throttled_too(client, frozen, db):
     response = client.post(url, {"username": admin_user.email, "password": PASSWORD})
     assert "Too many failed attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_owner_cannot_unlock_someone_who_is_also_in_another_organisation(
+    client, frozen, org, owner, consultant
+):
+    """Unlocking a consultant would give an attacker fresh guesses at every client's data."""
+    fail_five_times(client, consultant.email)
+    membership = consultant.memberships.get(organization=org)
+    response = client_for(owner).post(unlock_url(org, membership), follow=True)
+    assert "is also in other organisations" in response.content.decode()
+    assert "unlocks by itself after 15 minutes or by a password reset" in response.content.decode()
+    assert "Too many failed" in attempt(client, consultant.email, PASSWORD).content.decode()
+
+
+def test_owner_of_every_organisation_of_the_person_unlocks_them(
+    client, frozen, org, other_org, owner, consultant
+):
+    Membership.objects.create(user=owner, organization=other_org, role=Role.OWNER)
+    fail_five_times(client, consultant.email)
+    response = client_for(owner).post(unlock_url(org, consultant.memberships.get(organization=org)))
+    assert response.status_code == 302
+    assert attempt(client, consultant.email, PASSWORD).status_code == 302
+
+
+def test_owner_cannot_unlock_a_staff_account(client, frozen, org, owner, member):
+    """Staff reach the admin site, which no organisation's owner manages."""
+    member.is_staff = True
+    member.save(update_fields=["is_staff"])
+    fail_five_times(client, member.email)
+    client_for(owner).post(unlock_url(org, member.memberships.get()))
+    assert "Too many failed" in attempt(client, member.email, PASSWORD).content.decode()
+
+
+def test_a_password_reset_lifts_the_lockout(client, frozen, member, mailoutbox):
+    fail_five_times(client, member.email)
+    client.post(reverse("password_reset"), {"email": member.email})
+    link = next(line for line in mailoutbox[0].body.splitlines() if "/reset/" in line)
+    form = client.get(link, follow=True)
+    new = "a-new-long-password-77"
+    client.post(form.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    member.refresh_from_db()
+    assert member.check_password(new)
+    assert attempt(client, member.email, new).status_code == 302
+
+
+# --- One account, whatever the spelling of its address (see tests/accounts/addresses.py) -------
+
+
+@pytest.mark.parametrize("spelling", SAME_MAILBOX.values(), ids=SAME_MAILBOX.keys())
+def test_every_spelling_of_an_address_counts_against_its_account(client, frozen, db, spelling):
+    make_user(ADDRESS)
+    fail_five_times(client, spelling)
+    assert "Too many failed" in attempt(client, ADDRESS, PASSWORD).content.decode()
+    assert "Too many failed" in attempt(client, ADDRESS.upper(), PASSWORD).content.decode()
+
+
+@pytest.mark.parametrize("spelling", SAME_MAILBOX.values(), ids=SAME_MAILBOX.keys())
+def test_every_spelling_of_an_address_logs_in(client, frozen, db, spelling):
+    user = make_user(ADDRESS)
+    assert attempt(client, spelling, PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+@pytest.mark.parametrize("look_alike", LOOK_ALIKES.values(), ids=LOOK_ALIKES.keys())
+def test_a_look_alike_address_never_logs_in_as_the_account(client, frozen, db, look_alike):
+    """On PostgreSQL `iexact` is UPPER(), and UPPER('ı') is 'I': this once logged in with a
+    fresh throttle counter, five more guesses per look-alike."""
+    make_user(ADDRESS)
+    fail_five_times(client, ADDRESS)
+    assert attempt(client, look_alike, PASSWORD).status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed" in attempt(client, ADDRESS, PASSWORD).content.decode()
+
+
+def test_the_count_is_kept_by_account_for_known_addresses_and_by_address_otherwise(
+    client, frozen, member
+):
+    attempt(client, member.email.upper(), "wrong")
+    attempt(client, "NoBody@Acme.Test", "wrong")
+    rows = FailedLogin.objects.values_list("user", "email")
+    assert sorted(rows, key=str) == sorted(
+        [(member.pk, member.email), (None, "nobody@acme.test")], key=str
+    )

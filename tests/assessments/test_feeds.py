@@ -150,6 +150,19 @@ def test_an_unknown_key_is_404(client, mine):
     assert client.get(reverse("milestone-feed", args=["not-a-key"])).status_code == 404
 
 
+def test_a_deactivated_persons_feed_is_404(client, mine, member):
+    path = feed_path(member)
+    member.is_active = False
+    member.save(update_fields=["is_active"])
+    assert client.get(path).status_code == 404
+
+
+def test_the_feed_of_someone_in_no_organisation_any_more_is_404(client, mine, member):
+    path = feed_path(member)
+    Membership.objects.filter(user=member).delete()
+    assert client.get(path).status_code == 404
+
+
 def test_the_feed_is_read_only(client, mine, member):
     assert client.post(feed_path(member)).status_code == 405
 
@@ -175,8 +188,18 @@ def test_reset_link_makes_the_old_url_404_and_the_new_one_work(client, mine, mem
     assert len(events(client.get(new))) == 2
 
 
-def test_reset_is_post_only_for_members_of_the_organisation(mine, member, outsider, viewer):
+def test_reset_is_post_only_for_members_of_the_organisation(mine, member, outsider):
     reset = reverse("assessments:feed-reset", args=["acme"])
     assert client_for(member).get(reset).status_code == 405
     assert client_for(outsider).post(reset).status_code == 404
-    assert client_for(viewer).post(reset).status_code == 403
+
+
+def test_a_viewer_resets_their_own_key(client, viewer):
+    """The key is the person's own, not the organisation's data: every role may reset it."""
+    page = client_for(viewer).get(reverse("assessments:milestone-mine", args=["acme"])).text
+    assert reverse("assessments:feed-reset", args=["acme"]) in page
+    old = feed_path(viewer)
+    response = client_for(viewer).post(reverse("assessments:feed-reset", args=["acme"]))
+    assert response.status_code == 302
+    assert client.get(old).status_code == 404
+    assert client.get(feed_path(viewer)).status_code == 200

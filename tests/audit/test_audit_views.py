@@ -36,7 +36,7 @@ def test_role_changes_removals_invitations_and_unlocks_are_recorded(org, owner, 
     client.post(
         reverse("accounts:members", args=[org.slug]), {"email": "new@acme.test", "role": "member"}
     )
-    FailedLogin.objects.record(viewer.email, now=timezone.now())
+    FailedLogin.objects.record(user=viewer, email=viewer.email, now=timezone.now())
     locked = Membership.objects.get(user=viewer)
     client.post(reverse("accounts:member-unlock", args=[org.slug, locked.pk]))
     client.post(reverse("accounts:member-remove", args=[org.slug, m.pk]))
