@@ -41,7 +41,8 @@ def parse_framework(text: str, source: str) -> Framework:
     except yaml.YAMLError as exc:
         raise FrameworkError([f"{source}: {_yaml_problem(exc)}"]) from None
     except (ValueError, OverflowError) as exc:  # e.g. an impossible date, a 5,000-digit number
-        raise FrameworkError([f"{source}: invalid YAML: a value cannot be read: {exc}"]) from None
+        problem = f"invalid YAML: a value cannot be read: {str(exc)[:200]}"
+        raise FrameworkError([f"{source}: {problem}"]) from None
     finally:
         loader.dispose()
     if repeated:
