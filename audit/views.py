@@ -4,6 +4,7 @@ from django import forms
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from accounts.access import org_view, scoped
@@ -57,5 +58,6 @@ def audit_export(request):
     response = JsonResponse(
         {"organization": request.org.slug, "events": [e.as_data() for e in events]}
     )
-    response["Content-Disposition"] = f'attachment; filename="{request.org.slug}-audit.json"'
+    filename = f"{request.org.slug}-audit.json"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

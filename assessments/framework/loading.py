@@ -6,11 +6,16 @@ from pathlib import Path
 import yaml
 
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError, build_framework
+from assessments.framework.validation import FrameworkError, build_framework, join_path
 
 # The shipped YAML files sit next to this package, in assessments/frameworks/.
 FRAMEWORKS_DIR = Path(__file__).resolve().parent.parent / "frameworks"
 DEFAULT_FRAMEWORK_FILE = FRAMEWORKS_DIR / "ladder-2026.1.yaml"
+
+# The shipped file has about 1,700 values nested 6 deep. An alias counts as every value it
+# repeats, so a few hundred bytes of aliases to aliases cannot grow into millions of values.
+MAX_VALUES = 20_000
+MAX_DEPTH = 20
 
 
 def load_framework(path: str | Path) -> Framework:
@@ -26,13 +31,20 @@ def load_framework(path: str | Path) -> Framework:
 
 def parse_framework(text: str, source: str) -> Framework:
     """Validate framework YAML; `source` names the file (or upload) in error messages."""
+    loader = _Loader(text)
     try:
-        # compose() builds the node tree only (no objects), so we can refuse repeated keys,
-        # which safe_load would silently let the last one win.
-        repeated = _repeated_keys(yaml.compose(text, Loader=yaml.SafeLoader), "")
-        data = yaml.safe_load(text)
+        # The node tree first (no objects), so we can refuse repeated keys, which
+        # constructing would silently let the last one win.
+        node = loader.get_single_node()
+        repeated = _repeated_keys(node, "")
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         raise FrameworkError([f"{source}: {_yaml_problem(exc)}"]) from None
+    except (ValueError, OverflowError) as exc:  # e.g. an impossible date, a 5,000-digit number
+        problem = f"invalid YAML: a value cannot be read: {str(exc)[:200]}"
+        raise FrameworkError([f"{source}: {problem}"]) from None
+    finally:
+        loader.dispose()
     if repeated:
         raise FrameworkError([f"{source}: {problem}" for problem in repeated])
     return build_framework(data, source)
@@ -44,9 +56,47 @@ def default_framework() -> Framework:
     return load_framework(DEFAULT_FRAMEWORK_FILE)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that refuses a document nested too deep or with too many values, counting
+    an alias as all the values it repeats, and an alias inside the value it names."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+        self.values = 0
+        self.sizes = {}  # id(node) -> how many values it holds, itself included, once composed
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if id(node) not in self.sizes:
+                self._refuse("an alias refers to a value that contains it", event)
+            self._count(self.sizes[id(node)], event)
+            return node
+        if self.depth == MAX_DEPTH:
+            self._refuse(f"nested deeper than {MAX_DEPTH} levels", event)
+        before = self.values
+        self._count(1, event)
+        self.depth += 1
+        node = super().compose_node(parent, index)
+        self.depth -= 1
+        self.sizes[id(node)] = self.values - before
+        return node
+
+    def _count(self, values: int, event) -> None:
+        self.values += values
+        if self.values > MAX_VALUES:
+            self._refuse(f"more than {MAX_VALUES} values once aliases are expanded", event)
+
+    def _refuse(self, problem: str, event):
+        raise yaml.composer.ComposerError(None, None, problem, event.start_mark)
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc)
+    # PyYAML quotes the input in some problems (a tag, an anchor): keep the start only.
+    problem = str(getattr(exc, "problem", None) or exc)[:200]
     if mark is None:
         return f"invalid YAML: {problem}"
     return f"line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
@@ -64,7 +114,7 @@ def _repeated_keys(node, path: str, seen_nodes=None) -> list[str]:
         names = set()
         for key_node, value_node in node.value:
             name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            child = f"{path}.{name}" if path else name
+            child = join_path(path, name)
             if name in names:
                 line = key_node.start_mark.line + 1
                 problems.append(f"{child}: given twice (again on line {line})")

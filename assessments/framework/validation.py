@@ -5,6 +5,7 @@ Every problem is collected with its path, so one upload shows all of its mistake
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from functools import partial
 
 from assessments.framework.model import (
@@ -22,6 +23,21 @@ from assessments.framework.model import (
 )
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+# Lengths fit the columns the values land in: a key in Process.area (40), the version and the
+# title in FrameworkVersion (30, 200), an action's title in Milestone.title (200).
+KEY_MAX = 40
+VERSION_MAX = 30
+LINE_MAX = 200
+TEXT_MAX = 2000
+# A line (a title, a name) is one line of text; a text may also hold tabs and line breaks.
+# Neither may hold other control characters or lone surrogates, which break the database
+# (PostgreSQL refuses NUL) or the page encoding.
+NOT_IN_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+EXCERPT_CHARS = 40
+MAX_ERRORS = 20
 
 TOP_FIELDS = (
     "id",
@@ -41,8 +57,29 @@ class FrameworkError(ValueError):
     """A framework that cannot be used; each message names the file, the place and the problem."""
 
     def __init__(self, errors: list[str]):
+        # Cut short: a hostile file can have a problem in every one of its thousands of values.
+        if len(errors) > MAX_ERRORS:
+            errors = [*errors[:MAX_ERRORS], f"… and {len(errors) - MAX_ERRORS} more problems"]
         self.errors = errors
         super().__init__("\n".join(errors))
+
+
+def excerpt(value) -> str:
+    """Untrusted input as a message quotes it: a string's first characters, a number, or the
+    kind of value. Never the whole repr(): an alias bomb makes that hundreds of megabytes."""
+    if isinstance(value, str):
+        shown = repr(value[:EXCERPT_CHARS])
+        return f"{shown}…" if len(value) > EXCERPT_CHARS else shown
+    if isinstance(value, int | float | date):  # a bool is an int, a datetime a date
+        return str(value)[:EXCERPT_CHARS]
+    return _kind(value)
+
+
+def join_path(path: str, name) -> str:
+    """The path to a mapping's entry; a name from the file is quoted unless it is plain."""
+    if not (isinstance(name, str) and PLAIN_NAME.fullmatch(name)):
+        name = excerpt(name)
+    return f"{path}.{name}" if path else name
 
 
 def build_framework(data, source: str) -> Framework:
@@ -52,12 +89,8 @@ def build_framework(data, source: str) -> Framework:
     r = _Reader(source)
     r.mapping(data, "", TOP_FIELDS)
     framework_id = r.key(data.get("id"), "id")
-    version = data.get("version")
-    if _is_number(version):
-        r.fail("version", f'must be a string; quote it, e.g. version: "{version}"')
-    else:
-        version = r.text(version, "version")
-    title = r.text(data.get("title"), "title")
+    version = _read_version(r, data.get("version"))
+    title = r.line(data.get("title"), "title")
 
     samr_levels = _read_samr_levels(r, data.get("samr_levels"))
     areas = _read_named(r, data.get("areas"), "areas", Area)
@@ -116,7 +149,7 @@ class _Reader:
             return None
         for name in value:
             if fields and name not in fields:
-                self.fail(_join(path, name), f"unknown field; expected {', '.join(fields)}")
+                self.fail(join_path(path, name), f"unknown field; expected {', '.join(fields)}")
         return value
 
     def record(self, value, path: str, **checks: Callable) -> dict | None:
@@ -125,7 +158,9 @@ class _Reader:
         data = self.mapping(value, path, tuple(checks))
         if data is None:
             return None
-        found = {name: check(data.get(name), _join(path, name)) for name, check in checks.items()}
+        found = {
+            name: check(data.get(name), join_path(path, name)) for name, check in checks.items()
+        }
         return found if all(found.values()) else None
 
     def each(self, value, path: str) -> Iterator[tuple[str, object]]:
@@ -140,25 +175,36 @@ class _Reader:
             for index, item in enumerate(value):
                 yield f"{path}[{index}]", item
 
-    def text(self, value, path: str) -> str | None:
-        """The value if it is a non-blank string, stripped."""
+    def text(
+        self, value, path: str, max_length: int = TEXT_MAX, forbidden: re.Pattern = NOT_IN_TEXT
+    ) -> str | None:
+        """The value if it is a non-blank string, stripped, of at most `max_length` characters
+        and none of the `forbidden` ones."""
         if value is None:
             self.fail(path, "missing")
         elif not isinstance(value, str):
             self.fail(path, f"must be a string, got {_kind(value)}")
         elif not value.strip():
             self.fail(path, "must not be empty")
+        elif len(value.strip()) > max_length:
+            self.fail(path, f"must be at most {max_length} characters, got {len(value.strip())}")
+        elif found := forbidden.search(value.strip()):
+            self.fail(path, f"must not contain the control character {found[0]!r}")
         else:
             return value.strip()
         return None
 
+    def line(self, value, path: str) -> str | None:
+        """A title or a name: a short text on one line."""
+        return self.text(value, path, LINE_MAX, NOT_IN_LINE)
+
     def key(self, value, path: str) -> str | None:
         """A slug not used anywhere else in the framework."""
-        key = self.text(value, path)
+        key = self.text(value, path, KEY_MAX)
         if key is None:
             return None
         if not SLUG.fullmatch(key):
-            self.fail(path, f"'{key}' is not a slug (lowercase letters, digits and hyphens)")
+            self.fail(path, f"{excerpt(key)} is not a slug (lowercase letters, digits and hyphens)")
             return None
         if key in self.keys:
             self.fail(path, f"duplicate key '{key}', already used at {self.keys[key]}")
@@ -170,7 +216,7 @@ class _Reader:
         """A key that must name one of `known`."""
         key = self.text(value, path)
         if key is not None and known and key not in known:
-            self.fail(path, f"unknown {kind} '{key}'; expected one of {', '.join(known)}")
+            self.fail(path, f"unknown {kind} {excerpt(key)}; expected one of {_choices(known)}")
             return None
         return key
 
@@ -183,9 +229,11 @@ class _Reader:
         for raw, item in data.items():
             number = _level_number(raw)
             if number not in expected:
-                self.fail(_join(path, raw), f"{word[:-1]} must be {expected[0]} to {expected[-1]}")
+                self.fail(
+                    join_path(path, raw), f"{word[:-1]} must be {expected[0]} to {expected[-1]}"
+                )
             elif number in found:
-                self.fail(_join(path, raw), f"{word[:-1]} {number} given twice")
+                self.fail(join_path(path, raw), f"{word[:-1]} {number} given twice")
             else:
                 found[number] = item
         missing = [str(number) for number in expected if number not in found]
@@ -202,12 +250,12 @@ class _Reader:
         for name in data:
             if name not in known:
                 self.fail(
-                    _join(path, name),
-                    f"unknown {kind} '{name}'; expected one of {', '.join(known)}",
+                    join_path(path, name),
+                    f"unknown {kind} {excerpt(name)}; expected one of {_choices(known)}",
                 )
         for name in known:
             if name not in data:
-                self.fail(_join(path, name), "missing")
+                self.fail(join_path(path, name), "missing")
         return {name: data[name] for name in known if name in data}
 
     def per_area_step(self, value, path: str, area_keys: list[str], word: str) -> Iterator:
@@ -221,7 +269,7 @@ class _Reader:
 
 def _read_named(r: _Reader, value, path: str, cls) -> tuple:
     """A list of {key, name} objects: areas, responsibilities, benefits."""
-    found = (r.record(item, where, key=r.key, name=r.text) for where, item in r.each(value, path))
+    found = (r.record(item, where, key=r.key, name=r.line) for where, item in r.each(value, path))
     return tuple(cls(**fields) for fields in found if fields)
 
 
@@ -234,12 +282,12 @@ def _read_samr_levels(r: _Reader, value) -> tuple[SamrLevel, ...]:
             continue
         level = data.get("level")
         key = r.key(data.get("key"), f"{where}.key")
-        name = r.text(data.get("name"), f"{where}.name")
+        name = r.line(data.get("name"), f"{where}.name")
         descriptor = r.text(data.get("descriptor"), f"{where}.descriptor")
         if level is None:
             r.fail(f"{where}.level", "missing")
         elif type(level) is not int or level not in SAMR_LEVELS:
-            r.fail(f"{where}.level", f"must be a whole number 0 to 4, got {level!r}")
+            r.fail(f"{where}.level", f"must be a whole number 0 to 4, got {excerpt(level)}")
         elif level in seen:
             r.fail(f"{where}.level", f"level {level} given twice")
         else:
@@ -268,7 +316,7 @@ def _read_dimensions(r: _Reader, value) -> tuple[Dimension, ...]:
             item,
             where,
             key=r.key,
-            name=r.text,
+            name=r.line,
             description=r.text,
             questions=partial(_read_questions, r),
         )
@@ -308,7 +356,7 @@ def _read_actions(
             item,
             where,
             key=r.key,
-            title=r.text,
+            title=r.line,
             description=r.text,
             responsibility=partial(r.reference, known=responsibility_keys, kind="responsibility"),
             benefit=partial(r.reference, known=benefit_keys, kind="benefit"),
@@ -341,8 +389,24 @@ def _declared_keys(value) -> list[str]:
     ]
 
 
-def _join(path: str, name) -> str:
-    return f"{path}.{name}" if path else str(name)
+def _read_version(r: _Reader, value) -> str | None:
+    if _is_number(value):
+        r.fail("version", f'must be a string; quote it, e.g. version: "{excerpt(value)}"')
+        return None
+    version = r.text(value, "version", VERSION_MAX, NOT_IN_LINE)
+    if version is not None and not VERSION.fullmatch(version):
+        r.fail(
+            "version",
+            f"{excerpt(version)} may hold only letters, digits, dots, hyphens and underscores",
+        )
+        return None
+    return version
+
+
+def _choices(known: list[str]) -> str:
+    """The first few of the keys a value may take, for a message."""
+    shown = ", ".join(known[:10])
+    return f"{shown}, …" if len(known) > 10 else shown
 
 
 def _is_number(value) -> bool:
@@ -362,6 +426,6 @@ def _level_number(raw) -> int | None:
     """1 from YAML's `1:` or JSON's `"1":`; None for anything else."""
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit():
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 2:
         return int(raw)
     return None

@@ -2,6 +2,7 @@ import yaml
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 
 from accounts.access import org_view
 from assessments.forms.frameworks import FrameworkUploadForm
@@ -44,5 +45,5 @@ def framework_download(request, framework_id):
     body = yaml.safe_dump(framework.data, sort_keys=False, allow_unicode=True, width=100)
     response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
     filename = f"{framework.key}-{framework.version}.yaml"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

@@ -112,6 +112,11 @@ def test_the_json_download_and_the_assessment_export_carry_the_trail(org, owner,
     assert bad.status_code == 400 and "until" in json.loads(bad.content)["errors"]
 
 
+def test_the_json_download_is_named_after_the_organisation(org, owner):
+    response = client_for(owner).get(url(org, "audit:export"))
+    assert response["Content-Disposition"] == 'attachment; filename="acme-audit.json"'
+
+
 def test_records_cannot_be_changed_or_deleted(org, owner, framework):
     assessment = make_assessment(org, framework)
     assessment_transition(assessment=assessment, action="submit", user=owner)
