@@ -88,12 +88,16 @@ class Framework:
     actions: tuple[Action, ...]
 
     @classmethod
-    def from_dict(cls, data: dict, *, source: str = "framework snapshot") -> "Framework":
-        """Rebuild and re-validate a framework from `as_dict()` data, also after a JSON trip."""
+    def from_dict(
+        cls, data: dict, *, source: str = "framework snapshot", stored: bool = False
+    ) -> "Framework":
+        """Rebuild and re-validate a framework from `as_dict()` data, also after a JSON trip.
+
+        `stored`: data this install accepted earlier (see `build_framework`)."""
         # Imported here: the validator builds Frameworks, so it imports this module.
         from assessments.framework.validation import build_framework
 
-        return build_framework(data, source)
+        return build_framework(data, source, stored=stored)
 
     def as_dict(self) -> dict:
         """The framework as JSON-safe plain data, in the file's shape (level keys as strings)."""

@@ -82,11 +82,16 @@ def join_path(path: str, name) -> str:
     return f"{path}.{name}" if path else name
 
 
-def build_framework(data, source: str) -> Framework:
-    """The framework in `data`, or FrameworkError listing every problem, each naming `source`."""
+def build_framework(data, source: str, *, stored: bool = False) -> Framework:
+    """The framework in `data`, or FrameworkError listing every problem, each naming `source`.
+
+    `stored` is for a framework this install already accepted: its structure is checked again,
+    but not the limits on lengths and characters, which are newer than some stored frameworks
+    (their columns bounded them already), so tightening them never breaks an assessment.
+    """
     if not isinstance(data, dict):
         raise FrameworkError([f"{source}: top level: must be a mapping, got {_kind(data)}"])
-    r = _Reader(source)
+    r = _Reader(source, stored=stored)
     r.mapping(data, "", TOP_FIELDS)
     framework_id = r.key(data.get("id"), "id")
     version = _read_version(r, data.get("version"))
@@ -131,8 +136,9 @@ class _Reader:
     The checks return the usable value, or None (or an empty collection) after noting why not.
     """
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, *, stored: bool = False):
         self.source = source
+        self.stored = stored
         self.errors: list[str] = []
         self.keys: dict[str, str] = {}  # key -> path where it was first used
 
@@ -186,6 +192,8 @@ class _Reader:
             self.fail(path, f"must be a string, got {_kind(value)}")
         elif not value.strip():
             self.fail(path, "must not be empty")
+        elif self.stored:
+            return value.strip()
         elif len(value.strip()) > max_length:
             self.fail(path, f"must be at most {max_length} characters, got {len(value.strip())}")
         elif found := forbidden.search(value.strip()):
@@ -394,7 +402,7 @@ def _read_version(r: _Reader, value) -> str | None:
         r.fail("version", f'must be a string; quote it, e.g. version: "{excerpt(value)}"')
         return None
     version = r.text(value, "version", VERSION_MAX, NOT_IN_LINE)
-    if version is not None and not VERSION.fullmatch(version):
+    if version is not None and not r.stored and not VERSION.fullmatch(version):
         r.fail(
             "version",
             f"{excerpt(version)} may hold only letters, digits, dots, hyphens and underscores",

@@ -80,7 +80,7 @@ class FrameworkVersion(models.Model):
 
     @cached_property
     def definition(self) -> Framework:
-        return Framework.from_dict(self.data, source=str(self))
+        return Framework.from_dict(self.data, source=str(self), stored=True)
 
 
 class Process(models.Model):

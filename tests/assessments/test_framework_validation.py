@@ -415,3 +415,20 @@ def test_load_framework_names_the_file(tmp_path):
 def test_load_framework_refuses_a_missing_file(tmp_path):
     with pytest.raises(FrameworkError, match="^nowhere.yaml: cannot read the file"):
         load_framework(tmp_path / "nowhere.yaml")
+
+
+def test_a_framework_stored_before_the_limits_still_loads():
+    """Limits on lengths and characters bind new files; a stored framework accepted before
+    them keeps working, or every page of its assessments would fail."""
+    from assessments.framework.model import Framework
+
+    data = shipped_data()
+    data["version"] = "1 beta"
+    data["dimensions"][0]["description"] = "Long. " * 500
+    data["areas"][0]["name"] = "Manu\nfacturing"
+    assert "version" in error_for(data)
+
+    framework = Framework.from_dict(data, source="stored", stored=True)
+
+    assert framework.version == "1 beta"
+    assert framework.areas[0].name == "Manu\nfacturing"
