@@ -23,8 +23,9 @@ def criterion(key, statuses, agreed=NO_AGREEMENT, text="A criterion"):
 
 
 def process(pk, name, current, target=None, value=3, levels=None):
+    as_assessed = SimpleNamespace(pk=pk, name=name, business_value=value)
     return ProcessResult(
-        score=SimpleNamespace(process=SimpleNamespace(pk=pk, name=name, business_value=value)),
+        score=SimpleNamespace(process=as_assessed, process_as_assessed=as_assessed),
         levels=levels or {},
         current=current,
         target=target,
