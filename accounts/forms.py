@@ -129,7 +129,8 @@ class ThrottledLoginMixin:
     """Refuse a locked-out address before looking at the password; count wrong passwords."""
 
     locked_message = (
-        "Too many failed attempts; try again in %(minutes)s or ask an owner to unlock it."
+        "Too many failed attempts; try again in %(minutes)s, reset your password, "
+        "or ask an owner to unlock it."
     )
 
     def clean(self):
