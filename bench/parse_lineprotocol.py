@@ -5,10 +5,10 @@
 
 Bodies of 20,000 points: one-field lines of 10 series (the commonest shape, the inline fast
 path), Telegraf-like `cpu` lines of 5 fields and 2 tags, and lines with escapes (the scanner).
-Each body is parsed --rounds times in turn with this tree's parser and, with --compare, a
-copy of `integration/lineprotocol.py` from elsewhere; the figure is the fastest run in CPU time (the least disturbed by other load), garbage
-collection left out. Absolute rates
-drift with the machine's load, so compare the ratio. A benchmark, never a test.
+Each body is parsed --rounds times in turn with this tree's parser and, with --compare, a copy
+of `integration/lineprotocol.py` from elsewhere. The figure is the fastest run in CPU time (the
+least disturbed by other load), garbage collection left out. Absolute rates drift with the
+machine; compare the ratio. A benchmark, never a test.
 """
 
 import argparse
