@@ -54,6 +54,9 @@ _STATUS = {
     "unavailable": 503,
 }
 RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
+# Concatenated gzip members are legal but rare (clients send one). Each member's leftover input
+# is copied by zlib, so without a cap a body of tiny members costs its size squared.
+GZIP_MAX_MEMBERS = 16
 
 
 class ApiError(Exception):
@@ -189,10 +192,17 @@ def _read_body(request) -> bytes:
 
 
 def _gunzip(data: bytes, limit: int, too_large: ApiError) -> bytes:
-    """Decompress every gzip member, never holding more than `limit` + 1 bytes (gzip bombs)."""
+    """Decompress every gzip member, never holding more than `limit` + 1 bytes (gzip bombs).
+
+    The cap holds while inflating (zlib's `max_length`), never after.
+    """
     out = bytearray()
+    members = 0
     try:
         while data:
+            members += 1
+            if members > GZIP_MAX_MEMBERS:
+                raise ApiError("invalid", f"the gzip body has over {GZIP_MAX_MEMBERS} members")
             inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
             out += inflater.decompress(data, limit + 1 - len(out))
             if len(out) > limit or inflater.unconsumed_tail:
@@ -215,9 +225,20 @@ def _text(body: bytes) -> str:
 # Ingest
 
 
-def _ingest(request, integration, points, now):
-    """Count the batch against the token's rate budget (refused ones too), then store it."""
-    ratelimit.spend(request.ingest_token.pk, len(points), now)
+def _charge(request, most_points: int, now) -> int:
+    """Charge the token's budget for a body before it is parsed: the most points it can hold.
+
+    At most one batch's worth (the parsers stop past it). `_ingest` settles the charge to the
+    real count; a body refused while parsing keeps it, and so does one that never finishes.
+    """
+    charged = max(0, min(most_points, conf.max_points() + 1))
+    ratelimit.spend(request.ingest_token.pk, charged, now)
+    return charged
+
+
+def _ingest(request, integration, points, now, charged: int):
+    """Settle the batch's charge to its points (refused ones count too), then store it."""
+    ratelimit.spend(request.ingest_token.pk, len(points) - charged, now)
     return telemetry_ingest(integration=integration, points=points, now=now)
 
 
@@ -225,13 +246,23 @@ def _ingest(request, integration, points, now):
 def write_v2(request, integration, now):
     """InfluxDB v2 `/api/v2/write`: line protocol; `org` and `bucket` are ignored."""
     precision = request.GET.get("precision") or "ns"
+    body = _read_body(request)
+    charged = _charge(request, body.count(b"="), now)  # each point has an '=' (tags too)
     try:
-        points = lineprotocol.parse(_text(_read_body(request)), precision=precision, now=now)
+        points = lineprotocol.parse(
+            _text(body),
+            precision=precision,
+            now=now,
+            max_fields=conf.max_line_fields(),
+            max_points=conf.max_points(),
+        )
+    except lineprotocol.TooManyPoints as error:
+        raise ApiError("request too large", str(error)) from None
     except lineprotocol.LineProtocolError as error:
         extra = {} if error.line is None else {"line": error.line}
         raise ApiError("invalid", str(error), **extra) from None
     try:
-        _ingest(request, integration, points, now)
+        _ingest(request, integration, points, now, charged)
     except InvalidPoint as invalid:
         # Line numbers are gone after parsing (which checked values and times itself); the
         # metric name finds the line.
@@ -246,14 +277,19 @@ def write_v2(request, integration, now):
 @ingest_view("Bearer")
 def telemetry_v1(request, integration, now):
     """JSON points: answers how many were stored and how many were repeats."""
+    body = _read_body(request)
+    # Each point is an object, within the body's: at most one '{' fewer than the body has.
+    charged = _charge(request, body.count(b"{") - 1, now)
     try:
-        points = jsonpoints.parse(_read_body(request), now=now)
+        points = jsonpoints.parse(body, now=now, max_points=conf.max_points())
+    except jsonpoints.TooManyPoints as error:
+        raise ApiError("request too large", str(error)) from None
     except jsonpoints.JsonPointsError as error:
         extra = {"point": error.index, "field": error.field}
         extra = {key: value for key, value in extra.items() if value is not None}
         raise ApiError("invalid", str(error), **extra) from None
     try:
-        result = _ingest(request, integration, points, now)
+        result = _ingest(request, integration, points, now, charged)
     except InvalidPoint as invalid:
         raise ApiError("invalid", str(invalid), point=invalid.index, field=invalid.field) from None
     return json_response({"accepted": result.accepted, "duplicates": result.duplicates})

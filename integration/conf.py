@@ -9,7 +9,10 @@ Read at call time (not import time) so tests can change them with the `settings`
 - TELEMETRY_PARTITION_AHEAD_DAYS (7): daily partitions created ahead of today (PostgreSQL).
 - TELEMETRY_MAX_BODY_BYTES (10485760, 10 MiB): the largest HTTP ingest body, counted after
   gzip decompression; a 413 above.
-- TELEMETRY_MAX_POINTS (100000): the most points in one batch; a 413 over HTTP above.
+- TELEMETRY_MAX_POINTS (100000): the most points in one batch; a 413 over HTTP above. The
+  parsers stop reading a body once it holds more.
+- TELEMETRY_MAX_LINE_FIELDS (500): the most fields in one line of line protocol; a 400 (HTTP)
+  or a refused message (MQTT) naming the line above.
 - TELEMETRY_READ_MAX_POINTS (50000): the most rows in one read API answer; a 400 above.
 - TELEMETRY_MAX_METRICS (1000): the most metrics one integration may have; a batch naming more
   new ones is refused whole (422 over HTTP).
@@ -17,6 +20,7 @@ Read at call time (not import time) so tests can change them with the `settings`
   same refusal.
 - TELEMETRY_RATE_POINTS (300000) per TELEMETRY_RATE_WINDOW (10) seconds: each ingest token's
   budget over HTTP; a 429 with Retry-After once it is used (see `integration.ratelimit`).
+  A body is charged before it is parsed, the most points it can hold, then settled.
 """
 
 import os
@@ -24,12 +28,15 @@ import os
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from integration import lineprotocol
+
 DEFAULTS = {
     "TELEMETRY_RETENTION_DAYS": 30,
     "TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS": 90,
     "TELEMETRY_PARTITION_AHEAD_DAYS": 7,
     "TELEMETRY_MAX_BODY_BYTES": 10 * 1024 * 1024,
     "TELEMETRY_MAX_POINTS": 100_000,
+    "TELEMETRY_MAX_LINE_FIELDS": lineprotocol.MAX_FIELDS,
     "TELEMETRY_READ_MAX_POINTS": 50_000,
     "TELEMETRY_MAX_METRICS": 1_000,
     "TELEMETRY_MAX_SERIES": 10_000,
@@ -72,6 +79,10 @@ def max_body_bytes() -> int:
 
 def max_points() -> int:
     return setting("TELEMETRY_MAX_POINTS")
+
+
+def max_line_fields() -> int:
+    return setting("TELEMETRY_MAX_LINE_FIELDS")
 
 
 def read_max_points() -> int:

@@ -9,7 +9,8 @@
 epoch seconds (integer or fraction). ``labels`` is optional: an object of strings. Produces the
 same :class:`integration.lineprotocol.Point` as the line protocol parser; the range checks
 (finite value, time window, name lengths) are the ingest service's, shared by every path.
-Pure Python, no Django.
+Pure Python, no Django. The JSON is read by orjson (C, linear); a body of more than
+``max_points`` points is refused before any of them is read.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import orjson
 
 from integration.lineprotocol import Point
 
-__all__ = ["JsonPointsError", "parse"]
+__all__ = ["JsonPointsError", "TooManyPoints", "parse"]
 
 _FIELDS = frozenset(("metric", "value", "ts", "labels"))
 _MAX_SHOWN = 40
@@ -39,15 +40,28 @@ class JsonPointsError(ValueError):
         super().__init__(f"{where}: {reason}" if where else reason)
 
 
-def parse(body: bytes | str, *, now: datetime) -> list[Point]:
-    """Points of a whole body, or :class:`JsonPointsError` for its first problem."""
+class TooManyPoints(JsonPointsError):
+    """The body holds more than ``max_points`` points; none of them was read."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(f"{count} points in one batch; at most {limit} are accepted")
+
+
+def parse(body: bytes | str, *, now: datetime, max_points: int | None = None) -> list[Point]:
+    """Points of a whole body, or :class:`JsonPointsError` for its first problem.
+
+    More than ``max_points`` points (no limit when None) raise :class:`TooManyPoints`.
+    """
     data = _loads(body)
     if not isinstance(data, dict) or not isinstance(data.get("points"), list):
         raise JsonPointsError('the body must be an object with a "points" array')
     unknown = set(data) - {"points"}
     if unknown:
         raise JsonPointsError(f"unknown key '{_shown(sorted(unknown)[0])}' in the body")
-    return [_point(i, item, now) for i, item in enumerate(data["points"])]
+    items = data["points"]
+    if max_points is not None and len(items) > max_points:
+        raise TooManyPoints(len(items), max_points)
+    return [_point(i, item, now) for i, item in enumerate(items)]
 
 
 def _loads(body: bytes | str):
@@ -67,6 +81,8 @@ def _loads(body: bytes | str):
         ) from None
     except RecursionError:
         raise JsonPointsError("invalid JSON: nested too deeply") from None
+    except ValueError:  # int()'s own cap: an integer of more than 4,300 digits
+        raise JsonPointsError("invalid JSON: a number has too many digits") from None
     # The standard library also reads lone surrogate escapes ("\ud800"), which orjson refuses:
     # such a string is no text, cannot be stored, and could not even be quoted in an answer.
     if _has_lone_surrogate(data):

@@ -7,6 +7,10 @@ Syntax (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/)
 Each numeric field becomes one :class:`Point` named ``measurement.field_key`` with the tags as
 labels. Integers (``1i``), unsigned integers (``1u``), floats and booleans are numeric; string
 fields (``"..."``) are not telemetry and are skipped. Pure Python, no Django.
+
+Hand-written for speed (the hot loop of ingest) and for bounded work on hostile input: every
+step is linear in the line, a line may hold at most ``max_fields`` fields and a body at most
+``max_points`` points, and both caps are checked before the work past them is done.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-__all__ = ["PRECISIONS", "LineProtocolError", "Point", "parse"]
+__all__ = ["MAX_FIELDS", "PRECISIONS", "LineProtocolError", "Point", "TooManyPoints", "parse"]
 
 
 class Point(NamedTuple):
@@ -37,10 +41,22 @@ class LineProtocolError(ValueError):
         super().__init__(f"line {line}: {reason}" if line is not None else reason)
 
 
+class TooManyPoints(LineProtocolError):
+    """The body holds more than ``max_points`` points; parsing stopped soon after."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"more than {limit} points in one batch; at most {limit} are accepted")
+
+
 # (multiplier, divisor) from a timestamp in each precision to microseconds, datetime's resolution.
 _TO_MICROSECONDS = {"ns": (1, 1_000), "us": (1, 1), "ms": (1_000, 1), "s": (1_000_000, 1)}
 PRECISIONS = tuple(_TO_MICROSECONDS)
 
+# Fields in one line (TELEMETRY_MAX_LINE_FIELDS's default). Each field is a metric of its own,
+# and real writers (Telegraf, PLC gateways) send at most a few dozen; without a cap one line
+# can hold a whole body's worth of fields.
+MAX_FIELDS = 500
 FUTURE_LIMIT = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -69,23 +85,36 @@ _MAX_DIGITS = 20
 _MAX_SHOWN = 40
 
 _tuple_new = tuple.__new__
+# "No limit" on points: a billion, as a small int (under 2**30), which CPython 3.11 compares
+# on a fast path; sys.maxsize made the inline path's count check cost 2 %.
+_NO_LIMIT = 2**30 - 1
 
 
-def parse(body: str, *, precision: str = "ns", now: datetime) -> list[Point]:
+def parse(
+    body: str,
+    *,
+    precision: str = "ns",
+    now: datetime,
+    max_fields: int = MAX_FIELDS,
+    max_points: int | None = None,
+) -> list[Point]:
     """Parse a whole body into points, or raise :class:`LineProtocolError` for its first error.
 
     All or nothing: nothing is returned unless every line is valid. Lines without a timestamp
     get ``now``; timestamps more than 10 minutes after ``now`` or before 2000-01-01 UTC are
     refused. Nanosecond timestamps are truncated to microseconds. Blank lines, ``#`` comments
     and CRLF line ends are accepted. A tag or field key repeated within a line is refused; the
-    same point on two lines is returned twice, in input order (storage keeps one).
+    same point on two lines is returned twice, in input order (storage keeps one). A line of
+    more than ``max_fields`` fields is refused, and a body of more than ``max_points`` points
+    (no limit when None) raises :class:`TooManyPoints`, having read at most twice that many.
     """
     if precision not in _TO_MICROSECONDS:
         raise LineProtocolError(f"invalid precision '{_shown(precision)}': use ns, us, ms or s")
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
-    ctx = _Context(precision=precision, now=now)
+    ctx = _Context(precision=precision, now=now, max_fields=max_fields)
+    limit = _NO_LIMIT if max_points is None else max_points
     points: list[Point] = []
     # Hot loop (a batch is thousands of lines): names bound locally, and the commonest line,
     # one field and a timestamp of a series, field and time already seen in this body, is
@@ -102,6 +131,8 @@ def parse(body: str, *, precision: str = "ns", now: datetime) -> list[Point]:
         try:
             if may_escape and ("\\" in line or '"' in line):
                 _parse_escaped(line, ctx, points)
+                if len(points) > limit:
+                    raise TooManyPoints(limit)
                 continue
             parts = line.split(" ")
             if len(parts) == 3:
@@ -127,11 +158,19 @@ def parse(body: str, *, precision: str = "ns", now: datetime) -> list[Point]:
                         ts = times.get(raw_ts)
                         if ts is None:
                             ts = _timestamp(raw_ts, ctx)
+                        # One point a line here, so counting can wait for line `limit` (and
+                        # the end): a small int comparison is cheaper than len().
+                        if lineno > limit and len(points) >= limit:
+                            raise TooManyPoints(limit)
                         append(_tuple_new(Point, (metric, series[1], ts, value)))
                         continue
             _parse_plain(line, ctx, points, parts)
+            if len(points) > limit:
+                raise TooManyPoints(limit)
         except _Refused as refused:
             raise LineProtocolError(refused.reason, line=lineno) from None
+    if len(points) > limit:
+        raise TooManyPoints(limit)
     return points
 
 
@@ -143,10 +182,12 @@ class _Refused(Exception):
 
 
 class _Context:
-    """Per-body state: the clock, the precision and caches of repeated series keys and times."""
+    """Per-body state: the clock, the precision, the field cap and caches of repeated series
+    keys and times."""
 
-    def __init__(self, *, precision: str, now: datetime):
+    def __init__(self, *, precision: str, now: datetime, max_fields: int = MAX_FIELDS):
         self.now = now
+        self.max_fields = max_fields
         self.multiplier, self.divisor = _TO_MICROSECONDS[precision]
         self.latest_us = (now + FUTURE_LIMIT - _EPOCH) // timedelta(microseconds=1)
         # Telegraf and friends repeat the same series key and timestamp on many lines, and
@@ -176,14 +217,18 @@ def _parse_plain(
     measurement, labels, metrics = series
 
     values: list[tuple[str, float]] = []
-    names: list[str] = []
-    for pair in parts[1].split(","):
+    names: set[str] = set()  # a set: a list's `in` made a line of n fields cost n² / 2
+    pairs = parts[1].split(",")
+    over = len(pairs) > ctx.max_fields
+    if over:
+        del pairs[ctx.max_fields :]  # nothing past the cap is read
+    for pair in pairs:
         name, eq, raw = pair.partition("=")
         if not name:
             raise _Refused("missing field key" if eq else "empty field in the field set")
         if name in names:
             raise _Refused(f"duplicate field '{_shown(name)}'")
-        names.append(name)
+        names.add(name)
         value = _BOOLS.get(raw)
         if value is None:
             # Inlined common case of _number(): a float; see there for the screen.
@@ -200,6 +245,8 @@ def _parse_plain(
         if metric is None:
             metric = metrics[name] = f"{measurement}.{name}"
         values.append((metric, value))
+    if over:  # after the errors before the cap, as _parse_escaped finds them
+        raise _Refused(_too_many_fields(ctx.max_fields))
 
     if len(parts) == 2:
         ts = ctx.now
@@ -284,6 +331,10 @@ def _timestamp(raw: str, ctx: _Context) -> datetime:
     return ts
 
 
+def _too_many_fields(limit: int) -> str:
+    return f"more than {limit} fields: at most {limit} per line"
+
+
 def _shown(text: str) -> str:
     """Input quoted back in a message, cut short so a huge value cannot flood the reply."""
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
@@ -344,7 +395,10 @@ def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
 
     values: list[tuple[str, float]] = []
     names: set[str] = set()
+    max_fields = ctx.max_fields
     while True:
+        if len(names) == max_fields:  # another field follows: refuse before reading it
+            raise _Refused(_too_many_fields(max_fields))
         name, i = _scan(line, i, ",= ", _NAME_ESCAPES)
         if not name:
             missing_key = i < n and line[i] == "="

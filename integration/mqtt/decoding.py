@@ -95,8 +95,14 @@ def decode_payload(payload: bytes, *, now: datetime) -> list[Point]:
         raise BadPayload(f"the payload is over {limit} bytes")
     try:
         if payload.lstrip()[:1] == b"{":
-            return jsonpoints.parse(payload, now=now)
-        return lineprotocol.parse(payload.decode(), precision="ns", now=now)
+            return jsonpoints.parse(payload, now=now, max_points=conf.max_points())
+        return lineprotocol.parse(
+            payload.decode(),
+            precision="ns",
+            now=now,
+            max_fields=conf.max_line_fields(),
+            max_points=conf.max_points(),
+        )
     except UnicodeDecodeError as error:
         raise BadPayload(f"the payload is not UTF-8 (byte {error.start})") from None
     except (jsonpoints.JsonPointsError, lineprotocol.LineProtocolError) as error:

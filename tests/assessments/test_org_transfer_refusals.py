@@ -1,16 +1,20 @@
 """`import_org` refuses what it cannot store as it was, storing nothing; files and streams."""
 
+import gzip
 import io
 import json
 import sys
+import tracemalloc
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Organization, User
+from assessments.exchange import InvalidExport
 from assessments.models import Assessment, FrameworkVersion, Milestone, Process
-from assessments.orgtransfer import organization_export
+from assessments.orgtransfer import document_read, organization_export
+from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES
 from integration.models import HealthEvent, Integration, MinuteRollup
 from tests.assessments.test_org_transfer import demo_acme, export, import_, read
 
@@ -148,3 +152,50 @@ def test_standard_input_is_read_with_a_dash(acme, tmp_path, monkeypatch):
 def test_an_unknown_organisation_is_refused(db):
     with pytest.raises(CommandError, match="no organisation with the slug 'nope'"):
         call_command("export_org", "nope", stdout=StringIO())
+
+
+# Size: the document is read and decompressed as a stream, never past the cap.
+
+
+def bomb(tmp_path, megabytes: int) -> str:
+    """A gzip file of a few KB that expands to `megabytes` MB (a JSON string of spaces)."""
+    path = tmp_path / "bomb.json.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(b'{"format": "ladder-organization", "x": "')
+        for _ in range(megabytes):
+            f.write(b" " * 1024 * 1024)
+        f.write(b'"}')
+    return str(path)
+
+
+def test_a_gzip_bomb_is_refused_without_being_expanded(db, tmp_path):
+    path = bomb(tmp_path, 64)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidExport) as refused:
+            document_read(path, max_bytes=1024 * 1024)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.errors == [
+        f"{path}: the document is over 1 MB (after decompression); nothing was read further "
+        "(import_org --max-mb raises the limit)"
+    ]
+    assert peak < 8 * 1024 * 1024  # 64 MB when the whole file was inflated first
+
+
+def test_import_org_refuses_a_document_over_max_mb_and_stores_nothing(db, tmp_path):
+    path = bomb(tmp_path, 3)
+    with pytest.raises(CommandError, match=r"nothing was stored:\n  .*over 2 MB.*--max-mb"):
+        import_(path, "--max-mb", "2")
+    plain = tmp_path / "big.json"
+    plain.write_bytes(b'{"x": "' + b" " * 3 * 1024 * 1024 + b'"}')
+    with pytest.raises(CommandError, match="over 2 MB"):
+        import_(str(plain), "--max-mb", "2")
+    assert not Organization.objects.exists()
+
+
+def test_the_default_cap_is_far_above_a_real_export(acme, tmp_path):
+    path = export(acme, "--with-points", tmp_path=tmp_path, name="acme.json.gz")
+    with gzip.open(path) as f:
+        assert len(f.read()) < MAX_DOCUMENT_BYTES // 100

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from assessments.models import Process
 from assessments.process_import import (
+    MAX_COLUMNS,
     MAX_ROWS,
     ImportFileError,
     ImportRefused,
@@ -17,6 +18,7 @@ from assessments.process_import import (
 )
 from tests.assessments.conftest import make_process
 from tests.conftest import client_for
+from tests.guards import within
 
 HEADER = "name,area,site,owner,business_value,description\n"
 
@@ -152,11 +154,48 @@ def test_a_row_with_more_cells_than_the_header_is_an_error(org):
         ("name,area,area\nPicking,logistics,retail\n", "repeated column(s): area"),
         (HEADER, "no processes under them"),
         (HEADER + "a,retail\n" * (MAX_ROWS + 1), "more than 1,000 processes"),
+        (
+            "name,area," + ",".join(f"c{i}" for i in range(MAX_COLUMNS - 1)) + "\nPicking,retail\n",
+            f"The first line has more than {MAX_COLUMNS} columns",
+        ),
     ],
 )
 def test_a_file_that_cannot_be_imported_is_refused_whole(org, text, message):
     with pytest.raises(ImportFileError, match=re.escape(message)):
         processes_import_preview(organization=org, text=text)
+
+
+def test_a_header_at_the_column_limit_is_read(org):
+    # Unknown columns are refused anyway; the cap only decides which message they get.
+    text = "name,area," + ",".join(f"c{i}" for i in range(MAX_COLUMNS - 2)) + "\nPicking,retail\n"
+    with pytest.raises(ImportFileError, match="unknown column"):
+        processes_import_preview(organization=org, text=text)
+
+
+def test_unknown_columns_are_named_a_few_at_a_time(org):
+    text = "name,area," + ",".join(f"c{i}" for i in range(20)) + "\nPicking,retail\n"
+    with pytest.raises(ImportFileError) as refused:
+        processes_import_preview(organization=org, text=text)
+    assert "unknown column(s): “c0”, “c1”, “c2”, “c3”, “c4” and 15 more" in str(refused.value)
+
+
+# Hostile first lines: each took from a minute to hours (a quadratic step); linear, they take
+# milliseconds. The guard only turns a hang into a failure.
+
+
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        ",".join(f"c{i}" for i in range(60_000)),  # the reported 120 KB header of 60,000 columns
+        "," * 120_000,
+        'a,"b";c\t' * 15_000,  # csv.Sniffer's regular expressions backtrack on this
+        '"' * 120_000,
+    ],
+    ids=["60000 columns", "only commas", "sniffer backtracking", "only quotes"],
+)
+def test_a_hostile_header_is_refused_at_once(org, first_line):
+    with within(10), pytest.raises(ImportFileError):
+        processes_import_preview(organization=org, text=first_line + "\nPicking,retail\n")
 
 
 def test_exactly_the_row_limit_is_accepted(org):
@@ -280,6 +319,10 @@ def test_reuploading_an_imported_file_creates_nothing(org, owner, member):
         (upload("name,colour\nx,red\n"), "missing column(s): area"),
         (upload(HEADER + "a,retail\n" * (MAX_ROWS + 1)), "more than 1,000 processes"),
         (upload(b"x" * (1024 * 1024 + 1)), "larger than 1024 KB"),
+        (
+            upload(",".join(f"c{i}" for i in range(60_000)) + "\nPicking,retail\n"),
+            f"The first line has more than {MAX_COLUMNS} columns",
+        ),
     ],
 )
 def test_bad_files_are_refused_with_a_form_error(org, owner, file, message):

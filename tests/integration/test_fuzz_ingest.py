@@ -21,6 +21,7 @@ from integration import lineprotocol
 from integration.api import _STATUS
 from integration.models import IngestToken, Integration, Metric, Point, Series
 from tests.conftest import client_for
+from tests.guards import within
 
 FUZZ = settings(
     max_examples=120,
@@ -314,6 +315,52 @@ def test_write_bytes_claiming_gzip(client, org, body):
             assert_clean_error(response)
             assert counts(integration) == before, "a refused batch stored something"
         before = counts(integration)
+
+
+# Hostile bodies: shapes that once cost minutes of a worker (a quadratic step) or its memory,
+# or a 500. Each must be answered as above (a success whose rows match, or a clean 4xx and
+# nothing stored) well within the guard, which only turns a hang into a failure.
+
+WIDE = 150_000
+HOSTILE_LINE_BODIES = {
+    "the reported line of 150,000 fields": "m " + ",".join(f"f{i}=1" for i in range(WIDE)),
+    "150,000 escaped fields": "m\\ x " + ",".join(f"f{i}=1" for i in range(WIDE)),
+    "150,000 string fields": "m " + ",".join(f'f{i}="s"' for i in range(WIDE)),
+    "150,000 tags": "m," + ",".join(f"t{i}=v" for i in range(WIDE)) + " f=1",
+    "a run of backslashes": "m," + "\\" * 2_000_000 + "=v f=1",
+    "a run of backslashes in a string": 'm f="' + "\\" * 2_000_000 + '"',
+    "only commas": "m " + "," * 2_000_000,
+    "only equals": "m " + "=" * 2_000_000,
+    "tags of only commas": "m," + "," * 2_000_000 + " f=1",
+    "many lines of many fields": "\n".join(
+        f"m,l={i} " + ",".join(f"f{j}={j}" for j in range(500)) for i in range(400)
+    ),
+    "many lines over the points cap": "\n".join(f"m f={i}" for i in range(300_000)),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", HOSTILE_LINE_BODIES)
+def test_write_hostile_bodies_are_answered_at_once(client, org, name):
+    with within(15):
+        check_write(client, org, HOSTILE_LINE_BODIES[name].encode(), gzipped=True)
+
+
+def hostile_json_bodies():
+    point = {"metric": "temp", "value": 1.5, "labels": {"line": "3"}}
+    yield "deep nesting", b'{"points": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    yield "over the points cap", json.dumps({"points": [point] * 100_001}).encode()
+    yield "a huge integer", b'{"points": [{"metric": "t", "value": ' + b"9" * 100_000 + b"}]}"
+    yield "many huge integers", b'{"points": [' + b",".join([b"1" * 4000] * 2000) + b"]}"
+    labels = {f"l{i}": "v" for i in range(100_000)}
+    yield "100,000 labels", json.dumps({"points": [{**point, "labels": labels}]}).encode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "body"), list(hostile_json_bodies()), ids=lambda x: str(x)[:24])
+def test_telemetry_hostile_bodies_are_answered_at_once(client, org, name, body):
+    with within(15):
+        check_telemetry(client, org, body, gzipped=True)
 
 
 # GET /api/v1/integrations/<id>/series

@@ -5,7 +5,9 @@ from datetime import timedelta
 
 import pytest
 
+from integration.api import GZIP_MAX_MEMBERS
 from integration.models import IngestToken, Series
+from tests.guards import within
 from tests.integration.conftest import NOW, NOW_NS, stored
 
 URL = "/api/v2/write?org=acme&bucket=plant"
@@ -267,3 +269,26 @@ def test_a_chunked_body_without_length_is_refused_not_dropped(client, integratio
     )
     assert response.status_code == 400
     assert "Content-Length" in response.json()["message"]
+
+
+def test_a_gzip_body_of_several_members_is_accepted(client, integration, token):
+    body = gzip.compress(f"temp value=1 {NOW_NS}\n".encode()) + gzip.compress(
+        f"temp value=2 {HOUR_AGO_NS}\n".encode()
+    )
+    assert write(client, token, body, **{"Content-Encoding": "gzip"}).status_code == 204
+    assert len(stored(integration)) == 2
+
+
+def test_a_gzip_body_of_more_members_than_the_cap_is_refused(client, integration, token):
+    body = gzip.compress(f"temp value=1 {NOW_NS}\n".encode()) * (GZIP_MAX_MEMBERS + 1)
+    response = write(client, token, body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 400
+    assert response.json()["message"] == f"the gzip body has over {GZIP_MAX_MEMBERS} members"
+    assert stored(integration) == []
+
+
+def test_a_gzip_body_of_many_tiny_members_is_refused_at_once(client, integration, token):
+    body = gzip.compress(b"") * 200_000  # 4 MB; each member's leftover input was copied
+    with within(10):
+        response = write(client, token, body, **{"Content-Encoding": "gzip"})
+    assert response.status_code == 400

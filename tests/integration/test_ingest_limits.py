@@ -1,6 +1,8 @@
 """The documented ingest limits: per-token rate (429 + Retry-After), metrics and series per
-integration (422); each refusal stores nothing and says which limit it hit."""
+integration (422), fields per line and points per batch; each refusal stores nothing and says
+which limit it hit."""
 
+import gzip
 import json
 from datetime import timedelta
 
@@ -8,7 +10,9 @@ import pytest
 import redis
 from django.core.cache import caches
 
+from integration import jsonpoints, lineprotocol
 from integration.models import IngestToken, Metric
+from tests.guards import within
 from tests.integration.conftest import NOW, NOW_NS, stored
 from tests.services import need_redis
 
@@ -128,3 +132,125 @@ def test_with_redis_every_worker_counts_in_one_place(client, settings, integrati
         assert write(client, token, line(seconds_ago=3)).status_code == 429
     finally:
         caches["default"].clear()
+
+
+# Work before the budget: a body is charged before it is parsed, and caps are checked before
+# the work past them.
+
+
+def test_the_reported_body_of_150000_fields_on_one_line_is_refused_at_once(
+    client, integration, token
+):
+    body = gzip.compress(("m " + ",".join(f"f{i}=1" for i in range(150_000))).encode())
+    with within(10):  # it took minutes (a worker timeout, 500) when parsing was quadratic
+        response = client.post(
+            URL, body, content_type="text/plain",
+            headers={"Authorization": f"Token {token}", "Content-Encoding": "gzip"},
+        )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "line 1: more than 500 fields: at most 500 per line",
+        "line": 1,
+    }
+    assert stored(integration) == []
+
+
+def test_the_fields_per_line_cap_is_a_setting(client, settings, integration, token):
+    settings.TELEMETRY_MAX_LINE_FIELDS = 2
+    assert write(client, token, f"m a=1,b=2 {NOW_NS}").status_code == 204
+    response = write(client, token, f"m a=1,b=2,c=3 {NOW_NS}")
+    assert response.status_code == 400
+    assert "at most 2 per line" in response.json()["message"]
+
+
+def test_too_many_points_are_refused_before_the_rest_is_parsed(
+    client, settings, integration, token
+):
+    settings.TELEMETRY_MAX_POINTS = 3
+    body = [line(seconds_ago=i) for i in range(4)] + ["not line protocol"]
+    response = write(client, token, *body)
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "request too large",
+        "message": "more than 3 points in one batch; at most 3 are accepted",
+    }
+
+
+def test_a_body_is_charged_to_the_budget_before_it_is_parsed(
+    client, settings, integration, token, monkeypatch
+):
+    settings.TELEMETRY_RATE_POINTS = 3
+
+    def worker_killed(*args, **kwargs):  # what a worker timeout does to a slow parse
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(lineprotocol, "parse", worker_killed)
+        with pytest.raises(KeyboardInterrupt):
+            write(client, token, *(line(seconds_ago=i) for i in range(3)))
+    assert write(client, token, line()).status_code == 429
+
+
+def test_a_body_the_parser_refuses_counts_against_the_budget(client, settings, integration, token):
+    settings.TELEMETRY_RATE_POINTS = 3
+    response = write(client, token, *(line(seconds_ago=i) for i in range(3)), "temp value=x")
+    assert response.status_code == 400
+    assert write(client, token, line()).status_code == 429
+
+
+def test_the_charge_before_parsing_is_settled_to_the_points_of_the_batch(
+    client, settings, integration, token
+):
+    # Each line has four '=' (three tags and a field): charged 8 before parsing, then 2.
+    settings.TELEMETRY_RATE_POINTS = 4
+    tags = {"a": "1", "b": "2", "c": "3"}
+    assert write(client, token, line(**tags), line(seconds_ago=1, **tags)).status_code == 204
+    assert write(client, token, line(seconds_ago=2, **tags), line(seconds_ago=3)).status_code == 204
+    assert write(client, token, line(seconds_ago=4)).status_code == 429
+    assert len(stored(integration)) == 4
+
+
+def test_a_json_body_is_charged_to_the_budget_before_it_is_parsed(
+    client, settings, integration, token, monkeypatch
+):
+    settings.TELEMETRY_RATE_POINTS = 3
+    points = [{"metric": "temp", "value": i, "ts": NOW_NS // 10**9 - i} for i in range(3)]
+
+    def worker_killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(jsonpoints, "parse", worker_killed)
+        with pytest.raises(KeyboardInterrupt):
+            send_json(client, token, {"points": points})
+    response = send_json(client, token, {"points": points[:1]})
+    assert response.status_code == 429
+
+
+def test_the_json_charge_is_settled_to_the_points_of_the_batch(
+    client, settings, integration, token
+):
+    settings.TELEMETRY_RATE_POINTS = 4
+    labelled = {"metric": "temp", "value": 1, "labels": {"a": "{}"}}
+    points = [{**labelled, "ts": NOW_NS // 10**9 - i} for i in range(4)]
+    assert send_json(client, token, {"points": points[:2]}).status_code == 200
+    assert send_json(client, token, {"points": points[2:]}).status_code == 200
+    assert send_json(client, token, {"points": points[:1]}).status_code == 429
+
+
+def test_too_many_json_points_are_refused_before_they_are_read(
+    client, settings, integration, token
+):
+    settings.TELEMETRY_MAX_POINTS = 3
+    points = [{"metric": "temp", "value": i} for i in range(3)] + [{"metric": 1}]
+    response = send_json(client, token, {"points": points})
+    assert response.status_code == 413
+    assert response.json()["message"] == "4 points in one batch; at most 3 are accepted"
+
+
+def send_json(client, token, body):
+    return client.post(
+        "/api/v1/telemetry", body, content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip

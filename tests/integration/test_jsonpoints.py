@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integration.jsonpoints import JsonPointsError, parse
+from integration.jsonpoints import JsonPointsError, TooManyPoints, parse
 from integration.lineprotocol import Point
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -41,6 +41,22 @@ def test_an_error_names_the_point_index_and_field():
 def test_deep_nesting_is_refused_not_crashing():
     with pytest.raises(JsonPointsError):
         parse("[" * 100_000, now=NOW)
+
+
+def test_an_integer_of_too_many_digits_is_refused_not_crashing():
+    # orjson refuses it; the standard library's int() raised its own ValueError (a 500).
+    with pytest.raises(JsonPointsError, match="too many digits"):
+        parse('{"points": [{"metric": "t", "value": ' + "1" * 5000 + "}]}", now=NOW)
+
+
+def test_more_than_max_points_are_refused_before_any_is_read():
+    body = json.dumps({"points": [{"metric": "t", "value": 1}] * 3 + [{"metric": 2}]})
+    with pytest.raises(TooManyPoints) as info:
+        parse(body, now=NOW, max_points=3)
+    assert str(info.value) == "4 points in one batch; at most 3 are accepted"
+    with pytest.raises(JsonPointsError) as info:  # at the limit, the points are read
+        parse(body, now=NOW, max_points=4)
+    assert (info.value.index, info.value.field) == (3, "metric")
 
 
 @given(st.binary(max_size=200))

@@ -3,11 +3,12 @@
 import math
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from integration import lineprotocol
-from integration.lineprotocol import PRECISIONS, LineProtocolError, Point, parse
+from integration.lineprotocol import PRECISIONS, LineProtocolError, Point, TooManyPoints, parse
 from tests.integration.lineprotocol_parsing import NOW
 
 # Properties
@@ -147,3 +148,43 @@ def test_the_fast_path_and_the_escape_aware_path_agree_on_plain_lines(text):
     if line and not line.startswith("#"):
         plain = parse_with(lineprotocol._parse_plain, line)
         assert plain == parse_with(lineprotocol._parse_escaped, line)
+
+
+# The caps: exactly the lines and bodies over them are refused, whichever path reads them.
+
+
+@st.composite
+def wide_lines(draw):
+    """A line of many tags and fields (some escaped, some strings) and its field count."""
+    measurement = escape_measurement(draw(measurements))
+    tags = draw(st.lists(names, max_size=30, unique=True))
+    keys = draw(st.lists(names, min_size=1, max_size=30, unique=True))
+    values = draw(st.lists(field_values, min_size=len(keys), max_size=len(keys)))
+    text = measurement + "".join(f",{escape_name(tag)}=v" for tag in tags)
+    text += " " + ",".join(f"{escape_name(k)}={v[0]}" for k, v in zip(keys, values, strict=True))
+    return text, len(keys)
+
+
+@given(wide_lines(), st.integers(1, 32))
+def test_the_field_cap_refuses_exactly_the_lines_over_it(generated, max_fields):
+    text, count = generated
+    if count > max_fields:
+        with pytest.raises(LineProtocolError) as info:
+            parse(text, now=NOW, max_fields=max_fields)
+        assert str(info.value) == (
+            f"line 1: more than {max_fields} fields: at most {max_fields} per line"
+        )
+    else:
+        assert parse(text, now=NOW, max_fields=max_fields) == parse(text, now=NOW)
+
+
+@given(st.lists(lines(), max_size=6), st.integers(0, 12))
+def test_max_points_refuses_exactly_the_bodies_over_it(generated, max_points):
+    precision = generated[0][0] if generated else "ns"
+    body = "\n".join(text for p, text, _ in generated if p == precision)
+    points = parse(body, precision=precision, now=NOW)
+    if len(points) > max_points:
+        with pytest.raises(TooManyPoints):
+            parse(body, precision=precision, now=NOW, max_points=max_points)
+    else:
+        assert parse(body, precision=precision, now=NOW, max_points=max_points) == points

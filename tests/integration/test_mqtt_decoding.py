@@ -19,6 +19,7 @@ from integration.mqtt import (
     parse_topic,
     publish_bounded,
 )
+from tests.guards import within
 from tests.integration.conftest import SHARED_URL
 
 
@@ -155,3 +156,22 @@ def test_only_messages_of_the_current_connection_are_acknowledged():
     )
     assert listener._client.acked == [1]
     assert listener.counters.acknowledged == 1
+
+
+def test_decode_payload_applies_the_fields_per_line_and_points_caps(settings):
+    now = datetime.now(UTC)
+    settings.TELEMETRY_MAX_LINE_FIELDS, settings.TELEMETRY_MAX_POINTS = 2, 3
+    assert len(decode_payload(b"m a=1,b=2\nm c=3", now=now)) == 3
+    with pytest.raises(BadPayload, match="line 1: more than 2 fields: at most 2 per line"):
+        decode_payload(b"m a=1,b=2,c=3", now=now)
+    with pytest.raises(BadPayload, match="at most 3 are accepted"):
+        decode_payload(b"m a=1,b=2\nm c=3,d=4", now=now)
+    body = orjson.dumps({"points": [{"metric": "t", "value": i} for i in range(4)]})
+    with pytest.raises(BadPayload, match="4 points in one batch; at most 3 are accepted"):
+        decode_payload(body, now=now)
+
+
+def test_decode_payload_refuses_the_reported_line_of_150000_fields_at_once():
+    payload = ("m " + ",".join(f"f{i}=1" for i in range(150_000))).encode()
+    with within(10), pytest.raises(BadPayload, match="at most 500 per line"):
+        decode_payload(payload, now=datetime.now(UTC))

@@ -7,6 +7,7 @@ from django.db import DatabaseError
 
 from assessments.exchange import InvalidExport
 from assessments.orgtransfer import document_read, organization_import
+from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES
 
 HELP = """Import an organisation exported with export_org, as a new organisation.
 
@@ -18,6 +19,9 @@ People are matched by email; the ones missing here are created without a passwor
 with `manage.py changepassword EMAIL`). Integrations keep their id when no integration here
 has it, since devices are configured with it; otherwise they get a new one and the import
 lists them. Ingest tokens are never exported: issue new ones for every integration.
+
+The document may hold at most --max-mb MB of JSON (512 by default), counted after gzip
+decompression, which stops there: a bigger file is refused before it fills the memory.
 
   manage.py import_org acme.json.gz
   manage.py import_org acme.json --slug acme-copy --name "Acme (copy)"
@@ -37,10 +41,19 @@ class Command(BaseCommand):
         parser.add_argument("file", help="the exported document (.json or .json.gz; - for stdin)")
         parser.add_argument("--slug", help="import under this slug instead of the file's")
         parser.add_argument("--name", help="import under this name instead of the file's")
+        parser.add_argument(
+            "--max-mb",
+            type=int,
+            default=MAX_DOCUMENT_BYTES // (1024 * 1024),
+            help="refuse more JSON than this, counted after decompression (%(default)s)",
+        )
 
-    def handle(self, *args, file, slug, name, **options):
+    def handle(self, *args, file, slug, name, max_mb, **options):
+        if max_mb < 1:
+            raise CommandError("--max-mb must be at least 1")
         try:
-            report = organization_import(data=document_read(file), slug=slug, name=name)
+            data = document_read(file, max_bytes=max_mb * 1024 * 1024)
+            report = organization_import(data=data, slug=slug, name=name)
         except InvalidExport as exc:
             problems = "\n  ".join(exc.errors)
             raise CommandError(
