@@ -167,7 +167,7 @@ def _read_framework(check: Checker, data: dict) -> tuple[Framework | None, dict]
         if value is not None and value != expected:
             check.fail(
                 f"framework.{name}",
-                f"{value!r} differs from framework.data.{field_name} {expected!r}",
+                f"{shown(value)} differs from framework.data.{field_name} {shown(expected)}",
             )
     return definition, found
 
@@ -180,7 +180,7 @@ def _read_processes(check: Checker, data: dict, definition) -> list[ProcessPlan]
     seen = {}  # name -> path
     for path, process in processes:
         if process.name is not None and process.name in seen:
-            check.fail(f"{path}.name", f"{process.name!r} is also {seen[process.name]}")
+            check.fail(f"{path}.name", f"{shown(process.name)} is also {seen[process.name]}")
         else:
             seen[process.name] = path
     return [process for _, process in processes]
@@ -192,7 +192,8 @@ def _read_process(check: Checker, item: dict, where: str, definition) -> Process
     if area is not None and definition and not _has(definition.area, area):
         areas = ", ".join(a.key for a in definition.areas)
         check.fail(
-            f"{where}.area", f"{area!r} is not an area of the framework; expected one of {areas}"
+            f"{where}.area",
+            f"{shown(area)} is not an area of the framework; expected one of {areas}",
         )
         area = None
     keys = None  # unknown while the area or the framework is broken: nothing to check against
@@ -204,7 +205,7 @@ def _read_process(check: Checker, item: dict, where: str, definition) -> Process
     def criterion(entry, path) -> str | None:
         key = check.text(entry, "key", path, blank=False)
         if key is not None and keys is not None and key not in keys:
-            check.fail(f"{path}.key", f"{key!r} is not a criterion of the area {area}")
+            check.fail(f"{path}.key", f"{shown(key)} is not a criterion of the area {area}")
             return None
         return key
 
@@ -240,9 +241,11 @@ def _read_excluded(check: Checker, data: dict, definition, framework) -> dict[st
         key = check.text(item, "key", path, blank=False)
         reason = check.text(item, "reason", path, max_length=300)
         if key is not None and definition and not _has(definition.dimension, key):
-            check.fail(f"{path}.key", f"{key!r} is not a readiness dimension of {_name(framework)}")
+            check.fail(
+                f"{path}.key", f"{shown(key)} is not a readiness dimension of {_name(framework)}"
+            )
         elif key in excluded:
-            check.fail(f"{path}.key", f"{key!r} is excluded twice")
+            check.fail(f"{path}.key", f"{shown(key)} is excluded twice")
         elif key is not None:
             excluded[key] = reason
     return excluded
@@ -254,7 +257,8 @@ def _read_readiness(check: Checker, data: dict, definition, framework) -> dict:
         side = check.choice(entry, "side", path, Side.values)
         if key is not None and definition and not _has(definition.question, key):
             check.fail(
-                f"{path}.question", f"{key!r} is not a readiness question of {_name(framework)}"
+                f"{path}.question",
+                f"{shown(key)} is not a readiness question of {_name(framework)}",
             )
             return None
         return None if key is None or side is None else QuestionSide(key, side)

@@ -9,6 +9,7 @@ assessor's answers, every agreement and the state; then its figures must equal t
 from assessments.exchange import InvalidExport, assessment_export, figures_data
 from assessments.exchange.importing import CRITERION_MODELS, READINESS_MODELS
 from assessments.exchange.reading import export_read
+from assessments.exchange.validation import kind, shown
 from assessments.figures import assessment_figures
 from assessments.models import Assessment, ExcludedDimension, ProcessScore
 from assessments.orgtransfer.checks import entries, fields, pick, refuse, saved
@@ -32,6 +33,7 @@ def assessments_export(*, assessments, people, refs) -> list[dict]:
                 "created_by": people.email(assessment.created_by_id),
                 "created": stamp(assessment.created),
                 "finalized": stamp(assessment.finalized),
+                "imported_note": assessment.imported_note,
                 # A final assessment names its processes as they were at finalize; this says
                 # which process each is now, when it has been renamed since.
                 "renamed_processes": {
@@ -72,6 +74,7 @@ def assessments_import(*, organization, data: dict, refs: dict) -> list[Assessme
                 assessed_on=plan.assessed_on,
                 created_by=refs["users"].get_ref(item.get("created_by"), f"{path}.created_by"),
                 **fields(item, path, "created", "finalized"),
+                imported_note=_text(item.get("imported_note", ""), f"{path}.imported_note"),
             ),
             path,
         )
@@ -83,6 +86,12 @@ def assessments_import(*, organization, data: dict, refs: dict) -> list[Assessme
         stored.append(assessment)
     _based_on_set(data, stored)
     return stored
+
+
+def _text(value, path: str) -> str:
+    if not isinstance(value, str):
+        refuse(path, f"must be text, got {kind(value)}")
+    return value
 
 
 def _export_read(item: dict, path: str, framework):
@@ -122,7 +131,7 @@ def _answers_store(assessment: Assessment, plan, refs: dict, path: str, renamed:
                 "frozen_business_value": wanted.business_value,
             }
         elif (process.area, process.business_value) != (wanted.area, wanted.business_value):
-            refuse(where, f"{wanted.name!r} has another area or business value in processes")
+            refuse(where, f"{shown(wanted.name)} has another area or business value in processes")
         score = ProcessScore.objects.create(
             assessment=assessment,
             process=process,
@@ -194,5 +203,5 @@ def _based_on_set(data: dict, stored: list[Assessment]) -> None:
         if ref is None:
             continue
         if type(ref) is not int or not 0 <= ref < len(stored) or ref == i:
-            refuse(f"{path}.based_on", f"{ref!r} is not the position of another assessment")
+            refuse(f"{path}.based_on", f"{shown(ref)} is not the position of another assessment")
         Assessment.objects.filter(pk=stored[i].pk).update(based_on=stored[ref])

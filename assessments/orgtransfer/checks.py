@@ -9,7 +9,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 
 from assessments.exchange import InvalidExport
-from assessments.exchange.validation import kind
+from assessments.exchange.validation import kind, shown
 
 
 def refuse(path: str, problem: str):
@@ -49,9 +49,9 @@ def moment(value, path: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except (TypeError, ValueError):
-        refuse(path, f"{value!r} is not a time (ISO 8601 with offset)")
+        refuse(path, f"{shown(value)} is not a time (ISO 8601 with offset)")
     if parsed.tzinfo is None:
-        refuse(path, f"{value!r} has no UTC offset")
+        refuse(path, f"{shown(value)} has no UTC offset")
     return parsed
 
 
@@ -96,4 +96,4 @@ class Lookup(dict):
         try:
             return self[key]
         except (KeyError, TypeError):
-            refuse(path, f"{key!r} is not one of the document's {self.what}")
+            refuse(path, f"{shown(key)} is not one of the document's {self.what}")

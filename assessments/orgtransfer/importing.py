@@ -200,7 +200,9 @@ def _processes(org, data: dict, refs: dict) -> Lookup:
         # The area belongs to a framework, which may have areas the shipped one (the field's
         # choices) lacks: any of the document's frameworks will do.
         if not isinstance(process.area, str) or process.area not in areas:
-            refuse(f"{path}.area", f"{process.area!r} is not an area of the document's frameworks")
+            refuse(
+                f"{path}.area", f"{shown(process.area)} is not an area of the document's frameworks"
+            )
         saved(process, path, exclude=["area"])
         (names,) = pick(item, path, "integrations")
         if not isinstance(names, list):

@@ -7,6 +7,7 @@ charts and uptime figures come out the same even where raw points have expired o
 import uuid
 from dataclasses import dataclass, field
 
+from assessments.exchange.validation import shown
 from assessments.orgtransfer.checks import checked, entries, fields, moment, number, refuse, saved
 from assessments.orgtransfer.references import stamp
 from integration.models import (
@@ -99,7 +100,7 @@ def integrations_import(*, organization, data: dict) -> IntegrationsImported:
             **fields(item, path, *INTEGRATION_FIELDS, *STATE_FIELDS),
         )
         if integration.name in done.by_name:
-            refuse(f"{path}.name", f"{integration.name!r} is there twice")
+            refuse(f"{path}.name", f"{shown(integration.name)} is there twice")
         saved(integration, path)
         done.by_name[integration.name] = integration
         for metric_path, metric_item in entries(item, "metrics", path):
@@ -133,7 +134,7 @@ def _free_id(item: dict, path: str, done: IntegrationsImported) -> uuid.UUID:
     try:
         wanted = uuid.UUID(str(text))
     except ValueError:
-        refuse(f"{path}.id", f"{text!r} is not a UUID")
+        refuse(f"{path}.id", f"{shown(text)} is not a UUID")
     if not Integration.objects.filter(pk=wanted).exists():
         return wanted
     new = uuid.uuid4()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -216,10 +217,20 @@ def chart_context(integration, params, now: datetime) -> dict:
 # --- Copy-paste examples ------------------------------------------------------------------------
 
 
+SHELL_SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
 def examples_context(integration, *, raw_token: str = "") -> dict:
     """What the curl, mosquitto_pub and Telegraf examples are filled with."""
+    # A metric's name comes from a device or a member: only a plain one goes into the shell
+    # commands people paste, so no quote in it can end a quoted argument.
     metric = next(
-        (m for m in integration.metrics.all() if not m.name.startswith(RESERVED_PREFIX)), None
+        (
+            m
+            for m in integration.metrics.all()
+            if not m.name.startswith(RESERVED_PREFIX) and SHELL_SAFE.fullmatch(m.name)
+        ),
+        None,
     )
     name = metric.name if metric else "vibration.rms"
     measurement, dot, field = name.rpartition(".")

@@ -380,3 +380,13 @@ def test_a_final_assessment_whose_process_changed_since_moves_with_its_figures(a
         assessment__organization=copy, assessment__title=final.title, frozen_name=old_name
     )
     assert (moved.process.name, moved.frozen_business_value) == (process.name, old_value)
+
+
+def test_an_imported_assessment_keeps_its_note_of_the_file_it_came_from(acme, tmp_path):
+    assessment = acme.assessments.first()
+    note = "Imported by coo@acme.example from a file naming the assessors x@acme.example."
+    Assessment.objects.filter(pk=assessment.pk).update(imported_note=note)
+    import_(export(acme, tmp_path=tmp_path), "--slug", "acme-copy", "--name", "Acme (copy)")
+
+    moved = Assessment.objects.get(organization__slug="acme-copy", title=assessment.title)
+    assert moved.imported_note == note

@@ -220,6 +220,17 @@ def test_the_examples_are_filled_with_the_id_and_the_site_url(org, member, press
     assert "ldr_" not in html.replace("ldr_…your token…", "")  # no secret on the page
 
 
+def test_a_metric_name_that_could_break_out_of_the_shell_quotes_is_not_an_example(
+    org, member, press
+):
+    # A device names its metrics; the examples are pasted into a shell.
+    press.metrics.all().delete()
+    Metric.objects.create(integration=press, name="x'; touch /tmp/pwned; echo '.y")
+    html = client_for(member).get(detail_url(press)).content.decode()
+    assert "pwned" not in html.split("<h3>HTTP, JSON</h3>", 1)[1].split("Telegraf")[0]
+    assert "vibration.rms" in html  # the generic example instead
+
+
 def test_owners_see_the_token_form_and_revoke_links(org, owner, press):
     token, _ = IngestToken.objects.issue(integration=press, name="gw")
     html = client_for(owner).get(detail_url(press)).content.decode()
