@@ -4,7 +4,7 @@ because calendar apps cannot log in (its key is the only credential), and resett
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from accounts.access import org_view
 from assessments import roadmaps as services
@@ -28,8 +28,7 @@ def feed_context(request) -> dict:
     return {"feed_url": services.feed_url(services.feed_key_get(user=request.user))}
 
 
-@org_view(personal=True)
-@require_POST
+@org_view(personal=True, methods=("POST",))
 def milestone_feed_reset(request):
     """The key is the person's own, so viewers reset theirs too."""
     services.feed_key_reset(user=request.user)

@@ -7,13 +7,10 @@ member updates the status of, and comments on, the milestones they own
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import get_object_for_member, org_view, scoped
+from accounts.access import get_object_for_member, org_view, refuse_unless, scoped
 from assessments import roadmap as plan
 from assessments import roadmaps as services
 from assessments.forms.roadmaps import (
@@ -26,8 +23,6 @@ from assessments.forms.roadmaps import (
 )
 from assessments.models import AcceptanceCriterion, Milestone, Phase, Roadmap
 from assessments.views.feeds import feed_context
-
-SAFE = ("GET", "HEAD")
 
 
 def get_roadmap(request, roadmap_id) -> Roadmap:
@@ -45,11 +40,6 @@ def get_criterion(request, criterion_id) -> AcceptanceCriterion:
         "milestone__roadmap__organization", "milestone__process", "integration"
     )
     return get_object_for_member(request, queryset, pk=criterion_id)
-
-
-def read_only(request):
-    # The object first (404 for another organisation's), then the method.
-    return None if request.method in SAFE else HttpResponseNotAllowed(SAFE)
 
 
 def plan_context(request, roadmap, **extra):
@@ -98,8 +88,7 @@ def mine_context(request):
     return _board(request, milestones, "mine")
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def milestone_mine(request):
     context = {**mine_context(request), **feed_context(request)}
     return render(request, "assessments/milestone_mine.html", context)
@@ -143,11 +132,9 @@ def _detail_context(request, milestone, **extra):
     }
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_milestone)
 def milestone_detail(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    if refused := read_only(request):
-        return refused
     return render(request, "assessments/milestone_detail.html", _detail_context(request, milestone))
 
 
@@ -177,16 +164,13 @@ def milestone_edit(request, milestone_id):
     )
 
 
-def _require_updatable(request, milestone):
-    if not milestone.is_updatable_by(request.membership):
-        raise PermissionDenied("Members update only the milestones they own.")
-
-
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_status(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    _require_updatable(request, milestone)
+    refuse_unless(
+        milestone.is_updatable_by(request.membership),
+        "Members update only the milestones they own.",
+    )
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -207,11 +191,13 @@ def milestone_status(request, milestone_id):
     return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_comment(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    _require_updatable(request, milestone)
+    refuse_unless(
+        milestone.is_updatable_by(request.membership),
+        "Members update only the milestones they own.",
+    )
     form = CommentForm(request.POST)
     if not form.is_valid():
         context = _detail_context(request, milestone, comment_form=form)
@@ -222,8 +208,7 @@ def milestone_comment(request, milestone_id):
     return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_move(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     form = MoveForm(request.POST)
@@ -250,8 +235,7 @@ def milestone_move(request, milestone_id):
     return redirect("assessments:roadmap-detail", request.org.slug, milestone.roadmap_id)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_remove(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     try:
@@ -265,8 +249,7 @@ def milestone_remove(request, milestone_id):
     return redirect("assessments:roadmap-detail", request.org.slug, milestone.roadmap_id)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_restore(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     if milestone.retired:
@@ -314,8 +297,7 @@ def criterion_edit(request, criterion_id):
     return _criterion_form(request, form, milestone, criterion)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def criterion_remove(request, criterion_id):
     criterion = get_criterion(request, criterion_id)
     milestone_id = criterion.milestone_id
@@ -324,8 +306,7 @@ def criterion_remove(request, criterion_id):
     return redirect("assessments:milestone-detail", request.org.slug, milestone_id)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_verify(request, milestone_id):
     """Check the milestone's criteria now, whatever the age of their last check."""
     milestone = get_milestone(request, milestone_id)

@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import org_view, scoped
 from assessments import roadmap as plan
@@ -30,14 +29,12 @@ from assessments.views.milestones import (  # noqa: F401 (the URLconf names them
     milestone_restore,
     milestone_status,
     plan_context,
-    read_only,
 )
 
 REPORT_SESSION_KEY = "ladder_regeneration_report"
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def roadmap_list(request):
     roadmaps = scoped(request.org, Roadmap).select_related("assessment")
     return render(request, "assessments/roadmap_list.html", {"roadmaps": roadmaps})
@@ -55,11 +52,9 @@ def roadmap_create(request):
     return render(request, "assessments/roadmap_new.html", {"form": form}, status=status)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_detail(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     context = plan_context(request, roadmap)
     context["activity"] = roadmap.activity.select_related("actor", "milestone")[:15]
     report = request.session.pop(REPORT_SESSION_KEY, None)
@@ -83,8 +78,7 @@ def roadmap_edit(request, roadmap_id):
     )
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def roadmap_regenerate(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
     form = RegenerateForm(request.POST, organization=request.org)
@@ -100,19 +94,15 @@ def roadmap_regenerate(request, roadmap_id):
     return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_board(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     return render(request, "assessments/roadmap_board.html", board_context(request, roadmap))
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_timeline(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     today = timezone.localdate()
     milestones = list(
         roadmap.milestones.active().select_related("owner", "process").in_plan_order()
@@ -139,12 +129,14 @@ EXPORTS = {
 }
 
 
-@org_view
+def _exported(request, roadmap_id, format) -> Roadmap:
+    return get_roadmap(request, roadmap_id)
+
+
+@org_view(methods=("GET", "HEAD"), lookup=_exported)
 def roadmap_export(request, roadmap_id, format):
     """Any member, viewers too, may download a roadmap."""
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     if format not in EXPORTS:
         raise Http404(f"No export as {format}; use csv or xlsx.")
     content_type, export = EXPORTS[format]
