@@ -6,7 +6,6 @@ position in the roadmap's list. A generated milestone's key and the baseline nam
 its id; in the document they name it by its name ("(gone) <id>" for a process deleted since).
 """
 
-from assessments import roadmap as plan
 from assessments.models import (
     AcceptanceCriterion,
     Milestone,
@@ -16,6 +15,7 @@ from assessments.models import (
 )
 from assessments.orgtransfer.checks import Lookup, entries, fields, pick, refuse, saved
 from assessments.orgtransfer.references import day, stamp
+from assessments.roadmaps.rules.priority import ProcessInput
 
 STEP_PREFIX = "step:"
 GONE = "(gone) "  # a step's process deleted since: never read as a process id again
@@ -160,7 +160,7 @@ def _baseline(item: dict, path: str, processes: Lookup) -> list:
         # A process gone since the plan was made keeps a key that matches no process.
         rows.append({**row, "key": str(process.pk) if process else f"gone-{i}"})
         try:
-            plan.ProcessInput(**rows[-1])
+            ProcessInput(**rows[-1])
         except TypeError as exc:
             refuse(where, f"not a process as the plan keeps it ({exc})")
     return rows

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.models import Assessment, Milestone, Roadmap
 from assessments.roadmaps.activity import Action, log_activity
 from assessments.roadmaps.inputs import (
@@ -22,6 +21,10 @@ from assessments.roadmaps.inputs import (
     milestone_content,
     new_milestone,
 )
+from assessments.roadmaps.rules.milestones import Planned, milestones_for
+from assessments.roadmaps.rules.ordering import arrange
+from assessments.roadmaps.rules.phasing import PHASE_NAMES
+from assessments.roadmaps.rules.priority import format_priority
 
 
 @dataclass
@@ -73,7 +76,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
         raise ValueError("The assessment belongs to another organisation.")
     now = now or timezone.now()
     framework, processes, dimensions = assessment_inputs(assessment)
-    fresh = {i.key: i for i in plan.milestones_for(framework, processes, dimensions)}
+    fresh = {i.key: i for i in milestones_for(framework, processes, dimensions)}
     existing = list(roadmap.milestones.select_related("process"))
     known = {m.key for m in existing if m.key}
     report = RegenerationReport(assessment=assessment)
@@ -103,7 +106,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
                 m.save()
                 report.updated.append((m, changes))
 
-    order = plan.arrange(
+    order = arrange(
         [m.as_slot() for m in pinned],
         [fresh[key] for key in free],
         capacity=roadmap.capacity,
@@ -122,7 +125,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
             continue
         changes = _apply(m, item)
         if m.phase != phase:
-            changes.append(f"phase {m.get_phase_display()} → {plan.PHASE_NAMES[phase]}")
+            changes.append(f"phase {m.get_phase_display()} → {PHASE_NAMES[phase]}")
             if m.due_date == roadmap.window(m.phase).end:
                 m.due_date = roadmap.window(phase).end
             m.phase = phase
@@ -150,7 +153,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
     return report
 
 
-def _differences(m: Milestone, item: plan.Planned) -> list[str]:
+def _differences(m: Milestone, item: Planned) -> list[str]:
     content = milestone_content(item)
     changes = []
     for name in CONTENT_FIELDS:
@@ -158,7 +161,7 @@ def _differences(m: Milestone, item: plan.Planned) -> list[str]:
         if old == new:
             continue
         if name == "priority":
-            changes.append(f"priority {plan.format_priority(old)} → {plan.format_priority(new)}")
+            changes.append(f"priority {format_priority(old)} → {format_priority(new)}")
         elif name in ("title", "description"):
             changes.append(name)
         elif name in ("from_level", "to_level"):
@@ -170,7 +173,7 @@ def _differences(m: Milestone, item: plan.Planned) -> list[str]:
     return list(dict.fromkeys(changes))
 
 
-def _apply(m: Milestone, item: plan.Planned) -> list[str]:
+def _apply(m: Milestone, item: Planned) -> list[str]:
     changes = _differences(m, item)
     for name, value in milestone_content(item).items():
         setattr(m, name, value)
@@ -192,7 +195,7 @@ class Decision:
     note: str = ""
 
 
-def classify(m: Milestone, item: plan.Planned | None) -> Decision:
+def classify(m: Milestone, item: Planned | None) -> Decision:
     """Decide, without the database, what happens to milestone `m` given `item`, the new
     plan's milestone of the same key (None: the plan no longer calls for it, or `m` was
     added by hand)."""

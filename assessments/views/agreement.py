@@ -63,7 +63,7 @@ def agreement(request, assessment_id):
     figures = assessment_figures(assessment)
     context = {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "items": agreement_items(figures, everything=request.GET.get("show") == "all"),
         "show_all": request.GET.get("show") == "all",
         "status_choices": STATUS_CHOICES,
@@ -101,7 +101,7 @@ def agree(request, assessment_id):
     item = next((i for i in agreement_items(figures, everything=True) if i["key"] == key), None)
     context = {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "item": item,
         "form": form,
         "saved": saved,

@@ -63,7 +63,7 @@ def assessment_detail(request, assessment_id):
         now=timezone.now(),
     )
     rows = [(p, evidence[p.process.pk]) for p in figures.processes]
-    context = {"assessment": assessment, "f": figures, "rows": rows}
+    context = {"assessment": assessment, "figures": figures, "rows": rows}
     return render(request, "assessments/assessment_detail.html", context)
 
 

@@ -12,24 +12,12 @@ from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
 from accounts.access import org_view, scoped
-from assessments import roadmap as plan
-from assessments import roadmaps as services
+from assessments.charts.plotly.roadmap import burnup_figure, gantt_figure
 from assessments.forms.roadmaps import RegenerateForm, RoadmapGenerateForm, RoadmapSettingsForm
 from assessments.models import Roadmap
-from assessments.views.milestones import (  # noqa: F401 (the URLconf names them here)
-    board_context,
-    get_roadmap,
-    milestone_comment,
-    milestone_create,
-    milestone_detail,
-    milestone_edit,
-    milestone_mine,
-    milestone_move,
-    milestone_remove,
-    milestone_restore,
-    milestone_status,
-    plan_context,
-)
+from assessments.roadmaps import editing, generate, reading, regenerate
+from assessments.roadmaps.export import roadmap_csv, roadmap_xlsx
+from assessments.views.milestones import board_context, get_roadmap, plan_context
 
 REPORT_SESSION_KEY = "ladder_regeneration_report"
 
@@ -44,7 +32,7 @@ def roadmap_list(request):
 def roadmap_create(request):
     form = RoadmapGenerateForm(request.POST or None, organization=request.org)
     if request.method == "POST" and form.is_valid():
-        roadmap = services.roadmap_generate(user=request.user, **form.cleaned_data)
+        roadmap = generate.roadmap_generate(user=request.user, **form.cleaned_data)
         count = roadmap.milestones.count()
         messages.success(request, f"{roadmap.title} generated with {count} milestones.")
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
@@ -69,7 +57,7 @@ def roadmap_edit(request, roadmap_id):
     form = RoadmapSettingsForm(request.POST or None, instance=Roadmap.objects.get(pk=roadmap.pk))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.roadmap_update(roadmap=roadmap, user=request.user, changes=changes)
+        editing.roadmap_update(roadmap=roadmap, user=request.user, changes=changes)
         messages.success(request, f"{roadmap.title} saved.")
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
     context = {"form": form, "roadmap": roadmap}
@@ -85,7 +73,7 @@ def roadmap_regenerate(request, roadmap_id):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["assessment"]))
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
-    report = services.roadmap_regenerate(
+    report = regenerate.roadmap_regenerate(
         roadmap=roadmap, assessment=form.cleaned_data["assessment"], user=request.user
     )
     messages.success(request, report.summary())
@@ -107,24 +95,24 @@ def roadmap_timeline(request, roadmap_id):
     milestones = list(
         roadmap.milestones.active().select_related("owner", "process").in_plan_order()
     )
-    services.label_milestones(roadmap, milestones)
-    rows = services.gantt_rows(roadmap, milestones, today)
-    burnup = services.roadmap_burnup(roadmap, milestones, today)
+    reading.label_milestones(roadmap, milestones)
+    rows = reading.gantt_rows(roadmap, milestones, today)
+    burnup = reading.roadmap_burnup(roadmap, milestones, today)
     context = {
         "roadmap": roadmap,
         "rows": list(zip(rows, milestones, strict=True)),
-        "gantt": plan.gantt_figure(rows, roadmap.windows(), today) if rows else None,
+        "gantt": gantt_figure(rows, roadmap.windows(), today) if rows else None,
         "burnup": burnup,
-        "burnup_chart": plan.burnup_figure(burnup) if rows else None,
+        "burnup_chart": burnup_figure(burnup) if rows else None,
     }
     return render(request, "assessments/roadmap_timeline.html", context)
 
 
 EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", services.roadmap_csv),
+    "csv": ("text/csv; charset=utf-8", roadmap_csv),
     "xlsx": (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        services.roadmap_xlsx,
+        roadmap_xlsx,
     ),
 }
 

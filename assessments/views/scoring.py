@@ -49,10 +49,10 @@ def _process_context(request, score, **extra):
         "assessment": score.assessment,
         "score": score,
         "result": result,
-        "f": figures,
+        "figures": figures,
         "rows": rows,
         "current_level": framework.samr_level(result.current),
-        "ev": evidence,
+        "evidence": evidence,
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
         **extra,
@@ -128,7 +128,7 @@ def _dimension_context(request, assessment, dimension_key, **extra):
     ]
     return {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "result": result,
         "questions": questions,
         "readiness_choices": READINESS_CHOICES,

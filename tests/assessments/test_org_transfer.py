@@ -26,7 +26,9 @@ from assessments.models import (
     ProcessScore,
     ReadinessAgreement,
 )
-from assessments.roadmaps import roadmap_csv, roadmap_plan, roadmap_regenerate
+from assessments.roadmaps.export import roadmap_csv
+from assessments.roadmaps.reading import roadmap_plan
+from assessments.roadmaps.regenerate import roadmap_regenerate
 from assessments.services import assessment_create
 from integration.demo import demo_integrations_create
 from integration.models import HealthEvent, IngestToken, Integration, Point

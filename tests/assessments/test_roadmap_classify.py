@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from assessments.models import Milestone
-from assessments.roadmap import Planned
 from assessments.roadmaps.inputs import milestone_content
 from assessments.roadmaps.regenerate import Decision, classify
+from assessments.roadmaps.rules.milestones import Planned
 
 ITEM = Planned(
     key="step:1:3", kind="step", title="Automate", priority=40, process_key="1", to_level=3

@@ -4,8 +4,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from assessments import roadmaps as services
 from assessments.models import AcceptanceCriterion, Milestone
+from assessments.roadmaps.editing import milestone_status_set
+from assessments.roadmaps.generate import roadmap_generate
 from integration.models import Integration
 from tests.assessments.conftest import make_assessment, make_process
 from tests.assessments.roadmap_pages import HTMX, url, warehouse_step
@@ -68,7 +69,7 @@ def test_board_takes_a_fixed_number_of_queries(
         assessment = make_assessment(org, framework, processes, title=processes[0].name)
         assessment.process_scores.update(target_level=4)
         roadmaps.append(
-            services.roadmap_generate(
+            roadmap_generate(
                 assessment=assessment, user=owner, start_date=date(2026, 1, 1), capacity=3
             )
         )
@@ -105,7 +106,7 @@ def test_moving_a_card_on_mine_returns_mine(roadmap, member):
 
 def test_timeline_draws_the_gantt_and_the_burnup(roadmap, owner):
     first = roadmap.milestones.first()
-    services.milestone_status_set(milestone=first, user=owner, status="done")
+    milestone_status_set(milestone=first, user=owner, status="done")
     html = client_for(owner).get(url("roadmap-timeline", roadmap.pk)).content.decode()
     assert 'id="chart-gantt"' in html and 'id="chart-burnup"' in html
     assert 'data-figure="done">1<' in html

@@ -1,6 +1,6 @@
 """Roadmap pages: a milestone's page, its comments and its edit form."""
 
-from assessments import roadmaps as services
+from assessments.roadmaps.editing import milestone_comment_add
 from tests.assessments.roadmap_pages import url, warehouse_step
 from tests.conftest import client_for
 
@@ -9,7 +9,7 @@ from tests.conftest import client_for
 
 def test_milestone_page_shows_priority_comments_and_activity(roadmap, owner, member):
     m = warehouse_step(roadmap)
-    services.milestone_comment_add(milestone=m, user=member, text="Scanners ordered")
+    milestone_comment_add(milestone=m, user=member, text="Scanners ordered")
     html = client_for(member).get(url("milestone-detail", m.pk)).content.decode()
     assert "gap weight 3 (current 0 → target 1) × business value 2 = 6" in html
     assert "Scanners ordered" in html
