@@ -25,6 +25,7 @@ from assessments.forms.roadmaps import (
     StatusForm,
 )
 from assessments.models import AcceptanceCriterion, Milestone, Phase, Roadmap
+from assessments.roadmaps.activity import milestone_activity
 from assessments.views.feeds import feed_context
 
 SAFE = ("GET", "HEAD")
@@ -133,7 +134,7 @@ def _detail_context(request, milestone, **extra):
         "status_form": StatusForm(initial={"status": milestone.status}),
         "comment_form": CommentForm(),
         "comments": milestone.comments.select_related("author"),
-        "activity": milestone.activity.select_related("actor"),
+        "activity": milestone_activity(milestone),
         "overdue": milestone.is_overdue(),
         "criteria": criteria,
         "verification": plan.verification(

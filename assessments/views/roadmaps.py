@@ -17,6 +17,7 @@ from assessments import roadmap as plan
 from assessments import roadmaps as services
 from assessments.forms.roadmaps import RegenerateForm, RoadmapGenerateForm, RoadmapSettingsForm
 from assessments.models import Roadmap
+from assessments.roadmaps.activity import roadmap_activity
 from assessments.views.milestones import (  # noqa: F401 (the URLconf names them here)
     board_context,
     get_roadmap,
@@ -61,7 +62,7 @@ def roadmap_detail(request, roadmap_id):
     if refused := read_only(request):
         return refused
     context = plan_context(request, roadmap)
-    context["activity"] = roadmap.activity.select_related("actor", "milestone")[:15]
+    context["activity"] = roadmap_activity(roadmap, limit=15)
     report = request.session.pop(REPORT_SESSION_KEY, None)
     if report and report["roadmap"] == roadmap.pk:
         context["report_lines"] = report["lines"]

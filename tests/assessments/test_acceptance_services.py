@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from assessments import roadmaps as services
-from assessments.models import AcceptanceCriterion, Milestone, Roadmap, RoadmapActivity
+from assessments.models import AcceptanceCriterion, Milestone, Roadmap
+from audit.models import AuditEvent
 from integration.lineprotocol import Point
 from integration.models import Integration, Metric
 from integration.services import telemetry_ingest, telemetry_ping
@@ -314,7 +315,7 @@ def test_adding_changing_and_removing_a_criterion_is_logged(milestone, hourly, o
     assert c.last_checked is None  # the old verdict was for another rule
     services.criterion_remove(criterion=c, user=owner)
     assert not AcceptanceCriterion.objects.exists()
-    texts = list(RoadmapActivity.objects.order_by("pk").values_list("text", flat=True))
+    texts = list(AuditEvent.objects.order_by("pk").values_list("text", flat=True))
     assert texts == [
         "Added acceptance criterion: freshness ≤ 60 s on Press line 3 vibration.",
         "Changed acceptance criterion: freshness ≤ 60 s on Press line 3 vibration → "

@@ -25,8 +25,10 @@ from assessments.models import (
     Process,
     ProcessScore,
     ReadinessAgreement,
+    Roadmap,
 )
 from assessments.roadmaps import roadmap_csv, roadmap_plan, roadmap_regenerate
+from assessments.roadmaps.activity import roadmap_activity
 from assessments.services import assessment_create
 from integration.demo import demo_integrations_create
 from integration.models import HealthEvent, IngestToken, Integration, Point
@@ -165,11 +167,23 @@ def picture(org, now) -> dict:
         },
         "roadmaps": {r.title: _roadmap_content(r) for r in org.roadmaps.all()},
         "audit": [
-            (e.at, e.actor_email, e.area, e.action, e.subject, e.before, e.after)
-            + (e.assessment and e.assessment.title,)
-            for e in org.audit_events.select_related("assessment").order_by("at", "pk")
+            (e.at, e.actor_email, e.area, e.action, e.subject, e.before, e.after, e.text)
+            + (_scope_title(e),)
+            for e in org.audit_events.order_by("at", "pk")
         ],
     }
+
+
+def _scope_title(event):
+    """The title of the assessment, roadmap or milestone an event is scoped to (None for none)."""
+    model = {
+        "assessments.assessment": Assessment,
+        "assessments.roadmap": Roadmap,
+        "assessments.milestone": Milestone,
+    }
+    if not event.scope_type:
+        return None
+    return (event.scope_type, model[event.scope_type].objects.get(pk=event.scope_id).title)
 
 
 def _roadmap_content(roadmap) -> dict:
@@ -188,9 +202,9 @@ def _roadmap_content(roadmap) -> dict:
             for c in m.comments.all()
         ),
         "activity": [
-            (a.action, a.text, a.created, a.actor and a.actor.email)
+            (a.action, a.text, a.at, a.actor and a.actor.email)
             + (a.milestone and a.milestone.title,)
-            for a in roadmap.activity.select_related("actor", "milestone")
+            for a in roadmap_activity(roadmap)
         ],
         "step_keys": sorted(
             (m.key == f"step:{m.process_id}:{m.to_level}", m.title)
