@@ -88,9 +88,9 @@ def test_events_and_activity_rows_are_kept(roadmap, owner, at_latest):
     )
     # Imported from another install: the event's subject id is that install's.
     imported = Event.objects.create(
-        **common,
+        organization_id=roadmap.organization_id,
         at=t0 + timedelta(hours=2),
-        actor_email=owner.email,
+        actor_email="",  # Ladder itself
         area="roadmaps",
         action="commented",
         subject=f"Milestone {milestone.title}",
