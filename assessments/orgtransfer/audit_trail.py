@@ -11,15 +11,17 @@ roadmaps' "activity" lines and as events. An event and the line made with it (sa
 and kind of subject) are stored as one event; a line without an event becomes one.
 """
 
-from assessments.audit_areas import AuditArea
+from assessments.audit_areas import AREAS, AuditArea
+from assessments.exchange.validation import shown
 from assessments.models import Assessment, Milestone, Roadmap
-from assessments.orgtransfer.checks import checked, entries, fields, moment
+from assessments.orgtransfer.checks import checked, entries, fields, moment, refuse
 from audit.models import AuditEvent
 
 EVENT_FIELDS = ("area", "action", "subject", "subject_type", "subject_id", "before", "after")
 ASSESSMENT = Assessment._meta.label_lower
 ROADMAP = Roadmap._meta.label_lower
 MILESTONE = Milestone._meta.label_lower
+AREA_NAMES = {name for name, _ in AREAS}
 
 
 def audit_export(*, organization, people, refs) -> list[dict]:
@@ -54,6 +56,8 @@ def audit_import(*, organization, data: dict, refs: dict) -> int:
         lines.setdefault(_line_key(line), []).append(line)
     events = []
     for path, item in entries(data, "audit", optional=True):
+        if (area := item.get("area")) not in AREA_NAMES:  # areas are ours to check, not audit's
+            refuse(f"{path}.area", f"{shown(area)} is not one of the areas")
         email = item.get("actor")
         event = AuditEvent(
             organization=organization,
