@@ -56,7 +56,8 @@ def audit_import(*, organization, data: dict, refs: dict) -> int:
         lines.setdefault(_line_key(line), []).append(line)
     events = []
     for path, item in entries(data, "audit", optional=True):
-        if (area := item.get("area")) not in AREA_NAMES:  # areas are ours to check, not audit's
+        area = item.get("area")
+        if not isinstance(area, str) or area not in AREA_NAMES:  # ours to check, not audit's
             refuse(f"{path}.area", f"{shown(area)} is not one of the areas")
         email = item.get("actor")
         event = AuditEvent(
@@ -75,7 +76,7 @@ def audit_import(*, organization, data: dict, refs: dict) -> int:
             milestones = refs["milestones"][roadmap.pk]
             milestone = milestones.get_ref(item.get("milestone"), f"{path}.milestone")
             _scope(event, milestone or roadmap)
-        elif item.get("area") == AuditArea.ROADMAPS and lines:
+        elif area == AuditArea.ROADMAPS and lines and _plain_text(event.action, event.subject_type):
             key = (moment(event.at, f"{path}.at"), event.action, event.subject_type)
             if matching := lines.get(key):
                 line = matching.pop(0)
@@ -85,6 +86,10 @@ def audit_import(*, organization, data: dict, refs: dict) -> int:
     events += [_line_event(organization, line) for rest in lines.values() for line in rest]
     AuditEvent.objects.bulk_create(events)
     return len(events)
+
+
+def _plain_text(*values) -> bool:
+    return all(isinstance(v, str) for v in values)
 
 
 def _scope(event, scope):
