@@ -98,6 +98,25 @@ def test_the_page_filters_pages_and_shows_only_its_organisation(
     assert bad.status_code == 400 and b"Enter a valid date" in bad.content
 
 
+def test_the_page_labels_each_area_and_offers_them_all_in_order(org, owner, framework):
+    assessment = make_assessment(org, framework, title="Spring")
+    assessment_transition(assessment=assessment, action="submit", user=owner)
+    page = client_for(owner).get(url(org))
+    assert b'<span class="muted">Assessments</span>' in page.content
+    assert [label for _, label in page.context["form"].fields["area"].choices] == [
+        "All areas",
+        "Answers",
+        "Agreed values",
+        "Assessments",
+        "Roadmaps and milestones",
+        "Members",
+        "Ingest tokens",
+        "Processes",
+        "Integrations",
+    ]
+    assert client_for(owner).get(url(org), {"area": "gossip"}).status_code == 400
+
+
 def test_the_json_download_and_the_assessment_export_carry_the_trail(org, owner, framework):
     assessment = make_assessment(org, framework, title="Spring")
     assessment_transition(assessment=assessment, action="submit", user=owner)
