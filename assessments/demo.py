@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from assessments.demo_data import (
     DEMO_CRITERIA,
+    DEMO_LINKS,
     IMPROVED,
     PROCESSES,
     READINESS,
@@ -26,7 +27,6 @@ from assessments.models import (
     ReadinessAnswer,
 )
 from assessments.services import assessment_create
-from integration.demo import DEMO_LINKS
 from integration.models import Integration
 
 
@@ -63,7 +63,7 @@ def demo_assessments_create(orgs: dict[str, Organization]) -> None:
 
 
 def _link_integrations(org, processes):
-    """Link the demo integrations to the processes they serve (integration.demo.DEMO_LINKS)."""
+    """Link the demo integrations to the processes they serve (assessments.demo_data.DEMO_LINKS)."""
     by_name = {p.name: p for p in processes}
     for integration in Integration.objects.filter(organization=org, name__in=DEMO_LINKS):
         for name in DEMO_LINKS[integration.name]:

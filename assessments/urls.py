@@ -1,11 +1,21 @@
-"""Assessment pages, mounted under /o/<org_slug>/ by config.urls (namespace "assessments")."""
+"""Assessment pages, mounted under /o/<org_slug>/ by config.urls (namespace "assessments");
+`audit_patterns`, the organisation's audit trail, under /o/<org_slug>/audit/ (namespace "audit").
+"""
 
 from django.urls import path
 
-from assessments.views import agreement, assessments, frameworks, scoring
+from assessments.views import agreement, assessments, audit, frameworks, scoring
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
 from assessments.views import processes as process_views
+
+audit_patterns = (
+    [
+        path("", audit.audit_log, name="log"),
+        path("audit.json", audit.audit_export, name="export"),
+    ],
+    "audit",
+)
 
 app_name = "assessments"
 A = "assessments/<int:assessment_id>/"

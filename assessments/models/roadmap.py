@@ -1,4 +1,4 @@
-"""Roadmaps and their milestones, with comments and an activity log.
+"""Roadmaps and their milestones, with comments (their activity log is the audit trail).
 
 A roadmap is generated from an assessment (`assessments.roadmaps.generate.roadmap_generate`)
 and edited afterwards. A milestone's acceptance criteria are in `acceptance`, the calendar feed
@@ -253,39 +253,3 @@ class MilestoneComment(models.Model):
 
     def __str__(self):
         return f"Comment by {self.author_id} on {self.milestone_id}"
-
-
-class RoadmapActivity(models.Model):
-    """Who changed what on a roadmap, and when; the milestone stays linked while it exists."""
-
-    ORG_FIELD = "roadmap__organization"
-
-    class Action(models.TextChoices):
-        GENERATED = "generated", "Generated"
-        REGENERATED = "regenerated", "Regenerated"
-        ADDED = "added", "Added"
-        CHANGED = "changed", "Changed"
-        STATUS = "status", "Status"
-        MOVED = "moved", "Moved"
-        COMMENTED = "commented", "Commented"
-        REMOVED = "removed", "Removed"
-        RETIRED = "retired", "Retired"
-        SETTINGS = "settings", "Settings"
-
-    roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="activity")
-    milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(max_length=12, choices=Action.choices)
-    text = models.CharField(max_length=1000)
-    created = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created", "-pk"]
-        verbose_name_plural = "roadmap activity"
-
-    def __str__(self):
-        return self.text

@@ -22,6 +22,7 @@ from assessments.forms.roadmaps import (
 )
 from assessments.models import AcceptanceCriterion, Milestone, Phase, Roadmap
 from assessments.roadmaps import acceptance, editing, reading
+from assessments.roadmaps.activity import milestone_activity
 from assessments.roadmaps.rules.verification import verification
 from assessments.views.feeds import feed_context
 
@@ -123,7 +124,7 @@ def _detail_context(request, milestone, **extra):
         "status_form": StatusForm(initial={"status": milestone.status}),
         "comment_form": CommentForm(),
         "comments": milestone.comments.select_related("author"),
-        "activity": milestone.activity.select_related("actor"),
+        "activity": milestone_activity(milestone),
         "overdue": milestone.is_overdue(),
         "criteria": criteria,
         "verification": verification(

@@ -16,6 +16,7 @@ from assessments.charts.plotly.roadmap import burnup_figure, gantt_figure
 from assessments.forms.roadmaps import RegenerateForm, RoadmapGenerateForm, RoadmapSettingsForm
 from assessments.models import Roadmap
 from assessments.roadmaps import editing, generate, reading, regenerate
+from assessments.roadmaps.activity import roadmap_activity
 from assessments.roadmaps.export import roadmap_csv, roadmap_xlsx
 from assessments.views.milestones import board_context, get_roadmap, plan_context
 
@@ -44,7 +45,7 @@ def roadmap_create(request):
 def roadmap_detail(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
     context = plan_context(request, roadmap)
-    context["activity"] = roadmap.activity.select_related("actor", "milestone")[:15]
+    context["activity"] = roadmap_activity(roadmap, limit=15)
     report = request.session.pop(REPORT_SESSION_KEY, None)
     if report and report["roadmap"] == roadmap.pk:
         context["report_lines"] = report["lines"]

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from assessments.models import AcceptanceCriterion, Milestone, Roadmap, RoadmapActivity
+from assessments.models import AcceptanceCriterion, Milestone, Roadmap
 from assessments.roadmaps import acceptance
 from assessments.roadmaps.acceptance import (
     STALE_AFTER,
@@ -19,6 +19,7 @@ from assessments.roadmaps.acceptance import (
     criterion_remove,
     criterion_update,
 )
+from audit.models import AuditEvent
 from integration.lineprotocol import Point
 from integration.models import Integration, Metric
 from integration.services import telemetry_ingest, telemetry_ping
@@ -323,7 +324,7 @@ def test_adding_changing_and_removing_a_criterion_is_logged(milestone, hourly, o
     assert c.last_checked is None  # the old verdict was for another rule
     criterion_remove(criterion=c, user=owner)
     assert not AcceptanceCriterion.objects.exists()
-    texts = list(RoadmapActivity.objects.order_by("pk").values_list("text", flat=True))
+    texts = list(AuditEvent.objects.order_by("pk").values_list("text", flat=True))
     assert texts == [
         "Added acceptance criterion: freshness ≤ 60 s on Press line 3 vibration.",
         "Changed acceptance criterion: freshness ≤ 60 s on Press line 3 vibration → "

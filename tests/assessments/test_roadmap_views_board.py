@@ -7,6 +7,7 @@ from django.utils import timezone
 from assessments.models import AcceptanceCriterion, Milestone
 from assessments.roadmaps.editing import milestone_status_set
 from assessments.roadmaps.generate import roadmap_generate
+from audit.models import AuditEvent
 from integration.models import Integration
 from tests.assessments.conftest import make_assessment, make_process
 from tests.assessments.roadmap_pages import HTMX, url, warehouse_step
@@ -45,7 +46,7 @@ def test_moving_a_card_persists_and_returns_the_board(roadmap, member):
     assert mine.status == "in_progress"
     column = html.split('data-status-column="in_progress"')[1].split("</section>")[0]
     assert f'id="card-{mine.pk}"' in column
-    assert mine.activity.get().text == "Status Planned → In progress."
+    assert AuditEvent.of_scope(mine).get().text == "Status Planned → In progress."
 
 
 def test_an_unknown_status_is_refused_on_the_board(roadmap, owner):

@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 
 
 def roadmap_events(roadmap):
-    return list(AuditEvent.objects.filter(area=AuditEvent.Area.ROADMAPS).order_by("pk"))
+    return list(AuditEvent.objects.filter(area="roadmaps").order_by("pk"))
 
 
 def test_generating_a_roadmap_is_recorded(roadmap, owner):
