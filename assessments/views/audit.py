@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_safe
 
 from accounts.access import org_view, scoped
 from assessments.audit_areas import AREAS
@@ -39,8 +38,7 @@ class AuditFilter(forms.Form):
         return events
 
 
-@org_view(facilitate=True)
-@require_safe
+@org_view(facilitate=True, methods=("GET", "HEAD"))
 def audit_log(request):
     form = AuditFilter(request.GET)
     events = form.filter(scoped(request.org, AuditEvent))
@@ -55,8 +53,7 @@ def audit_log(request):
     )
 
 
-@org_view(facilitate=True)
-@require_safe
+@org_view(facilitate=True, methods=("GET", "HEAD"))
 def audit_export(request):
     """The filtered trail as JSON, newest first (at most EXPORT_LIMIT events)."""
     form = AuditFilter(request.GET)
