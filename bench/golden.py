@@ -25,20 +25,24 @@ file) and a comparison report of the baseline against the current assessment.
 """
 
 import argparse
+import contextlib
 import difflib
 import os
 import random
 import sys
 import tempfile
 import uuid
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Before anything imports Django: fixed string hashing (set order) and seeded UUIDs, bound by
-# UUIDField(default=uuid.uuid4) when the models are imported.
-if os.environ.get("PYTHONHASHSEED") != "0" and __name__ == "__main__":
+# Before anything imports Django: fixed string hashing (set order; PYTHONHASHSEED=random in the
+# environment tries another) and seeded UUIDs, bound by UUIDField(default=uuid.uuid4) when the
+# models are imported.
+if "PYTHONHASHSEED" not in os.environ and __name__ == "__main__":
     os.environ["PYTHONHASHSEED"] = "0"
     os.execv(sys.executable, [sys.executable, *sys.argv])
+warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic
 
 _uuids = random.Random("ladder-golden")
 uuid.uuid4 = lambda: uuid.UUID(int=_uuids.getrandbits(128), version=4)
@@ -284,10 +288,8 @@ def _lines(content: bytes, name: Path) -> list[str]:
 
     text = content.decode(errors="replace")
     if name.suffix == ".json" and text.count("\n") <= 1:
-        try:
+        with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), indent=1, ensure_ascii=False)
-        except ValueError:
-            pass
     return text.splitlines()
 
 
