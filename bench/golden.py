@@ -14,8 +14,8 @@ Before and after a change (a behaviour-preserving refactor must give no differen
     git worktree remove /tmp/before
 
 Builds the demo (`seed_demo`'s steps) in a throw-away SQLite database with the clock stopped at
-NOW, integration UUIDs drawn from a seeded generator and the string hash seed fixed, so two runs
-on one commit write identical files. Per organisation (`OUTDIR/<slug>/`), per assessment:
+NOW, UUIDs and token secrets drawn from seeded generators and the string hash seed fixed, so
+two runs on one commit write identical files. Per organisation (`OUTDIR/<slug>/`), per assessment:
 `figures` as the export rounds them (sorted keys); the JSON, CSV and XLSX downloads fetched from
 the download view (JSON and CSV byte for byte as served, the XLSX as its cells, its zip bytes
 carry timestamps); the report's HTML before WeasyPrint and, unless --no-pdf, the PDF's text
@@ -29,6 +29,8 @@ import contextlib
 import difflib
 import os
 import random
+import re
+import secrets
 import sys
 import tempfile
 import uuid
@@ -46,6 +48,9 @@ warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no c
 
 _uuids = random.Random("ladder-golden")
 uuid.uuid4 = lambda: uuid.UUID(int=_uuids.getrandbits(128), version=4)
+# Ingest tokens and feed keys: the audit trail (and so export_org) quotes a token's first letters.
+_tokens = random.Random("ladder-golden-tokens")
+secrets.token_bytes = lambda nbytes=None: _tokens.randbytes(32 if nbytes is None else nbytes)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -178,7 +183,6 @@ class Files:
     def report(self, name: str, *, assessment, compared_to=None, pdf: bool):
         """The report's HTML before WeasyPrint, its figures snapshot, and the PDF's text."""
         import io
-        import re
 
         from pypdf import PdfReader
 
@@ -264,14 +268,7 @@ def compare(a: Path, b: Path, *, context: int = 2, lines: int = 40) -> int:
             continue
         differing += 1
         print(f"differs: {name}")
-        diff = difflib.unified_diff(
-            _lines(old, name),
-            _lines(new, name),
-            f"{a / name}",
-            f"{b / name}",
-            n=context,
-            lineterm="",
-        )
+        diff = _diff(_lines(old, name), _lines(new, name), f"{a / name}", f"{b / name}", context)
         shown = list(diff)
         for line in shown[:lines]:
             print(f"  {line[:200]}")
@@ -280,6 +277,30 @@ def compare(a: Path, b: Path, *, context: int = 2, lines: int = 40) -> int:
     total = len(names_a | names_b)
     print(f"{differing} of {total} files differ" if differing else f"all {total} files identical")
     return 1 if differing else 0
+
+
+def _diff(old: list[str], new: list[str], name_a: str, name_b: str, context: int):
+    """difflib's unified diff of what lies between the common first and last lines, which keeps
+    it fast on documents of a million lines; line numbers are the files' own."""
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    first = max(start - context, 0)
+    lines = difflib.unified_diff(
+        old[first : len(old) - end],
+        new[first : len(new) - end],
+        name_a,
+        name_b,
+        n=context,
+        lineterm="",
+    )
+    for line in lines:
+        if line.startswith("@@") and first:
+            line = re.sub(r"[-+](\d+)", lambda m: f"{m.group()[0]}{int(m.group(1)) + first}", line)
+        yield line
 
 
 def _lines(content: bytes, name: Path) -> list[str]:
