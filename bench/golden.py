@@ -288,7 +288,7 @@ def _diff(old: list[str], new: list[str], name_a: str, name_b: str, context: int
     end = 0
     while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
         end += 1
-    first = max(start - context, 0)
+    first, end = max(start - context, 0), max(end - context, 0)
     lines = difflib.unified_diff(
         old[first : len(old) - end],
         new[first : len(new) - end],
