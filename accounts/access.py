@@ -4,7 +4,8 @@ Every organisation-scoped URL carries `org_slug`; `org_view` resolves it to the 
 membership or answers 404, so another organisation's pages look exactly like missing ones.
 Objects are then fetched with `get_object_for_member`, which filters by the organisation
 through the model's `ORG_FIELD` (e.g. "organization" or "assessment__organization").
-A viewer's write (any unsafe method) is a 403, so no write view can forget it.
+A viewer's write (any unsafe method) is a 403, so no write view can forget it; a view's own
+rule about who may change what (depending on the object or the request) is `refuse_unless`.
 """
 
 from functools import wraps
@@ -12,7 +13,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Membership
@@ -21,13 +22,27 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LAST_ORG_SESSION_KEY = "ladder_last_org"
 
 
-def org_view(view=None, *, write=False, facilitate=False, manage=False, personal=False):
+def org_view(
+    view=None,
+    *,
+    methods=None,
+    lookup=None,
+    write=False,
+    facilitate=False,
+    manage=False,
+    personal=False,
+):
     """Decorate a view taking `org_slug`: sets request.org and request.membership.
 
     `write` keeps viewers out even on GET (a form they could not send), `facilitate` limits
     the view to owners and consultants, `manage` to owners. `personal` lets every role, viewers
     too, send it: for a change to the person's own things (their calendar feed key), not to the
     organisation's data.
+
+    `methods` are the HTTP methods the view answers; any other is a 405 naming them in Allow,
+    after the membership and role checks (an outsider still meets a 404, a viewer's write a 403).
+    `lookup(request, **url_args)` fetches the page's objects before that 405: another
+    organisation's object is then a 404 whatever the method.
     """
 
     def decorator(func):
@@ -46,11 +61,22 @@ def org_view(view=None, *, write=False, facilitate=False, manage=False, personal
             request.org = membership.organization
             if request.session.get(LAST_ORG_SESSION_KEY) != org_slug:
                 request.session[LAST_ORG_SESSION_KEY] = org_slug  # saves the session only on change
+            if methods is not None and request.method not in methods:
+                if lookup is not None:
+                    lookup(request, *args, **kwargs)
+                return HttpResponseNotAllowed(methods)
             return func(request, *args, **kwargs)
 
         return wrapper
 
     return decorator(view) if view else decorator
+
+
+def refuse_unless(allowed: bool, message: str) -> None:
+    """A 403 saying `message` unless `allowed`: for a refusal that depends on the object or
+    the request (a member edits only their own milestones), where org_view's flags cannot."""
+    if not allowed:
+        raise PermissionDenied(message)
 
 
 def get_membership(user, org_slug) -> Membership:

@@ -1,13 +1,19 @@
 """Changes to who may do what in an organisation; each is written to the audit trail."""
 
-from django.db import transaction
+from django.db import models, transaction
 
 import audit.trail as audit
 from accounts.addresses import normalise
 from accounts.models import FailedLogin, Invitation, Membership, Role
-from audit.models import AuditEvent
 
-MEMBERS = AuditEvent.Area.MEMBERS
+
+class AuditArea(models.TextChoices):
+    """The audit trail's area for what this module changes."""
+
+    MEMBERS = "members", "Members"
+
+
+MEMBERS = AuditArea.MEMBERS
 
 
 def _record(organization, user, action, subject, obj, before, after):

@@ -3,17 +3,15 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view
+from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view, refuse_unless
 from accounts.addresses import normalise
 from accounts.forms import (
     InvitationForm,
@@ -60,8 +58,9 @@ def home(request):
 def members(request):
     form = InvitationForm(request.POST or None, organization=request.org)
     if request.method == "POST":
-        if not request.membership.can_manage:
-            raise PermissionDenied("Only the organisation's owners can invite people.")
+        refuse_unless(
+            request.membership.can_manage, "Only the organisation's owners can invite people."
+        )
         if form.is_valid():
             invitation = form.save(commit=False)
             invitation.organization = request.org
@@ -97,8 +96,7 @@ def _send_invitation(invitation: Invitation) -> None:
     )
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def member_role(request, membership_id):
     membership = get_object_for_member(request, Membership, pk=membership_id)
     form = RoleForm(request.POST, instance=Membership.objects.get(pk=membership.pk))
@@ -123,8 +121,7 @@ def member_role(request, membership_id):
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def member_remove(request, membership_id):
     membership = get_object_for_member(request, Membership, pk=membership_id)
     try:
@@ -136,8 +133,7 @@ def member_remove(request, membership_id):
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def member_unlock(request, membership_id):
     """An owner lets a member who is locked out after wrong passwords try again."""
     membership = get_object_for_member(request, Membership, pk=membership_id)
@@ -150,8 +146,7 @@ def member_unlock(request, membership_id):
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def invitation_cancel(request, invitation_id):
     invitation = get_object_for_member(request, Invitation, pk=invitation_id, accepted=None)
     services.invitation_cancel(invitation=invitation, user=request.user)
@@ -198,8 +193,7 @@ def org_settings(request):
     return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def site_create(request):
     form = SiteForm(request.POST, organization=request.org)
     if form.is_valid():
@@ -226,8 +220,7 @@ def site_edit(request, site_id):
     )
 
 
-@org_view(manage=True)
-@require_POST
+@org_view(manage=True, methods=("POST",))
 def site_delete(request, site_id):
     site = get_object_for_member(request, Site, pk=site_id)
     site.delete()

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from assessments.demo_data import (
     DEMO_CRITERIA,
+    DEMO_LINKS,
     IMPROVED,
     PROCESSES,
     READINESS,
@@ -26,7 +27,6 @@ from assessments.models import (
     ReadinessAnswer,
 )
 from assessments.services import assessment_create
-from integration.demo import DEMO_LINKS
 from integration.models import Integration
 
 
@@ -63,7 +63,7 @@ def demo_assessments_create(orgs: dict[str, Organization]) -> None:
 
 
 def _link_integrations(org, processes):
-    """Link the demo integrations to the processes they serve (integration.demo.DEMO_LINKS)."""
+    """Link the demo integrations to the processes they serve (assessments.demo_data.DEMO_LINKS)."""
     by_name = {p.name: p for p in processes}
     for integration in Integration.objects.filter(organization=org, name__in=DEMO_LINKS):
         for name in DEMO_LINKS[integration.name]:
@@ -154,7 +154,12 @@ def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
     """A roadmap per demo organisation from its current assessment, started 75 days ago, with
     milestones in every status, owners, due dates, comments and some overdue, and acceptance
     criteria on the demo integrations, checked at once; safe to rerun."""
-    from assessments import roadmaps
+    from assessments.roadmaps.editing import (
+        milestone_comment_add,
+        milestone_status_set,
+        milestone_update,
+    )
+    from assessments.roadmaps.generate import roadmap_generate
 
     today = timezone.localdate()
     start = today - timedelta(days=75)
@@ -164,7 +169,7 @@ def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
             continue
         owner = User.objects.get(email=f"coo@{slug}.example")
         assessment = Assessment.objects.get(organization=org, title="Current assessment")
-        roadmap = roadmaps.roadmap_generate(
+        roadmap = roadmap_generate(
             assessment=assessment,
             user=owner,
             start_date=start,
@@ -181,24 +186,24 @@ def demo_roadmaps_create(orgs: dict[str, Organization]) -> None:
             changes = {"owner": person}
             if i in (3, 4):  # under way and late
                 changes["due_date"] = today - timedelta(days=4 + 3 * i)
-            roadmaps.milestone_update(
+            milestone_update(
                 milestone=milestone, user=owner, changes=changes, now=_moment(start, 2)
             )
             if i >= len(ROADMAP_PROGRESS):
                 continue
             status, days, comment = ROADMAP_PROGRESS[i]
-            roadmaps.milestone_status_set(
+            milestone_status_set(
                 milestone=milestone, user=person, status=status, now=_moment(start, days)
             )
             if comment:
-                roadmaps.milestone_comment_add(
+                milestone_comment_add(
                     milestone=milestone, user=person, text=comment, now=_moment(start, days, 1)
                 )
         _criteria(org, slug)
 
 
 def _criteria(org, slug):
-    from assessments import roadmaps
+    from assessments.roadmaps.acceptance import criterion_add, criterion_check
     from integration.models import Integration
 
     roadmap = org.roadmaps.get(title=ROADMAP_TITLE)
@@ -217,10 +222,10 @@ def _criteria(org, slug):
             continue
         if milestone.criteria.filter(integration=integration, kind=fields["kind"]).exists():
             continue
-        criterion = roadmaps.criterion_add(
+        criterion = criterion_add(
             milestone=milestone, user=owner, integration=integration, now=now, **fields
         )
-        roadmaps.criterion_check(criterion=criterion, now=now)
+        criterion_check(criterion=criterion, now=now)
 
 
 def _moment(day, days=0, hours=0):

@@ -4,6 +4,18 @@
 """
 
 # name, area, site, owner email, business value, (baseline level, current level, target)
+# Demo integration (integration.demo_specs) -> the demo processes it serves, linked by the demo.
+DEMO_LINKS: dict[str, list[str]] = {
+    "Press line 3 vibration to CMMS": ["Press line 3 maintenance"],
+    "CNC cell 2 spindle and quality data to MES": ["CNC machining quality inspection"],
+    "Compressed air sub-metering to energy dashboard": ["Compressed air and energy monitoring"],
+    "Warehouse WMS scanner sync": ["Finished goods warehousing"],
+    "Legacy SCADA historian export": ["Production scheduling"],
+    "POS to inventory sync": ["Point-of-sale to inventory sync", "Store replenishment"],
+    "Refrigeration monitoring": ["Refrigeration and store energy"],
+    "DC picking throughput": ["Distribution centre picking"],
+}
+
 PROCESSES = {
     "acme": [
         (

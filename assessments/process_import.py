@@ -19,9 +19,9 @@ from django.db import IntegrityError, transaction
 
 import audit.trail as audit
 from accounts.models import Organization, User
+from assessments.audit_areas import AuditArea
 from assessments.models import Process, area_choices
 from assessments.services import PROCESS_FIELDS
-from audit.models import AuditEvent
 
 MAX_ROWS = 1000
 MAX_COLUMNS = 100  # six are known; more than a few unknown ones is not a process list
@@ -162,7 +162,7 @@ def processes_import(*, organization: Organization, text: str, user=None) -> lis
                 audit.record(
                     organization=organization,
                     actor=user,
-                    area=AuditEvent.Area.PROCESSES,
+                    area=AuditArea.PROCESSES,
                     action="imported",
                     subject=f"Process {process.name}",
                     obj=process,

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit.trail as audit
+from assessments.audit_areas import AuditArea
 from assessments.models import (
     Assessment,
     CriterionAgreement,
@@ -19,9 +20,9 @@ from assessments.models import (
     ReadinessAgreement,
     ReadinessAnswer,
 )
-from audit.models import AuditEvent
+from integration.services.integrations import AuditArea as IntegrationArea
 
-Area = AuditEvent.Area
+Area = AuditArea
 
 
 class InvalidAnswer(ValueError):
@@ -219,7 +220,7 @@ def _audit(area, user, obj, assessment, subject, before, after, action=None):
         obj=obj,
         before=before,
         after=after,
-        assessment=assessment,
+        scope=assessment,
     )
 
 
@@ -333,7 +334,7 @@ def _process_links_set(process: Process, integrations, user) -> None:
     audit.record(
         organization=process.organization,
         actor=user,
-        area=Area.INTEGRATIONS,
+        area=IntegrationArea.INTEGRATIONS,
         action="links changed",
         subject=f"Process {process.name}: its integrations",
         obj=process,

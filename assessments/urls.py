@@ -1,11 +1,21 @@
-"""Assessment pages, mounted under /o/<org_slug>/ by config.urls (namespace "assessments")."""
+"""Assessment pages, mounted under /o/<org_slug>/ by config.urls (namespace "assessments");
+`audit_patterns`, the organisation's audit trail, under /o/<org_slug>/audit/ (namespace "audit").
+"""
 
 from django.urls import path
 
-from assessments.views import agreement, assessments, frameworks, scoring
+from assessments.views import agreement, assessments, audit, frameworks, scoring
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
 from assessments.views import processes as process_views
+
+audit_patterns = (
+    [
+        path("", audit.audit_log, name="log"),
+        path("audit.json", audit.audit_export, name="export"),
+    ],
+    "audit",
+)
 
 app_name = "assessments"
 A = "assessments/<int:assessment_id>/"
@@ -67,6 +77,7 @@ urlpatterns += [
     ),
     path("assessments/import/", exchange_views.assessment_import, name="assessment-import"),
 ]
+from assessments.views import milestones as milestone_views  # noqa: E402
 from assessments.views import roadmaps as roadmap_views  # noqa: E402
 
 R = "roadmaps/<int:roadmap_id>/"
@@ -80,18 +91,17 @@ urlpatterns += [
     path(R + "board/", roadmap_views.roadmap_board, name="roadmap-board"),
     path(R + "timeline/", roadmap_views.roadmap_timeline, name="roadmap-timeline"),
     path(R + "export.<str:format>", roadmap_views.roadmap_export, name="roadmap-export"),
-    path(R + "milestones/new/", roadmap_views.milestone_create, name="milestone-create"),
-    path("milestones/mine/", roadmap_views.milestone_mine, name="milestone-mine"),
-    path(M, roadmap_views.milestone_detail, name="milestone-detail"),
-    path(M + "edit/", roadmap_views.milestone_edit, name="milestone-edit"),
-    path(M + "status/", roadmap_views.milestone_status, name="milestone-status"),
-    path(M + "comment/", roadmap_views.milestone_comment, name="milestone-comment"),
-    path(M + "move/", roadmap_views.milestone_move, name="milestone-move"),
-    path(M + "remove/", roadmap_views.milestone_remove, name="milestone-remove"),
-    path(M + "restore/", roadmap_views.milestone_restore, name="milestone-restore"),
+    path(R + "milestones/new/", milestone_views.milestone_create, name="milestone-create"),
+    path("milestones/mine/", milestone_views.milestone_mine, name="milestone-mine"),
+    path(M, milestone_views.milestone_detail, name="milestone-detail"),
+    path(M + "edit/", milestone_views.milestone_edit, name="milestone-edit"),
+    path(M + "status/", milestone_views.milestone_status, name="milestone-status"),
+    path(M + "comment/", milestone_views.milestone_comment, name="milestone-comment"),
+    path(M + "move/", milestone_views.milestone_move, name="milestone-move"),
+    path(M + "remove/", milestone_views.milestone_remove, name="milestone-remove"),
+    path(M + "restore/", milestone_views.milestone_restore, name="milestone-restore"),
 ]
 from assessments.views import feeds as feed_views  # noqa: E402
-from assessments.views import milestones as milestone_views  # noqa: E402
 
 C = "criteria/<int:criterion_id>/"
 urlpatterns += [

@@ -1,8 +1,12 @@
 """The audit trail: who changed what in an organisation, when, with the values before and after.
 
-Rows are written by `audit.record` from the services that change answers, agreed values,
+Rows are written by `audit.trail.record` from the services that change answers, agreed values,
 assessment state, roadmaps and milestones, memberships and ingest tokens. They are never changed
 afterwards: `save` refuses an update and `delete` refuses outright; the admin is read-only.
+
+This app sits below every other: it names no model of theirs. An event's area is its caller's
+word (each app lists its areas and their labels), its subject and its scope (the assessment or
+roadmap it belongs to) are a model label and an id.
 """
 
 from django.conf import settings
@@ -17,16 +21,6 @@ class ReadOnlyRecord(Exception):
 class AuditEvent(models.Model):
     ORG_FIELD = "organization"
 
-    class Area(models.TextChoices):
-        ANSWERS = "answers", "Answers"
-        AGREEMENTS = "agreements", "Agreed values"
-        ASSESSMENTS = "assessments", "Assessments"
-        ROADMAPS = "roadmaps", "Roadmaps and milestones"
-        MEMBERS = "members", "Members"
-        TOKENS = "tokens", "Ingest tokens"
-        PROCESSES = "processes", "Processes"
-        INTEGRATIONS = "integrations", "Integrations"
-
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="audit_events"
     )
@@ -35,18 +29,16 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_email = models.EmailField(blank=True, help_text="Kept if the user is deleted.")
-    area = models.CharField(max_length=20, choices=Area)
+    area = models.CharField(max_length=20)
     action = models.CharField(max_length=40)
     subject = models.CharField(max_length=300)
     subject_type = models.CharField(max_length=60)
     subject_id = models.CharField(max_length=64)
-    assessment = models.ForeignKey(
-        "assessments.Assessment",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="audit_events",
-    )
+    # Where the event is listed: the assessment, roadmap or milestone whose page shows it. The
+    # subject keeps the id it had when the change was made (an imported trail: elsewhere).
+    scope_type = models.CharField(max_length=60, blank=True)
+    scope_id = models.CharField(max_length=64, blank=True)
+    text = models.CharField(max_length=1000, blank=True, help_text="The change in words.")
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
 
@@ -55,6 +47,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["organization", "-at"], name="audit_org_at"),
             models.Index(fields=["organization", "area", "-at"], name="audit_org_area_at"),
+            models.Index(fields=["scope_type", "scope_id", "-at"], name="audit_scope_at"),
         ]
 
     def __str__(self):
@@ -71,6 +64,11 @@ class AuditEvent(models.Model):
     @property
     def who(self) -> str:
         return self.actor_email or "Ladder"
+
+    @classmethod
+    def of_scope(cls, obj: models.Model):
+        """The events listed on `obj`'s page (an assessment's, a milestone's), newest first."""
+        return cls.objects.filter(scope_type=obj._meta.label_lower, scope_id=str(obj.pk))
 
     def changes(self) -> list[tuple[str, object, object]]:
         """(field, before, after) for every field either side names, in a stable order."""

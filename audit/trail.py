@@ -25,13 +25,15 @@ def record(
     obj: Model,
     before: dict | None = None,
     after: dict | None = None,
-    assessment=None,
+    scope: Model | None = None,
+    text: str = "",
     at: datetime | None = None,
 ):
     """Store one audit event; a change that changes nothing is not stored (returns None).
 
     `actor` None means Ladder itself (a scheduled check, an import). `before` and `after` are
-    reduced to the fields that differ, so an autosave of the same value leaves no trace.
+    reduced to the fields that differ, so an autosave of the same value leaves no trace. `scope`
+    is where the event is listed (an assessment, a milestone); `text` the change in words.
     """
     from audit.models import AuditEvent
 
@@ -52,7 +54,9 @@ def record(
         subject=subject[:300],
         subject_type=obj._meta.label_lower,
         subject_id=str(obj.pk),
-        assessment=assessment,
+        scope_type=scope._meta.label_lower if scope is not None else "",
+        scope_id=str(scope.pk) if scope is not None else "",
+        text=text[:1000],
         before=before,
         after=after,
     )

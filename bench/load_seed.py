@@ -34,8 +34,9 @@ def big_org_create(k: int, processes: int, rng: random.Random):
 
     from accounts.demo import DEMO_PASSWORD
     from accounts.models import Membership, Organization, Role, Site, User
-    from assessments import roadmaps
     from assessments.models import CriterionAnswer, Process, ReadinessAnswer
+    from assessments.roadmaps.editing import milestone_status_set, milestone_update
+    from assessments.roadmaps.generate import roadmap_generate
     from assessments.services import assessment_create
     from integration.services import integration_create
 
@@ -102,7 +103,7 @@ def big_org_create(k: int, processes: int, rng: random.Random):
         _answers(current, people[1], levels, 1, rng, answers, readiness, dissent=0.1)
         CriterionAnswer.objects.bulk_create(answers)
         ReadinessAnswer.objects.bulk_create(readiness)
-    roadmap = roadmaps.roadmap_generate(
+    roadmap = roadmap_generate(
         assessment=current,
         user=owner,
         start_date=today - timedelta(days=60),
@@ -112,10 +113,10 @@ def big_org_create(k: int, processes: int, rng: random.Random):
     milestones = list(roadmap.milestones.in_plan_order())
     statuses = ["done", "done", "in_progress", "blocked"]
     for i, milestone in enumerate(milestones[: len(milestones) // 3]):
-        roadmaps.milestone_update(
+        milestone_update(
             milestone=milestone, user=owner, changes={"owner": people[i % len(people)]}
         )
-        roadmaps.milestone_status_set(milestone=milestone, user=owner, status=statuses[i % 4])
+        milestone_status_set(milestone=milestone, user=owner, status=statuses[i % 4])
 
 
 def _answers(assessment, assessor, levels, stage, rng, answers, readiness, dissent=0.0):

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from assessments.urls import audit_patterns
 from assessments.views import feeds as feed_views
 from assessments.views.overview import overview
 from assessments.views.reports import portfolio
@@ -13,7 +14,7 @@ org_patterns = [
     path("", include("accounts.urls")),
     path("", include("assessments.urls")),
     path("integrations/", include("integration.urls")),
-    path("audit/", include("audit.urls")),
+    path("audit/", include(audit_patterns)),
 ]
 
 urlpatterns = [

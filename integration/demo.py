@@ -7,9 +7,9 @@ range) and a week of history written through the ingest service, so charts and u
 look real at once. Run again, it creates nothing twice and only fills the time since the last
 point. `manage.py simulate_telemetry` then keeps the live ones reporting.
 
-`DEMO_LINKS` names the demo processes each integration serves; linking them is the assessments
-app's business (integration/ knows nothing of processes). The integrations themselves, as data,
-are in `integration.demo_specs`.
+Which demo processes each integration serves is the assessments demo's business
+(`assessments.demo_data.DEMO_LINKS`): integration/ knows nothing of processes. The integrations
+themselves, as data, are in `integration.demo_specs`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from integration import conf
 from integration.demo_specs import (
     DEAD,
     DEMO_INTEGRATIONS,
-    DEMO_LINKS,
     FLAKY,
     HEALTHY,
     DemoIntegration,
@@ -39,7 +38,6 @@ __all__ = [
     "DEAD",
     "DEAD_SINCE",
     "DEMO_INTEGRATIONS",
-    "DEMO_LINKS",
     "FLAKY",
     "HEALTHY",
     "HISTORY",

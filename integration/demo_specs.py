@@ -34,7 +34,6 @@ class DemoIntegration:
     interval_seconds: int
     grace_seconds: int
     signals: tuple[Signal, ...]
-    processes: tuple[str, ...]  # demo process names this flow serves
     behaviour: str = HEALTHY
 
     @property
@@ -134,7 +133,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 Gauge(idle=22, busy=51, profile=PLANT_SHIFTS, noise=0.3, wear=6, decimals=1),
             ),
         ),
-        processes=("Press line 3 maintenance",),
     ),
     DemoIntegration(
         org="acme",
@@ -173,7 +171,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 Count(idle=0, busy=0.08, profile=PLANT_SHIFTS, burst_chance=0.003, burst=20),
             ),
         ),
-        processes=("CNC machining quality inspection",),
     ),
     DemoIntegration(
         org="acme",
@@ -208,7 +205,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 Derived(of="air.flow", factor=6.3, offset=14, noise=1.2, low=0, decimals=1),
             ),
         ),
-        processes=("Compressed air and energy monitoring",),
     ),
     DemoIntegration(
         org="acme",
@@ -241,7 +237,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 ),
             ),
         ),
-        processes=("Finished goods warehousing",),
         behaviour=FLAKY,
     ),
     DemoIntegration(
@@ -275,7 +270,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 ),
             ),
         ),
-        processes=("Production scheduling",),
         behaviour=DEAD,
     ),
     DemoIntegration(
@@ -291,7 +285,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
         interval_seconds=60,
         grace_seconds=120,
         signals=(*_pos("Harbour Street", 22), *_pos("Meadowhall", 31)),
-        processes=("Point-of-sale to inventory sync", "Store replenishment"),
     ),
     DemoIntegration(
         org="northwind",
@@ -333,7 +326,6 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 Count(idle=0, busy=9, profile=STORE_HOURS),
             ),
         ),
-        processes=("Refrigeration and store energy",),
     ),
     DemoIntegration(
         org="northwind",
@@ -363,9 +355,5 @@ DEMO_INTEGRATIONS: tuple[DemoIntegration, ...] = (
                 ),
             ),
         ),
-        processes=("Distribution centre picking",),
     ),
 )
-
-# Integration name -> the demo process names it serves (for the assessments demo to link).
-DEMO_LINKS: dict[str, list[str]] = {spec.name: list(spec.processes) for spec in DEMO_INTEGRATIONS}

@@ -177,6 +177,9 @@ NOT_USER_TEXT = {
     "integration.IngestToken.hash",
     "integration.Series.labels",  # canonical JSON the pages parse
     "audit.AuditEvent.action",
+    "audit.AuditEvent.area",  # a key its callers name (answers, roadmaps, ...)
+    "audit.AuditEvent.scope_type",  # a model label
+    "audit.AuditEvent.scope_id",  # a primary key
     "audit.AuditEvent.subject_type",
     "audit.AuditEvent.subject_id",
 }

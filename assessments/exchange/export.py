@@ -6,6 +6,7 @@ from accounts.models import User
 from assessments.figures import AssessmentFigures, DimensionResult, assessment_figures
 from assessments.models import Assessment, Side
 from assessments.scoring import round_figure
+from audit.models import AuditEvent
 
 FORMAT = "ladder-assessment"
 VERSION = 1
@@ -35,7 +36,7 @@ def assessment_export(*, assessment: Assessment, now=None) -> dict:
             "site": assessment.site.name if assessment.site else None,
         },
         "processes": [_process_data(result, users) for result in figures.processes],
-        "audit": [e.as_data() for e in assessment.audit_events.order_by("at", "pk")],
+        "audit": [e.as_data() for e in AuditEvent.of_scope(assessment).order_by("at", "pk")],
         "excluded_dimensions": [
             {"key": d.dimension.key, "reason": d.excluded_reason}
             for d in figures.dimensions

@@ -9,6 +9,7 @@ from django.utils import timezone
 import audit.trail as audit
 from accounts.models import Site, User
 from assessments import scoring
+from assessments.audit_areas import AuditArea
 from assessments.exchange.reading import (
     Agreement,
     Answer,
@@ -31,7 +32,6 @@ from assessments.models import (
     ReadinessAnswer,
 )
 from assessments.scoring import Settlement
-from audit.models import AuditEvent
 
 IMPORTED_SUFFIX = " (imported)"
 # Where a criterion's or a question side's answers and agreement go, and the field of the answer.
@@ -73,7 +73,7 @@ def assessment_import(*, organization, data, user) -> Assessment:
         audit.record(
             organization=organization,
             actor=user,
-            area=AuditEvent.Area.ASSESSMENTS,
+            area=AuditArea.ASSESSMENTS,
             action="imported",
             subject=f"Assessment {assessment.title}",
             obj=assessment,
@@ -82,7 +82,7 @@ def assessment_import(*, organization, data, user) -> Assessment:
                 "processes": len(plan.processes),
                 "assessors named in the file": _assessors_named(plan),
             },
-            assessment=assessment,
+            scope=assessment,
         )
         return assessment
 

@@ -28,5 +28,4 @@ from assessments.models.roadmap import (  # noqa: F401
     MilestoneRetired,
     Phase,
     Roadmap,
-    RoadmapActivity,
 )

@@ -1,6 +1,6 @@
 """Acceptance criteria: checks on an integration's telemetry that a milestone must pass.
 
-The rules a criterion is judged by are `assessments.roadmap.acceptance`;
+The rules a criterion is judged by are `assessments.roadmaps.rules.verification`;
 `assessments.roadmaps.acceptance` fetches the figures and records the verdict here.
 """
 
@@ -11,15 +11,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.models.roadmap import Milestone
+from assessments.roadmaps.rules import verification as rules
 
 
 class AcceptanceCriterion(models.Model):
     """A check on an integration's telemetry that a milestone needs to pass to be verified.
 
     The last check's verdict is kept here (`record`), so pages show it without reading
-    telemetry; `assessments.roadmaps.criteria_refresh` checks again when it is stale.
+    telemetry; `assessments.roadmaps.acceptance.criteria_refresh` checks again when it is stale.
     """
 
     ORG_FIELD = "milestone__roadmap__organization"
@@ -35,9 +35,9 @@ class AcceptanceCriterion(models.Model):
     )
 
     class Kind(models.TextChoices):
-        UPTIME = plan.UPTIME, plan.KINDS[plan.UPTIME]
-        FRESHNESS = plan.FRESHNESS, plan.KINDS[plan.FRESHNESS]
-        AGGREGATE = plan.AGGREGATE, plan.KINDS[plan.AGGREGATE]
+        UPTIME = rules.UPTIME, rules.KINDS[rules.UPTIME]
+        FRESHNESS = rules.FRESHNESS, rules.KINDS[rules.FRESHNESS]
+        AGGREGATE = rules.AGGREGATE, rules.KINDS[rules.AGGREGATE]
 
     class Aggregate(models.TextChoices):
         AVG = "avg", "Average"
@@ -88,8 +88,8 @@ class AcceptanceCriterion(models.Model):
         return str(self.rule)
 
     @property
-    def rule(self) -> plan.Rule:
-        return plan.Rule(
+    def rule(self) -> rules.Rule:
+        return rules.Rule(
             kind=self.kind,
             threshold=self.threshold,
             window_days=self.window_days,
@@ -142,7 +142,7 @@ class AcceptanceCriterion(models.Model):
             return True
         return now - self.last_checked > max_age
 
-    def record(self, result: plan.Result, *, now: datetime) -> None:
+    def record(self, result: rules.Result, *, now: datetime) -> None:
         """Keep a check's verdict; only those fields are written, so an edit made meanwhile
         stays."""
         verdict = {

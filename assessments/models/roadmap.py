@@ -1,8 +1,8 @@
-"""Roadmaps and their milestones, with comments and an activity log.
+"""Roadmaps and their milestones, with comments (their activity log is the audit trail).
 
-A roadmap is generated from an assessment (`assessments.roadmaps.roadmap_generate`) and edited
-afterwards. A milestone's acceptance criteria are in `acceptance`, the calendar feed keys of the
-people who own milestones in `feeds`.
+A roadmap is generated from an assessment (`assessments.roadmaps.generate.roadmap_generate`)
+and edited afterwards. A milestone's acceptance criteria are in `acceptance`, the calendar feed
+keys of the people who own milestones in `feeds`.
 """
 
 from datetime import date
@@ -13,13 +13,18 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
-from assessments import roadmap as plan
 from assessments.models.assessment import (
     LEVEL_VALIDATORS,
     Assessment,
     FrameworkVersion,
     Process,
 )
+from assessments.roadmaps.rules import milestones as milestone_rules
+from assessments.roadmaps.rules.milestones import Slot
+from assessments.roadmaps.rules.phasing import PHASES, PhaseWindow, phase_rank, phase_windows
+from assessments.roadmaps.rules.priority import ProcessInput, format_priority
+from assessments.roadmaps.rules.verification import Verification
+from assessments.roadmaps.rules.verification import verification as milestone_verification
 
 
 class MilestoneRetired(Exception):
@@ -77,14 +82,14 @@ class Roadmap(models.Model):
     def __str__(self):
         return self.title
 
-    def windows(self) -> list[plan.PhaseWindow]:
-        return plan.phase_windows(self.start_date, self.phase_days)
+    def windows(self) -> list[PhaseWindow]:
+        return phase_windows(self.start_date, self.phase_days)
 
-    def window(self, phase: str) -> plan.PhaseWindow:
-        return self.windows()[plan.phase_rank(phase)]
+    def window(self, phase: str) -> PhaseWindow:
+        return self.windows()[phase_rank(phase)]
 
-    def baseline_processes(self) -> list[plan.ProcessInput]:
-        return [plan.ProcessInput(**row) for row in self.baseline]
+    def baseline_processes(self) -> list[ProcessInput]:
+        return [ProcessInput(**row) for row in self.baseline]
 
 
 class MilestoneQuerySet(models.QuerySet):
@@ -94,7 +99,7 @@ class MilestoneQuerySet(models.QuerySet):
 
     def in_plan_order(self):
         rank = models.Case(
-            *(models.When(phase=p, then=models.Value(i)) for i, p in enumerate(plan.PHASES)),
+            *(models.When(phase=p, then=models.Value(i)) for i, p in enumerate(PHASES)),
             output_field=models.IntegerField(),
         )
         return self.alias(phase_rank=rank).order_by("phase_rank", "position", "pk")
@@ -108,9 +113,9 @@ class Milestone(models.Model):
     PLANNING_FIELDS = ("title", "description", "process", "phase", "responsibility", "benefit")
 
     class Kind(models.TextChoices):
-        STEP = plan.STEP, "Level step"
-        READINESS = plan.READINESS, "Readiness"
-        CUSTOM = plan.CUSTOM, "Added by hand"
+        STEP = milestone_rules.STEP, "Level step"
+        READINESS = milestone_rules.READINESS, "Readiness"
+        CUSTOM = milestone_rules.CUSTOM, "Added by hand"
 
     class Status(models.TextChoices):
         PLANNED = "planned", "Planned"
@@ -192,7 +197,7 @@ class Milestone(models.Model):
 
     @property
     def priority_display(self) -> str:
-        return plan.format_priority(self.priority)
+        return format_priority(self.priority)
 
     def is_updatable_by(self, membership) -> bool:
         """Owners and consultants update every milestone; members the ones they own."""
@@ -214,13 +219,13 @@ class Milestone(models.Model):
         self.updated = now
 
     @property
-    def verification(self) -> plan.Verification | None:
+    def verification(self) -> Verification | None:
         """Verified or not by its acceptance criteria's last checks; None without criteria."""
         checks = [(c.last_passed, c.last_checked) for c in self.criteria.all()]
-        return plan.verification(checks, done=self.is_done)
+        return milestone_verification(checks, done=self.is_done)
 
-    def as_slot(self) -> plan.Slot:
-        return plan.Slot(
+    def as_slot(self) -> Slot:
+        return Slot(
             key=self.pk,
             kind=self.kind,
             phase=self.phase,
@@ -248,39 +253,3 @@ class MilestoneComment(models.Model):
 
     def __str__(self):
         return f"Comment by {self.author_id} on {self.milestone_id}"
-
-
-class RoadmapActivity(models.Model):
-    """Who changed what on a roadmap, and when; the milestone stays linked while it exists."""
-
-    ORG_FIELD = "roadmap__organization"
-
-    class Action(models.TextChoices):
-        GENERATED = "generated", "Generated"
-        REGENERATED = "regenerated", "Regenerated"
-        ADDED = "added", "Added"
-        CHANGED = "changed", "Changed"
-        STATUS = "status", "Status"
-        MOVED = "moved", "Moved"
-        COMMENTED = "commented", "Commented"
-        REMOVED = "removed", "Removed"
-        RETIRED = "retired", "Retired"
-        SETTINGS = "settings", "Settings"
-
-    roadmap = models.ForeignKey(Roadmap, on_delete=models.CASCADE, related_name="activity")
-    milestone = models.ForeignKey(
-        Milestone, null=True, blank=True, on_delete=models.SET_NULL, related_name="activity"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(max_length=12, choices=Action.choices)
-    text = models.CharField(max_length=1000)
-    created = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created", "-pk"]
-        verbose_name_plural = "roadmap activity"
-
-    def __str__(self):
-        return self.text

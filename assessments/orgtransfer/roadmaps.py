@@ -1,21 +1,25 @@
-"""Roadmaps in the document: milestones, acceptance criteria, comments and the activity log.
+"""Roadmaps in the document: milestones, acceptance criteria and comments.
 
 Processes are named, people are emails, integrations are named, the assessment and the
-framework are positions in the document's lists, and an activity line's milestone is its
-position in the roadmap's list. A generated milestone's key and the baseline name a process by
-its id; in the document they name it by its name ("(gone) <id>" for a process deleted since).
+framework are positions in the document's lists. The activity log is in the audit section (its
+events name a roadmap, and a milestone, by position); a document written before that has an
+"activity" list in each roadmap, which `audit_import` turns into events.
+
+A generated milestone's key and the baseline name a process by its id; in the document they
+name it by its name ("(gone) <id>" for a process deleted since).
 """
 
-from assessments import roadmap as plan
+from assessments.exchange.validation import shown
 from assessments.models import (
     AcceptanceCriterion,
     Milestone,
     MilestoneComment,
     Roadmap,
-    RoadmapActivity,
 )
-from assessments.orgtransfer.checks import Lookup, entries, fields, pick, refuse, saved
+from assessments.orgtransfer.checks import Lookup, entries, fields, moment, pick, refuse, saved
 from assessments.orgtransfer.references import day, stamp
+from assessments.roadmaps.activity import Action
+from assessments.roadmaps.rules.priority import ProcessInput
 
 STEP_PREFIX = "step:"
 GONE = "(gone) "  # a step's process deleted since: never read as a process id again
@@ -43,16 +47,19 @@ CRITERION_CHECK = ("last_value", "last_passed", "last_explanation")
 
 
 def roadmaps_export(*, organization, people, refs) -> list[dict]:
-    """`refs`: positions of assessments and frameworks, process names, by id."""
-    return [
-        _roadmap_export(r, people, refs) for r in organization.roadmaps.order_by("created", "pk")
-    ]
+    """`refs`: positions of assessments and frameworks, process names, by id. Adds the
+    positions of roadmaps, and of milestones as (roadmap, milestone), for the audit section."""
+    roadmaps = list(organization.roadmaps.order_by("created", "pk"))
+    refs["roadmaps"] = {r.pk: i for i, r in enumerate(roadmaps)}
+    refs["milestones"] = {}
+    return [_roadmap_export(r, people, refs) for r in roadmaps]
 
 
 def _roadmap_export(roadmap: Roadmap, people, refs) -> dict:
     processes = refs["processes"]
     milestones = list(roadmap.milestones.order_by("pk"))
-    position = {m.pk: i for i, m in enumerate(milestones)}
+    at = refs["roadmaps"][roadmap.pk]
+    refs["milestones"].update({m.pk: (at, i) for i, m in enumerate(milestones)})
     return {
         "title": roadmap.title,
         "assessment": refs["assessments"].get(roadmap.assessment_id),
@@ -67,16 +74,6 @@ def _roadmap_export(roadmap: Roadmap, people, refs) -> dict:
         "created": stamp(roadmap.created),
         "regenerated": stamp(roadmap.regenerated),
         "milestones": [_milestone_export(m, people, processes) for m in milestones],
-        "activity": [
-            {
-                "milestone": position.get(a.milestone_id),
-                "actor": people.email(a.actor_id),
-                "action": a.action,
-                "text": a.text,
-                "created": stamp(a.created),
-            }
-            for a in roadmap.activity.order_by("created", "pk")
-        ],
     }
 
 
@@ -120,8 +117,11 @@ def _int(text):
 
 def roadmaps_import(*, organization, data: dict, refs: dict) -> list[Roadmap]:
     """`refs`: Lookups of users (email), processes and integrations (name), assessments and
-    frameworks (position)."""
+    frameworks (position). Adds to `refs` the roadmaps and their milestones by position, and
+    the activity lines of an older document."""
     roadmaps = []
+    refs["milestones"] = {}
+    refs["activity"] = []
     for path, item in entries(data, "roadmaps"):
         roadmap = Roadmap(
             organization=organization,
@@ -140,16 +140,30 @@ def roadmaps_import(*, organization, data: dict, refs: dict) -> list[Roadmap]:
             for where, m in entries(item, "milestones", path)
         ]
         positions = Lookup(enumerate(milestones), "milestones of this roadmap")
-        for where, line in entries(item, "activity", path):
-            activity = RoadmapActivity(
-                roadmap=roadmap,
-                milestone=positions.get_ref(line.get("milestone"), f"{where}.milestone"),
-                actor=refs["users"].get_ref(line.get("actor"), f"{where}.actor"),
-                **fields(line, where, "action", "text", "created"),
-            )
-            saved(activity, where)
+        refs["milestones"][roadmap.pk] = positions
+        for where, line in entries(item, "activity", path, optional=True):
+            refs["activity"].append(_activity_line(roadmap, positions, line, where, refs))
         roadmaps.append(roadmap)
+    refs["roadmaps"] = Lookup(enumerate(roadmaps), "roadmaps")
     return roadmaps
+
+
+def _activity_line(roadmap, positions: Lookup, line: dict, where: str, refs) -> dict:
+    """An activity line of an older document, checked; `audit_import` stores it as an event."""
+    action, text, created = pick(line, where, "action", "text", "created")
+    if action not in Action.values:
+        refuse(f"{where}.action", f"{shown(action)} is not one of {', '.join(Action.values)}")
+    if not isinstance(text, str) or len(text) > 1000:
+        refuse(f"{where}.text", "must be text of at most 1000 characters")
+    return {
+        "roadmap": roadmap,
+        "milestone": positions.get_ref(line.get("milestone"), f"{where}.milestone"),
+        "actor": refs["users"].get_ref(line.get("actor"), f"{where}.actor"),
+        "actor_email": line.get("actor") or "",
+        "action": action,
+        "text": text,
+        "at": moment(created, f"{where}.created"),
+    }
 
 
 def _baseline(item: dict, path: str, processes: Lookup) -> list:
@@ -160,7 +174,7 @@ def _baseline(item: dict, path: str, processes: Lookup) -> list:
         # A process gone since the plan was made keeps a key that matches no process.
         rows.append({**row, "key": str(process.pk) if process else f"gone-{i}"})
         try:
-            plan.ProcessInput(**rows[-1])
+            ProcessInput(**rows[-1])
         except TypeError as exc:
             refuse(where, f"not a process as the plan keeps it ({exc})")
     return rows

@@ -43,7 +43,9 @@ class Pdf:
 
 def report_html(content) -> str:
     """The report's HTML, ready for WeasyPrint."""
-    return render_to_string(TEMPLATES[content.kind], {"c": content, "b": content.branding})
+    return render_to_string(
+        TEMPLATES[content.kind], {"content": content, "branding": content.branding}
+    )
 
 
 def pdf_from_html(html: str, *, archival: bool = False) -> Pdf:

@@ -7,9 +7,11 @@ from datetime import date, datetime
 
 from django.db.models import prefetch_related_objects
 
-from assessments import roadmaps, scoring
+from assessments import scoring
 from assessments.charts import svg
 from assessments.models import Assessment, Report, Roadmap
+from assessments.roadmaps.acceptance import criteria_refresh
+from assessments.roadmaps.reading import gantt_rows, roadmap_plan
 
 
 @dataclass
@@ -66,7 +68,7 @@ def roadmap_section(
     )
     if roadmap is None:
         return RoadmapSection()
-    plan = roadmaps.roadmap_plan(roadmap)
+    plan = roadmap_plan(roadmap)
     active = plan.milestones
     milestones = milestone_rows(active, today, now)
     phases = [
@@ -83,7 +85,7 @@ def roadmap_section(
     ]
     timeline = ""
     if active:
-        gantt = roadmaps.gantt_rows(roadmap, active, today)
+        gantt = gantt_rows(roadmap, active, today)
         timeline = svg.timeline(
             [svg.TimelineRow(g.label, g.start, g.end, g.status, g.overdue) for g in gantt],
             [svg.TimelinePhase(p.name, p.start, p.end, p.projected) for p in phases],
@@ -96,7 +98,7 @@ def milestone_rows(milestones, today: date, now: datetime) -> list[MilestoneRow]
     """The milestones in plan order with their verdicts; criteria whose last check is stale are
     checked again first, as the milestone page does."""
     prefetch_related_objects(milestones, "criteria__integration")
-    roadmaps.criteria_refresh(criteria=[c for m in milestones for c in m.criteria.all()], now=now)
+    criteria_refresh(criteria=[c for m in milestones for c in m.criteria.all()], now=now)
     rows = []
     for number, m in enumerate(milestones, start=1):
         verdict = m.verification

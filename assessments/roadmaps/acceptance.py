@@ -1,5 +1,5 @@
 """Acceptance criteria: the figures each one needs, read through the integration app's API,
-judged by `assessments.roadmap.acceptance` and kept on the criterion; adding, changing and
+judged by `assessments.roadmaps.rules.verification` and kept on the criterion; adding, changing and
 removing criteria.
 
 When criteria are checked: `manage.py milestones_verify` checks every criterion of the
@@ -18,9 +18,18 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.models import AcceptanceCriterion, Milestone
 from assessments.roadmaps.activity import Action, log_activity
+from assessments.roadmaps.rules.verification import (
+    FRESHNESS,
+    UPTIME,
+    Figures,
+    Result,
+    aggregate_reads,
+    aggregate_window,
+    evaluate,
+    totals,
+)
 from integration import health
 from integration.services import (
     SeriesRefused,
@@ -37,21 +46,21 @@ STALE_AFTER = timedelta(minutes=15)
 # --- Checking --------------------------------------------------------------------------------
 
 
-def criterion_figures(*, criterion: AcceptanceCriterion, now: datetime) -> plan.Figures:
+def criterion_figures(*, criterion: AcceptanceCriterion, now: datetime) -> Figures:
     """What the integration's telemetry says, as far as the criterion's rule needs."""
     integration = criterion.integration
-    if criterion.kind == plan.FRESHNESS:
-        return plan.Figures(freshness=health.freshness(integration.last_seen, now))
-    if criterion.kind == plan.UPTIME:
+    if criterion.kind == FRESHNESS:
+        return Figures(freshness=health.freshness(integration.last_seen, now))
+    if criterion.kind == UPTIME:
         window = timedelta(days=criterion.window_days)
         start = now - window
         share = telemetry_uptime(integration=integration, windows={"w": window}, now=now)["w"]
         counted = now - max(start, integration.created)
-        return plan.Figures(uptime=share, counted=max(counted, timedelta(0)))
+        return Figures(uptime=share, counted=max(counted, timedelta(0)))
     rows = []
-    start, end = plan.aggregate_window(now, criterion.window_days)
+    start, end = aggregate_window(now, criterion.window_days)
     try:
-        for step, first, last in plan.aggregate_reads(start, end):
+        for step, first, last in aggregate_reads(start, end):
             rows += [
                 (count, low, high, mean * count)
                 for _, count, low, high, mean in telemetry_series(
@@ -63,16 +72,16 @@ def criterion_figures(*, criterion: AcceptanceCriterion, now: datetime) -> plan.
                 )
             ]
     except UnknownMetric:
-        return plan.Figures(problem=f"{integration.name} has sent no {criterion.metric} yet")
+        return Figures(problem=f"{integration.name} has sent no {criterion.metric} yet")
     except SeriesRefused as error:
-        return plan.Figures(problem=f"{criterion.metric} could not be read: {error}")
+        return Figures(problem=f"{criterion.metric} could not be read: {error}")
     unit = integration.metrics.filter(name=criterion.metric).values_list("unit", flat=True)
-    return plan.Figures(totals=plan.totals(rows), unit=unit.first() or "")
+    return Figures(totals=totals(rows), unit=unit.first() or "")
 
 
-def criterion_check(*, criterion: AcceptanceCriterion, now: datetime) -> plan.Result:
+def criterion_check(*, criterion: AcceptanceCriterion, now: datetime) -> Result:
     """Judge the criterion on the telemetry at `now` and keep the verdict."""
-    result = plan.evaluate(criterion.rule, criterion_figures(criterion=criterion, now=now))
+    result = evaluate(criterion.rule, criterion_figures(criterion=criterion, now=now))
     criterion.record(result, now=now)
     return result
 

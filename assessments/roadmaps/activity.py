@@ -1,16 +1,34 @@
-"""The roadmap's activity log and the small texts its entries are made of."""
+"""The roadmap's activity log and the small texts its entries are made of.
+
+The log is the audit trail: each line is an audit event in the roadmaps area with its line of
+text, scoped to the milestone it is about or else to the roadmap.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
+from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 import audit.trail as audit
-from assessments.models import RoadmapActivity
+from assessments.audit_areas import AuditArea
+from assessments.models import Milestone, Roadmap
 from audit.models import AuditEvent
 
-Action = RoadmapActivity.Action
+
+class Action(models.TextChoices):
+    GENERATED = "generated", "Generated"
+    REGENERATED = "regenerated", "Regenerated"
+    ADDED = "added", "Added"
+    CHANGED = "changed", "Changed"
+    STATUS = "status", "Status"
+    MOVED = "moved", "Moved"
+    COMMENTED = "commented", "Commented"
+    REMOVED = "removed", "Removed"
+    RETIRED = "retired", "Retired"
+    SETTINGS = "settings", "Settings"
 
 
 def log_activity(
@@ -18,32 +36,46 @@ def log_activity(
 ):
     """One line of the log: who did what, when; on the milestone's roadmap when one is given.
 
-    The audit trail gets the same change, with `before` and `after` values when given (the
-    line's text otherwise).
+    Stored as an audit event with `before` and `after` values when given (the line's text
+    otherwise).
     """
     roadmap = roadmap or milestone.roadmap
-    entry = RoadmapActivity.objects.create(
-        roadmap=roadmap,
-        milestone=milestone,
-        actor=user,
-        action=action,
-        text=text[:1000],
-        created=now or timezone.now(),
-    )
+    text = text[:1000]
     if before is None and after is None:
-        after = {"change": entry.text}
-    audit.record(
+        after = {"change": text}
+    return audit.record(
         organization=roadmap.organization,
         actor=user,
-        area=AuditEvent.Area.ROADMAPS,
-        action=entry.get_action_display().lower(),
+        area=AuditArea.ROADMAPS,
+        action=Action(action).label.lower(),
         subject=f"Milestone {milestone.title}" if milestone else f"Roadmap {roadmap.title}",
         obj=milestone or roadmap,
         before=before,
         after=after,
-        at=entry.created,
+        scope=milestone or roadmap,
+        text=text,
+        at=now or timezone.now(),
     )
-    return entry
+
+
+def roadmap_activity(roadmap, *, limit: int | None = None) -> list[AuditEvent]:
+    """The roadmap's log and its milestones', newest first; each line's `milestone` is set
+    (None for the roadmap's own)."""
+    milestones = {str(m.pk): m for m in roadmap.milestones.all()}
+    scoped = Q(scope_type=Roadmap._meta.label_lower, scope_id=str(roadmap.pk)) | Q(
+        scope_type=Milestone._meta.label_lower, scope_id__in=list(milestones)
+    )
+    events = AuditEvent.objects.filter(scoped, area=AuditArea.ROADMAPS).select_related("actor")
+    events = list(events[:limit] if limit is not None else events)
+    for event in events:
+        is_milestone = event.scope_type == Milestone._meta.label_lower
+        event.milestone = milestones.get(event.scope_id) if is_milestone else None
+    return events
+
+
+def milestone_activity(milestone):
+    """The milestone's lines of the log, newest first."""
+    return AuditEvent.of_scope(milestone).filter(area=AuditArea.ROADMAPS).select_related("actor")
 
 
 def display(value) -> str:

@@ -7,9 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import audit.trail as audit
-from assessments import roadmap as plan
 from assessments.models import Milestone, MilestoneComment, Roadmap
 from assessments.roadmaps.activity import Action, capitalised, display, log_activity
+from assessments.roadmaps.rules.ordering import order_problems
+from assessments.roadmaps.rules.phasing import PHASE_NAMES, PHASES, phase_rank
 
 # A milestone's fields the audit trail shows when it is added.
 AUDITED = ("title", "description", "process", "phase", "owner", "due_date", "status")
@@ -93,7 +94,7 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
         if name in ("title", "description", "responsibility", "benefit"):
             labels.append(str(label))
         elif name == "phase":
-            labels.append(f"phase {plan.PHASE_NAMES[old]} → {plan.PHASE_NAMES[value]}")
+            labels.append(f"phase {PHASE_NAMES[old]} → {PHASE_NAMES[value]}")
             milestone.position = 10**6  # to the end of the new phase
             moved = True
         else:
@@ -139,15 +140,15 @@ def milestone_move(*, milestone: Milestone, user, direction: str, now=None) -> N
     order = _ordered(roadmap)
     index = next(i for i, m in enumerate(order) if m.pk == milestone.pk)
     me = order[index]
-    rank = plan.phase_rank(me.phase)
+    rank = phase_rank(me.phase)
     step = -1 if direction == "up" else 1
     neighbour = order[index + step] if 0 <= index + step < len(order) else None
     if neighbour is not None and neighbour.phase == me.phase:
         order[index], order[index + step] = neighbour, me
         text = f"Moved {direction}: {me.title}."
-    elif 0 <= rank + step < len(plan.PHASES):
+    elif 0 <= rank + step < len(PHASES):
         old_phase = me.phase
-        me.phase = plan.PHASES[rank + step]
+        me.phase = PHASES[rank + step]
         if me.due_date == roadmap.window(old_phase).end:
             me.due_date = roadmap.window(me.phase).end
         text = f"Moved to {me.get_phase_display()}: {me.title}."
@@ -222,10 +223,10 @@ def _renumber(order: list[Milestone]) -> None:
 
 def _problems(roadmap: Roadmap) -> set[tuple]:
     slots = [m.as_slot() for m in _ordered(roadmap)]
-    return {(p.first.key, p.then.key) for p in plan.order_problems(slots)}
+    return {(p.first.key, p.then.key) for p in order_problems(slots)}
 
 
 def _refuse_new_problems(milestone: Milestone, before: set[tuple]) -> None:
-    for problem in plan.order_problems([m.as_slot() for m in _ordered(milestone.roadmap)]):
+    for problem in order_problems([m.as_slot() for m in _ordered(milestone.roadmap)]):
         if (problem.first.key, problem.then.key) not in before:
             raise OrderRefused(f"Not moved: {problem}")

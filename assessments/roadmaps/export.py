@@ -12,9 +12,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from assessments import roadmap as plan
 from assessments.models import Milestone, Roadmap
 from assessments.roadmaps.reading import label_milestones
+from assessments.roadmaps.rules.phasing import phase_rank
+from assessments.roadmaps.rules.priority import format_priority
 
 EXPORT_COLUMNS = [
     "Order",
@@ -53,7 +54,7 @@ def roadmap_rows(roadmap: Roadmap, today: date | None = None) -> list[list]:
         [
             number,
             m.get_phase_display(),
-            windows[plan.phase_rank(m.phase)].start,
+            windows[phase_rank(m.phase)].start,
             m.title,
             m.get_kind_display(),
             m.process.name if m.process else "",
@@ -111,7 +112,7 @@ def _csv_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return plan.format_priority(value)
+        return format_priority(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value  # a spreadsheet would run it as a formula
     return str(value)

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
-from assessments import roadmap as plan
 from assessments.models import FeedKey, Milestone
+from assessments.roadmaps.rules.verification import FAILED
 
 
 def feed_key_get(*, user) -> FeedKey:
@@ -79,7 +79,7 @@ def feed_render(*, key: str, now: datetime | None = None) -> bytes | None:
 def _event(m: Milestone, *, host: str, now: datetime) -> Event:
     organization = m.roadmap.organization
     verification = m.verification
-    failed = verification is not None and verification.state == plan.FAILED
+    failed = verification is not None and verification.state == FAILED
     state = verification.label if failed and m.is_done else m.get_status_display()
     url = settings.SITE_URL + reverse(
         "assessments:milestone-detail", args=[organization.slug, m.pk]

@@ -8,10 +8,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.models import Assessment, Milestone, Roadmap
 from assessments.roadmaps.activity import Action, log_activity, plural
 from assessments.roadmaps.inputs import assessment_inputs, new_milestone
+from assessments.roadmaps.rules.milestones import milestones_for
+from assessments.roadmaps.rules.ordering import schedule
 
 
 @transaction.atomic
@@ -28,7 +29,7 @@ def roadmap_generate(
     """A new roadmap from an assessment's gaps (draft or final), milestones placed in phases."""
     now = now or timezone.now()
     framework, processes, dimensions = assessment_inputs(assessment)
-    items = plan.schedule(plan.milestones_for(framework, processes, dimensions), capacity=capacity)
+    items = schedule(milestones_for(framework, processes, dimensions), capacity=capacity)
     roadmap = Roadmap(
         organization=assessment.organization,
         title=title or f"Roadmap from {assessment.title}",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.models import Assessment, Milestone, Roadmap
+from assessments.roadmaps.rules.milestones import Planned
+from assessments.roadmaps.rules.priority import DimensionInput, ProcessInput
 
 CONTENT_FIELDS = (
     "kind",
@@ -41,11 +42,11 @@ def process_health_factors(figures, *, now) -> dict[str, float]:
 
 
 def assessment_inputs(assessment: Assessment):
-    """(framework, processes, dimensions) as the arithmetic in `assessments.roadmap` reads them."""
+    """(framework, processes, dimensions) as the rules in `assessments.roadmaps.rules` read them."""
     figures = assessment_figures(assessment)
     health = process_health_factors(figures, now=timezone.now())
     processes = [
-        plan.ProcessInput(
+        ProcessInput(
             key=str(p.process.pk),
             name=p.process.name,
             area=p.process.area,
@@ -57,7 +58,7 @@ def assessment_inputs(assessment: Assessment):
         for p in figures.processes
     ]
     dimensions = [
-        plan.DimensionInput(
+        DimensionInput(
             key=d.dimension.key,
             name=d.dimension.name,
             it=d.figures.it,
@@ -69,7 +70,7 @@ def assessment_inputs(assessment: Assessment):
     return assessment.framework.definition, processes, dimensions
 
 
-def milestone_content(item: plan.Planned) -> dict:
+def milestone_content(item: Planned) -> dict:
     """The CONTENT_FIELDS of a generated milestone."""
     return {
         "kind": item.kind,
@@ -87,7 +88,7 @@ def milestone_content(item: plan.Planned) -> dict:
     }
 
 
-def new_milestone(roadmap: Roadmap, item: plan.Planned, *, phase, position, now) -> Milestone:
+def new_milestone(roadmap: Roadmap, item: Planned, *, phase, position, now) -> Milestone:
     """An unsaved generated milestone, due at the end of its phase."""
     return Milestone(
         roadmap=roadmap,

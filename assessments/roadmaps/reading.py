@@ -7,14 +7,17 @@ from datetime import date
 
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments import scoring
+from assessments.charts.plotly.roadmap import GanttRow
 from assessments.models import Milestone, Roadmap
+from assessments.roadmaps.rules.ordering import OrderProblem, order_problems, prerequisites
+from assessments.roadmaps.rules.phasing import PhaseWindow, phase_rank
+from assessments.roadmaps.rules.projection import Burnup, burnup, phase_projections
 
 
 @dataclass
 class PhaseView:
-    window: plan.PhaseWindow
+    window: PhaseWindow
     milestones: list[Milestone]
     projected: float | None
     capacity: int
@@ -38,7 +41,7 @@ class RoadmapPlan:
     phases: list[PhaseView]
     baseline_index: float | None
     target_index: float | None
-    problems: list[plan.OrderProblem]
+    problems: list[OrderProblem]
     retired: list[Milestone]
 
     @property
@@ -73,10 +76,10 @@ def roadmap_plan(roadmap: Roadmap) -> RoadmapPlan:
     label_milestones(roadmap, milestones)
     slots = [m.as_slot() for m in active]
     by_pk = {m.pk: m for m in active}
-    for key, before in plan.prerequisites(slots).items():
+    for key, before in prerequisites(slots).items():
         by_pk[key].waits_for = [by_pk[b] for b in before if not by_pk[b].is_done]
     processes = roadmap.baseline_processes()
-    projections = plan.phase_projections(processes, slots)
+    projections = phase_projections(processes, slots)
     phases = [
         PhaseView(
             window=w,
@@ -92,7 +95,7 @@ def roadmap_plan(roadmap: Roadmap) -> RoadmapPlan:
         phases=phases,
         baseline_index=scoring.samr_index(figures),
         target_index=scoring.target_index(figures),
-        problems=plan.order_problems(slots),
+        problems=order_problems(slots),
         retired=retired,
     )
 
@@ -128,19 +131,19 @@ def label_milestones(roadmap: Roadmap, milestones) -> None:
         m.waits_for = []
 
 
-def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[plan.GanttRow]:
+def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[GanttRow]:
     """One bar per milestone, numbered in plan order: from its phase's start to its due date."""
     windows = roadmap.windows()
     rows = []
     for number, m in enumerate(milestones, start=1):
-        window = windows[plan.phase_rank(m.phase)]
+        window = windows[phase_rank(m.phase)]
         end = m.due_date or window.end
         if end < window.start:  # due before its phase: draw it in the phase it is due in
             start = max((w.start for w in windows if w.start <= end), default=end)
         else:
             start = window.start
         rows.append(
-            plan.GanttRow(
+            GanttRow(
                 label=f"{number}. {m.title}",
                 start=start,
                 end=end,
@@ -152,8 +155,6 @@ def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[plan.GanttRow]
     return rows
 
 
-def roadmap_burnup(roadmap: Roadmap, milestones, today: date) -> plan.Burnup:
+def roadmap_burnup(roadmap: Roadmap, milestones, today: date) -> Burnup:
     completed = [timezone.localdate(m.completed) for m in milestones if m.completed]
-    return plan.burnup(
-        start=roadmap.start_date, today=today, completed=completed, total=len(milestones)
-    )
+    return burnup(start=roadmap.start_date, today=today, completed=completed, total=len(milestones))

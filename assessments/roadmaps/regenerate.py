@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import roadmap as plan
 from assessments.models import Assessment, Milestone, Roadmap
 from assessments.roadmaps.activity import Action, log_activity
 from assessments.roadmaps.inputs import (
@@ -22,6 +21,10 @@ from assessments.roadmaps.inputs import (
     milestone_content,
     new_milestone,
 )
+from assessments.roadmaps.rules.milestones import Planned, milestones_for
+from assessments.roadmaps.rules.ordering import arrange
+from assessments.roadmaps.rules.phasing import PHASE_NAMES
+from assessments.roadmaps.rules.priority import format_priority
 
 
 @dataclass
@@ -73,7 +76,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
         raise ValueError("The assessment belongs to another organisation.")
     now = now or timezone.now()
     framework, processes, dimensions = assessment_inputs(assessment)
-    fresh = {i.key: i for i in plan.milestones_for(framework, processes, dimensions)}
+    fresh = {i.key: i for i in milestones_for(framework, processes, dimensions)}
     existing = list(roadmap.milestones.select_related("process"))
     known = {m.key for m in existing if m.key}
     report = RegenerationReport(assessment=assessment)
@@ -82,48 +85,28 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
     source = f"from {assessment.title}"
 
     for m in existing:
-        item = fresh.get(m.key) if m.key else None
-        if m.retired:
-            if item is not None and not m.edited:
-                free[m.key] = m  # called for again: back on the roadmap
-            elif item is not None:
-                report.kept.append((m, "removed by a person, so left out"))
-            continue
-        if not m.key:
-            pinned.append(m)
-        elif m.is_done:
-            pinned.append(m)
-            if item is None:
-                report.kept.append((m, "done; the new assessment no longer needs it"))
-            elif m.to_level is not None:
-                report.kept.append((m, "done, though the assessment still shows the step open"))
-        elif m.edited:
-            pinned.append(m)
-            if item is None:
-                report.kept.append((m, "edited by people; the new assessment no longer needs it"))
-            elif _differences(m, item):
-                report.kept.append((m, "edited by people, so not updated"))
-        elif item is None:
-            if m.status == Milestone.Status.PLANNED:
-                m.retired, m.retired_reason = now, f"no longer called for {source}"
-                m.save(update_fields=["retired", "retired_reason"])
-                report.retired.append(m)
-                text = f"Retired: {m.title}, {m.retired_reason}."
-                log_activity(user, Action.RETIRED, text, milestone=m, now=now)
-            else:
-                pinned.append(m)
-                report.kept.append((m, "work has started; the new assessment no longer needs it"))
-        elif m.status == Milestone.Status.PLANNED:
+        decision = classify(m, fresh.get(m.key) if m.key else None)
+        if decision.note:
+            report.kept.append((m, decision.note))
+        if decision.action in ("restore", "replan"):
             free[m.key] = m
-        else:  # under way: new content, same place
+        elif decision.action == "keep":
             pinned.append(m)
-            changes = _apply(m, item)
+        elif decision.action == "retire":
+            m.retired, m.retired_reason = now, f"no longer called for {source}"
+            m.save(update_fields=["retired", "retired_reason"])
+            report.retired.append(m)
+            text = f"Retired: {m.title}, {m.retired_reason}."
+            log_activity(user, Action.RETIRED, text, milestone=m, now=now)
+        elif decision.action == "update":
+            pinned.append(m)
+            changes = _apply(m, fresh[m.key])
             if changes:
                 m.updated = now
                 m.save()
                 report.updated.append((m, changes))
 
-    order = plan.arrange(
+    order = arrange(
         [m.as_slot() for m in pinned],
         [fresh[key] for key in free],
         capacity=roadmap.capacity,
@@ -142,7 +125,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
             continue
         changes = _apply(m, item)
         if m.phase != phase:
-            changes.append(f"phase {m.get_phase_display()} → {plan.PHASE_NAMES[phase]}")
+            changes.append(f"phase {m.get_phase_display()} → {PHASE_NAMES[phase]}")
             if m.due_date == roadmap.window(m.phase).end:
                 m.due_date = roadmap.window(phase).end
             m.phase = phase
@@ -170,7 +153,7 @@ def roadmap_regenerate(*, roadmap: Roadmap, assessment: Assessment, user, now=No
     return report
 
 
-def _differences(m: Milestone, item: plan.Planned) -> list[str]:
+def _differences(m: Milestone, item: Planned) -> list[str]:
     content = milestone_content(item)
     changes = []
     for name in CONTENT_FIELDS:
@@ -178,7 +161,7 @@ def _differences(m: Milestone, item: plan.Planned) -> list[str]:
         if old == new:
             continue
         if name == "priority":
-            changes.append(f"priority {plan.format_priority(old)} → {plan.format_priority(new)}")
+            changes.append(f"priority {format_priority(old)} → {format_priority(new)}")
         elif name in ("title", "description"):
             changes.append(name)
         elif name in ("from_level", "to_level"):
@@ -190,8 +173,56 @@ def _differences(m: Milestone, item: plan.Planned) -> list[str]:
     return list(dict.fromkeys(changes))
 
 
-def _apply(m: Milestone, item: plan.Planned) -> list[str]:
+def _apply(m: Milestone, item: Planned) -> list[str]:
     changes = _differences(m, item)
     for name, value in milestone_content(item).items():
         setattr(m, name, value)
     return changes
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What regeneration does with one existing milestone, and the line it reports as kept.
+
+    `action` is one of: "keep" (left as people left it, in its place), "update" (under way:
+    new content, same place), "replan" (planned: new content, placed again among the new
+    ones), "retire" (planned, no longer called for), "restore" (retired by regeneration,
+    called for again) and "leave_out" (retired, stays off the roadmap). A planned item no
+    milestone has is added; it needs no decision.
+    """
+
+    action: str
+    note: str = ""
+
+
+def classify(m: Milestone, item: Planned | None) -> Decision:
+    """Decide, without the database, what happens to milestone `m` given `item`, the new
+    plan's milestone of the same key (None: the plan no longer calls for it, or `m` was
+    added by hand)."""
+    if m.retired:
+        if item is None:
+            return Decision("leave_out")
+        if m.edited:
+            return Decision("leave_out", "removed by a person, so left out")
+        return Decision("restore")
+    if not m.key:
+        return Decision("keep")
+    if m.is_done:
+        if item is None:
+            return Decision("keep", "done; the new assessment no longer needs it")
+        if m.to_level is not None:
+            return Decision("keep", "done, though the assessment still shows the step open")
+        return Decision("keep")
+    if m.edited:
+        if item is None:
+            return Decision("keep", "edited by people; the new assessment no longer needs it")
+        if _differences(m, item):
+            return Decision("keep", "edited by people, so not updated")
+        return Decision("keep")
+    if item is None:
+        if m.status == Milestone.Status.PLANNED:
+            return Decision("retire")
+        return Decision("keep", "work has started; the new assessment no longer needs it")
+    if m.status == Milestone.Status.PLANNED:
+        return Decision("replan")
+    return Decision("update")

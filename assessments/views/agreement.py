@@ -1,7 +1,6 @@
 """The facilitator's page: where assessors disagree, the spread, and the agreed answer."""
 
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from accounts.access import org_view
 from assessments import scoring
@@ -64,7 +63,7 @@ def agreement(request, assessment_id):
     figures = assessment_figures(assessment)
     context = {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "items": agreement_items(figures, everything=request.GET.get("show") == "all"),
         "show_all": request.GET.get("show") == "all",
         "status_choices": STATUS_CHOICES,
@@ -72,8 +71,7 @@ def agreement(request, assessment_id):
     return render(request, "assessments/agreement.html", context)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def agree(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
     if assessment.is_final:
@@ -103,7 +101,7 @@ def agree(request, assessment_id):
     item = next((i for i in agreement_items(figures, everything=True) if i["key"] == key), None)
     context = {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "item": item,
         "form": form,
         "saved": saved,

@@ -3,7 +3,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
-from django.views.decorators.http import require_POST
 
 from accounts.access import get_object_for_member, org_view, scoped
 from assessments.evidence import process_evidence
@@ -64,7 +63,7 @@ def assessment_detail(request, assessment_id):
         now=timezone.now(),
     )
     rows = [(p, evidence[p.process.pk]) for p in figures.processes]
-    context = {"assessment": assessment, "f": figures, "rows": rows}
+    context = {"assessment": assessment, "figures": figures, "rows": rows}
     return render(request, "assessments/assessment_detail.html", context)
 
 
@@ -75,8 +74,7 @@ TRANSITIONS = {  # action: (for facilitators only, what it makes the assessment)
 }
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def assessment_state(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
     action = request.POST.get("action")

@@ -1,8 +1,6 @@
 """An assessment's dashboard and the comparison of two assessments: read-only, any member."""
 
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
 
 from accounts.access import get_object_for_member, org_view, scoped
 from assessments import charts
@@ -16,12 +14,9 @@ def _assessment(request, assessment_id) -> Assessment:
     return get_object_for_member(request, queryset, pk=assessment_id)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=_assessment)
 def assessment_dashboard(request, assessment_id):
-    # The object first, then the method: another organisation's id is a 404 whatever the method.
     assessment = _assessment(request, assessment_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
     figures = assessment_figures(assessment, assessors=False)
     headline = {
         "samr_index": format_figure(figures.samr_index),
@@ -42,8 +37,7 @@ def assessment_dashboard(request, assessment_id):
     return render(request, "assessments/dashboard.html", context)
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def assessment_compare(request):
     a, b = (request.GET.get(key, "").strip() for key in ("a", "b"))
     choices = list(scoped(request.org, Assessment).select_related("site"))

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
@@ -32,13 +32,15 @@ class AssessmentImportForm(forms.Form):
             raise forms.ValidationError(refused.errors) from None
 
 
-@org_view
+def _exported(request, assessment_id, format) -> Assessment:
+    queryset = Assessment.objects.select_related("framework", "site", "organization")
+    return get_object_for_member(request, queryset, pk=assessment_id)
+
+
+@org_view(methods=("GET", "HEAD"), lookup=_exported)
 def assessment_export(request, assessment_id, format):
     """Any member, viewers too, may download an assessment."""
-    queryset = Assessment.objects.select_related("framework", "site", "organization")
-    assessment = get_object_for_member(request, queryset, pk=assessment_id)
-    if request.method not in ("GET", "HEAD"):
-        return HttpResponseNotAllowed(["GET", "HEAD"])
+    assessment = _exported(request, assessment_id, format)
     if format not in exchange.EXPORT_FORMATS:
         raise Http404(f"No export as {format}; use json, csv or xlsx.")
     file = exchange.assessment_export_file(assessment=assessment, format=format)

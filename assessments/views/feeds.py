@@ -4,16 +4,16 @@ because calendar apps cannot log in (its key is the only credential), and resett
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_safe
 
 from accounts.access import org_view
-from assessments import roadmaps as services
+from assessments.roadmaps import feeds
 
 
 @require_safe
 def milestone_feed(request, key):
     """No login: an unknown or reset key is a 404, like a page that does not exist."""
-    body = services.feed_render(key=key)
+    body = feeds.feed_render(key=key)
     if body is None:
         raise Http404("No such feed")
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -25,14 +25,13 @@ def milestone_feed(request, key):
 
 def feed_context(request) -> dict:
     """The feed section of the "mine" page: the person's private feed URL."""
-    return {"feed_url": services.feed_url(services.feed_key_get(user=request.user))}
+    return {"feed_url": feeds.feed_url(feeds.feed_key_get(user=request.user))}
 
 
-@org_view(personal=True)
-@require_POST
+@org_view(personal=True, methods=("POST",))
 def milestone_feed_reset(request):
     """The key is the person's own, so viewers reset theirs too."""
-    services.feed_key_reset(user=request.user)
+    feeds.feed_key_reset(user=request.user)
     messages.success(
         request,
         "Your calendar link was reset: the old one no longer works. Give your calendar app the "

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 
-from accounts.access import org_view
+from accounts.access import org_view, refuse_unless
 from assessments.forms.frameworks import FrameworkUploadForm
 from assessments.models import FrameworkVersion
 
@@ -15,8 +15,9 @@ def framework_list(request):
         request.POST or None, request.FILES or None, organization=request.org
     )
     if request.method == "POST":
-        if not request.membership.can_facilitate:
-            return HttpResponse("Only owners and consultants can add frameworks.", status=403)
+        refuse_unless(
+            request.membership.can_facilitate, "Only owners and consultants can add frameworks."
+        )
         if form.is_valid():
             fw = form.framework
             FrameworkVersion.objects.create(

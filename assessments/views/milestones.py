@@ -7,15 +7,11 @@ member updates the status of, and comments on, the milestones they own
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import get_object_for_member, org_view, scoped
-from assessments import roadmap as plan
-from assessments import roadmaps as services
+from accounts.access import get_object_for_member, org_view, refuse_unless, scoped
+from assessments.charts.plotly.roadmap import projection_figure
 from assessments.forms.roadmaps import (
     CommentForm,
     CriterionForm,
@@ -25,9 +21,10 @@ from assessments.forms.roadmaps import (
     StatusForm,
 )
 from assessments.models import AcceptanceCriterion, Milestone, Phase, Roadmap
+from assessments.roadmaps import acceptance, editing, reading
+from assessments.roadmaps.activity import milestone_activity
+from assessments.roadmaps.rules.verification import verification
 from assessments.views.feeds import feed_context
-
-SAFE = ("GET", "HEAD")
 
 
 def get_roadmap(request, roadmap_id) -> Roadmap:
@@ -47,18 +44,13 @@ def get_criterion(request, criterion_id) -> AcceptanceCriterion:
     return get_object_for_member(request, queryset, pk=criterion_id)
 
 
-def read_only(request):
-    # The object first (404 for another organisation's), then the method.
-    return None if request.method in SAFE else HttpResponseNotAllowed(SAFE)
-
-
 def plan_context(request, roadmap, **extra):
-    roadmap_plan = services.roadmap_plan(roadmap)
+    roadmap_plan = reading.roadmap_plan(roadmap)
     points = roadmap_plan.projection_points()
     return {
         "roadmap": roadmap,
         "plan": roadmap_plan,
-        "projection_chart": plan.projection_figure(points, roadmap_plan.target_index),
+        "projection_chart": projection_figure(points, roadmap_plan.target_index),
         "regenerate_form": RegenerateForm(
             organization=request.org, initial={"assessment": roadmap.assessment_id}
         ),
@@ -88,18 +80,17 @@ def _board(request, milestones, board: str) -> dict:
 
 
 def board_context(request, roadmap):
-    milestones = services.board_milestones(roadmap.milestones.in_plan_order(), roadmap=roadmap)
+    milestones = reading.board_milestones(roadmap.milestones.in_plan_order(), roadmap=roadmap)
     return {"roadmap": roadmap, **_board(request, milestones, "roadmap")}
 
 
 def mine_context(request):
     mine = scoped(request.org, Milestone).filter(owner=request.user)
-    milestones = services.board_milestones(mine.order_by("due_date", "roadmap_id", "position"))
+    milestones = reading.board_milestones(mine.order_by("due_date", "roadmap_id", "position"))
     return _board(request, milestones, "mine")
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def milestone_mine(request):
     context = {**mine_context(request), **feed_context(request)}
     return render(request, "assessments/milestone_mine.html", context)
@@ -110,7 +101,7 @@ def milestone_create(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
     form = MilestoneForm(request.POST or None, roadmap=roadmap)
     if request.method == "POST" and form.is_valid():
-        milestone = services.milestone_create(
+        milestone = editing.milestone_create(
             roadmap=roadmap, user=request.user, **form.cleaned_data
         )
         messages.success(request, f"“{milestone.title}” added to {milestone.get_phase_display()}.")
@@ -122,10 +113,10 @@ def milestone_create(request, roadmap_id):
 
 
 def _detail_context(request, milestone, **extra):
-    services.label_milestones(milestone.roadmap, [milestone])
+    reading.label_milestones(milestone.roadmap, [milestone])
     criteria = list(milestone.criteria.select_related("integration"))
     if not milestone.retired:  # judged on view when the last check is stale
-        services.criteria_refresh(criteria=criteria, now=timezone.now())
+        acceptance.criteria_refresh(criteria=criteria, now=timezone.now())
     return {
         "milestone": milestone,
         "roadmap": milestone.roadmap,
@@ -133,21 +124,19 @@ def _detail_context(request, milestone, **extra):
         "status_form": StatusForm(initial={"status": milestone.status}),
         "comment_form": CommentForm(),
         "comments": milestone.comments.select_related("author"),
-        "activity": milestone.activity.select_related("actor"),
+        "activity": milestone_activity(milestone),
         "overdue": milestone.is_overdue(),
         "criteria": criteria,
-        "verification": plan.verification(
+        "verification": verification(
             [(c.last_passed, c.last_checked) for c in criteria], done=milestone.is_done
         ),
         **extra,
     }
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_milestone)
 def milestone_detail(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    if refused := read_only(request):
-        return refused
     return render(request, "assessments/milestone_detail.html", _detail_context(request, milestone))
 
 
@@ -165,8 +154,8 @@ def milestone_edit(request, milestone_id):
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.milestone_update(milestone=milestone, user=request.user, changes=changes)
-        except services.OrderRefused as exc:
+            editing.milestone_update(milestone=milestone, user=request.user, changes=changes)
+        except editing.OrderRefused as exc:
             form.add_error("phase", str(exc))
         else:
             messages.success(request, f"“{milestone.title}” saved.")
@@ -177,23 +166,20 @@ def milestone_edit(request, milestone_id):
     )
 
 
-def _require_updatable(request, milestone):
-    if not milestone.is_updatable_by(request.membership):
-        raise PermissionDenied("Members update only the milestones they own.")
-
-
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_status(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    _require_updatable(request, milestone)
+    refuse_unless(
+        milestone.is_updatable_by(request.membership),
+        "Members update only the milestones they own.",
+    )
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
-            services.milestone_status_set(
+            editing.milestone_status_set(
                 milestone=milestone, user=request.user, status=form.cleaned_data["status"]
             )
-        except services.OrderRefused as exc:
+        except editing.OrderRefused as exc:
             form.add_error("status", str(exc))
     if request.htmx:
         if request.POST.get("board") == "mine":
@@ -207,23 +193,24 @@ def milestone_status(request, milestone_id):
     return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_comment(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
-    _require_updatable(request, milestone)
+    refuse_unless(
+        milestone.is_updatable_by(request.membership),
+        "Members update only the milestones they own.",
+    )
     form = CommentForm(request.POST)
     if not form.is_valid():
         context = _detail_context(request, milestone, comment_form=form)
         return render(request, "assessments/milestone_detail.html", context, status=400)
-    services.milestone_comment_add(
+    editing.milestone_comment_add(
         milestone=milestone, user=request.user, text=form.cleaned_data["text"]
     )
     return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_move(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     form = MoveForm(request.POST)
@@ -234,11 +221,11 @@ def milestone_move(request, milestone_id):
         try:
             if form.cleaned_data["direction"]:
                 direction = form.cleaned_data["direction"]
-                services.milestone_move(milestone=milestone, user=request.user, direction=direction)
+                editing.milestone_move(milestone=milestone, user=request.user, direction=direction)
             else:
                 changes = {"phase": form.cleaned_data["phase"]}
-                services.milestone_update(milestone=milestone, user=request.user, changes=changes)
-        except services.OrderRefused as exc:
+                editing.milestone_update(milestone=milestone, user=request.user, changes=changes)
+        except editing.OrderRefused as exc:
             error = str(exc)
     if request.htmx:
         # The error shows on the milestone's row, or above the plan if it is not on it.
@@ -250,13 +237,12 @@ def milestone_move(request, milestone_id):
     return redirect("assessments:roadmap-detail", request.org.slug, milestone.roadmap_id)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_remove(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     try:
-        services.milestone_remove(milestone=milestone, user=request.user)
-    except services.OrderRefused as exc:
+        editing.milestone_remove(milestone=milestone, user=request.user)
+    except editing.OrderRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(
@@ -265,12 +251,11 @@ def milestone_remove(request, milestone_id):
     return redirect("assessments:roadmap-detail", request.org.slug, milestone.roadmap_id)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def milestone_restore(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     if milestone.retired:
-        services.milestone_restore(milestone=milestone, user=request.user)
+        editing.milestone_restore(milestone=milestone, user=request.user)
         messages.success(
             request, f"“{milestone.title}” is back in {milestone.get_phase_display()}."
         )
@@ -292,7 +277,7 @@ def criterion_create(request, milestone_id):
     milestone = get_milestone(request, milestone_id)
     form = CriterionForm(request.POST or None, milestone=milestone)
     if request.method == "POST" and form.is_valid():
-        criterion = services.criterion_add(
+        criterion = acceptance.criterion_add(
             milestone=milestone, user=request.user, **form.cleaned_data
         )
         messages.success(request, f"Acceptance criterion added: {criterion.rule}.")
@@ -308,29 +293,27 @@ def criterion_edit(request, criterion_id):
     form = CriterionForm(request.POST or None, instance=unsaved, milestone=milestone)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.criterion_update(criterion=criterion, user=request.user, changes=changes)
+        acceptance.criterion_update(criterion=criterion, user=request.user, changes=changes)
         messages.success(request, f"Acceptance criterion saved: {criterion.rule}.")
         return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)
     return _criterion_form(request, form, milestone, criterion)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def criterion_remove(request, criterion_id):
     criterion = get_criterion(request, criterion_id)
     milestone_id = criterion.milestone_id
-    services.criterion_remove(criterion=criterion, user=request.user)
+    acceptance.criterion_remove(criterion=criterion, user=request.user)
     messages.success(request, f"Acceptance criterion removed: {criterion.rule}.")
     return redirect("assessments:milestone-detail", request.org.slug, milestone_id)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def milestone_verify(request, milestone_id):
     """Check the milestone's criteria now, whatever the age of their last check."""
     milestone = get_milestone(request, milestone_id)
     criteria = milestone.criteria.select_related("integration")
-    checked = services.criteria_refresh(criteria=criteria, now=timezone.now(), max_age=None)
+    checked = acceptance.criteria_refresh(criteria=criteria, now=timezone.now(), max_age=None)
     noun = "criterion" if checked == 1 else "criteria"
     messages.success(request, f"Checked {checked} acceptance {noun} against the telemetry now.")
     return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)

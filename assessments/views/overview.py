@@ -25,7 +25,7 @@ def overview(request):
     figures = assessment_figures(latest, assessors=False) if latest else None
     context = {
         "latest": latest,
-        "f": figures,
+        "figures": figures,
         "distribution": ", ".join(
             f"{n} at {level}" for level, n in figures.distribution.items() if n
         )

@@ -3,7 +3,6 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import get_object_for_member, org_view, scoped
 from assessments.forms.processes import ProcessFilterForm, ProcessForm, ProcessImportForm
@@ -23,8 +22,7 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
-@org_view
-@require_GET
+@org_view(methods=("GET",))
 def process_list(request):
     form = ProcessFilterForm(request.GET, organization=request.org)
     processes = scoped(request.org, Process).select_related("site", "owner")
@@ -77,8 +75,7 @@ def _process_form(request, instance=None) -> ProcessForm:
     )
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def process_archive(request, process_id):
     """Archive or restore; the form says which, so a double submit does not undo itself."""
     process = get_object_for_member(request, Process, pk=process_id)
@@ -124,8 +121,7 @@ def _import_page(request, form, preview=None, status=200):
     return render(request, "assessments/process_import.html", context, status=status)
 
 
-@org_view
-@require_GET
+@org_view(methods=("GET",))
 def process_import_template(request):
     response = HttpResponse(template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="ladder-processes.csv"'

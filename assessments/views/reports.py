@@ -5,7 +5,7 @@ organisation's report is a 404 whatever the method, so nobody learns that it exi
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseNotAllowed
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
@@ -16,8 +16,6 @@ from assessments.models import Report
 from assessments.reports.forms import ReportRequestForm
 from assessments.reports.portfolio import portfolio_rows
 from assessments.reports.render import report_request
-
-SAFE = ("GET", "HEAD")
 
 
 def get_report(request, report_id) -> Report:
@@ -53,11 +51,9 @@ def report_list(request):
     return render(request, "assessments/report_list.html", context, status=status)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_report)
 def report_detail(request, report_id):
     report = get_report(request, report_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(SAFE)
     now = timezone.now()
     report.give_up_if_stale(now=now)
     context = {"report": report, "slow": report.is_slow(now)}
@@ -70,11 +66,9 @@ def report_detail(request, report_id):
     return response
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_report)
 def report_download(request, report_id):
     report = get_report(request, report_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(SAFE)
     if not report.is_ready:
         raise Http404("This report has no file to download.")
     return FileResponse(

@@ -10,34 +10,20 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
-from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import org_view, scoped
-from assessments import roadmap as plan
-from assessments import roadmaps as services
+from assessments.charts.plotly.roadmap import burnup_figure, gantt_figure
 from assessments.forms.roadmaps import RegenerateForm, RoadmapGenerateForm, RoadmapSettingsForm
 from assessments.models import Roadmap
-from assessments.views.milestones import (  # noqa: F401 (the URLconf names them here)
-    board_context,
-    get_roadmap,
-    milestone_comment,
-    milestone_create,
-    milestone_detail,
-    milestone_edit,
-    milestone_mine,
-    milestone_move,
-    milestone_remove,
-    milestone_restore,
-    milestone_status,
-    plan_context,
-    read_only,
-)
+from assessments.roadmaps import editing, generate, reading, regenerate
+from assessments.roadmaps.activity import roadmap_activity
+from assessments.roadmaps.export import roadmap_csv, roadmap_xlsx
+from assessments.views.milestones import board_context, get_roadmap, plan_context
 
 REPORT_SESSION_KEY = "ladder_regeneration_report"
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def roadmap_list(request):
     roadmaps = scoped(request.org, Roadmap).select_related("assessment")
     return render(request, "assessments/roadmap_list.html", {"roadmaps": roadmaps})
@@ -47,7 +33,7 @@ def roadmap_list(request):
 def roadmap_create(request):
     form = RoadmapGenerateForm(request.POST or None, organization=request.org)
     if request.method == "POST" and form.is_valid():
-        roadmap = services.roadmap_generate(user=request.user, **form.cleaned_data)
+        roadmap = generate.roadmap_generate(user=request.user, **form.cleaned_data)
         count = roadmap.milestones.count()
         messages.success(request, f"{roadmap.title} generated with {count} milestones.")
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
@@ -55,13 +41,11 @@ def roadmap_create(request):
     return render(request, "assessments/roadmap_new.html", {"form": form}, status=status)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_detail(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     context = plan_context(request, roadmap)
-    context["activity"] = roadmap.activity.select_related("actor", "milestone")[:15]
+    context["activity"] = roadmap_activity(roadmap, limit=15)
     report = request.session.pop(REPORT_SESSION_KEY, None)
     if report and report["roadmap"] == roadmap.pk:
         context["report_lines"] = report["lines"]
@@ -74,7 +58,7 @@ def roadmap_edit(request, roadmap_id):
     form = RoadmapSettingsForm(request.POST or None, instance=Roadmap.objects.get(pk=roadmap.pk))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        services.roadmap_update(roadmap=roadmap, user=request.user, changes=changes)
+        editing.roadmap_update(roadmap=roadmap, user=request.user, changes=changes)
         messages.success(request, f"{roadmap.title} saved.")
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
     context = {"form": form, "roadmap": roadmap}
@@ -83,15 +67,14 @@ def roadmap_edit(request, roadmap_id):
     )
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def roadmap_regenerate(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
     form = RegenerateForm(request.POST, organization=request.org)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["assessment"]))
         return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
-    report = services.roadmap_regenerate(
+    report = regenerate.roadmap_regenerate(
         roadmap=roadmap, assessment=form.cleaned_data["assessment"], user=request.user
     )
     messages.success(request, report.summary())
@@ -100,51 +83,49 @@ def roadmap_regenerate(request, roadmap_id):
     return redirect("assessments:roadmap-detail", request.org.slug, roadmap.pk)
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_board(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     return render(request, "assessments/roadmap_board.html", board_context(request, roadmap))
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_roadmap)
 def roadmap_timeline(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     today = timezone.localdate()
     milestones = list(
         roadmap.milestones.active().select_related("owner", "process").in_plan_order()
     )
-    services.label_milestones(roadmap, milestones)
-    rows = services.gantt_rows(roadmap, milestones, today)
-    burnup = services.roadmap_burnup(roadmap, milestones, today)
+    reading.label_milestones(roadmap, milestones)
+    rows = reading.gantt_rows(roadmap, milestones, today)
+    burnup = reading.roadmap_burnup(roadmap, milestones, today)
     context = {
         "roadmap": roadmap,
         "rows": list(zip(rows, milestones, strict=True)),
-        "gantt": plan.gantt_figure(rows, roadmap.windows(), today) if rows else None,
+        "gantt": gantt_figure(rows, roadmap.windows(), today) if rows else None,
         "burnup": burnup,
-        "burnup_chart": plan.burnup_figure(burnup) if rows else None,
+        "burnup_chart": burnup_figure(burnup) if rows else None,
     }
     return render(request, "assessments/roadmap_timeline.html", context)
 
 
 EXPORTS = {
-    "csv": ("text/csv; charset=utf-8", services.roadmap_csv),
+    "csv": ("text/csv; charset=utf-8", roadmap_csv),
     "xlsx": (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        services.roadmap_xlsx,
+        roadmap_xlsx,
     ),
 }
 
 
-@org_view
+def _exported(request, roadmap_id, format) -> Roadmap:
+    return get_roadmap(request, roadmap_id)
+
+
+@org_view(methods=("GET", "HEAD"), lookup=_exported)
 def roadmap_export(request, roadmap_id, format):
     """Any member, viewers too, may download a roadmap."""
     roadmap = get_roadmap(request, roadmap_id)
-    if refused := read_only(request):
-        return refused
     if format not in EXPORTS:
         raise Http404(f"No export as {format}; use csv or xlsx.")
     content_type, export = EXPORTS[format]

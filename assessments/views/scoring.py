@@ -3,7 +3,6 @@
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from accounts.access import get_object_for_member, org_view
 from assessments.evidence import process_evidence
@@ -50,10 +49,10 @@ def _process_context(request, score, **extra):
         "assessment": score.assessment,
         "score": score,
         "result": result,
-        "f": figures,
+        "figures": figures,
         "rows": rows,
         "current_level": framework.samr_level(result.current),
-        "ev": evidence,
+        "evidence": evidence,
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
         **extra,
@@ -66,8 +65,7 @@ def process_score(request, assessment_id, score_id):
     return render(request, "assessments/process_score.html", _process_context(request, score))
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def criterion_answer(request, assessment_id, score_id):
     score = get_score(request, assessment_id, score_id)
     if score.assessment.is_final:
@@ -89,8 +87,7 @@ def criterion_answer(request, assessment_id, score_id):
     return render(request, template, context, status=200 if saved else 400)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def process_target(request, assessment_id, score_id):
     score = get_score(request, assessment_id, score_id)
     if score.assessment.is_final:
@@ -131,7 +128,7 @@ def _dimension_context(request, assessment, dimension_key, **extra):
     ]
     return {
         "assessment": assessment,
-        "f": figures,
+        "figures": figures,
         "result": result,
         "questions": questions,
         "readiness_choices": READINESS_CHOICES,
@@ -148,8 +145,7 @@ def readiness(request, assessment_id, dimension_key):
     return render(request, "assessments/readiness.html", context)
 
 
-@org_view
-@require_POST
+@org_view(methods=("POST",))
 def readiness_answer(request, assessment_id, dimension_key):
     assessment = get_assessment(request, assessment_id)
     _dimension_or_404(assessment, dimension_key)
@@ -173,8 +169,7 @@ def readiness_answer(request, assessment_id, dimension_key):
     return render(request, template, context, status=200 if saved else 400)
 
 
-@org_view(facilitate=True)
-@require_POST
+@org_view(facilitate=True, methods=("POST",))
 def dimension_scope(request, assessment_id, dimension_key):
     assessment = get_assessment(request, assessment_id)
     _dimension_or_404(assessment, dimension_key)

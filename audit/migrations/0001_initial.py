@@ -12,7 +12,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_failedlogin'),
-        ('assessments', '0005_report'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -31,7 +30,10 @@ class Migration(migrations.Migration):
                 ('before', models.JSONField(blank=True, default=dict)),
                 ('after', models.JSONField(blank=True, default=dict)),
                 ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('assessment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_events', to='assessments.assessment')),
+                # A foreign key to assessments.Assessment (column assessment_id) until audit 0003
+                # moved it into the event's scope; written here as the plain column it is, so
+                # that audit, the lowest app, depends on no app above it.
+                ('assessment_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_events', to='accounts.organization')),
             ],
             options={

@@ -7,13 +7,20 @@ tokens). These services record who did, whoever calls them.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import models, transaction
 
 import audit.trail as audit
-from audit.models import AuditEvent
 from integration.models import IngestToken, Integration
 
 __all__ = ["integration_create", "integration_update", "token_issue", "token_revoke"]
+
+
+class AuditArea(models.TextChoices):
+    """The audit trail's areas for what this module changes (processes' links use the second)."""
+
+    TOKENS = "tokens", "Ingest tokens"
+    INTEGRATIONS = "integrations", "Integrations"
+
 
 # What the audit trail shows of an integration; the last three move its health.
 AUDITED_FIELDS = (
@@ -89,7 +96,7 @@ def _record_integration(integration, user, action, before, after):
     audit.record(
         organization=integration.organization,
         actor=user,
-        area=AuditEvent.Area.INTEGRATIONS,
+        area=AuditArea.INTEGRATIONS,
         action=action,
         subject=f"Integration {integration.name}",
         obj=integration,
@@ -119,7 +126,7 @@ def _record(token, user, action, before, after, *, at):
     audit.record(
         organization=integration.organization,
         actor=user,
-        area=AuditEvent.Area.TOKENS,
+        area=AuditArea.TOKENS,
         action=action,
         subject=f"Token {token.name or token.hint} of {integration.name}",
         obj=token,

@@ -8,13 +8,10 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, scoped
@@ -28,24 +25,20 @@ DETAIL = "integration/integration_detail.html"
 FORM = "integration/integration_form.html"
 DEFAULT_WINDOW = "24h"
 EVENTS_SHOWN = 20
-SAFE = ["GET", "HEAD"]
 FACILITATOR_NOTE = (
     "An owner or consultant issues its ingest tokens, sets its timing and links it to processes."
 )
 
 
-def _require_writer(request):
-    # Viewers would only meet a form they cannot send; their POSTs are refused by org_view.
-    if not request.membership.can_write:
-        raise PermissionDenied("Viewers can read but not change anything.")
+def get_integration(request, integration_id) -> Integration:
+    return get_object_for_member(request, Integration, pk=integration_id)
 
 
 def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
-@org_view
-@require_safe
+@org_view(methods=("GET", "HEAD"))
 def integration_list(request):
     """The page, or (htmx polling) only the badges, swapped in out of band."""
     integrations = list(scoped(request.org, Integration))
@@ -58,12 +51,9 @@ def integration_list(request):
     return render(request, LIST, {"rows": rows})
 
 
-@org_view
+@org_view(methods=("GET", "HEAD"), lookup=get_integration)
 def integration_detail(request, integration_id):
-    # The object first, then the method: another organisation's id is a 404 whatever the method.
-    integration = get_object_for_member(request, Integration, pk=integration_id)
-    if request.method not in SAFE:
-        return HttpResponseNotAllowed(SAFE)
+    integration = get_integration(request, integration_id)
     now = timezone.now()
     if request.htmx.target == "health-live":  # polling: status and freshness only
         figures = health_figures_list(integrations=[integration], now=now, with_uptime=False)
@@ -87,10 +77,9 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
     }
 
 
-@org_view
+@org_view(write=True)
 def integration_create(request):
     """Members add integrations; only owners and consultants get a token and set the timing."""
-    _require_writer(request)
     facilitate = request.membership.can_facilitate
     form = IntegrationForm(_posted(request), organization=request.org, facilitate=facilitate)
     formset = MetricFormSet(_posted(request), instance=form.instance, prefix="metrics")
@@ -113,10 +102,9 @@ def integration_create(request):
     return render(request, FORM, {"form": form, "formset": formset}, status=status)
 
 
-@org_view
+@org_view(write=True)
 def integration_edit(request, integration_id):
-    integration = get_object_for_member(request, Integration, pk=integration_id)
-    _require_writer(request)
+    integration = get_integration(request, integration_id)
     form = IntegrationForm(
         _posted(request),
         instance=integration,

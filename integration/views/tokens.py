@@ -1,27 +1,24 @@
 """Ingest tokens: create one (its plain text shown once) and revoke one. Owners and consultants."""
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view
 from integration import services
 from integration.forms import TokenForm
-from integration.models import Integration
 from integration.views.integrations import (
     DETAIL,
     detail_context,
+    get_integration,
     integration_url,
     token_page,
 )
 
 
-@org_view(facilitate=True)
+@org_view(facilitate=True, methods=("POST",), lookup=get_integration)
 def token_create(request, integration_id):
-    integration = get_object_for_member(request, Integration, pk=integration_id)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    integration = get_integration(request, integration_id)
     form = TokenForm(request.POST)
     if not form.is_valid():
         context = detail_context(request, integration, timezone.now(), token_form=form)
@@ -31,13 +28,15 @@ def token_create(request, integration_id):
     return token_page(request, {"integration": integration, "raw_token": raw})
 
 
-@org_view(facilitate=True)
+def _token(request, integration_id, token_id):
+    integration = get_integration(request, integration_id)
+    return integration, get_object_for_member(request, integration.tokens.all(), pk=token_id)
+
+
+@org_view(facilitate=True, methods=("GET", "HEAD", "POST"), lookup=_token)
 def token_revoke(request, integration_id, token_id):
     """GET asks to confirm (devices using the token stop at once); POST revokes."""
-    integration = get_object_for_member(request, Integration, pk=integration_id)
-    token = get_object_for_member(request, integration.tokens.all(), pk=token_id)
-    if request.method not in ("GET", "HEAD", "POST"):
-        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
+    integration, token = _token(request, integration_id, token_id)
     if request.method == "POST":
         services.token_revoke(token=token, user=request.user, now=timezone.now())
         messages.success(request, f"Token {token} revoked: it is refused from now on.")

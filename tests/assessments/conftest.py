@@ -22,7 +22,7 @@ from assessments.models import (
     ReadinessAgreement,
     ReadinessAnswer,
 )
-from assessments.roadmaps import roadmap_generate
+from assessments.roadmaps.generate import roadmap_generate
 from integration.lineprotocol import Point
 from integration.services import telemetry_ingest
 from integration.services.integrations import integration_create

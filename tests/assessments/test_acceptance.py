@@ -7,8 +7,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assessments import roadmap as plan
-from assessments.roadmap import Figures, Rule, Totals, evaluate
+from assessments.roadmaps.rules.verification import (
+    FAILED,
+    UNCHECKED,
+    VERIFIED,
+    Figures,
+    Rule,
+    Totals,
+    aggregate_reads,
+    aggregate_window,
+    evaluate,
+    totals,
+    verification,
+)
 from tests.assessments.conftest import NOW
 
 UPTIME_99 = Rule(kind="uptime", threshold=99, window_days=30)
@@ -127,9 +138,9 @@ def test_a_problem_reading_the_figures_fails_with_it():
 
 
 def test_totals_combine_rows_and_skip_empty_ones():
-    assert plan.totals([]) is None
-    assert plan.totals([(0, 0, 0, 0)]) is None
-    combined = plan.totals([(2, 1.0, 3.0, 4.0), (1, -2.0, -2.0, -2.0), (0, 99, 99, 0)])
+    assert totals([]) is None
+    assert totals([(0, 0, 0, 0)]) is None
+    combined = totals([(2, 1.0, 3.0, 4.0), (1, -2.0, -2.0, -2.0), (0, 99, 99, 0)])
     assert combined == Totals(count=3, minimum=-2.0, maximum=3.0, total=2.0)
     assert combined.value("avg") == pytest.approx(2 / 3)
 
@@ -146,40 +157,40 @@ EARLY, LATE = NOW - timedelta(minutes=9), NOW
 
 
 def test_no_criteria_no_verdict():
-    assert plan.verification([], done=True) is None
+    assert verification([], done=True) is None
 
 
 def test_every_criterion_met_is_verified_as_of_the_oldest_check():
-    v = plan.verification([(True, LATE), (True, EARLY)], done=False)
-    assert (v.state, v.label, v.checked) == (plan.VERIFIED, "Verified", EARLY)
+    v = verification([(True, LATE), (True, EARLY)], done=False)
+    assert (v.state, v.label, v.checked) == (VERIFIED, "Verified", EARLY)
 
 
 def test_one_failed_criterion_is_not_verified_and_done_not_verified_when_done():
     checks = [(True, LATE), (False, EARLY)]
-    assert plan.verification(checks, done=False).label == "Not verified"
-    assert plan.verification(checks, done=True).label == "Done, not verified"
+    assert verification(checks, done=False).label == "Not verified"
+    assert verification(checks, done=True).label == "Done, not verified"
 
 
 def test_a_never_checked_criterion_leaves_the_milestone_unchecked():
-    v = plan.verification([(True, LATE), (None, None)], done=True)
-    assert (v.state, v.label, v.checked) == (plan.UNCHECKED, "Not checked yet", None)
+    v = verification([(True, LATE), (None, None)], done=True)
+    assert (v.state, v.label, v.checked) == (UNCHECKED, "Not checked yet", None)
     # A failure weighs more than a criterion not checked yet.
-    assert plan.verification([(False, LATE), (None, None)], done=True).state == plan.FAILED
+    assert verification([(False, LATE), (None, None)], done=True).state == FAILED
 
 
 # --- The aggregate window ----------------------------------------------------------------------
 
 
 def test_the_window_starts_on_the_first_whole_minute_n_days_back():
-    assert plan.aggregate_window(NOW, 7) == (NOW - timedelta(days=7), NOW)
+    assert aggregate_window(NOW, 7) == (NOW - timedelta(days=7), NOW)
     now = NOW + timedelta(seconds=30)
-    assert plan.aggregate_window(now, 1) == (NOW - timedelta(days=1) + timedelta(minutes=1), now)
+    assert aggregate_window(now, 1) == (NOW - timedelta(days=1) + timedelta(minutes=1), now)
 
 
 def test_reads_are_minutes_to_the_hour_then_hours_then_the_last_minutes():
     start = datetime(2026, 11, 18, 9, 47, tzinfo=UTC)
     end = datetime(2026, 11, 25, 10, 12, 30, tzinfo=UTC)
-    assert plan.aggregate_reads(start, end) == [
+    assert aggregate_reads(start, end) == [
         ("1m", start, datetime(2026, 11, 18, 10, 0, tzinfo=UTC)),
         (
             "1h",
@@ -192,7 +203,7 @@ def test_reads_are_minutes_to_the_hour_then_hours_then_the_last_minutes():
 
 def test_reads_on_whole_hours_skip_the_empty_minute_reads():
     start, end = NOW - timedelta(days=1), NOW
-    assert plan.aggregate_reads(start, end) == [("1h", start, end)]
+    assert aggregate_reads(start, end) == [("1h", start, end)]
 
 
 @given(
@@ -203,7 +214,7 @@ def test_reads_on_whole_hours_skip_the_empty_minute_reads():
 def test_reads_cover_the_window_exactly_without_overlap(start_minutes, length_minutes, seconds):
     start = NOW + timedelta(minutes=start_minutes)
     end = start + timedelta(minutes=length_minutes, seconds=seconds)
-    reads = plan.aggregate_reads(start, end)
+    reads = aggregate_reads(start, end)
     assert reads[0][1] == start and reads[-1][2] == end
     for (_, _, previous_end), (_, next_start, _) in zip(reads, reads[1:], strict=False):
         assert previous_end == next_start

@@ -8,8 +8,18 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from assessments import roadmaps as services
-from assessments.models import AcceptanceCriterion, Milestone, Roadmap, RoadmapActivity
+from assessments.models import AcceptanceCriterion, Milestone, Roadmap
+from assessments.roadmaps import acceptance
+from assessments.roadmaps.acceptance import (
+    STALE_AFTER,
+    criteria_refresh,
+    criteria_verify,
+    criterion_add,
+    criterion_check,
+    criterion_remove,
+    criterion_update,
+)
+from audit.models import AuditEvent
 from integration.lineprotocol import Point
 from integration.models import Integration, Metric
 from integration.services import telemetry_ingest, telemetry_ping
@@ -58,7 +68,7 @@ def criterion(milestone, integration, **fields):
 
 
 def check(c, now=NOW):
-    return services.criterion_check(criterion=c, now=now)
+    return criterion_check(criterion=c, now=now)
 
 
 # --- Uptime ------------------------------------------------------------------------------------
@@ -215,12 +225,12 @@ def test_aggregate_without_points_in_the_window_fails(milestone, hourly):
 def test_refresh_checks_only_criteria_whose_last_check_is_stale(milestone, hourly, frozen):
     ingest(hourly, "vibration.rms", [(NOW, 1.0)])
     c = criterion(milestone, hourly, kind="freshness", threshold=300)
-    assert services.criteria_refresh(criteria=[c], now=NOW) == 1
+    assert criteria_refresh(criteria=[c], now=NOW) == 1
     assert c.last_passed is True
     later = NOW + timedelta(minutes=10)
-    assert services.criteria_refresh(criteria=[c], now=later) == 0  # fresh enough: kept
-    much_later = NOW + services.STALE_AFTER + SECOND
-    assert services.criteria_refresh(criteria=[c], now=much_later) == 1
+    assert criteria_refresh(criteria=[c], now=later) == 0  # fresh enough: kept
+    much_later = NOW + STALE_AFTER + SECOND
+    assert criteria_refresh(criteria=[c], now=much_later) == 1
     c.refresh_from_db()
     assert (c.last_passed, c.last_checked) == (False, much_later)
 
@@ -245,15 +255,15 @@ def test_a_criterion_that_cannot_be_checked_does_not_stop_the_others(
 ):
     first = criterion(milestone, hourly, kind="freshness", threshold=60)
     second = criterion(milestone, hourly, kind="freshness", threshold=60)
-    real = services.acceptance.criterion_figures
+    real = acceptance.criterion_figures
 
     def broken(*, criterion, now):
         if criterion.pk == first.pk:
             raise RuntimeError("boom")
         return real(criterion=criterion, now=now)
 
-    monkeypatch.setattr(services.acceptance, "criterion_figures", broken)
-    run = services.criteria_verify(now=NOW)
+    monkeypatch.setattr(acceptance, "criterion_figures", broken)
+    run = criteria_verify(now=NOW)
     assert (run.errors, run.failed) == (1, 1)
     second.refresh_from_db()
     assert second.last_checked == NOW
@@ -305,16 +315,16 @@ def test_the_integration_must_be_the_organisations(milestone, other_org):
 
 
 def test_adding_changing_and_removing_a_criterion_is_logged(milestone, hourly, owner):
-    c = services.criterion_add(
+    c = criterion_add(
         milestone=milestone, user=owner, integration=hourly, kind="freshness", threshold=60
     )
     check(c)
-    services.criterion_update(criterion=c, user=owner, changes={"threshold": 120.0})
+    criterion_update(criterion=c, user=owner, changes={"threshold": 120.0})
     c.refresh_from_db()
     assert c.last_checked is None  # the old verdict was for another rule
-    services.criterion_remove(criterion=c, user=owner)
+    criterion_remove(criterion=c, user=owner)
     assert not AcceptanceCriterion.objects.exists()
-    texts = list(RoadmapActivity.objects.order_by("pk").values_list("text", flat=True))
+    texts = list(AuditEvent.objects.order_by("pk").values_list("text", flat=True))
     assert texts == [
         "Added acceptance criterion: freshness ≤ 60 s on Press line 3 vibration.",
         "Changed acceptance criterion: freshness ≤ 60 s on Press line 3 vibration → "

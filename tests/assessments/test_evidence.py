@@ -99,7 +99,7 @@ def test_process_form_offers_only_own_integrations(org, other_org, owner, proces
 def test_roadmap_priority_puts_unbacked_claims_first(org, owner, framework):
     from datetime import date
 
-    from assessments import roadmaps
+    from assessments.roadmaps.generate import roadmap_generate
 
     backed, unbacked = make_process(org, "Backed", value=2), make_process(org, "Unbacked", value=2)
     backed.integrations.add(make_integration(org, "Live", seen_ago=timedelta(seconds=5)))
@@ -108,7 +108,7 @@ def test_roadmap_priority_puts_unbacked_claims_first(org, owner, framework):
         answer_levels(score, owner, {1: "fully", 2: "fully"})
         score.target_level = 3
         score.save()
-    roadmap = roadmaps.roadmap_generate(
+    roadmap = roadmap_generate(
         assessment=assessment, user=owner, start_date=date(2027, 1, 1), capacity=5
     )
     steps = {m.process.name: m for m in roadmap.milestones.filter(kind="step")}

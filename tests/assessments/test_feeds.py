@@ -8,8 +8,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from accounts.models import Membership
-from assessments import roadmaps as services
 from assessments.models import AcceptanceCriterion, FeedKey, Milestone, Roadmap
+from assessments.roadmaps.feeds import feed_key_get
 from integration.models import Integration
 from tests.assessments.conftest import make_assessment, make_process
 from tests.conftest import client_for
@@ -58,7 +58,7 @@ def mine(roadmap, member, org):
 
 
 def feed_path(user) -> str:
-    return reverse("milestone-feed", args=[services.feed_key_get(user=user).key])
+    return reverse("milestone-feed", args=[feed_key_get(user=user).key])
 
 
 def events(response) -> dict:
@@ -143,7 +143,7 @@ def test_the_feed_spans_the_members_organisations_and_drops_one_they_left(
 def test_another_users_key_never_shows_your_milestones(client, mine, member, owner):
     html = client.get(feed_path(owner)).content.decode()
     assert "Connect press line 3" not in html and "Segment the OT network" not in html
-    assert services.feed_key_get(user=owner).key != services.feed_key_get(user=member).key
+    assert feed_key_get(user=owner).key != feed_key_get(user=member).key
 
 
 def test_an_unknown_key_is_404(client, mine):

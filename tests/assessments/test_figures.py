@@ -158,7 +158,7 @@ def test_a_final_assessment_keeps_its_figures_when_a_process_is_edited(
     assert names == {"Press line 3": 5, "Stock counts": 3}
     assert draft_after.samr_index != draft_before.samr_index
 
-    event = AuditEvent.objects.get(area=AuditEvent.Area.PROCESSES, action="changed")
+    event = AuditEvent.objects.get(area="processes", action="changed")
     assert (event.actor, event.before["business_value"], event.after["business_value"]) == (
         member,
         1,

@@ -25,8 +25,12 @@ from assessments.models import (
     Process,
     ProcessScore,
     ReadinessAgreement,
+    Roadmap,
 )
-from assessments.roadmaps import roadmap_csv, roadmap_plan, roadmap_regenerate
+from assessments.roadmaps.activity import roadmap_activity
+from assessments.roadmaps.export import roadmap_csv
+from assessments.roadmaps.reading import roadmap_plan
+from assessments.roadmaps.regenerate import roadmap_regenerate
 from assessments.services import assessment_create
 from integration.demo import demo_integrations_create
 from integration.models import HealthEvent, IngestToken, Integration, Point
@@ -165,11 +169,23 @@ def picture(org, now) -> dict:
         },
         "roadmaps": {r.title: _roadmap_content(r) for r in org.roadmaps.all()},
         "audit": [
-            (e.at, e.actor_email, e.area, e.action, e.subject, e.before, e.after)
-            + (e.assessment and e.assessment.title,)
-            for e in org.audit_events.select_related("assessment").order_by("at", "pk")
+            (e.at, e.actor_email, e.area, e.action, e.subject, e.before, e.after, e.text)
+            + (_scope_title(e),)
+            for e in org.audit_events.order_by("at", "pk")
         ],
     }
+
+
+def _scope_title(event):
+    """The title of the assessment, roadmap or milestone an event is scoped to (None for none)."""
+    model = {
+        "assessments.assessment": Assessment,
+        "assessments.roadmap": Roadmap,
+        "assessments.milestone": Milestone,
+    }
+    if not event.scope_type:
+        return None
+    return (event.scope_type, model[event.scope_type].objects.get(pk=event.scope_id).title)
 
 
 def _roadmap_content(roadmap) -> dict:
@@ -188,9 +204,9 @@ def _roadmap_content(roadmap) -> dict:
             for c in m.comments.all()
         ),
         "activity": [
-            (a.action, a.text, a.created, a.actor and a.actor.email)
+            (a.action, a.text, a.at, a.actor and a.actor.email)
             + (a.milestone and a.milestone.title,)
-            for a in roadmap.activity.select_related("actor", "milestone")
+            for a in roadmap_activity(roadmap)
         ],
         "step_keys": sorted(
             (m.key == f"step:{m.process_id}:{m.to_level}", m.title)
@@ -390,3 +406,33 @@ def test_an_imported_assessment_keeps_its_note_of_the_file_it_came_from(acme, tm
 
     moved = Assessment.objects.get(organization__slug="acme-copy", title=assessment.title)
     assert moved.imported_note == note
+
+
+def _as_before_the_activity_moved(document: dict) -> dict:
+    """The document as Ladder wrote it while each roadmap kept its own activity log: the log's
+    lines in the roadmap, and the same changes, without their text, in the audit section."""
+    for roadmap in document["roadmaps"]:
+        roadmap["activity"] = []
+    for event in document["audit"]:
+        roadmap, milestone, text = event.pop("roadmap"), event.pop("milestone"), event.pop("text")
+        if roadmap is not None:
+            line = {"milestone": milestone, "actor": event["actor"], "action": event["action"]}
+            line |= {"text": text, "created": event["at"]}
+            document["roadmaps"][roadmap]["activity"].append(line)
+    return document
+
+
+def test_a_document_with_the_roadmaps_own_activity_log_still_imports(acme, tmp_path):
+    now = timezone.now()
+    document = _as_before_the_activity_moved(read(export(acme, tmp_path=tmp_path)))
+    first = next(i for i, e in enumerate(document["audit"]) if e["area"] == "roadmaps")
+    del document["audit"][first]  # a line older than the audit trail: no event beside it
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    import_(str(path), "--slug", "acme-old", "--name", "Acme (old)")
+
+    copy = Organization.objects.get(slug="acme-old")
+    assert picture(copy, now)["roadmaps"] == picture(acme, now)["roadmaps"]
+    assert copy.audit_events.count() == acme.audit_events.count()  # each change once
+    lines = sum(len(r["activity"]) for r in document["roadmaps"])
+    assert lines and copy.audit_events.exclude(text="").count() == lines

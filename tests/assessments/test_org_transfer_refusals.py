@@ -106,6 +106,8 @@ def _bad_milestone_status(document):
             r"frameworks\[0\]: key and version differ from data's acme-ladder 1",
         ),
         (lambda d: d["audit"][0].update(area="gossip"), r"audit\[0\]\.area:"),
+        (lambda d: d["audit"][0].update(area=["roadmaps"]), r"audit\[0\]\.area:"),
+        (lambda d: d["audit"][0].update(roadmap=99), r"audit\[0\]\.roadmap:"),
     ],
 )
 def test_a_refused_file_says_what_is_wrong_and_stores_nothing(acme, tmp_path, change, problem):

@@ -6,9 +6,10 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from assessments import roadmaps as services
 from assessments.figures import assessment_figures
 from assessments.models import AcceptanceCriterion, Milestone
+from assessments.roadmaps.generate import roadmap_generate
+from assessments.roadmaps.reading import board_milestones
 from integration.models import Integration
 from tests.assessments.conftest import (
     answer_dimension,
@@ -90,7 +91,7 @@ def test_the_board_reads_its_roadmap_and_framework_once_not_per_card(
     processes = [make_process(org, f"Big {i}", area="retail", value=3) for i in range(5)]
     assessment = make_assessment(org, framework, processes)
     assessment.process_scores.update(target_level=4)
-    roadmap = services.roadmap_generate(
+    roadmap = roadmap_generate(
         assessment=assessment, user=owner, start_date=date(2026, 1, 1), capacity=3
     )
     integration = Integration.objects.create(organization=org, name="Line sensors")
@@ -113,10 +114,8 @@ def test_cards_of_one_roadmap_share_its_framework_on_my_milestones_too(org, fram
     processes = [make_process(org, f"Big {i}", area="retail", value=3) for i in range(3)]
     assessment = make_assessment(org, framework, processes)
     assessment.process_scores.update(target_level=4)
-    services.roadmap_generate(
-        assessment=assessment, user=owner, start_date=date(2026, 1, 1), capacity=3
-    )
-    cards = services.board_milestones(Milestone.objects.all())  # as "My milestones" asks
+    roadmap_generate(assessment=assessment, user=owner, start_date=date(2026, 1, 1), capacity=3)
+    cards = board_milestones(Milestone.objects.all())  # as "My milestones" asks
     assert len(cards) > 5
     assert len({id(card.roadmap) for card in cards}) == 1
     assert len({id(card.roadmap.framework) for card in cards}) == 1

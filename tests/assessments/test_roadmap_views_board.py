@@ -4,8 +4,10 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from assessments import roadmaps as services
 from assessments.models import AcceptanceCriterion, Milestone
+from assessments.roadmaps.editing import milestone_status_set
+from assessments.roadmaps.generate import roadmap_generate
+from audit.models import AuditEvent
 from integration.models import Integration
 from tests.assessments.conftest import make_assessment, make_process
 from tests.assessments.roadmap_pages import HTMX, url, warehouse_step
@@ -44,7 +46,7 @@ def test_moving_a_card_persists_and_returns_the_board(roadmap, member):
     assert mine.status == "in_progress"
     column = html.split('data-status-column="in_progress"')[1].split("</section>")[0]
     assert f'id="card-{mine.pk}"' in column
-    assert mine.activity.get().text == "Status Planned → In progress."
+    assert AuditEvent.of_scope(mine).get().text == "Status Planned → In progress."
 
 
 def test_an_unknown_status_is_refused_on_the_board(roadmap, owner):
@@ -68,7 +70,7 @@ def test_board_takes_a_fixed_number_of_queries(
         assessment = make_assessment(org, framework, processes, title=processes[0].name)
         assessment.process_scores.update(target_level=4)
         roadmaps.append(
-            services.roadmap_generate(
+            roadmap_generate(
                 assessment=assessment, user=owner, start_date=date(2026, 1, 1), capacity=3
             )
         )
@@ -105,7 +107,7 @@ def test_moving_a_card_on_mine_returns_mine(roadmap, member):
 
 def test_timeline_draws_the_gantt_and_the_burnup(roadmap, owner):
     first = roadmap.milestones.first()
-    services.milestone_status_set(milestone=first, user=owner, status="done")
+    milestone_status_set(milestone=first, user=owner, status="done")
     html = client_for(owner).get(url("roadmap-timeline", roadmap.pk)).content.decode()
     assert 'id="chart-gantt"' in html and 'id="chart-burnup"' in html
     assert 'data-figure="done">1<' in html

@@ -1,6 +1,7 @@
 """Roadmap pages: a milestone's page, its comments and its edit form."""
 
-from assessments import roadmaps as services
+from assessments.roadmaps.editing import milestone_comment_add
+from audit.models import AuditEvent
 from tests.assessments.roadmap_pages import url, warehouse_step
 from tests.conftest import client_for
 
@@ -9,7 +10,7 @@ from tests.conftest import client_for
 
 def test_milestone_page_shows_priority_comments_and_activity(roadmap, owner, member):
     m = warehouse_step(roadmap)
-    services.milestone_comment_add(milestone=m, user=member, text="Scanners ordered")
+    milestone_comment_add(milestone=m, user=member, text="Scanners ordered")
     html = client_for(member).get(url("milestone-detail", m.pk)).content.decode()
     assert "gap weight 3 (current 0 → target 1) × business value 2 = 6" in html
     assert "Scanners ordered" in html
@@ -48,7 +49,7 @@ def test_saving_the_edit_form_unchanged_changes_nothing(roadmap, owner):
     assert client.post(url("milestone-edit", m.pk), data).status_code == 302
     m.refresh_from_db()
     assert not m.edited
-    assert not m.activity.exists()
+    assert not AuditEvent.of_scope(m).exists()
 
 
 def test_a_planning_edit_marks_a_generated_milestone_edited(roadmap, owner):
@@ -57,4 +58,4 @@ def test_a_planning_edit_marks_a_generated_milestone_edited(roadmap, owner):
     assert client_for(owner).post(url("milestone-edit", m.pk), data).status_code == 302
     m.refresh_from_db()
     assert m.edited and m.title == "Connect press 3 first"
-    assert m.activity.get().text.startswith("Changed title")
+    assert AuditEvent.of_scope(m).get().text.startswith("Changed title")

@@ -2,12 +2,20 @@
 
 from datetime import date
 
-from assessments import roadmaps as services
+from assessments.roadmaps.editing import (
+    milestone_comment_add,
+    milestone_create,
+    milestone_move,
+    milestone_remove,
+    milestone_status_set,
+    milestone_update,
+    roadmap_update,
+)
 from audit.models import AuditEvent
 
 
 def roadmap_events(roadmap):
-    return list(AuditEvent.objects.filter(area=AuditEvent.Area.ROADMAPS).order_by("pk"))
+    return list(AuditEvent.objects.filter(area="roadmaps").order_by("pk"))
 
 
 def test_generating_a_roadmap_is_recorded(roadmap, owner):
@@ -23,7 +31,7 @@ def test_generating_a_roadmap_is_recorded(roadmap, owner):
 def test_a_milestone_change_is_recorded_with_the_values_before_and_after(roadmap, owner, member):
     milestone = roadmap.milestones.order_by("position").first()
     old_due = milestone.due_date
-    services.milestone_update(
+    milestone_update(
         milestone=milestone, user=owner, changes={"due_date": date(2031, 3, 1), "owner": member}
     )
     event = roadmap_events(roadmap)[-1]
@@ -36,13 +44,11 @@ def test_a_milestone_change_is_recorded_with_the_values_before_and_after(roadmap
 
 def test_status_moves_additions_removals_and_comments_are_recorded(roadmap, owner):
     milestone = roadmap.milestones.order_by("position").first()
-    services.milestone_status_set(milestone=milestone, user=owner, status="in_progress")
-    added = services.milestone_create(
-        roadmap=roadmap, user=owner, title="Label the racks", phase="now"
-    )
-    services.milestone_move(milestone=added, user=owner, direction="down")
-    services.milestone_remove(milestone=added, user=owner)
-    services.milestone_comment_add(milestone=milestone, user=owner, text="Started on line 2")
+    milestone_status_set(milestone=milestone, user=owner, status="in_progress")
+    added = milestone_create(roadmap=roadmap, user=owner, title="Label the racks", phase="now")
+    milestone_move(milestone=added, user=owner, direction="down")
+    milestone_remove(milestone=added, user=owner)
+    milestone_comment_add(milestone=milestone, user=owner, text="Started on line 2")
     status, created, moved, removed, comment = roadmap_events(roadmap)[1:]
     assert (status.before, status.after) == ({"status": "planned"}, {"status": "in_progress"})
     assert created.action == "added" and created.after["title"] == "Label the racks"
@@ -53,8 +59,8 @@ def test_status_moves_additions_removals_and_comments_are_recorded(roadmap, owne
 
 
 def test_roadmap_settings_are_recorded_only_when_they_change(roadmap, owner):
-    services.roadmap_update(roadmap=roadmap, user=owner, changes={"capacity": roadmap.capacity})
-    services.roadmap_update(roadmap=roadmap, user=owner, changes={"capacity": 5})
+    roadmap_update(roadmap=roadmap, user=owner, changes={"capacity": roadmap.capacity})
+    roadmap_update(roadmap=roadmap, user=owner, changes={"capacity": 5})
     events = roadmap_events(roadmap)
     assert len(events) == 2
     assert events[-1].before == {"capacity": 2} and events[-1].after == {"capacity": 5}

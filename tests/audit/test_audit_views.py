@@ -16,8 +16,6 @@ from integration.services import integration_create
 from tests.assessments.conftest import make_assessment
 from tests.conftest import client_for
 
-Area = AuditEvent.Area
-
 
 def url(org, name="audit:log"):
     return reverse(name, args=[org.slug])
@@ -40,7 +38,7 @@ def test_role_changes_removals_invitations_and_unlocks_are_recorded(org, owner, 
     locked = Membership.objects.get(user=viewer)
     client.post(reverse("accounts:member-unlock", args=[org.slug, locked.pk]))
     client.post(reverse("accounts:member-remove", args=[org.slug, m.pk]))
-    role, invited, unlocked, removed = AuditEvent.objects.filter(area=Area.MEMBERS).order_by("pk")
+    role, invited, unlocked, removed = AuditEvent.objects.filter(area="members").order_by("pk")
     assert (role.actor, role.before, role.after) == (owner, {"role": "Member"}, {"role": "Viewer"})
     assert invited.action == "invited" and invited.after == {
         "email": "new@acme.test",
@@ -57,7 +55,7 @@ def test_issuing_and_revoking_tokens_is_recorded_without_the_secret(org, owner, 
     response = client.post(reverse("integration:token-create", args=args), {"name": "gateway"})
     token = integration.tokens.get(name="gateway")
     client.post(reverse("integration:token-revoke", args=[*args, token.pk]))
-    first, issued, revoked = AuditEvent.objects.filter(area=Area.TOKENS).order_by("pk")
+    first, issued, revoked = AuditEvent.objects.filter(area="tokens").order_by("pk")
     assert first.action == "issued" and first.actor == owner  # the integration's first token
     assert issued.after == {"name": "gateway", "starts with": token.hint}
     assert (revoked.action, revoked.before["revoked"]) == ("revoked", None)
@@ -98,6 +96,25 @@ def test_the_page_filters_pages_and_shows_only_its_organisation(
     assert client.get(url(org), {"actor": "nobody@"}).context["page"].paginator.count == 0
     bad = client.get(url(org), {"since": "yesterday"})
     assert bad.status_code == 400 and b"Enter a valid date" in bad.content
+
+
+def test_the_page_labels_each_area_and_offers_them_all_in_order(org, owner, framework):
+    assessment = make_assessment(org, framework, title="Spring")
+    assessment_transition(assessment=assessment, action="submit", user=owner)
+    page = client_for(owner).get(url(org))
+    assert b'<span class="muted">Assessments</span>' in page.content
+    assert [label for _, label in page.context["form"].fields["area"].choices] == [
+        "All areas",
+        "Answers",
+        "Agreed values",
+        "Assessments",
+        "Roadmaps and milestones",
+        "Members",
+        "Ingest tokens",
+        "Processes",
+        "Integrations",
+    ]
+    assert client_for(owner).get(url(org), {"area": "gossip"}).status_code == 400
 
 
 def test_the_json_download_and_the_assessment_export_carry_the_trail(org, owner, framework):

@@ -2,8 +2,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessments import roadmaps as services
 from assessments.models import FrameworkVersion, Milestone
+from assessments.roadmaps.generate import roadmap_generate
 from tests.assessments.conftest import answer_levels, make_assessment, make_process
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
@@ -20,7 +20,7 @@ def roadmap(org, owner, member):
     answer_levels(score, owner, {1: "fully"})
     score.target_level = 3
     score.save()
-    roadmap = services.roadmap_generate(
+    roadmap = roadmap_generate(
         assessment=assessment, user=owner, start_date=timezone.localdate(), capacity=3
     )
     roadmap.milestones.update(owner=member)

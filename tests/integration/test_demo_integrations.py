@@ -12,12 +12,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.demo import demo_accounts_create
-from assessments.demo_data import PROCESSES
+from assessments.demo_data import DEMO_LINKS, PROCESSES
 from integration import health
 from integration.demo import (
     DEAD,
     DEMO_INTEGRATIONS,
-    DEMO_LINKS,
     FLAKY,
     HEALTHY,
     SIMULATOR_TOKEN_NAME,

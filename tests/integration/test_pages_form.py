@@ -209,7 +209,7 @@ def test_another_organisations_integration_cannot_be_edited(org, member, other_i
 
 
 def integration_events(action=None):
-    events = AuditEvent.objects.filter(area=AuditEvent.Area.INTEGRATIONS)
+    events = AuditEvent.objects.filter(area="integrations")
     return events.filter(action=action) if action else events
 
 
@@ -277,7 +277,7 @@ def test_an_owners_new_integration_is_audited_with_its_token(org, owner):
     event = integration_events("created").get()
     assert (event.actor, event.subject_id) == (owner, str(integration.pk))
     assert event.after["interval_seconds"] == 60
-    assert AuditEvent.objects.filter(area=AuditEvent.Area.TOKENS, action="issued").count() == 1
+    assert AuditEvent.objects.filter(area="tokens", action="issued").count() == 1
 
 
 def test_the_database_refuses_an_interval_or_grace_over_a_day(integration):

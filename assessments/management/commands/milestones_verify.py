@@ -4,7 +4,7 @@ from cron. Several may run at once: each check only rewrites its criterion's las
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from assessments.roadmaps import criteria_verify
+from assessments.roadmaps.acceptance import criteria_verify
 
 
 class Command(BaseCommand):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assessments import scoring
-from assessments.charts import (
+from assessments.charts.palette import (
     AFTER_COLOUR,
     AGREED_COLOUR,
     BEFORE_COLOUR,
@@ -23,8 +23,8 @@ from assessments.charts import (
     MUTED,
 )
 from assessments.charts.plotly.figure import HOVER, base_layout, figure
-from assessments.roadmap.phasing import PHASE_NAMES, PhaseWindow
-from assessments.roadmap.projection import Burnup
+from assessments.roadmaps.rules.phasing import PHASE_NAMES, PhaseWindow
+from assessments.roadmaps.rules.projection import Burnup
 from integration.charts import plain
 
 # The board's column colours (static/css/ladder.css .board-*): grey, blue, --bad, --ok.

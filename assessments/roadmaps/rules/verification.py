@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from assessments.roadmap.priority import format_priority as format_number
+from assessments.roadmaps.rules.priority import format_priority as format_number
 
 UPTIME, FRESHNESS, AGGREGATE = "uptime", "freshness", "aggregate"
 KINDS = {

@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from assessments.roadmap.milestones import GATED_FROM_LEVEL, READINESS, STEP, Planned, Slot
-from assessments.roadmap.phasing import PHASES, phase_rank
+from assessments.roadmaps.rules.milestones import GATED_FROM_LEVEL, READINESS, STEP, Planned, Slot
+from assessments.roadmaps.rules.phasing import PHASES, phase_rank
 
 # A readiness milestone waits for the readiness milestones named here (when there are any).
 READINESS_PREREQUISITES = {

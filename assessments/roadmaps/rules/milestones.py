@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from assessments import scoring
 from assessments.framework import Framework
-from assessments.roadmap.priority import (
+from assessments.roadmaps.rules.priority import (
     READINESS_MINIMUM,
     DimensionInput,
     ProcessInput,

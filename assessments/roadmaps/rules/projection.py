@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from assessments import scoring
-from assessments.roadmap.milestones import STEP, Slot
-from assessments.roadmap.phasing import PHASES, phase_rank
-from assessments.roadmap.priority import ProcessInput
+from assessments.roadmaps.rules.milestones import STEP, Slot
+from assessments.roadmaps.rules.phasing import PHASES, phase_rank
+from assessments.roadmaps.rules.priority import ProcessInput
 
 
 def projected_levels(
