@@ -45,7 +45,7 @@ def payloads(ids: list[str], prefix: str, count: int, base_ns: int):
 
 def publisher_main(url: str, prefix: str, ids: str, count: int, window: int, base_ns: int):
     """Run in its own process, so the publisher never competes with the subscriber for the GIL."""
-    from integration.mqtt import publish_bounded, publisher_connect
+    from integration.mqtt.publishing import publish_bounded, publisher_connect
 
     client = publisher_connect(url, window=window)
     started = time.perf_counter()
@@ -79,7 +79,8 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
-from integration.mqtt import Listener, broker_from_url  # noqa: E402
+from integration.mqtt.decoding import broker_from_url  # noqa: E402
+from integration.mqtt.listener import Listener  # noqa: E402
 
 
 class Publisher:

@@ -31,7 +31,7 @@ from integration.demo_specs import (
 )
 from integration.models import IngestToken, Integration, Metric
 from integration.services import integration_create, telemetry_ingest, telemetry_ping
-from integration.simulator import history
+from integration.simulator.feeds import history
 from integration.simulator.signals import EPOCH
 
 __all__ = [

@@ -8,15 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from integration.simulator import (
+from integration.simulator.feeds import Feed, Flaky
+from integration.simulator.signals import (
     DC_SHIFTS,
     PLANT_SHIFTS,
     STORE_HOURS,
     Count,
     Defrost,
     Derived,
-    Feed,
-    Flaky,
     Gauge,
     Signal,
 )

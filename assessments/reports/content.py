@@ -16,9 +16,21 @@ from datetime import date, datetime
 
 from django.utils import timezone
 
-from assessments import charts, scoring
-from assessments.charts import svg
-from assessments.charts.rows import ChangeRow, Comparison, DimensionRow, ProcessRow, SpreadRow
+from assessments import scoring
+from assessments.charts.rows import (
+    ChangeRow,
+    Comparison,
+    DimensionRow,
+    ProcessRow,
+    SpreadRow,
+    comparison,
+    dimension_rows,
+    level_names,
+    process_rows,
+    spread_rows,
+)
+from assessments.charts.svg.assessment import gap_bars, readiness_radar, samr_heatmap
+from assessments.charts.svg.comparison import dimension_comparison, process_comparison
 from assessments.evidence import process_evidence
 from assessments.figures import AssessmentFigures, assessment_figures
 from assessments.models import Assessment, Milestone, Report, Roadmap
@@ -196,10 +208,10 @@ def assessment_report(
     previous = previous_final(assessment)
     changes = []
     if previous is not None:
-        changes = charts.comparison(assessment_figures(previous), figures).headline
-    processes = charts.process_rows(figures)
-    dimensions = charts.dimension_rows(figures)
-    names = charts.level_names(figures)
+        changes = comparison(assessment_figures(previous), figures).headline
+    processes = process_rows(figures)
+    dimensions = dimension_rows(figures)
+    names = level_names(figures)
     progress(20, "Checking live data and integration health")
     evidence = process_evidence(
         processes=[p.process for p in figures.processes],
@@ -226,11 +238,11 @@ def assessment_report(
     )
     progress(40, "Drawing the charts")
     chart_svgs = {
-        "heatmap": svg.samr_heatmap(processes, names) if processes else "",
-        "radar": svg.readiness_radar(dimensions)
+        "heatmap": samr_heatmap(processes, names) if processes else "",
+        "radar": readiness_radar(dimensions)
         if sum(1 for d in dimensions if d.in_scope and (d.it is not None or d.ot is not None)) >= 3
         else "",
-        "gaps": svg.gap_bars(processes) if processes else "",
+        "gaps": gap_bars(processes) if processes else "",
         "timeline": section.timeline,
     }
     open_milestones = [m for m in section.milestones if m.status != Milestone.Status.DONE]
@@ -257,7 +269,7 @@ def assessment_report(
         baseline_display=section.baseline_display,
         milestones=section.milestones,
         peers=peers,
-        spread=charts.spread_rows(figures),
+        spread=spread_rows(figures),
         appendix_processes=process_appendix(figures, names),
         appendix_dimensions=dimension_appendix(figures),
         charts=chart_svgs,
@@ -320,11 +332,11 @@ def comparison_report(
     comparison page."""
     before, after = report.compared_to, report.assessment
     before_figures, after_figures = assessment_figures(before), assessment_figures(after)
-    result = charts.comparison(before_figures, after_figures)
+    result = comparison(before_figures, after_figures)
     progress(40, "Drawing the charts")
     chart_svgs = {
-        "processes": svg.process_comparison(result) if result.processes else "",
-        "dimensions": svg.dimension_comparison(result) if result.dimensions else "",
+        "processes": process_comparison(result) if result.processes else "",
+        "dimensions": dimension_comparison(result) if result.dimensions else "",
     }
     return ComparisonReport(
         report=report,

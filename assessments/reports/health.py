@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from assessments.charts import svg
+from assessments.charts.svg.roadmap import sparkline
 from integration.models import RESERVED_PREFIX, Integration
 from integration.services.health import format_share, health_figures
 from integration.services.series import SeriesRefused, telemetry_series
@@ -35,12 +35,12 @@ def integration_rows(org, linked: dict, now: datetime) -> list[IntegrationRow]:
         metric = next(
             (m for m in integration.metrics.all() if not m.name.startswith(RESERVED_PREFIX)), None
         )
-        line, span, metric_label = svg.sparkline([]), "no data", "no metric yet"
+        line, span, metric_label = sparkline([]), "no data", "no metric yet"
         if metric is not None:
             metric_label = metric.name
             values = _hourly_means(integration, metric.name, now)
             known = [v for v in values if v is not None]
-            line = svg.sparkline(values)
+            line = sparkline(values)
             if known:
                 unit = f" {metric.unit}" if metric.unit else ""
                 span = f"{min(known):.4g} – {max(known):.4g}{unit}"

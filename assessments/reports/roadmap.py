@@ -8,7 +8,7 @@ from datetime import date, datetime
 from django.db.models import prefetch_related_objects
 
 from assessments import scoring
-from assessments.charts import svg
+from assessments.charts.svg.roadmap import TimelinePhase, TimelineRow, timeline
 from assessments.models import Assessment, Report, Roadmap
 from assessments.roadmaps.acceptance import criteria_refresh
 from assessments.roadmaps.reading import gantt_rows, roadmap_plan
@@ -83,15 +83,15 @@ def roadmap_section(
         )
         for p in plan.phases
     ]
-    timeline = ""
+    chart = ""
     if active:
         gantt = gantt_rows(roadmap, active, today)
-        timeline = svg.timeline(
-            [svg.TimelineRow(g.label, g.start, g.end, g.status, g.overdue) for g in gantt],
-            [svg.TimelinePhase(p.name, p.start, p.end, p.projected) for p in phases],
+        chart = timeline(
+            [TimelineRow(g.label, g.start, g.end, g.status, g.overdue) for g in gantt],
+            [TimelinePhase(p.name, p.start, p.end, p.projected) for p in phases],
             today,
         )
-    return RoadmapSection(roadmap, phases, milestones, timeline, plan.baseline_display)
+    return RoadmapSection(roadmap, phases, milestones, chart, plan.baseline_display)
 
 
 def milestone_rows(milestones, today: date, now: datetime) -> list[MilestoneRow]:

@@ -3,7 +3,9 @@
 from django.shortcuts import render
 
 from accounts.access import get_object_for_member, org_view, scoped
-from assessments import charts
+from assessments.charts.plotly.assessment import dashboard
+from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
+from assessments.charts.rows import comparison, level_names
 from assessments.figures import assessment_figures
 from assessments.models import Assessment
 from assessments.scoring import format_figure
@@ -28,10 +30,10 @@ def assessment_dashboard(request, assessment_id):
         "assessment": assessment,
         "figures": figures,
         "headline": headline,
-        "dashboard": charts.dashboard(figures),
+        "dashboard": dashboard(figures),
         "distribution": [
             (level, name, figures.distribution[level])
-            for level, name in enumerate(charts.level_names(figures))
+            for level, name in enumerate(level_names(figures))
         ],
     }
     return render(request, "assessments/dashboard.html", context)
@@ -48,14 +50,14 @@ def assessment_compare(request):
     if error:
         return render(request, "assessments/compare.html", {**context, "error": error}, status=400)
     before, after = _assessment(request, int(a)), _assessment(request, int(b))
-    comparison = charts.comparison(assessment_figures(before), assessment_figures(after))
+    changes = comparison(assessment_figures(before), assessment_figures(after))
     context |= {
         "before": before,
         "after": after,
-        "comparison": comparison,
+        "comparison": changes,
         "charts": {
-            "processes": charts.process_comparison(comparison) if comparison.processes else None,
-            "dimensions": charts.dimension_comparison(comparison),
+            "processes": process_comparison(changes) if changes.processes else None,
+            "dimensions": dimension_comparison(changes),
         },
     }
     return render(request, "assessments/compare.html", context)

@@ -142,7 +142,7 @@ class MqttTransport:
     ):
         import paho.mqtt.client as mqtt
 
-        from integration.mqtt import broker_from_url  # the listener's reading of MQTT_URL
+        from integration.mqtt.decoding import broker_from_url  # the listener's reading of MQTT_URL
 
         broker = broker_from_url(url)  # ValueError for a bad URL
         self.url = str(broker)

@@ -4,7 +4,7 @@ import datetime
 from types import SimpleNamespace
 
 from assessments import scoring
-from assessments.charts import ProcessRow
+from assessments.charts.rows import ProcessRow
 from assessments.figures import (
     AssessmentFigures,
     CriterionResult,

@@ -4,8 +4,10 @@ import datetime
 
 import pytest
 
-from assessments import charts, scoring
-from assessments.charts import IT_COLOUR, OT_COLOUR, ChangeRow
+from assessments import scoring
+from assessments.charts.palette import IT_COLOUR, OT_COLOUR
+from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
+from assessments.charts.rows import ChangeRow, comparison
 from tests.assessments.chart_figures import dimension, figures, process, question
 
 # --- Comparison ------------------------------------------------------------------------------
@@ -47,7 +49,7 @@ def before_after():
 
 
 def test_comparison_matches_processes_by_id(before_after):
-    result = charts.comparison(*before_after)
+    result = comparison(*before_after)
     assert [(r.key, r.name, r.before, r.after, r.delta) for r in result.processes] == [
         ("process:1", "Press line", 1, 3, 2.0),
         ("process:2", "Stock counts (renamed)", 2, 1, -1.0),
@@ -60,7 +62,7 @@ def test_comparison_matches_processes_by_id(before_after):
 
 
 def test_comparison_matches_dimensions_by_key_for_it_and_ot(before_after):
-    result = charts.comparison(*before_after)
+    result = comparison(*before_after)
     by_key = {d.key: d for d in result.dimensions}
     assert (by_key["connectivity"].it.delta, by_key["connectivity"].ot.delta) == (2.0, -1.0)
     assert (by_key["security"].it.delta, by_key["security"].ot.delta) == (0.0, 1.0)
@@ -68,7 +70,7 @@ def test_comparison_matches_dimensions_by_key_for_it_and_ot(before_after):
 
 
 def test_comparison_ranks_most_improved_and_most_concerning(before_after):
-    result = charts.comparison(*before_after)
+    result = comparison(*before_after)
     assert [(r.key, r.delta) for r in result.improved] == [
         ("it:connectivity", 2.0),  # ties by key
         ("process:1", 2.0),
@@ -83,11 +85,11 @@ def test_comparison_ranks_most_improved_and_most_concerning(before_after):
 def test_comparison_keeps_only_five_each(before_after):
     before = figures([process(i, f"P{i}", 0) for i in range(1, 9)])
     after = figures([process(i, f"P{i}", 1) for i in range(1, 9)])
-    assert len(charts.comparison(before, after).improved) == 5
+    assert len(comparison(before, after).improved) == 5
 
 
 def test_comparison_headline_knows_a_smaller_gap_is_better(before_after):
-    result = charts.comparison(*before_after)
+    result = comparison(*before_after)
     headline = {r.key: r for r in result.headline}
     assert headline["samr_index"].before == pytest.approx(7 / 4)
     assert headline["samr_index"].after == pytest.approx(9 / 4)
@@ -113,8 +115,8 @@ def test_change_shows_a_signed_delta(before, after, places, shown, trend):
 
 
 def test_comparison_bars_group_before_and_after(before_after):
-    result = charts.comparison(*before_after)
-    processes = charts.process_comparison(result)
+    result = comparison(*before_after)
+    processes = process_comparison(result)
     before, after = processes["data"]
     assert (before["name"], after["name"]) == (result.before_label, result.after_label)
     assert before["y"] == [
@@ -127,7 +129,7 @@ def test_comparison_bars_group_before_and_after(before_after):
     assert (before["x"], after["x"]) == ([1, 2, 3, 1, None], [3, 1, 3, None, 2])
     assert processes["layout"]["barmode"] == "group"
 
-    dimensions = charts.dimension_comparison(result)
+    dimensions = dimension_comparison(result)
     names = [t["name"] for t in dimensions["data"]]
     assert names == [
         "IT · Baseline (01 Oct 2025)",

@@ -3,15 +3,16 @@
 import plotly.graph_objects as go
 import pytest
 
-from assessments import charts
-from assessments.charts import (
-    GAP_TINT,
-    IT_COLOUR,
-    LEVEL_COLOURS,
-    OT_COLOUR,
-    DimensionRow,
-    SpreadRow,
+from assessments.charts.palette import GAP_TINT, IT_COLOUR, LEVEL_COLOURS, OT_COLOUR
+from assessments.charts.plotly.assessment import (
+    assessor_spread,
+    dashboard,
+    gap_bars,
+    readiness_radar,
+    samr_heatmap,
 )
+from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
+from assessments.charts.rows import DimensionRow, SpreadRow, comparison
 from tests.assessments.chart_figures import criterion, dimension, figures, process, question, row
 
 
@@ -29,7 +30,7 @@ def assert_valid_plotly(figure):
 
 def test_heatmap_fills_reached_levels_and_the_climb_to_target():
     rows = [row("Press line", 2, target=4), row("Stock counts", 0), row("Ledger", 3, target=1)]
-    figure = charts.samr_heatmap(rows)
+    figure = samr_heatmap(rows)
     heat = figure["data"][0]
     assert heat["type"] == "heatmap"
     assert heat["y"] == ["Press line", "Stock counts", "Ledger"]
@@ -49,7 +50,7 @@ def test_heatmap_fills_reached_levels_and_the_climb_to_target():
 
 
 def test_heatmap_marks_current_and_target_levels():
-    figure = charts.samr_heatmap([row("Press line", 2, target=4), row("Stock counts", 0)])
+    figure = samr_heatmap([row("Press line", 2, target=4), row("Stock counts", 0)])
     current = trace(figure, "Current level")
     assert list(zip(current["y"], current["x"], strict=True)) == [
         ("Press line", "2 Augmentation"),
@@ -61,7 +62,7 @@ def test_heatmap_marks_current_and_target_levels():
 
 def test_heatmap_uses_the_frameworks_level_names():
     names = ("Paper", "Digital", "Live", "Joined", "Predictive")
-    assert charts.samr_heatmap([row("P", 1)], names)["data"][0]["x"][1] == "1 Digital"
+    assert samr_heatmap([row("P", 1)], names)["data"][0]["x"][1] == "1 Digital"
 
 
 def test_radar_has_it_and_ot_traces_over_dimensions_in_scope():
@@ -70,7 +71,7 @@ def test_radar_has_it_and_ot_traces_over_dimensions_in_scope():
         DimensionRow("security", "Security", 13 / 6, None, 13 / 6, None),
         DimensionRow("people", "People", None, None, None, None, excluded_reason="Later"),
     ]
-    figure = charts.readiness_radar(dimensions)
+    figure = readiness_radar(dimensions)
     it, ot = figure["data"]
     assert (it["name"], ot["name"]) == ("IT", "OT")
     assert (it["line"]["color"], ot["line"]["color"]) == (IT_COLOUR, OT_COLOUR)
@@ -89,7 +90,7 @@ def test_gap_bars_are_sorted_by_weight_then_value_then_name():
         row("Dispatch", 2, target=2),
         row("Energy", 1),
     ]
-    bars = charts.gap_bars(rows)["data"][0]
+    bars = gap_bars(rows)["data"][0]
     assert bars["y"] == ["Press line", "Ledger", "Stock counts", "Dispatch", "Energy"]
     assert bars["x"] == [15, 3, 3, 0, 0]
     assert bars["text"] == ["0 → 3", "1 → 2", "1 → 2", "on target", "no target"]
@@ -101,7 +102,7 @@ def test_spread_chart_draws_ranges_answers_and_the_answer_that_counts():
         SpreadRow("b", "Press · L1.2", "x", "criteria", (0, 2), 1, 2, False),
         SpreadRow("c", "Connectivity · Q1 · IT", "x", "readiness", (1, 4), 0, None, True),
     ]
-    figure = charts.assessor_spread(rows, scale="criteria")
+    figure = assessor_spread(rows, scale="criteria")
     disputed = trace(figure, "Still disputed")
     assert (disputed["y"], disputed["base"], disputed["x"]) == (["Press · L1.1"], [1], [2])
     settled = trace(figure, "Settled by the facilitator")
@@ -120,20 +121,20 @@ def test_spread_chart_draws_ranges_answers_and_the_answer_that_counts():
     assert xaxis["ticktext"] == ["N/A", "Not met", "Partially", "Largely", "Fully"]
     assert xaxis["tickvals"] == [-1, 0, 1, 2, 3]
 
-    readiness = charts.assessor_spread(rows, scale="readiness")
+    readiness = assessor_spread(rows, scale="readiness")
     assert trace(readiness, "Still disputed")["y"] == ["Connectivity · Q1 · IT"]
     assert readiness["layout"]["xaxis"]["tickvals"] == [0, 1, 2, 3, 4]  # no N/A, no column
     with pytest.raises(ValueError):
-        charts.assessor_spread(rows, scale="samr")
+        assessor_spread(rows, scale="samr")
 
 
 def test_user_text_cannot_become_plotly_markup():
-    figure = charts.samr_heatmap([row("<b>R&D</b> line", 1)])
+    figure = samr_heatmap([row("<b>R&D</b> line", 1)])
     assert figure["data"][0]["y"] == ["&lt;b&gt;R&amp;D&lt;/b&gt; line"]
 
 
 def test_dashboard_bundles_rows_and_leaves_out_charts_without_data():
-    empty = charts.dashboard(figures(dimensions=[dimension("c", "Connectivity")]))
+    empty = dashboard(figures(dimensions=[dimension("c", "Connectivity")]))
     assert empty.charts == {
         "heatmap": None,
         "radar": None,  # in scope but nothing answered yet
@@ -141,7 +142,7 @@ def test_dashboard_bundles_rows_and_leaves_out_charts_without_data():
         "spread_criteria": None,
         "spread_readiness": None,
     }
-    full = charts.dashboard(
+    full = dashboard(
         figures(
             [process(1, "Press line", 1, target=2, levels={1: [criterion("k", ["not", "fully"])]})],
             [dimension("c", "Connectivity", [question("q", [1, 2], [3])])],
@@ -158,17 +159,17 @@ def test_every_chart_is_valid_plotly():
         SpreadRow("a", "Press · L1.1", "x", "criteria", (3, 1), 0, None, True),
         SpreadRow("c", "Conn · Q1 · IT", "x", "readiness", (1, 4), 0, 4, False),
     ]
-    result = charts.comparison(
+    result = comparison(
         figures([process(1, "Press line", 1)], [dimension("c", "Conn", [question("q", [1], [1])])]),
         figures([process(1, "Press line", 2)], [dimension("c", "Conn", [question("q", [2], [0])])]),
     )
     for figure in (
-        charts.samr_heatmap(rows),
-        charts.readiness_radar(dims),
-        charts.gap_bars(rows),
-        charts.assessor_spread(spread, scale="criteria"),
-        charts.assessor_spread(spread, scale="readiness"),
-        charts.process_comparison(result),
-        charts.dimension_comparison(result),
+        samr_heatmap(rows),
+        readiness_radar(dims),
+        gap_bars(rows),
+        assessor_spread(spread, scale="criteria"),
+        assessor_spread(spread, scale="readiness"),
+        process_comparison(result),
+        dimension_comparison(result),
     ):
         assert_valid_plotly(figure)

@@ -3,8 +3,9 @@
 import re
 from pathlib import Path
 
-from assessments import charts
-from assessments.charts import IT_COLOUR, LEVEL_COLOURS, OT_COLOUR
+from assessments.charts.palette import IT_COLOUR, LEVEL_COLOURS, OT_COLOUR
+from assessments.charts.plotly.assessment import gap_bars
+from assessments.charts.rows import dimension_rows, process_rows, spread_rows
 from assessments.scoring import Status
 from tests.assessments.chart_figures import criterion, dimension, figures, process, question, row
 
@@ -26,7 +27,7 @@ def test_it_and_ot_have_their_own_colours():
 
 
 def test_every_figure_has_a_clean_config_and_the_pages_font():
-    figure = charts.gap_bars([row("Press line", 1, 3)])
+    figure = gap_bars([row("Press line", 1, 3)])
     assert figure["config"]["displaylogo"] is False
     assert figure["config"]["responsive"] is True
     assert figure["layout"]["font"]["family"].startswith("system-ui")
@@ -37,7 +38,7 @@ def test_every_figure_has_a_clean_config_and_the_pages_font():
 
 def test_process_rows_keep_the_figures_numbers_and_level_names():
     f = figures([process(7, "Press line", 2, target=4, value=5), process(9, "Stock counts", 1)])
-    rows = charts.process_rows(f)
+    rows = process_rows(f)
     assert [(r.key, r.name, r.current, r.target, r.gap, r.gap_weight) for r in rows] == [
         ("7", "Press line", 2, 4, 2, 8),
         ("9", "Stock counts", 1, None, 0, 0),
@@ -55,7 +56,7 @@ def test_dimension_rows_carry_it_ot_and_out_of_scope_reason():
             dimension("security", "Security", excluded="Handled by group IT"),
         ]
     )
-    connectivity, security = charts.dimension_rows(f)
+    connectivity, security = dimension_rows(f)
     assert (connectivity.it, connectivity.ot, connectivity.gap) == (3, 1, 2)
     assert connectivity.it_display == "3.00"
     assert not security.in_scope and security.excluded_reason == "Handled by group IT"
@@ -72,7 +73,7 @@ def test_spread_rows_list_only_differences_disputed_first():
         [question("q1", it=[2, 4], ot=[1, 1]), question("q2", it=[3, 3], ot=[0, None])],
     )
     out = dimension("security", "Security", [question("q3", [0, 4], [0, 4])], excluded="No")
-    rows = charts.spread_rows(figures([press], [connectivity, out]))
+    rows = spread_rows(figures([press], [connectivity, out]))
     assert [(r.label, r.disputed) for r in rows] == [
         ("Press line · L2.1", True),  # disputed, range 2
         ("Connectivity · Q1 · IT", True),  # disputed, range 2

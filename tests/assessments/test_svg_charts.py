@@ -7,8 +7,17 @@ from datetime import date
 
 import pytest
 
-from assessments.charts import palette, svg
+from assessments.charts import palette
 from assessments.charts.rows import ChangeRow, Comparison, DimensionChange, DimensionRow, ProcessRow
+from assessments.charts.svg.assessment import gap_bars, readiness_radar, samr_heatmap
+from assessments.charts.svg.comparison import dimension_comparison, process_comparison
+from assessments.charts.svg.roadmap import (
+    STATUS_COLOURS,
+    TimelinePhase,
+    TimelineRow,
+    sparkline,
+    timeline,
+)
 from tests.hostile_text import HOSTILE
 
 NS = {"s": "http://www.w3.org/2000/svg"}
@@ -32,7 +41,7 @@ def texts(root) -> list[str]:
 
 
 def test_heatmap_colours_levels_reached_and_the_climb():
-    root = parse(svg.samr_heatmap([process("Press", 2, 4), process("Stock", 0, None)]))
+    root = parse(samr_heatmap([process("Press", 2, 4), process("Stock", 0, None)]))
     fills = [r.get("fill") for r in root.iterfind("s:rect", NS)]
     press, stock = fills[:5], fills[5:10]
     assert press == [
@@ -47,7 +56,7 @@ def test_heatmap_colours_levels_reached_and_the_climb():
 
 
 def test_text_is_escaped():
-    markup = str(svg.gap_bars([process('<script>alert("x")</script> & co', 1, 3)]))
+    markup = str(gap_bars([process('<script>alert("x")</script> & co', 1, 3)]))
     assert "<script>" not in markup
     assert "&lt;script&gt;" in markup and "&amp; co" in markup
     parse(markup)  # still well-formed
@@ -62,9 +71,9 @@ def test_hostile_names_stay_text_in_every_chart(name):
     rows = [process(name, 1, 3), process(name + " 2", 0, None)]
     dimensions = [dimension(name, 2, 1), dimension("Security", 3, 3)]
     for markup in (
-        svg.samr_heatmap(rows),
-        svg.gap_bars(rows),
-        svg.readiness_radar(dimensions),
+        samr_heatmap(rows),
+        gap_bars(rows),
+        readiness_radar(dimensions),
     ):
         root = parse(markup)  # well-formed: nothing broke out of a text or an attribute
         tags = {element.tag.split("}")[1] for element in root.iter()}
@@ -75,7 +84,7 @@ def test_hostile_names_stay_text_in_every_chart(name):
 
 
 def test_long_labels_are_cut_with_an_ellipsis():
-    root = parse(svg.samr_heatmap([process("A" * 120, 1, 2)]))
+    root = parse(samr_heatmap([process("A" * 120, 1, 2)]))
     label = next(t for t in texts(root) if t.startswith("AAA"))
     assert label.endswith("…") and len(label) < 60
 
@@ -83,7 +92,7 @@ def test_long_labels_are_cut_with_an_ellipsis():
 def test_radar_draws_it_and_ot_over_the_dimensions_in_scope():
     rows = [dimension(f"D{i}", 1 + i % 3, 2, None) for i in range(5)]
     rows.append(dimension("Out", None, None, "not asked"))
-    root = parse(svg.readiness_radar(rows))
+    root = parse(readiness_radar(rows))
     shapes = [p for p in root.iterfind("s:polygon", NS) if p.get("fill") != "none"]
     assert [p.get("fill") for p in shapes] == [palette.IT_COLOUR, palette.OT_COLOUR]
     assert all(len(p.get("points").split()) == 5 for p in shapes)
@@ -91,9 +100,7 @@ def test_radar_draws_it_and_ot_over_the_dimensions_in_scope():
 
 
 def test_gap_bars_are_largest_first_and_say_the_step():
-    root = parse(
-        svg.gap_bars([process("Small", 2, 3), process("Big", 0, 4), process("Done", 3, 3)])
-    )
+    root = parse(gap_bars([process("Small", 2, 3), process("Big", 0, 4), process("Done", 3, 3)]))
     labels = [t for t in texts(root) if t in ("Small", "Big", "Done")]
     assert labels == ["Big", "Small", "Done"]
     assert "0 → 4" in texts(root) and "on target" in texts(root)
@@ -105,7 +112,7 @@ def test_comparison_bars_say_every_value_and_a_dash_when_missing():
         ChangeRow("q", "New", "SAMR level", None, 2, None, 0),
     ]
     result = Comparison("Before", "After", palette.LEVEL_NAMES, [], rows, [], [], [])
-    values = texts(parse(svg.process_comparison(result)))
+    values = texts(parse(process_comparison(result)))
     assert [v for v in values if v in ("1", "3", "–", "2")][-4:] == ["1", "3", "–", "2"]
     dims = Comparison(
         "Before",
@@ -124,34 +131,34 @@ def test_comparison_bars_say_every_value_and_a_dash_when_missing():
         [],
         [],
     )
-    assert "2.00" in texts(parse(svg.dimension_comparison(dims)))
+    assert "2.00" in texts(parse(dimension_comparison(dims)))
 
 
 def test_sparkline_breaks_at_missing_hours():
-    root = parse(svg.sparkline([1, 2, None, 3, 4, None, None, 5]))
+    root = parse(sparkline([1, 2, None, 3, 4, None, None, 5]))
     assert len(root.findall("s:polyline", NS)) == 2  # [1, 2] and [3, 4]; 5 alone is a dot
-    empty = parse(svg.sparkline([]))
+    empty = parse(sparkline([]))
     assert empty.find("s:line", NS) is not None
 
 
 def test_timeline_has_phases_bars_and_projection():
     phases = [
-        svg.TimelinePhase("Now", date(2026, 1, 1), date(2026, 3, 31), "1.50"),
-        svg.TimelinePhase("Next", date(2026, 4, 1), date(2026, 6, 29), "2.00"),
+        TimelinePhase("Now", date(2026, 1, 1), date(2026, 3, 31), "1.50"),
+        TimelinePhase("Next", date(2026, 4, 1), date(2026, 6, 29), "2.00"),
     ]
     rows = [
-        svg.TimelineRow("1. Segment", date(2026, 1, 1), date(2026, 2, 1), "done"),
-        svg.TimelineRow("2. Connect", date(2026, 4, 1), date(2026, 5, 1), "blocked", True),
+        TimelineRow("1. Segment", date(2026, 1, 1), date(2026, 2, 1), "done"),
+        TimelineRow("2. Connect", date(2026, 4, 1), date(2026, 5, 1), "blocked", True),
     ]
-    root = parse(svg.timeline(rows, phases, date(2026, 2, 15)))
+    root = parse(timeline(rows, phases, date(2026, 2, 15)))
     assert "index → 1.50" in texts(root) and "today" in texts(root)
     fills = {r.get("fill") for r in root.iterfind("s:rect", NS)}
-    assert svg.STATUS_COLOURS["done"] in fills and svg.STATUS_COLOURS["blocked"] in fills
+    assert STATUS_COLOURS["done"] in fills and STATUS_COLOURS["blocked"] in fills
 
 
 def test_a_bar_chart_takes_well_under_a_millisecond():
     rows = [process(f"Process {i}", i % 4, 4) for i in range(12)]
     start = time.perf_counter()
     for _ in range(100):
-        svg.gap_bars(rows)
+        gap_bars(rows)
     assert (time.perf_counter() - start) / 100 < 0.005  # ~0.1 ms here; generous for slow CI

@@ -14,7 +14,7 @@ from datetime import timedelta
 import pytest
 
 from integration.models import MinuteRollup
-from integration.mqtt import publish_bounded, publisher_connect
+from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import PrivateBroker, database_env, manage, wait_for
 from tests.integration.conftest import BASE, BASE_NS, count, stored
 

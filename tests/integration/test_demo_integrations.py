@@ -23,7 +23,7 @@ from integration.demo import (
     demo_integrations_create,
 )
 from integration.models import PING_METRIC, IngestToken, Integration, Metric, Point
-from integration.simulator import Flaky
+from integration.simulator.feeds import Flaky
 from tests.integration.conftest import NOW
 from tests.services import need_mqtt
 
@@ -223,7 +223,7 @@ def test_simulate_telemetry_can_feed_one_organisation(live_server, live_demo):
 
 def test_simulate_telemetry_over_mqtt_reaches_the_listener(transactional_db, live_demo):
     need_mqtt()
-    from integration.mqtt import Listener
+    from integration.mqtt.listener import Listener
 
     url = "mqtt://127.0.0.1:1883"
     group = f"test-simulator-{uuid.uuid4().hex[:12]}"

@@ -21,8 +21,9 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
 from integration.models import Integration
-from integration.mqtt import Listener, publish_bounded, publisher_connect
 from integration.mqtt import listener as listener_module
+from integration.mqtt.listener import Listener
+from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import database_env, wait_for
 from tests.integration.conftest import BASE, SHARED_URL, count, line, stored
 from tests.services import need_mqtt

@@ -8,17 +8,16 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from integration.mqtt import (
+from integration.mqtt.decoding import (
     BadPayload,
-    Listener,
-    Received,
-    backoff,
     broker_from_url,
     decode_payload,
     default_client_id,
     parse_topic,
-    publish_bounded,
 )
+from integration.mqtt.ingest import Received
+from integration.mqtt.listener import Listener, backoff
+from integration.mqtt.publishing import publish_bounded
 from tests.guards import within
 from tests.integration.conftest import SHARED_URL
 

@@ -8,8 +8,8 @@ import pytest
 from django.db import OperationalError
 
 from integration.models import Integration
-from integration.mqtt import BAD_PAYLOAD, PAUSED, UNKNOWN, Received, ingest_messages
 from integration.mqtt import ingest as ingest_module
+from integration.mqtt.ingest import BAD_PAYLOAD, PAUSED, UNKNOWN, Received, ingest_messages
 from integration.services import storage
 from tests.integration.conftest import count, line
 

@@ -9,7 +9,8 @@ import pytest
 from integration import jsonpoints
 from integration.demo import DEMO_INTEGRATIONS, FLAKY, HEALTHY
 from integration.lineprotocol import Point
-from integration.simulator import Flaky, Refused, Unavailable, history, json_body, run
+from integration.simulator.feeds import Flaky, history
+from integration.simulator.transports import Refused, Unavailable, json_body, run
 from tests.integration.conftest import WEDNESDAY
 
 # Outages

@@ -8,18 +8,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from integration.demo import DEMO_INTEGRATIONS
-from integration.simulator import (
+from integration.simulator.feeds import Feed, history
+from integration.simulator.signals import (
     DC_SHIFTS,
     PLANT_SHIFTS,
     STORE_HOURS,
     Count,
     Defrost,
     Derived,
-    Feed,
     Gauge,
     Profile,
     Signal,
-    history,
     poisson,
     sample,
     wear,

@@ -13,7 +13,8 @@ import pytest
 
 from integration import jsonpoints
 from integration.demo import DEMO_INTEGRATIONS
-from integration.simulator import HttpTransport, MqttTransport, Refused, Unavailable, sample
+from integration.simulator.signals import sample
+from integration.simulator.transports import HttpTransport, MqttTransport, Refused, Unavailable
 from tests.integration.conftest import WEDNESDAY
 from tests.services import need_mqtt
 

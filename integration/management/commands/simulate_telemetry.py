@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from integration.demo import DEMO_INTEGRATIONS, demo_feeds, demo_simulator_tokens
-from integration.simulator import HttpTransport, MqttTransport, Unavailable, run
+from integration.simulator.transports import HttpTransport, MqttTransport, Unavailable, run
 
 
 class Command(BaseCommand):

@@ -5,7 +5,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.mqtt import Listener, default_client_id
+from integration.mqtt.decoding import default_client_id
+from integration.mqtt.listener import Listener
 
 
 class Command(BaseCommand):
