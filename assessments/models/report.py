@@ -7,13 +7,16 @@ the file name and the figures' snapshot are set together, so nothing half-writte
 
 A worker that dies (SIGKILL, out of memory, a lost machine) leaves its report running, and the
 task queue never runs that task again. So every step of a build notes a heartbeat, and a running
-report without one for STALE_AFTER is given up as failed, which offers to ask again.
+report without one for STALE_AFTER is given up as failed, which offers to ask again. Pages only
+show it so (`as_seen`, in memory: a GET never writes); the next request for a report and each
+build a worker starts record it (`give_up_stale`).
 """
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -156,6 +159,25 @@ class Report(models.Model):
         now = now or timezone.now()
         last = self.heartbeat or self.started or self.created
         return self.state == self.State.RUNNING and now - last > self.STALE_AFTER
+
+    def as_seen(self, now=None) -> "Report":
+        """The report as a page shows it: one whose worker stopped reads as failed, with a way to
+        ask again. Changed in memory only, since showing a page never writes."""
+        if self.is_stale(now):
+            self.state, self.error, self.step = self.State.FAILED, WORKER_STOPPED, ""
+        return self
+
+    @classmethod
+    def give_up_stale(cls, *, organization=None, now=None) -> int:
+        """Record every report whose worker stopped as failed (of one organisation, or all);
+        how many. A late worker's `complete` then finds it no longer running and offers nothing."""
+        now = now or timezone.now()
+        stale = cls.objects.alias(last=Coalesce("heartbeat", "started", "created")).filter(
+            state=cls.State.RUNNING, last__lt=now - cls.STALE_AFTER
+        )
+        if organization is not None:
+            stale = stale.filter(organization=organization)
+        return stale.update(state=cls.State.FAILED, error=WORKER_STOPPED, finished=now, step="")
 
     def give_up_if_stale(self, *, now=None) -> bool:
         """Mark a stale report failed, so the page offers to ask again."""

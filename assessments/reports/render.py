@@ -1,4 +1,5 @@
-"""Reports from HTML to PDF with WeasyPrint, and the service that builds a queued report.
+"""Reports from HTML to PDF with WeasyPrint, and the service that builds a queued report
+(`reports.tasks` queues it and runs this in the worker).
 
 The PDF fetches nothing: logos come in as data: URIs and every other scheme is refused, so a
 report cannot be made to reach the network or the file system. Fonts are embedded (subset) by
@@ -13,11 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from assessments.models import Assessment, Report
+from assessments.models import Report
 from assessments.reports.content import report_content
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,6 @@ TEMPLATES = {
     Report.Kind.COMPARISON: "assessments/pdf/comparison.html",
 }
 PDF_A = "pdf/a-3b"
-
-
-class ReportRefused(ValueError):
-    """A report that cannot be asked for as it was (e.g. assessments of two organisations)."""
 
 
 @dataclass(frozen=True)
@@ -94,44 +90,3 @@ def _failure_message(error: Exception) -> str:
     return (
         f"The report could not be built ({type(error).__name__}{': ' if detail else ''}{detail})."
     )
-
-
-def report_request(
-    *,
-    organization,
-    user,
-    assessment: Assessment,
-    compared_to: Assessment | None = None,
-    archival: bool = False,
-) -> Report:
-    """Queue a report of `assessment` (compared with `compared_to` when given); the worker
-    builds it once the transaction commits."""
-    from assessments.reports.tasks import report_build
-
-    if assessment.organization_id != organization.pk or (
-        compared_to is not None and compared_to.organization_id != organization.pk
-    ):
-        raise ReportRefused("Reports cover assessments of one organisation.")
-    if compared_to is not None and compared_to.pk == assessment.pk:
-        raise ReportRefused("Choose two different assessments to compare.")
-    with transaction.atomic():
-        report = Report.objects.create(
-            organization=organization,
-            kind=Report.Kind.COMPARISON if compared_to else Report.Kind.ASSESSMENT,
-            assessment=assessment,
-            compared_to=compared_to,
-            archival=archival,
-            requested_by=user,
-        )
-        transaction.on_commit(lambda: _enqueue(report, report_build))
-    return report
-
-
-def _enqueue(report: Report, task) -> None:
-    try:
-        task.enqueue(report_id=report.pk)
-    except Exception as error:  # the queue is down: say so on the page rather than wait forever
-        log.exception("queueing report %s failed", report.pk)
-        report.refresh_from_db()
-        if not report.is_done:
-            report.fail(f"The report could not be queued ({type(error).__name__}). Ask again.")

@@ -15,7 +15,7 @@ from accounts.access import get_object_for_member, org_view, scoped
 from assessments.models import Report
 from assessments.reports.forms import ReportRequestForm
 from assessments.reports.portfolio import portfolio_rows
-from assessments.reports.render import report_request
+from assessments.reports.tasks import report_request
 
 
 def get_report(request, report_id) -> Report:
@@ -45,7 +45,7 @@ def report_list(request):
         scoped(request.org, Report).select_related("assessment", "compared_to", "requested_by")
     )
     for report in reports:
-        report.give_up_if_stale(now=now)  # its worker stopped: shown failed, to ask again
+        report.as_seen(now)  # its worker stopped: shown failed, to ask again
     status = 400 if form is not None and form.errors else 200
     context = {"reports": reports, "form": form, "now": now}
     return render(request, "assessments/report_list.html", context, status=status)
@@ -55,7 +55,7 @@ def report_list(request):
 def report_detail(request, report_id):
     report = get_report(request, report_id)
     now = timezone.now()
-    report.give_up_if_stale(now=now)
+    report.as_seen(now)
     context = {"report": report, "slow": report.is_slow(now)}
     if not request.htmx:
         return render(request, "assessments/report_detail.html", context)

@@ -8,7 +8,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from assessments.models import Report
-from assessments.reports.render import report_request
+from assessments.reports.tasks import report_request
 
 
 def png_logo(colour=(200, 30, 30)) -> ContentFile:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Report
+from assessments.models.report import WORKER_STOPPED
 from assessments.reports import render
 from tests.assessments.conftest import make_assessment, make_process
 from tests.conftest import client_for
@@ -205,13 +206,35 @@ def test_a_failing_build_says_so_and_offers_nothing(
     assert not list(Path(media).rglob("*.pdf"))
 
 
-def test_a_report_lost_by_its_worker_is_given_up(member, assessment):
+def test_a_report_lost_by_its_worker_shows_failed_and_the_next_request_records_it(
+    member, assessment, org, django_capture_on_commit_callbacks
+):
     report = queued(assessment, member)
     report.claim(now=timezone.now() - timedelta(hours=1))
-    body = client_for(member).get(detail_url(report), **HTMX).content.decode()
-    report.refresh_from_db()
-    assert report.state == Report.State.FAILED
+    client = client_for(member)
+    body = client.get(detail_url(report), **HTMX).content.decode()
+    listing = client.get(list_url(org)).content.decode()
     assert "stopped before the report was finished" in body
+    assert "report-failed" in listing and "report-running" not in listing
+    report.refresh_from_db()
+    assert report.state == Report.State.RUNNING  # showing a page writes nothing
+
+    ask(client, org, {"assessment": assessment.pk}, django_capture_on_commit_callbacks)
+    report.refresh_from_db()
+    assert (report.state, report.error) == (Report.State.FAILED, WORKER_STOPPED)
+
+
+def test_each_build_records_the_reports_lost_by_a_stopped_worker(
+    member, owner, assessment, org, other_org, django_capture_on_commit_callbacks
+):
+    lost = queued(make_assessment(other_org, assessment.framework), owner)
+    lost.claim(now=timezone.now() - timedelta(hours=1))
+    alive = queued(assessment, member)
+    alive.claim(now=timezone.now() - timedelta(minutes=1))
+    ask(client_for(member), org, {"assessment": assessment.pk}, django_capture_on_commit_callbacks)
+    assert Report.objects.get(assessment=assessment, requested_by=member, state="ready")
+    assert Report.objects.get(pk=lost.pk).state == Report.State.FAILED
+    assert Report.objects.get(pk=alive.pk).state == Report.State.RUNNING
 
 
 def test_a_queue_that_refuses_the_task_fails_the_report(
