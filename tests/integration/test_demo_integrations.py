@@ -12,7 +12,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.demo import demo_accounts_create
-from assessments.demo_data import DEMO_LINKS, PROCESSES
 from integration import health
 from integration.demo import (
     DEAD,
@@ -58,14 +57,6 @@ def test_the_demo_names_two_organisations_one_flaky_and_one_dead():
     assert [spec.behaviour for spec in DEMO_INTEGRATIONS].count(FLAKY) == 1
     assert [spec.behaviour for spec in DEMO_INTEGRATIONS].count(DEAD) == 1
     assert len({spec.name for spec in DEMO_INTEGRATIONS}) == len(DEMO_INTEGRATIONS)
-
-
-def test_demo_links_name_processes_of_the_same_organisation():
-    assert set(DEMO_LINKS) == set(SPECS)
-    for name, processes in DEMO_LINKS.items():
-        known = {process[0] for process in PROCESSES[SPECS[name].org]}
-        assert processes and set(processes) <= known, name
-    assert DEMO_LINKS["Press line 3 vibration to CMMS"] == ["Press line 3 maintenance"]
 
 
 @pytest.mark.django_db
