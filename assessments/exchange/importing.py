@@ -1,7 +1,6 @@
 """Import a checked export into an organisation as a draft that gives the same figures."""
 
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,25 +17,13 @@ from assessments.exchange.reading import (
     ProcessPlan,
     export_read,
 )
+from assessments.exchange.restoring import answers_restore
 from assessments.exchange.validation import InvalidExport
-from assessments.framework import default_framework
-from assessments.models import (
-    Assessment,
-    CriterionAgreement,
-    CriterionAnswer,
-    ExcludedDimension,
-    FrameworkVersion,
-    Process,
-    ProcessScore,
-    ReadinessAgreement,
-    ReadinessAnswer,
-)
+from assessments.framework.loading import default_framework
+from assessments.models import Assessment, FrameworkVersion, Process
 from assessments.scoring import Settlement
 
 IMPORTED_SUFFIX = " (imported)"
-# Where a criterion's or a question side's answers and agreement go, and the field of the answer.
-CRITERION_MODELS = (CriterionAnswer, CriterionAgreement, "status")
-READINESS_MODELS = (ReadinessAnswer, ReadinessAgreement, "value")
 
 
 def assessment_import(*, organization, data, user) -> Assessment:
@@ -173,35 +160,14 @@ def _store(organization, plan: Plan, existing: dict[str, Process], user) -> Asse
     )
     assessment.full_clean()
     assessment.save()
-    carry = _Carrier(members={user.email.lower(): user}, user=user, title=plan.title, now=now)
-    rows = []  # unsaved, created together at the end
-    for wanted in plan.processes:
-        process = existing.get(wanted.name) or _process_create(organization, wanted, sites, members)
-        score = ProcessScore.objects.create(
-            assessment=assessment,
-            process=process,
-            target_level=wanted.target_level,
-            rationale=wanted.rationale,
-            evidence=wanted.evidence,
-        )
-        for key, answered in sorted(wanted.criteria.items()):
-            rows += carry.rows(answered, CRITERION_MODELS, process_score=score, criterion_key=key)
-    for (question, side), answered in sorted(plan.readiness.items()):
-        rows += carry.rows(
-            answered, READINESS_MODELS, assessment=assessment, question_key=question, side=side
-        )
-    rows += [
-        ExcludedDimension(assessment=assessment, dimension_key=key, reason=reason)
-        for key, reason in plan.excluded.items()
+    carry = _Carrier(user=user, title=plan.title)
+    processes = [
+        existing.get(w.name) or _process_create(organization, w, sites, members)
+        for w in plan.processes
     ]
-    for model in (
-        CriterionAnswer,
-        CriterionAgreement,
-        ReadinessAnswer,
-        ReadinessAgreement,
-        ExcludedDimension,
-    ):
-        model.objects.bulk_create([row for row in rows if type(row) is model])
+    answers_restore(
+        assessment=assessment, plan=plan, processes=processes, carry=carry.carried, now=now
+    )
     return assessment
 
 
@@ -226,43 +192,16 @@ def _process_create(organization, wanted: ProcessPlan, sites, members) -> Proces
 class _Carrier:
     """Decides, for one criterion or question side, what to store so it settles as in the file."""
 
-    members: dict[str, User]  # whose answers are kept as theirs, by email: the importer only
-    user: User
+    user: User  # the importer: nobody else's name may be put on an answer or agreement
     title: str
-    now: datetime
 
-    def rows(self, answered: Answered, models: tuple, **where) -> list:
-        """Unsaved answers and agreement of `where` (a criterion or a question side)."""
-        answer_model, agreement_model, field = models
-        answers, agreement = self._carried(answered)
-        rows = [
-            answer_model(
-                **where,
-                assessor=self.members[a.assessor],
-                **{field: a.value},
-                **a.extra,
-                updated=self.now,
-            )
-            for a in answers
-        ]
-        if agreement:
-            rows.append(
-                agreement_model(
-                    **where,
-                    **{field: agreement.value},
-                    reason=agreement.reason,
-                    agreed_by=agreement.agreed_by,
-                    updated=self.now,
-                )
-            )
-        return rows
-
-    def _carried(self, answered: Answered) -> tuple[list[Answer], Agreement | None]:
-        """The members' answers to keep, and the agreement to store (agreed by a user)."""
-        answers, agreement = answered.answers, answered.agreement
-        here = [a for a in answers if a.assessor in self.members]
+    def carried(self, answered: Answered, _path: str) -> tuple[list[Answer], Agreement | None]:
+        """The importer's answers to keep, and the agreement to store (agreed by a user)."""
+        answers, agreement, own = answered.answers, answered.agreement, self.user.email.lower()
+        here = [replace(a, assessor=self.user) for a in answers if a.assessor == own]
         if agreement is not None:
-            return here, replace(agreement, agreed_by=self.members.get(agreement.agreed_by))
+            agreed_by = self.user if agreement.agreed_by == own else None
+            return here, replace(agreement, agreed_by=agreed_by)
         original = scoring.settle([a.value for a in answers])
         if original.state == Settlement.UNANIMOUS and len(here) < len(answers):
             n = len(answers)

@@ -11,8 +11,21 @@ from django.template.defaultfilters import filesizeformat
 from accounts.models import User
 from assessments import scoring
 from assessments.exchange.export import FORMAT, VERSION
-from assessments.exchange.validation import Checker, InvalidExport, kind, shown
-from assessments.framework import Framework, FrameworkError
+from assessments.exchange.validation import (
+    URL,
+    Day,
+    Entry,
+    InvalidExport,
+    choice,
+    document_read,
+    email,
+    kind,
+    shown,
+    text,
+    whole,
+)
+from assessments.framework.model import Framework
+from assessments.framework.validation import FrameworkError
 from assessments.models import STATUS_CHOICES, Assessment, Side
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -101,30 +114,99 @@ def _refuse_constant(name):
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+class FrameworkEntry(Entry):
+    key: text(blank=False, max_length=60)
+    version: text(blank=False, max_length=30)
+    title: text(blank=False, max_length=200)
+    data: dict
+
+
+class AssessmentEntry(Entry):
+    title: text(blank=False, max_length=150)
+    state: choice(Assessment.State.values)
+    assessed_on: Day
+    site: text(null=True)
+
+
+class CriterionAnswerEntry(Entry):
+    key: text(blank=False)
+    assessor: email()
+    status: choice(STATUSES)
+    rationale: text()
+    evidence_url: URL
+
+
+class CriterionAgreementEntry(Entry):
+    key: text(blank=False)
+    status: choice(STATUSES)
+    reason: text()
+    agreed_by: email(null=True)
+
+
+class ProcessEntry(Entry):
+    name: text(blank=False, max_length=150)
+    area: text(blank=False)
+    site: text(null=True)
+    owner: email(null=True)
+    business_value: whole(scoring.BUSINESS_VALUES)
+    description: text()
+    target_level: whole(scoring.LEVELS, null=True)
+    rationale: text()
+    evidence: text()
+    criteria: list[CriterionAnswerEntry]
+    agreements: list[CriterionAgreementEntry]
+
+
+class ExcludedEntry(Entry):
+    key: text(blank=False)
+    reason: text(max_length=300)
+
+
+class ReadinessAnswerEntry(Entry):
+    question: text(blank=False)
+    side: choice(Side.values)
+    assessor: email()
+    value: whole(scoring.READINESS_SCORES, null=True)
+    comment: text()
+
+
+class ReadinessAgreementEntry(Entry):
+    question: text(blank=False)
+    side: choice(Side.values)
+    value: whole(scoring.READINESS_SCORES, null=True)
+    reason: text()
+    agreed_by: email(null=True)
+
+
+class ExportDocument(Entry):
+    """The export as `export_read` reads it; `figures` and `audit` are for people, not read."""
+
+    framework: FrameworkEntry
+    assessment: AssessmentEntry
+    processes: list[ProcessEntry]
+    excluded_dimensions: list[ExcludedEntry]
+    readiness_answers: list[ReadinessAnswerEntry]
+    readiness_agreements: list[ReadinessAgreementEntry]
+
+
 def export_read(data) -> Plan:
     """The export checked against itself and its framework; InvalidExport lists every problem."""
     problem = _header_problem(data)
     if problem:
         raise InvalidExport([problem])
-    check = Checker()
-    definition, framework = _read_framework(check, data)
-    title = assessed_on = site = None
-    assessment = check.mapping(data, "assessment")
-    if assessment is not None:
-        title = check.text(assessment, "title", "assessment", blank=False, max_length=150)
-        check.choice(assessment, "state", "assessment", Assessment.State.values)
-        assessed_on = check.date(assessment, "assessed_on", "assessment")
-        site = check.text(assessment, "site", "assessment", null=True)
-    processes = _read_processes(check, data, definition)
-    excluded = _read_excluded(check, data, definition, framework)
-    readiness = _read_readiness(check, data, definition, framework)
-    if check.errors:
-        raise InvalidExport(check.errors)
+    document = document_read(ExportDocument, data)
+    errors = []
+    definition = _read_framework(errors, document.framework)
+    processes = _read_processes(errors, document.processes, definition)
+    excluded = _read_excluded(errors, document, definition)
+    readiness = _read_readiness(errors, document, definition)
+    if errors:
+        raise InvalidExport(errors)
     return Plan(
-        framework=framework,
-        title=title,
-        assessed_on=assessed_on,
-        site=site,
+        framework=document.framework.values(),
+        title=document.assessment.title,
+        assessed_on=document.assessment.assessed_on,
+        site=document.assessment.site,
         processes=processes,
         excluded=excluded,
         readiness=readiness,
@@ -145,171 +227,131 @@ def _header_problem(data) -> str | None:
     return None
 
 
-def _read_framework(check: Checker, data: dict) -> tuple[Framework | None, dict]:
-    framework = check.mapping(data, "framework")
-    if framework is None:
-        return None, {}
-    found = {
-        "key": check.text(framework, "key", "framework", blank=False, max_length=60),
-        "version": check.text(framework, "version", "framework", blank=False, max_length=30),
-        "title": check.text(framework, "title", "framework", blank=False, max_length=200),
-        "data": check.mapping(framework, "data", "framework"),
-    }
-    if found["data"] is None:
-        return None, found
+def _read_framework(errors: list, entry: FrameworkEntry) -> Framework | None:
     try:
-        definition = Framework.from_dict(found["data"], source="framework.data")
+        definition = Framework.from_dict(entry.data, source="framework.data")
     except FrameworkError as exc:
-        check.errors += exc.errors
-        return None, found
+        errors += exc.errors
+        return None
     for name, field_name in (("key", "id"), ("version", "version")):
-        value, expected = found[name], getattr(definition, field_name)
-        if value is not None and value != expected:
-            check.fail(
-                f"framework.{name}",
-                f"{shown(value)} differs from framework.data.{field_name} {shown(expected)}",
+        value, expected = getattr(entry, name), getattr(definition, field_name)
+        if value != expected:
+            errors.append(
+                f"framework.{name}: {shown(value)} differs from framework.data.{field_name} "
+                f"{shown(expected)}"
             )
-    return definition, found
+    return definition
 
 
-def _read_processes(check: Checker, data: dict, definition) -> list[ProcessPlan]:
-    processes = [
-        (path, _read_process(check, item, path, definition))
-        for path, item in check.entries(data, "processes")
-    ]
+def _read_processes(errors: list, entries: list[ProcessEntry], definition) -> list[ProcessPlan]:
+    processes = []
     seen = {}  # name -> path
-    for path, process in processes:
-        if process.name is not None and process.name in seen:
-            check.fail(f"{path}.name", f"{shown(process.name)} is also {seen[process.name]}")
-        else:
-            seen[process.name] = path
-    return [process for _, process in processes]
+    for i, entry in enumerate(entries):
+        path = f"processes[{i}]"
+        if entry.name in seen:
+            errors.append(f"{path}.name: {shown(entry.name)} is also {seen[entry.name]}")
+        seen.setdefault(entry.name, path)
+        processes.append(_read_process(errors, entry, path, definition))
+    return processes
 
 
-def _read_process(check: Checker, item: dict, where: str, definition) -> ProcessPlan:
-    name = check.text(item, "name", where, blank=False, max_length=150)
-    area = check.text(item, "area", where, blank=False)
-    if area is not None and definition and not _has(definition.area, area):
+def _read_process(errors: list, entry: ProcessEntry, where: str, definition) -> ProcessPlan:
+    area, keys = entry.area, None  # no keys while the framework is broken: nothing to check
+    if definition and not _has(definition.area, area):
         areas = ", ".join(a.key for a in definition.areas)
-        check.fail(
-            f"{where}.area",
-            f"{shown(area)} is not an area of the framework; expected one of {areas}",
+        errors.append(
+            f"{where}.area: {shown(area)} is not an area of the framework; expected one of {areas}"
         )
-        area = None
-    keys = None  # unknown while the area or the framework is broken: nothing to check against
-    if area is not None and definition:
+    elif definition:
         keys = {
             c.key for level in scoring.CRITERIA_LEVELS for c in definition.criteria_for(area, level)
         }
 
-    def criterion(entry, path) -> str | None:
-        key = check.text(entry, "key", path, blank=False)
-        if key is not None and keys is not None and key not in keys:
-            check.fail(f"{path}.key", f"{shown(key)} is not a criterion of the area {area}")
+    def criterion(answer, path) -> str | None:
+        if keys is not None and answer.key not in keys:
+            errors.append(f"{path}.key: {shown(answer.key)} is not a criterion of the area {area}")
             return None
-        return key
-
-    def status(entry, path) -> str | None:
-        return check.choice(entry, "status", path, STATUSES)
+        return answer.key
 
     return ProcessPlan(
-        name=name,
-        area=area,
-        site=check.text(item, "site", where, null=True),
-        owner=check.email(item, "owner", where, null=True),
-        business_value=check.number(item, "business_value", where, scoring.BUSINESS_VALUES),
-        description=check.text(item, "description", where),
-        target_level=check.number(item, "target_level", where, scoring.LEVELS, null=True),
-        rationale=check.text(item, "rationale", where),
-        evidence=check.text(item, "evidence", where),
+        **entry.values("criteria", "agreements"),
         criteria=_read_answered(
-            check,
-            item,
-            where,
-            ("criteria", "agreements"),
+            errors,
+            (f"{where}.criteria", entry.criteria),
+            (f"{where}.agreements", entry.agreements),
             criterion,
-            status,
-            rationale=check.text,
-            evidence_url=check.url,
+            "status",
+            ("rationale", "evidence_url"),
         ),
     )
 
 
-def _read_excluded(check: Checker, data: dict, definition, framework) -> dict[str, str]:
+def _read_excluded(errors: list, document: ExportDocument, definition) -> dict[str, str]:
     excluded = {}
-    for path, item in check.entries(data, "excluded_dimensions"):
-        key = check.text(item, "key", path, blank=False)
-        reason = check.text(item, "reason", path, max_length=300)
-        if key is not None and definition and not _has(definition.dimension, key):
-            check.fail(
-                f"{path}.key", f"{shown(key)} is not a readiness dimension of {_name(framework)}"
+    for i, entry in enumerate(document.excluded_dimensions):
+        path, key = f"excluded_dimensions[{i}].key", entry.key
+        if definition and not _has(definition.dimension, key):
+            errors.append(
+                f"{path}: {shown(key)} is not a readiness dimension of {_name(document.framework)}"
             )
         elif key in excluded:
-            check.fail(f"{path}.key", f"{shown(key)} is excluded twice")
-        elif key is not None:
-            excluded[key] = reason
+            errors.append(f"{path}: {shown(key)} is excluded twice")
+        else:
+            excluded[key] = entry.reason
     return excluded
 
 
-def _read_readiness(check: Checker, data: dict, definition, framework) -> dict:
+def _read_readiness(errors: list, document: ExportDocument, definition) -> dict:
     def question_side(entry, path) -> QuestionSide | None:
-        key = check.text(entry, "question", path, blank=False)
-        side = check.choice(entry, "side", path, Side.values)
-        if key is not None and definition and not _has(definition.question, key):
-            check.fail(
-                f"{path}.question",
-                f"{shown(key)} is not a readiness question of {_name(framework)}",
+        if definition and not _has(definition.question, entry.question):
+            errors.append(
+                f"{path}.question: {shown(entry.question)} is not a readiness question of "
+                f"{_name(document.framework)}"
             )
             return None
-        return None if key is None or side is None else QuestionSide(key, side)
-
-    def score(entry, path) -> int | None:
-        return check.number(entry, "value", path, scoring.READINESS_SCORES, null=True)
+        return QuestionSide(entry.question, entry.side)
 
     return _read_answered(
-        check,
-        data,
-        "",
-        ("readiness_answers", "readiness_agreements"),
+        errors,
+        ("readiness_answers", document.readiness_answers),
+        ("readiness_agreements", document.readiness_agreements),
         question_side,
-        score,
-        comment=check.text,
+        "value",
+        ("comment",),
     )
 
 
-def _read_answered(check: Checker, data, path, lists, key_of, value_of, **extras) -> dict:
+def _read_answered(errors: list, answers, agreements, key_of, value: str, extras) -> dict:
     """Criteria or question sides with their answers (one per assessor) and agreement.
 
-    `lists` names the answers and the agreements in `data`; `key_of` and `value_of` read an
-    entry's criterion or question side and its answer; `extras` reads the answers' other fields.
+    `answers` and `agreements` are (path, entries); `key_of(entry, path)` is an entry's
+    criterion or question side (None when it is not one); `value` names the answer's field and
+    `extras` the answers' other fields.
     """
-    answers, agreements = lists
     answered = defaultdict(Answered)
     first = {}  # (key, assessor) -> where: one look-up per answer, however many there are
-    for where, entry in check.entries(data, answers, path):
-        key = key_of(entry, where)
-        assessor = check.email(entry, "assessor", where)
-        value = value_of(entry, where)
-        extra = {name: read(entry, name, where) for name, read in extras.items()}
-        if key is None or assessor is None:
+    where, entries = answers
+    for i, entry in enumerate(entries):
+        path, key = f"{where}[{i}]", key_of(entry, f"{where}[{i}]")
+        if key is None:
             continue
-        seen = first.setdefault((key, assessor), where)
-        if seen != where:
-            check.fail(where, f"a second answer by {assessor} to {key}; the first is {seen}")
-        answered[key].answers.append(Answer(assessor, value, extra))
-    for where, entry in check.entries(data, agreements, path):
-        key = key_of(entry, where)
-        agreement = Agreement(
-            value=value_of(entry, where),
-            reason=check.text(entry, "reason", where),
-            agreed_by=check.email(entry, "agreed_by", where, null=True),
-        )
+        seen = first.setdefault((key, entry.assessor), path)
+        if seen != path:
+            errors.append(
+                f"{path}: a second answer by {entry.assessor} to {key}; the first is {seen}"
+            )
+        extra = {name: getattr(entry, name) for name in extras}
+        answered[key].answers.append(Answer(entry.assessor, getattr(entry, value), extra))
+    where, entries = agreements
+    for i, entry in enumerate(entries):
+        path, key = f"{where}[{i}]", key_of(entry, f"{where}[{i}]")
         if key is None:
             continue
         if answered[key].agreement is not None:
-            check.fail(where, f"a second agreement on {key}")
+            errors.append(f"{path}: a second agreement on {key}")
         else:
-            answered[key].agreement = agreement
+            agreed = Agreement(getattr(entry, value), entry.reason, entry.agreed_by)
+            answered[key].agreement = agreed
     return dict(answered)
 
 
@@ -321,5 +363,5 @@ def _has(lookup, key) -> bool:
     return True
 
 
-def _name(framework: dict) -> str:
-    return f"framework {framework['key']} {framework['version']}"
+def _name(framework: FrameworkEntry) -> str:
+    return f"framework {framework.key} {framework.version}"

@@ -6,13 +6,19 @@ was based on. On import the export is checked by `exchange`'s reader and stored 
 assessor's answers, every agreement and the state; then its figures must equal the export's.
 """
 
-from assessments.exchange import InvalidExport, assessment_export, figures_data
-from assessments.exchange.importing import CRITERION_MODELS, READINESS_MODELS
-from assessments.exchange.reading import export_read
-from assessments.exchange.validation import kind, shown
+from dataclasses import replace
+from functools import partial
+
+from django.utils import timezone
+
+from assessments.exchange.export import assessment_export, figures_data
+from assessments.exchange.reading import Answered, Plan, export_read
+from assessments.exchange.restoring import answers_restore
+from assessments.exchange.validation import InvalidExport, shown
 from assessments.figures import assessment_figures
-from assessments.models import Assessment, ExcludedDimension, ProcessScore
-from assessments.orgtransfer.checks import entries, fields, pick, refuse, saved
+from assessments.models import Assessment
+from assessments.orgtransfer.checks import refuse, saved
+from assessments.orgtransfer.document import AssessmentEntry
 from assessments.orgtransfer.references import stamp
 
 # Left out of the wrapped export: kept once at the top of the document, or not reproducible.
@@ -56,49 +62,45 @@ def _emails(export: dict):
     yield from (a["agreed_by"] for a in export["readiness_agreements"])
 
 
-def assessments_import(*, organization, data: dict, refs: dict) -> list[Assessment]:
+def assessments_import(
+    *, organization, entries: list[AssessmentEntry], refs: dict
+) -> list[Assessment]:
     """`refs`: Lookups of users (email), sites and processes (name), frameworks (position)."""
     stored = []
-    for path, item in entries(data, "assessments"):
-        framework = refs["frameworks"].get_ref(
-            pick(item, path, "framework")[0], f"{path}.framework", null=False
-        )
-        export, plan = _export_read(item, path, framework)
+    for i, item in enumerate(entries):
+        path = f"assessments[{i}]"
+        framework = refs["frameworks"].get_ref(item.framework, f"{path}.framework", null=False)
+        plan = _export_read(item.export, path, framework)
         assessment = saved(
             Assessment(
                 organization=organization,
                 site=refs["sites"].get_ref(plan.site, f"{path}.export.assessment.site"),
                 title=plan.title,
                 framework=framework,
-                state=export["assessment"]["state"],
+                state=item.export["assessment"]["state"],
                 assessed_on=plan.assessed_on,
-                created_by=refs["users"].get_ref(item.get("created_by"), f"{path}.created_by"),
-                **fields(item, path, "created", "finalized"),
-                imported_note=_text(item.get("imported_note", ""), f"{path}.imported_note"),
+                created_by=refs["users"].get_ref(item.created_by, f"{path}.created_by"),
+                created=item.created,
+                finalized=item.finalized,
+                imported_note=item.imported_note,
             ),
             path,
         )
-        renamed = item.get("renamed_processes") or {}
-        if not isinstance(renamed, dict):
-            refuse(f"{path}.renamed_processes", "must be an object")
-        _answers_store(assessment, plan, refs, f"{path}.export", renamed)
-        _figures_check(assessment, export, path)
+        answers_restore(
+            assessment=assessment,
+            plan=plan,
+            processes=_processes(assessment, plan, refs, path, item.renamed_processes),
+            carry=partial(_carried, users=refs["users"], path=f"{path}.export"),
+            now=timezone.now(),
+        )
+        _figures_check(assessment, item.export, path)
         stored.append(assessment)
-    _based_on_set(data, stored)
+    _based_on_set(entries, stored)
     return stored
 
 
-def _text(value, path: str) -> str:
-    if not isinstance(value, str):
-        refuse(path, f"must be text, got {kind(value)}")
-    return value
-
-
-def _export_read(item: dict, path: str, framework):
-    """The wrapped export with its framework put back, and `exchange`'s plan of it."""
-    (export,) = pick(item, path, "export")
-    if not isinstance(export, dict):
-        refuse(f"{path}.export", "must be an object")
+def _export_read(export: dict, path: str, framework) -> Plan:
+    """`exchange`'s plan of the wrapped export, with its framework put back."""
     export = {
         **export,
         "framework": {
@@ -112,79 +114,37 @@ def _export_read(item: dict, path: str, framework):
         plan = export_read(export)
     except InvalidExport as exc:
         raise InvalidExport([f"{path}.export.{error}" for error in exc.errors]) from None
-    pick(export, f"{path}.export", "figures")
-    return export, plan
+    if "figures" not in export:
+        refuse(f"{path}.export.figures", "missing")
+    return plan
 
 
-def _answers_store(assessment: Assessment, plan, refs: dict, path: str, renamed: dict) -> None:
-    users = refs["users"]
-    rows = []
+def _processes(assessment: Assessment, plan: Plan, refs: dict, path: str, renamed: dict):
+    """The process of each of the export's, by name (as it is now, if renamed since)."""
+    processes = []
     for i, wanted in enumerate(plan.processes):
-        where = f"{path}.processes[{i}]"
+        where = f"{path}.export.processes[{i}]"
         name = renamed.get(wanted.name, wanted.name)
         process = refs["processes"].get_ref(name, f"{where}.name", null=False)
-        frozen = {}
-        if assessment.is_final:  # the process as it was at finalize, whatever it is now
-            frozen = {
-                "frozen_name": wanted.name,
-                "frozen_area": wanted.area,
-                "frozen_business_value": wanted.business_value,
-            }
-        elif (process.area, process.business_value) != (wanted.area, wanted.business_value):
+        if not assessment.is_final and (process.area, process.business_value) != (
+            wanted.area,
+            wanted.business_value,
+        ):
             refuse(where, f"{shown(wanted.name)} has another area or business value in processes")
-        score = ProcessScore.objects.create(
-            assessment=assessment,
-            process=process,
-            target_level=wanted.target_level,
-            rationale=wanted.rationale,
-            evidence=wanted.evidence,
-            **frozen,
-        )
-        for key, answered in sorted(wanted.criteria.items()):
-            rows += _rows(
-                answered, CRITERION_MODELS, users, where, process_score=score, criterion_key=key
-            )
-    for (question, side), answered in sorted(plan.readiness.items()):
-        rows += _rows(
-            answered,
-            READINESS_MODELS,
-            users,
-            path,
-            assessment=assessment,
-            question_key=question,
-            side=side,
-        )
-    rows += [
-        ExcludedDimension(assessment=assessment, dimension_key=key, reason=reason)
-        for key, reason in plan.excluded.items()
-    ]
-    for model in dict.fromkeys(type(row) for row in rows):
-        model.objects.bulk_create([row for row in rows if type(row) is model])
+        processes.append(process)
+    return processes
 
 
-def _rows(answered, models: tuple, users, path: str, **where) -> list:
-    """Every answer and the agreement of one criterion or question side, as in the export."""
-    answer_model, agreement_model, field = models
-    rows = [
-        answer_model(
-            **where,
-            assessor=users.get_ref(a.assessor, path, null=False),
-            **{field: a.value},
-            **a.extra,
-        )
-        for a in answered.answers
-    ]
+def _carried(answered: Answered, where: str, *, users, path: str):
+    """Every answer and the agreement, as in the export: its people are the document's."""
+    path = f"{path}.{where}" if where else path
     agreement = answered.agreement
     if agreement is not None:
-        rows.append(
-            agreement_model(
-                **where,
-                **{field: agreement.value},
-                reason=agreement.reason,
-                agreed_by=users.get_ref(agreement.agreed_by, path),
-            )
-        )
-    return rows
+        agreement = replace(agreement, agreed_by=users.get_ref(agreement.agreed_by, path))
+    answers = [
+        replace(a, assessor=users.get_ref(a.assessor, path, null=False)) for a in answered.answers
+    ]
+    return answers, agreement
 
 
 def _figures_check(assessment: Assessment, export: dict, path: str) -> None:
@@ -197,11 +157,14 @@ def _figures_check(assessment: Assessment, export: dict, path: str) -> None:
         refuse(f"{path}.export.figures", f"the stored answers give other {', '.join(names)}")
 
 
-def _based_on_set(data: dict, stored: list[Assessment]) -> None:
-    for i, (path, item) in enumerate(entries(data, "assessments")):
-        ref = item.get("based_on")
+def _based_on_set(entries: list[AssessmentEntry], stored: list[Assessment]) -> None:
+    for i, item in enumerate(entries):
+        ref = item.based_on
         if ref is None:
             continue
         if type(ref) is not int or not 0 <= ref < len(stored) or ref == i:
-            refuse(f"{path}.based_on", f"{shown(ref)} is not the position of another assessment")
+            refuse(
+                f"assessments[{i}].based_on",
+                f"{shown(ref)} is not the position of another assessment",
+            )
         Assessment.objects.filter(pk=stored[i].pk).update(based_on=stored[ref])

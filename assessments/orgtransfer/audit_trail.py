@@ -11,17 +11,15 @@ roadmaps' "activity" lines and as events. An event and the line made with it (sa
 and kind of subject) are stored as one event; a line without an event becomes one.
 """
 
-from assessments.audit_areas import AREAS, AuditArea
-from assessments.exchange.validation import shown
+from assessments.audit_areas import AuditArea
 from assessments.models import Assessment, Milestone, Roadmap
-from assessments.orgtransfer.checks import checked, entries, fields, moment, refuse
+from assessments.orgtransfer.checks import checked
+from assessments.orgtransfer.document import AuditEntry
 from audit.models import AuditEvent
 
-EVENT_FIELDS = ("area", "action", "subject", "subject_type", "subject_id", "before", "after")
 ASSESSMENT = Assessment._meta.label_lower
 ROADMAP = Roadmap._meta.label_lower
 MILESTONE = Milestone._meta.label_lower
-AREA_NAMES = {name for name, _ in AREAS}
 
 
 def audit_export(*, organization, people, refs) -> list[dict]:
@@ -48,37 +46,32 @@ def _roadmap_positions(refs, event) -> dict:
     return {"roadmap": roadmap, "milestone": milestone}
 
 
-def audit_import(*, organization, data: dict, refs: dict) -> int:
+def audit_import(*, organization, entries: list[AuditEntry], refs: dict) -> int:
     """Store the document's events (none when it has no audit section) and an older document's
     activity lines; returns how many events. `refs` as `roadmaps_import` leaves them."""
     lines = {}
     for line in refs["activity"]:
         lines.setdefault(_line_key(line), []).append(line)
     events = []
-    for path, item in entries(data, "audit", optional=True):
-        area = item.get("area")
-        if not isinstance(area, str) or area not in AREA_NAMES:  # ours to check, not audit's
-            refuse(f"{path}.area", f"{shown(area)} is not one of the areas")
-        email = item.get("actor")
+    for i, item in enumerate(entries):
+        path = f"audit[{i}]"
         event = AuditEvent(
             organization=organization,
-            at=fields(item, path, "at")["at"],
-            actor=refs["users"].get(email),  # a person since deleted stays an email
-            actor_email=email or "",
-            text=item.get("text", ""),
-            **fields(item, path, *EVENT_FIELDS),
+            actor=refs["users"].get(item.actor),  # a person since deleted stays an email
+            actor_email=item.actor or "",
+            **item.values("actor", "assessment", "roadmap", "milestone"),
         )
-        assessment = refs["assessments"].get_ref(item.get("assessment"), f"{path}.assessment")
-        roadmap = refs["roadmaps"].get_ref(item.get("roadmap"), f"{path}.roadmap")
+        assessment = refs["assessments"].get_ref(item.assessment, f"{path}.assessment")
+        roadmap = refs["roadmaps"].get_ref(item.roadmap, f"{path}.roadmap")
         if assessment is not None:
             _scope(event, assessment)
         if roadmap is not None:
             milestones = refs["milestones"][roadmap.pk]
-            milestone = milestones.get_ref(item.get("milestone"), f"{path}.milestone")
+            milestone = milestones.get_ref(item.milestone, f"{path}.milestone")
             _scope(event, milestone or roadmap)
-        elif area == AuditArea.ROADMAPS and lines and _plain_text(event.action, event.subject_type):
-            key = (moment(event.at, f"{path}.at"), event.action, event.subject_type)
-            if matching := lines.get(key):
+        elif item.area == AuditArea.ROADMAPS and _plain_text(event.action, event.subject_type):
+            matching = lines.get((item.at, event.action, event.subject_type))
+            if matching:
                 line = matching.pop(0)
                 event.text = line["text"]
                 _scope(event, line["milestone"] or line["roadmap"])

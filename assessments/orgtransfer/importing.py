@@ -7,13 +7,21 @@ from django.utils import timezone
 
 from accounts.addresses import ascii_problem, normalise
 from accounts.models import Membership, Organization, Site, User
-from assessments.exchange import InvalidExport
-from assessments.exchange.validation import shown
-from assessments.framework import Framework, FrameworkError, default_framework
+from assessments.exchange.validation import InvalidExport, document_read, shown
+from assessments.framework.loading import default_framework
+from assessments.framework.model import Framework
+from assessments.framework.validation import FrameworkError
 from assessments.models import FrameworkVersion, Process
 from assessments.orgtransfer.assessment_entries import assessments_import
 from assessments.orgtransfer.audit_trail import audit_import
-from assessments.orgtransfer.checks import Lookup, entries, fields, moment, pick, refuse, saved
+from assessments.orgtransfer.checks import Lookup, refuse, saved
+from assessments.orgtransfer.document import (
+    FrameworkEntry,
+    OrganizationDocument,
+    OrganizationEntry,
+    PersonEntry,
+    ProcessEntry,
+)
 from assessments.orgtransfer.exporting import FORMAT, VERSION
 from assessments.orgtransfer.roadmaps import roadmaps_import
 from assessments.orgtransfer.telemetry import integrations_import
@@ -38,33 +46,30 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
     stores nothing, including a slug taken here and an assessment whose figures would differ.
     """
     _header_check(data)
+    document = document_read(OrganizationDocument, data)
     now = timezone.now()
     with transaction.atomic():
-        org = _organization(data, slug, name)
+        org = _organization(document.organization, slug, name)
         report = ImportReport(organization=org)
-        users = _people(data, report)
-        for path, item in entries(data, "memberships"):
-            user = users.get_ref(pick(item, path, "user")[0], f"{path}.user", null=False)
-            membership = saved(
-                Membership(organization=org, user=user, **fields(item, path, "role")), path
-            )
-            _created_set(membership, item, path)
+        users = _people(document.people, report)
+        for i, item in enumerate(document.memberships):
+            path = f"memberships[{i}]"
+            user = users.get_ref(item.user, f"{path}.user", null=False)
+            membership = saved(Membership(organization=org, user=user, role=item.role), path)
+            _created_set(membership, item.created)
         sites = Lookup({}, "sites")
-        for path, item in entries(data, "sites"):
-            site = saved(
-                Site(organization=org, **fields(item, path, "name", "kind", "location")), path
-            )
+        for i, item in enumerate(document.sites):
+            site = saved(Site(organization=org, **item.values()), f"sites[{i}]")
             sites[site.name] = site
         refs = {"users": users, "sites": sites}
-        refs["frameworks"] = _frameworks(org, data, users, report, now=now)
-        telemetry = integrations_import(organization=org, data=data)
+        refs["frameworks"] = _frameworks(org, document.frameworks, users, report, now=now)
+        telemetry = integrations_import(organization=org, integrations=document.integrations)
         refs["integrations"] = Lookup(telemetry.by_name, "integrations")
-        refs["processes"] = _processes(org, data, refs)
-        refs["assessments"] = Lookup(
-            enumerate(assessments_import(organization=org, data=data, refs=refs)), "assessments"
-        )
-        roadmaps = roadmaps_import(organization=org, data=data, refs=refs)
-        audited = audit_import(organization=org, data=data, refs=refs)
+        refs["processes"] = _processes(org, document.processes, refs)
+        stored = assessments_import(organization=org, entries=document.assessments, refs=refs)
+        refs["assessments"] = Lookup(enumerate(stored), "assessments")
+        roadmaps = roadmaps_import(organization=org, entries=document.roadmaps, refs=refs)
+        audited = audit_import(organization=org, entries=document.audit, refs=refs)
     report.new_ids = telemetry.new_ids
     report.integrations = sorted(telemetry.by_name)
     report.counts = {
@@ -93,11 +98,9 @@ def _header_check(data) -> None:
         )
 
 
-def _organization(data: dict, slug, name) -> Organization:
-    (item,) = pick(data, "", "organization")
-    found = fields(item, "organization", "name", "slug", "brand_colour", "created")
+def _organization(item: OrganizationEntry, slug, name) -> Organization:
     org = Organization(
-        name=name or found["name"], slug=slug or found["slug"], brand_colour=found["brand_colour"]
+        name=name or item.name, slug=slug or item.slug, brand_colour=item.brand_colour
     )
     if Organization.objects.filter(slug=org.slug).exists():
         refuse(
@@ -105,29 +108,26 @@ def _organization(data: dict, slug, name) -> Organization:
             f"{org.slug!r} is taken in this install; import under another one with --slug",
         )
     saved(org, "organization")
-    _created_set(org, item, "organization")
+    _created_set(org, item.created)
     return org
 
 
-def _created_set(obj, item: dict, path: str) -> None:
+def _created_set(obj, created) -> None:
     """`created` is set on save (auto_now_add): put the document's back."""
-    created = moment(pick(item, path, "created")[0], f"{path}.created")
     type(obj).objects.filter(pk=obj.pk).update(created=created)
 
 
-def _people(data: dict, report: ImportReport) -> Lookup:
+def _people(entries: list[PersonEntry], report: ImportReport) -> Lookup:
     """People by email: the ones here already, and the others created without a password."""
     users = Lookup({}, "people")
-    for path, item in entries(data, "people"):
-        email, first, last, firm = pick(item, path, "email", "first_name", "last_name", "firm_name")
-        if not isinstance(email, str) or not email.strip():
-            refuse(f"{path}.email", "must be an email address")
-        given, email = email, normalise(email)
+    for i, item in enumerate(entries):
+        path = f"people[{i}]"
+        given, email = item.email, normalise(item.email)
         user = User.objects.filter(email=email).first()
         if user is None:
             if problem := ascii_problem(email):
                 refuse(f"{path}.email", problem)
-            user = User(email=email, first_name=first, last_name=last, firm_name=firm)
+            user = User(email=email, **item.values("email"))
             user.set_unusable_password()  # they set one before they can log in
             saved(user, path)
             report.people_created.append(email)
@@ -135,21 +135,21 @@ def _people(data: dict, report: ImportReport) -> Lookup:
     return users
 
 
-def _frameworks(org, data: dict, users: Lookup, report: ImportReport, *, now) -> Lookup:
+def _frameworks(org, entries: list[FrameworkEntry], users: Lookup, report, *, now) -> Lookup:
     """Own frameworks stored for `org`; shipped ones found here (identical) or stored for it."""
     found = Lookup({}, "frameworks")
-    for i, (path, item) in enumerate(entries(data, "frameworks")):
-        wanted = fields(item, path, "key", "version", "title", "data", "own")
-        own = wanted.pop("own")
+    for i, item in enumerate(entries):
+        path = f"frameworks[{i}]"
+        wanted = item.values("own", "uploaded_by", "created")
         _definition_check(wanted, path)
-        framework = None if own else _shipped(wanted)
+        framework = None if item.own else _shipped(wanted)
         if framework is None:
-            if not own:
-                report.frameworks_stored.append(f"{wanted['key']} {wanted['version']}")
+            if not item.own:
+                report.frameworks_stored.append(f"{item.key} {item.version}")
             framework = FrameworkVersion(
                 organization=org,
-                uploaded_by=users.get_ref(item.get("uploaded_by"), f"{path}.uploaded_by"),
-                created=item.get("created") or now,  # a shipped one stored here: from now
+                uploaded_by=users.get_ref(item.uploaded_by, f"{path}.uploaded_by"),
+                created=item.created or now,  # a shipped one stored here: from now
                 **wanted,
             )
             saved(framework, path)
@@ -159,8 +159,6 @@ def _frameworks(org, data: dict, users: Lookup, report: ImportReport, *, now) ->
 
 def _definition_check(wanted: dict, path: str) -> None:
     """The framework file is one Ladder can use, and it is the version the entry says."""
-    if not isinstance(wanted["data"], dict):
-        refuse(f"{path}.data", "must be an object")
     try:
         definition = Framework.from_dict(wanted["data"], source=f"{path}.data")
     except FrameworkError as exc:
@@ -186,16 +184,16 @@ def _shipped(wanted: dict) -> FrameworkVersion | None:
     return None
 
 
-def _processes(org, data: dict, refs: dict) -> Lookup:
+def _processes(org, entries: list[ProcessEntry], refs: dict) -> Lookup:
     processes = Lookup({}, "processes")
     areas = {a.key for f in refs["frameworks"].values() for a in f.definition.areas}
-    for path, item in entries(data, "processes"):
+    for i, item in enumerate(entries):
+        path = f"processes[{i}]"
         process = Process(
             organization=org,
-            site=refs["sites"].get_ref(item.get("site"), f"{path}.site"),
-            owner=refs["users"].get_ref(item.get("owner"), f"{path}.owner"),
-            **fields(item, path, "name", "area", "business_value", "description", "archived"),
-            **fields(item, path, "created"),
+            site=refs["sites"].get_ref(item.site, f"{path}.site"),
+            owner=refs["users"].get_ref(item.owner, f"{path}.owner"),
+            **item.values("site", "owner", "integrations"),
         )
         # The area belongs to a framework, which may have areas the shipped one (the field's
         # choices) lacks: any of the document's frameworks will do.
@@ -204,11 +202,11 @@ def _processes(org, data: dict, refs: dict) -> Lookup:
                 f"{path}.area", f"{shown(process.area)} is not an area of the document's frameworks"
             )
         saved(process, path, exclude=["area"])
-        (names,) = pick(item, path, "integrations")
-        if not isinstance(names, list):
-            refuse(f"{path}.integrations", "must be a list of integration names")
         process.integrations.set(
-            [refs["integrations"].get_ref(n, f"{path}.integrations", null=False) for n in names]
+            [
+                refs["integrations"].get_ref(n, f"{path}.integrations", null=False)
+                for n in item.integrations
+            ]
         )
         processes[process.name] = process
     return processes

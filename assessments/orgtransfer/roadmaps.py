@@ -9,16 +9,15 @@ A generated milestone's key and the baseline name a process by its id; in the do
 name it by its name ("(gone) <id>" for a process deleted since).
 """
 
-from assessments.exchange.validation import shown
 from assessments.models import (
     AcceptanceCriterion,
     Milestone,
     MilestoneComment,
     Roadmap,
 )
-from assessments.orgtransfer.checks import Lookup, entries, fields, moment, pick, refuse, saved
+from assessments.orgtransfer.checks import Lookup, refuse, saved
+from assessments.orgtransfer.document import ActivityLine, MilestoneEntry, RoadmapEntry
 from assessments.orgtransfer.references import day, stamp
-from assessments.roadmaps.activity import Action
 from assessments.roadmaps.rules.priority import ProcessInput
 
 STEP_PREFIX = "step:"
@@ -115,73 +114,69 @@ def _int(text):
         return None
 
 
-def roadmaps_import(*, organization, data: dict, refs: dict) -> list[Roadmap]:
+def roadmaps_import(*, organization, entries: list[RoadmapEntry], refs: dict) -> list[Roadmap]:
     """`refs`: Lookups of users (email), processes and integrations (name), assessments and
     frameworks (position). Adds to `refs` the roadmaps and their milestones by position, and
     the activity lines of an older document."""
     roadmaps = []
     refs["milestones"] = {}
     refs["activity"] = []
-    for path, item in entries(data, "roadmaps"):
+    for i, item in enumerate(entries):
+        path = f"roadmaps[{i}]"
         roadmap = Roadmap(
             organization=organization,
-            assessment=refs["assessments"].get_ref(item.get("assessment"), f"{path}.assessment"),
-            framework=refs["frameworks"].get_ref(
-                pick(item, path, "framework")[0], f"{path}.framework", null=False
+            assessment=refs["assessments"].get_ref(item.assessment, f"{path}.assessment"),
+            framework=refs["frameworks"].get_ref(item.framework, f"{path}.framework", null=False),
+            created_by=refs["users"].get_ref(item.created_by, f"{path}.created_by"),
+            baseline=_baseline(item.baseline, path, refs["processes"]),
+            **item.values(
+                "assessment", "framework", "created_by", "baseline", "milestones", "activity"
             ),
-            created_by=refs["users"].get_ref(item.get("created_by"), f"{path}.created_by"),
-            baseline=_baseline(item, path, refs["processes"]),
-            **fields(item, path, "title", "start_date", "phase_days", "capacity"),
-            **fields(item, path, "created", "regenerated"),
         )
         saved(roadmap, path)
         milestones = [
-            _milestone_import(roadmap, m, where, refs)
-            for where, m in entries(item, "milestones", path)
+            _milestone_import(roadmap, m, f"{path}.milestones[{j}]", refs)
+            for j, m in enumerate(item.milestones)
         ]
         positions = Lookup(enumerate(milestones), "milestones of this roadmap")
         refs["milestones"][roadmap.pk] = positions
-        for where, line in entries(item, "activity", path, optional=True):
+        for j, line in enumerate(item.activity):
+            where = f"{path}.activity[{j}]"
             refs["activity"].append(_activity_line(roadmap, positions, line, where, refs))
         roadmaps.append(roadmap)
     refs["roadmaps"] = Lookup(enumerate(roadmaps), "roadmaps")
     return roadmaps
 
 
-def _activity_line(roadmap, positions: Lookup, line: dict, where: str, refs) -> dict:
-    """An activity line of an older document, checked; `audit_import` stores it as an event."""
-    action, text, created = pick(line, where, "action", "text", "created")
-    if action not in Action.values:
-        refuse(f"{where}.action", f"{shown(action)} is not one of {', '.join(Action.values)}")
-    if not isinstance(text, str) or len(text) > 1000:
-        refuse(f"{where}.text", "must be text of at most 1000 characters")
+def _activity_line(roadmap, positions: Lookup, line: ActivityLine, where: str, refs) -> dict:
+    """An activity line of an older document; `audit_import` stores it as an event."""
     return {
         "roadmap": roadmap,
-        "milestone": positions.get_ref(line.get("milestone"), f"{where}.milestone"),
-        "actor": refs["users"].get_ref(line.get("actor"), f"{where}.actor"),
-        "actor_email": line.get("actor") or "",
-        "action": action,
-        "text": text,
-        "at": moment(created, f"{where}.created"),
+        "milestone": positions.get_ref(line.milestone, f"{where}.milestone"),
+        "actor": refs["users"].get_ref(line.actor, f"{where}.actor"),
+        "actor_email": line.actor or "",
+        "action": line.action,
+        "text": line.text,
+        "at": line.created,
     }
 
 
-def _baseline(item: dict, path: str, processes: Lookup) -> list:
-    rows = []
-    for i, (where, row) in enumerate(entries(item, "baseline", path)):
-        name = row.get("key")
-        process = processes.get_ref(name, f"{where}.key")
+def _baseline(rows: list[dict], path: str, processes: Lookup) -> list:
+    baseline = []
+    for i, row in enumerate(rows):
+        where = f"{path}.baseline[{i}]"
+        process = processes.get_ref(row.get("key"), f"{where}.key")
         # A process gone since the plan was made keeps a key that matches no process.
-        rows.append({**row, "key": str(process.pk) if process else f"gone-{i}"})
+        baseline.append({**row, "key": str(process.pk) if process else f"gone-{i}"})
         try:
-            ProcessInput(**rows[-1])
+            ProcessInput(**baseline[-1])
         except TypeError as exc:
             refuse(where, f"not a process as the plan keeps it ({exc})")
-    return rows
+    return baseline
 
 
-def _milestone_import(roadmap, item: dict, path: str, refs: dict) -> Milestone:
-    (key,) = pick(item, path, "key")
+def _milestone_import(roadmap, item: MilestoneEntry, path: str, refs: dict) -> Milestone:
+    key = item.key
     if isinstance(key, str) and key.startswith(STEP_PREFIX):
         name, _, level = key[len(STEP_PREFIX) :].rpartition(":")
         if name in refs["processes"] or not name.startswith(GONE):
@@ -191,27 +186,25 @@ def _milestone_import(roadmap, item: dict, path: str, refs: dict) -> Milestone:
         Milestone(
             roadmap=roadmap,
             key=key,
-            process=refs["processes"].get_ref(item.get("process"), f"{path}.process"),
-            owner=refs["users"].get_ref(item.get("owner"), f"{path}.owner"),
-            **fields(item, path, *MILESTONE_FIELDS, "due_date", *MILESTONE_TIMES),
+            process=refs["processes"].get_ref(item.process, f"{path}.process"),
+            owner=refs["users"].get_ref(item.owner, f"{path}.owner"),
+            **item.values("key", "process", "owner", "criteria", "comments"),
         ),
         path,
     )
-    for where, c in entries(item, "criteria", path):
-        criterion = AcceptanceCriterion(
-            milestone=milestone,
-            integration=refs["integrations"].get_ref(
-                pick(c, where, "integration")[0], f"{where}.integration", null=False
-            ),
-            **fields(c, where, *CRITERION_FIELDS, *CRITERION_CHECK, "created", "last_checked"),
+    for i, c in enumerate(item.criteria):
+        where = f"{path}.criteria[{i}]"
+        integration = refs["integrations"].get_ref(
+            c.integration, f"{where}.integration", null=False
         )
-        saved(criterion, where)
-    for where, c in entries(item, "comments", path):
-        author = refs["users"].get_ref(c.get("author"), f"{where}.author")
         saved(
-            MilestoneComment(
-                milestone=milestone, author=author, **fields(c, where, "text", "created")
+            AcceptanceCriterion(
+                milestone=milestone, integration=integration, **c.values("integration")
             ),
             where,
         )
+    for i, c in enumerate(item.comments):
+        where = f"{path}.comments[{i}]"
+        author = refs["users"].get_ref(c.author, f"{where}.author")
+        saved(MilestoneComment(milestone=milestone, author=author, **c.values("author")), where)
     return milestone

@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from assessments.exchange.validation import shown
-from assessments.orgtransfer.checks import checked, entries, fields, moment, number, refuse, saved
+from assessments.orgtransfer.checks import checked, refuse, saved
+from assessments.orgtransfer.document import IntegrationEntry, SeriesEntry
 from assessments.orgtransfer.references import stamp
 from integration.models import (
     HealthEvent,
@@ -90,92 +91,61 @@ class IntegrationsImported:
     rollups: int = 0
 
 
-def integrations_import(*, organization, data: dict) -> IntegrationsImported:
+def integrations_import(*, organization, integrations: list[IntegrationEntry]):
     """The document's integrations stored in `organization`, with their telemetry."""
     done = IntegrationsImported()
-    for path, item in entries(data, "integrations"):
+    for i, item in enumerate(integrations):
+        path = f"integrations[{i}]"
         integration = Integration(
             id=_free_id(item, path, done),
             organization=organization,
-            **fields(item, path, *INTEGRATION_FIELDS, *STATE_FIELDS),
+            **item.values("id", "metrics", "health_events"),
         )
         if integration.name in done.by_name:
             refuse(f"{path}.name", f"{shown(integration.name)} is there twice")
         saved(integration, path)
         done.by_name[integration.name] = integration
-        for metric_path, metric_item in entries(item, "metrics", path):
+        for j, metric_item in enumerate(item.metrics):
+            metric_path = f"{path}.metrics[{j}]"
             metric = saved(
-                Metric(integration=integration, **fields(metric_item, metric_path, *METRIC_FIELDS)),
-                metric_path,
+                Metric(integration=integration, **metric_item.values("series")), metric_path
             )
-            for series_path, series_item in entries(metric_item, "series", metric_path):
-                series = saved(
-                    Series(metric=metric, **fields(series_item, series_path, "labels")),
-                    series_path,
-                )
-                _telemetry_import(series, series_item, series_path, done)
+            for k, series_item in enumerate(metric_item.series):
+                series_path = f"{metric_path}.series[{k}]"
+                series = saved(Series(metric=metric, labels=series_item.labels), series_path)
+                _telemetry_import(series, series_item, done)
         events = [
             checked(
-                HealthEvent(
-                    integration=integration,
-                    **fields(event, event_path, "previous", "status", "at", "note"),
-                ),
-                event_path,
+                HealthEvent(integration=integration, **event.values()), f"{path}.health_events[{j}]"
             )
-            for event_path, event in entries(item, "health_events", path)
+            for j, event in enumerate(item.health_events)
         ]
         HealthEvent.objects.bulk_create(events)
     return done
 
 
-def _free_id(item: dict, path: str, done: IntegrationsImported) -> uuid.UUID:
+def _free_id(item: IntegrationEntry, path: str, done: IntegrationsImported) -> uuid.UUID:
     """The integration's own id when no integration here has it, else a new one (noted)."""
-    (text,) = fields(item, path, "id").values()
     try:
-        wanted = uuid.UUID(str(text))
-    except ValueError:
-        refuse(f"{path}.id", f"{shown(text)} is not a UUID")
+        wanted = uuid.UUID(item.id)
+    except (TypeError, ValueError, AttributeError):
+        refuse(f"{path}.id", f"{shown(item.id)} is not a UUID")
     if not Integration.objects.filter(pk=wanted).exists():
         return wanted
     new = uuid.uuid4()
-    done.new_ids.append((str(item.get("name")), str(wanted), str(new)))
+    done.new_ids.append((str(item.name), str(wanted), str(new)))
     return new
 
 
-def _telemetry_import(series: Series, item: dict, path: str, done: IntegrationsImported):
+def _telemetry_import(series: Series, item: SeriesEntry, done: IntegrationsImported):
+    """Rollups and points as the document has them: their values were checked as it was read."""
     for name, model in ROLLUPS.items():
         rows = [
-            model(series=series, **_rollup(row, where))
-            for where, row in _rows(fields(item, path, name)[name], f"{path}.{name}", 7)
+            model(series=series, **dict(zip(ROLLUP_COLUMNS, row, strict=True)))
+            for row in getattr(item, name)
         ]
         model.objects.bulk_create(rows, batch_size=BATCH)
         done.rollups += len(rows)
-    points = [
-        Point(series=series, ts=moment(ts, f"{where}[0]"), value=number(value, f"{where}[1]"))
-        for where, (ts, value) in _rows(item.get("points", []), f"{path}.points", 2)
-    ]
+    points = [Point(series=series, ts=ts, value=value) for ts, value in item.points]
     Point.objects.bulk_create(points, batch_size=BATCH)
     done.points += len(points)
-
-
-def _rollup(row: list, path: str) -> dict:
-    bucket, count, low, high, total, last, last_ts = row
-    return {
-        "bucket": moment(bucket, f"{path}[0]"),
-        "count": number(count, f"{path}[1]", whole=True),
-        "min": number(low, f"{path}[2]"),
-        "max": number(high, f"{path}[3]"),
-        "sum": number(total, f"{path}[4]"),
-        "last": number(last, f"{path}[5]"),
-        "last_ts": moment(last_ts, f"{path}[6]"),
-    }
-
-
-def _rows(rows, path: str, width: int) -> list[tuple[str, list]]:
-    """(path, row) for each row of `width` values in the list `rows`."""
-    if not isinstance(rows, list):
-        refuse(path, "must be a list")
-    for i, row in enumerate(rows):
-        if not isinstance(row, list) or len(row) != width:
-            refuse(f"{path}[{i}]", f"must be a list of {width} values")
-    return [(f"{path}[{i}]", row) for i, row in enumerate(rows)]
