@@ -2,8 +2,9 @@
 
 The schema is a set of pydantic models; pydantic collects every problem with its place, and
 `_message` words each one as "{source}: {path}: {problem}", so one upload shows all of its
-mistakes at once. Checks across entries (a key used twice, the set of SAMR levels) note their
-problems in the validation context, beside pydantic's own.
+mistakes at once. Checks across entries (a key used twice, the set of SAMR levels) read the raw
+data, so they report beside the entries' own problems. `model.build_framework` turns the
+checked data into a `Framework`; this module knows nothing of it.
 """
 
 import re
