@@ -2,9 +2,11 @@
 
 from dataclasses import asdict, dataclass, field
 
-SAMR_LEVELS = range(0, 5)
-# Level 0 (manual) is the floor: criteria start at 1, and step N is the move from N-1 to N.
-CRITERIA_LEVELS = range(1, 5)
+from assessments.framework.validation import (
+    CRITERIA_LEVELS,
+    SAMR_LEVELS,  # noqa: F401 (only for the package's re-exports, which are on their way out)
+    validate_framework,
+)
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,8 @@ class Action:
 
 @dataclass(frozen=True)
 class Framework:
-    """One version of the framework, validated; build it with `assessments.framework`'s
-    `load_framework()`, `parse_framework()` or `Framework.from_dict()`."""
+    """One version of the framework, validated; build it with `loading.load_framework()`,
+    `loading.parse_framework()` or `Framework.from_dict()`."""
 
     id: str
     version: str
@@ -93,10 +95,7 @@ class Framework:
     ) -> "Framework":
         """Rebuild and re-validate a framework from `as_dict()` data, also after a JSON trip.
 
-        `stored`: data this install accepted earlier (see `build_framework`)."""
-        # Imported here: the validator builds Frameworks, so it imports this module.
-        from assessments.framework.validation import build_framework
-
+        `stored`: data this install accepted earlier (see `validate_framework`)."""
         return build_framework(data, source, stored=stored)
 
     def as_dict(self) -> dict:
@@ -188,6 +187,54 @@ class Framework:
         """Actions that close a gap in one readiness dimension. KeyError if unknown dimension."""
         self.dimension(dimension_key)
         return tuple(a for a in self.actions if a.dimension == dimension_key)
+
+
+def build_framework(data, source: str, *, stored: bool = False) -> Framework:
+    """The framework in `data`, or FrameworkError listing every problem, each naming `source`;
+    `stored` as for `validate_framework`."""
+    found = validate_framework(data, source, stored=stored)
+    transitions = (
+        Action(**dict(action), area=area, step=step)
+        for area, steps in found.actions.transitions.items()
+        for step, actions in steps.items()
+        for action in actions
+    )
+    readiness = (
+        Action(**dict(action), dimension=dimension)
+        for dimension, actions in found.actions.readiness.items()
+        for action in actions
+    )
+    return Framework(
+        id=found.id,
+        version=found.version,
+        title=found.title,
+        samr_levels=tuple(
+            SamrLevel(**dict(level)) for level in sorted(found.samr_levels, key=_level)
+        ),
+        areas=tuple(Area(**dict(area)) for area in found.areas),
+        criteria=tuple(
+            Criterion(**dict(criterion), area=area, level=level)
+            for area, levels in found.criteria.items()
+            for level, criteria in levels.items()
+            for criterion in criteria
+        ),
+        responsibilities=tuple(Responsibility(**dict(item)) for item in found.responsibilities),
+        benefits=tuple(Benefit(**dict(item)) for item in found.benefits),
+        dimensions=tuple(
+            Dimension(
+                key=d.key,
+                name=d.name,
+                description=d.description,
+                questions=tuple(Question(**dict(q), dimension=d.key) for q in d.questions),
+            )
+            for d in found.dimensions
+        ),
+        actions=(*transitions, *readiness),
+    )
+
+
+def _level(samr_level) -> int:
+    return samr_level.level
 
 
 def _find(items, attribute, value):

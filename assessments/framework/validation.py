@@ -1,26 +1,33 @@
-"""Checks a framework's plain data (from YAML or a snapshot) and builds the `Framework`.
+"""Checks a framework's plain data (from YAML or a snapshot) against its schema.
 
-Every problem is collected with its path, so one upload shows all of its mistakes at once.
+The schema is a set of pydantic models; pydantic collects every problem with its place, and
+`_message` words each one as "{source}: {path}: {problem}", so one upload shows all of its
+mistakes at once. Checks across entries (a key used twice, the set of SAMR levels) read the raw
+data, so they report beside the entries' own problems. `model.build_framework` turns the
+checked data into a `Framework`; this module knows nothing of it.
 """
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import date
-from functools import partial
+from typing import Annotated, get_args, get_origin
 
-from assessments.framework.model import (
-    CRITERIA_LEVELS,
-    SAMR_LEVELS,
-    Action,
-    Area,
-    Benefit,
-    Criterion,
-    Dimension,
-    Framework,
-    Question,
-    Responsibility,
-    SamrLevel,
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Strict,
+    ValidationError,
+    ValidationInfo,
+    WrapValidator,
 )
+from pydantic_core import PydanticCustomError
+
+SAMR_LEVELS = range(0, 5)
+# Level 0 (manual) is the floor: criteria start at 1, and step N is the move from N-1 to N.
+CRITERIA_LEVELS = range(1, 5)
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -38,19 +45,6 @@ NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 EXCERPT_CHARS = 40
 MAX_ERRORS = 20
-
-TOP_FIELDS = (
-    "id",
-    "version",
-    "title",
-    "areas",
-    "samr_levels",
-    "criteria",
-    "responsibilities",
-    "benefits",
-    "dimensions",
-    "actions",
-)
 
 
 class FrameworkError(ValueError):
@@ -82,8 +76,223 @@ def join_path(path: str, name) -> str:
     return f"{path}.{name}" if path else name
 
 
-def build_framework(data, source: str, *, stored: bool = False) -> Framework:
-    """The framework in `data`, or FrameworkError listing every problem, each naming `source`.
+def _problem(text: str) -> PydanticCustomError:
+    """Our own check's problem, worded as the message shows it."""
+    return PydanticCustomError("problem", "{problem}", {"problem": text})
+
+
+# The values
+
+
+def _text(max_length: int, forbidden: re.Pattern) -> AfterValidator:
+    """Stripped and not blank; for a new framework also short enough and free of `forbidden`
+    characters (a stored one was accepted before those limits, see `validate_framework`)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if not value:
+            raise _problem("must not be empty")
+        if info.context["stored"]:
+            return value
+        if len(value) > max_length:
+            raise _problem(f"must be at most {max_length} characters, got {len(value)}")
+        if found := forbidden.search(value):
+            raise _problem(f"must not contain the control character {found[0]!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _slug(value: str) -> str:
+    if not SLUG.fullmatch(value):
+        raise _problem(f"{excerpt(value)} is not a slug (lowercase letters, digits and hyphens)")
+    return value
+
+
+def _unquoted_version(value):
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise _problem(f'must be a string; quote it, e.g. version: "{excerpt(value)}"')
+    return value
+
+
+def _version_characters(value: str, info: ValidationInfo) -> str:
+    if not info.context["stored"] and not VERSION.fullmatch(value):
+        raise _problem(
+            f"{excerpt(value)} may hold only letters, digits, dots, hyphens and underscores"
+        )
+    return value
+
+
+def _samr_number(value) -> int:
+    if type(value) is not int or value not in SAMR_LEVELS:
+        raise _problem(f"must be a whole number 0 to 4, got {excerpt(value)}")
+    return value
+
+
+def _reference(kind: str) -> AfterValidator:
+    """A key that must name one of the framework's `kind`s (responsibility, benefit)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        known = info.context[kind]
+        if known and value not in known:
+            raise _problem(f"unknown {kind} {excerpt(value)}; expected one of {_choices(known)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Text = Annotated[str, Strict(), _text(TEXT_MAX, NOT_IN_TEXT)]
+Line = Annotated[str, Strict(), _text(LINE_MAX, NOT_IN_LINE)]
+Key = Annotated[str, Strict(), _text(KEY_MAX, NOT_IN_TEXT), AfterValidator(_slug)]
+Version = Annotated[
+    str,
+    Strict(),
+    BeforeValidator(_unquoted_version),
+    _text(VERSION_MAX, NOT_IN_LINE),
+    AfterValidator(_version_characters),
+]
+
+
+# The collections
+
+
+def _levels(numbers: range, word: str, entry) -> type:
+    """A mapping keyed by exactly the numbers in `numbers` (`1:` in YAML, `"1":` in JSON), each
+    to an `entry`, sorted by number. `word` names the numbers in messages: levels, steps."""
+    span = f"{numbers[0]} to {numbers[-1]}"
+
+    def number(raw) -> int:
+        found = _level_number(raw)
+        if found not in numbers:
+            raise _problem(f"{word[:-1]} must be {span}")
+        return found
+
+    def complete(value, handler) -> dict:
+        found = handler(value)
+        given = [_level_number(raw) for raw in value]  # 1: and "1": both name level 1
+        twice = [n for n in found if given.count(n) > 1]
+        if twice:
+            raise _problem(f"{word[:-1]} {twice[0]} given twice")
+        missing = [str(n) for n in numbers if n not in found]
+        if missing:
+            raise _problem(f"must define {word} {span}, missing {', '.join(missing)}")
+        return dict(sorted(found.items()))
+
+    return Annotated[dict[Annotated[int, PlainValidator(number)], entry], WrapValidator(complete)]
+
+
+def _keyed(kind: str, entry) -> type:
+    """A mapping with an `entry` for exactly each area or dimension the framework declares, in
+    the order it declares them. Without any declared, there is nothing to check names against."""
+
+    def name(raw, info: ValidationInfo):
+        known = info.context[kind]
+        if known and raw not in known:
+            raise _problem(f"unknown {kind} {excerpt(raw)}; expected one of {_choices(known)}")
+        return raw
+
+    def complete(value, handler, info: ValidationInfo) -> dict:
+        known = info.context[kind]
+        if isinstance(value, dict):  # an absent entry is reported as missing, at its place
+            value = value | {key: None for key in known if key not in value}
+        found = handler(value)
+        return {key: found[key] for key in known} if known else found
+
+    return Annotated[dict[Annotated[object, PlainValidator(name)], entry], WrapValidator(complete)]
+
+
+def _non_empty(entry) -> type:
+    return Annotated[list[entry], Field(min_length=1)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NamedEntry(_Record):
+    """An area, a responsibility or a benefit."""
+
+    key: Key
+    name: Line
+
+
+class SamrEntry(_Record):
+    level: Annotated[object, PlainValidator(_samr_number)]
+    key: Key
+    name: Line
+    descriptor: Text
+
+
+class CriterionEntry(_Record):
+    key: Key
+    text: Text
+
+
+class QuestionEntry(_Record):
+    key: Key
+    text: Text
+    levels: _levels(SAMR_LEVELS, "levels", Text)
+
+
+class DimensionEntry(_Record):
+    key: Key
+    name: Line
+    description: Text
+    questions: _non_empty(QuestionEntry)
+
+
+class ActionEntry(_Record):
+    key: Key
+    title: Line
+    description: Text
+    responsibility: Annotated[Text, _reference("responsibility")]
+    benefit: Annotated[Text, _reference("benefit")]
+
+
+class ActionsEntry(_Record):
+    transitions: _keyed("area", _levels(CRITERIA_LEVELS, "steps", _non_empty(ActionEntry)))
+    readiness: _keyed("dimension", _non_empty(ActionEntry))
+
+
+class FrameworkFile(_Record):
+    """A framework as its file writes it, checked. The sections are checked in this order (what
+    is named before what names it); the file writes them in TOP_FIELDS' order."""
+
+    id: Key
+    version: Version
+    title: Line
+    samr_levels: _non_empty(SamrEntry)
+    areas: _non_empty(NamedEntry)
+    responsibilities: _non_empty(NamedEntry)
+    benefits: _non_empty(NamedEntry)
+    criteria: _keyed("area", _levels(CRITERIA_LEVELS, "levels", _non_empty(CriterionEntry)))
+    dimensions: _non_empty(DimensionEntry)
+    actions: ActionsEntry
+
+
+TOP_FIELDS = (
+    "id",
+    "version",
+    "title",
+    "areas",
+    "samr_levels",
+    "criteria",
+    "responsibilities",
+    "benefits",
+    "dimensions",
+    "actions",
+)
+# What a value must be, by pydantic's error type for it.
+EXPECTED = {
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+}
+
+
+def validate_framework(data, source: str, *, stored: bool = False) -> FrameworkFile:
+    """The checked framework in `data`, or FrameworkError listing every problem.
 
     `stored` is for a framework this install already accepted: its structure is checked again,
     but not the limits on lengths and characters, which are newer than some stored frameworks
@@ -91,341 +300,155 @@ def build_framework(data, source: str, *, stored: bool = False) -> Framework:
     """
     if not isinstance(data, dict):
         raise FrameworkError([f"{source}: top level: must be a mapping, got {_kind(data)}"])
-    r = _Reader(source, stored=stored)
-    r.mapping(data, "", TOP_FIELDS)
-    framework_id = r.key(data.get("id"), "id")
-    version = _read_version(r, data.get("version"))
-    title = r.line(data.get("title"), "title")
-
-    samr_levels = _read_samr_levels(r, data.get("samr_levels"))
-    areas = _read_named(r, data.get("areas"), "areas", Area)
-    responsibilities = _read_named(
-        r, data.get("responsibilities"), "responsibilities", Responsibility
-    )
-    benefits = _read_named(r, data.get("benefits"), "benefits", Benefit)
-    area_keys = _declared_keys(data.get("areas"))
-    criteria = _read_criteria(r, data.get("criteria"), area_keys)
-    dimensions = _read_dimensions(r, data.get("dimensions"))
-    actions = _read_actions(
-        r,
-        data.get("actions"),
-        area_keys=area_keys,
-        dimension_keys=_declared_keys(data.get("dimensions")),
-        responsibility_keys=_declared_keys(data.get("responsibilities")),
-        benefit_keys=_declared_keys(data.get("benefits")),
-    )
-    if r.errors:
-        raise FrameworkError(r.errors)
-    return Framework(
-        id=framework_id,
-        version=version,
-        title=title,
-        samr_levels=samr_levels,
-        areas=areas,
-        criteria=criteria,
-        responsibilities=responsibilities,
-        benefits=benefits,
-        dimensions=dimensions,
-        actions=actions,
-    )
+    context = {
+        "stored": stored,
+        "area": _declared_keys(data.get("areas")),
+        "dimension": _declared_keys(data.get("dimensions")),
+        "responsibility": _declared_keys(data.get("responsibilities")),
+        "benefit": _declared_keys(data.get("benefits")),
+    }
+    try:
+        found, errors = FrameworkFile.model_validate(data, context=context), []
+    except ValidationError as exc:
+        errors = [_message(error) for error in exc.errors(include_url=False)]
+    # Checks across entries, on the raw data: so they report beside the entries' own problems.
+    errors += _samr_level_problems(data.get("samr_levels"))
+    errors += _repeated_keys(data, refused={path for path, _ in errors})
+    if errors:
+        raise FrameworkError([f"{source}: {path}: {problem}" for path, problem in errors])
+    return found
 
 
-class _Reader:
-    """Checks one framework's plain data, collecting every problem with its path.
-
-    The checks return the usable value, or None (or an empty collection) after noting why not.
-    """
-
-    def __init__(self, source: str, *, stored: bool = False):
-        self.source = source
-        self.stored = stored
-        self.errors: list[str] = []
-        self.keys: dict[str, str] = {}  # key -> path where it was first used
-
-    def fail(self, path: str, problem: str) -> None:
-        self.errors.append(f"{self.source}: {path}: {problem}")
-
-    def mapping(self, value, path: str, fields: tuple[str, ...] = ()) -> dict | None:
-        """The value if it is a mapping (whose names are only `fields`, when given)."""
-        if value is None:
-            self.fail(path, "missing")
-            return None
-        if not isinstance(value, dict):
-            self.fail(path, f"must be a mapping, got {_kind(value)}")
-            return None
-        for name in value:
-            if fields and name not in fields:
-                self.fail(join_path(path, name), f"unknown field; expected {', '.join(fields)}")
-        return value
-
-    def record(self, value, path: str, **checks: Callable) -> dict | None:
-        """A mapping of exactly these fields, each read by its check (`self.text`, ...);
-        None unless every field is usable."""
-        data = self.mapping(value, path, tuple(checks))
-        if data is None:
-            return None
-        found = {
-            name: check(data.get(name), join_path(path, name)) for name, check in checks.items()
-        }
-        return found if all(found.values()) else None
-
-    def each(self, value, path: str) -> Iterator[tuple[str, object]]:
-        """Each item of a non-empty list, with its path; nothing (after noting why) otherwise."""
-        if value is None:
-            self.fail(path, "missing")
-        elif not isinstance(value, list):
-            self.fail(path, f"must be a list, got {_kind(value)}")
-        elif not value:
-            self.fail(path, "must not be empty")
-        else:
-            for index, item in enumerate(value):
-                yield f"{path}[{index}]", item
-
-    def text(
-        self, value, path: str, max_length: int = TEXT_MAX, forbidden: re.Pattern = NOT_IN_TEXT
-    ) -> str | None:
-        """The value if it is a non-blank string, stripped, of at most `max_length` characters
-        and none of the `forbidden` ones."""
-        if value is None:
-            self.fail(path, "missing")
-        elif not isinstance(value, str):
-            self.fail(path, f"must be a string, got {_kind(value)}")
-        elif not value.strip():
-            self.fail(path, "must not be empty")
-        elif self.stored:
-            return value.strip()
-        elif len(value.strip()) > max_length:
-            self.fail(path, f"must be at most {max_length} characters, got {len(value.strip())}")
-        elif found := forbidden.search(value.strip()):
-            self.fail(path, f"must not contain the control character {found[0]!r}")
-        else:
-            return value.strip()
-        return None
-
-    def line(self, value, path: str) -> str | None:
-        """A title or a name: a short text on one line."""
-        return self.text(value, path, LINE_MAX, NOT_IN_LINE)
-
-    def key(self, value, path: str) -> str | None:
-        """A slug not used anywhere else in the framework."""
-        key = self.text(value, path, KEY_MAX)
-        if key is None:
-            return None
-        if not SLUG.fullmatch(key):
-            self.fail(path, f"{excerpt(key)} is not a slug (lowercase letters, digits and hyphens)")
-            return None
-        if key in self.keys:
-            self.fail(path, f"duplicate key '{key}', already used at {self.keys[key]}")
-            return None
-        self.keys[key] = path
-        return key
-
-    def reference(self, value, path: str, known: list[str], kind: str) -> str | None:
-        """A key that must name one of `known`."""
-        key = self.text(value, path)
-        if key is not None and known and key not in known:
-            self.fail(path, f"unknown {kind} {excerpt(key)}; expected one of {_choices(known)}")
-            return None
-        return key
-
-    def levels(self, value, path: str, expected: range, word: str = "levels") -> dict:
-        """A mapping keyed by exactly the numbers in `expected`, sorted by number."""
-        data = self.mapping(value, path)
-        if data is None:
-            return {}
-        found = {}
-        for raw, item in data.items():
-            number = _level_number(raw)
-            if number not in expected:
-                self.fail(
-                    join_path(path, raw), f"{word[:-1]} must be {expected[0]} to {expected[-1]}"
-                )
-            elif number in found:
-                self.fail(join_path(path, raw), f"{word[:-1]} {number} given twice")
-            else:
-                found[number] = item
-        missing = [str(number) for number in expected if number not in found]
-        if missing:
-            span = f"{expected[0]} to {expected[-1]}"
-            self.fail(path, f"must define {word} {span}, missing {', '.join(missing)}")
-        return dict(sorted(found.items()))
-
-    def keyed(self, value, path: str, known: list[str], kind: str) -> dict:
-        """A mapping with an entry for exactly each of `known` (areas or dimensions)."""
-        data = self.mapping(value, path)
-        if data is None or not known:  # without known keys, there is nothing to check against
-            return {}
-        for name in data:
-            if name not in known:
-                self.fail(
-                    join_path(path, name),
-                    f"unknown {kind} {excerpt(name)}; expected one of {_choices(known)}",
-                )
-        for name in known:
-            if name not in data:
-                self.fail(join_path(path, name), "missing")
-        return {name: data[name] for name in known if name in data}
-
-    def per_area_step(self, value, path: str, area_keys: list[str], word: str) -> Iterator:
-        """(area, step, path, item) for the lists of an {area: {1-4: [...]}} mapping."""
-        for area, by_step in self.keyed(value, path, area_keys, "area").items():
-            where = f"{path}.{area}"
-            for step, items in self.levels(by_step, where, CRITERIA_LEVELS, word).items():
-                for item_path, item in self.each(items, f"{where}.{step}"):
-                    yield area, step, item_path, item
+def _message(error) -> tuple[str, str]:
+    """Pydantic's error as (path, problem) in the words of a framework's messages."""
+    loc, kind, value = error["loc"], error["type"], error.get("input")
+    if loc[-1] == "[key]":  # a mapping's name was refused (by `_levels` or `_keyed`)
+        return join_path(_path(loc[:-2])[0], value), error["ctx"]["problem"]
+    path, parent = _path(loc[:-1])
+    if kind in ("extra_forbidden", "invalid_key"):  # invalid_key: a name that is not a string
+        fields = TOP_FIELDS if parent is FrameworkFile else parent.model_fields
+        name = value if kind == "invalid_key" else loc[-1]
+        return join_path(path, name), f"unknown field; expected {', '.join(fields)}"
+    path = _step(path, parent, loc[-1])
+    if kind == "missing" or value is None:
+        return path, "missing"
+    if kind == "problem":
+        return path, error["ctx"]["problem"]
+    if kind == "too_short":
+        return path, "must not be empty"
+    if kind in EXPECTED:
+        return path, f"must be {EXPECTED[kind]}, got {_kind(value)}"
+    return path, error["msg"]  # pydantic's words (never the input) for the unforeseen
 
 
-def _read_named(r: _Reader, value, path: str, cls) -> tuple:
-    """A list of {key, name} objects: areas, responsibilities, benefits."""
-    found = (r.record(item, where, key=r.key, name=r.line) for where, item in r.each(value, path))
-    return tuple(cls(**fields) for fields in found if fields)
+def _path(loc: tuple) -> tuple[str, type]:
+    """The path to `loc` as messages write it, and the schema's type at that place."""
+    path, kind = "", FrameworkFile
+    for part in loc:
+        path = _step(path, kind, part)
+        kind = _inner(kind, part)
+    return path, kind
 
 
-def _read_samr_levels(r: _Reader, value) -> tuple[SamrLevel, ...]:
-    found = {}
+def _step(path: str, kind, part) -> str:
+    """A list's item is [index]; a mapping's entry (or a record's field) is .name."""
+    return f"{path}[{part}]" if get_origin(kind) is list else join_path(path, part)
+
+
+def _inner(kind, part):
+    """The schema's type for `part` of a `kind`: a record's field, a list's or mapping's entry."""
+    if _is_record(kind):
+        field = kind.model_fields.get(part)
+        return field and _bare(field.annotation)
+    return _bare(get_args(kind)[-1])
+
+
+def _is_record(kind) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _bare(kind):
+    """The type inside Annotated[...]."""
+    return get_args(kind)[0] if get_origin(kind) is Annotated else kind
+
+
+def _samr_level_problems(value) -> list[tuple[str, str]]:
+    """Each of the levels 0 to 4 once; the levels that are not whole numbers 0 to 4, like the
+    list that is not a list, are reported by the schema."""
+    if not (isinstance(value, list) and value):
+        return []
+    problems = []
     seen = set()
-    for where, item in r.each(value, "samr_levels"):
-        data = r.mapping(item, where, ("level", "key", "name", "descriptor"))
-        if data is None:
-            continue
-        level = data.get("level")
-        key = r.key(data.get("key"), f"{where}.key")
-        name = r.line(data.get("name"), f"{where}.name")
-        descriptor = r.text(data.get("descriptor"), f"{where}.descriptor")
-        if level is None:
-            r.fail(f"{where}.level", "missing")
-        elif type(level) is not int or level not in SAMR_LEVELS:
-            r.fail(f"{where}.level", f"must be a whole number 0 to 4, got {excerpt(level)}")
-        elif level in seen:
-            r.fail(f"{where}.level", f"level {level} given twice")
-        else:
+    for index, item in enumerate(value):
+        level = item.get("level") if isinstance(item, dict) else None
+        if type(level) is int and level in SAMR_LEVELS:
+            if level in seen:
+                problems.append((f"samr_levels[{index}].level", f"level {level} given twice"))
             seen.add(level)
-            if key and name and descriptor:
-                found[level] = SamrLevel(level=level, key=key, name=name, descriptor=descriptor)
     missing = [str(level) for level in SAMR_LEVELS if level not in seen]
-    if missing and isinstance(value, list) and value:  # else the list itself was reported
-        r.fail("samr_levels", f"must define levels 0 to 4, missing {', '.join(missing)}")
-    return tuple(found[level] for level in sorted(found))
+    if missing:
+        problems.append(("samr_levels", f"must define levels 0 to 4, missing {', '.join(missing)}"))
+    return problems
 
 
-def _read_criteria(r: _Reader, value, area_keys: list[str]) -> tuple[Criterion, ...]:
-    found = []
-    for area, level, where, item in r.per_area_step(value, "criteria", area_keys, "levels"):
-        fields = r.record(item, where, key=r.key, text=r.text)
-        if fields:
-            found.append(Criterion(area=area, level=level, **fields))
-    return tuple(found)
+def _repeated_keys(data: dict, refused: set[str]) -> list[tuple[str, str]]:
+    """Keys are unique across the whole framework, so a repeat names where the key was first
+    used. A key already refused for its own sake is not counted."""
+    used = {}
+    problems = []
+    for path, key in _keys(data, FrameworkFile, ""):
+        if path in refused or not isinstance(key, str):
+            continue
+        key = key.strip()
+        if key in used:
+            problems.append((path, f"duplicate key '{key}', already used at {used[key]}"))
+        else:
+            used[key] = path
+    return problems
 
 
-def _read_dimensions(r: _Reader, value) -> tuple[Dimension, ...]:
-    found = []
-    for where, item in r.each(value, "dimensions"):
-        fields = r.record(
-            item,
-            where,
-            key=r.key,
-            name=r.line,
-            description=r.text,
-            questions=partial(_read_questions, r),
-        )
-        if fields:
-            key = fields["key"]
-            fields["questions"] = tuple(Question(dimension=key, **q) for q in fields["questions"])
-            found.append(Dimension(**fields))
-    return tuple(found)
+def _keys(value, kind, path: str):
+    """(path, key) for each key in raw data: the framework's id and every record's key field,
+    in the schema's order, following the schema's shape as far as the data keeps to it."""
+    if _is_record(kind) and isinstance(value, dict):
+        entries = [(name, value[name]) for name in kind.model_fields if name in value]
+    elif get_origin(kind) is list and isinstance(value, list):
+        entries = enumerate(value)
+    elif get_origin(kind) is dict and isinstance(value, dict):
+        entries = value.items()
+    else:
+        return
+    for name, item in entries:
+        if name in ("id", "key") and _is_record(kind):
+            yield join_path(path, name), item
+        else:
+            yield from _keys(item, _inner(kind, name), _step(path, kind, name))
 
 
-def _read_questions(r: _Reader, value, path: str) -> list[dict]:
-    """Each usable question's key, text and levels; the dimension adds its own key."""
-    found = (
-        r.record(item, where, key=r.key, text=r.text, levels=partial(_read_answers, r))
-        for where, item in r.each(value, path)
-    )
-    return [fields for fields in found if fields]
-
-
-def _read_answers(r: _Reader, value, path: str) -> dict[int, str | None]:
-    """A question's answer text for each SAMR level."""
+def _declared_keys(value) -> dict[str, None]:
+    """The keys a list declares even if its items have other problems, so one mistake in an
+    area or a benefit is reported once, not again at every place that refers to it. A dict, for
+    its order and quick look-ups."""
+    if not isinstance(value, list):
+        return {}
     return {
-        level: r.text(answer, f"{path}.{level}")
-        for level, answer in r.levels(value, path, SAMR_LEVELS).items()
+        item["key"]: None
+        for item in value
+        if isinstance(item, dict) and type(item.get("key")) is str
     }
 
 
-def _read_actions(
-    r: _Reader, value, *, area_keys, dimension_keys, responsibility_keys, benefit_keys
-) -> tuple[Action, ...]:
-    data = r.mapping(value, "actions", ("transitions", "readiness"))
-    if data is None:
-        return ()
-
-    def action(item, where: str) -> dict | None:
-        return r.record(
-            item,
-            where,
-            key=r.key,
-            title=r.line,
-            description=r.text,
-            responsibility=partial(r.reference, known=responsibility_keys, kind="responsibility"),
-            benefit=partial(r.reference, known=benefit_keys, kind="benefit"),
-        )
-
-    found = []
-    transitions = r.per_area_step(
-        data.get("transitions"), "actions.transitions", area_keys, "steps"
-    )
-    for area, step, where, item in transitions:
-        fields = action(item, where)
-        if fields:
-            found.append(Action(**fields, area=area, step=step))
-    readiness = r.keyed(data.get("readiness"), "actions.readiness", dimension_keys, "dimension")
-    for dimension, items in readiness.items():
-        for where, item in r.each(items, f"actions.readiness.{dimension}"):
-            fields = action(item, where)
-            if fields:
-                found.append(Action(**fields, dimension=dimension))
-    return tuple(found)
-
-
-def _declared_keys(value) -> list[str]:
-    """The keys a list declares even if its items have other problems, so one mistake in an
-    area or a benefit is reported once, not again at every place that refers to it."""
-    if not isinstance(value, list):
-        return []
-    return [
-        item["key"] for item in value if isinstance(item, dict) and type(item.get("key")) is str
-    ]
-
-
-def _read_version(r: _Reader, value) -> str | None:
-    if _is_number(value):
-        r.fail("version", f'must be a string; quote it, e.g. version: "{excerpt(value)}"')
-        return None
-    version = r.text(value, "version", VERSION_MAX, NOT_IN_LINE)
-    if version is not None and not r.stored and not VERSION.fullmatch(version):
-        r.fail(
-            "version",
-            f"{excerpt(version)} may hold only letters, digits, dots, hyphens and underscores",
-        )
-        return None
-    return version
-
-
-def _choices(known: list[str]) -> str:
+def _choices(known: dict[str, None]) -> str:
     """The first few of the keys a value may take, for a message."""
-    shown = ", ".join(known[:10])
+    shown = ", ".join(list(known)[:10])
     return f"{shown}, …" if len(known) > 10 else shown
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _kind(value) -> str:
     kinds = {dict: "a mapping", list: "a list", str: "a string", bool: "true/false"}
     if value is None:
         return "nothing"
-    if _is_number(value):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return "a number"
     return kinds.get(type(value), type(value).__name__)
 

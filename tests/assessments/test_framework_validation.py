@@ -432,3 +432,55 @@ def test_a_framework_stored_before_the_limits_still_loads():
 
     assert framework.version == "1 beta"
     assert framework.areas[0].name == "Manu\nfacturing"
+
+
+# Paths from the schema's errors
+
+
+def test_a_path_names_list_items_by_index_and_mapping_entries_by_name():
+    data = shipped_data()
+    data["actions"]["transitions"]["retail"]["3"] = data["actions"]["transitions"]["retail"].pop(3)
+    data["actions"]["transitions"]["retail"]["3"][1]["title"] = 7
+
+    assert error_for(data) == (
+        "broken.yaml: actions.transitions.retail.3[1].title: must be a string, got a number"
+    )
+
+
+def test_a_name_that_is_not_a_string_is_quoted_by_its_kind():
+    data = shipped_data()
+    data["dimensions"][0]["questions"][0]["levels"][None] = "Nothing."
+
+    assert error_for(data) == (
+        "broken.yaml: dimensions[0].questions[0].levels.nothing: level must be 0 to 4"
+    )
+
+
+def test_an_unknown_field_of_a_nested_record_lists_that_records_fields():
+    data = shipped_data()
+    data["actions"]["readiness"]["security"][0][True] = "yes"
+
+    assert error_for(data) == (
+        "broken.yaml: actions.readiness.security[0].True: unknown field; "
+        "expected key, title, description, responsibility, benefit"
+    )
+
+
+def test_a_key_is_checked_for_repeats_even_beside_other_problems():
+    data = shipped_data()
+    data["criteria"]["retail"][1][0]["key"] = "mfg-1-digital-records"
+    del data["criteria"]["retail"][2][1]["text"]
+
+    assert error_for(data).splitlines() == [
+        "broken.yaml: criteria.retail.2[1].text: missing",
+        "broken.yaml: criteria.retail.1[0].key: duplicate key 'mfg-1-digital-records', "
+        "already used at criteria.manufacturing.1[0].key",
+    ]
+
+
+def test_a_stored_framework_rebuilds_as_it_was():
+    from assessments.framework.model import Framework
+
+    framework = load_framework(DEFAULT_FRAMEWORK_FILE)
+
+    assert Framework.from_dict(framework.as_dict(), stored=True) == framework
