@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from assessments import scoring
-from assessments.framework import Criterion, Dimension, Question
+from assessments.framework.model import Criterion, Dimension, Question
 from assessments.models import (
     Assessment,
     CriterionAgreement,

@@ -58,15 +58,17 @@ def main():
 def write(out: Path):
     import time_machine
 
-    from assessments import exchange, orgtransfer
-    from assessments.exchange import assessment_export_file
-    from assessments.orgtransfer import document_write, organization_export
+    from assessments.exchange.downloads import assessment_export_file
+    from assessments.exchange.export import VERSION as ASSESSMENT_VERSION
+    from assessments.orgtransfer.exporting import VERSION as ORGANIZATION_VERSION
+    from assessments.orgtransfer.exporting import organization_export
+    from assessments.orgtransfer.files import document_write
     from tests.assessments.test_org_transfer import demo_acme
 
     files = {
-        "assessment": out / f"assessment-v{exchange.VERSION}.json",
-        "own": out / f"assessment-own-framework-v{exchange.VERSION}.json",
-        "organization": out / f"organization-v{orgtransfer.VERSION}.json.gz",
+        "assessment": out / f"assessment-v{ASSESSMENT_VERSION}.json",
+        "own": out / f"assessment-own-framework-v{ASSESSMENT_VERSION}.json",
+        "organization": out / f"organization-v{ORGANIZATION_VERSION}.json.gz",
     }
     kept = [str(p) for p in files.values() if p.exists()]
     if kept:

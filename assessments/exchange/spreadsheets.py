@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 
 from assessments.exchange.export import dimension_figures, email_of, users_of
 from assessments.figures import AssessmentFigures, assessment_figures
-from assessments.framework import Framework
+from assessments.framework.model import Framework
 from assessments.models import STATUS_CHOICES, Assessment, Side
 from assessments.scoring import round_figure
 

@@ -4,7 +4,6 @@ from dataclasses import asdict, dataclass, field
 
 from assessments.framework.validation import (
     CRITERIA_LEVELS,
-    SAMR_LEVELS,  # noqa: F401 (only for the package's re-exports, which are on their way out)
     validate_framework,
 )
 

@@ -7,7 +7,8 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization, Site
-from assessments.framework import Framework, default_framework
+from assessments.framework.loading import default_framework
+from assessments.framework.model import Framework
 from assessments.scoring import Status
 
 

@@ -21,18 +21,3 @@ events (raw points only when asked), assessments, roadmaps and the audit trail.
 or raises `InvalidExport` listing what is wrong; `document_read` / `document_write` /
 `document_text` handle files and standard output (gzip when the name ends in .gz).
 """
-
-from assessments.orgtransfer.exporting import FORMAT, VERSION, organization_export
-from assessments.orgtransfer.files import document_read, document_text, document_write
-from assessments.orgtransfer.importing import ImportReport, organization_import
-
-__all__ = [
-    "FORMAT",
-    "VERSION",
-    "ImportReport",
-    "document_read",
-    "document_text",
-    "document_write",
-    "organization_export",
-    "organization_import",
-]

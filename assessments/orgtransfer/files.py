@@ -6,8 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from assessments.exchange import InvalidExport
 from assessments.exchange.reading import json_parse
+from assessments.exchange.validation import InvalidExport
 
 # JSON text, after decompression. A document becomes Python objects several times its size, so
 # this bounds the memory of an import too. Most documents are far smaller, but minute rollups

@@ -8,10 +8,13 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.http import content_disposition_header
 
 from accounts.access import get_object_for_member, org_view
-from assessments import exchange
+from assessments.exchange import importing
+from assessments.exchange.downloads import EXPORT_FORMATS, assessment_export_file
+from assessments.exchange.reading import MAX_IMPORT_BYTES, export_parse
+from assessments.exchange.validation import InvalidExport
 from assessments.models import Assessment
 
-TOO_BIG = f"The file is larger than {filesizeformat(exchange.MAX_IMPORT_BYTES)}, the limit."
+TOO_BIG = f"The file is larger than {filesizeformat(MAX_IMPORT_BYTES)}, the limit."
 
 
 class AssessmentImportForm(forms.Form):
@@ -24,11 +27,11 @@ class AssessmentImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > exchange.MAX_IMPORT_BYTES:
+        if upload.size > MAX_IMPORT_BYTES:
             raise forms.ValidationError(TOO_BIG)
         try:
-            return exchange.export_parse(upload.read())
-        except exchange.InvalidExport as refused:
+            return export_parse(upload.read())
+        except InvalidExport as refused:
             raise forms.ValidationError(refused.errors) from None
 
 
@@ -41,9 +44,9 @@ def _exported(request, assessment_id, format) -> Assessment:
 def assessment_export(request, assessment_id, format):
     """Any member, viewers too, may download an assessment."""
     assessment = _exported(request, assessment_id, format)
-    if format not in exchange.EXPORT_FORMATS:
+    if format not in EXPORT_FORMATS:
         raise Http404(f"No export as {format}; use json, csv or xlsx.")
-    file = exchange.assessment_export_file(assessment=assessment, format=format)
+    file = assessment_export_file(assessment=assessment, format=format)
     response = HttpResponse(file.content, content_type=file.content_type)
     response["Content-Disposition"] = content_disposition_header(True, file.filename)
     return response
@@ -52,7 +55,7 @@ def assessment_export(request, assessment_id, format):
 @org_view(facilitate=True)
 def assessment_import(request):
     template = "assessments/assessment_import.html"
-    if int(request.META.get("CONTENT_LENGTH") or 0) > exchange.MAX_IMPORT_BYTES + 64 * 1024:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_IMPORT_BYTES + 64 * 1024:
         # Refused before the body is parsed; the margin is for the multipart envelope.
         context = {"form": AssessmentImportForm(), "too_big": TOO_BIG}
         return render(request, template, context, status=413)
@@ -60,10 +63,10 @@ def assessment_import(request):
     form = AssessmentImportForm(request.POST, request.FILES) if posted else AssessmentImportForm()
     if posted and form.is_valid():
         try:
-            assessment = exchange.assessment_import(
+            assessment = importing.assessment_import(
                 organization=request.org, data=form.cleaned_data["file"], user=request.user
             )
-        except exchange.InvalidExport as refused:
+        except InvalidExport as refused:
             form.add_error("file", refused.errors)
         else:
             messages.success(request, f"{assessment.title} is ready as a draft.")

@@ -12,7 +12,7 @@ from assessments.figures import (
     ProcessResult,
     QuestionResult,
 )
-from assessments.framework import default_framework
+from assessments.framework.loading import default_framework
 from assessments.scoring import NO_AGREEMENT, Status
 
 

@@ -4,7 +4,7 @@ assessment, and how many rows are stored."""
 import json
 
 from accounts.models import Site
-from assessments.exchange import assessment_export
+from assessments.exchange.export import assessment_export
 from assessments.figures import assessment_figures
 from assessments.models import (
     Assessment,

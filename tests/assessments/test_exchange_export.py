@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from assessments.exchange import figures_data
+from assessments.exchange.export import figures_data
 from assessments.figures import assessment_figures
 from assessments.models import CriterionAgreement
 from assessments.scoring import round_figure

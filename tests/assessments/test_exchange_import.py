@@ -8,14 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Site
-from assessments.exchange import (
-    MAX_IMPORT_BYTES,
-    InvalidExport,
-    assessment_import,
-    export_parse,
-    reading,
-)
-from assessments.exchange.reading import export_read
+from assessments.exchange import reading
+from assessments.exchange.importing import assessment_import
+from assessments.exchange.reading import MAX_IMPORT_BYTES, export_parse, export_read
+from assessments.exchange.validation import InvalidExport
 from assessments.models import (
     Assessment,
     CriterionAgreement,

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from assessments.exchange import assessment_export
+from assessments.exchange.export import assessment_export
 from assessments.figures import assessment_figures
 from assessments.models import (
     Assessment,

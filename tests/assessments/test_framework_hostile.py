@@ -9,7 +9,8 @@ from functools import cache
 import pytest
 import yaml
 
-from assessments.framework import DEFAULT_FRAMEWORK_FILE, FrameworkError, parse_framework
+from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, parse_framework
+from assessments.framework.validation import FrameworkError
 
 MAX_MESSAGE = 4000
 

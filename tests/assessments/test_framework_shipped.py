@@ -5,13 +5,9 @@ import json
 
 import pytest
 
-from assessments.framework import (
-    DEFAULT_FRAMEWORK_FILE,
-    Framework,
-    FrameworkError,
-    default_framework,
-    load_framework,
-)
+from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, default_framework, load_framework
+from assessments.framework.model import Framework
+from assessments.framework.validation import FrameworkError
 
 REQUIRED_AREAS = {"manufacturing", "retail", "logistics", "energy", "finance"}
 REQUIRED_DIMENSIONS = {

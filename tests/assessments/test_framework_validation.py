@@ -6,12 +6,8 @@ from functools import cache
 import pytest
 import yaml
 
-from assessments.framework import (
-    DEFAULT_FRAMEWORK_FILE,
-    FrameworkError,
-    load_framework,
-    parse_framework,
-)
+from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, load_framework, parse_framework
+from assessments.framework.validation import FrameworkError
 
 
 @cache

@@ -15,7 +15,9 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import Organization
-from assessments.exchange import assessment_import, export_parse, figures_data
+from assessments.exchange.export import figures_data
+from assessments.exchange.importing import assessment_import
+from assessments.exchange.reading import export_parse
 from assessments.figures import assessment_figures
 from assessments.models import Assessment, CriterionAnswer, ReadinessAnswer
 from tests.conftest import client_for

@@ -13,7 +13,7 @@ from accounts.demo import demo_accounts_create
 from accounts.models import Organization, User
 from assessments.demo import demo_assessments_create, demo_roadmaps_create
 from assessments.evidence import process_evidence
-from assessments.exchange import figures_data
+from assessments.exchange.export import figures_data
 from assessments.figures import assessment_figures
 from assessments.models import (
     Assessment,

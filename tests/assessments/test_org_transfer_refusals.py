@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Organization, User
-from assessments.exchange import InvalidExport
+from assessments.exchange.validation import InvalidExport
 from assessments.models import Assessment, FrameworkVersion, Milestone, Process
-from assessments.orgtransfer import document_read, organization_export
-from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES
+from assessments.orgtransfer.exporting import organization_export
+from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES, document_read
 from integration.models import HealthEvent, Integration, MinuteRollup
 from tests.assessments.test_org_transfer import demo_acme, export, import_, read
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from assessments.charts.plotly.roadmap import DAY_MS, STATUS_COLOURS, GanttRow, gantt_figure
-from assessments.framework import default_framework
+from assessments.framework.loading import default_framework
 from assessments.roadmaps.rules.milestones import Planned, Slot, milestones_for
 from assessments.roadmaps.rules.ordering import arrange, order_problems, prerequisites, schedule
 from assessments.roadmaps.rules.phasing import phase_windows

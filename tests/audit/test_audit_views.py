@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import FailedLogin, Membership
-from assessments.exchange import assessment_export
+from assessments.exchange.export import assessment_export
 from assessments.services import assessment_transition
 from audit.models import AuditEvent, ReadOnlyRecord
 from integration.services import integration_create

@@ -5,7 +5,8 @@ from argparse import RawDescriptionHelpFormatter
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from assessments.orgtransfer import document_text, document_write, organization_export
+from assessments.orgtransfer.exporting import organization_export
+from assessments.orgtransfer.files import document_text, document_write
 
 HELP = """Export an organisation, with everything in it, to one JSON document.
 

@@ -5,9 +5,9 @@ from argparse import RawDescriptionHelpFormatter
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from assessments.exchange import InvalidExport
-from assessments.orgtransfer import document_read, organization_import
-from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES
+from assessments.exchange.validation import InvalidExport
+from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES, document_read
+from assessments.orgtransfer.importing import organization_import
 
 HELP = """Import an organisation exported with export_org, as a new organisation.
 

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from assessments import scoring
-from assessments.framework import Framework
+from assessments.framework.model import Framework
 from assessments.roadmaps.rules.priority import (
     READINESS_MINIMUM,
     DimensionInput,
