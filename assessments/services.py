@@ -257,24 +257,6 @@ def score_target_save(*, score, user, values: dict) -> None:
     _audit(Area.ANSWERS, user, score, score.assessment, subject, before, values)
 
 
-TRANSITIONS = {
-    "submit": Assessment.submit_for_review,
-    "reopen": Assessment.reopen,
-    "finalize": Assessment.finalize,
-}
-
-
-@transaction.atomic
-def assessment_transition(*, assessment, action: str, user) -> None:
-    """Submit for review, reopen or finalize (raises IllegalTransition); audited."""
-    move = TRANSITIONS[action]
-    before = {"state": assessment.get_state_display()}
-    move(assessment)
-    subject = f"Assessment {assessment.title}"
-    after = {"state": assessment.get_state_display()}
-    _audit(Area.ASSESSMENTS, user, assessment, assessment, subject, before, after, action=action)
-
-
 # --- Processes ---------------------------------------------------------------------------------
 # A process's area and business value move every draft's figures (a final assessment keeps the
 # values it was finalized with, see ProcessScore.freeze); its integrations are the live-data

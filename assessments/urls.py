@@ -30,6 +30,8 @@ urlpatterns = [
     ),
     path(A, assessments.assessment_detail, name="assessment-detail"),
     path(A + "state/", assessments.assessment_state, name="assessment-state"),
+    path(A + "finalize/", assessments.assessment_finalize, name="assessment-finalize"),
+    path(A + "revise/", assessments.assessment_revise, name="assessment-revise"),
     path(A + "agreement/", agreement.agreement, name="assessment-agreement"),
     path(A + "agreement/set/", agreement.agree, name="assessment-agreement-set"),
     path(A + "processes/<int:score_id>/", scoring.process_score, name="process-score"),

@@ -119,8 +119,21 @@ class Process(models.Model):
         return self.name
 
 
+class AssessmentQuerySet(models.QuerySet):
+    def finals(self):
+        """Final assessments that stand: one whose revision became final is superseded by it,
+        so trends and comparisons count each assessment once, as last corrected."""
+        return self.filter(state=Assessment.State.FINAL).exclude(
+            revisions__state=Assessment.State.FINAL
+        )
+
+
 class Assessment(models.Model):
-    """A dated snapshot of an organisation (or one site): draft, in review, final."""
+    """A dated snapshot of an organisation (or one site): draft, in review, final.
+
+    A final assessment never changes. To correct one, a facilitator reopens it as a revision: a
+    new draft with the same answers (`revision_of` names the final, `revision` counts), which
+    supersedes it once it is final itself."""
 
     ORG_FIELD = "organization"
 
@@ -148,6 +161,12 @@ class Assessment(models.Model):
     # Set by an import from a file: who imported it and which assessors the file named (their
     # answers are never stored as theirs here).
     imported_note = models.TextField(blank=True, editable=False)
+    revision_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="revisions"
+    )
+    revision = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    objects = AssessmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-assessed_on", "-created"]

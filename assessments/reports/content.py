@@ -172,13 +172,14 @@ def _assessment_meta(a: Assessment) -> dict:
 def previous_final(assessment: Assessment) -> Assessment | None:
     """The last final assessment of the same organisation and site before this one."""
     return (
-        Assessment.objects.filter(
+        Assessment.objects.finals()
+        .filter(
             organization=assessment.organization_id,
             site=assessment.site_id,
-            state=Assessment.State.FINAL,
             assessed_on__lte=assessment.assessed_on,
         )
         .exclude(pk=assessment.pk)
+        .exclude(pk=assessment.revision_of_id)  # the final this one corrects is not "before" it
         .exclude(assessed_on=assessment.assessed_on, created__gt=assessment.created)
         .select_related("framework")
         .first()

@@ -1,9 +1,11 @@
 """A consultant's portfolio: every organisation they work with, side by side; and, for a report,
 where one organisation stands among the others, as aggregates only.
 
-Peers are the other organisations of the person asking (their portfolio), each by its latest
-final assessment. A peer figure is shown only as a mean over at least `MIN_PEERS` organisations
-and never with a name, so no client can read another client's numbers in its report.
+Every figure is a final assessment's (`Assessment.objects.finals()`): a draft is named as one,
+never counted. Peers are the other organisations of the person asking (their portfolio), each by
+its latest final assessment. A peer figure is shown only as a mean over at least `MIN_PEERS`
+organisations and never with a name, so no client can read another client's numbers in its
+report.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ MIN_PEERS = 3
 
 @dataclass
 class PortfolioRow:
-    """One organisation of the portfolio, by its latest assessment."""
+    """One organisation of the portfolio, by its latest final assessment; a newer draft is
+    named beside it (as a draft), never mixed into the figures or the trend."""
 
     membership: Membership
-    latest: Assessment | None
+    latest: Assessment | None  # the latest final assessment
     figures: AssessmentFigures | None
     previous: Assessment | None  # the final assessment before the latest, for the trend
+    draft: Assessment | None  # a newer assessment not final yet
     trend: ChangeRow | None
     overdue: int
     integrations: int
@@ -62,11 +66,16 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
     today = timezone.localdate(now)
     memberships = list(Membership.objects.filter(user=user).select_related("organization"))
     org_ids = [m.organization_id for m in memberships]
-    by_org = defaultdict(list)
+    by_org, drafts = defaultdict(list), {}
+    finals = Assessment.objects.finals().filter(organization__in=org_ids)
+    finals = set(finals.values_list("pk", flat=True))
     for assessment in Assessment.objects.filter(organization__in=org_ids).select_related(
         "framework", "site"
-    ):
-        by_org[assessment.organization_id].append(assessment)  # newest first (Meta.ordering)
+    ):  # newest first (Meta.ordering)
+        if assessment.pk in finals:
+            by_org[assessment.organization_id].append(assessment)
+        elif not assessment.is_final and not by_org[assessment.organization_id]:
+            drafts.setdefault(assessment.organization_id, assessment)
     overdue = dict(
         Milestone.objects.active()
         .filter(roadmap__organization__in=org_ids, due_date__lt=today)
@@ -82,7 +91,7 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
     for membership in memberships:
         assessments = by_org[membership.organization_id]
         latest = assessments[0] if assessments else None
-        previous = next((a for a in assessments[1:] if a.is_final), None)
+        previous = assessments[1] if len(assessments) > 1 else None
         figures = assessment_figures(latest) if latest else None
         trend = None
         if previous is not None:
@@ -95,6 +104,7 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
                 latest=latest,
                 figures=figures,
                 previous=previous,
+                draft=drafts.get(membership.organization_id),
                 trend=trend,
                 overdue=overdue.get(membership.organization_id, 0),
                 integrations=len(mine),
@@ -206,9 +216,9 @@ def peer_standing(*, organization, figures: AssessmentFigures, user) -> PeerStan
             .values_list("organization_id", flat=True)
         )
     latest = {}
-    for assessment in Assessment.objects.filter(
-        organization__in=peer_ids, state=Assessment.State.FINAL
-    ).select_related("framework"):
+    for assessment in (
+        Assessment.objects.finals().filter(organization__in=peer_ids).select_related("framework")
+    ):
         latest.setdefault(assessment.organization_id, assessment)
     peer_figures = [assessment_figures(a) for a in latest.values()]
     own_areas = area_indexes(figures)

@@ -91,10 +91,11 @@ def test_lifecycle_submit_then_finalize_by_facilitator(org, member, consultant, 
     client_for(member).post(state_url, {"action": "submit"})
     assessment.refresh_from_db()
     assert assessment.state == "review"
-    client_for(member).post(state_url, {"action": "finalize"})
+    finalize_url = url("assessment-finalize", org, assessment.pk)
+    assert client_for(member).post(finalize_url).status_code == 403
     assessment.refresh_from_db()
     assert assessment.state == "review"  # members cannot finalize
-    client_for(consultant).post(state_url, {"action": "finalize"})
+    client_for(consultant).post(finalize_url)
     assessment.refresh_from_db()
     assert assessment.state == "final" and assessment.finalized is not None
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from assessments import services
+from assessments import lifecycle, services
+from assessments.figures import assessment_figures
 from assessments.models import IllegalTransition
 from audit.models import AuditEvent
 from tests.assessments.conftest import make_assessment, make_process
@@ -110,17 +111,21 @@ def test_agreed_values_are_recorded_with_the_facilitator(score, consultant):
 
 def test_state_changes_are_recorded_and_a_refused_one_is_not(score, owner):
     assessment = score.assessment
-    services.assessment_transition(assessment=assessment, action="submit", user=owner)
-    services.assessment_transition(assessment=assessment, action="finalize", user=owner)
+    lifecycle.assessment_transition(assessment=assessment, action="submit", user=owner)
+    lifecycle.assessment_finalize(assessment=assessment, user=owner)
     with pytest.raises(IllegalTransition):
-        services.assessment_transition(assessment=assessment, action="reopen", user=owner)
+        lifecycle.assessment_transition(assessment=assessment, action="reopen", user=owner)
     submitted, finalized = events(area="assessments")
     assert (submitted.action, submitted.before, submitted.after) == (
         "submit",
         {"state": "Draft"},
         {"state": "In review"},
     )
-    assert (finalized.before, finalized.after) == ({"state": "In review"}, {"state": "Final"})
+    settled = lifecycle.finalize_summary(assessment_figures(assessment))
+    assert (finalized.before, finalized.after) == (
+        {"state": "In review"},
+        {"state": "Final", "settled": f"{settled.settled} of {settled.total}"},
+    )
 
 
 def test_an_answer_refused_by_a_final_assessment_leaves_no_record(score, owner):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import FailedLogin, Membership
 from assessments.exchange.export import assessment_export
-from assessments.services import assessment_transition
+from assessments.lifecycle import assessment_transition
 from audit.models import AuditEvent, ReadOnlyRecord
 from integration.services import integration_create
 from tests.assessments.conftest import make_assessment
