@@ -52,6 +52,12 @@ class ProcessResult:
     def criteria(self) -> list[CriterionResult]:
         return [c for level in sorted(self.levels) for c in self.levels[level]]
 
+    @property
+    def scored(self) -> bool:
+        """Someone answered one of its criteria: until then its level 0 means "not scored yet",
+        not "manual", and pages say so."""
+        return any(c.settled.state != Settlement.UNANSWERED for c in self.criteria)
+
 
 @dataclass
 class QuestionResult:
@@ -91,6 +97,21 @@ class AssessmentFigures:
     def progress(self) -> int:
         """Share of questions with an answer that counts, in whole per cent."""
         return round(100 * self.settled / self.total) if self.total else 0
+
+    @property
+    def scored(self) -> bool:
+        """Some process has an answer: before that the SAMR index is not scored yet, not 0."""
+        return any(p.scored for p in self.processes)
+
+    @property
+    def answered(self) -> bool:
+        """Anyone answered anything (a criterion or a readiness question)."""
+        return self.scored or any(
+            s.state != Settlement.UNANSWERED
+            for d in self.dimensions
+            for q in d.questions
+            for s in q.sides.values()
+        )
 
 
 def assessment_figures(assessment: Assessment, *, assessors: bool = True) -> AssessmentFigures:

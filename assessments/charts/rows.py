@@ -48,6 +48,7 @@ class ProcessRow:
     gap: int
     gap_weight: int
     level_names: tuple[str, ...] = LEVEL_NAMES
+    scored: bool = True  # False until someone answers one of its criteria
 
     @property
     def current_name(self) -> str:
@@ -147,6 +148,7 @@ def process_rows(figures) -> list[ProcessRow]:
             gap=p.gap,
             gap_weight=p.gap_weight,
             level_names=names,
+            scored=p.scored,
         )
         for p in figures.processes
     ]

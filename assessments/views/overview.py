@@ -29,7 +29,7 @@ def overview(request):
         "distribution": ", ".join(
             f"{n} at {level}" for level, n in figures.distribution.items() if n
         )
-        if figures
+        if figures and figures.scored
         else "",
         "sites": org.sites.all(),
         "member_count": org.memberships.count(),
