@@ -1,4 +1,6 @@
-"""The facilitator's page: where assessors disagree, the spread, and the agreed answer."""
+"""The facilitator's page: where assessors disagree, each assessor's answer with their rationale
+and evidence, the spread, and the agreed answer; "next dispute" links walk the open ones, and
+settling one updates the counters on the page in the same response."""
 
 from django.shortcuts import redirect, render
 
@@ -25,7 +27,15 @@ def agreement_items(figures, *, everything=False):
                     "score": p.score,
                     "question": c.criterion,
                     "context": p.process.name,
-                    "answers": [(a.assessor, a.get_status_display()) for a in c.answers],
+                    "answers": [
+                        {
+                            "who": a.assessor,
+                            "value": a.get_status_display(),
+                            "note": a.rationale,
+                            "evidence": a.evidence_url,
+                        }
+                        for a in c.answers
+                    ],
                     "spread": scoring.spread(ranks),
                     "settled": c.settled,
                     "agreement": c.agreement,
@@ -45,7 +55,13 @@ def agreement_items(figures, *, everything=False):
                         "question": q.question,
                         "context": f"{d.dimension.name} · {side.upper()}",
                         "answers": [
-                            (a.assessor, "N/A" if a.value is None else a.value) for a in answers
+                            {
+                                "who": a.assessor,
+                                "value": "N/A" if a.value is None else a.value,
+                                "note": a.comment,
+                                "evidence": "",
+                            }
+                            for a in answers
                         ],
                         "spread": scoring.spread([a.value for a in answers]),
                         "settled": settled,
@@ -53,8 +69,32 @@ def agreement_items(figures, *, everything=False):
                     }
                 )
     if everything:
-        return [i for i in items if i["answers"] or i["agreement"]]
-    return [i for i in items if not i["spread"].agreed]
+        items = [i for i in items if i["answers"] or i["agreement"]]
+    else:
+        items = [i for i in items if not i["spread"].agreed]
+    _link_disputes(items)
+    return items
+
+
+def _link_disputes(items) -> None:
+    """Each item's `next`: the key of the next item still disputed after it (None at the end)."""
+    following = None
+    for item in reversed(items):
+        item["next"] = following
+        if item["settled"].state == scoring.Settlement.DISPUTED:
+            following = item["key"]
+
+
+def _counts(figures) -> dict:
+    """The page's counters: answers still disputed, questions where the assessors differ, and
+    the first one still disputed."""
+    differ = agreement_items(figures)
+    disputed = [i["key"] for i in differ if i["settled"].state == scoring.Settlement.DISPUTED]
+    return {
+        "disputed": len(figures.disputed),
+        "differ": len(differ),
+        "first": disputed[0] if disputed else None,
+    }
 
 
 @org_view(facilitate=True)
@@ -67,6 +107,7 @@ def agreement(request, assessment_id):
         "items": agreement_items(figures, everything=request.GET.get("show") == "all"),
         "show_all": request.GET.get("show") == "all",
         "status_choices": STATUS_CHOICES,
+        "counts": _counts(figures),
     }
     return render(request, "assessments/agreement.html", context)
 
@@ -106,5 +147,6 @@ def agree(request, assessment_id):
         "form": form,
         "saved": saved,
         "status_choices": STATUS_CHOICES,
+        "counts": _counts(figures),
     }
     return render(request, "assessments/agreement.html#item", context, status=200 if saved else 400)

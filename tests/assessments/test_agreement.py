@@ -1,8 +1,15 @@
+import re
+
 import pytest
 from django.urls import reverse
 
 from assessments.figures import assessment_figures
-from assessments.models import CriterionAgreement, ReadinessAgreement
+from assessments.models import (
+    CriterionAgreement,
+    CriterionAnswer,
+    ReadinessAgreement,
+    ReadinessAnswer,
+)
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
@@ -131,3 +138,55 @@ def test_final_assessment_refuses_agreement(org, owner, disputed):
     )
     assert response.status_code == 409
     assert not ReadinessAgreement.objects.exists()
+
+
+# --- Each assessor's reasons, the way through the disputes, counters that follow (issue 13.8) --
+
+
+def test_each_answer_shows_its_assessors_rationale_and_evidence(org, consultant, disputed, owner):
+    score = disputed.process_scores.get()
+    criterion = disputed.framework.definition.criteria_for("manufacturing", 1)[0]
+    CriterionAnswer.objects.filter(
+        process_score=score, assessor=owner, criterion_key=criterion.key
+    ).update(rationale="MES <b>live</b> on line 3", evidence_url="https://wiki.example/mes")
+    ReadinessAnswer.objects.filter(assessment=disputed, assessor=owner, side="ot").update(
+        comment="Firewall rules reviewed"
+    )
+    body = client_for(consultant).get(page_url(org, disputed)).content.decode()
+    assert "“MES &lt;b&gt;live&lt;/b&gt; on line 3”" in body
+    assert 'href="https://wiki.example/mes" rel="noopener noreferrer"' in body
+    assert "“Firewall rules reviewed”" in body
+
+
+def test_next_dispute_links_walk_the_open_disputes_in_order(org, consultant, disputed):
+    body = client_for(consultant).get(page_url(org, disputed)).content.decode()
+    keys = re.findall(r'<tr id="item-([^"]+)"', body)
+    nexts = re.findall(r'<a href="#item-([^"]+)">Next dispute</a>', body)
+    assert len(keys) > 2 and nexts == keys[1:]  # here every item is disputed
+    assert f'<a href="#item-{keys[0]}">Go to the first</a>' in body
+
+
+def test_settling_a_dispute_sends_the_new_counters_with_it(org, consultant, disputed):
+    figures = assessment_figures(disputed)
+    before = len(figures.disputed)
+    page = client_for(consultant).get(page_url(org, disputed)).content.decode()
+    assert f"{before} disputed</strong> answers left" in page
+    score = disputed.process_scores.get()
+    criterion = disputed.framework.definition.criteria_for("manufacturing", 1)[0]
+    response = client_for(consultant).post(
+        set_url(org, disputed),
+        {
+            "kind": "criterion",
+            "item_key": f"c-{score.pk}-{criterion.key}",
+            "score_id": score.pk,
+            "criterion_key": criterion.key,
+            "status": "largely",
+            "reason": "Seen on site",
+        },
+        headers=HX,
+    )
+    body = response.content.decode()
+    counter = re.search(r'<p id="agreement-counter"[^>]*hx-swap-oob="true"[^>]*>(.*?)</p>', body)
+    assert counter and f"{before - 1} disputed</strong> answer" in counter[1]
+    progress = re.search(r'<div id="progress"[^>]*hx-swap-oob="true"', body)
+    assert progress and f"{before - 1} disputed" in body
