@@ -61,9 +61,23 @@ class AssessmentCreateForm(forms.ModelForm):
 
 class CriterionAnswerForm(forms.Form):
     criterion_key = forms.CharField(max_length=60, widget=forms.HiddenInput)
-    status = forms.ChoiceField(choices=STATUS_CHOICES, widget=forms.RadioSelect)
+    status = forms.ChoiceField(
+        choices=STATUS_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose how far this is met first.",
+            "invalid_choice": "%(value)s is not one of the choices.",
+        },
+    )
     rationale = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    evidence_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    evidence_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        error_messages={
+            "invalid": "Enter a full web address, like https://sharepoint.example.com/work-orders."
+        },
+    )
 
 
 class TargetForm(forms.ModelForm):
@@ -80,7 +94,13 @@ class TargetForm(forms.ModelForm):
 class ReadinessAnswerForm(forms.Form):
     question_key = forms.CharField(max_length=60, widget=forms.HiddenInput)
     side = forms.ChoiceField(choices=[("it", "IT"), ("ot", "OT")], widget=forms.HiddenInput)
-    value = forms.ChoiceField(choices=READINESS_CHOICES)
+    value = forms.ChoiceField(
+        choices=READINESS_CHOICES,
+        error_messages={
+            "required": "Choose an answer.",
+            "invalid_choice": "%(value)s is not one of the choices.",
+        },
+    )
 
     def clean_value(self):
         value = self.cleaned_data["value"]

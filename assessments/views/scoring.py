@@ -1,5 +1,6 @@
 """The scoring pages: one process's SAMR criteria, one readiness dimension; autosaved."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +16,7 @@ from assessments.forms.assessments import (
     TargetForm,
 )
 from assessments.models import STATUS_CHOICES, CriterionAnswer, ProcessScore, ReadinessAnswer
+from assessments.scoring import Settlement
 from assessments.services import (
     InvalidAnswer,
     criterion_answer_save,
@@ -30,7 +32,14 @@ def get_score(request, assessment_id, score_id) -> ProcessScore:
     return get_object_for_member(request, queryset, pk=score_id, assessment_id=assessment_id)
 
 
-def _process_context(request, score, **extra):
+def _not_saved(request, form) -> None:
+    """Without htmx a refused answer is a message on the page the browser is sent back to."""
+    errors = " ".join(error for field_errors in form.errors.values() for error in field_errors)
+    messages.error(request, f"Not saved: {errors}")
+
+
+def _process_context(request, score, key="", **extra):
+    """The page's figures; with `key`, also the result of that criterion (an autosave's row)."""
     figures = assessment_figures(score.assessment, assessors=False)
     result = next(p for p in figures.processes if p.score.pk == score.pk)
     mine = {
@@ -52,6 +61,10 @@ def _process_context(request, score, **extra):
         "figures": figures,
         "rows": rows,
         "current_level": framework.samr_level(result.current),
+        # Until something is answered, level 0 is no finding: the panel says "not scored yet".
+        "scored": any(c.settled.state != Settlement.UNANSWERED for c in result.criteria),
+        "key": key,
+        "criterion": next((c for c in result.criteria if c.criterion.key == key), None),
         "evidence": evidence,
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
@@ -78,11 +91,12 @@ def criterion_answer(request, assessment_id, score_id):
         except InvalidAnswer as exc:
             form.add_error("criterion_key", str(exc))
             saved = False
-    context = _process_context(
-        request, score, form=form, saved=saved, key=request.POST.get("criterion_key", "")
-    )
     if not request.htmx:
+        if not saved:
+            _not_saved(request, form)
         return redirect("assessments:process-score", request.org.slug, assessment_id, score_id)
+    key = request.POST.get("criterion_key", "")
+    context = _process_context(request, score, key=key, form=form, saved=saved)
     template = "assessments/process_score.html#criterion-saved"
     return render(request, template, context, status=200 if saved else 400)
 
@@ -97,9 +111,11 @@ def process_target(request, assessment_id, score_id):
     if saved:
         score_target_save(score=score, user=request.user, values=form.cleaned_data)
     if not request.htmx:
+        if not saved:
+            _not_saved(request, form)
         return redirect("assessments:process-score", request.org.slug, assessment_id, score_id)
-    context = _process_context(request, score, target_form=form, saved=saved, key="target")
-    template = "assessments/process_score.html#criterion-saved"
+    context = _process_context(request, score, target_form=form, saved=saved)
+    template = "assessments/process_score.html#target-saved"
     return render(request, template, context, status=200 if saved else 400)
 
 
@@ -110,7 +126,8 @@ def _dimension_or_404(assessment, dimension_key):
         raise Http404("No such readiness dimension") from None
 
 
-def _dimension_context(request, assessment, dimension_key, **extra):
+def _dimension_context(request, assessment, dimension_key, question_key="", side="", **extra):
+    """The page's figures; with `question_key` and `side`, also that answer's settled value."""
     figures = assessment_figures(assessment, assessors=False)
     result = next(d for d in figures.dimensions if d.dimension.key == dimension_key)
     mine = {
@@ -133,6 +150,10 @@ def _dimension_context(request, assessment, dimension_key, **extra):
         "questions": questions,
         "readiness_choices": READINESS_CHOICES,
         "scope_form": ExcludeDimensionForm(),
+        "key": f"{question_key}-{side}",
+        "settled": next(
+            (q.sides.get(side) for q in result.questions if q.question.key == question_key), None
+        ),
         **extra,
     }
 
@@ -160,10 +181,17 @@ def readiness_answer(request, assessment_id, dimension_key):
             form.add_error("question_key", str(exc))
             saved = False
     if not request.htmx:
+        if not saved:
+            _not_saved(request, form)
         return redirect("assessments:readiness", request.org.slug, assessment_id, dimension_key)
-    key = f"{request.POST.get('question_key', '')}-{request.POST.get('side', '')}"
     context = _dimension_context(
-        request, assessment, dimension_key, form=form, saved=saved, key=key
+        request,
+        assessment,
+        dimension_key,
+        question_key=request.POST.get("question_key", ""),
+        side=request.POST.get("side", ""),
+        form=form,
+        saved=saved,
     )
     template = "assessments/readiness.html#answer-saved"
     return render(request, template, context, status=200 if saved else 400)

@@ -42,7 +42,7 @@ def test_coo_scores_a_small_assessment_end_to_end(page, org, owner):
     expect(page.locator(".save-state .saved").first).to_be_visible()
 
     page.get_by_role("link", name="Workshop, November").click()
-    page.get_by_role("link", name="Finalize…").click()
+    page.get_by_role("link", name="Finalize…").click()  # a step that shows the numbers first
     expect(page.get_by_role("heading", name="Finalize this assessment?")).to_be_visible()
     page.get_by_role("button", name="Finalize").click()
     expect(page.get_by_text("This assessment is final and read-only.")).to_be_visible()
