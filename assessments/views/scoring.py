@@ -1,22 +1,28 @@
-"""The scoring pages: one process's SAMR criteria, one readiness dimension; autosaved."""
+"""The scoring pages: one process's SAMR criteria, one readiness dimension; autosaved.
+
+Both carry the way through the assessment (`scoring_steps`): every process and readiness
+dimension in scope with how much of it is answered, and "save and next" to the next one with
+something left to answer.
+"""
+
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view
 from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import (
-    READINESS_CHOICES,
     CriterionAnswerForm,
     ExcludeDimensionForm,
     ReadinessAnswerForm,
     TargetForm,
 )
 from assessments.models import STATUS_CHOICES, CriterionAnswer, ProcessScore, ReadinessAnswer
-from assessments.scoring import Settlement
 from assessments.services import (
     InvalidAnswer,
     criterion_answer_save,
@@ -38,14 +44,95 @@ def _not_saved(request, form) -> None:
     messages.error(request, f"Not saved: {errors}")
 
 
+@dataclass(frozen=True)
+class Step:
+    """One scoring page: a process or a readiness dimension, and how much of it is answered."""
+
+    kind: str  # "process" or "readiness"
+    name: str
+    url: str
+    done: int
+    total: int
+    current: bool
+    first_open: str = ""  # the element id of its first question left to answer
+
+    @property
+    def complete(self) -> bool:
+        return self.done >= self.total
+
+
+def scoring_steps(request, figures, *, here: tuple, my_criteria=None, my_sides=None):
+    """Every scoring page in order (processes, then readiness dimensions in scope) with how much
+    is answered: by this assessor while they may answer, otherwise as it counts. Also the next
+    page after `here` (("process", score pk) or ("readiness", key)) with something left.
+
+    `my_criteria` ((score pk, criterion key)) and `my_sides` ((question key, side)) are the
+    assessor's answers where the caller has them already; the others are read here."""
+    assessment = figures.assessment
+    own = request.membership.can_write and not assessment.is_final
+    if own and my_criteria is None:
+        my_criteria = set(
+            CriterionAnswer.objects.filter(
+                process_score__assessment=assessment, assessor=request.user
+            ).values_list("process_score_id", "criterion_key")
+        )
+    if own and my_sides is None:
+        my_sides = set(
+            ReadinessAnswer.objects.filter(
+                assessment=assessment, assessor=request.user
+            ).values_list("question_key", "side")
+        )
+    slug, steps = request.org.slug, []
+    for p in figures.processes:
+        left = [
+            c.criterion.key
+            for c in p.criteria
+            if ((p.score.pk, c.criterion.key) not in my_criteria if own else not c.settled.counts)
+        ]
+        url = reverse("assessments:process-score", args=[slug, assessment.pk, p.score.pk])
+        steps.append(
+            Step(
+                "process",
+                p.process.name,
+                url,
+                len(p.criteria) - len(left),
+                len(p.criteria),
+                here == ("process", p.score.pk),
+                f"criterion-{left[0]}" if left else "",
+            )
+        )
+    for d in figures.dimensions:
+        if not d.in_scope:
+            continue
+        sides = [(q.question.key, side) for q in d.questions for side in q.sides]
+        settled = {(q.question.key, side): s for q in d.questions for side, s in q.sides.items()}
+        left = [k for k in sides if (k not in my_sides if own else not settled[k].counts)]
+        url = reverse("assessments:readiness", args=[slug, assessment.pk, d.dimension.key])
+        steps.append(
+            Step(
+                "readiness",
+                d.dimension.name,
+                url,
+                len(sides) - len(left),
+                len(sides),
+                here == ("readiness", d.dimension.key),
+                f"v-{left[0][0]}-{left[0][1]}" if left else "",
+            )
+        )
+    at = next((i for i, step in enumerate(steps) if step.current), -1)
+    after = steps[at + 1 :] + steps[: at + 1]
+    return steps, next((step for step in after if not step.complete and not step.current), None)
+
+
 def _process_context(request, score, key="", **extra):
     """The page's figures; with `key`, also the result of that criterion (an autosave's row)."""
     figures = assessment_figures(score.assessment, assessors=False)
     result = next(p for p in figures.processes if p.score.pk == score.pk)
-    mine = {
-        a.criterion_key: a
-        for a in CriterionAnswer.objects.filter(process_score=score, assessor=request.user)
-    }
+    all_mine = CriterionAnswer.objects.filter(
+        process_score__assessment=score.assessment, assessor=request.user
+    )
+    mine = {a.criterion_key: a for a in all_mine if a.process_score_id == score.pk}
+    my_criteria = {(a.process_score_id, a.criterion_key) for a in all_mine}
     evidence = process_evidence(
         processes=[score.process], levels={score.process.pk: result.current}, now=timezone.now()
     )[score.process.pk]
@@ -62,13 +149,23 @@ def _process_context(request, score, key="", **extra):
         "rows": rows,
         "current_level": framework.samr_level(result.current),
         # Until something is answered, level 0 is no finding: the panel says "not scored yet".
-        "scored": any(c.settled.state != Settlement.UNANSWERED for c in result.criteria),
+        "scored": result.scored,
         "key": key,
         "criterion": next((c for c in result.criteria if c.criterion.key == key), None),
         "evidence": evidence,
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
+        **_steps_context(request, figures, ("process", score.pk), my_criteria=my_criteria),
         **extra,
+    }
+
+
+def _steps_context(request, figures, here, **mine) -> dict:
+    steps, following = scoring_steps(request, figures, here=here, **mine)
+    return {
+        "steps": steps,
+        "next_step": following,
+        "all_done": all(step.complete for step in steps),
     }
 
 
@@ -148,12 +245,12 @@ def _dimension_context(request, assessment, dimension_key, question_key="", side
         "figures": figures,
         "result": result,
         "questions": questions,
-        "readiness_choices": READINESS_CHOICES,
         "scope_form": ExcludeDimensionForm(),
         "key": f"{question_key}-{side}",
         "settled": next(
             (q.sides.get(side) for q in result.questions if q.question.key == question_key), None
         ),
+        **_steps_context(request, figures, ("readiness", dimension_key), my_sides=set(mine)),
         **extra,
     }
 

@@ -8,6 +8,10 @@
  * - any other failure (a final assessment, a server error, no connection) says "Not saved";
  * - a field whose error slot (its aria-describedby) has text is marked aria-invalid.
  * The forms carry novalidate: the server judges every value, so nothing stays unsent.
+ *
+ * "Save and next" ([data-save-and-next]) leaves the page only once every save under way has
+ * finished and none was refused; otherwise it stays and moves the focus to the refused field.
+ * The current step of the way through the assessment is scrolled into view in its list.
  */
 (function () {
   "use strict";
@@ -74,4 +78,48 @@
       say(form, "field-error", "Not saved: the server could not be reached. Try again.");
     }
   });
+
+  function saving() {
+    return document.querySelector("[data-autosave].htmx-request, [data-autosave] .htmx-request");
+  }
+
+  function refused() {
+    return document.querySelector("[data-autosave] [aria-invalid=true]");
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-save-and-next]");
+    if (!link) {
+      return;
+    }
+    event.preventDefault();
+    if (document.activeElement && document.activeElement.blur) {
+      document.activeElement.blur(); // a text field being typed in saves on change
+    }
+    var waited = 0;
+    (function leaveWhenSaved() {
+      if (saving() && waited < 10000) {
+        waited += 50;
+        window.setTimeout(leaveWhenSaved, 50);
+        return;
+      }
+      var field = refused();
+      if (field || saving()) {
+        (field || link).focus();
+        return;
+      }
+      window.location.assign(link.href);
+    })();
+  });
+
+  function showCurrentStep() {
+    var nav = document.getElementById("scoring-steps");
+    var current = nav && nav.querySelector("[aria-current=page]");
+    if (current) {
+      nav.scrollLeft = current.offsetLeft - nav.clientWidth / 2 + current.offsetWidth / 2;
+      nav.scrollTop = current.offsetTop - nav.clientHeight / 2;
+    }
+  }
+  document.addEventListener("DOMContentLoaded", showCurrentStep);
+  document.addEventListener("htmx:afterSettle", showCurrentStep); // the list is sent again by each save
 })();

@@ -5,7 +5,7 @@ page's counters without a reload."""
 import pytest
 from playwright.sync_api import expect
 
-from assessments.models import Assessment, FrameworkVersion
+from assessments.models import Assessment, CriterionAnswer, FrameworkVersion
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
@@ -79,3 +79,27 @@ def test_settling_a_dispute_updates_the_counters_without_a_reload(page, org, dis
 
     page.locator("tr[id^=item-]").first.get_by_role("link", name="Next dispute").click()
     assert page.evaluate("location.hash").startswith("#item-")
+
+
+def test_save_and_next_saves_what_was_typed_and_reaches_the_next_unanswered_item(page, org, owner):
+    framework = FrameworkVersion.objects.shipped()
+    assessment = make_assessment(
+        org, framework, [make_process(org, "A press"), make_process(org, "B stock")], title="Q1"
+    )
+    a_press = assessment.process_scores.get(process__name="A press")
+    answer_levels(a_press, owner, {1: "fully", 2: "fully", 3: "fully", 4: "fully"})
+    log_in(page, owner.email, PASSWORD)
+    page.goto(f"/o/{org.slug}/assessments/{assessment.pk}/processes/{a_press.pk}/")
+
+    criterion = page.locator("form.criterion").first
+    criterion.get_by_text("Rationale and evidence").click()
+    criterion.get_by_label("Rationale").fill("Work orders in SAP PM since 2021")
+    page.get_by_role("link", name="Save and next: B stock").click()  # typed, never blurred
+    expect(page.get_by_role("heading", level=1)).to_contain_text("B stock")
+    first = framework.definition.criteria_for("manufacturing", 1)[0].key
+    assert page.evaluate("location.hash") == f"#criterion-{first}"
+    expect(page.locator("#scoring-steps [aria-current=page]")).to_contain_text("B stock")
+    answer = CriterionAnswer.objects.get(
+        process_score=a_press, assessor=owner, criterion_key=criterion.get_attribute("id")[10:]
+    )
+    assert answer.rationale == "Work orders in SAP PM since 2021"
