@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
@@ -25,7 +25,7 @@ from assessments.framework.loading import default_framework
 from assessments.models import Assessment, Milestone, Process, Report
 from integration.health import Status
 from integration.models import Integration
-from integration.services.health import HealthFigures, health_figures_list
+from integration.services.health import HealthFigures, format_freshness, health_figures_list
 
 MAX_PER_KIND = 5  # more than this of one kind reads as one line "and N more", linking to the list
 
@@ -169,14 +169,21 @@ def integrations_down(s: Snapshot) -> list[Attention]:
             "integration-down",
             "Integration down",
             integration.name,
-            f"no data for {_ago(health.freshness_display)}"
-            if health.last_seen
-            else "has never sent data",
+            _down_detail(integration, health, s.now),
             s.url("integration:integration-detail", integration.pk),
         )
         for integration, health in s.integrations
         if health.status == Status.DOWN
     ]
+
+
+def _down_detail(integration: Integration, health: HealthFigures, now: datetime) -> str:
+    failed = integration.last_failed
+    if failed is not None and (health.last_seen is None or failed >= health.last_seen):
+        return f"reported a failure {format_freshness(max(now - failed, timedelta(0)))}"
+    if health.last_seen is None:
+        return "has never sent data"
+    return f"last data {health.freshness_display}"
 
 
 def overdue_milestones(s: Snapshot) -> list[Attention]:
@@ -456,7 +463,3 @@ def _count(n: int, noun: str) -> str:
 
 def _days(delta) -> str:
     return _count(delta.days, "day")
-
-
-def _ago(freshness: str) -> str:
-    return freshness.removesuffix(" ago")

@@ -98,8 +98,17 @@ def data(org, owner, framework, frozen):
 def test_a_down_integration_needs_attention_and_links_to_its_page(org, owner, data):
     dead = down_integration(org)
     [entry] = of_kind(home_page(owner, org), "integration-down")
-    assert "Legacy SCADA historian export" in entry["text"] and "3 d" in entry["text"]
+    assert "Legacy SCADA historian export" in entry["text"] and "last data 3 d ago" in entry["text"]
     assert entry["href"] == reverse("integration:integration-detail", args=[org.slug, dead.pk])
+
+
+def test_an_integration_down_by_a_fail_ping_says_so(org, owner, data):
+    integration = data["integration"]
+    Integration.objects.filter(pk=integration.pk).update(
+        last_seen=NOW - timedelta(minutes=5), last_failed=NOW - timedelta(minutes=2)
+    )
+    [entry] = of_kind(home_page(owner, org), "integration-down")
+    assert "reported a failure 2 min ago" in entry["text"]
 
 
 def test_integrations_that_are_up_need_no_attention(org, owner, data):
@@ -279,17 +288,27 @@ def test_the_trend_counts_final_assessments_that_stand_only(org, owner, framewor
     )
     first.finalize(now=NOW)
     second = scored_assessment(
-        org, framework, owner, [press], levels={"Press line": 2}, title="Summer",
+        org,
+        framework,
+        owner,
+        [press],
+        levels={"Press line": 2},
+        title="Summer",
         assessed_on=date(2026, 6, 1),
-    )  # fmt: skip
+    )
     second.finalize(now=NOW)
     revision = assessment_revise(assessment=second, user=owner)
     answer_levels(revision.process_scores.get(), owner, {3: "fully"})
     revision.finalize(now=NOW)  # supersedes Summer
     scored_assessment(
-        org, framework, owner, [press], levels={"Press line": 4}, title="Draft",
+        org,
+        framework,
+        owner,
+        [press],
+        levels={"Press line": 4},
+        title="Draft",
         assessed_on=date(2026, 11, 1),
-    )  # fmt: skip
+    )
     owner_membership = owner.memberships.get(organization=org)
     page = home(org=org, membership=owner_membership, now=NOW)
     trend = [(p.title, p.samr_index) for p in page.trend]
@@ -340,8 +359,9 @@ def test_the_checklist_ticks_steps_and_goes_once_processes_are_assessed(
 def test_responsibilities_show_their_milestones_done(org, owner, framework, frozen):
     roadmap = roadmap_for(org, framework)
     for status in ("done", "done", "planned"):
-        Milestone.objects.create(roadmap=roadmap, title="A", responsibility="align-goals",
-                                 status=status)  # fmt: skip
+        Milestone.objects.create(
+            roadmap=roadmap, title="A", responsibility="align-goals", status=status
+        )
     Milestone.objects.create(
         roadmap=roadmap, title="Gone", responsibility="align-goals", retired=NOW
     )
@@ -370,9 +390,14 @@ def test_the_home_page_reads_in_a_fixed_number_of_queries(
     answer_levels(extra.process_scores.get(), consultant, {1: "not"})
     answer_levels(extra.process_scores.get(), owner, {1: "fully"})
     again = scored_assessment(
-        org, framework, owner, [data["stock"]], levels={"Stock counts": 2}, title="Stock",
+        org,
+        framework,
+        owner,
+        [data["stock"]],
+        levels={"Stock counts": 2},
+        title="Stock",
         assessed_on=date(2026, 9, 1),
-    )  # fmt: skip
+    )
     again.finalize(now=NOW)
     Milestone.objects.create(roadmap=data["roadmap"], title="Late", due_date=date(2026, 11, 2))
     make_user("late@acme.test", org, "member")
