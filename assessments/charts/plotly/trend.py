@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from assessments.charts.palette import AFTER_COLOUR, GRID, LEVEL_NAMES, MUTED
 from assessments.charts.plotly.figure import HOVER, base_layout, figure
@@ -43,9 +43,17 @@ def samr_trend(points: Sequence[IndexPoint]) -> dict:
         height=240,
         showlegend=False,
         margin={"l": 10, "r": 20, "t": 10, "b": 40},
-        xaxis={"type": "date", "fixedrange": True, "automargin": True, "tickformat": "%b %Y"},
+        xaxis={
+            "type": "date",
+            "fixedrange": True,
+            "automargin": True,
+            "range": _padded(scored),
+            "tickvals": line["x"],  # one tick per assessment, not per month
+            "ticktext": [f"{p.assessed_on:%b %Y}" for p in scored],
+            "gridcolor": GRID,
+        },
         yaxis={
-            "range": [0, 4.2],
+            "range": [-0.3, 4.3],
             "tickvals": list(range(5)),
             "ticktext": [f"{level} {name}" for level, name in enumerate(LEVEL_NAMES)],
             "gridcolor": GRID,
@@ -56,3 +64,12 @@ def samr_trend(points: Sequence[IndexPoint]) -> dict:
         },
     )
     return figure([line], layout)
+
+
+def _padded(points: Sequence[IndexPoint]) -> list[str] | None:
+    """The dates with room on both sides, so the first and last points clear the axes."""
+    if not points:
+        return None
+    first, last = points[0].assessed_on, points[-1].assessed_on
+    pad = max((last - first) / 12, timedelta(days=7))
+    return [(first - pad).isoformat(), (last + pad).isoformat()]
