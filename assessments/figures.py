@@ -13,6 +13,7 @@ from assessments.models import (
     Assessment,
     CriterionAgreement,
     CriterionAnswer,
+    ExcludedDimension,
     ProcessScore,
     ReadinessAgreement,
     ReadinessAnswer,
@@ -120,11 +121,63 @@ def assessment_figures(assessment: Assessment, *, assessors: bool = True) -> Ass
     `assessors=False` leaves each answer's assessor unloaded, for pages that show figures only:
     the same queries, without building a user per answer (half the time of a big assessment).
     """
+    return figures_of([assessment], assessors=assessors)[assessment.pk]
+
+
+def figures_of(assessments, *, assessors: bool = False) -> dict[int, AssessmentFigures]:
+    """Assessment id -> its figures, for several assessments in the same six queries as one."""
+    assessments = list(assessments)
+    if not assessments:
+        return {}
+    rows = _Rows(assessments, assessors)
+    return {a.pk: _figures(a, rows) for a in assessments}
+
+
+class _Rows:
+    """Every stored row the figures read, for a set of assessments, grouped by assessment."""
+
+    def __init__(self, assessments, assessors):
+        by_id = {a.pk: a for a in assessments}
+        ids = list(by_id)
+        self.scores = defaultdict(list)
+        scores = ProcessScore.objects.filter(assessment__in=ids)
+        for score in scores.select_related("process", "process__site"):
+            score.assessment = by_id[score.assessment_id]  # as the related manager would
+            self.scores[score.assessment_id].append(score)
+        self.answers = defaultdict(lambda: defaultdict(list))  # by score id, then criterion
+        rows = CriterionAnswer.objects.filter(process_score__assessment__in=ids)
+        for answer in rows.select_related("assessor") if assessors else rows:
+            self.answers[answer.process_score_id][answer.criterion_key].append(answer)
+        self.agreements = defaultdict(dict)
+        for agreement in CriterionAgreement.objects.filter(process_score__assessment__in=ids):
+            self.agreements[agreement.process_score_id][agreement.criterion_key] = agreement
+        self.excluded = defaultdict(dict)
+        for assessment_id, key, reason in ExcludedDimension.objects.filter(
+            assessment__in=ids
+        ).values_list("assessment_id", "dimension_key", "reason"):
+            self.excluded[assessment_id][key] = reason
+        self.readiness = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+        rows = ReadinessAnswer.objects.filter(assessment__in=ids)
+        for answer in rows.select_related("assessor") if assessors else rows:
+            self.readiness[answer.assessment_id][answer.question_key][answer.side].append(answer)
+        self.readiness_agreements = defaultdict(lambda: defaultdict(dict))
+        for agreement in ReadinessAgreement.objects.filter(assessment__in=ids):
+            by_question = self.readiness_agreements[agreement.assessment_id]
+            by_question[agreement.question_key][agreement.side] = agreement
+
+
+def _figures(assessment: Assessment, rows: _Rows) -> AssessmentFigures:
     framework = assessment.framework.definition
-    scores = list(assessment.process_scores.select_related("process", "process__site"))
-    answers, agreements = _criterion_rows_for(assessment, assessors)
-    processes = [_process_result(framework, s, answers[s.pk], agreements[s.pk]) for s in scores]
-    dimensions = _dimension_results(assessment, framework, assessors)
+    processes = [
+        _process_result(framework, s, rows.answers[s.pk], rows.agreements[s.pk])
+        for s in rows.scores[assessment.pk]
+    ]
+    dimensions = _dimension_results(
+        framework,
+        rows.excluded[assessment.pk],
+        rows.readiness[assessment.pk],
+        rows.readiness_agreements[assessment.pk],
+    )
 
     process_figures = [
         scoring.ProcessFigures(
@@ -164,17 +217,6 @@ def assessment_figures(assessment: Assessment, *, assessors: bool = True) -> Ass
     )
 
 
-def _criterion_rows_for(assessment, assessors):
-    answers = defaultdict(lambda: defaultdict(list))
-    rows = CriterionAnswer.objects.filter(process_score__assessment=assessment)
-    for answer in rows.select_related("assessor") if assessors else rows:
-        answers[answer.process_score_id][answer.criterion_key].append(answer)
-    agreements = defaultdict(dict)
-    for agreement in CriterionAgreement.objects.filter(process_score__assessment=assessment):
-        agreements[agreement.process_score_id][agreement.criterion_key] = agreement
-    return answers, agreements
-
-
 def _process_result(framework, score, answers, agreements) -> ProcessResult:
     levels = {}
     for level in scoring.CRITERIA_LEVELS:
@@ -208,16 +250,7 @@ def _process_result(framework, score, answers, agreements) -> ProcessResult:
     )
 
 
-def _dimension_results(assessment, framework, assessors) -> list[DimensionResult]:
-    excluded = dict(assessment.excluded_dimensions.values_list("dimension_key", "reason"))
-    answers = defaultdict(lambda: defaultdict(list))
-    rows = ReadinessAnswer.objects.filter(assessment=assessment)
-    for answer in rows.select_related("assessor") if assessors else rows:
-        answers[answer.question_key][answer.side].append(answer)
-    agreements = defaultdict(dict)
-    for agreement in ReadinessAgreement.objects.filter(assessment=assessment):
-        agreements[agreement.question_key][agreement.side] = agreement
-
+def _dimension_results(framework, excluded, answers, agreements) -> list[DimensionResult]:
     results = []
     for dimension in framework.dimensions:
         questions = []

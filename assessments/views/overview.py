@@ -1,7 +1,8 @@
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.access import org_view
-from assessments.figures import assessment_figures
+from assessments.home import home
 
 # One line per rung for the overview; the framework file holds the full descriptors.
 LADDER = [
@@ -19,11 +20,12 @@ LADDER = [
 
 @org_view
 def overview(request):
-    """The organisation's home: where it stands and what to do next."""
-    org = request.org
-    latest = org.assessments.select_related("framework").first()
-    figures = assessment_figures(latest, assessors=False) if latest else None
+    """The organisation's home: what needs attention, the next step, how it climbs the ladder."""
+    page = home(org=request.org, membership=request.membership, now=timezone.now())
+    latest = page.snapshot.latest
+    figures = page.snapshot.figures[latest.pk] if latest else None
     context = {
+        "home": page,
         "latest": latest,
         "figures": figures,
         "distribution": ", ".join(
@@ -31,8 +33,8 @@ def overview(request):
         )
         if figures and figures.scored
         else "",
-        "sites": org.sites.all(),
-        "member_count": org.memberships.count(),
+        "sites": page.snapshot.sites,
+        "member_count": page.snapshot.members,
         "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
     }
     return render(request, "assessments/overview.html", context)

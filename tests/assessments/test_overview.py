@@ -12,7 +12,7 @@ def test_overview_shows_the_latest_assessment_figures(
     )
     answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
     client = client_for(owner)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("org-home", args=[org.slug]))
     body = response.content.decode()
     assert "Autumn" in body

@@ -1,0 +1,465 @@
+"""The organisation's home page: what needs attention, the next step, the SAMR index over the
+final assessments, the setup checklist and the COO's four responsibilities.
+
+`home_snapshot()` reads everything in a fixed number of queries, however many assessments,
+integrations or milestones there are; the functions below it are pure and work on that snapshot.
+Each kind of "needs attention" entry is one function in `ATTENTION_KINDS`: a new kind (say, an
+integration that keeps flapping) is one more function there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Organization
+from assessments.charts.plotly.trend import IndexPoint, samr_trend
+from assessments.evidence import ProcessEvidence, process_evidence
+from assessments.figures import AssessmentFigures, figures_of
+from assessments.framework.loading import default_framework
+from assessments.models import Assessment, Milestone, Process, Report
+from integration.health import Status
+from integration.models import Integration
+from integration.services.health import HealthFigures, format_freshness, health_figures_list
+
+MAX_PER_KIND = 5  # more than this of one kind reads as one line "and N more", linking to the list
+
+# What each of the shipped framework's responsibilities asks of the COO, under its name.
+RESPONSIBILITY_HINTS = {
+    "align-goals": "set objectives and expectations",
+    "foster-collaboration": "break down silos between IT and OT teams",
+    "lead-change": "smooth transitions and reskilling",
+    "ensure-security": "work with the CISO on OT security",
+}
+
+
+@dataclass
+class Snapshot:
+    """What the home page reads of one organisation, loaded once."""
+
+    org: Organization
+    membership: Membership
+    now: datetime
+    assessments: list[Assessment]  # newest first
+    finals: list[Assessment]  # the finals that stand, oldest first
+    figures: dict[int, AssessmentFigures]  # of the latest, the open ones and the finals
+    integrations: list[tuple[Integration, HealthFigures]]
+    overdue: list[Milestone]  # oldest due date first
+    evidence: dict[int, ProcessEvidence]  # of the latest assessment's processes, by process id
+    sites: list
+    has_processes: bool
+    members: int
+    has_ready_report: bool
+    milestone_counts: dict[str, tuple[int, int]]  # responsibility key -> (done, total)
+    has_milestones: bool = False
+
+    @property
+    def has_sites(self) -> bool:
+        return bool(self.sites)
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate(self.now)
+
+    @property
+    def latest(self) -> Assessment | None:
+        return self.assessments[0] if self.assessments else None
+
+    @property
+    def open_assessments(self) -> list[Assessment]:
+        return [a for a in self.assessments if not a.is_final]
+
+    def url(self, name: str, *args) -> str:
+        return reverse(name, args=[self.org.slug, *args])
+
+
+def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -> Snapshot:
+    """Everything the home page shows, in a fixed number of queries (eleven at most)."""
+    today = timezone.localdate(now)
+    flags = (
+        Organization.objects.filter(pk=org.pk)
+        .annotate(
+            has_processes=Exists(
+                Process.objects.filter(organization=OuterRef("pk"), archived=False)
+            ),
+            has_ready_report=Exists(
+                Report.objects.filter(organization=OuterRef("pk"), state=Report.State.READY)
+            ),
+            members=Count("memberships", distinct=True),
+        )
+        .values("has_processes", "has_ready_report", "members")
+        .get()
+    )
+    sites = list(org.sites.all())
+    stands = Assessment.objects.finals().filter(pk=OuterRef("pk"))
+    assessments = list(org.assessments.select_related("framework").annotate(stands=Exists(stands)))
+    _share_frameworks(assessments)
+    finals = sorted((a for a in assessments if a.stands), key=lambda a: (a.assessed_on, a.created))
+    latest = assessments[0] if assessments else None
+    wanted = {a.pk: a for a in [*assessments[:1], *(a for a in assessments if not a.is_final)]}
+    wanted.update({a.pk: a for a in finals})
+    figures = figures_of(wanted.values())
+    evidence = {}
+    if latest is not None and figures[latest.pk].processes:
+        processes = figures[latest.pk].processes
+        evidence = process_evidence(
+            processes=[p.process for p in processes],
+            levels={p.process.pk: p.current for p in processes},
+            now=now,
+        )
+    integrations = list(org.integrations.all())
+    health = health_figures_list(integrations=integrations, now=now, with_uptime=False)
+    milestones = Milestone.objects.active().filter(roadmap__organization=org)
+    overdue = list(
+        milestones.filter(due_date__lt=today)
+        .exclude(status=Milestone.Status.DONE)
+        .select_related("roadmap")
+        .order_by("due_date", "position", "pk")
+    )
+    counts = milestones.values_list("responsibility").annotate(
+        done=Count("pk", filter=Q(status=Milestone.Status.DONE)), total=Count("pk")
+    )
+    milestone_counts = {key: (done, total) for key, done, total in counts.order_by()}
+    return Snapshot(
+        org=org,
+        membership=membership,
+        now=now,
+        assessments=assessments,
+        finals=finals,
+        figures=figures,
+        integrations=[(i, health[i.pk]) for i in integrations],
+        overdue=overdue,
+        evidence=evidence,
+        sites=sites,
+        milestone_counts=milestone_counts,
+        has_milestones=bool(milestone_counts),
+        **flags,
+    )
+
+
+def _share_frameworks(assessments) -> None:
+    # One FrameworkVersion instance per version, so its definition is parsed once, not per row.
+    shared = {}
+    for a in assessments:
+        a.framework = shared.setdefault(a.framework_id, a.framework)
+
+
+# --- Needs attention ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One thing to fix: `subject` (a name or title, user text) links to where it is fixed."""
+
+    kind: str  # "integration-down", "milestone-overdue", ...: a class and a test hook
+    label: str  # what kind of problem, e.g. "Integration down"
+    subject: str
+    detail: str
+    url: str
+
+
+def integrations_down(s: Snapshot) -> list[Attention]:
+    return [
+        Attention(
+            "integration-down",
+            "Integration down",
+            integration.name,
+            _down_detail(integration, health, s.now),
+            s.url("integration:integration-detail", integration.pk),
+        )
+        for integration, health in s.integrations
+        if health.status == Status.DOWN
+    ]
+
+
+def _down_detail(integration: Integration, health: HealthFigures, now: datetime) -> str:
+    failed = integration.last_failed
+    if failed is not None and (health.last_seen is None or failed >= health.last_seen):
+        return f"reported a failure {format_freshness(max(now - failed, timedelta(0)))}"
+    if health.last_seen is None:
+        return "has never sent data"
+    return f"last data {health.freshness_display}"
+
+
+def overdue_milestones(s: Snapshot) -> list[Attention]:
+    return [
+        Attention(
+            "milestone-overdue",
+            "Overdue milestone",
+            m.title,
+            f"due {m.due_date:%-d %b %Y}, {_days(s.today - m.due_date)} late",
+            s.url("assessments:milestone-detail", m.pk),
+        )
+        for m in s.overdue
+    ]
+
+
+def disputed_answers(s: Snapshot) -> list[Attention]:
+    entries = []
+    for a in s.open_assessments:
+        n = len(s.figures[a.pk].disputed)
+        if n:
+            page = "agreement" if s.membership.can_facilitate else "detail"
+            entries.append(
+                Attention(
+                    "disputed",
+                    "Disputed answers",
+                    a.title,
+                    f"{n} answer{'s' if n != 1 else ''} where assessors disagree",
+                    s.url(f"assessments:assessment-{page}", a.pk),
+                )
+            )
+    return entries
+
+
+def claims_without_live_data(s: Snapshot) -> list[Attention]:
+    if s.latest is None:
+        return []
+    entries = []
+    for p in s.figures[s.latest.pk].processes:
+        evidence = s.evidence.get(p.process.pk)
+        if evidence is None or not evidence.flagged:
+            continue
+        not_up = [i for i, h in evidence.integrations if h.status != Status.UP]
+        if not_up:
+            url = s.url("integration:integration-detail", not_up[0].pk)
+        else:
+            url = s.url("assessments:process-edit", p.process.pk)
+        entries.append(
+            Attention("no-live-data", "No live data", p.process.name, evidence.message, url)
+        )
+    return entries
+
+
+def assessment_progress(s: Snapshot) -> list[Attention]:
+    entries = []
+    for a in s.open_assessments:
+        f = s.figures[a.pk]
+        entries.append(
+            Attention(
+                "assessment-progress",
+                f"Assessment {a.get_state_display().lower()}",
+                a.title,
+                f"{f.progress}% settled ({f.settled} of {f.total} answers)",
+                s.url("assessments:assessment-detail", a.pk),
+            )
+        )
+    return entries
+
+
+# In the order the page lists them; each turns the snapshot into entries of one kind.
+ATTENTION_KINDS: tuple[Callable[[Snapshot], list[Attention]], ...] = (
+    integrations_down,
+    overdue_milestones,
+    disputed_answers,
+    claims_without_live_data,
+    assessment_progress,
+)
+
+# Where "and N more" of a kind links to.
+MORE_PAGES = {
+    "integration-down": ("integration:integration-list", "integrations down"),
+    "milestone-overdue": ("assessments:roadmap-list", "overdue milestones"),
+    "disputed": ("assessments:assessment-list", "assessments with disputes"),
+    "no-live-data": ("assessments:processes", "claims without live data"),
+    "assessment-progress": ("assessments:assessment-list", "open assessments"),
+}
+
+
+def needs_attention(s: Snapshot) -> list[Attention]:
+    """Every entry of every kind, at most `MAX_PER_KIND` of one kind and a line for the rest."""
+    entries = []
+    for kind in ATTENTION_KINDS:
+        found = kind(s)
+        entries += found[:MAX_PER_KIND]
+        if len(found) > MAX_PER_KIND:
+            name, what = MORE_PAGES.get(found[0].kind, ("org-home", "more"))
+            more = len(found) - MAX_PER_KIND
+            url = reverse(name, args=[s.org.slug])
+            entries.append(Attention(found[0].kind, "", f"and {more} more {what}", "", url))
+    return entries
+
+
+# --- The next step -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    text: str  # may hold a title: user text
+    url: str
+
+
+def next_step(s: Snapshot, checklist: list[SetupStep]) -> NextStep:
+    """The one thing to do next, by the first rule that applies: set up, settle the open
+    assessment's disputes, finish scoring it, finalize it, connect data, report, repair, plan."""
+    if not (s.has_processes and s.assessments):
+        step = next(step for step in checklist if not step.done)
+        return NextStep(step.action, step.url)
+    if s.open_assessments:
+        a = s.open_assessments[0]
+        f = s.figures[a.pk]
+        if f.disputed:
+            n = len(f.disputed)
+            page = "agreement" if s.membership.can_facilitate else "detail"
+            return NextStep(
+                f"Settle {_count(n, 'disputed answer')} in “{a.title}”",
+                s.url(f"assessments:assessment-{page}", a.pk),
+            )
+        if f.settled < f.total:
+            return NextStep(
+                f"Finish scoring “{a.title}”: {_count(f.total - f.settled, 'answer')} open",
+                s.url("assessments:assessment-detail", a.pk),
+            )
+        return NextStep(
+            f"Finalize “{a.title}”: every answer is settled",
+            s.url("assessments:assessment-finalize", a.pk),
+        )
+    if not s.integrations:
+        return NextStep("Connect your first integration", s.url("integration:integration-create"))
+    if s.finals and not s.has_ready_report:
+        return NextStep("Ask for the first report", s.url("assessments:report-list"))
+    down = integrations_down(s)
+    if down:
+        return NextStep(f"Bring “{down[0].subject}” back up", down[0].url)
+    if s.overdue:
+        return NextStep(
+            f"Catch up on {_count(len(s.overdue), 'overdue milestone')}",
+            s.url("assessments:roadmap-list"),
+        )
+    if s.finals and not s.has_milestones:
+        return NextStep(
+            "Plan a roadmap from the final assessment", s.url("assessments:roadmap-create")
+        )
+    return NextStep("Start the next assessment", s.url("assessments:assessment-create"))
+
+
+# --- Setting up a new organisation -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupStep:
+    name: str
+    action: str  # what to do, as a link
+    url: str
+    done: bool
+
+
+def setup_checklist(s: Snapshot) -> list[SetupStep]:
+    """Sites, processes, team, assessment, integration, first report: each ticked when done."""
+    return [
+        SetupStep(
+            "Sites",
+            "Add your plants, stores and warehouses",
+            s.url("accounts:settings"),
+            s.has_sites,
+        ),
+        SetupStep(
+            "Processes",
+            "List your business processes",
+            s.url("assessments:processes"),
+            s.has_processes,
+        ),
+        SetupStep("Team", "Invite your team", s.url("accounts:members"), s.members > 1),
+        SetupStep(
+            "Assessment",
+            "Start your first assessment",
+            s.url("assessments:assessment-create"),
+            bool(s.assessments),
+        ),
+        SetupStep(
+            "Integration",
+            "Connect your first integration",
+            s.url("integration:integration-create"),
+            bool(s.integrations),
+        ),
+        SetupStep(
+            "First report",
+            "Ask for the first report",
+            s.url("assessments:report-list"),
+            s.has_ready_report,
+        ),
+    ]
+
+
+def needs_setup(s: Snapshot) -> bool:
+    """A new organisation: no processes or no assessment yet."""
+    return not (s.has_processes and s.assessments)
+
+
+# --- The SAMR index over time and the COO's responsibilities -----------------------------------
+
+
+def index_points(s: Snapshot) -> list[IndexPoint]:
+    """The SAMR index of each final assessment that stands, oldest first (finals only)."""
+    return [IndexPoint(a.title, a.assessed_on, s.figures[a.pk].samr_index) for a in s.finals]
+
+
+@dataclass(frozen=True)
+class ResponsibilityProgress:
+    key: str
+    name: str
+    hint: str
+    done: int
+    total: int
+
+    @property
+    def share(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def responsibilities(s: Snapshot) -> list[ResponsibilityProgress]:
+    """Each COO responsibility of the framework with its milestones done, from the roadmaps."""
+    framework = s.latest.framework.definition if s.latest else default_framework()
+    return [
+        ResponsibilityProgress(
+            r.key,
+            r.name,
+            RESPONSIBILITY_HINTS.get(r.key, ""),
+            *s.milestone_counts.get(r.key, (0, 0)),
+        )
+        for r in framework.responsibilities
+    ]
+
+
+# --- The page ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Home:
+    snapshot: Snapshot
+    attention: list[Attention]
+    next_step: NextStep
+    checklist: list[SetupStep] | None  # only while the organisation is being set up
+    trend: list[IndexPoint]
+    trend_chart: dict | None  # from two scored finals on
+    responsibilities: list[ResponsibilityProgress] = field(default_factory=list)
+
+
+def home(*, org: Organization, membership: Membership, now: datetime) -> Home:
+    """The home page's content for one organisation at `now`."""
+    s = home_snapshot(org=org, membership=membership, now=now)
+    checklist = setup_checklist(s)
+    trend = index_points(s)
+    scored = [p for p in trend if p.samr_index is not None]
+    return Home(
+        snapshot=s,
+        attention=needs_attention(s),
+        next_step=next_step(s, checklist),
+        checklist=checklist if needs_setup(s) else None,
+        trend=trend,
+        trend_chart=samr_trend(trend) if len(scored) >= 2 else None,
+        responsibilities=responsibilities(s),
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _days(delta) -> str:
+    return _count(delta.days, "day")
