@@ -24,6 +24,7 @@ LIST = "integration/integration_list.html"
 DETAIL = "integration/integration_detail.html"
 FORM = "integration/integration_form.html"
 DEFAULT_WINDOW = "24h"
+NEW_TOKEN_SESSION_KEY = "ladder_new_token"
 EVENTS_SHOWN = 20
 FACILITATOR_NOTE = (
     "An owner or consultant issues its ingest tokens, sets its timing and links it to processes."
@@ -96,8 +97,7 @@ def integration_create(request):
         if not facilitate:
             messages.success(request, f"“{integration.name}” added. {FACILITATOR_NOTE}")
             return redirect(integration_url(integration))
-        context = {"integration": integration, "raw_token": raw, "new_integration": True}
-        return token_page(request, context)
+        return show_token_once(request, integration, raw, new_integration=True)
     status = 400 if request.method == "POST" else 200
     return render(request, FORM, {"form": form, "formset": formset}, status=status)
 
@@ -123,12 +123,19 @@ def integration_edit(request, integration_id):
     return render(request, FORM, context, status=400 if request.method == "POST" else 200)
 
 
-def token_page(request, context):
-    """The one page that shows a token's plain text; never cached, never shown again."""
-    context.update(examples_context(context["integration"], raw_token=context["raw_token"]))
-    response = render(request, "integration/token_created.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+def show_token_once(request, integration, raw: str, *, new_integration: bool = False):
+    """Redirect to the page that shows a new token's plain text, kept in the session for that
+    one GET: reloading it then resends no form and shows the text no more."""
+    request.session[NEW_TOKEN_SESSION_KEY] = {
+        "integration": str(integration.pk),
+        "raw": raw,
+        "new_integration": new_integration,
+    }
+    url = reverse(
+        "integration:token-created",
+        kwargs={"org_slug": integration.organization.slug, "integration_id": integration.pk},
+    )
+    return redirect(url)
 
 
 def integration_url(integration, **query) -> str:
