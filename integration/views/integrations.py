@@ -74,7 +74,7 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
         **(chart or chart_context(integration, request.GET, now)),
-        **examples_context(integration),
+        **examples_context(request, integration),
     }
 
 
@@ -215,8 +215,9 @@ def chart_context(integration, params, now: datetime) -> dict:
 SHELL_SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
-def examples_context(integration, *, raw_token: str = "") -> dict:
-    """What the curl, mosquitto_pub and Telegraf examples are filled with."""
+def examples_context(request, integration, *, raw_token: str = "") -> dict:
+    """What the curl, mosquitto_pub and Telegraf examples are filled with: the public address
+    if one is set, else the address the browser is on."""
     # A metric's name comes from a device or a member: only a plain one goes into the shell
     # commands people paste, so no quote in it can end a quoted argument.
     metric = next(
@@ -231,9 +232,14 @@ def examples_context(integration, *, raw_token: str = "") -> dict:
     measurement, dot, field = name.rpartition(".")
     if not dot:  # line protocol always names a metric measurement.field
         measurement, field = name, "value"
+    # Django refuses a request whose Host is not a plain host[:port] of ALLOWED_HOSTS, so the
+    # address is as safe in a shell command as a set one.
+    site_url = (
+        settings.SITE_URL if settings.SITE_URL_SET else f"{request.scheme}://{request.get_host()}"
+    )
     return {
-        "site_url": settings.SITE_URL,
-        "mqtt_host": urlsplit(settings.SITE_URL).hostname or "localhost",
+        "site_url": site_url,
+        "mqtt_host": urlsplit(site_url).hostname or "localhost",
         "example_metric": name,
         "example_line": f"{_escape(measurement, ', ')} {_escape(field, ',= ')}=0.42",
         "raw_token": raw_token,

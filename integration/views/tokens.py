@@ -48,7 +48,7 @@ def token_created(request, integration_id):
     context = {
         "integration": integration,
         "new_integration": kept["new_integration"],
-        **examples_context(integration, raw_token=kept["raw"]),
+        **examples_context(request, integration, raw_token=kept["raw"]),
     }
     response = render(request, "integration/token_created.html", context)
     response["Cache-Control"] = "no-store"
