@@ -14,8 +14,10 @@ from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view, refuse_unless
 from accounts.addresses import normalise
 from accounts.forms import (
+    ChangePasswordForm,
     InvitationForm,
     LoginForm,
+    NewPasswordForm,
     OrganizationForm,
     ProfileForm,
     RoleForm,
@@ -35,10 +37,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's, and the new password also lifts a lockout: the emailed link proved the
     mailbox is the person's, and the guesses were at the old password."""
 
+    form_class = NewPasswordForm
+
     def form_valid(self, form):
         response = super().form_valid(form)
         FailedLogin.objects.clear(user=form.user)
         return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with a refused password's reasons under the new password field."""
+
+    form_class = ChangePasswordForm
 
 
 @login_required
