@@ -5,9 +5,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from integration.models import IngestToken
+from integration.models import IngestToken, Integration
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
+from tests.test_user_text import Page, mark
 
 
 def create_url(integration):
@@ -86,8 +87,6 @@ def test_reloading_the_token_page_creates_nothing_and_shows_the_text_no_more(
 def test_the_kept_text_is_shown_only_on_its_own_integrations_page(
     org, owner, integration, other_integration
 ):
-    from integration.models import Integration
-
     sibling = Integration.objects.create(organization=org, name="Sibling")
     browser = client_for(owner)
     browser.post(create_url(integration), {"name": "gw"})
@@ -165,8 +164,6 @@ def test_outsiders_get_404(org, outsider, integration):
 
 
 def test_a_token_of_another_integration_is_404(org, owner, integration, other_integration):
-    from integration.models import Integration
-
     sibling = Integration.objects.create(organization=org, name="Sibling")
     token, _ = IngestToken.objects.issue(integration=sibling)
     url = reverse("integration:token-revoke", args=[org.slug, integration.pk, token.pk])
@@ -185,3 +182,12 @@ def test_wrong_method_is_405(org, owner, integration):
 def test_members_and_viewers_get_no_token_page(request, who, org, integration):
     client = client_for(request.getfixturevalue(who))
     assert client.get(created_url(integration)).status_code == 403
+
+
+def test_the_token_page_shows_the_integrations_name_only_inside_hx_disable(org, owner, integration):
+    Integration.objects.filter(pk=integration.pk).update(name=mark(1))
+    html = client_for(owner).post(create_url(integration), {"name": "gw"}, follow=True).text
+    page = Page()
+    page.feed(html)
+    assert "qz001" in page.seen
+    assert not page.exposed and not page.in_hx_attr
