@@ -43,7 +43,7 @@ def token_created(request, integration_id):
             "A token's text is shown once, right after it is created. "
             "If it was not copied, create another and revoke the lost one.",
         )
-        return redirect(integration_url(integration) + "#tokens")
+        return redirect(integration_url(integration))  # the message shows at the top
     del request.session[NEW_TOKEN_SESSION_KEY]
     context = {
         "integration": integration,
