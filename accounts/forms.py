@@ -2,7 +2,7 @@ import math
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 
 from accounts.addresses import ascii_problem, normalise
@@ -100,7 +100,23 @@ class RoleForm(forms.ModelForm):
         fields = ["role"]
 
 
-class SignUpForm(SetPasswordForm):
+class PasswordErrorsMixin:
+    """Why a new password is refused (too short, too common) shows under the password field,
+    not under its confirmation where Django files it; a mismatch stays on the confirmation."""
+
+    def validate_password_for_user(self, user, password_field_name="new_password1"):
+        super().validate_password_for_user(user, "new_password1")
+
+
+class NewPasswordForm(PasswordErrorsMixin, SetPasswordForm):
+    """A new password from a reset link."""
+
+
+class ChangePasswordForm(PasswordErrorsMixin, PasswordChangeForm):
+    """A logged-in user's new password."""
+
+
+class SignUpForm(PasswordErrorsMixin, SetPasswordForm):
     """A new user accepting an invitation: their name and a password."""
 
     first_name = forms.CharField(max_length=150)

@@ -33,7 +33,9 @@ class LastOwner(Exception):
     """The change would leave the organisation without an owner."""
 
     def __init__(self):
-        super().__init__("The organisation needs at least one owner.")
+        super().__init__(
+            "The organisation needs at least one owner: make someone else an owner first."
+        )
 
 
 def _keep_an_owner(membership: Membership) -> None:

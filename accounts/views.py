@@ -14,15 +14,17 @@ from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view, refuse_unless
 from accounts.addresses import normalise
 from accounts.forms import (
+    ChangePasswordForm,
     InvitationForm,
     LoginForm,
+    NewPasswordForm,
     OrganizationForm,
     ProfileForm,
     RoleForm,
     SignUpForm,
     SiteForm,
 )
-from accounts.models import FailedLogin, Invitation, Membership, Site, User
+from accounts.models import FailedLogin, Invitation, Membership, Role, Site, User
 
 
 class LoginView(auth_views.LoginView):
@@ -35,10 +37,18 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's, and the new password also lifts a lockout: the emailed link proved the
     mailbox is the person's, and the guesses were at the old password."""
 
+    form_class = NewPasswordForm
+
     def form_valid(self, form):
         response = super().form_valid(form)
         FailedLogin.objects.clear(user=form.user)
         return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's, with a refused password's reasons under the new password field."""
+
+    form_class = ChangePasswordForm
 
 
 @login_required
@@ -68,7 +78,7 @@ def members(request):
             _send_invitation(invitation)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("accounts:members", org_slug=request.org.slug)
-    memberships = request.org.memberships.select_related("user").order_by("user__email")
+    memberships = list(request.org.memberships.select_related("user").order_by("user__email"))
     locked = (
         FailedLogin.objects.locked_users([m.user for m in memberships], now=timezone.now())
         if request.membership.can_manage
@@ -79,8 +89,15 @@ def members(request):
         "memberships": memberships,
         "invitations": request.org.invitations.filter(accepted=None),
         "locked_users": locked,
+        "sole_owner_id": _sole_owner_id(memberships),
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
+
+
+def _sole_owner_id(memberships) -> int | None:
+    """The organisation's only owner's membership, offered no Remove (the server refuses it)."""
+    owners = [m.pk for m in memberships if m.role == Role.OWNER]
+    return owners[0] if len(owners) == 1 else None
 
 
 def _send_invitation(invitation: Invitation) -> None:
@@ -110,7 +127,12 @@ def member_role(request, membership_id):
             form.add_error("role", str(refusal))
             saved = False
     if request.htmx:
-        context = {"membership": membership, "role_form": form, "saved": saved}
+        context = {
+            "membership": membership,
+            "role_form": form,
+            "saved": saved,
+            "sole_owner_id": _sole_owner_id(request.org.memberships.all()),
+        }
         return render(
             request, "accounts/members.html#member-row", context, status=200 if saved else 400
         )

@@ -49,6 +49,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# The public address, for links in emails and feeds. The copy-paste commands on the pages use
+# it only when it is set; else the address the browser is on (its host checked by ALLOWED_HOSTS).
+SITE_URL_SET = bool(os.environ.get("SITE_URL", "").strip())
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [

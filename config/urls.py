@@ -25,6 +25,11 @@ urlpatterns = [
         accounts_views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),  # lifts a lockout
+    path(
+        "accounts/password_change/",
+        accounts_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),  # errors under the field they concern
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<uuid:integration_id>/", integrations.integration_detail, name="integration-detail"),
     path("<uuid:integration_id>/edit/", integrations.integration_edit, name="integration-edit"),
     path("<uuid:integration_id>/tokens/", tokens.token_create, name="token-create"),
+    path("<uuid:integration_id>/tokens/created/", tokens.token_created, name="token-created"),
     path(
         "<uuid:integration_id>/tokens/<int:token_id>/revoke/",
         tokens.token_revoke,

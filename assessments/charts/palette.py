@@ -20,6 +20,7 @@ FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", A
 
 CONFIG = {
     "displaylogo": False,
+    "showSendToCloud": False,  # Plotly's "Share chart" button sends it to Chart Studio: no use here
     "responsive": True,
     "modeBarButtonsToRemove": [
         "zoom2d",

@@ -45,6 +45,7 @@ class AssessmentCreateForm(forms.ModelForm):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = Site.objects.filter(organization=organization)
+        self.fields["site"].empty_label = "No site (whole organisation)"
         self.fields["framework"].queryset = FrameworkVersion.objects.available_to(organization)
         self.fields["framework"].empty_label = None
         self.fields["framework"].required = False

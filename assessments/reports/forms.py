@@ -10,7 +10,9 @@ class AssessmentChoice(forms.ModelChoiceField):
 
 
 class ReportRequestForm(forms.Form):
-    assessment = AssessmentChoice(queryset=Assessment.objects.none(), label="Assessment")
+    assessment = AssessmentChoice(
+        queryset=Assessment.objects.none(), label="Assessment", empty_label="Choose an assessment…"
+    )
     compared_to = AssessmentChoice(
         queryset=Assessment.objects.none(),
         required=False,

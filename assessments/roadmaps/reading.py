@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -158,3 +159,29 @@ def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[GanttRow]:
 def roadmap_burnup(roadmap: Roadmap, milestones, today: date) -> Burnup:
     completed = [timezone.localdate(m.completed) for m in milestones if m.completed]
     return burnup(start=roadmap.start_date, today=today, completed=completed, total=len(milestones))
+
+
+@dataclass
+class TextBlock:
+    """A paragraph of a milestone's description: its lines, then the list that follows them."""
+
+    lines: list[str]
+    items: list[str]
+
+
+def text_blocks(text: str) -> list[TextBlock]:
+    """A description as paragraphs and lists, for a page to show as <p> and <ul>: lines that
+    start "- " are list items (the generator lists a step's other actions so, and people do)."""
+    blocks = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        block = TextBlock([], [])
+        for line in (line.strip() for line in paragraph.splitlines()):
+            if line.startswith("- "):
+                block.items.append(line[2:].strip())
+            elif block.items:  # text after a list starts a paragraph of its own
+                blocks.append(block)
+                block = TextBlock([line], [])
+            elif line:
+                block.lines.append(line)
+        blocks.append(block)
+    return [block for block in blocks if block.lines or block.items]

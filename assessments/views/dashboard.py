@@ -43,6 +43,8 @@ def assessment_dashboard(request, assessment_id):
 def assessment_compare(request):
     a, b = (request.GET.get(key, "").strip() for key in ("a", "b"))
     choices = list(scoped(request.org, Assessment).select_related("site"))
+    if not (a or b):  # opened from the menu: compare a sensible pair straight away
+        a, b = _default_pair(choices)
     context = {"choices": choices, **_picked(choices, a, b)}
     if not (a and b):
         return render(request, "assessments/compare.html", context)
@@ -54,6 +56,7 @@ def assessment_compare(request):
     context |= {
         "before": before,
         "after": after,
+        "not_final": [x for x in (before, after) if not x.is_final],
         "comparison": changes,
         "charts": {
             "processes": process_comparison(changes) if changes.processes else None,
@@ -61,6 +64,21 @@ def assessment_compare(request):
         },
     }
     return render(request, "assessments/compare.html", context)
+
+
+def _default_pair(choices) -> tuple[str, str]:
+    """(before, after) ids: the latest final and the newest assessment after it, else the two
+    latest finals, else the two latest; none with fewer than two. `choices` are newest first."""
+    if len(choices) < 2:
+        return "", ""
+    finals = [c for c in choices if c.is_final]
+    if finals and finals[0] != choices[0]:
+        before, after = finals[0], choices[0]
+    elif len(finals) > 1:
+        before, after = finals[1], finals[0]
+    else:
+        before, after = choices[1], choices[0]
+    return str(before.pk), str(after.pk)
 
 
 def _pair_error(a: str, b: str) -> str | None:

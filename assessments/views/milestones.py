@@ -119,6 +119,7 @@ def _detail_context(request, milestone, **extra):
         acceptance.criteria_refresh(criteria=criteria, now=timezone.now())
     return {
         "milestone": milestone,
+        "description": reading.text_blocks(milestone.description),
         "roadmap": milestone.roadmap,
         "can_update": milestone.is_updatable_by(request.membership) and not milestone.retired,
         "status_form": StatusForm(initial={"status": milestone.status}),

@@ -24,6 +24,7 @@ LIST = "integration/integration_list.html"
 DETAIL = "integration/integration_detail.html"
 FORM = "integration/integration_form.html"
 DEFAULT_WINDOW = "24h"
+NEW_TOKEN_SESSION_KEY = "ladder_new_token"
 EVENTS_SHOWN = 20
 FACILITATOR_NOTE = (
     "An owner or consultant issues its ingest tokens, sets its timing and links it to processes."
@@ -73,7 +74,7 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
         **(chart or chart_context(integration, request.GET, now)),
-        **examples_context(integration),
+        **examples_context(request, integration),
     }
 
 
@@ -96,8 +97,7 @@ def integration_create(request):
         if not facilitate:
             messages.success(request, f"“{integration.name}” added. {FACILITATOR_NOTE}")
             return redirect(integration_url(integration))
-        context = {"integration": integration, "raw_token": raw, "new_integration": True}
-        return token_page(request, context)
+        return show_token_once(request, integration, raw, new_integration=True)
     status = 400 if request.method == "POST" else 200
     return render(request, FORM, {"form": form, "formset": formset}, status=status)
 
@@ -123,12 +123,19 @@ def integration_edit(request, integration_id):
     return render(request, FORM, context, status=400 if request.method == "POST" else 200)
 
 
-def token_page(request, context):
-    """The one page that shows a token's plain text; never cached, never shown again."""
-    context.update(examples_context(context["integration"], raw_token=context["raw_token"]))
-    response = render(request, "integration/token_created.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+def show_token_once(request, integration, raw: str, *, new_integration: bool = False):
+    """Redirect to the page that shows a new token's plain text, kept in the session for that
+    one GET: reloading it then resends no form and shows the text no more."""
+    request.session[NEW_TOKEN_SESSION_KEY] = {
+        "integration": str(integration.pk),
+        "raw": raw,
+        "new_integration": new_integration,
+    }
+    url = reverse(
+        "integration:token-created",
+        kwargs={"org_slug": integration.organization.slug, "integration_id": integration.pk},
+    )
+    return redirect(url)
 
 
 def integration_url(integration, **query) -> str:
@@ -208,8 +215,9 @@ def chart_context(integration, params, now: datetime) -> dict:
 SHELL_SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
-def examples_context(integration, *, raw_token: str = "") -> dict:
-    """What the curl, mosquitto_pub and Telegraf examples are filled with."""
+def examples_context(request, integration, *, raw_token: str = "") -> dict:
+    """What the curl, mosquitto_pub and Telegraf examples are filled with: the public address
+    if one is set, else the address the browser is on."""
     # A metric's name comes from a device or a member: only a plain one goes into the shell
     # commands people paste, so no quote in it can end a quoted argument.
     metric = next(
@@ -224,9 +232,14 @@ def examples_context(integration, *, raw_token: str = "") -> dict:
     measurement, dot, field = name.rpartition(".")
     if not dot:  # line protocol always names a metric measurement.field
         measurement, field = name, "value"
+    # Django refuses a request whose Host is not a plain host[:port] of ALLOWED_HOSTS, so the
+    # address is as safe in a shell command as a set one.
+    site_url = (
+        settings.SITE_URL if settings.SITE_URL_SET else f"{request.scheme}://{request.get_host()}"
+    )
     return {
-        "site_url": settings.SITE_URL,
-        "mqtt_host": urlsplit(settings.SITE_URL).hostname or "localhost",
+        "site_url": site_url,
+        "mqtt_host": urlsplit(site_url).hostname or "localhost",
         "example_metric": name,
         "example_line": f"{_escape(measurement, ', ')} {_escape(field, ',= ')}=0.42",
         "raw_token": raw_token,

@@ -1,4 +1,5 @@
-"""Ingest tokens: create one (its plain text shown once) and revoke one. Owners and consultants."""
+"""Ingest tokens: create one (its plain text shown once, after a redirect) and revoke one.
+Owners and consultants."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -9,10 +10,12 @@ from integration import services
 from integration.forms import TokenForm
 from integration.views.integrations import (
     DETAIL,
+    NEW_TOKEN_SESSION_KEY,
     detail_context,
+    examples_context,
     get_integration,
     integration_url,
-    token_page,
+    show_token_once,
 )
 
 
@@ -25,7 +28,31 @@ def token_create(request, integration_id):
         return render(request, DETAIL, context, status=400)
     name = form.cleaned_data["name"]
     _, raw = services.token_issue(integration=integration, name=name, user=request.user)
-    return token_page(request, {"integration": integration, "raw_token": raw})
+    return show_token_once(request, integration, raw)
+
+
+@org_view(facilitate=True, methods=("GET",), lookup=get_integration)
+def token_created(request, integration_id):
+    """The one page that shows a token's plain text: the session gives it up to this GET only,
+    and the page is never cached."""
+    integration = get_integration(request, integration_id)
+    kept = request.session.get(NEW_TOKEN_SESSION_KEY)
+    if not kept or kept["integration"] != str(integration.pk):
+        messages.info(
+            request,
+            "A token's text is shown once, right after it is created. "
+            "If it was not copied, create another and revoke the lost one.",
+        )
+        return redirect(integration_url(integration))  # the message shows at the top
+    del request.session[NEW_TOKEN_SESSION_KEY]
+    context = {
+        "integration": integration,
+        "new_integration": kept["new_integration"],
+        **examples_context(request, integration, raw_token=kept["raw"]),
+    }
+    response = render(request, "integration/token_created.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _token(request, integration_id, token_id):

@@ -76,11 +76,40 @@ def test_last_owner_cannot_be_demoted(org, owner):
     assert membership.role == Role.OWNER
 
 
-def test_last_owner_cannot_be_removed(org, owner):
+def test_last_owner_cannot_be_removed_and_is_told_why(org, owner):
     membership = Membership.objects.get(user=owner)
     url = reverse("accounts:member-remove", args=[org.slug, membership.pk])
-    client_for(owner).post(url)
+    response = client_for(owner).post(url, follow=True)
     assert Membership.objects.filter(pk=membership.pk).exists()
+    assert "needs at least one owner: make someone else an owner first" in response.text
+
+
+def remove_url(membership):
+    return reverse("accounts:member-remove", args=[membership.organization.slug, membership.pk])
+
+
+def test_the_only_owner_is_offered_no_remove(org, owner, member):
+    html = client_for(owner).get(members_url(org)).text
+    only = Membership.objects.get(user=owner)
+    assert remove_url(only) not in html
+    assert remove_url(Membership.objects.get(user=member)) in html  # others still are
+    assert "Only owner" in html
+
+
+def test_with_two_owners_either_may_be_removed(org, owner, member):
+    Membership.objects.filter(user=member).update(role=Role.OWNER)
+    html = client_for(owner).get(members_url(org)).text
+    for membership in Membership.objects.filter(organization=org):
+        assert remove_url(membership) in html
+    assert "Only owner" not in html
+
+
+def test_a_role_row_sent_back_by_htmx_offers_no_remove_for_the_only_owner(org, owner):
+    membership = Membership.objects.get(user=owner)
+    url = reverse("accounts:member-role", args=[org.slug, membership.pk])
+    response = client_for(owner).post(url, {"role": "owner"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert remove_url(membership) not in response.text
 
 
 def test_owner_removes_member(org, owner, member):

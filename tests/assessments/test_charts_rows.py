@@ -30,6 +30,7 @@ def test_every_figure_has_a_clean_config_and_the_pages_font():
     figure = gap_bars([row("Press line", 1, 3)])
     assert figure["config"]["displaylogo"] is False
     assert figure["config"]["responsive"] is True
+    assert figure["config"]["showSendToCloud"] is False  # no "Share chart" to Chart Studio
     assert figure["layout"]["font"]["family"].startswith("system-ui")
 
 

@@ -8,7 +8,12 @@ import pytest
 from django.urls import reverse
 
 from assessments.figures import assessment_figures
-from assessments.models import CriterionAgreement, ExcludedDimension, ReadinessAgreement
+from assessments.models import (
+    Assessment,
+    CriterionAgreement,
+    ExcludedDimension,
+    ReadinessAgreement,
+)
 from assessments.scoring import format_figure
 from tests.assessments.conftest import (
     answer_dimension,
@@ -278,14 +283,56 @@ def test_compare_embeds_grouped_bars_with_the_same_numbers(two, member, org):
     assert "/static/vendor/plotly.min.js" in response.content.decode()
 
 
-def test_compare_without_a_choice_offers_the_latest_two(two, member, org):
-    before, after = two
+def test_compare_without_a_choice_compares_the_latest_two_and_says_they_are_drafts(
+    two, member, org
+):
+    before, after = two  # neither is final
     response = client_for(member).get(compare_url(org))
     assert response.status_code == 200
     assert (response.context["a"], response.context["b"]) == (str(before.pk), str(after.pk))
+    assert (response.context["before"], response.context["after"]) == (before, after)
     html = response.content.decode()
     assert f'<option value="{after.pk}" selected>' in html
-    assert "plotly" not in html  # no charts, no Plotly
+    assert "/static/vendor/plotly.min.js" in html  # the comparison itself, charts and all
+    assert (
+        "Not final yet: <strong>Baseline</strong> is a draft and <strong>Current</strong> is a "
+        "draft, so their figures can still change."
+    ) in html
+
+
+def dated(org, framework, title, day, state="draft"):
+    assessment = make_assessment(org, framework, title=title, assessed_on=day)
+    Assessment.objects.filter(pk=assessment.pk).update(state=state)
+    return assessment
+
+
+def test_compare_opens_with_the_latest_final_and_the_newest_after_it(org, framework, member):
+    dated(org, framework, "Old final", datetime.date(2025, 1, 10), "final")
+    final = dated(org, framework, "Autumn final", datetime.date(2025, 10, 1), "final")
+    dated(org, framework, "Early draft", datetime.date(2025, 11, 1))
+    newest = dated(org, framework, "Spring", datetime.date(2026, 3, 1), "review")
+    response = client_for(member).get(compare_url(org))
+    assert (response.context["before"], response.context["after"]) == (final, newest)
+    html = response.content.decode()
+    assert "Not final yet: <strong>Spring</strong> is in review, so its figures can" in html
+    assert '<span class="state state-review">In review</span>' in html
+
+
+def test_compare_opens_with_the_two_latest_finals_when_the_newest_is_final(org, framework, member):
+    older = dated(org, framework, "Spring final", datetime.date(2025, 4, 1), "final")
+    dated(org, framework, "Abandoned draft", datetime.date(2025, 6, 1))
+    newest = dated(org, framework, "Autumn final", datetime.date(2025, 10, 1), "final")
+    response = client_for(member).get(compare_url(org))
+    assert (response.context["before"], response.context["after"]) == (older, newest)
+    assert "Not final yet" not in response.content.decode()
+
+
+def test_compare_with_one_assessment_says_two_are_needed(org, framework, member):
+    dated(org, framework, "Only one", datetime.date(2025, 4, 1), "final")
+    response = client_for(member).get(compare_url(org))
+    assert response.status_code == 200
+    assert "Comparing needs two assessments; this organisation has 1." in response.text
+    assert "comparison" not in response.context
 
 
 def test_compare_from_a_dashboard_preselects_that_assessment(two, member, org):

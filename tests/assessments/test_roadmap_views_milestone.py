@@ -1,6 +1,11 @@
 """Roadmap pages: a milestone's page, its comments and its edit form."""
 
+import re
+
+from django.utils.html import escape
+
 from assessments.roadmaps.editing import milestone_comment_add
+from assessments.roadmaps.reading import TextBlock, text_blocks
 from audit.models import AuditEvent
 from tests.assessments.roadmap_pages import url, warehouse_step
 from tests.conftest import client_for
@@ -21,6 +26,29 @@ def test_milestone_page_shows_priority_comments_and_activity(roadmap, owner, mem
         'name="text"'
         not in client_for(member).get(url("milestone-detail", other.pk)).content.decode()
     )
+
+
+def test_the_other_recommended_actions_are_a_list_not_dashes(roadmap, owner):
+    m = roadmap.milestones.filter(description__contains="Also recommended").first()
+    others = [line[2:] for line in m.description.splitlines() if line.startswith("- ")]
+    assert others
+    html = client_for(owner).get(url("milestone-detail", m.pk)).content.decode()
+    what = html.split("<h2>What to do</h2>", 1)[1].split("</section>", 1)[0]
+    assert not re.search(r"(^|>|\n)\s*- ", what)  # no literal bullet starts a line
+    assert re.search(r"Also recommended[^<]*:</p>\s*<ul>", what)
+    for title in others:
+        assert f"<li>{escape(title)}</li>" in what
+
+
+def test_a_description_reads_as_paragraphs_and_lists():
+    text = "Do this.\nThen that.\n\nAlso recommended:\n- One\n- Two\nAfterwards.\r\n\r\n- Alone"
+    assert text_blocks(text) == [
+        TextBlock(["Do this.", "Then that."], []),
+        TextBlock(["Also recommended:"], ["One", "Two"]),
+        TextBlock(["Afterwards."], []),
+        TextBlock([], ["Alone"]),
+    ]
+    assert text_blocks("  \n\n ") == []
 
 
 def test_an_empty_comment_is_refused(roadmap, owner):

@@ -52,7 +52,9 @@ def test_role_changes_removals_invitations_and_unlocks_are_recorded(org, owner, 
 def test_issuing_and_revoking_tokens_is_recorded_without_the_secret(org, owner, integration):
     client = client_for(owner)
     args = [org.slug, integration.pk]
-    response = client.post(reverse("integration:token-create", args=args), {"name": "gateway"})
+    response = client.post(
+        reverse("integration:token-create", args=args), {"name": "gateway"}, follow=True
+    )
     token = integration.tokens.get(name="gateway")
     client.post(reverse("integration:token-revoke", args=[*args, token.pk]))
     first, issued, revoked = AuditEvent.objects.filter(area="tokens").order_by("pk")

@@ -42,3 +42,9 @@ def test_a_metric_name_with_markup_titles_the_axis_as_text():
     figure = series_figure(chart("raw", unit=""))
     title = figure["layout"]["yaxis"]["title"]["text"]
     assert title == '&lt;a href="https://evil.example"&gt;x&lt;/a&gt;'
+
+
+def test_the_mode_bar_offers_no_share_to_chart_studio():
+    config = series_figure(chart("raw"))["config"]
+    assert config["showSendToCloud"] is False
+    assert config["displaylogo"] is False

@@ -208,7 +208,7 @@ def test_an_integration_without_metrics_explains_where_they_come_from(org, owner
 
 
 def test_the_examples_are_filled_with_the_id_and_the_site_url(org, member, press, settings, frozen):
-    settings.SITE_URL = "https://ladder.example"
+    settings.SITE_URL, settings.SITE_URL_SET = "https://ladder.example", True
     html = client_for(member).get(detail_url(press)).content.decode()
     assert "curl -X POST 'https://ladder.example/api/v1/telemetry'" in html
     assert "https://ladder.example/api/v2/write?precision=s" in html
@@ -218,6 +218,23 @@ def test_the_examples_are_filled_with_the_id_and_the_site_url(org, member, press
     assert "[[outputs.influxdb_v2]]" in html
     assert 'urls = ["https://ladder.example"]' in html
     assert "ldr_" not in html.replace("ldr_…your token…", "")  # no secret on the page
+
+
+def test_without_a_set_site_url_the_examples_use_the_address_the_browser_is_on(
+    org, member, press, settings
+):
+    settings.SITE_URL, settings.SITE_URL_SET = "http://127.0.0.1:8000", False
+    settings.ALLOWED_HOSTS = ["ladder.internal"]
+    client = client_for(member)
+    response = client.get(detail_url(press), headers={"host": "ladder.internal:8443"}, secure=True)
+    html = response.content.decode()
+    assert "curl -X POST 'https://ladder.internal:8443/api/v1/telemetry'" in html
+    assert "mosquitto_pub -h ladder.internal -p 1883" in html
+    assert 'urls = ["https://ladder.internal:8443"]' in html
+    assert "127.0.0.1" not in html
+    # A Host header that could end the shell quotes never gets as far as the page.
+    hostile = client.get(detail_url(press), headers={"host": "ladder.internal'$(id)"})
+    assert hostile.status_code == 400
 
 
 def test_a_metric_name_that_could_break_out_of_the_shell_quotes_is_not_an_example(

@@ -60,10 +60,13 @@ def field_error(html, field_id) -> str:
 
 
 def test_an_owner_adds_an_integration_with_metrics_and_sees_its_first_token_once(org, owner):
-    response = client_for(owner).post(create_url(org), valid_data())
+    response = client_for(owner).post(create_url(org), valid_data(), follow=True)
     html = response.content.decode()
-    assert response.status_code == 200
     integration = Integration.objects.get()
+    token_page = reverse("integration:token-created", args=[org.slug, integration.pk])
+    assert response.redirect_chain == [(token_page, 302)]  # a reload resends nothing
+    assert response.status_code == 200
+    assert f"{integration.name} is ready" in html
     assert (integration.organization, integration.name) == (org, "Press line 3 vibration")
     assert (integration.interval_seconds, integration.grace_seconds) == (60, 120)
     assert (integration.source_system, integration.target_system) == ("Press 3 PLC", "CMMS")
@@ -117,7 +120,7 @@ def test_a_name_the_organisation_already_uses_is_refused(org, member, integratio
 
 def test_another_organisation_may_use_the_same_name(org, owner, other_org):
     Integration.objects.create(organization=other_org, name="Press line 3 vibration")
-    assert client_for(owner).post(create_url(org), valid_data()).status_code == 200
+    assert client_for(owner).post(create_url(org), valid_data()).status_code == 302
 
 
 def test_an_owner_edits_settings_pauses_and_adds_a_metric(org, owner, integration):

@@ -5,9 +5,10 @@ import re
 import pytest
 from django.urls import reverse
 
-from integration.models import IngestToken
+from integration.models import IngestToken, Integration
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
+from tests.test_user_text import Page, mark
 
 
 def create_url(integration):
@@ -18,6 +19,12 @@ def revoke_url(token):
     integration = token.integration
     return reverse(
         "integration:token-revoke", args=[integration.organization.slug, integration.pk, token.pk]
+    )
+
+
+def created_url(integration):
+    return reverse(
+        "integration:token-created", args=[integration.organization.slug, integration.pk]
     )
 
 
@@ -44,7 +51,9 @@ def send(client, raw):
 def test_a_new_token_is_shown_once_and_works(request, who, org, integration, client):
     user = request.getfixturevalue(who)
     browser = client_for(user)
-    response = browser.post(create_url(integration), {"name": "Telegraf on press-3-gw"})
+    posted = browser.post(create_url(integration), {"name": "Telegraf on press-3-gw"})
+    assert (posted.status_code, posted.url) == (302, created_url(integration))
+    response = browser.get(posted.url)
     html = response.content.decode()
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -58,6 +67,31 @@ def test_a_new_token_is_shown_once_and_works(request, who, org, integration, cli
     detail = browser.get(detail_url(integration)).content.decode()
     assert raw not in detail
     assert f"{token.hint}…" in detail
+
+
+def test_reloading_the_token_page_creates_nothing_and_shows_the_text_no_more(
+    org, owner, integration
+):
+    browser = client_for(owner)
+    first = browser.post(create_url(integration), {"name": "gw"}, follow=True)
+    raw = shown_token(first.content.decode())
+    again = browser.get(created_url(integration), follow=True)
+    assert again.redirect_chain == [(detail_url(integration), 302)]
+    html = again.content.decode()
+    assert raw not in html
+    assert "A token&#x27;s text is shown once" in html
+    assert IngestToken.objects.filter(integration=integration).count() == 1
+    assert not any(raw in str(v) for v in browser.session.values())  # not kept either
+
+
+def test_the_kept_text_is_shown_only_on_its_own_integrations_page(
+    org, owner, integration, other_integration
+):
+    sibling = Integration.objects.create(organization=org, name="Sibling")
+    browser = client_for(owner)
+    browser.post(create_url(integration), {"name": "gw"})
+    assert browser.get(created_url(sibling)).status_code == 302
+    assert shown_token(browser.get(created_url(integration)).content.decode())
 
 
 def test_revoking_asks_first_then_the_token_gets_401(org, owner, integration, client):
@@ -130,8 +164,6 @@ def test_outsiders_get_404(org, outsider, integration):
 
 
 def test_a_token_of_another_integration_is_404(org, owner, integration, other_integration):
-    from integration.models import Integration
-
     sibling = Integration.objects.create(organization=org, name="Sibling")
     token, _ = IngestToken.objects.issue(integration=sibling)
     url = reverse("integration:token-revoke", args=[org.slug, integration.pk, token.pk])
@@ -143,3 +175,19 @@ def test_a_token_of_another_integration_is_404(org, owner, integration, other_in
 
 def test_wrong_method_is_405(org, owner, integration):
     assert client_for(owner).get(create_url(integration)).status_code == 405
+    assert client_for(owner).post(created_url(integration)).status_code == 405
+
+
+@pytest.mark.parametrize("who", ["member", "viewer"])
+def test_members_and_viewers_get_no_token_page(request, who, org, integration):
+    client = client_for(request.getfixturevalue(who))
+    assert client.get(created_url(integration)).status_code == 403
+
+
+def test_the_token_page_shows_the_integrations_name_only_inside_hx_disable(org, owner, integration):
+    Integration.objects.filter(pk=integration.pk).update(name=mark(1))
+    html = client_for(owner).post(create_url(integration), {"name": "gw"}, follow=True).text
+    page = Page()
+    page.feed(html)
+    assert "qz001" in page.seen
+    assert not page.exposed and not page.in_hx_attr
