@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, scoped
-from integration import charts, health, services
+from integration import backing, charts, health, services
 from integration.forms import IntegrationForm, MetricFormSet, TokenForm
 from integration.models import RESERVED_PREFIX, Integration
 from integration.services.health import health_figures, health_figures_list
@@ -70,6 +70,7 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "integration": integration,
         "figures": health_figures(integration=integration, now=now),
         "events": integration.health_events.all()[:EVENTS_SHOWN],
+        "backs": backing.integration_backs(integration=integration),
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
         **(chart or chart_context(integration, request.GET, now)),
