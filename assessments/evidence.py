@@ -63,6 +63,8 @@ class ProcessEvidence:
 def _state(figures: HealthFigures) -> str:
     if figures.last_seen is None:
         return "has never sent data"
+    if figures.flapping:
+        return f"is flapping, {figures.status} now (last data {figures.freshness_display})"
     return f"is {figures.status} (last data {figures.freshness_display})"
 
 
