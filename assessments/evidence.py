@@ -2,14 +2,22 @@
 
 From Augmentation (level 2) up a process claims that live data reaches its systems without
 re-keying, so at least one of its integrations must be up; otherwise it is flagged.
+
+The other way round, `backed_by_integration` tells an integration's page what its data backs
+(registered with `integration.backing` in `AssessmentsConfig.ready()`).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
 
+from assessments.figures import latest_levels
+from assessments.models import AcceptanceCriterion, Process
+from integration.backing import Backed
 from integration.health import Status
+from integration.models import Integration
 from integration.services.health import HealthFigures, health_figures_list
 
 LIVE_DATA_LEVEL = 2  # Augmentation
@@ -55,6 +63,8 @@ class ProcessEvidence:
 def _state(figures: HealthFigures) -> str:
     if figures.last_seen is None:
         return "has never sent data"
+    if figures.flapping:
+        return f"is flapping, {figures.status} now (last data {figures.freshness_display})"
     return f"is {figures.status} (last data {figures.freshness_display})"
 
 
@@ -75,3 +85,47 @@ def _with_integrations(processes):
     processes = list(processes)
     prefetch_related_objects(processes, "integrations")
     return processes
+
+
+def backed_by_integration(*, integration: Integration) -> list[Backed]:
+    """The organisation's active processes linked to `integration`, each with its level in the
+    latest assessment that scores it, then the milestones whose acceptance criteria check it
+    (seven queries)."""
+    org = integration.organization
+    processes = list(
+        Process.objects.filter(organization=org, integrations=integration.pk, archived=False)
+    )
+    levels = latest_levels(processes)
+    rows = []
+    for process in processes:
+        level = levels.get(process.pk)
+        if level is None:
+            url = reverse("assessments:processes", kwargs={"org_slug": org.slug})
+            detail = "not scored yet"
+        else:
+            url = reverse(
+                "assessments:process-score",
+                kwargs={
+                    "org_slug": org.slug,
+                    "assessment_id": level.assessment.pk,
+                    "score_id": level.score.pk,
+                },
+            )
+            detail = f"level {level.level} {level.name} in {level.assessment.title}"
+        rows.append(Backed("Process", process.name, url, detail))
+    criteria = AcceptanceCriterion.objects.filter(
+        integration=integration.pk,
+        milestone__roadmap__organization=org,
+        milestone__retired=None,
+    ).select_related("milestone__roadmap")
+    checks: dict = {}
+    for criterion in criteria.order_by("milestone__roadmap__title", "milestone__title", "pk"):
+        checks.setdefault(criterion.milestone, []).append(str(criterion))
+    for milestone, rules in checks.items():
+        url = reverse(
+            "assessments:milestone-detail",
+            kwargs={"org_slug": org.slug, "milestone_id": milestone.pk},
+        )
+        detail = f"{milestone.roadmap.title}: {'; '.join(rules)}"
+        rows.append(Backed("Milestone", milestone.title, url, detail))
+    return rows

@@ -5,7 +5,10 @@ from, so they always agree. It reads the assessment in a fixed number of queries
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
 
 from assessments import scoring
 from assessments.framework.model import Criterion, Dimension, Question
@@ -14,6 +17,8 @@ from assessments.models import (
     CriterionAgreement,
     CriterionAnswer,
     ExcludedDimension,
+    FrameworkVersion,
+    Process,
     ProcessScore,
     ReadinessAgreement,
     ReadinessAnswer,
@@ -215,6 +220,59 @@ def _figures(assessment: Assessment, rows: _Rows) -> AssessmentFigures:
         total=len(settled_items),
         disputed=disputed,
     )
+
+
+@dataclass(frozen=True)
+class LatestLevel:
+    """A process's level in the latest assessment that scores it."""
+
+    level: int
+    name: str  # the name its framework gives that SAMR level
+    score: ProcessScore
+
+    @property
+    def assessment(self) -> Assessment:
+        return self.score.assessment
+
+
+def latest_levels(processes: Iterable[Process]) -> dict[int, LatestLevel]:
+    """Process id -> its level in the latest assessment (by date, then creation) where it is
+    scored, i.e. someone answered one of its criteria. A process nobody answered for anywhere is
+    left out: "not scored yet". Four queries, however many processes and assessments."""
+    by_pk = {p.pk: p for p in processes}
+    if not by_pk:
+        return {}
+    answered = Q(Exists(CriterionAnswer.objects.filter(process_score=OuterRef("pk")))) | Q(
+        Exists(CriterionAgreement.objects.filter(process_score=OuterRef("pk")))
+    )
+    scores = list(
+        ProcessScore.objects.filter(answered, process__in=list(by_pk))
+        .select_related("assessment")
+        .order_by("-assessment__assessed_on", "-assessment__created", "-assessment_id")
+    )
+    if not scores:
+        return {}
+    frameworks = {
+        f.pk: f.definition
+        for f in FrameworkVersion.objects.filter(pk__in={s.assessment.framework_id for s in scores})
+    }
+    answers = defaultdict(lambda: defaultdict(list))  # by score id, then criterion
+    for answer in CriterionAnswer.objects.filter(process_score__in=scores):
+        answers[answer.process_score_id][answer.criterion_key].append(answer)
+    agreements = defaultdict(dict)
+    for agreement in CriterionAgreement.objects.filter(process_score__in=scores):
+        agreements[agreement.process_score_id][agreement.criterion_key] = agreement
+    results: dict[int, LatestLevel] = {}
+    for score in scores:
+        if score.process_id in results:
+            continue
+        score.process = by_pk[score.process_id]
+        framework = frameworks[score.assessment.framework_id]
+        result = _process_result(framework, score, answers[score.pk], agreements[score.pk])
+        if result.scored:
+            name = framework.samr_level(result.current).name
+            results[score.process_id] = LatestLevel(result.current, name, score)
+    return results
 
 
 def _process_result(framework, score, answers, agreements) -> ProcessResult:

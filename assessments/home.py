@@ -177,6 +177,22 @@ def integrations_down(s: Snapshot) -> list[Attention]:
     ]
 
 
+def integrations_flapping(s: Snapshot) -> list[Attention]:
+    """Up now and then, down in between: several up/down changes within a day (a down one is
+    listed as down already)."""
+    return [
+        Attention(
+            "integration-flapping",
+            "Integration flapping",
+            integration.name,
+            f"{health.changes} up/down changes in 24 h; {health.status} now",
+            s.url("integration:integration-detail", integration.pk),
+        )
+        for integration, health in s.integrations
+        if health.flapping and health.status != Status.DOWN
+    ]
+
+
 def _down_detail(integration: Integration, health: HealthFigures, now: datetime) -> str:
     failed = integration.last_failed
     if failed is not None and (health.last_seen is None or failed >= health.last_seen):
@@ -255,6 +271,7 @@ def assessment_progress(s: Snapshot) -> list[Attention]:
 # In the order the page lists them; each turns the snapshot into entries of one kind.
 ATTENTION_KINDS: tuple[Callable[[Snapshot], list[Attention]], ...] = (
     integrations_down,
+    integrations_flapping,
     overdue_milestones,
     disputed_answers,
     claims_without_live_data,
@@ -264,6 +281,7 @@ ATTENTION_KINDS: tuple[Callable[[Snapshot], list[Attention]], ...] = (
 # Where "and N more" of a kind links to.
 MORE_PAGES = {
     "integration-down": ("integration:integration-list", "integrations down"),
+    "integration-flapping": ("integration:integration-list", "integrations flapping"),
     "milestone-overdue": ("assessments:roadmap-list", "overdue milestones"),
     "disputed": ("assessments:assessment-list", "assessments with disputes"),
     "no-live-data": ("assessments:processes", "claims without live data"),

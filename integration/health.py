@@ -1,23 +1,29 @@
 """Heartbeat-style health of an integration, computed from plain values (no database).
 
 An integration is expected to report every ``interval``; after that it has ``grace`` more before
-it counts as down. Callers take ``now`` once per operation and pass it in.
+it counts as down. Callers take ``now`` once per operation and pass it in. An integration that
+changes between up and down at least ``FLAPPING_CHANGES`` times a day is flapping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
+    "FLAPPING_CHANGES",
+    "FLAPPING_WINDOW",
     "Status",
     "error_rate",
     "freshness",
     "is_down_event",
+    "is_flapping",
     "is_recovery_event",
+    "is_up_down_change",
     "is_transition",
     "status",
+    "up_down_changes",
     "uptime",
 ]
 
@@ -158,3 +164,42 @@ def is_recovery_event(previous: Status | None, current: Status) -> bool:
     LATE counts so that every down email is followed by a recovery before the next down email.
     """
     return previous == Status.DOWN and current in (Status.UP, Status.LATE)
+
+
+# Flapping: an integration that keeps dropping out and coming back. Its status at any moment may
+# read "up", which hides that it cannot be relied on; pages show it as flapping instead.
+
+FLAPPING_CHANGES = 4  # up/down changes within FLAPPING_WINDOW that make an integration flapping
+FLAPPING_WINDOW = timedelta(hours=24)
+_FLOWING = (Status.UP, Status.LATE)
+
+
+def is_up_down_change(previous: Status, current: Status) -> bool:
+    """A change between data flowing (UP or LATE) and DOWN, either way.
+
+    UP <-> LATE is jitter, not a drop-out; changes to or from NEW and PAUSED are not drop-outs.
+    """
+    return (previous in _FLOWING and current == Status.DOWN) or (
+        previous == Status.DOWN and current in _FLOWING
+    )
+
+
+def up_down_changes(changes: Iterable[tuple[Status, Status, datetime]], *, now: datetime) -> int:
+    """How many of ``changes`` (previous, current, at) are up/down changes within the last
+    ``FLAPPING_WINDOW`` (``now - FLAPPING_WINDOW <= at <= now``), in any order."""
+    start = now - FLAPPING_WINDOW
+    return sum(
+        1
+        for previous, current, at in changes
+        if start <= at <= now and is_up_down_change(Status(previous), Status(current))
+    )
+
+
+def is_flapping(
+    *, changes: Iterable[tuple[Status, Status, datetime]], status: Status, now: datetime
+) -> bool:
+    """At least ``FLAPPING_CHANGES`` up/down changes within the last ``FLAPPING_WINDOW``,
+    whatever the current status, except PAUSED (someone stopped it on purpose) and NEW."""
+    if status in (Status.PAUSED, Status.NEW):
+        return False
+    return up_down_changes(changes, now=now) >= FLAPPING_CHANGES

@@ -1,11 +1,13 @@
 """An assessment's dashboard and the comparison of two assessments: read-only, any member."""
 
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view, scoped
 from assessments.charts.plotly.assessment import dashboard
 from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
 from assessments.charts.rows import comparison, level_names
+from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.models import Assessment
 from assessments.scoring import format_figure
@@ -20,6 +22,12 @@ def _assessment(request, assessment_id) -> Assessment:
 def assessment_dashboard(request, assessment_id):
     assessment = _assessment(request, assessment_id)
     figures = assessment_figures(assessment, assessors=False)
+    board = dashboard(figures)
+    evidence = process_evidence(
+        processes=[p.process for p in figures.processes],
+        levels={p.process.pk: p.current for p in figures.processes},
+        now=timezone.now(),
+    )
     headline = {
         "samr_index": format_figure(figures.samr_index),
         "target_index": format_figure(figures.target_index),
@@ -30,7 +38,13 @@ def assessment_dashboard(request, assessment_id):
         "assessment": assessment,
         "figures": figures,
         "headline": headline,
-        "dashboard": dashboard(figures),
+        "dashboard": board,
+        "process_rows": [(row, evidence[int(row.key)]) for row in board.processes],
+        "flagged": [
+            (p.process, evidence[p.process.pk])
+            for p in figures.processes
+            if evidence[p.process.pk].flagged
+        ],
         "distribution": [
             (level, name, figures.distribution[level])
             for level, name in enumerate(level_names(figures))

@@ -1,10 +1,13 @@
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view, scoped
+from assessments.figures import latest_levels
 from assessments.forms.processes import ProcessFilterForm, ProcessForm, ProcessImportForm
 from assessments.models import Process, area_choices
 from assessments.process_import import (
@@ -15,6 +18,19 @@ from assessments.process_import import (
 )
 from assessments.services import process_archive_set, process_update
 from assessments.services import process_create as process_create_service
+from integration.models import Integration
+from integration.services.health import health_figures_list
+
+
+def process_rows(processes, *, now) -> list[tuple]:
+    """(process, its latest level or None, [(integration, health figures)]) per process; the
+    processes' integrations prefetched. Five queries however many processes."""
+    levels = latest_levels(processes)
+    linked = {i.pk: i for p in processes for i in p.integrations.all()}
+    health = health_figures_list(integrations=linked.values(), now=now, with_uptime=False)
+    return [
+        (p, levels.get(p.pk), [(i, health[i.pk]) for i in p.integrations.all()]) for p in processes
+    ]
 
 
 def _posted(request):
@@ -26,9 +42,12 @@ def _posted(request):
 def process_list(request):
     form = ProcessFilterForm(request.GET, organization=request.org)
     processes = scoped(request.org, Process).select_related("site", "owner")
+    integrations = Prefetch("integrations", queryset=scoped(request.org, Integration))
+    shown = list(form.filter(processes).prefetch_related(integrations))
     context = {
         "filter_form": form,
-        "processes": form.filter(processes),
+        "processes": shown,
+        "rows": process_rows(shown, now=timezone.now()),
         "has_any": processes.exists(),
         "archived_count": processes.filter(archived=True).count(),
         "showing_archived": form.cleaned_data.get("archived", False),

@@ -37,6 +37,7 @@ __all__ = [
     "format_duration",
     "format_freshness",
     "format_share",
+    "flapping_integrations",
     "health_check_run",
     "health_event_notify",
     "health_figures",
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 ERROR_RATE_WINDOW = timedelta(hours=24)
+FLAPPING = "flapping"
 
 
 # --- Figures for the pages --------------------------------------------------------------------
@@ -68,6 +70,14 @@ class HealthFigures:
     uptime: dict[str, float | None] = field(default_factory=dict)
     pings_ok: int = 0
     pings_failed: int = 0
+    # Up/down changes within health.FLAPPING_WINDOW, and whether that makes it flapping.
+    changes: int = 0
+    flapping: bool = False
+
+    @property
+    def shown_status(self) -> str:
+        """What the pages show: "flapping" for a flapping integration, else its status."""
+        return FLAPPING if self.flapping else str(self.status)
 
     @property
     def interval_display(self) -> str:
@@ -94,7 +104,9 @@ class HealthFigures:
         return format_share(self.error_rate)
 
 
-def _figures(integration: Integration, now: datetime, uptime: dict, **extra) -> HealthFigures:
+def _figures(
+    integration: Integration, now: datetime, uptime: dict, changes: list, **extra
+) -> HealthFigures:
     status = integration.status(now=now)
     since = integration.last_status_at if integration.last_status == status else None
     if status in (Status.NEW, Status.PAUSED):
@@ -107,24 +119,46 @@ def _figures(integration: Integration, now: datetime, uptime: dict, **extra) -> 
         interval=integration.interval,
         grace=integration.grace,
         uptime=uptime,
+        changes=health.up_down_changes(changes, now=now),
+        flapping=health.is_flapping(changes=changes, status=status, now=now),
         **extra,
     )
 
 
+def _recent_changes(integration_ids: list, now: datetime) -> dict:
+    """Integration id -> [(previous, status, at)] of its status changes within the flapping
+    window (one query)."""
+    changes: dict = defaultdict(list)
+    if not integration_ids:
+        return changes
+    rows = HealthEvent.objects.filter(
+        integration__in=integration_ids, at__gte=now - health.FLAPPING_WINDOW, at__lte=now
+    ).values_list("integration_id", "previous", "status", "at")
+    for integration_id, previous, status, at in rows:
+        changes[integration_id].append((previous, status, at))
+    return changes
+
+
 def health_figures(*, integration: Integration, now: datetime) -> HealthFigures:
-    """Status, freshness, uptime over 24 h / 7 d / 30 d and the 24 h error rate (3 queries)."""
+    """Status, flapping, freshness, uptime over 24 h / 7 d / 30 d and the 24 h error rate
+    (4 queries)."""
     uptime = telemetry_uptime(integration=integration, windows=UPTIME_WINDOWS, now=now)
     ok, failed = telemetry_ping_counts(
         integration=integration, start=now - ERROR_RATE_WINDOW, end=now
     )
-    return _figures(integration, now, uptime=uptime, pings_ok=ok, pings_failed=failed)
+    changes = _recent_changes([integration.pk], now)[integration.pk]
+    return _figures(
+        integration, now, uptime=uptime, changes=changes, pings_ok=ok, pings_failed=failed
+    )
 
 
 def health_figures_list(
     *, integrations: Iterable[Integration], now: datetime, with_uptime: bool = True
 ) -> dict:
-    """Integration id -> `HealthFigures` with the 24 h uptime, in one query for all of them."""
+    """Integration id -> `HealthFigures` with flapping and the 24 h uptime: one query for all
+    of them, and one more for the uptime."""
     integrations = list(integrations)
+    changes = _recent_changes([i.pk for i in integrations], now)
     seen: dict = defaultdict(list)
     window = UPTIME_WINDOWS["24h"]
     if with_uptime and integrations:
@@ -152,8 +186,26 @@ def health_figures_list(
                 window_end=now,
                 created=integration.created,
             )
-        figures[integration.pk] = _figures(integration, now, uptime=uptime)
+        figures[integration.pk] = _figures(
+            integration, now, uptime=uptime, changes=changes[integration.pk]
+        )
     return figures
+
+
+def flapping_integrations(*, organization, now: datetime) -> list[Integration]:
+    """The organisation's flapping integrations (see `health.is_flapping`), by name; 2 queries.
+
+    For lists of what needs attention; a page that already has `health_figures_list` reads
+    `HealthFigures.flapping` instead."""
+    integrations = list(Integration.objects.filter(organization=organization, paused=False))
+    changes = _recent_changes([i.pk for i in integrations], now)
+    return [
+        integration
+        for integration in integrations
+        if health.is_flapping(
+            changes=changes[integration.pk], status=integration.status(now=now), now=now
+        )
+    ]
 
 
 def format_freshness(age: timedelta | None) -> str:

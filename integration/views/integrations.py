@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, scoped
-from integration import charts, services
+from integration import backing, charts, health, services
 from integration.forms import IntegrationForm, MetricFormSet, TokenForm
 from integration.models import RESERVED_PREFIX, Integration
 from integration.services.health import health_figures, health_figures_list
@@ -49,7 +49,7 @@ def integration_list(request):
         if not rows:
             return HttpResponseStopPolling()
         return render(request, f"{LIST}#live-badges", {"rows": rows, "oob": True})
-    return render(request, LIST, {"rows": rows})
+    return render(request, LIST, {"rows": rows, "flapping_changes": health.FLAPPING_CHANGES})
 
 
 @org_view(methods=("GET", "HEAD"), lookup=get_integration)
@@ -71,6 +71,7 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "integration": integration,
         "figures": health_figures(integration=integration, now=now),
         "events": integration.health_events.all()[:EVENTS_SHOWN],
+        "backs": backing.integration_backs(integration=integration),
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
         **(chart or chart_context(integration, request.GET, now)),

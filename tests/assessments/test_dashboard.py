@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments.figures import assessment_figures
 from assessments.models import (
@@ -15,6 +16,8 @@ from assessments.models import (
     ReadinessAgreement,
 )
 from assessments.scoring import format_figure
+from integration.models import Integration
+from integration.services import telemetry_ping
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
@@ -189,14 +192,17 @@ def test_outsider_gets_404_for_the_dashboard(scored, outsider, other_org):
 def test_dashboard_takes_a_fixed_number_of_queries(
     org, framework, owner, member, django_assert_num_queries
 ):
-    """Session, user, membership, the assessment, six for the figures, the org switcher, and
-    three to save the session's last organisation: the same for one process or six."""
+    """Session, user, membership, the assessment, six for the figures, two for the live data
+    (the processes' integrations, their status changes), the org switcher, and three to save
+    the session's last organisation: the same for one process or six."""
     small = make_assessment(org, framework, [make_process(org, "P0")], title="Small")
     big = make_assessment(
         org, framework, [make_process(org, f"P{i}", area="logistics") for i in range(1, 7)]
     )
     for assessment in (small, big):
         for score in assessment.process_scores.all():
+            feed = Integration.objects.create(organization=org, name=f"Feed {score.pk}")
+            score.process.integrations.add(feed)
             answer_levels(score, owner, {1: "fully", 2: "partial"})
             answer_levels(score, member, {1: "largely"})
         answer_dimension(assessment, owner, "connectivity", it=3, ot=1)
@@ -204,7 +210,7 @@ def test_dashboard_takes_a_fixed_number_of_queries(
     client = client_for(owner)
     client.get(dashboard_url(small))  # the first visit stores the organisation in the session
     for assessment in (small, big):
-        with django_assert_num_queries(11):
+        with django_assert_num_queries(13):
             assert client.get(dashboard_url(assessment)).status_code == 200
 
 
@@ -387,3 +393,43 @@ def test_compare_takes_a_fixed_number_of_queries(two, owner, org, django_assert_
     client = client_for(owner)
     with django_assert_num_queries(22):
         assert client.get(compare_url(org, a=before.pk, b=after.pk)).status_code == 200
+
+
+def table_row(html, name) -> str:
+    th = html.index(f'<th scope="row" hx-disable>{name}</th>')
+    return html[html.rindex("<tr", 0, th) : html.index("</tr>", th)]
+
+
+def test_dashboard_marks_claims_without_live_data(org, framework, owner, member):
+    """Press line claims level 2 with its only integration silent; Stores claims level 2 with
+    one up; Paint shop is at level 1 (no live data claimed)."""
+    press, stores, paint = (make_process(org, n) for n in ("Press line", "Stores", "Paint shop"))
+    assessment = make_assessment(org, framework, [press, stores, paint])
+    for score in assessment.process_scores.select_related("process"):
+        levels = {1: "fully"} if score.process == paint else {1: "fully", 2: "fully"}
+        answer_levels(score, owner, levels)
+    silent = Integration.objects.create(organization=org, name="Press vibration")
+    live = Integration.objects.create(organization=org, name="Stores scanner")
+    telemetry_ping(integration=live, now=timezone.now())
+    press.integrations.add(silent)
+    stores.integrations.add(live)
+    html = client_for(member).get(dashboard_url(assessment)).content.decode()
+    rows = {name: table_row(html, name) for name in ("Press line", "Stores", "Paint shop")}
+    assert '<tr class="flagged">' in rows["Press line"]
+    assert "Not backed by live data" in rows["Press line"]
+    for name in ("Stores", "Paint shop"):
+        assert "Not backed by live data" not in rows[name]
+    assert '<h3 id="claims-title">Claims without live data</h3>' in html
+    assert (
+        "<li><strong>Press line:</strong> Claimed level 2 (Augmentation) is not backed by live "
+        "data: Press vibration has never sent data.</li>"
+    ) in html
+    assert html.count("Not backed by live data") == 1
+
+
+def test_a_dashboard_without_flagged_claims_has_no_such_note(org, framework, owner, member):
+    assessment = make_assessment(org, framework, [make_process(org, "Press line")])
+    answer_levels(assessment.process_scores.get(), owner, {1: "fully"})
+    html = client_for(member).get(dashboard_url(assessment)).content.decode()
+    assert "Claims without live data" not in html
+    assert "flagged" not in html

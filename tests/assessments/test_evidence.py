@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessments.evidence import process_evidence
-from integration.models import Integration
+from integration.models import HealthEvent, Integration
 from tests.assessments.conftest import answer_levels, make_assessment, make_process
 from tests.conftest import client_for
 
@@ -50,6 +50,20 @@ def test_level_two_with_every_integration_down_is_flagged_with_figures(org, proc
     assert "Claimed level 2 (Augmentation) is not backed by live data" in evidence.message
     assert "Vibration is down (last data 3" in evidence.message
     assert "Historian has never sent data" in evidence.message
+
+
+def test_a_flapping_integration_is_named_as_such(org, process):
+    feed = make_integration(org, "Vibration", seen_ago=timedelta(days=3))
+    now = timezone.now()
+    for i in range(4):
+        previous, status = ("up", "down") if i % 2 == 0 else ("down", "up")
+        HealthEvent.objects.create(
+            integration=feed, previous=previous, status=status, at=now - timedelta(hours=i + 1)
+        )
+    process.integrations.add(feed)
+    evidence = evidence_for(process, 2)
+    assert evidence.flagged
+    assert "Vibration is flapping, down now (last data 3" in evidence.message
 
 
 def test_level_two_without_integrations_is_flagged(process):

@@ -10,7 +10,8 @@ from django.urls import reverse
 from assessments.home import home
 from assessments.lifecycle import assessment_revise
 from assessments.models import Assessment, Milestone, Report, Roadmap
-from integration.models import Integration
+from integration.health import FLAPPING_CHANGES
+from integration.models import HealthEvent, Integration
 from integration.services.integrations import integration_create
 from tests.assessments.conftest import (
     NOW,
@@ -113,6 +114,25 @@ def test_an_integration_down_by_a_fail_ping_says_so(org, owner, data):
 
 def test_integrations_that_are_up_need_no_attention(org, owner, data):
     assert of_kind(home_page(owner, org), "integration-down") == []
+    assert of_kind(home_page(owner, org), "integration-flapping") == []
+
+
+def test_an_integration_that_keeps_dropping_out_is_flapping_not_up(org, owner, data):
+    integration = data["integration"]
+    for hours in range(1, FLAPPING_CHANGES + 1):
+        previous, status = ("up", "down") if hours % 2 else ("down", "up")
+        HealthEvent.objects.create(
+            integration=integration,
+            previous=previous,
+            status=status,
+            at=NOW - timedelta(hours=hours),
+        )
+    [entry] = of_kind(home_page(owner, org), "integration-flapping")
+    assert integration.name in entry["text"]
+    assert f"{FLAPPING_CHANGES} up/down changes in 24 h; up now" in entry["text"]
+    assert entry["href"] == reverse(
+        "integration:integration-detail", args=[org.slug, integration.pk]
+    )
 
 
 def test_overdue_milestones_need_attention_and_link_to_the_milestone(org, owner, data):

@@ -1,12 +1,18 @@
+from datetime import date, timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Site
-from assessments.models import Process
+from assessments.models import Process, ProcessScore
 from audit.models import AuditEvent
-from integration.models import Integration
-from tests.assessments.conftest import make_process
+from integration.models import HealthEvent, Integration
+from integration.services import telemetry_ping
+from tests.assessments.conftest import answer_levels, make_assessment, make_process
 from tests.conftest import client_for
+
+HOUR = timedelta(hours=1)
 
 
 def list_url(org, **query):
@@ -142,7 +148,8 @@ def test_list_query_count_does_not_grow_with_processes(
             organization=org, name=f"P{i}", area="retail", owner=member, site=org.sites.get()
         )
     client = client_for(owner)
-    with django_assert_max_num_queries(12):
+    # One more each for the processes' integrations and their scores (levels).
+    with django_assert_max_num_queries(13):
         assert client.get(list_url(org)).status_code == 200
 
 
@@ -410,3 +417,98 @@ def test_creating_editing_and_archiving_a_process_is_audited(org, owner, member)
     client_for(owner).post(archive_url(process), {"archived": "1"})
     archived = process_events("processes", "archived").get()
     assert (archived.before, archived.after) == ({"archived": False}, {"archived": True})
+
+
+# The list's level and integrations
+
+
+def flap(integration, now, times=4):
+    for i in range(times):
+        previous, status = ("up", "down") if i % 2 == 0 else ("down", "up")
+        HealthEvent.objects.create(
+            integration=integration, previous=previous, status=status, at=now - i * HOUR
+        )
+
+
+@pytest.fixture
+def scored_list(org, owner, framework):
+    """Press line at level 1 (Spring) then 2 (Autumn), Goods receiving in scope but not
+    answered; a flapping integration and one that never sent data, linked to Press line."""
+    now = timezone.now()
+    press = make_process(org, "Press line")
+    receiving = make_process(org, "Goods receiving", area="logistics")
+    spring = make_assessment(org, framework, [press], title="Spring", assessed_on=date(2026, 3, 1))
+    answer_levels(spring.process_scores.get(), owner, {1: "fully"})
+    autumn = make_assessment(
+        org, framework, [press, receiving], title="Autumn", assessed_on=date(2026, 10, 1)
+    )
+    answer_levels(autumn.process_scores.get(process=press), owner, {1: "fully", 2: "fully"})
+    vibration = Integration.objects.create(organization=org, name="Press vibration")
+    telemetry_ping(integration=vibration, now=now)
+    flap(vibration, now)
+    mes = Integration.objects.create(organization=org, name="MES orders")
+    press.integrations.add(vibration, mes)
+    return {"press": press, "receiving": receiving, "autumn": autumn, "vibration": vibration}
+
+
+def row_of(html, process) -> str:
+    start = html.index(f'<tr id="process-{process.pk}">')
+    return html[start : html.index("</tr>", start)]
+
+
+def test_list_shows_each_processes_latest_level_and_its_integrations_health(
+    org, member, scored_list
+):
+    html = client_for(member).get(list_url(org)).content.decode()
+    press = row_of(html, scored_list["press"])
+    assert '<span class="level level-2">2</span> Augmentation' in press
+    score = scored_list["autumn"].process_scores.get(process=scored_list["press"])
+    url = reverse("assessments:process-score", args=["acme", scored_list["autumn"].pk, score.pk])
+    assert f'<a class="muted small" href="{url}">in Autumn</a>' in press
+    assert '<span class="health-badge health-flapping">Flapping</span>' in press
+    assert '<span class="health-badge health-new">New</span>' in press
+    assert ">Press vibration</a>" in press and ">MES orders</a>" in press
+    assert '<td class="process-links" hx-disable>' in press
+    receiving = row_of(html, scored_list["receiving"])
+    assert '<span class="muted">not scored yet</span>' in receiving
+    assert '<span class="muted">none linked</span>' in receiving
+
+
+def test_the_filtered_fragment_keeps_level_and_health(org, member, scored_list):
+    response = client_for(member).get(list_url(org, area="manufacturing"), HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="process-table">')
+    assert "Augmentation" in html and "health-flapping" in html
+    assert "Goods receiving" not in html
+
+
+def test_another_organisations_scores_and_integrations_never_show(
+    org, other_org, outsider, member, framework, scored_list
+):
+    assert client_for(outsider).get(list_url(org)).status_code == 404
+    foreign = Integration.objects.create(organization=other_org, name="Globex POS sync")
+    scored_list["press"].integrations.add(foreign)  # a bad write: still not shown
+    html = client_for(member).get(list_url(org)).content.decode()
+    assert "Globex POS sync" not in html
+
+
+def test_level_and_health_take_a_fixed_number_of_queries(
+    org, owner, member, framework, scored_list, django_assert_num_queries
+):
+    client = client_for(member)
+    client.get(list_url(org))  # warm the session
+
+    # session, user, membership, has any, archived count, processes, their integrations,
+    # scores, frameworks, answers, agreements, health events, the filter form's sites, the
+    # org switcher's memberships
+    with django_assert_num_queries(14):
+        client.get(list_url(org))
+    autumn = scored_list["autumn"]
+    for i in range(10):
+        process = make_process(org, f"Line {i}")
+        score = ProcessScore.objects.create(assessment=autumn, process=process)
+        answer_levels(score, owner, {1: "fully"})
+        integration = Integration.objects.create(organization=org, name=f"Feed {i}")
+        process.integrations.add(integration, scored_list["vibration"])
+    with django_assert_num_queries(14):
+        client.get(list_url(org))

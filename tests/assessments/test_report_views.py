@@ -138,10 +138,12 @@ def test_a_queued_report_polls(member, assessment):
     assert "<html" not in body  # the fragment only
 
 
-def test_a_queued_report_waiting_long_mentions_the_worker(member, assessment):
+def test_a_queued_report_waiting_long_says_what_the_user_can_do(member, assessment):
     report = queued(assessment, member, created=timezone.now() - timedelta(minutes=2))
     body = client_for(member).get(detail_url(report)).content.decode()
-    assert "db_worker" in body
+    assert "taking longer than usual" in body
+    assert "You can leave this page" in body
+    assert "manage.py" not in body and "db_worker" not in body
 
 
 def test_a_running_report_shows_its_step_and_progress(member, assessment):

@@ -204,7 +204,8 @@ def test_an_integration_without_metrics_explains_where_they_come_from(org, owner
     html = client_for(owner).get(detail_url(integration)).content.decode()
     assert "No metrics yet." in html
     assert 'id="chart-series"' not in html
-    assert "No status changes recorded yet." in html
+    assert "No status changes yet." in html
+    assert "manage.py" not in html
 
 
 def test_the_examples_are_filled_with_the_id_and_the_site_url(org, member, press, settings, frozen):
@@ -274,3 +275,16 @@ def test_another_organisations_integration_is_404(org, member, other_integration
 
 def test_wrong_method_is_405(org, member, press):
     assert client_for(member).post(detail_url(press)).status_code == 405
+
+
+def test_a_flapping_integration_says_so_with_its_status_now(org, member, press, frozen):
+    for i in range(5):
+        previous, status = (Status.UP, Status.DOWN) if i % 2 == 0 else (Status.DOWN, Status.UP)
+        HealthEvent.objects.create(
+            integration=press, previous=previous, status=status, at=NOW - timedelta(hours=i + 1)
+        )
+    html = client_for(member).get(detail_url(press)).content.decode()
+    assert 'class="health-badge health-badge-lg health-flapping">Flapping<' in html
+    assert "5 up/down changes in 24 h; up now" in html
+    live = client_for(member).get(detail_url(press), headers=LIVE).content.decode()
+    assert "health-flapping" in live

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from integration.lineprotocol import Point
-from integration.models import Integration
+from integration.models import HealthEvent, Integration
 from integration.services import telemetry_ingest, telemetry_ping
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
@@ -149,9 +149,10 @@ def test_query_count_does_not_grow_with_the_integrations(
     client = client_for(member)
     headers = HTMX if htmx else {}
     client.get(list_url(org), headers=headers)  # warm the session
-    # session, user, membership, integrations, seen minutes; the page adds the org switcher's
-    # memberships. The session is saved only when the organisation changes.
-    expected = 5 if htmx else 6
+    # session, user, membership, integrations, recent status changes (flapping), seen
+    # minutes; the page adds the org switcher's memberships. The session is saved only when the
+    # organisation changes.
+    expected = 6 if htmx else 7
     with django_assert_num_queries(expected):
         client.get(list_url(org), headers=headers)
     for i in range(10):
@@ -159,3 +160,27 @@ def test_query_count_does_not_grow_with_the_integrations(
         telemetry_ping(integration=Integration.objects.get(name=f"More {i}"), now=NOW)
     with django_assert_num_queries(expected):
         client.get(list_url(org), headers=headers)
+
+
+def flap(integration, times=4):
+    """`times` up/down changes in the last hours before NOW."""
+    for i in range(times):
+        previous, status = ("up", "down") if i % 2 == 0 else ("down", "up")
+        HealthEvent.objects.create(
+            integration=integration, previous=previous, status=status, at=NOW - timedelta(hours=i)
+        )
+
+
+def test_an_integration_that_keeps_dropping_out_shows_as_flapping(org, member, fleet, frozen):
+    flap(fleet["up"])
+    flap(fleet["late"], times=3)  # one short
+    html = client_for(member).get(list_url(org)).content.decode()
+    assert badge(html, fleet["up"]) == "flapping"
+    assert badge(html, fleet["late"]) == "late"
+    assert (
+        '>Flapping<span class="visually-hidden">: 4 up/down changes in 24 hours, up now</span>'
+        in html
+    )
+    assert 'title="4 up/down changes in the last 24 hours; up now"' in html
+    polled = client_for(member).get(list_url(org), headers=HTMX).content.decode()
+    assert badge(polled, fleet["up"]) == "flapping"
