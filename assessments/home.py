@@ -79,7 +79,7 @@ class Snapshot:
 
 
 def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -> Snapshot:
-    """Everything the home page shows, in a fixed number of queries (eleven at most)."""
+    """Everything the home page shows, in a fixed number of queries (whatever the counts)."""
     today = timezone.localdate(now)
     flags = (
         Organization.objects.filter(pk=org.pk)
