@@ -103,3 +103,38 @@ def test_save_and_next_saves_what_was_typed_and_reaches_the_next_unanswered_item
         process_score=a_press, assessor=owner, criterion_key=criterion.get_attribute("id")[10:]
     )
     assert answer.rationale == "Work orders in SAP PM since 2021"
+
+
+def test_a_new_assessment_says_not_scored_yet_until_the_first_answer(page, org, owner):
+    framework = FrameworkVersion.objects.shipped()
+    assessment = make_assessment(org, framework, [make_process(org, "Press line")], title="Fresh")
+    log_in(page, owner.email, PASSWORD)
+    page.goto(f"/o/{org.slug}/assessments/{assessment.pk}/")
+    expect(page.locator(".figures")).to_contain_text("not scored yet")
+    expect(page.locator(".figures")).not_to_contain_text("0.00")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_text("No answers yet.")).to_be_visible()
+    expect(page.get_by_text("The assessors gave the same answers everywhere")).to_have_count(0)
+
+    page.goto(f"/o/{org.slug}/assessments/{assessment.pk}/")
+    page.get_by_role("link", name="Press line").click()
+    expect(page.locator("#level-panel")).to_contain_text("Not scored yet")
+    page.locator("form.criterion").first.get_by_text("Not met").click()
+    expect(page.locator("#level-panel")).to_contain_text(
+        "Manual"
+    )  # scored now: level 0 is a finding
+
+
+def test_the_portfolio_counts_finals_and_labels_a_draft(page, org, owner, consultant):
+    framework = FrameworkVersion.objects.shipped()
+    press = make_process(org, "Press", value=2)
+    final = make_assessment(org, framework, [press], title="Baseline")
+    answer_levels(final.process_scores.get(), owner, {1: "fully", 2: "not"})
+    final.finalize()
+    make_assessment(org, framework, [press], title="Half-done review")  # newer, a draft
+    log_in(page, consultant.email, PASSWORD)
+    page.goto("/portfolio/")
+    row = page.locator("tr", has_text=org.name)
+    expect(row.locator('[data-figure="samr_index"]')).to_have_text("1.00")  # the final's, not 0
+    expect(row).to_contain_text("Half-done review")
+    expect(row.locator(".state-draft")).to_have_text("Draft")
