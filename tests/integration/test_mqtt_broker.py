@@ -341,6 +341,6 @@ def test_the_command_stores_what_arrives_and_stops_cleanly_on_sigterm(shared_bro
             process.wait()
     reader.join(5)
     text = "".join(output)
-    assert f"$share/{group}/ladder/+/telemetry" in text
+    assert f"$share/{group}/ladder/#" in text
     assert "mqtt: stopped:" in text
     assert "acknowledged=" in text

@@ -7,9 +7,18 @@ import orjson
 import pytest
 from django.db import OperationalError
 
-from integration.models import Integration
+from integration.models import Integration, MqttCount, MqttStrayCount
 from integration.mqtt import ingest as ingest_module
-from integration.mqtt.ingest import BAD_PAYLOAD, PAUSED, UNKNOWN, Received, ingest_messages
+from integration.mqtt.ingest import (
+    BAD_PAYLOAD,
+    INVALID_POINT,
+    PAUSED,
+    TOO_LARGE,
+    UNKNOWN,
+    UNKNOWN_TOPIC,
+    Received,
+    ingest_messages,
+)
 from integration.services import storage
 from tests.integration.conftest import count, line
 
@@ -56,10 +65,10 @@ def test_a_batch_stores_each_integration_in_one_call_and_refuses_bad_messages_al
     refusals = sorted((r.kind, r.integration_id) for r in result.refusals)
     assert refusals == sorted(
         [
-            (BAD_PAYLOAD, str(integration.pk)),  # the point in the future: the service refused it
+            (INVALID_POINT, str(integration.pk)),  # the point in the future: the service said no
             (BAD_PAYLOAD, str(integration.pk)),  # not line protocol: the parser refused it
             (UNKNOWN, str(unknown)),
-            (UNKNOWN, "nonsense"),
+            (UNKNOWN_TOPIC, "nonsense"),
             (PAUSED, str(paused.pk)),
         ]
     )
@@ -95,7 +104,7 @@ def test_a_batch_over_the_point_limit_is_split_between_messages(integration, set
     )
     result = ingest_messages(messages, now=datetime.now(UTC))
     assert (result.stored, result.accepted) == (4, 12)
-    assert [r.kind for r in result.refusals] == [BAD_PAYLOAD]  # 6 points: over the limit alone
+    assert [r.kind for r in result.refusals] == [TOO_LARGE]  # 6 points: over the limit alone
     assert "at most 5" in result.refusals[0].reason
 
 
