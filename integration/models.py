@@ -365,6 +365,14 @@ class MqttCount(models.Model):
     def __str__(self):
         return f"{self.integration_id} {self.hour:%Y-%m-%d %H:00}"
 
+    @classmethod
+    def totals(cls, *, integration, since: datetime) -> dict[str, int]:
+        """Each outcome's messages (and points) from the hour holding `since` on; one query."""
+        hour = since.replace(minute=0, second=0, microsecond=0)
+        rows = cls.objects.filter(integration=integration, hour__gte=hour)
+        sums = rows.aggregate(**{column: models.Sum(column) for column in cls.OUTCOMES})
+        return {column: sums[column] or 0 for column in cls.OUTCOMES}
+
 
 class MqttStrayCount(models.Model):
     """Messages a listener received that belong to no integration, per hour (the admin shows
