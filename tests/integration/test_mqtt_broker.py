@@ -21,9 +21,12 @@ import orjson
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from integration.models import Integration, MqttCount, MqttStrayCount
 from integration.mqtt import listener as listener_module
+from integration.mqtt.decoding import broker_from_url
 from integration.mqtt.listener import Listener
 from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import database_env, free_port, need_mosquitto, wait_for
@@ -468,3 +471,29 @@ def test_a_broker_that_allows_only_the_telemetry_topics_gets_them_subscribed_alo
         "refused the subscription to $share/ladder/ladder/#" in r.getMessage()
         for r in caplog.records
     )
+
+
+@broker_test
+def test_a_session_kept_from_a_telemetry_only_listener_gets_each_message_once(
+    shared_broker, prefix, integration
+):
+    client_id = f"{prefix}-upgraded"
+    old = broker_from_url(shared_broker).client(client_id=client_id)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 120
+    old.connect("127.0.0.1", 1883, clean_start=True, properties=properties)
+    old.loop_start()
+    subscribed = threading.Event()
+    old.on_subscribe = lambda *args: subscribed.set()
+    old.subscribe(f"$share/{prefix}/{prefix}/+/telemetry", qos=1)
+    assert subscribed.wait(5)
+    old.disconnect()  # the session, with its subscription, stays
+    old.loop_stop()
+
+    with listening(shared_broker, prefix, client_id) as listener:
+        time.sleep(0.3)  # the old subscription is dropped right after the new one is granted
+        publish(shared_broker, [(topic(prefix, integration), b"vibration rms=1.5")])
+        wait_for(lambda: listener.counters.acknowledged >= 1, what="the message acknowledged")
+        time.sleep(0.5)  # a second copy would come by now
+    assert listener.counters.received == 1
+    assert count(integration) == 1
