@@ -31,7 +31,7 @@ from integration.mqtt.listener import Listener
 from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import database_env, free_port, need_mosquitto, wait_for
 from tests.integration.conftest import BASE, SHARED_URL, count, line, stored
-from tests.services import need_mqtt, port_open
+from tests.services import need, need_mqtt, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -411,8 +411,11 @@ def dynsec_broker(tmp_path):
     gave it before the listener subscribed to the whole prefix: telemetry topics only."""
     need_mosquitto()
     plugin = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
-    if not plugin.exists() or not shutil.which("mosquitto_ctrl"):
-        pytest.skip("no dynamic security plugin")
+    need(
+        "mqtt",
+        plugin.exists() and bool(shutil.which("mosquitto_ctrl")),
+        f"mosquitto's dynamic security plugin ({plugin}) or mosquitto_ctrl is missing",
+    )
     port, config = free_port(), tmp_path / "dynsec.json"
     subprocess.run(
         ["mosquitto_ctrl", "dynsec", "init", str(config), "admin", "admin-password"],
