@@ -236,7 +236,16 @@ def check(integrations, listeners, messages) -> None:
     refused = sum(
         ladder.total(name)
         for ladder in listeners
-        for name in ("unknown_integration", "paused", "bad_payload")
+        for name in (
+            "unknown_integration",
+            "unknown_topic",
+            "paused",
+            "bad_payload",
+            "too_large",
+            "invalid_point",
+            "too_many_metrics",
+            "retained",
+        )
     )
     errors = sum(ladder.total("database_errors") for ladder in listeners)
     print(

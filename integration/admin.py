@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from integration.models import IngestToken, Integration, Metric
+from integration.models import IngestToken, Integration, Metric, MqttCount, MqttStrayCount
 
 
 class IngestTokenInline(admin.TabularInline):
@@ -56,3 +56,31 @@ class IngestTokenAdmin(admin.ModelAdmin):
         now = timezone.now()
         for token in queryset:
             token.revoke(now=now)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Counts written by the MQTT listeners: to read, not to edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MqttCount)
+class MqttCountAdmin(ReadOnlyAdmin):
+    list_display = ["integration", "hour", *MqttCount.OUTCOMES]
+    list_filter = ["integration__organization"]
+    search_fields = ["integration__name"]
+    date_hierarchy = "hour"
+    ordering = ["-hour"]
+
+
+@admin.register(MqttStrayCount)
+class MqttStrayCountAdmin(ReadOnlyAdmin):
+    """Messages that belong to no integration: wrong topics, unknown ids (see the log)."""
+
+    list_display = ["hour", "listener", "unknown_topic", "unknown_integration"]
+    list_filter = ["listener"]
+    date_hierarchy = "hour"

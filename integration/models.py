@@ -322,3 +322,74 @@ class HealthEvent(models.Model):
     @property
     def is_recovery(self) -> bool:
         return health.is_recovery_event(health.Status(self.previous), health.Status(self.status))
+
+
+class MqttCount(models.Model):
+    """What the MQTT listeners did with one integration's messages in one hour.
+
+    Written by `integration.mqtt.ingest` in the transaction of each batch (one UPDATE per
+    integration per batch); the integration page shows the last 24 hours.
+    """
+
+    ORG_FIELD = "integration__organization"
+    # Column, label: the outcomes a message can have, in the order the page lists them.
+    OUTCOMES = {
+        "messages": "Stored messages",
+        "points": "Points in them (repeats included)",
+        "bad_payload": "Refused: bad payload (not JSON or line protocol, not UTF-8)",
+        "too_large": "Refused: too large (bytes or points over the limits)",
+        "invalid_point": "Refused: invalid point (NaN, time out of range, bad name or label)",
+        "too_many_metrics": "Refused: too many metrics or series",
+        "paused": "Refused: integration paused",
+        "retained": "Ignored: retained (the broker's copy of an old message, not new data)",
+    }
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="mqtt_counts"
+    )
+    hour = models.DateTimeField()
+    messages = models.PositiveBigIntegerField(default=0)
+    points = models.PositiveBigIntegerField(default=0)
+    bad_payload = models.PositiveBigIntegerField(default=0)
+    too_large = models.PositiveBigIntegerField(default=0)
+    invalid_point = models.PositiveBigIntegerField(default=0)
+    too_many_metrics = models.PositiveBigIntegerField(default=0)
+    paused = models.PositiveBigIntegerField(default=0)
+    retained = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "hour"], name="unique_mqtt_count_hour")
+        ]
+
+    def __str__(self):
+        return f"{self.integration_id} {self.hour:%Y-%m-%d %H:00}"
+
+    @classmethod
+    def totals(cls, *, integration, since: datetime) -> dict[str, int]:
+        """Each outcome's messages (and points) from the hour holding `since` on; one query."""
+        hour = since.replace(minute=0, second=0, microsecond=0)
+        rows = cls.objects.filter(integration=integration, hour__gte=hour)
+        sums = rows.aggregate(**{column: models.Sum(column) for column in cls.OUTCOMES})
+        return {column: sums[column] or 0 for column in cls.OUTCOMES}
+
+
+class MqttStrayCount(models.Model):
+    """Messages a listener received that belong to no integration, per hour (the admin shows
+    them): a topic under the prefix that is not `<prefix>/<integration id>/telemetry`, or the
+    id of no integration. Also logged by the listener, at most once a minute per topic pattern.
+    """
+
+    listener = models.CharField(max_length=200, help_text="The listener's MQTT client id.")
+    hour = models.DateTimeField()
+    unknown_topic = models.PositiveBigIntegerField(default=0)
+    unknown_integration = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-hour", "listener"]
+        constraints = [
+            models.UniqueConstraint(fields=["listener", "hour"], name="unique_mqtt_stray_hour")
+        ]
+
+    def __str__(self):
+        return f"{self.listener} {self.hour:%Y-%m-%d %H:00}"

@@ -188,6 +188,7 @@ NOT_USER_TEXT = {
 NOT_ON_PAGES = {
     "accounts.FailedLogin.email",  # counted, never listed
     "assessments.ReadinessAnswer.comment",  # in the exports and the PDF only
+    "integration.MqttStrayCount.listener",  # a listener's client id, in the admin only
 }
 
 

@@ -88,11 +88,15 @@ class BadPayload(ValueError):
     """A payload that cannot be read as telemetry; the message says why."""
 
 
+class PayloadTooLarge(BadPayload):
+    """A payload over the byte or point limits."""
+
+
 def decode_payload(payload: bytes, *, now: datetime) -> list[Point]:
     """Points of one message: JSON when it starts with `{`, else line protocol (ns)."""
     limit = conf.max_body_bytes()
     if len(payload) > limit:
-        raise BadPayload(f"the payload is over {limit} bytes")
+        raise PayloadTooLarge(f"the payload is over {limit} bytes")
     try:
         if payload.lstrip()[:1] == b"{":
             return jsonpoints.parse(payload, now=now, max_points=conf.max_points())
@@ -103,6 +107,8 @@ def decode_payload(payload: bytes, *, now: datetime) -> list[Point]:
             max_fields=conf.max_line_fields(),
             max_points=conf.max_points(),
         )
+    except (jsonpoints.TooManyPoints, lineprotocol.TooManyPoints) as error:
+        raise PayloadTooLarge(str(error)) from None
     except UnicodeDecodeError as error:
         raise BadPayload(f"the payload is not UTF-8 (byte {error.start})") from None
     except (jsonpoints.JsonPointsError, lineprotocol.LineProtocolError) as error:

@@ -3,42 +3,71 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from integration import conf
 from integration.lineprotocol import Point
-from integration.models import Integration
-from integration.mqtt.decoding import PREFIX, BadPayload, decode_payload, parse_topic
+from integration.models import Integration, MqttCount, MqttStrayCount
+from integration.mqtt.decoding import (
+    PREFIX,
+    BadPayload,
+    PayloadTooLarge,
+    decode_payload,
+    parse_topic,
+)
 from integration.services import (
+    BatchTooLarge,
     IntegrationPaused,
     TelemetryRefused,
+    TooManyMetrics,
     telemetry_ingest,
     telemetry_ingest_many,
 )
 
 UNKNOWN, PAUSED, BAD_PAYLOAD = "unknown integration", "paused", "bad payload"
+UNKNOWN_TOPIC, RETAINED = "unknown topic", "retained"
+TOO_LARGE, INVALID_POINT, TOO_MANY_METRICS = "too large", "invalid point", "too many metrics"
+# Where each kind of refusal is counted: a column of MqttCount (the integration is known) or
+# of MqttStrayCount (it is not).
+COLUMNS = {
+    PAUSED: "paused",
+    BAD_PAYLOAD: "bad_payload",
+    TOO_LARGE: "too_large",
+    INVALID_POINT: "invalid_point",
+    TOO_MANY_METRICS: "too_many_metrics",
+    RETAINED: "retained",
+}
+STRAY_COLUMNS = {UNKNOWN: "unknown_integration", UNKNOWN_TOPIC: "unknown_topic"}
 
 
 @dataclass(frozen=True)
 class Received:
-    """A message as the listener got it; `session` is the connection it came on."""
+    """A message as the listener got it; `session` is the connection it came on.
+
+    `retain` is set on a message the broker sent because of a subscription (its stored copy of
+    the topic's last retained message), not because someone published it now.
+    """
 
     mid: int
     qos: int
     topic: str
     payload: bytes
     session: int = 0
+    retain: bool = False
 
 
 @dataclass(frozen=True)
 class Refusal:
-    kind: str  # UNKNOWN, PAUSED or BAD_PAYLOAD
+    kind: str  # UNKNOWN, UNKNOWN_TOPIC, PAUSED, BAD_PAYLOAD, ... (the keys of the COLUMNS)
     integration_id: str  # as in the topic
     reason: str
+    topic: str = ""
 
 
 @dataclass
@@ -47,12 +76,35 @@ class BatchResult:
     accepted: int = 0
     duplicates: int = 0
     refusals: list[Refusal] = field(default_factory=list)
+    # What is written to MqttCount (per integration) and MqttStrayCount, column: count.
+    counts: defaultdict[uuid.UUID, Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    stray: Counter[str] = field(default_factory=Counter)
+
+    def refuse(self, kind: str, shown: str, reason: str, *, integration=None, topic="") -> None:
+        self.refusals.append(Refusal(kind, shown, reason, topic))
+        if kind in STRAY_COLUMNS:
+            self.stray[STRAY_COLUMNS[kind]] += 1
+        else:
+            self.counts[integration.pk][COLUMNS[kind]] += 1
+
+    def count_stored(self, integration, chunk: list[list[Point]]) -> None:
+        self.stored += len(chunk)
+        counts = self.counts[integration.pk]
+        counts["messages"] += len(chunk)
+        counts["points"] += sum(len(points) for points in chunk)
 
 
 def ingest_messages(
-    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX
+    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX, listener: str = ""
 ) -> BatchResult:
     """Store the points of a batch of messages in one transaction; refuse bad messages alone.
+
+    Retained messages are never stored: the broker sends its copy of a topic's last retained
+    message on every subscription, so it is old data, not new (stored when it was published).
+    What happened to each message is counted per integration and hour (`MqttCount`, or
+    `MqttStrayCount` for `listener` when no integration matches) in the same transaction.
 
     Messages are grouped per integration and the groups are stored together with one
     `telemetry_ingest_many` call per TELEMETRY_MAX_POINTS points; a refused call is retried one
@@ -68,17 +120,27 @@ def ingest_messages(
     groups: dict[uuid.UUID, list[list[Point]]] = {}
     for message in messages:
         integration_id = ids_by_topic[message.topic]
-        shown = str(integration_id) if integration_id else _topic_id(message.topic)
+        if integration_id is None:
+            reason = f"not {prefix}/<integration id>/telemetry"
+            result.refuse(UNKNOWN_TOPIC, _topic_id(message.topic), reason, topic=message.topic)
+            continue
+        shown = str(integration_id)
         integration = integrations.get(integration_id)
         if integration is None:
-            result.refusals.append(Refusal(UNKNOWN, shown, f"no integration '{shown[:40]}'"))
+            result.refuse(UNKNOWN, shown, f"no integration '{shown[:40]}'", topic=message.topic)
+        elif message.retain:
+            reason = "a retained message (the broker's copy of an old one): not new data"
+            result.refuse(RETAINED, shown, reason, integration=integration)
         elif integration.paused:
-            result.refusals.append(Refusal(PAUSED, shown, str(IntegrationPaused(integration))))
+            result.refuse(
+                PAUSED, shown, str(IntegrationPaused(integration)), integration=integration
+            )
         else:
             try:
                 points = decode_payload(message.payload, now=now)
             except BadPayload as error:
-                result.refusals.append(Refusal(BAD_PAYLOAD, shown, str(error)))
+                kind = TOO_LARGE if isinstance(error, PayloadTooLarge) else BAD_PAYLOAD
+                result.refuse(kind, shown, str(error), integration=integration)
             else:
                 groups.setdefault(integration_id, []).append(points)
 
@@ -92,7 +154,31 @@ def ingest_messages(
     with transaction.atomic():
         for call in _calls(pieces, limit):
             _ingest_call(call, now, result)
+        _record_counts(result, now=now, listener=listener)
     return result
+
+
+def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None:
+    """One UPDATE per integration (and one for the strays), plus an INSERT in a new hour."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    # In id order, as the points: listeners writing the same integrations lock in one order.
+    for integration_id in sorted(result.counts):
+        _add(
+            MqttCount,
+            {"integration_id": integration_id, "hour": hour},
+            result.counts[integration_id],
+        )
+    if result.stray:
+        _add(MqttStrayCount, {"listener": listener[:200], "hour": hour}, result.stray)
+
+
+def _add(model, key: dict, counts: Counter[str]) -> None:
+    increments = {column: F(column) + n for column, n in counts.items() if n}
+    if not increments or model.objects.filter(**key).update(**increments):
+        return
+    # A new hour: create the row (or find it created meanwhile by another listener), then add.
+    model.objects.bulk_create([model(**key)], ignore_conflicts=True)
+    model.objects.filter(**key).update(**increments)
 
 
 def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
@@ -107,7 +193,8 @@ def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
         for integration, chunk in call:
             _ingest_chunk(integration, chunk, now, result)
         return
-    result.stored += sum(len(chunk) for _, chunk in call)
+    for integration, chunk in call:
+        result.count_stored(integration, chunk)
     result.accepted += stored.accepted
     result.duplicates += stored.duplicates
 
@@ -124,10 +211,11 @@ def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResul
             for points in chunk:
                 _ingest_chunk(integration, [points], now, result)
         else:
-            kind = PAUSED if isinstance(refused, IntegrationPaused) else BAD_PAYLOAD
-            result.refusals.append(Refusal(kind, str(integration.pk), str(refused)))
+            result.refuse(
+                _kind(refused), str(integration.pk), str(refused), integration=integration
+            )
         return
-    result.stored += len(chunk)
+    result.count_stored(integration, chunk)
     result.accepted += stored.accepted
     result.duplicates += stored.duplicates
 
@@ -159,6 +247,16 @@ def _chunks(messages: list[list[Point]], limit: int) -> Iterable[list[list[Point
         size += len(points)
     if chunk:
         yield chunk
+
+
+def _kind(refused: TelemetryRefused) -> str:
+    if isinstance(refused, IntegrationPaused):
+        return PAUSED
+    if isinstance(refused, BatchTooLarge):
+        return TOO_LARGE
+    if isinstance(refused, TooManyMetrics):
+        return TOO_MANY_METRICS
+    return INVALID_POINT
 
 
 def _topic_id(topic: str) -> str:

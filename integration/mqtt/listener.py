@@ -16,12 +16,18 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from integration.mqtt.decoding import PREFIX, broker_from_url
 from integration.mqtt.ingest import (
     BAD_PAYLOAD,
+    INVALID_POINT,
     PAUSED,
+    RETAINED,
+    TOO_LARGE,
+    TOO_MANY_METRICS,
     UNKNOWN,
+    UNKNOWN_TOPIC,
     BatchResult,
     Received,
     ingest_messages,
@@ -30,6 +36,10 @@ from integration.mqtt.ingest import (
 logger = logging.getLogger(__name__)
 
 SESSION_TAKEN_OVER = 142  # MQTT 5 reason code: another client connected with our client id
+# QoS 1, and no retained messages on subscribing: they are the broker's copy of old data.
+# Mosquitto 2.0 sends them to shared subscriptions too (the MQTT 5 spec says it should not).
+SUBSCRIBE_OPTIONS = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
+REASONS_LOGGED = 5  # distinct reasons per integration and kind in a batch's log line
 
 
 def backoff(first: float = 1.0, cap: float = 30.0) -> Iterable[float]:
@@ -51,8 +61,13 @@ class Counters:
     points_accepted: int = 0
     points_duplicate: int = 0
     unknown_integration: int = 0
+    unknown_topic: int = 0
     paused: int = 0
     bad_payload: int = 0
+    too_large: int = 0
+    invalid_point: int = 0
+    too_many_metrics: int = 0
+    retained: int = 0  # retained messages, not stored
     database_errors: int = 0  # failed attempts to store a batch (retried, not acknowledged)
     disconnects: int = 0
 
@@ -63,7 +78,50 @@ class Counters:
         return " ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
-_REFUSAL_COUNTERS = {UNKNOWN: "unknown_integration", PAUSED: "paused", BAD_PAYLOAD: "bad_payload"}
+_REFUSAL_COUNTERS = {
+    UNKNOWN: "unknown_integration",
+    UNKNOWN_TOPIC: "unknown_topic",
+    PAUSED: "paused",
+    BAD_PAYLOAD: "bad_payload",
+    TOO_LARGE: "too_large",
+    INVALID_POINT: "invalid_point",
+    TOO_MANY_METRICS: "too_many_metrics",
+    RETAINED: "retained",
+}
+
+
+class TopicLog:
+    """Decides which unknown topics to log: at most once per topic pattern every `every` s.
+
+    The pattern is the topic with its second level (where the integration id goes) as `+`, so
+    a thousand devices on a wrong topic make one line a minute, not a thousand.
+    """
+
+    MAX_PATTERNS = 1000  # past this, every new pattern shares one
+
+    def __init__(self, every: float = 60.0):
+        self.every = every
+        self._last: dict[str, float] = {}
+        self._held: Counter[str] = Counter()
+
+    def note(self, topic: str, count: int, *, now: float) -> tuple[str, int] | None:
+        """(pattern, messages held back since its last line) to log now, or None."""
+        pattern = pattern_of(topic)
+        if pattern not in self._last and len(self._last) >= self.MAX_PATTERNS:
+            pattern = "(other topics)"
+        last = self._last.get(pattern)
+        if last is not None and now - last < self.every:
+            self._held[pattern] += count
+            return None
+        self._last[pattern] = now
+        return pattern, self._held.pop(pattern, 0)
+
+
+def pattern_of(topic: str) -> str:
+    levels = topic.split("/")
+    if len(levels) > 1:
+        levels[1] = "+"
+    return "/".join(levels)[:200]
 
 
 class Listener:
@@ -91,7 +149,12 @@ class Listener:
     ):
         self.broker = broker_from_url(url)
         self.client_id = client_id
-        self.topic = f"$share/{group}/{prefix}/+/telemetry"
+        # Everything under the prefix, so that messages on wrong topics are counted and logged;
+        # the telemetry topics alone if the broker refuses that (e.g. an older ACL).
+        self.topic = f"$share/{group}/{prefix}/#"
+        self.telemetry_topic = f"$share/{group}/{prefix}/+/telemetry"
+        self._resumed = False
+        self.topic_log = TopicLog()
         self.prefix = prefix
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
@@ -176,7 +239,9 @@ class Listener:
             _close_database_connection()
         while True:
             try:
-                result = ingest_messages(batch, now=timezone.now(), prefix=self.prefix)
+                result = ingest_messages(
+                    batch, now=timezone.now(), prefix=self.prefix, listener=self.client_id
+                )
                 break
             except DatabaseError as error:
                 self.counters.database_errors += 1
@@ -204,20 +269,51 @@ class Listener:
         counters.stored += result.stored
         counters.points_accepted += result.accepted
         counters.points_duplicate += result.duplicates
-        # One log line per integration and reason in a batch, not one per message.
-        groups = Counter((r.kind, r.integration_id) for r in result.refusals)
-        first = {}
+        # One log line per integration and kind in a batch, not one per message, with each
+        # reason and how many messages it refused.
+        reasons: dict[tuple[str, str], Counter[str]] = {}
+        topics: Counter[str] = Counter()
         for refusal in result.refusals:
-            first.setdefault((refusal.kind, refusal.integration_id), refusal.reason)
             name = _REFUSAL_COUNTERS[refusal.kind]
             setattr(counters, name, getattr(counters, name) + 1)
-        for (kind, integration_id), count in groups.items():
+            if refusal.kind == UNKNOWN_TOPIC:
+                topics[refusal.topic] += 1
+            else:
+                key = (refusal.kind, refusal.integration_id)
+                reasons.setdefault(key, Counter())[refusal.reason[:200]] += 1
+        for (kind, integration_id), counted in reasons.items():
+            total = sum(counted.values())
+            if kind == RETAINED:
+                logger.info(
+                    "mqtt: ignored %d retained message(s) for integration %s: not new data",
+                    total,
+                    integration_id[:40],
+                )
+                continue
+            shown = "; ".join(
+                f"{reason} ({n})" for reason, n in counted.most_common(REASONS_LOGGED)
+            )
+            if len(counted) > REASONS_LOGGED:
+                shown += f"; and {len(counted) - REASONS_LOGGED} other reason(s)"
             logger.warning(
                 "mqtt: refused %d message(s) for integration %s: %s: %s",
-                count,
+                total,
                 integration_id[:40],
                 kind,
-                first[kind, integration_id],
+                shown,
+            )
+        now = time.monotonic()
+        for topic, count in topics.items():
+            noted = self.topic_log.note(topic, count, now=now)
+            if noted is None:
+                continue
+            pattern, held = noted
+            logger.warning(
+                "mqtt: %d message(s) on %r, not %s/<integration id>/telemetry: not stored%s",
+                count,
+                topic[:200],
+                self.prefix,
+                f" ({held} more on {pattern!r} since the last line)" if held else "",
             )
 
     def _acknowledge(self, batch: list[Received]) -> None:
@@ -248,7 +344,7 @@ class Listener:
         SUBACK of a repeated subscription means the PUBACKs before it were handled.
         """
         self.subscribed.clear()
-        result, _ = self._client.subscribe(self.topic, qos=1)
+        result, _ = self._client.subscribe(self.topic, options=SUBSCRIBE_OPTIONS)
         if result != mqtt.MQTT_ERR_SUCCESS or not self.subscribed.wait(5):
             logger.warning(
                 "mqtt: the broker did not confirm the last acknowledgements: it may deliver "
@@ -284,7 +380,8 @@ class Listener:
             self.client_id,
             "resumed" if flags.session_present else "new",
         )
-        client.subscribe(self.topic, qos=1)
+        self._resumed = flags.session_present
+        client.subscribe(self.topic, options=SUBSCRIBE_OPTIONS)
 
     def _on_connect_fail(self, client, userdata) -> None:
         logger.warning("mqtt: cannot reach %s; retrying with back-off", self.broker)
@@ -317,6 +414,21 @@ class Listener:
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         failed = [code for code in reason_codes if code.is_failure]
+        if failed and self.topic != self.telemetry_topic and not self._stopping.is_set():
+            logger.warning(
+                "mqtt: %s refused the subscription to %s (%s); subscribing to %s only: "
+                "messages on other topics under %s/ are not counted (allow the listener's "
+                "account to subscribe to %s)",
+                self.broker,
+                self.topic,
+                failed[0],
+                self.telemetry_topic,
+                self.prefix,
+                self.topic,
+            )
+            self.topic = self.telemetry_topic
+            client.subscribe(self.topic, options=SUBSCRIBE_OPTIONS)
+            return
         if failed:
             logger.error(
                 "mqtt: %s refused the subscription to %s: %s", self.broker, self.topic, failed[0]
@@ -324,6 +436,12 @@ class Listener:
             return
         if not self._stopping.is_set():
             logger.info("mqtt: subscribed to %s", self.topic)
+            if self._resumed:
+                # A session from before the listener subscribed to the whole prefix still has
+                # the telemetry-only subscription: both would deliver each message.
+                self._resumed = False
+                if self.topic != self.telemetry_topic:
+                    client.unsubscribe(self.telemetry_topic)
         self.subscribed.set()
 
     def _on_message(self, client, userdata, message) -> None:
@@ -332,7 +450,11 @@ class Listener:
             topic = message.topic
         except UnicodeDecodeError:
             topic = ""
-        self._queue.put(Received(message.mid, message.qos, topic, message.payload, self._session))
+        self._queue.put(
+            Received(
+                message.mid, message.qos, topic, message.payload, self._session, message.retain
+            )
+        )
 
 
 def _close_database_connection() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseStopPolling
 from accounts.access import get_object_for_member, org_view, scoped
 from integration import backing, charts, health, services
 from integration.forms import IntegrationForm, MetricFormSet, TokenForm
-from integration.models import RESERVED_PREFIX, Integration
+from integration.models import RESERVED_PREFIX, Integration, MqttCount
 from integration.services.health import health_figures, health_figures_list
 
 LIST = "integration/integration_list.html"
@@ -74,6 +74,7 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "backs": backing.integration_backs(integration=integration),
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
+        "mqtt": mqtt_context(integration, now),
         **(chart or chart_context(integration, request.GET, now)),
         **examples_context(request, integration),
     }
@@ -214,6 +215,14 @@ def chart_context(integration, params, now: datetime) -> dict:
 
 
 SHELL_SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
+
+
+def mqtt_context(integration, now) -> dict:
+    """What the MQTT listeners did with this integration's messages in the last 24 hours."""
+    since = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
+    totals = MqttCount.totals(integration=integration, since=since)
+    rows = [(label, totals[column]) for column, label in MqttCount.OUTCOMES.items()]
+    return {"rows": rows, "any": any(totals.values()), "since": since}
 
 
 def examples_context(request, integration, *, raw_token: str = "") -> dict:

@@ -12,8 +12,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-from integration.models import MinuteRollup
+from integration.health import Status
+from integration.models import Integration, MinuteRollup, MqttCount
 from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import PrivateBroker, database_env, manage, wait_for
 from tests.integration.conftest import BASE, BASE_NS, count, stored
@@ -167,3 +169,46 @@ def test_the_listener_process_reconnects_when_the_broker_restarts(broker, listen
     assert stored(integration) == expected(100)
     assert "disconnects=1" in listener.log
     assert "points_accepted=100" in listener.log
+
+
+def publish_retained(url: str, topic: str, payload: bytes) -> None:
+    client = publisher_connect(url)
+    try:
+        info = client.publish(topic, payload, qos=1, retain=True)
+        info.wait_for_publish(10)
+        assert info.is_published()
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_a_retained_message_is_stored_once_across_restarts_and_never_makes_a_dead_device_up(
+    broker, listeners, integration, org
+):
+    dead = Integration.objects.create(
+        organization=org, name="Dead press", interval_seconds=60, grace_seconds=60
+    )
+    went_silent = timezone.now() - timedelta(hours=1)
+    Integration.objects.filter(pk=dead.pk).update(last_seen=went_silent)
+    # Its last value, retained by the broker; no timestamp, so each copy stored would be "now".
+    publish_retained(broker.url, f"ladder/{dead.pk}/telemetry", b"vibration,sensor=s1 rms=9.5")
+
+    listener = listeners(broker)
+    listener.wait_subscribed()
+    # Published while the listener runs: live data, stored when it arrives.
+    publish_retained(broker.url, f"ladder/{integration.pk}/telemetry", b"vibration rms=1.5")
+    wait_for(lambda: count(integration) == 1, 10, "the live message stored")
+    assert listener.terminate() == 0
+
+    for _ in range(3):  # each start subscribes again: a new delivery of every retained message
+        listener = listeners(broker)
+        listener.wait_subscribed()
+        time.sleep(1)  # retained messages come right after the subscription
+        assert listener.terminate() == 0
+
+    assert count(integration) == 1
+    assert count(dead) == 0
+    dead.refresh_from_db()
+    assert dead.last_seen == went_silent
+    assert dead.status(now=timezone.now()) == Status.DOWN
+    assert not MqttCount.objects.filter(integration=dead, messages__gt=0).exists()

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from integration.lineprotocol import Point
-from integration.models import IngestToken
+from integration.models import IngestToken, MqttCount, MqttStrayCount
 from integration.services import telemetry_ingest
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
@@ -40,3 +40,13 @@ def test_tokens_are_revoked_with_an_action(admin_client, integration, token):
     )
     assert response.status_code == 302
     assert IngestToken.objects.get().revoked is not None
+
+
+def test_staff_see_the_mqtt_counts_and_the_messages_of_no_integration(admin_client, integration):
+    MqttCount.objects.create(integration=integration, hour=NOW, messages=3, bad_payload=2)
+    MqttStrayCount.objects.create(listener="ladder-listener-7", hour=NOW, unknown_topic=11)
+    html = admin_client.get("/admin/integration/mqttstraycount/").content.decode()
+    assert "ladder-listener-7" in html and ">11<" in html
+    response = admin_client.get("/admin/integration/mqttcount/")
+    assert response.status_code == 200 and integration.name in response.content.decode()
+    assert admin_client.get("/admin/integration/mqttstraycount/add/").status_code == 403

@@ -5,6 +5,8 @@ own topic prefix and shared-subscription group, so other traffic on that broker 
 them. Tests that restart a broker start their own private mosquitto on a free port.
 """
 
+import getpass
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,14 +21,17 @@ import orjson
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
-from integration.models import Integration
+from integration.models import Integration, MqttCount, MqttStrayCount
 from integration.mqtt import listener as listener_module
+from integration.mqtt.decoding import broker_from_url
 from integration.mqtt.listener import Listener
 from integration.mqtt.publishing import publish_bounded, publisher_connect
-from tests.instances import database_env, wait_for
+from tests.instances import database_env, free_port, need_mosquitto, wait_for
 from tests.integration.conftest import BASE, SHARED_URL, count, line, stored
-from tests.services import need_mqtt
+from tests.services import need, need_mqtt, port_open
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -179,6 +184,51 @@ def test_refused_messages_are_counted_logged_acknowledged_and_not_stored(
         time.sleep(0.3)  # anything redelivered would have come first
     assert again.counters.received == 1
     assert count(integration) == 1
+
+
+@broker_test
+def test_each_reason_of_a_refused_batch_is_logged_with_its_count(
+    shared_broker, prefix, integration, caplog
+):
+    mine = topic(prefix, integration)
+    with listening(shared_broker, prefix, batch_seconds=1.0) as listener:
+        publish(
+            shared_broker,
+            [(mine, b"vibration rms=oops"), (mine, b"vibration rms=oops"), (mine, b"\xff")],
+        )
+        wait_for(lambda: listener.counters.acknowledged == 3, what="3 acknowledged messages")
+    assert listener.counters.batches == 1
+    [logged] = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert f"refused 3 message(s) for integration {integration.pk}: bad payload: " in logged
+    assert "(2)" in logged and "not UTF-8 (byte 0) (1)" in logged
+    assert MqttCount.objects.get(integration=integration).bad_payload == 3
+
+
+@broker_test
+def test_messages_on_unknown_topics_under_the_prefix_are_logged_once_a_minute_and_counted(
+    shared_broker, prefix, integration, caplog
+):
+    client_id = f"{prefix}-strays"
+    status = f"{prefix}/{integration.pk}/status"
+    with listening(shared_broker, prefix, client_id) as listener:
+        publish(shared_broker, [(status, b"online")] * 3 + [(f"{prefix}/a/b/c", b"x")])
+        wait_for(lambda: listener.counters.acknowledged == 4, what="4 acknowledged messages")
+        # The same pattern (another id) within the minute: counted, not logged again.
+        publish(shared_broker, [(f"{prefix}/{uuid.uuid4()}/status", b"online")] * 2)
+        wait_for(lambda: listener.counters.acknowledged == 6, what="6 acknowledged messages")
+        publish(shared_broker, [(topic(prefix, integration), line(1))])
+        wait_for(lambda: listener.counters.acknowledged == 7, what="7 acknowledged messages")
+    logged = [
+        r.getMessage() for r in caplog.records if "/<integration id>/telemetry" in r.getMessage()
+    ]
+    assert len([m for m in logged if "/status" in m]) == 1
+    assert any(f"3 message(s) on '{status}'" in m for m in logged)
+    assert any(f"'{prefix}/a/b/c'" in m for m in logged)
+    assert len(logged) == 2
+    assert listener.counters.unknown_topic == 6
+    assert listener.counters.stored == count(integration) == 1
+    strays = MqttStrayCount.objects.filter(listener=client_id)
+    assert sum(strays.values_list("unknown_topic", flat=True)) == 6
 
 
 @broker_test
@@ -341,6 +391,112 @@ def test_the_command_stores_what_arrives_and_stops_cleanly_on_sigterm(shared_bro
             process.wait()
     reader.join(5)
     text = "".join(output)
-    assert f"$share/{group}/ladder/+/telemetry" in text
+    assert f"$share/{group}/ladder/#" in text
     assert "mqtt: stopped:" in text
     assert "acknowledged=" in text
+
+
+def test_the_topic_log_allows_one_line_per_pattern_a_minute_and_says_what_it_held_back():
+    log = listener_module.TopicLog(every=60)
+    assert log.note("ladder/a/status", 3, now=0) == ("ladder/+/status", 0)
+    assert log.note("ladder/b/status", 2, now=30) is None
+    assert log.note("ladder/b/other", 1, now=30) == ("ladder/+/other", 0)
+    assert log.note("ladder/c/status", 1, now=61) == ("ladder/+/status", 2)
+    assert log.note("ladder/c/status", 1, now=62) is None
+
+
+@pytest.fixture
+def dynsec_broker(tmp_path):
+    """A private mosquitto with the dynamic security plugin, the listener's role as docs/MQTT.md
+    gave it before the listener subscribed to the whole prefix: telemetry topics only."""
+    need_mosquitto()
+    plugin = Path("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so")
+    need(
+        "mqtt",
+        plugin.exists() and bool(shutil.which("mosquitto_ctrl")),
+        f"mosquitto's dynamic security plugin ({plugin}) or mosquitto_ctrl is missing",
+    )
+    port, config = free_port(), tmp_path / "dynsec.json"
+    subprocess.run(
+        ["mosquitto_ctrl", "dynsec", "init", str(config), "admin", "admin-password"],
+        check=True,
+        capture_output=True,
+    )
+    (tmp_path / "mosquitto.conf").write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous false\n"
+        f"plugin {plugin}\nplugin_opt_config_file {config}\n"
+        f"user {getpass.getuser()}\n"  # as root, mosquitto would switch to "mosquitto"
+    )
+    broker = subprocess.Popen(
+        ["mosquitto", "-c", str(tmp_path / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: port_open("127.0.0.1", port), 5, "the broker to listen")
+        ctl = ["mosquitto_ctrl", "-h", "127.0.0.1", "-p", str(port)]
+        ctl += ["-u", "admin", "-P", "admin-password", "dynsec"]
+        for command in [
+            ["createRole", "listener"],
+            [
+                "addRoleACL",
+                "listener",
+                "subscribePattern",
+                "$share/ladder/ladder/+/telemetry",
+                "allow",
+            ],
+            ["addRoleACL", "listener", "publishClientReceive", "ladder/+/telemetry", "allow"],
+            ["createClient", "ladder-listener", "-p", "listener-password"],
+            ["addClientRole", "ladder-listener", "listener"],
+            ["createRole", "device"],
+            ["addRoleACL", "device", "publishClientSend", "ladder/#", "allow"],
+            ["createClient", "device", "-p", "device-password"],
+            ["addClientRole", "device", "device"],
+        ]:
+            subprocess.run(ctl + command, check=True, capture_output=True)
+        yield f"mqtt://{{}}@127.0.0.1:{port}"
+    finally:
+        broker.terminate()
+        broker.wait(5)
+
+
+@broker_test
+def test_a_broker_that_allows_only_the_telemetry_topics_gets_them_subscribed_alone(
+    dynsec_broker, integration, caplog
+):
+    listener_url = dynsec_broker.format("ladder-listener:listener-password")
+    device_url = dynsec_broker.format("device:device-password")
+    with listening(listener_url, "ladder", "ladder-listener") as listener:
+        publish(device_url, [(f"ladder/{integration.pk}/telemetry", line(1))])
+        wait_for(lambda: count(integration) == 1, what="the point stored")
+    assert listener.topic == "$share/ladder/ladder/+/telemetry"
+    assert any(
+        "refused the subscription to $share/ladder/ladder/#" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+@broker_test
+def test_a_session_kept_from_a_telemetry_only_listener_gets_each_message_once(
+    shared_broker, prefix, integration
+):
+    client_id = f"{prefix}-upgraded"
+    old = broker_from_url(shared_broker).client(client_id=client_id)
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 120
+    old.connect("127.0.0.1", 1883, clean_start=True, properties=properties)
+    old.loop_start()
+    subscribed = threading.Event()
+    old.on_subscribe = lambda *args: subscribed.set()
+    old.subscribe(f"$share/{prefix}/{prefix}/+/telemetry", qos=1)
+    assert subscribed.wait(5)
+    old.disconnect()  # the session, with its subscription, stays
+    old.loop_stop()
+
+    with listening(shared_broker, prefix, client_id) as listener:
+        time.sleep(0.3)  # the old subscription is dropped right after the new one is granted
+        publish(shared_broker, [(topic(prefix, integration), b"vibration rms=1.5")])
+        wait_for(lambda: listener.counters.acknowledged >= 1, what="the message acknowledged")
+        time.sleep(0.5)  # a second copy would come by now
+    assert listener.counters.received == 1
+    assert count(integration) == 1

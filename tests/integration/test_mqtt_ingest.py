@@ -5,17 +5,29 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
-from integration.models import Integration
+from integration.health import Status
+from integration.models import Integration, MqttCount, MqttStrayCount
 from integration.mqtt import ingest as ingest_module
-from integration.mqtt.ingest import BAD_PAYLOAD, PAUSED, UNKNOWN, Received, ingest_messages
+from integration.mqtt.ingest import (
+    BAD_PAYLOAD,
+    INVALID_POINT,
+    PAUSED,
+    RETAINED,
+    TOO_LARGE,
+    UNKNOWN,
+    UNKNOWN_TOPIC,
+    Received,
+    ingest_messages,
+)
 from integration.services import storage
 from tests.integration.conftest import count, line
 
 
-def received(topic: str, payload: bytes, mid: int = 1) -> Received:
-    return Received(mid=mid, qos=1, topic=topic, payload=payload)
+def received(topic: str, payload: bytes, mid: int = 1, *, retain: bool = False) -> Received:
+    return Received(mid=mid, qos=1, topic=topic, payload=payload, retain=retain)
 
 
 @pytest.mark.django_db
@@ -56,10 +68,10 @@ def test_a_batch_stores_each_integration_in_one_call_and_refuses_bad_messages_al
     refusals = sorted((r.kind, r.integration_id) for r in result.refusals)
     assert refusals == sorted(
         [
-            (BAD_PAYLOAD, str(integration.pk)),  # the point in the future: the service refused it
+            (INVALID_POINT, str(integration.pk)),  # the point in the future: the service said no
             (BAD_PAYLOAD, str(integration.pk)),  # not line protocol: the parser refused it
             (UNKNOWN, str(unknown)),
-            (UNKNOWN, "nonsense"),
+            (UNKNOWN_TOPIC, "nonsense"),
             (PAUSED, str(paused.pk)),
         ]
     )
@@ -95,7 +107,7 @@ def test_a_batch_over_the_point_limit_is_split_between_messages(integration, set
     )
     result = ingest_messages(messages, now=datetime.now(UTC))
     assert (result.stored, result.accepted) == (4, 12)
-    assert [r.kind for r in result.refusals] == [BAD_PAYLOAD]  # 6 points: over the limit alone
+    assert [r.kind for r in result.refusals] == [TOO_LARGE]  # 6 points: over the limit alone
     assert "at most 5" in result.refusals[0].reason
 
 
@@ -122,3 +134,90 @@ def test_a_database_failure_stores_nothing_of_the_batch(
         ingest_messages(messages, now=datetime.now(UTC))
     assert count(integration) == 0
     assert count(second_integration) == 0
+
+
+def counts_of(integration) -> dict:
+    row = MqttCount.objects.get(integration=integration)
+    return {column: getattr(row, column) for column in MqttCount.OUTCOMES if getattr(row, column)}
+
+
+@pytest.mark.django_db
+def test_a_mixed_batch_is_counted_per_integration_and_reason_in_its_hour(
+    integration, second_integration, org, settings
+):
+    settings.TELEMETRY_MAX_POINTS = 5
+    paused = Integration.objects.create(organization=org, name="Paused", paused=True)
+    now = datetime.now(UTC)
+    nan = orjson.dumps({"points": [{"metric": "temp", "value": 1, "ts": "1999-01-01T00:00:00Z"}]})
+    mine = f"ladder/{integration.pk}/telemetry"
+    messages = [
+        received(mine, line(0)),
+        received(mine, line(1) + b"\n" + line(2)),
+        received(mine, b"not line protocol"),
+        received(mine, b"\xff\xfe"),
+        received(mine, b"\n".join(line(10 + i) for i in range(6))),  # over 5 points
+        received(mine, nan),  # a point before 2000: the service refuses it
+        received(mine, line(3), retain=True),
+        received(f"ladder/{second_integration.pk}/telemetry", line(4)),
+        received(f"ladder/{paused.pk}/telemetry", line(5)),
+        received(f"ladder/{paused.pk}/telemetry", line(6)),
+        received(f"ladder/{uuid.uuid4()}/telemetry", line(7)),
+        received("ladder/press-3/telemetry", line(8)),
+        received(f"ladder/{integration.pk}/status", b"online"),
+    ]
+
+    ingest_messages(messages, now=now, listener="listener-1")
+
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    assert MqttCount.objects.get(integration=integration).hour == hour
+    assert counts_of(integration) == {
+        "messages": 2,
+        "points": 3,
+        "bad_payload": 2,
+        "too_large": 1,
+        "invalid_point": 1,
+        "retained": 1,
+    }
+    assert counts_of(second_integration) == {"messages": 1, "points": 1}
+    assert counts_of(paused) == {"paused": 2}
+    stray = MqttStrayCount.objects.get()
+    assert (stray.listener, stray.hour) == ("listener-1", hour)
+    assert (stray.unknown_integration, stray.unknown_topic) == (1, 2)
+
+    # The next batch of the hour adds to the same rows; a new hour starts new ones.
+    ingest_messages(messages[:2], now=now, listener="listener-1")
+    assert counts_of(integration)["messages"] == 4
+    ingest_messages(messages[:1], now=now + timedelta(hours=1), listener="listener-1")
+    assert MqttCount.objects.filter(integration=integration).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_counts_cost_one_update_per_integration_per_batch(integration, second_integration):
+    now = datetime.now(UTC)
+    messages = [
+        received(f"ladder/{integration.pk}/telemetry", b"bad"),
+        received(f"ladder/{integration.pk}/telemetry", b"bad too"),
+        received(f"ladder/{second_integration.pk}/telemetry", b"bad"),
+        received("ladder/nowhere", b"x"),
+        received("ladder/nowhere/else", b"x"),
+    ]
+    ingest_messages(messages, now=now)  # the hour's rows are created
+    with CaptureQueriesContext(connection) as captured:
+        ingest_messages(messages, now=now)
+    counting = [q["sql"] for q in captured.captured_queries if "mqtt" in q["sql"]]
+    assert len(counting) == 3  # two integrations and the strays
+    assert all(sql.startswith("UPDATE") for sql in counting)
+
+
+@pytest.mark.django_db
+def test_a_retained_message_is_never_stored_nor_makes_its_integration_seen(integration):
+    integration.last_seen = datetime.now(UTC) - timedelta(hours=2)
+    integration.save()
+    topic = f"ladder/{integration.pk}/telemetry"
+    no_timestamp = b"vibration,sensor=s1 rms=1.5"
+    result = ingest_messages([received(topic, no_timestamp, retain=True)], now=datetime.now(UTC))
+    assert (result.stored, [r.kind for r in result.refusals]) == (0, [RETAINED])
+    assert count(integration) == 0
+    integration.refresh_from_db()
+    assert integration.last_seen < datetime.now(UTC) - timedelta(hours=1)
+    assert integration.status(now=datetime.now(UTC)) == Status.DOWN

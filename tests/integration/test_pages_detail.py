@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from integration.health import Status
 from integration.lineprotocol import Point
-from integration.models import HealthEvent, IngestToken, Integration, Metric
+from integration.models import HealthEvent, IngestToken, Integration, Metric, MqttCount
 from integration.services import telemetry_ingest, telemetry_ping, telemetry_series
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
@@ -288,3 +288,32 @@ def test_a_flapping_integration_says_so_with_its_status_now(org, member, press, 
     assert "5 up/down changes in 24 h; up now" in html
     live = client_for(member).get(detail_url(press), headers=LIVE).content.decode()
     assert "health-flapping" in live
+
+
+def test_it_shows_the_mqtt_counts_of_the_last_24_hours_by_outcome(
+    org, member, press, other_integration, frozen
+):
+    hour = NOW.replace(minute=0)
+    MqttCount.objects.create(integration=press, hour=hour, messages=40, points=120, paused=1)
+    MqttCount.objects.create(
+        integration=press, hour=hour - timedelta(hours=3), messages=2, bad_payload=3, retained=5
+    )
+    MqttCount.objects.create(integration=press, hour=hour - timedelta(hours=30), too_large=9)
+    MqttCount.objects.create(integration=other_integration, hour=hour, invalid_point=7)
+    html = client_for(member).get(detail_url(press)).content.decode()
+    shown = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td></tr>", html))
+    assert shown == {
+        "Stored messages": "42",
+        "Points in them (repeats included)": "120",
+        "Refused: bad payload (not JSON or line protocol, not UTF-8)": "3",
+        "Refused: too large (bytes or points over the limits)": "0",  # 30 hours ago
+        "Refused: invalid point (NaN, time out of range, bad name or label)": "0",  # not ours
+        "Refused: too many metrics or series": "0",
+        "Refused: integration paused": "1",
+        "Ignored: retained (the broker&#x27;s copy of an old message, not new data)": "5",
+    }
+
+
+def test_without_mqtt_messages_the_page_says_so(org, member, press, frozen):
+    html = client_for(member).get(detail_url(press)).content.decode()
+    assert "No messages over MQTT since 24 Nov, 10:00." in html

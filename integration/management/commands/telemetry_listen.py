@@ -11,8 +11,9 @@ from integration.mqtt.listener import Listener
 
 class Command(BaseCommand):
     help = (
-        "Subscribe to ladder/+/telemetry on MQTT_URL through a shared subscription and store "
-        "what arrives. Run one or more; give each its own --client-id."
+        "Subscribe to ladder/# on MQTT_URL through a shared subscription and store what "
+        "arrives on ladder/<integration id>/telemetry (retained messages never). Run one or "
+        "more; give each its own --client-id."
     )
 
     def add_arguments(self, parser):
