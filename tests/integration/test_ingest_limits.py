@@ -152,6 +152,7 @@ def test_the_reported_body_of_150000_fields_on_one_line_is_refused_at_once(
         "code": "invalid",
         "message": "line 1: more than 500 fields: at most 500 per line",
         "line": 1,
+        "lines": [1],
     }
     assert stored(integration) == []
 
