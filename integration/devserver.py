@@ -43,6 +43,19 @@ class ChunkedInput:
                 raise BadRequest("a chunk is not followed by CRLF")
         return bytes(out)
 
+    def readline(self, size: int = -1) -> bytes:
+        """WSGI asks for it; ingest never calls it, so a byte at a time will do."""
+        out = bytearray()
+        while size < 0 or len(out) < size:
+            byte = self.read(1)
+            out += byte
+            if not byte or byte == b"\n":
+                break
+        return bytes(out)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
     def _next_chunk(self) -> None:
         size = self._line().split(b";", 1)[0].strip()  # chunk extensions are ignored
         if not size or size.strip(b"0123456789abcdefABCDEF") or len(size) > 16:

@@ -63,6 +63,7 @@ _TO_MICROSECONDS = {"ns": (1, 1_000), "us": (1, 1), "ms": (1_000, 1), "s": (1_00
 PRECISIONS = tuple(_TO_MICROSECONDS)  # InfluxDB 2.x's
 # InfluxDB 1.x also takes minutes and hours (its /write; see integration.api).
 _TO_MICROSECONDS |= {"m": (60_000_000, 1), "h": (3_600_000_000, 1)}
+_PRECISION_NAMES = "ns, us, ms, s, m or h"
 
 # Fields in one line (TELEMETRY_MAX_LINE_FIELDS's default). Each field is a metric of its own,
 # and real writers (Telegraf, PLC gateways) send at most a few dozen; without a cap one line
@@ -123,7 +124,7 @@ def parse(
     (no limit when None) raises :class:`TooManyPoints`, having read at most twice that many.
     """
     if precision not in _TO_MICROSECONDS:
-        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use ns, us, ms, s, m or h")
+        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use {_PRECISION_NAMES}")
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
@@ -205,7 +206,7 @@ def parse_lines(
     :class:`LineProtocolError` of the first one with the count (the body is refused whole).
     """
     if precision not in _TO_MICROSECONDS:
-        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use ns, us, ms, s, m or h")
+        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use {_PRECISION_NAMES}")
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     ctx = _Context(precision=precision, now=now.astimezone(UTC), max_fields=max_fields)
