@@ -375,12 +375,16 @@ def _write_lines(request, integration, now, precision: str) -> _RefusedLines | N
     }
     try:
         points = lineprotocol.parse(text, **options)
-        _ingest(request, integration, points, now, charged)
-        return None
     except lineprotocol.TooManyPoints as error:
         raise ApiError("request too large", str(error)) from None
-    except (lineprotocol.LineProtocolError, InvalidPoint):
-        pass  # some line is bad: store the others
+    except lineprotocol.LineProtocolError:
+        points = None  # some line is bad: store the others
+    if points is not None:
+        try:
+            _ingest(request, integration, points, now, charged)
+            return None
+        except InvalidPoint:  # a point the service refuses: store the other lines
+            charged = len(points)  # what _ingest settled the charge to
     try:
         lines, refused = lineprotocol.parse_lines(text, **options)
     except lineprotocol.TooManyPoints as error:
