@@ -228,7 +228,7 @@ def parse_lines(
             refused.append(LineProtocolError(error.reason, line=lineno))
             if len(refused) > max_refused:
                 first = refused[0]
-                reason = f"{first.reason} (and over {max_refused} more lines refused)"
+                reason = f"{first.reason} (and at least {max_refused} more lines refused)"
                 raise LineProtocolError(reason, line=first.line) from None
             continue
         count += len(points)

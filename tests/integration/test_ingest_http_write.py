@@ -151,7 +151,7 @@ def test_over_a_hundred_bad_lines_refuse_the_body_whole(client, integration, tok
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid",
-        "message": "line 2: missing fields (and over 100 more lines refused)",
+        "message": "line 2: missing fields (and at least 100 more lines refused)",
         "line": 2,
     }
     assert stored(integration) == []
