@@ -8,16 +8,36 @@ would give the integration more metrics or series than allowed), 429 ``too many 
 (the token used its rate budget: retry after Retry-After), 503 ``unavailable`` (the database
 is down: retry after Retry-After seconds; storage skips repeats). Ingest views only parse and
 answer; validation and storage are `integration.services.telemetry_ingest`'s.
+
+Chunked bodies (``Transfer-Encoding: chunked``, sent by Telegraf and influxdb-client-js) reach
+the views as each server hands them to WSGI (read in gunicorn 27 and Django 5.2's sources):
+
+- gunicorn decodes the chunks itself (`gunicorn.http.body.ChunkedReader`), refuses a request
+  with both Content-Length and chunked, sets no CONTENT_LENGTH and declares
+  ``wsgi.input_terminated`` (the input ends where the body ends), so ``wsgi.input.read(n)`` gives
+  the decoded body in pieces and then ``b""``.
+- Django ignores ``wsgi.input_terminated``: `WSGIRequest` wraps the input in a `LimitedStream`
+  of CONTENT_LENGTH bytes, 0 when it is missing, so ``request.read()`` and ``request.body`` are
+  empty for a chunked body. `_read_body` therefore reads ``wsgi.input`` itself when the server
+  declares ``wsgi.input_terminated``, in bounded pieces.
+- Django's runserver (wsgiref underneath) does not decode chunks at all and wraps the socket in a
+  ``LimitedStream`` of 0 bytes too: the body is unreachable, and its bytes would be read as the
+  next request. Ladder's ``runserver`` (`integration.devserver`) decodes them as gunicorn does.
+- A server that neither decodes nor declares it gets today's 400 ("send the body with a
+  Content-Length, not chunked"): refused, never silently empty.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import logging
 import uuid
 import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 import yaml
@@ -35,6 +55,7 @@ from integration.services import (
     TelemetryRefused,
     UnknownMetric,
     telemetry_ingest,
+    telemetry_ingest_partial,
     telemetry_ping,
     telemetry_series,
 )
@@ -57,6 +78,14 @@ RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
 # Concatenated gzip members are legal but rare (clients send one). Each member's leftover input
 # is copied by zlib, so without a cap a body of tiny members costs its size squared.
 GZIP_MAX_MEMBERS = 16
+READ_PIECE = 64 * 1024  # bytes asked of the request stream at a time
+# What /ping and every InfluxDB-compatible answer say they are: the 2.x API, which serves 1.x's
+# /write too. Clients read it (the 1.x client's ping() returns it) but none needs more.
+INFLUXDB_VERSION = "2.7.0"
+# InfluxDB 1.x's precision names (and the 2.x ones, which 1.x also takes) to the parser's.
+INFLUX_V1_PRECISIONS = {
+    "n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s", "m": "m", "h": "h",
+}  # fmt: skip
 
 
 class ApiError(Exception):
@@ -69,11 +98,29 @@ def error_response(code: str, message: str, **extra) -> HttpResponse:
     scheme = extra.pop("scheme", None)  # for 401: the Authorization scheme expected
     retry_after = extra.pop("retry_after", None)  # for 429 and 503: seconds
     body = orjson.dumps({"code": code, "message": message, **extra})
+    return _error(body, code, scheme or "Token", retry_after)
+
+
+def influx_v1_error_response(code: str, message: str, **extra) -> HttpResponse:
+    """InfluxDB 1.x's shape, ``{"error": "..."}``, with the same statuses as `error_response`."""
+    body = orjson.dumps({"error": message})
+    response = _error(body, code, 'Basic realm="InfluxDB"', extra.get("retry_after"))
+    return influx_headers(response)
+
+
+def _error(body: bytes, code: str, scheme: str, retry_after: int | None) -> HttpResponse:
     response = HttpResponse(body, status=_STATUS[code], content_type="application/json")
     if code == "unauthorized":
-        response["WWW-Authenticate"] = scheme or "Token"
+        response["WWW-Authenticate"] = scheme
     if retry_after is not None:
         response["Retry-After"] = str(retry_after)
+    return response
+
+
+def influx_headers(response: HttpResponse) -> HttpResponse:
+    """The headers InfluxDB sends with every answer, which its clients read (`ping()`)."""
+    response["X-Influxdb-Version"] = INFLUXDB_VERSION
+    response["X-Influxdb-Build"] = "OSS"
     return response
 
 
@@ -82,8 +129,8 @@ def json_response(data, status: int = 200) -> HttpResponse:
     return HttpResponse(body, status=status, content_type="application/json")
 
 
-def api_view(*methods: str):
-    """JSON errors for wrong methods and `ApiError`.
+def api_view(*methods: str, errors=error_response):
+    """JSON errors (shaped by `errors`) for wrong methods and `ApiError`.
 
     CSRF-exempt: ingest authenticates with tokens, not cookies, and the session-authenticated
     views only read (GET).
@@ -94,7 +141,7 @@ def api_view(*methods: str):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             if request.method not in methods:
-                response = error_response(
+                response = errors(
                     "method not allowed", f"use {' or '.join(methods)}, not {request.method}"
                 )
                 response["Allow"] = ", ".join(methods)
@@ -102,12 +149,12 @@ def api_view(*methods: str):
             try:
                 return view(request, *args, **kwargs)
             except ApiError as error:
-                return error_response(error.code, error.message, **error.extra)
+                return errors(error.code, error.message, **error.extra)
             except (OperationalError, InterfaceError) as error:
                 # The database is down or restarting. Nothing of the request was committed, or
                 # it was and a retry is skipped as a repeat: either way the client may retry.
                 log.warning("api: the database is unavailable: %s", str(error).strip()[:200])
-                return error_response(
+                return errors(
                     "unavailable",
                     "the database is unavailable: retry",
                     retry_after=RETRY_AFTER_SECONDS,
@@ -118,19 +165,20 @@ def api_view(*methods: str):
     return decorator
 
 
-def ingest_view(scheme: str):
+def ingest_view(scheme: str, *, influx_v1: bool = False):
     """An ingest endpoint: POST with `Authorization: <scheme> <token>`.
 
-    The view gets the token's integration and the time of the request, and may raise
-    `TelemetryRefused`; a paused integration is refused before the body is read.
+    With `influx_v1`, InfluxDB 1.x's ways to send the token too (`_influx_v1_token`) and its
+    error shape. The view gets the token's integration and the time of the request, and may
+    raise `TelemetryRefused`; a paused integration is refused before the body is read.
     """
 
     def decorator(view):
-        @api_view("POST")
+        @api_view("POST", errors=influx_v1_error_response if influx_v1 else error_response)
         @functools.wraps(view)
         def wrapper(request):
             now = timezone.now()
-            token = _authenticate(request, scheme, now)
+            token = _authenticate(request, scheme, now, influx_v1=influx_v1)
             if token.integration.paused:  # before reading a body that would be refused anyway
                 raise ApiError("paused", str(IntegrationPaused(token.integration)))
             wait = ratelimit.retry_after(token.pk, now)
@@ -151,22 +199,48 @@ def ingest_view(scheme: str):
     return decorator
 
 
-def _authenticate(request, scheme: str, now: datetime) -> IngestToken:
-    given, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if given.lower() != scheme.lower() or not raw.strip():
-        raise ApiError(
-            "unauthorized",
-            f"send the ingest token as the header 'Authorization: {scheme} <token>'",
-            scheme=scheme,
+def _authenticate(request, scheme: str, now: datetime, *, influx_v1: bool) -> IngestToken:
+    if influx_v1:
+        raw = _influx_v1_token(request)
+        missing = (
+            "send the ingest token as the password (Basic auth or the p parameter) "
+            "or as the header 'Authorization: Token <token>'"
         )
-    token = IngestToken.objects.authenticate(raw.strip(), now=now)
+    else:
+        given, _, raw = request.headers.get("Authorization", "").partition(" ")
+        raw = raw.strip() if given.lower() == scheme.lower() else ""
+        missing = f"send the ingest token as the header 'Authorization: {scheme} <token>'"
+    if not raw:
+        raise ApiError("unauthorized", missing, scheme=scheme)
+    token = IngestToken.objects.authenticate(raw, now=now)
     if token is None:
         raise ApiError("unauthorized", "unknown or revoked token", scheme=scheme)
     return token
 
 
+def _influx_v1_token(request) -> str:
+    """The token as InfluxDB 1.x clients send a password: the `p` query parameter, Basic auth
+    (any user name), or `Authorization: Token` / `Bearer`; "" when there is none."""
+    if request.GET.get("p"):
+        return request.GET["p"].strip()
+    given, _, raw = request.headers.get("Authorization", "").partition(" ")
+    given, raw = given.lower(), raw.strip()
+    if given in ("token", "bearer"):
+        return raw
+    if given == "basic":
+        try:
+            return base64.b64decode(raw, validate=True).decode().partition(":")[2].strip()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return ""
+
+
 def _read_body(request) -> bytes:
-    """The body, gunzipped if sent so; 413 past TELEMETRY_MAX_BODY_BYTES either way."""
+    """The body, gunzipped if sent so; 413 past TELEMETRY_MAX_BODY_BYTES either way.
+
+    Read in pieces of at most `READ_PIECE` bytes and never more than the limit and one byte,
+    whether the client sent a Content-Length or a chunked body (see the module docstring).
+    """
     limit = conf.max_body_bytes()
     message = f"the body is over {limit} bytes (after decompression)"
     too_large = ApiError("request too large", message, maxLength=limit)
@@ -176,13 +250,22 @@ def _read_body(request) -> bytes:
         raise ApiError("invalid", "Content-Length is not a number") from None
     if declared > limit:
         raise too_large
-    if not declared and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-        # Django reads a body only as long as Content-Length says: refuse, never drop data.
-        raise ApiError("invalid", "send the body with a Content-Length, not chunked")
     # Read the stream directly: request.body would stop at DATA_UPLOAD_MAX_MEMORY_SIZE.
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        raise too_large
+    read = request.read
+    if not declared and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        if not request.environ.get("wsgi.input_terminated"):
+            # The server passed the chunks on undecoded: refuse, never drop data.
+            raise ApiError("invalid", "send the body with a Content-Length, not chunked")
+        # The server decoded the chunks and ends the stream with the body; Django's request
+        # would read none of it (no Content-Length), so read the WSGI input itself.
+        read = request.environ["wsgi.input"].read
+    pieces, size = [], 0
+    while piece := read(min(READ_PIECE, limit + 1 - size)):
+        pieces.append(piece)
+        size += len(piece)
+        if size > limit:
+            raise too_large
+    body = b"".join(pieces)
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding == "gzip":
         return _gunzip(body, limit, too_large)
@@ -246,32 +329,87 @@ def _ingest(request, integration, points, now, charged: int):
 def write_v2(request, integration, now):
     """InfluxDB v2 `/api/v2/write`: line protocol; `org` and `bucket` are ignored."""
     precision = request.GET.get("precision") or "ns"
+    if precision not in lineprotocol.PRECISIONS:
+        raise ApiError("invalid", f"invalid precision '{precision[:40]}': use ns, us, ms or s")
+    refused = _write_lines(request, integration, now, precision)
+    if refused:
+        raise ApiError("invalid", refused.message, line=refused.lines[0], lines=refused.lines)
+    return HttpResponse(status=204)
+
+
+@ingest_view("Token", influx_v1=True)
+def write_v1(request, integration, now):
+    """InfluxDB 1.x `/write`: line protocol; `db`, `rp` and `consistency` are ignored."""
+    raw = request.GET.get("precision") or "n"
+    precision = INFLUX_V1_PRECISIONS.get(raw)
+    if precision is None:
+        shown = ", ".join(INFLUX_V1_PRECISIONS)
+        raise ApiError("invalid", f"invalid precision '{raw[:40]}': use {shown}")
+    refused = _write_lines(request, integration, now, precision)
+    if refused:
+        raise ApiError("invalid", refused.message)
+    return influx_headers(HttpResponse(status=204))
+
+
+class _RefusedLines(NamedTuple):
+    lines: list[int]  # the refused lines' numbers, in order
+    message: str
+
+
+def _write_lines(request, integration, now, precision: str) -> _RefusedLines | None:
+    """Store a line protocol body as InfluxDB does: the good lines, whatever the bad ones.
+
+    Returns the refused lines (None when there are none). One pass stores a body without bad
+    lines; a body with some is parsed again line by line and its good lines stored
+    (`telemetry_ingest_partial`). The limits still refuse a body whole, and so do more than
+    `lineprotocol.MAX_REFUSED_LINES` bad lines.
+    """
     body = _read_body(request)
     charged = _charge(request, body.count(b"="), now)  # each point has an '=' (tags too)
+    text = _text(body)
+    options = {
+        "precision": precision,
+        "now": now,
+        "max_fields": conf.max_line_fields(),
+        "max_points": conf.max_points(),
+    }
     try:
-        points = lineprotocol.parse(
-            _text(body),
-            precision=precision,
-            now=now,
-            max_fields=conf.max_line_fields(),
-            max_points=conf.max_points(),
-        )
+        points = lineprotocol.parse(text, **options)
     except lineprotocol.TooManyPoints as error:
         raise ApiError("request too large", str(error)) from None
-    except lineprotocol.LineProtocolError as error:
+    except lineprotocol.LineProtocolError:
+        points = None  # some line is bad: store the others
+    if points is not None:
+        try:
+            _ingest(request, integration, points, now, charged)
+            return None
+        except InvalidPoint:  # a point the service refuses: store the other lines
+            charged = len(points)  # what _ingest settled the charge to
+    try:
+        lines, refused = lineprotocol.parse_lines(text, **options)
+    except lineprotocol.TooManyPoints as error:
+        raise ApiError("request too large", str(error)) from None
+    except lineprotocol.LineProtocolError as error:  # too many bad lines: refused whole
         extra = {} if error.line is None else {"line": error.line}
         raise ApiError("invalid", str(error), **extra) from None
-    try:
-        _ingest(request, integration, points, now, charged)
-    except InvalidPoint as invalid:
-        # Line numbers are gone after parsing (which checked values and times itself); the
-        # metric name finds the line.
-        if invalid.field == "metric":
-            message = f"metric {invalid.reason}"
-        else:
-            message = f"{invalid.field} of metric '{invalid.metric[:40]}': {invalid.reason}"
-        raise ApiError("invalid", message) from None
-    return HttpResponse(status=204)
+    groups = [points for _, points in lines]
+    ratelimit.spend(request.ingest_token.pk, sum(map(len, groups)) - charged, now)
+    _, invalid = telemetry_ingest_partial(integration=integration, groups=groups, now=now)
+    reasons = {error.line: error.reason for error in refused}
+    for index, error in invalid.items():
+        reasons[lines[index][0]] = _invalid_point_reason(error)
+    numbers = sorted(reasons)
+    named = "; ".join(f"line {number}: {reasons[number]}" for number in numbers)
+    total = len(lines) + len(refused)
+    if len(numbers) < total:
+        named = f"partial write: {len(numbers)} of {total} lines refused, the rest stored: {named}"
+    return _RefusedLines(numbers, named)
+
+
+def _invalid_point_reason(invalid: InvalidPoint) -> str:
+    if invalid.field == "metric":
+        return f"metric {invalid.reason}"
+    return f"{invalid.field} of metric '{invalid.metric[:40]}': {invalid.reason}"
 
 
 @ingest_view("Bearer")
@@ -305,6 +443,29 @@ def ping(request, integration, now):
 def ping_fail(request, integration, now):
     result = telemetry_ping(integration=integration, now=now, failed=True)
     return json_response({"accepted": result.accepted, "duplicates": result.duplicates})
+
+
+# InfluxDB's unauthenticated probes: they say the server is up, and nothing of any organisation.
+
+
+@api_view("GET", "HEAD")
+def influx_ping(request):
+    """InfluxDB's `/ping` (1.x and 2.x): 204 with the version headers."""
+    return influx_headers(HttpResponse(status=204))
+
+
+@api_view("GET", "HEAD")
+def influx_health(request):
+    """InfluxDB's `/health`, in the shape both 1.8 and 2.x answer."""
+    health = {
+        "name": "influxdb",
+        "message": "ready for queries and writes",
+        "status": "pass",
+        "checks": [],
+        "version": INFLUXDB_VERSION,
+        "commit": "ladder",
+    }
+    return influx_headers(json_response(health))
 
 
 # Reading

@@ -20,7 +20,16 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-__all__ = ["MAX_FIELDS", "PRECISIONS", "LineProtocolError", "Point", "TooManyPoints", "parse"]
+__all__ = [
+    "MAX_FIELDS",
+    "MAX_REFUSED_LINES",
+    "PRECISIONS",
+    "LineProtocolError",
+    "Point",
+    "TooManyPoints",
+    "parse",
+    "parse_lines",
+]
 
 
 class Point(NamedTuple):
@@ -51,12 +60,18 @@ class TooManyPoints(LineProtocolError):
 
 # (multiplier, divisor) from a timestamp in each precision to microseconds, datetime's resolution.
 _TO_MICROSECONDS = {"ns": (1, 1_000), "us": (1, 1), "ms": (1_000, 1), "s": (1_000_000, 1)}
-PRECISIONS = tuple(_TO_MICROSECONDS)
+PRECISIONS = tuple(_TO_MICROSECONDS)  # InfluxDB 2.x's
+# InfluxDB 1.x also takes minutes and hours (its /write; see integration.api).
+_TO_MICROSECONDS |= {"m": (60_000_000, 1), "h": (3_600_000_000, 1)}
+_PRECISION_NAMES = "ns, us, ms, s, m or h"
 
 # Fields in one line (TELEMETRY_MAX_LINE_FIELDS's default). Each field is a metric of its own,
 # and real writers (Telegraf, PLC gateways) send at most a few dozen; without a cap one line
 # can hold a whole body's worth of fields.
 MAX_FIELDS = 500
+# Refused lines in one body before `parse_lines` gives up on it: each refusal is an exception
+# and a message, so a body of millions of bad lines must not be read to its end.
+MAX_REFUSED_LINES = 100
 FUTURE_LIMIT = timedelta(minutes=10)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -109,7 +124,7 @@ def parse(
     (no limit when None) raises :class:`TooManyPoints`, having read at most twice that many.
     """
     if precision not in _TO_MICROSECONDS:
-        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use ns, us, ms or s")
+        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use {_PRECISION_NAMES}")
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(UTC)
@@ -172,6 +187,55 @@ def parse(
     if len(points) > limit:
         raise TooManyPoints(limit)
     return points
+
+
+def parse_lines(
+    body: str,
+    *,
+    precision: str = "ns",
+    now: datetime,
+    max_fields: int = MAX_FIELDS,
+    max_points: int | None = None,
+    max_refused: int = MAX_REFUSED_LINES,
+) -> tuple[list[tuple[int, list[Point]]], list[LineProtocolError]]:
+    """Parse each line on its own, for partial writes: ``(lines, refused)``.
+
+    ``lines`` holds each good line's number and points, ``refused`` each bad line's error, both
+    in input order; lines are read as :func:`parse` reads them. :class:`TooManyPoints` once the
+    good lines hold more than ``max_points``; past ``max_refused`` refused lines, the
+    :class:`LineProtocolError` of the first one with the count (the body is refused whole).
+    """
+    if precision not in _TO_MICROSECONDS:
+        raise LineProtocolError(f"invalid precision '{_shown(precision)}': use {_PRECISION_NAMES}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    ctx = _Context(precision=precision, now=now.astimezone(UTC), max_fields=max_fields)
+    limit = _NO_LIMIT if max_points is None else max_points
+    lines: list[tuple[int, list[Point]]] = []
+    refused: list[LineProtocolError] = []
+    count = 0
+    for lineno, line in enumerate(body.split("\n"), start=1):
+        line = line.strip(" \t\r")
+        if not line or line[0] == "#":
+            continue
+        points: list[Point] = []
+        try:
+            if "\\" in line or '"' in line:
+                _parse_escaped(line, ctx, points)
+            else:
+                _parse_plain(line, ctx, points)
+        except _Refused as error:
+            refused.append(LineProtocolError(error.reason, line=lineno))
+            if len(refused) > max_refused:
+                first = refused[0]
+                reason = f"{first.reason} (and at least {max_refused} more lines refused)"
+                raise LineProtocolError(reason, line=first.line) from None
+            continue
+        count += len(points)
+        if count > limit:
+            raise TooManyPoints(limit)
+        lines.append((lineno, points))
+    return lines, refused
 
 
 class _Refused(Exception):

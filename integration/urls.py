@@ -1,6 +1,7 @@
 """Integration URLs: the token-authenticated ingest API and the organisation's pages.
 
-`api_patterns` are mounted at the site root (/api/...), namespace "integration-api";
+`api_patterns` are mounted at the site root (/api/..., and InfluxDB's /write, /ping and /health),
+namespace "integration-api";
 `urlpatterns` under /o/<org_slug>/integrations/ by config.urls.
 """
 
@@ -12,6 +13,9 @@ from integration.views import integrations, tokens
 api_patterns = (
     [
         path("api/v2/write", api.write_v2, name="write"),
+        path("write", api.write_v1, name="write-v1"),  # InfluxDB 1.x
+        path("ping", api.influx_ping, name="influx-ping"),  # InfluxDB's probes, no token
+        path("health", api.influx_health, name="influx-health"),
         path("api/v1/telemetry", api.telemetry_v1, name="telemetry"),
         path("api/v1/ping", api.ping, name="ping"),
         path("api/v1/ping/fail", api.ping_fail, name="ping-fail"),

@@ -13,6 +13,7 @@ from integration.services.ingest import (
     labels_text,
     telemetry_ingest,
     telemetry_ingest_many,
+    telemetry_ingest_partial,
     telemetry_ping,
 )
 from integration.services.integrations import (
@@ -50,6 +51,7 @@ __all__ = [
     "labels_text",
     "telemetry_ingest",
     "telemetry_ingest_many",
+    "telemetry_ingest_partial",
     "telemetry_ping",
     "telemetry_ping_counts",
     "telemetry_retention_apply",

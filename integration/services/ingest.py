@@ -35,6 +35,7 @@ __all__ = [
     "TelemetryRefused",
     "telemetry_ingest",
     "telemetry_ingest_many",
+    "telemetry_ingest_partial",
     "telemetry_ping",
 ]
 
@@ -116,6 +117,32 @@ def telemetry_ingest_many(
             f"{total} points in one batch; at most {conf.max_points()} are accepted"
         )
     return _store(checked, now)
+
+
+def telemetry_ingest_partial(
+    *, integration: Integration, groups: Sequence[Sequence[Point]], now: datetime
+) -> tuple[IngestResult, dict[int, InvalidPoint]]:
+    """InfluxDB's partial write: store every group (a line's points) whose points are all valid.
+
+    Returns what was stored and, for each refused group's index, its first bad point (its
+    `index` within the group). The limits still refuse the lot: `BatchTooLarge`,
+    `TooManyMetrics`, `IntegrationPaused`.
+    """
+    if integration.paused:
+        raise IntegrationPaused(integration)
+    refused: dict[int, InvalidPoint] = {}
+    good: list[Point] = []
+    for index, points in enumerate(groups):
+        try:
+            all_floats = _validate(points, now)
+        except InvalidPoint as invalid:
+            refused[index] = invalid
+            continue
+        good.extend(points if all_floats else [p._replace(value=float(p.value)) for p in points])
+    limit = conf.max_points()
+    if len(good) > limit:
+        raise BatchTooLarge(f"{len(good)} points in one batch; at most {limit} are accepted")
+    return _store([(integration, good)], now), refused
 
 
 def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = False):

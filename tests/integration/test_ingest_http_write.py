@@ -89,36 +89,92 @@ def test_a_retried_write_stores_nothing_twice(client, integration, token):
     assert len(stored(integration)) == 100
 
 
-def test_a_bad_line_is_refused_naming_its_line_and_nothing_is_stored(client, integration, token):
+def test_a_bad_line_is_refused_naming_its_line_and_the_good_ones_are_stored(
+    client, integration, token
+):
     body = f"temp value=1 {NOW_NS}\n\ntemp value=2 {NOW_NS - 10**9}\ntemp value=oops {NOW_NS}\n"
     response = write(client, token, body)
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid",
-        "message": "line 4: invalid field value 'oops' for field 'value'",
+        "message": (
+            "partial write: 1 of 3 lines refused, the rest stored: "
+            "line 4: invalid field value 'oops' for field 'value'"
+        ),
         "line": 4,
+        "lines": [4],
+    }
+    assert [row[3] for row in stored(integration)] == [2.0, 1.0]
+
+
+def test_a_body_of_bad_lines_only_is_refused_naming_each_and_nothing_is_stored(
+    client, integration, token
+):
+    response = write(client, token, f"temp value=oops\ntemp,x value=1\n# fine\ntemp v=1 {NOW_NS}1")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": (
+            "line 1: invalid field value 'oops' for field 'value'; "
+            "line 2: missing value for tag 'x'; "
+            "line 4: timestamp is more than 10 minutes in the future"
+        ),
+        "line": 1,
+        "lines": [1, 2, 4],
     }
     assert stored(integration) == []
     assert not Series.objects.exists()
 
 
+def test_a_line_the_service_refuses_is_named_and_the_others_stored(client, integration, token):
+    response = write(client, token, f"temp value=1\n_ping value=1\n{'m' * 200} value=1")
+    assert response.status_code == 400
+    assert response.json()["lines"] == [2, 3]
+    assert response.json()["message"] == (
+        "partial write: 2 of 3 lines refused, the rest stored: "
+        "line 2: metric '_ping.value' starts with '_', kept for Ladder's own metrics; "
+        f"line 3: metric '{'m' * 39}…' is longer than 200 characters"
+    )
+    assert stored(integration) == [("temp.value", "{}", NOW, 1.0)]
+
+
+def test_a_retried_partial_write_stores_nothing_twice(client, integration, token):
+    body = "\n".join(f"temp value={i} {NOW_NS - i * 10**9}" for i in range(50)) + "\nbad"
+    assert write(client, token, body).status_code == 400
+    assert write(client, token, body).status_code == 400
+    assert len(stored(integration)) == 50
+
+
+def test_over_a_hundred_bad_lines_refuse_the_body_whole(client, integration, token):
+    body = "temp value=1\n" + "bad\n" * 101
+    response = write(client, token, body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid",
+        "message": "line 2: missing fields (and at least 100 more lines refused)",
+        "line": 2,
+    }
+    assert stored(integration) == []
+
+
 @pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity"])
 def test_non_finite_values_are_refused(client, integration, token, value):
-    response = write(client, token, f"temp ok=1\ntemp value={value}")
+    response = write(client, token, f"temp value={value}")
     assert response.status_code == 400
-    assert response.json()["line"] == 2
+    assert response.json()["line"] == 1
     assert "not a finite number" in response.json()["message"]
     assert stored(integration) == []
 
 
 def test_a_time_more_than_ten_minutes_ahead_is_refused(client, integration, token):
     future = NOW_NS + 11 * 60 * 10**9
-    response = write(client, token, f"temp value=1 {NOW_NS}\ntemp value=1 {future}")
+    response = write(client, token, f"temp value=1 {future}")
     assert response.status_code == 400
     assert response.json() == {
         "code": "invalid",
-        "message": "line 2: timestamp is more than 10 minutes in the future",
-        "line": 2,
+        "message": "line 1: timestamp is more than 10 minutes in the future",
+        "line": 1,
+        "lines": [1],
     }
 
 
@@ -131,21 +187,25 @@ def test_a_time_before_2000_is_refused(client, integration, token):
 def test_a_metric_name_the_service_refuses_is_named(client, integration, token):
     response = write(client, token, f"{'m' * 200} value=1")
     assert response.status_code == 400
-    assert response.json()["message"] == f"metric '{'m' * 39}…' is longer than 200 characters"
+    assert response.json()["message"] == (
+        f"line 1: metric '{'m' * 39}…' is longer than 200 characters"
+    )
 
 
 def test_labels_the_service_refuses_are_named_with_their_metric(client, integration, token):
     tags = ",".join(f"k{i:02}=v" for i in range(33))
     response = write(client, token, f"temp,{tags} value=1")
     assert response.status_code == 400
-    assert response.json()["message"] == "labels of metric 'temp.value': 33 labels; at most 32"
+    assert response.json()["message"] == (
+        "line 1: labels of metric 'temp.value': 33 labels; at most 32"
+    )
 
 
 def test_a_reserved_metric_name_is_refused(client, integration, token):
     response = write(client, token, "_ping value=1")
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "metric '_ping.value' starts with '_', kept for Ladder's own metrics"
+        "line 1: metric '_ping.value' starts with '_', kept for Ladder's own metrics"
     )
 
 

@@ -152,6 +152,7 @@ def test_the_reported_body_of_150000_fields_on_one_line_is_refused_at_once(
         "code": "invalid",
         "message": "line 1: more than 500 fields: at most 500 per line",
         "line": 1,
+        "lines": [1],
     }
     assert stored(integration) == []
 
@@ -209,6 +210,19 @@ def test_the_charge_before_parsing_is_settled_to_the_points_of_the_batch(
     assert write(client, token, line(seconds_ago=2, **tags), line(seconds_ago=3)).status_code == 204
     assert write(client, token, line(seconds_ago=4)).status_code == 429
     assert len(stored(integration)) == 4
+
+
+def test_a_partial_write_is_settled_to_the_points_of_its_lines(
+    client, settings, integration, token
+):
+    # Charged 9 before parsing, then the 3 points parsed (the refused one counts too).
+    settings.TELEMETRY_RATE_POINTS = 4
+    tags = {"a": "1", "b": "2", "c": "3"}
+    lines = line(**tags), line(seconds_ago=1, **tags), line("_reserved", seconds_ago=2)
+    assert write(client, token, *lines).status_code == 400
+    assert write(client, token, line(seconds_ago=3)).status_code == 204
+    assert write(client, token, line(seconds_ago=4)).status_code == 429
+    assert len(stored(integration)) == 3
 
 
 def test_a_json_body_is_charged_to_the_budget_before_it_is_parsed(

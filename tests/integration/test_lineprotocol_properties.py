@@ -188,3 +188,35 @@ def test_max_points_refuses_exactly_the_bodies_over_it(generated, max_points):
             parse(body, precision=precision, now=NOW, max_points=max_points)
     else:
         assert parse(body, precision=precision, now=NOW, max_points=max_points) == points
+
+
+@given(texts, st.sampled_from(PRECISIONS))
+def test_parse_lines_agrees_with_parse_line_by_line(text, precision):
+    """Partial writes: the good lines are the lines `parse` takes alone, the refused ones
+    those it refuses, with the same messages; a body `parse` takes has no refused line."""
+    try:
+        lines, refused = lineprotocol.parse_lines(
+            text, precision=precision, now=NOW, max_refused=len(text)
+        )
+    except LineProtocolError as error:  # the cap is never reached here
+        raise AssertionError(error) from None
+    split = text.split("\n")
+    for number, points in lines:
+        assert parse(split[number - 1], precision=precision, now=NOW) == points
+    for error in refused:
+        with pytest.raises(LineProtocolError) as alone:
+            parse(split[error.line - 1], precision=precision, now=NOW)
+        assert alone.value.reason == error.reason
+    try:
+        whole = parse(text, precision=precision, now=NOW)
+    except LineProtocolError as error:
+        assert refused[0].line == error.line and refused[0].reason == error.reason
+    else:
+        assert not refused
+        assert [point for _, points in lines for point in points] == whole
+
+
+def test_parse_lines_gives_up_past_the_refused_lines_cap():
+    with pytest.raises(LineProtocolError) as error:
+        lineprotocol.parse_lines("m f=1\n" + "x\n" * 3, now=NOW, max_refused=2)
+    assert str(error.value) == "line 2: missing fields (and at least 2 more lines refused)"

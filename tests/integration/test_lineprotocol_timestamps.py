@@ -34,11 +34,17 @@ def test_nanoseconds_are_truncated_to_microseconds():
     assert point.ts == HOUR_AGO + timedelta(microseconds=123456)
 
 
-@pytest.mark.parametrize("precision", ["h", "n", "u", "m", "NS", ""])
+@pytest.mark.parametrize("precision", ["n", "u", "NS", "", "d"])
 def test_it_refuses_other_precisions(precision):
     error = refusal("m f=1", precision=precision)
     assert error.line is None
-    assert str(error) == f"invalid precision '{precision}': use ns, us, ms or s"
+    assert str(error) == f"invalid precision '{precision}': use ns, us, ms, s, m or h"
+
+
+@pytest.mark.parametrize("precision,timestamp", [("m", 29401020), ("h", 490017)])
+def test_it_takes_influxdb_1x_minutes_and_hours(precision, timestamp):
+    (point,) = parse(f"m f=1 {timestamp}", precision=precision, now=NOW)
+    assert point.ts == datetime.fromtimestamp(timestamp * (60 if precision == "m" else 3600), UTC)
 
 
 def test_precision_names_are_published():
