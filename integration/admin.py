@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from integration.models import IngestToken, Integration, Metric, MqttCount, MqttStrayCount
+from integration.models import (
+    IngestToken,
+    Integration,
+    Metric,
+    MqttCount,
+    MqttListener,
+    MqttStrayCount,
+)
 
 
 class IngestTokenInline(admin.TabularInline):
@@ -84,3 +91,18 @@ class MqttStrayCountAdmin(ReadOnlyAdmin):
     list_display = ["hour", "listener", "unknown_topic", "unknown_integration"]
     list_filter = ["listener"]
     date_hierarchy = "hour"
+
+
+@admin.register(MqttListener)
+class MqttListenerAdmin(ReadOnlyAdmin):
+    """The listeners' heartbeats: a stale one holds a broker session that strands telemetry
+    until it runs again or is retired (`telemetry_listen --retire-id`); see docs/MQTT.md."""
+
+    list_display = ["client_id", "group", "state", "started", "last_seen", "stopped", "retired"]
+    list_filter = ["group"]
+    search_fields = ["client_id"]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        state = obj.state(now=timezone.now())
+        return "STALE: retire it or start it" if state == MqttListener.STALE else state

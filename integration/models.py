@@ -393,3 +393,75 @@ class MqttStrayCount(models.Model):
 
     def __str__(self):
         return f"{self.listener} {self.hour:%Y-%m-%d %H:00}"
+
+
+class MqttListener(models.Model):
+    """A listener client id the broker may hold a persistent session for, and its heartbeat.
+
+    A running listener writes `last_seen` every `MqttListener.HEARTBEAT` seconds. Mosquitto
+    keeps sending a share of the telemetry to the session of a member of the group that is not
+    running, so an id not retired and not seen for a while strands messages: it is *stale*
+    (`telemetry_listeners` and the admin say so) until it runs again or is retired.
+    """
+
+    HEARTBEAT = 30  # seconds between heartbeats
+    ALIVE = timedelta(seconds=3 * HEARTBEAT)  # seen this recently: its process is running
+    STALE_AFTER = timedelta(minutes=5)
+
+    RUNNING, STOPPED, STALE, RETIRED = "running", "stopped", "stale", "retired"
+
+    client_id = models.CharField(max_length=200, unique=True)
+    group = models.CharField(max_length=200, help_text="Its shared subscription group.")
+    started = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    stopped = models.DateTimeField(
+        null=True, blank=True, help_text="Stopped with its session kept (a restart is expected)."
+    )
+    retired = models.DateTimeField(
+        null=True, blank=True, help_text="Its session drained and ended: nothing waits for it."
+    )
+
+    class Meta:
+        ordering = ["client_id"]
+
+    def __str__(self):
+        return self.client_id
+
+    def state(self, *, now: datetime, stale_after: timedelta = STALE_AFTER) -> str:
+        """`retired`, `stale` (session kept, not seen for `stale_after`), `stopped` or `running`."""
+        if self.retired is not None:
+            return self.RETIRED
+        if self.last_seen is None or now - self.last_seen > stale_after:
+            return self.STALE
+        return self.STOPPED if self.stopped is not None else self.RUNNING
+
+    def is_alive(self, *, now: datetime) -> bool:
+        """Whether its process looks like it is running (a recent heartbeat, not stopped)."""
+        return self.state(now=now, stale_after=self.ALIVE) == self.RUNNING
+
+    @classmethod
+    def note_started(cls, *, client_id: str, group: str, now: datetime) -> None:
+        cls.objects.update_or_create(
+            client_id=client_id,
+            defaults={
+                "group": group,
+                "started": now,
+                "last_seen": now,
+                "stopped": None,
+                "retired": None,
+            },
+        )
+
+    @classmethod
+    def note_seen(cls, *, client_id: str, now: datetime) -> None:
+        cls.objects.filter(client_id=client_id).update(last_seen=now)
+
+    @classmethod
+    def note_stopped(cls, *, client_id: str, now: datetime) -> None:
+        cls.objects.filter(client_id=client_id).update(last_seen=now, stopped=now)
+
+    @classmethod
+    def note_retired(cls, *, client_id: str, group: str, now: datetime) -> None:
+        cls.objects.update_or_create(
+            client_id=client_id, defaults={"group": group, "stopped": now, "retired": now}
+        )

@@ -1,4 +1,5 @@
-"""The listener: subscribe, batch, store with `ingest_messages`, then acknowledge."""
+"""The listener: subscribe, batch, store with `ingest_messages`, then acknowledge; and its
+retirement: unsubscribe, drain what the broker queued for its session, end the session."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from integration.models import MqttListener
 from integration.mqtt.decoding import PREFIX, broker_from_url
 from integration.mqtt.ingest import (
     BAD_PAYLOAD,
@@ -70,6 +72,7 @@ class Counters:
     retained: int = 0  # retained messages, not stored
     database_errors: int = 0  # failed attempts to store a batch (retried, not acknowledged)
     disconnects: int = 0
+    drained: int = 0  # messages received once asked to retire
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -131,6 +134,9 @@ class Listener:
     up to `batch_messages` or `batch_seconds` (whichever comes first), stores them with
     `ingest_messages` and acknowledges them. Call `stop()` from a signal handler or another
     thread: the current batch is finished and acknowledged, then the client disconnects.
+    Call `retire()` instead to leave the group for good (see `retire()`), or `retire_session()`
+    instead of `run()` to do that for a listener that is gone. While it runs, it records a
+    heartbeat in `MqttListener`.
     """
 
     def __init__(
@@ -146,11 +152,14 @@ class Listener:
         reconnect_delay: tuple[int, int] = (1, 30),
         database_delay: tuple[float, float] = (1.0, 30.0),
         stats_every: float = 60.0,
+        quiet_seconds: float = 2.0,
+        heartbeat_every: float = MqttListener.HEARTBEAT,
     ):
         self.broker = broker_from_url(url)
         self.client_id = client_id
         # Everything under the prefix, so that messages on wrong topics are counted and logged;
         # the telemetry topics alone if the broker refuses that (e.g. an older ACL).
+        self.group = group
         self.topic = f"$share/{group}/{prefix}/#"
         self.telemetry_topic = f"$share/{group}/{prefix}/+/telemetry"
         self._resumed = False
@@ -161,6 +170,16 @@ class Listener:
         self.session_expiry = session_expiry
         self.database_delay = database_delay
         self.stats_every = stats_every
+        self.quiet_seconds = quiet_seconds
+        self.heartbeat_every = heartbeat_every
+        self.retired = False  # set once the broker has dropped the session
+        self.connected = threading.Event()
+        self._subscribing = True  # subscribe on connecting; off while retiring
+        self.retire_requested = False
+        self._draining = False
+        self._last_message = 0.0
+        self._unsubscribed = threading.Event()
+        self._unsubscribe_mid: int | None = None
         self.counters = Counters()
         self.subscribed = threading.Event()  # set once the broker confirms the subscription
         self._stopping = threading.Event()
@@ -179,11 +198,51 @@ class Listener:
         client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
+        client.on_unsubscribe = self._on_unsubscribe
         client.on_message = self._on_message
         return client
 
     def run(self) -> None:
-        """Connect (retrying with back-off), then store batches until `stop()`."""
+        """Connect (retrying with back-off), then store batches until `stop()` or `retire()`."""
+        self._note("started")
+        self._connect()
+        logger.info("mqtt: listening on %s to %s as %s", self.broker, self.topic, self.client_id)
+        last_stats, last_logged = time.monotonic(), None
+        last_beat = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                batch = self._collect()
+                if batch:
+                    self._process(batch)
+                if time.monotonic() - last_beat >= self.heartbeat_every:
+                    last_beat = time.monotonic()
+                    self._note("seen")
+                if time.monotonic() - last_stats >= self.stats_every:
+                    last_stats = time.monotonic()
+                    if str(self.counters) != last_logged:
+                        last_logged = str(self.counters)
+                        logger.info("mqtt: %s", self.counters)
+        finally:
+            self._shut_down()
+
+    def retire_session(self, *, timeout: float = 30.0) -> bool:
+        """Resume this client id's session (a listener gone for good), drain it and end it.
+
+        True once the broker has dropped the session; False (session kept, nothing lost) when
+        the broker cannot be reached in `timeout` s, the connection drops or storing fails.
+        """
+        self._subscribing = False
+        self.retire_requested = True
+        self._stopping.set()
+        self._connect()
+        if not self.connected.wait(timeout):
+            logger.error(
+                "mqtt: cannot connect to %s as %s to retire it", self.broker, self.client_id
+            )
+        self._shut_down()
+        return self.retired
+
+    def _connect(self) -> None:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.session_expiry
         # How many unacknowledged messages the broker may send us: room for the batch being
@@ -197,23 +256,19 @@ class Listener:
             properties=properties,
         )
         self._client.loop_start()
-        logger.info("mqtt: listening on %s to %s as %s", self.broker, self.topic, self.client_id)
-        last_stats, last_logged = time.monotonic(), None
-        try:
-            while not self._stopping.is_set():
-                batch = self._collect()
-                if batch:
-                    self._process(batch)
-                if time.monotonic() - last_stats >= self.stats_every:
-                    last_stats = time.monotonic()
-                    if str(self.counters) != last_logged:
-                        last_logged = str(self.counters)
-                        logger.info("mqtt: %s", self.counters)
-        finally:
-            self._shut_down()
 
     def stop(self) -> None:
         """Finish the current batch, acknowledge it and disconnect; safe from a signal handler."""
+        self._stopping.set()
+
+    def retire(self) -> None:
+        """Stop and leave the group for good; safe from a signal handler.
+
+        After the current batch: unsubscribe, store and acknowledge what the broker had queued
+        for this session until nothing arrives for `quiet_seconds`, then disconnect with a
+        session expiry of 0, so the broker keeps nothing for this client id.
+        """
+        self.retire_requested = True
         self._stopping.set()
 
     def _collect(self) -> list[Received]:
@@ -222,7 +277,7 @@ class Listener:
         except queue.Empty:
             return []
         deadline = time.monotonic() + self.batch_seconds
-        while len(batch) < self.batch_messages and not self._stopping.is_set():
+        while len(batch) < self.batch_messages and (self._draining or not self._stopping.is_set()):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -232,7 +287,8 @@ class Listener:
                 break
         return batch
 
-    def _process(self, batch: list[Received]) -> None:
+    def _process(self, batch: list[Received]) -> bool:
+        """Store and acknowledge the batch; False if stopped before it could be stored."""
         delays = backoff(*self.database_delay)
         # A connection idle since the last batch may have been closed by the server meanwhile.
         if connection.connection is not None and not connection.is_usable():
@@ -259,9 +315,10 @@ class Listener:
                         "them again",
                         len(batch),
                     )
-                    return
+                    return False
         self._count(result)
         self._acknowledge(batch)
+        return True
 
     def _count(self, result: BatchResult) -> None:
         counters = self.counters
@@ -327,13 +384,87 @@ class Listener:
                     self.counters.acknowledged += 1
 
     def _shut_down(self) -> None:
-        if not self._disconnected.is_set():
-            self._confirm_acknowledgements()
-        self._client.disconnect()
+        if self.retire_requested and self.connected.is_set():
+            self.retired = self._retire()
+        if self.retire_requested and not self.retired:
+            logger.error(
+                "mqtt: %s NOT retired: the broker keeps its session and its messages; run "
+                "`manage.py telemetry_listen --retire-id %s` again",
+                self.client_id,
+                self.client_id,
+            )
+        if not self.retired:
+            if not self._disconnected.is_set():
+                self._confirm_acknowledgements()
+            self._client.disconnect()
         self._disconnected.wait(5)
         self._client.loop_stop()
+        self._note("retired" if self.retired else "stopped")
         _close_database_connection()
-        logger.info("mqtt: stopped: %s", self.counters)
+        logger.info("mqtt: %s: %s", "retired" if self.retired else "stopped", self.counters)
+
+    def _retire(self) -> bool:
+        """Unsubscribe, drain the session's queue, disconnect with a session expiry of 0."""
+        self._subscribing = False  # a reconnect must not join the group again
+        self._draining = True
+        try:
+            # Both topics: a session from an older listener may hold the telemetry-only one.
+            if not self._unsubscribe([self.topic, self.telemetry_topic]):
+                return False
+            logger.info(
+                "mqtt: retiring %s: unsubscribed; storing what the broker queued for it",
+                self.client_id,
+            )
+            self._last_message = time.monotonic()
+            while True:
+                batch = self._collect()
+                if self._disconnected.is_set():
+                    logger.error("mqtt: lost the connection while draining %s", self.client_id)
+                    return False
+                if batch:
+                    if not self._process(batch):
+                        return False
+                elif time.monotonic() - self._last_message >= self.quiet_seconds:
+                    break
+            # The broker answers in order: this UNSUBACK means it has read every PUBACK.
+            if not self._unsubscribe([self.topic]):
+                return False
+            properties = Properties(PacketTypes.DISCONNECT)
+            properties.SessionExpiryInterval = 0  # the broker drops the session now
+            self._client.disconnect(properties=properties)
+            logger.info(
+                "mqtt: retired %s: %d queued message(s) drained, session ended",
+                self.client_id,
+                self.counters.drained,
+            )
+            return True
+        finally:
+            self._draining = False
+
+    def _unsubscribe(self, topics: list[str], timeout: float = 10.0) -> bool:
+        self._unsubscribed.clear()
+        with self._session_lock:  # the callback may come before unsubscribe() returns
+            result, self._unsubscribe_mid = self._client.unsubscribe(topics)
+        if result != mqtt.MQTT_ERR_SUCCESS or not self._unsubscribed.wait(timeout):
+            logger.error("mqtt: the broker did not confirm unsubscribing %s", self.client_id)
+            return False
+        return True
+
+    def _note(self, what: str) -> None:
+        """Record the heartbeat row; a database that is down must not stop the listener."""
+        now = timezone.now()
+        try:
+            if what == "started":
+                MqttListener.note_started(client_id=self.client_id, group=self.group, now=now)
+            elif what == "seen":
+                MqttListener.note_seen(client_id=self.client_id, now=now)
+            elif what == "stopped":
+                MqttListener.note_stopped(client_id=self.client_id, now=now)
+            else:
+                MqttListener.note_retired(client_id=self.client_id, group=self.group, now=now)
+        except DatabaseError as error:
+            _close_database_connection()
+            logger.warning("mqtt: cannot record the listener's heartbeat (%s): %s", what, error)
 
     def _confirm_acknowledgements(self) -> None:
         """Return once the broker has handled every acknowledgement sent so far.
@@ -366,6 +497,7 @@ class Listener:
             self._session += 1
             session = self._session
         self._disconnected.clear()
+        self.connected.set()
         self._connected_at = time.monotonic()
         if session > 1 and not flags.session_present:
             logger.warning(
@@ -381,7 +513,8 @@ class Listener:
             "resumed" if flags.session_present else "new",
         )
         self._resumed = flags.session_present
-        client.subscribe(self.topic, options=SUBSCRIBE_OPTIONS)
+        if self._subscribing:
+            client.subscribe(self.topic, options=SUBSCRIBE_OPTIONS)
 
     def _on_connect_fail(self, client, userdata) -> None:
         logger.warning("mqtt: cannot reach %s; retrying with back-off", self.broker)
@@ -390,6 +523,7 @@ class Listener:
         with self._session_lock:
             self._session += 1  # no acknowledgement for the lost connection's messages
         self._disconnected.set()
+        self.connected.clear()
         if self._stopping.is_set():
             return
         self.counters.disconnects += 1
@@ -444,8 +578,16 @@ class Listener:
                     client.unsubscribe(self.telemetry_topic)
         self.subscribed.set()
 
+    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._session_lock:
+            if mid == self._unsubscribe_mid:
+                self._unsubscribed.set()
+
     def _on_message(self, client, userdata, message) -> None:
+        self._last_message = time.monotonic()
         self.counters.received += 1
+        if self.retire_requested:
+            self.counters.drained += 1
         try:
             topic = message.topic
         except UnicodeDecodeError:

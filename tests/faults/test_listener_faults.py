@@ -1,10 +1,12 @@
 """The MQTT listener process (`manage.py telemetry_listen`) against faults: killed with SIGKILL
-while messages are published, and its broker restarted under it.
+while messages are published, its broker restarted under it, and listeners that leave the
+shared subscription group for good (retired, redeployed under a new id, killed).
 
 Each test runs the real command in a subprocess against the test database (transactional
 tests, so it sees committed rows) and a private mosquitto of its own.
 """
 
+import io
 import signal
 import subprocess
 import threading
@@ -12,10 +14,15 @@ import time
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.core.management import CommandError, call_command
 from django.utils import timezone
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from integration.health import Status
-from integration.models import Integration, MinuteRollup, MqttCount
+from integration.models import Integration, MinuteRollup, MqttCount, MqttListener
+from integration.mqtt.decoding import broker_from_url
 from integration.mqtt.publishing import publish_bounded, publisher_connect
 from tests.instances import PrivateBroker, database_env, manage, wait_for
 from tests.integration.conftest import BASE, BASE_NS, count, stored
@@ -86,6 +93,10 @@ class ListenerProcess:
     def terminate(self) -> int:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(15)
+
+    def retire(self) -> int:
+        self.process.send_signal(signal.SIGUSR1)
+        return self.process.wait(30)
 
     def kill(self) -> None:
         self.process.kill()  # SIGKILL: no handler, no last batch, no disconnect
@@ -212,3 +223,122 @@ def test_a_retained_message_is_stored_once_across_restarts_and_never_makes_a_dea
     assert dead.last_seen == went_silent
     assert dead.status(now=timezone.now()) == Status.DOWN
     assert not MqttCount.objects.filter(integration=dead, messages__gt=0).exists()
+
+
+def retire_id(broker: PrivateBroker, client_id: str, *options: str) -> subprocess.CompletedProcess:
+    """`manage.py telemetry_listen --retire-id CLIENT_ID`, run to its end."""
+    env = database_env(MQTT_URL=broker.url, LOG_LEVEL="INFO")
+    process = manage(
+        "telemetry_listen", "--retire-id", client_id, "--group", "faults", *options,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    stdout, stderr = process.communicate(timeout=60)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def broker_has_session(broker: PrivateBroker, client_id: str) -> bool:
+    """Whether the broker holds a session for `client_id` (looked at without keeping one)."""
+    answer = threading.Event()
+    present = []
+    client = broker_from_url(broker.url).client(client_id=client_id)
+    client.on_connect = lambda c, u, flags, rc, p: (
+        present.append(flags.session_present),
+        answer.set(),
+    )
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 0  # what we find is dropped when we go
+    client.connect("127.0.0.1", broker.port, clean_start=False, properties=properties)
+    client.loop_start()
+    try:
+        assert answer.wait(10), "the broker did not answer"
+        return present[0]
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def test_listeners_retired_or_redeployed_under_a_new_id_while_publishing_lose_and_double_nothing(
+    broker, listeners, integration
+):
+    changed = threading.Event()
+
+    def paced():  # ~250 a second until the listeners have changed, then 500 more
+        i, after = 0, 0
+        while after < 500:
+            time.sleep(0.004)
+            yield message(integration, i)
+            i += 1
+            after += changed.is_set()
+
+    published = []
+    publisher = threading.Thread(target=lambda: published.append(publish(broker.url, paced())))
+    retiring = listeners(broker, "faults-a")
+    redeployed = listeners(broker, "faults-b")
+    retiring.wait_subscribed()
+    redeployed.wait_subscribed()
+    publisher.start()
+    wait_for(lambda: count(integration) >= 200, 20, "a first share stored")
+
+    # A redeploy: faults-b stops (its session kept, still given its share), faults-c replaces it.
+    assert redeployed.terminate() == 0
+    replacement = listeners(broker, "faults-c")
+    replacement.wait_subscribed()
+    # A scale-down: faults-a leaves the group, taking nothing with it.
+    assert retiring.retire() == 0, retiring.log
+    # faults-b is gone for good: what the broker queued for it is stored by the command.
+    retired = retire_id(broker, "faults-b")
+    assert retired.returncode == 0, retired.stderr
+    changed.set()
+
+    publisher.join(60)
+    assert len(published) == 1  # every message acknowledged by the broker
+    total = published[0]
+    wait_for(lambda: count(integration) == total, 20, f"{total} points stored")
+    time.sleep(0.5)  # anything delivered twice would arrive by now
+    assert replacement.terminate() == 0
+    assert "mqtt: retired faults-a" in retiring.log
+    assert "Retired faults-b:" in retired.stdout
+    assert stored(integration) == expected(total)  # none lost...
+    assert rolled_up(integration) == total  # ...and none counted twice
+    assert not broker_has_session(broker, "faults-a")
+    assert not broker_has_session(broker, "faults-b")
+    assert broker_has_session(broker, "faults-c")  # stopped, not retired: it comes back
+    states = dict(MqttListener.objects.values_list("client_id", "retired"))
+    assert states["faults-a"] is not None and states["faults-b"] is not None
+    assert states["faults-c"] is None
+
+
+def stale_ids(*options: str) -> str | None:
+    """The error of `telemetry_listeners`, ten minutes from now; None if it found nothing."""
+    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=False):
+        try:
+            call_command("telemetry_listeners", *options, stdout=io.StringIO())
+        except CommandError as error:
+            return str(error)
+    return None
+
+
+def test_a_killed_listener_is_reported_stale_until_its_id_is_retired_with_its_messages(
+    broker, listeners, integration
+):
+    listener = listeners(broker, "faults-gone")
+    listener.wait_subscribed()
+    assert MqttListener.objects.get(client_id="faults-gone").started is not None
+    listener.kill()
+    # Published while it is dead: its session, the group's only member, queues all of them.
+    assert publish(broker.url, [message(integration, i) for i in range(100)]) == 100
+    assert count(integration) == 0
+
+    report = stale_ids()
+    assert report is not None and "telemetry_listen --retire-id faults-gone" in report
+
+    refused = retire_id(broker, "faults-gone")  # its last heartbeat is seconds old
+    assert refused.returncode == 1
+    assert "looks like it is running" in refused.stderr
+    retired = retire_id(broker, "faults-gone", "--force")
+    assert retired.returncode == 0, retired.stderr
+    assert "Retired faults-gone: 100 queued message(s) drained" in retired.stdout
+
+    assert stored(integration) == expected(100)
+    assert stale_ids() is None
+    assert not broker_has_session(broker, "faults-gone")
