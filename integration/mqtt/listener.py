@@ -177,6 +177,7 @@ class Listener:
         self._subscribing = True  # subscribe on connecting; off while retiring
         self.retire_requested = False
         self._draining = False
+        self._unstored = False  # a batch was given up unacknowledged: the session must stay
         self._last_message = 0.0
         self._unsubscribed = threading.Event()
         self._unsubscribe_mid: int | None = None
@@ -315,6 +316,7 @@ class Listener:
                         "them again",
                         len(batch),
                     )
+                    self._unstored = True
                     return False
         self._count(result)
         self._acknowledge(batch)
@@ -384,7 +386,7 @@ class Listener:
                     self.counters.acknowledged += 1
 
     def _shut_down(self) -> None:
-        if self.retire_requested and self.connected.is_set():
+        if self.retire_requested and self.connected.is_set() and not self._unstored:
             self.retired = self._retire()
         if self.retire_requested and not self.retired:
             logger.error(
@@ -415,20 +417,16 @@ class Listener:
                 "mqtt: retiring %s: unsubscribed; storing what the broker queued for it",
                 self.client_id,
             )
-            self._last_message = time.monotonic()
             while True:
-                batch = self._collect()
-                if self._disconnected.is_set():
-                    logger.error("mqtt: lost the connection while draining %s", self.client_id)
+                if not self._drain():
                     return False
-                if batch:
-                    if not self._process(batch):
-                        return False
-                elif time.monotonic() - self._last_message >= self.quiet_seconds:
+                # The broker answers in order: this UNSUBACK means it has read every PUBACK,
+                # and sent what they made room for. Anything new: drain again.
+                received = self.counters.received
+                if not self._unsubscribe([self.topic]):
+                    return False
+                if self.counters.received == received and self._queue.empty():
                     break
-            # The broker answers in order: this UNSUBACK means it has read every PUBACK.
-            if not self._unsubscribe([self.topic]):
-                return False
             properties = Properties(PacketTypes.DISCONNECT)
             properties.SessionExpiryInterval = 0  # the broker drops the session now
             self._client.disconnect(properties=properties)
@@ -440,6 +438,22 @@ class Listener:
             return True
         finally:
             self._draining = False
+
+    def _drain(self) -> bool:
+        """Store what arrives until nothing did for `quiet_seconds` since the last message or
+        acknowledgement; False if the connection drops or a batch cannot be stored."""
+        self._last_message = time.monotonic()
+        while True:
+            batch = self._collect()
+            if self._disconnected.is_set():
+                logger.error("mqtt: lost the connection while draining %s", self.client_id)
+                return False
+            if batch:
+                if not self._process(batch):
+                    return False
+                self._last_message = time.monotonic()
+            elif time.monotonic() - self._last_message >= self.quiet_seconds:
+                return True
 
     def _unsubscribe(self, topics: list[str], timeout: float = 10.0) -> bool:
         self._unsubscribed.clear()

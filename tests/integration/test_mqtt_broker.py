@@ -500,3 +500,46 @@ def test_a_session_kept_from_a_telemetry_only_listener_gets_each_message_once(
         time.sleep(0.5)  # a second copy would come by now
     assert listener.counters.received == 1
     assert count(integration) == 1
+
+
+# Retiring a listener's session
+
+
+def retirer(url: str, prefix: str, client_id: str) -> Listener:
+    return Listener(
+        url=url,
+        client_id=client_id,
+        group=prefix,
+        prefix=prefix,
+        batch_seconds=0.05,
+        session_expiry=120,
+        database_delay=(0.05, 0.2),
+        quiet_seconds=0.5,
+    )
+
+
+@broker_test
+def test_a_session_retired_while_the_database_is_down_keeps_its_messages_for_the_next_try(
+    shared_broker, prefix, integration, monkeypatch
+):
+    client_id = f"{prefix}-gone"
+    with listening(shared_broker, prefix, client_id=client_id):
+        pass  # joined the group, then stopped: its session keeps its share
+    assert publish(shared_broker, [(topic(prefix, integration), line(i)) for i in range(20)]) == 20
+
+    def down(*args, **kwargs):
+        raise OperationalError("the database system is shutting down")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(listener_module, "ingest_messages", down)
+        assert not retirer(shared_broker, prefix, client_id).retire_session()
+    assert count(integration) == 0
+
+    again = retirer(shared_broker, prefix, client_id)
+    assert again.retire_session()
+    assert again.counters.drained == 20
+    assert count(integration) == 20
+    # Once retired, nothing is left: retiring again finds an empty session and ends it.
+    last = retirer(shared_broker, prefix, client_id)
+    assert last.retire_session()
+    assert last.counters.drained == 0
