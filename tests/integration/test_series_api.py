@@ -49,6 +49,11 @@ def test_raw_points_of_one_series(member, data):
             ["2026-11-25T09:59:20Z", 2.0],
             ["2026-11-25T09:59:40Z", 1.0],
         ],
+        "rows": [
+            {"time": "2026-11-25T09:59:00Z", "value": 3.0, "labels": {"line": "3"}},
+            {"time": "2026-11-25T09:59:20Z", "value": 2.0, "labels": {"line": "3"}},
+            {"time": "2026-11-25T09:59:40Z", "value": 1.0, "labels": {"line": "3"}},
+        ],
     }
 
 
@@ -81,6 +86,18 @@ def test_minute_rollups(member, data):
         "points": [
             ["2026-11-25T09:58:00Z", 3, 4.0, 6.0, 5.0],
             ["2026-11-25T09:59:00Z", 3, 1.0, 3.0, 2.0],
+        ],
+        "rows": [
+            {
+                "time": "2026-11-25T09:58:00Z",
+                **{"count": 3, "min": 4.0, "max": 6.0, "avg": 5.0},
+                "labels": {"line": "3"},
+            },
+            {
+                "time": "2026-11-25T09:59:00Z",
+                **{"count": 3, "min": 1.0, "max": 3.0, "avg": 2.0},
+                "labels": {"line": "3"},
+            },
         ],
     }
 
