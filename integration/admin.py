@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from integration.models import IngestToken, Integration, Metric, MqttCount, MqttStrayCount
+from integration.models import (
+    IngestToken,
+    Integration,
+    Metric,
+    MqttCount,
+    MqttStrayCount,
+    ReadToken,
+)
 
 
 class IngestTokenInline(admin.TabularInline):
@@ -14,6 +21,10 @@ class IngestTokenInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         # A token's plain text is shown once, by the app's pages or create_integration.
         return False
+
+
+class ReadTokenInline(IngestTokenInline):
+    model = ReadToken
 
 
 class MetricInline(admin.TabularInline):
@@ -29,7 +40,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["paused", "organization"]
     search_fields = ["name", "source_system", "target_system", "organization__name"]
     readonly_fields = ["id", "last_seen", "last_failed"]
-    inlines = [MetricInline, IngestTokenInline]
+    inlines = [MetricInline, IngestTokenInline, ReadTokenInline]
 
 
 @admin.register(Metric)
@@ -56,6 +67,11 @@ class IngestTokenAdmin(admin.ModelAdmin):
         now = timezone.now()
         for token in queryset:
             token.revoke(now=now)
+
+
+@admin.register(ReadToken)
+class ReadTokenAdmin(IngestTokenAdmin):
+    pass
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
