@@ -8,6 +8,7 @@ from integration.models import (
     MqttCount,
     MqttListener,
     MqttStrayCount,
+    ReadToken,
 )
 
 
@@ -23,6 +24,10 @@ class IngestTokenInline(admin.TabularInline):
         return False
 
 
+class ReadTokenInline(IngestTokenInline):
+    model = ReadToken
+
+
 class MetricInline(admin.TabularInline):
     model = Metric
     fields = ["name", "unit", "expected_min", "expected_max", "created"]
@@ -36,7 +41,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     list_filter = ["paused", "organization"]
     search_fields = ["name", "source_system", "target_system", "organization__name"]
     readonly_fields = ["id", "last_seen", "last_failed"]
-    inlines = [MetricInline, IngestTokenInline]
+    inlines = [MetricInline, IngestTokenInline, ReadTokenInline]
 
 
 @admin.register(Metric)
@@ -63,6 +68,11 @@ class IngestTokenAdmin(admin.ModelAdmin):
         now = timezone.now()
         for token in queryset:
             token.revoke(now=now)
+
+
+@admin.register(ReadToken)
+class ReadTokenAdmin(IngestTokenAdmin):
+    pass
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

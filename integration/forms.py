@@ -1,9 +1,16 @@
-"""Forms of the integration pages: an integration with its metrics, and a new ingest token."""
+"""Forms of the integration pages: an integration with its metrics, a new ingest or read token."""
 
 from django import forms
 from django.db.models import Exists, OuterRef
 
-from integration.models import RESERVED_PREFIX, IngestToken, Integration, Metric, Series
+from integration.models import (
+    RESERVED_PREFIX,
+    IngestToken,
+    Integration,
+    Metric,
+    ReadToken,
+    Series,
+)
 
 
 class IntegrationForm(forms.ModelForm):
@@ -139,3 +146,12 @@ class TokenForm(forms.ModelForm):
         fields = ["name"]
         labels = {"name": "Token name"}
         help_texts = {"name": "Where it will be used, e.g. “Telegraf on press-3-gw”."}
+
+
+class ReadTokenForm(forms.ModelForm):
+    prefix = "read"  # beside TokenForm on the same page: its own field ids
+
+    class Meta:
+        model = ReadToken
+        fields = ["name"]
+        labels = {"name": "Read token name"}

@@ -228,6 +228,47 @@ class IngestToken(models.Model):
             self.save(update_fields=["revoked"])
 
 
+class ReadTokenManager(IngestTokenManager):
+    # Not a prefix of an ingest token's hash lookup that could match: ingest tokens are looked
+    # up in their own table, so a read token sent to an ingest endpoint is simply unknown.
+    PREFIX = "ldr_read_"
+
+
+class ReadToken(models.Model):
+    """A secret that reads one integration's series and metrics (dashboards such as Grafana);
+    it can never write. Stored as a SHA-256 hash only."""
+
+    ORG_FIELD = "integration__organization"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="read_tokens"
+    )
+    name = models.CharField(max_length=120, blank=True)
+    hint = models.CharField(max_length=16, editable=False, help_text="The token's first letters.")
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(default=timezone.now)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ReadTokenManager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name or 'read token'} {self.hint}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked is None
+
+    def revoke(self, *, now=None) -> None:
+        """Refuse this token from now on; revoking twice keeps the first time."""
+        if self.revoked is None:
+            self.revoked = now or timezone.now()
+            self.save(update_fields=["revoked"])
+
+
 class Series(models.Model):
     """One metric with one set of labels: what raw points and rollups hang off."""
 

@@ -20,6 +20,7 @@ api_patterns = (
         path("api/v1/ping", api.ping, name="ping"),
         path("api/v1/ping/fail", api.ping_fail, name="ping-fail"),
         path("api/v1/integrations/<str:integration_id>/series", api.series, name="series"),
+        path("api/v1/integrations/<str:integration_id>/metrics", api.metrics, name="metrics"),
         path("api/openapi.json", api.openapi_json, name="openapi-json"),
         path("api/openapi.yaml", api.openapi_yaml, name="openapi-yaml"),
     ],
@@ -38,5 +39,11 @@ urlpatterns = [
         "<uuid:integration_id>/tokens/<int:token_id>/revoke/",
         tokens.token_revoke,
         name="token-revoke",
+    ),
+    path("<uuid:integration_id>/read-tokens/", tokens.read_token_create, name="read-token-create"),
+    path(
+        "<uuid:integration_id>/read-tokens/<int:read_token_id>/revoke/",
+        tokens.read_token_revoke,
+        name="read-token-revoke",
     ),
 ]

@@ -65,6 +65,12 @@ def _ingest_token(org):
     return IngestToken.objects.issue(integration=_integration(org))[0]
 
 
+def _read_token(org):
+    from integration.models import ReadToken
+
+    return ReadToken.objects.issue(integration=_integration(org))[0]
+
+
 def _roadmap(org, owner):
     from datetime import date
 
@@ -113,6 +119,7 @@ SAMPLES = {
     "framework_id": lambda org, owner: _framework(org).pk,
     "integration_id": lambda org, owner: _integration(org).pk,
     "token_id": lambda org, owner: _ingest_token(org).pk,
+    "read_token_id": lambda org, owner: _read_token(org).pk,
     "roadmap_id": lambda org, owner: _roadmap(org, owner).pk,
     "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
     "report_id": lambda org, owner: _report(org, owner).pk,

@@ -32,7 +32,7 @@ from assessments.models import (
     Report,
 )
 from audit.models import AuditEvent
-from integration.models import HealthEvent, Metric
+from integration.models import HealthEvent, Metric, ReadToken
 from tests.assessments.conftest import (  # noqa: F401 (fixtures)
     NOW,
     build_client_data,
@@ -175,6 +175,8 @@ NOT_USER_TEXT = {
     "assessments.FeedKey.key",
     "integration.IngestToken.hint",
     "integration.IngestToken.hash",
+    "integration.ReadToken.hint",
+    "integration.ReadToken.hash",
     "integration.Series.labels",  # canonical JSON the pages parse
     "audit.AuditEvent.action",
     "audit.AuditEvent.area",  # a key its callers name (answers, roadmaps, ...)
@@ -368,6 +370,7 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
     MilestoneComment.objects.create(milestone=milestone, author=member, text="On it")
     integration = data["integration"]
     Metric.objects.filter(integration=integration).update(unit="mm/s")
+    ReadToken.objects.issue(integration=integration, name="Grafana")
     HealthEvent.objects.create(
         integration=integration, previous="up", status="down", at=NOW, note="Sensor gateway"
     )

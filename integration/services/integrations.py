@@ -10,9 +10,16 @@ from __future__ import annotations
 from django.db import models, transaction
 
 import audit.trail as audit
-from integration.models import IngestToken, Integration
+from integration.models import IngestToken, Integration, ReadToken
 
-__all__ = ["integration_create", "integration_update", "token_issue", "token_revoke"]
+__all__ = [
+    "integration_create",
+    "integration_update",
+    "read_token_issue",
+    "read_token_revoke",
+    "token_issue",
+    "token_revoke",
+]
 
 
 class AuditArea(models.TextChoices):
@@ -121,14 +128,32 @@ def token_revoke(*, token: IngestToken, user, now) -> None:
     _record(token, user, "revoked", {"revoked": None}, {"revoked": now}, at=now)
 
 
+@transaction.atomic
+def read_token_issue(*, integration, name: str, user=None, now=None) -> tuple[ReadToken, str]:
+    """A new read token (series and metrics of `integration`, never writes) and its plain text
+    (shown once); audited."""
+    token, raw = ReadToken.objects.issue(integration=integration, name=name, now=now)
+    after = {"name": token.name, "starts with": token.hint, "scope": "read"}
+    _record(token, user, "issued", {}, after, at=token.created)
+    return token, raw
+
+
+@transaction.atomic
+def read_token_revoke(*, token: ReadToken, user, now) -> None:
+    """Refuse the read token from now on; audited."""
+    token.revoke(now=now)
+    _record(token, user, "revoked", {"revoked": None}, {"revoked": now}, at=now)
+
+
 def _record(token, user, action, before, after, *, at):
     integration = token.integration
+    kind = "Read token" if isinstance(token, ReadToken) else "Token"
     audit.record(
         organization=integration.organization,
         actor=user,
         area=AuditArea.TOKENS,
         action=action,
-        subject=f"Token {token.name or token.hint} of {integration.name}",
+        subject=f"{kind} {token.name or token.hint} of {integration.name}",
         obj=token,
         before=before,
         after=after,

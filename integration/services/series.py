@@ -23,13 +23,21 @@ from django.db.models import (
 )
 
 from integration import conf, health
-from integration.models import PING_METRIC, HourRollup, MinuteRollup, Point, Series
+from integration.models import (
+    PING_METRIC,
+    RESERVED_PREFIX,
+    HourRollup,
+    MinuteRollup,
+    Point,
+    Series,
+)
 
 __all__ = [
     "STEPS",
     "SeriesRefused",
     "TooManyRows",
     "UnknownMetric",
+    "telemetry_metrics",
     "telemetry_ping_counts",
     "telemetry_seen_buckets",
     "telemetry_uptime",
@@ -59,6 +67,7 @@ def telemetry_series(
     end: datetime,
     step: str = "raw",
     labels: dict[str, str] | None = None,
+    with_labels: bool = False,
 ) -> list[tuple]:
     """`metric`'s rows in [start, end), oldest first.
 
@@ -67,20 +76,28 @@ def telemetry_series(
     labels), raw points are merged and rollups combined per bucket; `labels` narrows to the
     series having all those labels. Raises `UnknownMetric`, `TooManyRows` (over
     TELEMETRY_READ_MAX_POINTS) or `SeriesRefused` for a bad step or window.
+
+    `with_labels` appends each row's labels (a dict): a raw point's series' labels; for a
+    rollup bucket, the labels every matching series shares (one series: all of its labels).
     """
     if step not in STEPS:
         raise SeriesRefused(f"step must be one of {', '.join(STEPS)}, not '{step}'")
     if end <= start:
         raise SeriesRefused("end must be after start")
-    series_ids = _series_ids(integration, metric, labels or {})
+    series_labels = _series_labels(integration, metric, labels or {})
+    series_ids = list(series_labels)
     limit = conf.read_max_points()
     model = STEPS[step]
     if model is None:
         rows = list(
             Point.objects.filter(series_id__in=series_ids, ts__gte=start, ts__lt=end)
             .order_by("ts", "series_id")
-            .values_list("ts", "value")[: limit + 1]
+            .values_list("ts", "value", "series_id")[: limit + 1]
         )
+        if with_labels:
+            rows = [(ts, value, series_labels[pk]) for ts, value, pk in rows]
+        else:
+            rows = [(ts, value) for ts, value, _ in rows]
     else:
         first_bucket = _floor(start, model)
         rows = [
@@ -93,6 +110,9 @@ def telemetry_series(
             .order_by("bucket")
             .values_list("bucket", "c", "low", "high", "total")[: limit + 1]
         ]
+        if with_labels:
+            shared = _shared(series_labels.values())
+            rows = [(*row, shared) for row in rows]
     if len(rows) > limit:
         raise TooManyRows(
             f"more than {limit} rows in this window: narrow start and end or use a coarser step"
@@ -100,13 +120,54 @@ def telemetry_series(
     return rows
 
 
-def _series_ids(integration, metric: str, labels: dict[str, str]) -> list[int]:
+def _series_labels(integration, metric: str, labels: dict[str, str]) -> dict[int, dict]:
+    """{series id: its labels} of `metric`'s series having all of `labels`."""
     candidates = Series.objects.filter(metric__integration=integration, metric__name=metric)
     found = list(candidates.values_list("id", "labels"))
     if not found:
         raise UnknownMetric(f"integration has no metric '{metric}'")
     wanted = labels.items()
-    return [pk for pk, text in found if wanted <= orjson.loads(text).items()]
+    parsed = ((pk, orjson.loads(text)) for pk, text in found)
+    return {pk: have for pk, have in parsed if wanted <= have.items()}
+
+
+def _shared(label_sets) -> dict[str, str]:
+    """The labels (name and value) every one of `label_sets` has."""
+    sets = [set(labels.items()) for labels in label_sets]
+    return dict(sorted(set.intersection(*sets))) if sets else {}
+
+
+def telemetry_metrics(*, integration, max_values: int = 100, max_keys: int = 50) -> list[dict]:
+    """Each metric of `integration` (not Ladder's own) with its unit, number of series and the
+    label values seen per label name, sorted: at most `max_keys` names and `max_values` values
+    each; `truncated` says whether any were left out. Two queries; bounded by the caps on
+    metrics and series per integration."""
+    metrics = [
+        m for m in integration.metrics.order_by("name") if not m.name.startswith(RESERVED_PREFIX)
+    ]
+    seen: dict[int, list[dict]] = {m.pk: [] for m in metrics}
+    for metric_id, text in Series.objects.filter(metric__in=metrics).values_list(
+        "metric_id", "labels"
+    ):
+        seen[metric_id].append(orjson.loads(text))
+    answer = []
+    for metric in metrics:
+        values: dict[str, set[str]] = {}
+        for labels in seen[metric.pk]:
+            for key, value in labels.items():
+                values.setdefault(key, set()).add(value)
+        keys = sorted(values)[:max_keys]
+        truncated = len(values) > max_keys or any(len(values[k]) > max_values for k in keys)
+        answer.append(
+            {
+                "name": metric.name,
+                "unit": metric.unit,
+                "series": len(seen[metric.pk]),
+                "labels": {key: sorted(values[key])[:max_values] for key in keys},
+                "truncated": truncated,
+            }
+        )
+    return answer
 
 
 def _floor(ts: datetime, model) -> datetime:

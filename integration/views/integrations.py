@@ -16,7 +16,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, scoped
 from integration import backing, charts, health, services
-from integration.forms import IntegrationForm, MetricFormSet, TokenForm
+from integration.forms import IntegrationForm, MetricFormSet, ReadTokenForm, TokenForm
 from integration.models import RESERVED_PREFIX, Integration, MqttCount
 from integration.services.health import health_figures, health_figures_list
 
@@ -66,7 +66,9 @@ def integration_detail(request, integration_id):
     return render(request, DETAIL, detail_context(request, integration, now, chart=chart))
 
 
-def detail_context(request, integration, now, *, chart=None, token_form=None) -> dict:
+def detail_context(
+    request, integration, now, *, chart=None, token_form=None, read_token_form=None
+) -> dict:
     return {
         "integration": integration,
         "figures": health_figures(integration=integration, now=now),
@@ -74,6 +76,8 @@ def detail_context(request, integration, now, *, chart=None, token_form=None) ->
         "backs": backing.integration_backs(integration=integration),
         "tokens": integration.tokens.all(),
         "token_form": token_form or TokenForm(),
+        "read_tokens": integration.read_tokens.all(),
+        "read_token_form": read_token_form or ReadTokenForm(),
         "mqtt": mqtt_context(integration, now),
         **(chart or chart_context(integration, request.GET, now)),
         **examples_context(request, integration),
@@ -125,13 +129,17 @@ def integration_edit(request, integration_id):
     return render(request, FORM, context, status=400 if request.method == "POST" else 200)
 
 
-def show_token_once(request, integration, raw: str, *, new_integration: bool = False):
+def show_token_once(
+    request, integration, raw: str, *, new_integration: bool = False, read: bool = False
+):
     """Redirect to the page that shows a new token's plain text, kept in the session for that
-    one GET: reloading it then resends no form and shows the text no more."""
+    one GET: reloading it then resends no form and shows the text no more. `read`: a read
+    token (the page shows how to read with it, not how to send)."""
     request.session[NEW_TOKEN_SESSION_KEY] = {
         "integration": str(integration.pk),
         "raw": raw,
         "new_integration": new_integration,
+        "read": read,
     }
     url = reverse(
         "integration:token-created",

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import User
 from integration.lineprotocol import Point
-from integration.models import IngestToken, MqttCount, MqttStrayCount
+from integration.models import IngestToken, MqttCount, MqttStrayCount, ReadToken
 from integration.services import telemetry_ingest
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
@@ -15,21 +15,25 @@ def admin_client(db):
     return client_for(User.objects.create_superuser("admin@ladder.test", "a-long-password-42"))
 
 
-@pytest.mark.parametrize("model", ["integration", "metric", "ingesttoken"])
+@pytest.mark.parametrize("model", ["integration", "metric", "ingesttoken", "readtoken"])
 def test_changelists_load(admin_client, integration, token, model):
+    ReadToken.objects.issue(integration=integration, name="grafana")
     telemetry_ingest(integration=integration, points=[Point("temp", (), NOW, 1.0)], now=NOW)
     assert admin_client.get(f"/admin/integration/{model}/").status_code == 200
 
 
 def test_the_integration_page_shows_tokens_read_only(admin_client, integration, token):
+    read, raw_read = ReadToken.objects.issue(integration=integration, name="grafana")
     response = admin_client.get(f"/admin/integration/integration/{integration.pk}/change/")
     assert response.status_code == 200
     assert token.encode() not in response.content
     assert IngestToken.objects.get().hint.encode() in response.content
+    assert raw_read.encode() not in response.content and read.hint.encode() in response.content
 
 
 def test_a_token_cannot_be_added_in_the_admin(admin_client):
     assert admin_client.get("/admin/integration/ingesttoken/add/").status_code == 403
+    assert admin_client.get("/admin/integration/readtoken/add/").status_code == 403
 
 
 def test_tokens_are_revoked_with_an_action(admin_client, integration, token):

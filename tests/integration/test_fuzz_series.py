@@ -68,9 +68,11 @@ def test_series_any_query(series_client, org, params, extra):
     response = series_client.get(url)
     if response.status_code == 200:
         answer = response.json()
-        assert set(answer) == {"metric", "step", "points"}
+        assert set(answer) == {"metric", "step", "points", "rows"}
         width = 2 if answer["step"] == "raw" else 5
         assert all(len(row) == width for row in answer["points"])
+        assert [row["time"] for row in answer["rows"]] == [row[0] for row in answer["points"]]
+        assert all(isinstance(row["labels"], dict) for row in answer["rows"])
         if answer["step"] == "raw":
             assert len(answer["points"]) <= 4
     else:

@@ -49,6 +49,11 @@ def test_raw_points_of_one_series(member, data):
             ["2026-11-25T09:59:20Z", 2.0],
             ["2026-11-25T09:59:40Z", 1.0],
         ],
+        "rows": [
+            {"time": "2026-11-25T09:59:00Z", "value": 3.0, "labels": {"line": "3"}},
+            {"time": "2026-11-25T09:59:20Z", "value": 2.0, "labels": {"line": "3"}},
+            {"time": "2026-11-25T09:59:40Z", "value": 1.0, "labels": {"line": "3"}},
+        ],
     }
 
 
@@ -81,6 +86,18 @@ def test_minute_rollups(member, data):
         "points": [
             ["2026-11-25T09:58:00Z", 3, 4.0, 6.0, 5.0],
             ["2026-11-25T09:59:00Z", 3, 1.0, 3.0, 2.0],
+        ],
+        "rows": [
+            {
+                "time": "2026-11-25T09:58:00Z",
+                **{"count": 3, "min": 4.0, "max": 6.0, "avg": 5.0},
+                "labels": {"line": "3"},
+            },
+            {
+                "time": "2026-11-25T09:59:00Z",
+                **{"count": 3, "min": 1.0, "max": 3.0, "avg": 2.0},
+                "labels": {"line": "3"},
+            },
         ],
     }
 
@@ -171,3 +188,95 @@ def test_it_reads_rollups_with_few_queries(member, data, django_assert_max_num_q
     client = client_for(member)
     with django_assert_max_num_queries(5):  # session, user, integration, series, rows
         client.get(url(data, metric="temp", step="1h", start="2026-10-26T10:00:00Z"))
+
+
+# --- Epoch milliseconds (Grafana's ${__from} and ${__to}) -------------------------------------
+
+
+def test_the_window_takes_epoch_milliseconds_of_13_digits_or_with_ms(member, data):
+    start_ms = int((NOW - timedelta(seconds=60)).timestamp() * 1000)
+    end_ms = int((NOW - timedelta(seconds=20)).timestamp() * 1000)
+    expected = [["2026-11-25T09:59:00Z", 3.0], ["2026-11-25T09:59:20Z", 2.0]]
+    for start, end in ((start_ms, end_ms), (f"{start_ms}ms", f"{end_ms}ms")):
+        response = get(member, data, metric="temp", label="line=3", start=start, end=end)
+        assert response.status_code == 200
+        assert response.json()["points"] == expected
+
+
+def test_epoch_milliseconds_keep_their_milliseconds(member, data):
+    # 09:59:00.001 leaves out the point at 09:59:00 exactly.
+    start_ms = int((NOW - timedelta(seconds=60)).timestamp() * 1000) + 1
+    response = get(member, data, metric="temp", label="line=3", start=start_ms)
+    assert response.json()["points"][0] == ["2026-11-25T09:59:20Z", 2.0]
+
+
+def test_iso_and_epoch_seconds_still_mean_what_they_meant(member, data):
+    seconds = int((NOW - timedelta(seconds=60)).timestamp())  # 10 digits: seconds
+    by_seconds = get(member, data, metric="temp", label="line=3", start=seconds)
+    by_iso = get(member, data, metric="temp", label="line=3", start="2026-11-25T09:59:00Z")
+    assert by_seconds.json()["points"] == by_iso.json()["points"]
+    assert len(by_seconds.json()["points"]) == 3
+
+
+@pytest.mark.parametrize(
+    "start,message",
+    [
+        ("1795600800000000", "start '1795600800000000' is not ISO 8601"),  # 16 digits: neither
+        ("9999999999999", "start must lie between 2000 and a year from now"),  # year 2286
+        ("0000000000123", "start must lie between 2000 and a year from now"),  # 1970
+        ("123ms", "start must lie between 2000 and a year from now"),
+        ("99999999999999999999ms", "start '99999999999999999999ms' is out of range"),
+        ("1795600800000 ms", "start '1795600800000 ms' is not ISO 8601"),
+        ("-1795600800000ms", "start '-1795600800000ms' is not ISO 8601"),
+        ("1795600800000.5ms", "start '1795600800000.5ms' is not ISO 8601"),
+    ],
+)
+def test_bad_epoch_milliseconds_are_400(member, data, start, message):
+    response = get(member, data, metric="temp", start=start)
+    assert response.status_code == 400
+    assert response.json()["message"].startswith(message)
+
+
+def test_the_message_names_every_accepted_form(member, data):
+    response = get(member, data, metric="temp", start="yesterday")
+    assert response.json()["message"] == (
+        "start 'yesterday' is not ISO 8601 (e.g. 2026-11-25T10:00:00Z), epoch seconds "
+        "or epoch milliseconds (13 digits, or digits ending in ms)"
+    )
+
+
+# --- Each row's labels -------------------------------------------------------------------------
+
+
+def test_raw_rows_carry_their_own_series_labels(member, data):
+    response = get(member, data, metric="temp", start="2026-11-25T09:59:40Z")
+    body = response.json()
+    assert body["points"] == [["2026-11-25T09:59:40Z", 1.0], ["2026-11-25T09:59:40Z", 101.0]]
+    assert body["rows"] == [
+        {"time": "2026-11-25T09:59:40Z", "value": 1.0, "labels": {"line": "3"}},
+        {"time": "2026-11-25T09:59:40Z", "value": 101.0, "labels": {"line": "4"}},
+    ]
+
+
+def test_combined_rollups_carry_the_labels_their_series_share(member, integration):
+    points = [
+        Point("temp", (("line", line), ("site", "sheffield")), NOW - timedelta(seconds=30), v)
+        for line, v in (("3", 1.0), ("4", 3.0))
+    ]
+    telemetry_ingest(integration=integration, points=points, now=NOW)
+    body = get(member, integration, metric="temp", step="1m", start="2026-11-25T09:59:00Z").json()
+    assert body["points"] == [["2026-11-25T09:59:00Z", 2, 1.0, 3.0, 2.0]]
+    assert body["rows"] == [
+        {
+            "time": "2026-11-25T09:59:00Z",
+            **{"count": 2, "min": 1.0, "max": 3.0, "avg": 2.0},
+            "labels": {"site": "sheffield"},
+        }
+    ]
+
+
+def test_a_series_without_labels_has_empty_labels(member, integration):
+    points = [Point("temp", (), NOW - timedelta(seconds=30), 5.0)]
+    telemetry_ingest(integration=integration, points=points, now=NOW)
+    body = get(member, integration, metric="temp").json()
+    assert body["rows"] == [{"time": "2026-11-25T09:59:30Z", "value": 5.0, "labels": {}}]
