@@ -189,8 +189,9 @@ NOT_USER_TEXT = {
 # User text that no HTML page shows (so no marker of theirs can be found on one).
 NOT_ON_PAGES = {
     "accounts.FailedLogin.email",  # counted, never listed
-    "assessments.ReadinessAnswer.comment",  # in the exports and the PDF only
     "integration.MqttStrayCount.listener",  # a listener's client id, in the admin only
+    "integration.MqttListener.client_id",  # the same, in the admin and telemetry_listeners only
+    "integration.MqttListener.group",  # the shared subscription's group, likewise
 }
 
 
