@@ -39,6 +39,8 @@ class Point(NamedTuple):
     labels: tuple[tuple[str, str], ...]
     ts: datetime
     value: float
+    # `integration.quality`: None is good (the default), else "uncertain" or "bad".
+    quality: str | None = None
 
 
 class LineProtocolError(ValueError):
