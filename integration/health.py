@@ -2,7 +2,8 @@
 
 An integration is expected to report every ``interval``; after that it has ``grace`` more before
 it counts as down. Callers take ``now`` once per operation and pass it in. An integration that
-changes between up and down at least ``FLAPPING_CHANGES`` times a day is flapping.
+changes between up and down at least ``FLAPPING_CHANGES`` times a day is flapping. One whose
+recent readings are mostly not good (their devices said uncertain or bad) is degraded.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
+    "DEGRADED_BELOW",
     "FLAPPING_CHANGES",
     "FLAPPING_WINDOW",
     "Status",
     "error_rate",
     "freshness",
+    "good_share",
+    "is_degraded",
     "is_down_event",
     "is_flapping",
     "is_recovery_event",
@@ -31,6 +35,7 @@ __all__ = [
 class Status(StrEnum):
     NEW = "new"
     UP = "up"
+    DEGRADED = "degraded"  # data arrives, but mostly readings its devices call uncertain or bad
     LATE = "late"
     DOWN = "down"
     PAUSED = "paused"
@@ -44,6 +49,7 @@ def status(
     paused: bool,
     now: datetime,
     last_failed: datetime | None = None,
+    degraded: bool = False,
 ) -> Status:
     """The status at ``now``, by the first rule that applies.
 
@@ -51,7 +57,8 @@ def status(
     2. A fail ping at or after the last point or ping (``last_failed >= last_seen``, or any fail
        ping when nothing was ever seen) -> DOWN.
     3. Never seen -> NEW.
-    4. ``now - last_seen <= interval`` -> UP (a ``last_seen`` in the future counts as UP).
+    4. ``now - last_seen <= interval`` -> UP (a ``last_seen`` in the future counts as UP), or
+       DEGRADED when ``degraded`` (see :func:`is_degraded`).
     5. ``now - last_seen <= interval + grace`` -> LATE.
     6. Otherwise DOWN.
     """
@@ -63,7 +70,7 @@ def status(
         return Status.NEW
     age = now - last_seen
     if age <= interval:
-        return Status.UP
+        return Status.DEGRADED if degraded else Status.UP
     if age <= interval + grace:
         return Status.LATE
     return Status.DOWN
@@ -135,6 +142,24 @@ def uptime(
     return covered / expected
 
 
+# Data quality: the share of good readings among those in a window.
+
+DEGRADED_BELOW = 0.5  # an integration with less than half of its recent readings good
+
+
+def good_share(*, total: int, uncertain: int, bad: int) -> float | None:
+    """The share of good readings, or None when there were none."""
+    if min(total, uncertain, bad) < 0 or uncertain + bad > total:
+        raise ValueError("counts must not be negative, nor the not-good ones exceed the total")
+    return (total - uncertain - bad) / total if total else None
+
+
+def is_degraded(share: float | None) -> bool:
+    """Whether readings with this good share make an integration degraded: mostly not good.
+    No readings (None) is no judgement: health by arrival says late or down then."""
+    return share is not None and share < DEGRADED_BELOW
+
+
 def error_rate(*, ok: int, failed: int) -> float | None:
     """``failed / (ok + failed)``, or None when nothing was reported."""
     if ok < 0 or failed < 0:
@@ -159,11 +184,12 @@ def is_down_event(previous: Status | None, current: Status) -> bool:
 
 
 def is_recovery_event(previous: Status | None, current: Status) -> bool:
-    """Whether to send a "recovered" email: from DOWN to UP or LATE (data flows again).
+    """Whether to send a "recovered" email: from DOWN to UP, DEGRADED or LATE (data flows
+    again).
 
     LATE counts so that every down email is followed by a recovery before the next down email.
     """
-    return previous == Status.DOWN and current in (Status.UP, Status.LATE)
+    return previous == Status.DOWN and current in _FLOWING
 
 
 # Flapping: an integration that keeps dropping out and coming back. Its status at any moment may
@@ -171,7 +197,7 @@ def is_recovery_event(previous: Status | None, current: Status) -> bool:
 
 FLAPPING_CHANGES = 4  # up/down changes within FLAPPING_WINDOW that make an integration flapping
 FLAPPING_WINDOW = timedelta(hours=24)
-_FLOWING = (Status.UP, Status.LATE)
+_FLOWING = (Status.UP, Status.DEGRADED, Status.LATE)
 
 
 def is_up_down_change(previous: Status, current: Status) -> bool:

@@ -5,6 +5,7 @@
     {"points": [{"metric": "temp", "value": 21.5, "ts": "2026-11-25T10:00:00Z",
                  "labels": {"line": "3"}}]}
 
+``quality`` is optional: "good" (the default), "uncertain" or "bad" (:mod:`integration.quality`).
 ``ts`` is optional (missing or null means ``now``): an ISO 8601 string with a time zone, or
 epoch seconds (integer or fraction). ``labels`` is optional: an object of strings. Produces the
 same :class:`integration.lineprotocol.Point` as the line protocol parser; the range checks
@@ -21,11 +22,12 @@ from datetime import UTC, datetime
 
 import orjson
 
+from integration import quality
 from integration.lineprotocol import Point
 
 __all__ = ["JsonPointsError", "TooManyPoints", "parse"]
 
-_FIELDS = frozenset(("metric", "value", "ts", "labels"))
+_FIELDS = frozenset(("metric", "value", "ts", "labels", "quality"))
 _MAX_SHOWN = 40
 
 
@@ -132,7 +134,17 @@ def _point(index: int, item, now: datetime) -> Point:
     if not math.isfinite(value):
         raise JsonPointsError("is not a finite number", index=index, field="value")
 
-    return Point(metric, _labels(index, item.get("labels")), _ts(index, item.get("ts"), now), value)
+    labels, ts = _labels(index, item.get("labels")), _ts(index, item.get("ts"), now)
+    return Point(metric, labels, ts, value, _quality(index, item.get("quality")))
+
+
+def _quality(index: int, raw) -> str | None:
+    if raw is None or raw == quality.GOOD:
+        return None
+    if raw not in quality.QUALITIES:
+        reason = 'must be "good", "uncertain" or "bad"'
+        raise JsonPointsError(reason, index=index, field="quality")
+    return raw
 
 
 def _ts(index: int, raw, now: datetime) -> datetime:

@@ -6,7 +6,8 @@ Syntax (https://docs.influxdata.com/influxdb/v2/reference/syntax/line-protocol/)
 
 Each numeric field becomes one :class:`Point` named ``measurement.field_key`` with the tags as
 labels. Integers (``1i``), unsigned integers (``1u``), floats and booleans are numeric; string
-fields (``"..."``) are not telemetry and are skipped. Pure Python, no Django.
+fields (``"..."``) are not telemetry and are skipped, except ``_quality="good|uncertain|bad"``,
+the data quality of every field of its line (:mod:`integration.quality`). Pure Python, no Django.
 
 Hand-written for speed (the hot loop of ingest) and for bounded work on hostile input: every
 step is linear in the line, a line may hold at most ``max_fields`` fields and a body at most
@@ -19,6 +20,8 @@ import re
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
+
+from integration import quality
 
 __all__ = [
     "MAX_FIELDS",
@@ -179,7 +182,7 @@ def parse(
                         # the end): a small int comparison is cheaper than len().
                         if lineno > limit and len(points) >= limit:
                             raise TooManyPoints(limit)
-                        append(_tuple_new(Point, (metric, series[1], ts, value)))
+                        append(_tuple_new(Point, (metric, series[1], ts, value, None)))
                         continue
             _parse_plain(line, ctx, points, parts)
             if len(points) > limit:
@@ -309,6 +312,8 @@ def _parse_plain(
                     raise _Refused(f"value for '{_shown(name)}' is not a finite number")
         metric = metrics.get(name)
         if metric is None:
+            if name == quality.FIELD:  # a number: _quality is a string
+                raise _Refused(_QUALITY_CHOICES)
             metric = metrics[name] = f"{measurement}.{name}"
         values.append((metric, value))
     if over:  # after the errors before the cap, as _parse_escaped finds them
@@ -321,7 +326,7 @@ def _parse_plain(
     else:
         raise _Refused("unexpected text after the timestamp")
     for metric, value in values:
-        points.append(_tuple_new(Point, (metric, labels, ts, value)))
+        points.append(_tuple_new(Point, (metric, labels, ts, value, None)))
 
 
 def _plain_series(key: str) -> tuple[str, tuple[tuple[str, str], ...], dict[str, str]]:
@@ -461,6 +466,7 @@ def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
 
     values: list[tuple[str, float]] = []
     names: set[str] = set()
+    given = None  # the line's `_quality`, when it has one
     max_fields = ctx.max_fields
     while True:
         if len(names) == max_fields:  # another field follows: refuse before reading it
@@ -476,7 +482,12 @@ def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
             raise _Refused(f"missing value for field '{_shown(name)}'")
         i += 1
         if i < n and line[i] == '"':
+            start = i
             i = _skip_string(line, i, name)
+            if name == quality.FIELD:
+                given = _quality(line[start + 1 : i - 1])
+        elif name == quality.FIELD:
+            raise _Refused(_QUALITY_CHOICES)
         else:
             start = i
             while i < n and line[i] != "," and line[i] != " ":
@@ -499,7 +510,17 @@ def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
     ts = _timestamp(rest[0], ctx) if rest else ctx.now
     prefix = measurement + "."
     for name, value in values:
-        points.append(_tuple_new(Point, (prefix + name, labels, ts, value)))
+        points.append(_tuple_new(Point, (prefix + name, labels, ts, value, given)))
+
+
+_QUALITY_CHOICES = f'field \'{quality.FIELD}\' must be "good", "uncertain" or "bad"'
+
+
+def _quality(text: str) -> str | None:
+    """The quality a line's `_quality` string field gives its points (None for good)."""
+    if text not in quality.QUALITIES:
+        raise _Refused(_QUALITY_CHOICES)
+    return None if text == quality.GOOD else text
 
 
 def _skip_string(line: str, i: int, name: str) -> int:

@@ -24,17 +24,22 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
-from integration import health
+from integration import health, quality
 
 PING_METRIC = "_ping"
 # Metric names starting with this are Ladder's own (e.g. heartbeats); clients cannot send them.
 RESERVED_PREFIX = "_"
+# Stored codes of the qualities other than good (NULL); storage writes them in bulk SQL.
+QUALITY_CODES = {quality.UNCERTAIN: 1, quality.BAD: 2}
+QUALITY_CHOICES = [(code, name) for name, code in QUALITY_CODES.items()]
 STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in health.Status]
 # Health counts a flow as up until interval + grace have passed without data: uncapped, one
 # ping would keep it "up" for years. A day each covers daily batch jobs.
 MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 24 * 3600
 MAX_GRACE_SECONDS = 24 * 3600
+# At least this much of the latest readings decide whether an integration is degraded.
+QUALITY_WINDOW_MIN = timedelta(minutes=10)
 
 
 class IntegrationQuerySet(models.QuerySet):
@@ -83,6 +88,8 @@ class Integration(models.Model):
     # Caches kept by the ingest service, so health needs no scan of the points.
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     last_failed = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by `manage.py telemetry_health` while most recent readings are not good.
+    degraded_since = models.DateTimeField(null=True, blank=True, editable=False)
     # The status last recorded by `manage.py telemetry_health` and since when ("" = none yet).
     # Processes claim a transition with a conditional UPDATE on these two fields, so each one
     # is recorded and emailed once however many run at the same time.
@@ -123,8 +130,14 @@ class Integration(models.Model):
     def grace(self) -> timedelta:
         return timedelta(seconds=self.grace_seconds)
 
+    @property
+    def quality_window(self) -> timedelta:
+        """The recent readings whose quality decides whether it is degraded."""
+        return max(self.interval + self.grace, QUALITY_WINDOW_MIN)
+
     def status(self, *, now: datetime) -> health.Status:
-        """new / up / late / down / paused at `now`, from the cached last point and fail ping."""
+        """new / up / degraded / late / down / paused at `now`, from the cached last point, fail
+        ping and data quality."""
         return health.status(
             last_seen=self.last_seen,
             last_failed=self.last_failed,
@@ -132,6 +145,7 @@ class Integration(models.Model):
             grace=self.grace,
             paused=self.paused,
             now=now,
+            degraded=self.degraded_since is not None,
         )
 
 
@@ -298,6 +312,8 @@ class Point(models.Model):
     )
     ts = models.DateTimeField()
     value = models.FloatField()
+    # Data quality as the device reported it (`integration.quality`); NULL is good.
+    quality = models.SmallIntegerField(null=True, blank=True, choices=QUALITY_CHOICES)
 
     def __str__(self):
         return f"{self.ts:%Y-%m-%d %H:%M:%S} {self.value:g}"
@@ -315,6 +331,9 @@ class Rollup(models.Model):
     sum = models.FloatField()
     last = models.FloatField()
     last_ts = models.DateTimeField()
+    # Of `count`, the readings their device reported as uncertain or bad; the rest are good.
+    uncertain = models.IntegerField(db_default=0)
+    bad = models.IntegerField(db_default=0)
 
     class Meta:
         abstract = True
@@ -325,6 +344,10 @@ class Rollup(models.Model):
     @property
     def avg(self) -> float:
         return self.sum / self.count
+
+    @property
+    def good(self) -> int:
+        return self.count - self.uncertain - self.bad
 
 
 class MinuteRollup(Rollup):  # noqa: DJ008 (Rollup's __str__)

@@ -174,13 +174,16 @@ Number = _typed(_number)
 WholeNumber = _typed(_whole_number)
 
 
-def row(*columns):
-    """A list of exactly these values (a compact row, e.g. of telemetry)."""
+def row(*columns, defaults: tuple = ()):
+    """A list of these values (a compact row, e.g. of telemetry); the last ones may be left
+    out and take their `defaults` (columns added since older documents were written)."""
+    shortest = len(columns) - len(defaults)
 
     def check(value):
-        if not isinstance(value, list) or len(value) != len(columns):
-            refuse(f"must be a list of {len(columns)} values")
-        return value
+        if not isinstance(value, list) or not shortest <= len(value) <= len(columns):
+            counted = f"{shortest} to {len(columns)}" if defaults else len(columns)
+            refuse(f"must be a list of {counted} values")
+        return [*value, *defaults[len(value) - shortest :]]
 
     return Annotated[tuple[columns], BeforeValidator(check)]
 

@@ -6,7 +6,7 @@ text into dates and times and checks choices, lengths and ranges. An assessment'
 read by `assessments.exchange.reading`.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from assessments.audit_areas import AREAS
 from assessments.exchange.validation import (
@@ -76,14 +76,28 @@ class HealthEventEntry(Entry):
     note: Any
 
 
-Rollup = row(Moment, WholeNumber, Number, Number, Number, Number, Moment)
+# bucket, count, min, max, sum, last, last_ts[, uncertain, bad]: the counts are newer.
+Rollup = row(
+    Moment,
+    WholeNumber,
+    Number,
+    Number,
+    Number,
+    Number,
+    Moment,
+    WholeNumber,
+    WholeNumber,
+    defaults=(0, 0),
+)
+# ts, value[, quality]: the quality is newer, and null (or left out) when good.
+QualityName = Literal["uncertain", "bad"] | None
 
 
 class SeriesEntry(Entry):
     labels: Any
     minute_rollups: list[Rollup]
     hour_rollups: list[Rollup]
-    points: list[row(Moment, Number)] = []
+    points: list[row(Moment, Number, QualityName, defaults=(None,))] = []
 
 
 class MetricEntry(Entry):

@@ -12,6 +12,7 @@ from assessments.orgtransfer.checks import checked, refuse, saved
 from assessments.orgtransfer.document import IntegrationEntry, SeriesEntry
 from assessments.orgtransfer.references import stamp
 from integration.models import (
+    QUALITY_CODES,
     HealthEvent,
     HourRollup,
     Integration,
@@ -34,7 +35,8 @@ INTEGRATION_FIELDS = (
 STATE_FIELDS = ("created", "last_seen", "last_failed", "last_status", "last_status_at")
 METRIC_FIELDS = ("name", "unit", "expected_min", "expected_max", "created")
 ROLLUPS = {"minute_rollups": MinuteRollup, "hour_rollups": HourRollup}
-ROLLUP_COLUMNS = ("bucket", "count", "min", "max", "sum", "last", "last_ts")
+ROLLUP_COLUMNS = ("bucket", "count", "min", "max", "sum", "last", "last_ts", "uncertain", "bad")
+QUALITY_NAMES = {code: name for name, code in QUALITY_CODES.items()}
 
 
 def integrations_export(*, organization, with_points: bool) -> list[dict]:
@@ -71,14 +73,17 @@ def _metric_export(metric: Metric, with_points: bool) -> dict:
         for name, model in ROLLUPS.items():
             rows = model.objects.filter(series=series).order_by("bucket")
             item[name] = [
-                [stamp(bucket), count, low, high, total, last, stamp(last_ts)]
-                for bucket, count, low, high, total, last, last_ts in rows.values_list(
-                    *ROLLUP_COLUMNS
+                [stamp(bucket), count, low, high, total, last, stamp(last_ts), uncertain, bad]
+                for bucket, count, low, high, total, last, last_ts, uncertain, bad in (
+                    rows.values_list(*ROLLUP_COLUMNS)
                 )
             ]
         if with_points:
             points = Point.objects.filter(series=series).order_by("ts")
-            item["points"] = [[stamp(ts), value] for ts, value in points.values_list("ts", "value")]
+            item["points"] = [
+                [stamp(ts), value, QUALITY_NAMES.get(code)]
+                for ts, value, code in points.values_list("ts", "value", "quality")
+            ]
         data["series"].append(item)
     return data
 
@@ -146,6 +151,9 @@ def _telemetry_import(series: Series, item: SeriesEntry, done: IntegrationsImpor
         ]
         model.objects.bulk_create(rows, batch_size=BATCH)
         done.rollups += len(rows)
-    points = [Point(series=series, ts=ts, value=value) for ts, value in item.points]
+    points = [
+        Point(series=series, ts=ts, value=value, quality=QUALITY_CODES.get(quality))
+        for ts, value, quality in item.points
+    ]
     Point.objects.bulk_create(points, batch_size=BATCH)
     done.points += len(points)

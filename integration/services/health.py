@@ -28,7 +28,12 @@ from accounts.models import Membership, Role
 from integration import health
 from integration.health import Status
 from integration.models import HealthEvent, Integration, MinuteRollup
-from integration.services.series import telemetry_ping_counts, telemetry_uptime
+from integration.services.series import (
+    telemetry_good_shares,
+    telemetry_ping_counts,
+    telemetry_recent_good_shares,
+    telemetry_uptime,
+)
 
 __all__ = [
     "UPTIME_WINDOWS",
@@ -42,6 +47,7 @@ __all__ = [
     "health_event_notify",
     "health_figures",
     "health_figures_list",
+    "integration_quality_record",
     "integration_status_record",
 ]
 
@@ -70,6 +76,8 @@ class HealthFigures:
     uptime: dict[str, float | None] = field(default_factory=dict)
     pings_ok: int = 0
     pings_failed: int = 0
+    # By UPTIME_WINDOWS key: the share of readings their devices called good (None: none).
+    good: dict[str, float | None] = field(default_factory=dict)
     # Up/down changes within health.FLAPPING_WINDOW, and whether that makes it flapping.
     changes: int = 0
     flapping: bool = False
@@ -102,6 +110,10 @@ class HealthFigures:
     @property
     def error_rate_display(self) -> str:
         return format_share(self.error_rate)
+
+    @property
+    def good_display(self) -> dict[str, str]:
+        return {key: format_share(value) for key, value in self.good.items()}
 
 
 def _figures(
@@ -140,15 +152,22 @@ def _recent_changes(integration_ids: list, now: datetime) -> dict:
 
 
 def health_figures(*, integration: Integration, now: datetime) -> HealthFigures:
-    """Status, flapping, freshness, uptime over 24 h / 7 d / 30 d and the 24 h error rate
-    (4 queries)."""
+    """Status, flapping, freshness, uptime and good readings over 24 h / 7 d / 30 d and the
+    24 h error rate (5 queries)."""
     uptime = telemetry_uptime(integration=integration, windows=UPTIME_WINDOWS, now=now)
+    good = telemetry_good_shares(integration=integration, windows=UPTIME_WINDOWS, now=now)
     ok, failed = telemetry_ping_counts(
         integration=integration, start=now - ERROR_RATE_WINDOW, end=now
     )
     changes = _recent_changes([integration.pk], now)[integration.pk]
     return _figures(
-        integration, now, uptime=uptime, changes=changes, pings_ok=ok, pings_failed=failed
+        integration,
+        now,
+        uptime=uptime,
+        changes=changes,
+        pings_ok=ok,
+        pings_failed=failed,
+        good=good,
     )
 
 
@@ -260,10 +279,14 @@ class HealthRun:
 
 
 def health_check_run(*, now: datetime) -> HealthRun:
-    """Compute every integration's status at `now`, record each change and email owners."""
+    """Judge every integration's recent data quality, compute its status at `now`, record each
+    change and email owners."""
     run = HealthRun()
-    for integration in Integration.objects.select_related("organization"):
+    integrations = list(Integration.objects.select_related("organization"))
+    shares = telemetry_recent_good_shares(integrations=integrations, now=now)
+    for integration in integrations:
         run.checked += 1
+        integration_quality_record(integration=integration, share=shares[integration.pk], now=now)
         previous = integration.last_status
         event = integration_status_record(integration=integration, now=now)
         if event is not None:
@@ -271,6 +294,17 @@ def health_check_run(*, now: datetime) -> HealthRun:
         elif not previous and integration.last_status:
             run.baselines += 1
     return run
+
+
+def integration_quality_record(*, integration: Integration, share: float | None, now) -> None:
+    """Note whether `integration` is degraded (its recent readings mostly not good), as
+    `Integration.degraded_since`, when that changed."""
+    degraded = health.is_degraded(share)
+    if degraded == (integration.degraded_since is not None):
+        return
+    since = now if degraded else None
+    Integration.objects.filter(pk=integration.pk).update(degraded_since=since)
+    integration.degraded_since = since
 
 
 def integration_status_record(*, integration: Integration, now: datetime) -> HealthEvent | None:

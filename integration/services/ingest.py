@@ -20,6 +20,7 @@ from integration import conf
 from integration.lineprotocol import Point
 from integration.models import (
     PING_METRIC,
+    QUALITY_CODES,
     RESERVED_PREFIX,
     Integration,
     Metric,
@@ -166,7 +167,12 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
     with transaction.atomic():
         keys = {(i.pk, p[0], p[1]) for i, points in batches for p in points}
         series_ids = _series_ids(integrations, keys, now)
-        rows = [(series_ids[i.pk, p[0], p[1]], p[2], p[3]) for i, points in batches for p in points]
+        codes = QUALITY_CODES
+        rows = [
+            (series_ids[i.pk, p[0], p[1]], p[2], p[3], codes.get(p[4]))
+            for i, points in batches
+            for p in points
+        ]
         accepted, _ = storage.points_write(rows)
         if accepted:
             # The newest point sent: a repeat of it was stored before and moved last_seen then.
@@ -205,7 +211,7 @@ def _validate(points: Sequence[Point], now: datetime) -> bool:
     latest = now + FUTURE_LIMIT
     all_floats = True
     first_seen: dict[tuple, int] = {}
-    for index, (metric, labels, ts, value) in enumerate(points):
+    for index, (metric, labels, ts, value, _quality) in enumerate(points):
         key = (metric, labels)
         if key not in first_seen:
             first_seen[key] = index

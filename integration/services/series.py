@@ -18,6 +18,7 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    Q,
     Sum,
     When,
 )
@@ -37,7 +38,9 @@ __all__ = [
     "SeriesRefused",
     "TooManyRows",
     "UnknownMetric",
+    "telemetry_good_shares",
     "telemetry_metrics",
+    "telemetry_recent_good_shares",
     "telemetry_ping_counts",
     "telemetry_seen_buckets",
     "telemetry_uptime",
@@ -256,3 +259,55 @@ def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tup
     ).aggregate(count=Sum("count"), ok=Sum("sum"))
     count, ok = totals["count"] or 0, round(totals["ok"] or 0)
     return ok, count - ok
+
+
+def telemetry_good_shares(*, integration, windows: dict, now: datetime) -> dict:
+    """`health.good_share` of the readings (heartbeats aside) in each named window (key -> its
+    length before `now`), from the hour rollups in one query; None where there were none."""
+    sums = {}
+    for key, length in windows.items():
+        inside = Q(bucket__gte=_floor(now - length, HourRollup))
+        for column in ("count", "uncertain", "bad"):
+            sums[f"{key}_{column}"] = Sum(column, filter=inside)
+    rows = (
+        HourRollup.objects.filter(
+            series__metric__integration=integration,
+            bucket__gte=_floor(now - max(windows.values()), HourRollup),
+            bucket__lt=now,
+        )
+        .exclude(series__metric__name=PING_METRIC)
+        .aggregate(**sums)
+    )
+    return {
+        key: health.good_share(
+            total=rows[f"{key}_count"] or 0,
+            uncertain=rows[f"{key}_uncertain"] or 0,
+            bad=rows[f"{key}_bad"] or 0,
+        )
+        for key in windows
+    }
+
+
+def telemetry_recent_good_shares(*, integrations, now: datetime) -> dict:
+    """Integration id -> `health.good_share` of its readings within its `quality_window`
+    before `now` (minute rollups, heartbeats aside), None when it sent none; one query per
+    distinct window length."""
+    by_window: dict = {}
+    for integration in integrations:
+        by_window.setdefault(integration.quality_window, []).append(integration.pk)
+    shares = dict.fromkeys((pk for pks in by_window.values() for pk in pks), None)
+    for window, pks in by_window.items():
+        rows = (
+            MinuteRollup.objects.filter(
+                series__metric__integration__in=pks,
+                bucket__gte=_floor(now - window, MinuteRollup),
+                bucket__lte=now,
+            )
+            .exclude(series__metric__name=PING_METRIC)
+            .values_list("series__metric__integration_id")
+            .annotate(Sum("count"), Sum("uncertain"), Sum("bad"))
+            .order_by()
+        )
+        for pk, total, uncertain, bad in rows:
+            shares[pk] = health.good_share(total=total, uncertain=uncertain, bad=bad)
+    return shares

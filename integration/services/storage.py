@@ -24,7 +24,8 @@ from django.db import IntegrityError, connection, transaction
 
 __all__ = ["points_write"]
 
-Row = tuple[int, datetime, float]
+# (series_id, ts, value, quality): quality is NULL for good, else a `QUALITY_CODES` code.
+Row = tuple[int, datetime, float, int | None]
 
 STAGE = "integration_point_stage"
 _ORIGIN = "timestamptz '2000-01-01 00:00:00+00'"
@@ -35,30 +36,35 @@ _ROLLUP_SET = """
     max = greatest(r.max, excluded.max),
     sum = r.sum + excluded.sum,
     last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
-    last_ts = greatest(r.last_ts, excluded.last_ts)
+    last_ts = greatest(r.last_ts, excluded.last_ts),
+    uncertain = r.uncertain + excluded.uncertain,
+    bad = r.bad + excluded.bad
 """
 
 _POSTGRESQL_INSERT = """
 WITH inserted AS (
-    INSERT INTO integration_point (series_id, ts, value)
-    SELECT series_id, ts, value FROM {stage} ORDER BY series_id, ts, n
+    INSERT INTO integration_point (series_id, ts, value, quality)
+    SELECT series_id, ts, value, quality FROM {stage} ORDER BY series_id, ts, n
     {on_conflict}
-    RETURNING series_id, ts, value
+    RETURNING series_id, ts, value, quality
 ), minutes AS (
     SELECT series_id, date_bin('1 minute', ts, {origin}) AS bucket, count(*) AS count,
            min(value) AS min, max(value) AS max, sum(value) AS sum,
-           (array_agg(value ORDER BY ts DESC))[1] AS last, max(ts) AS last_ts
+           (array_agg(value ORDER BY ts DESC))[1] AS last, max(ts) AS last_ts,
+           count(*) FILTER (WHERE quality = 1) AS uncertain,
+           count(*) FILTER (WHERE quality = 2) AS bad
     FROM inserted GROUP BY 1, 2
 ), minute_rollups AS (
     INSERT INTO integration_minuterollup AS r
-        (series_id, bucket, count, min, max, sum, last, last_ts)
+        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
     SELECT * FROM minutes ORDER BY series_id, bucket
     ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
 ), hour_rollups AS (
     INSERT INTO integration_hourrollup AS r
-        (series_id, bucket, count, min, max, sum, last, last_ts)
+        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
     SELECT series_id, date_bin('1 hour', bucket, {origin}), sum(count), min(min), max(max),
-           sum(sum), (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts)
+           sum(sum), (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts),
+           sum(uncertain), sum(bad)
     FROM minutes GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
 )
@@ -73,7 +79,7 @@ POSTGRESQL_INSERT_NEW_ONLY = _POSTGRESQL_INSERT.format(
 
 
 def points_write(rows: Sequence[Row]) -> tuple[int, datetime | None]:
-    """Insert the (series_id, ts, value) rows not stored yet and update their rollups.
+    """Insert the (series_id, ts, value, quality) rows not stored yet and update their rollups.
 
     Of rows repeating a (series_id, ts), the first is kept. Returns the number inserted and
     the newest inserted timestamp (None when every row was already stored).
@@ -95,14 +101,16 @@ def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
         # transaction, e.g. a test's, an earlier batch's rows would still be there).
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} "
-            "(series_id bigint, ts timestamptz, value float8, n int4) ON COMMIT DELETE ROWS"
+            "(series_id bigint, ts timestamptz, value float8, quality int2, n int4) "
+            "ON COMMIT DELETE ROWS"
         )
         cursor.execute(f"DELETE FROM {STAGE}")
-        copy_sql = f"COPY {STAGE} (series_id, ts, value, n) FROM STDIN (FORMAT BINARY)"
+        copy_sql = f"COPY {STAGE} (series_id, ts, value, quality, n) FROM STDIN (FORMAT BINARY)"
         with cursor.copy(copy_sql) as copy:
-            copy.set_types(["int8", "timestamptz", "float8", "int4"])
-            for n, (series_id, ts, value) in enumerate(rows):
-                copy.write_row((series_id, ts, value, n))
+            copy.set_types(["int8", "timestamptz", "float8", "int2", "int4"])
+            write_row = copy.write_row
+            for n, row in enumerate(rows):
+                write_row((*row, n))
         try:
             with transaction.atomic():
                 cursor.execute(POSTGRESQL_INSERT)
@@ -116,15 +124,18 @@ def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
 
 _SQLITE_CHUNK = 300  # rows per INSERT: 900 parameters, under every SQLite's limit
 _SQLITE_UPSERT = """
-INSERT INTO {table} AS r (series_id, bucket, count, min, max, sum, last, last_ts)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO {table} AS r
+    (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (series_id, bucket) DO UPDATE SET
     count = r.count + excluded.count,
     min = min(r.min, excluded.min),
     max = max(r.max, excluded.max),
     sum = r.sum + excluded.sum,
     last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
-    last_ts = max(r.last_ts, excluded.last_ts)
+    last_ts = max(r.last_ts, excluded.last_ts),
+    uncertain = r.uncertain + excluded.uncertain,
+    bad = r.bad + excluded.bad
 """
 
 
@@ -136,11 +147,11 @@ def _sqlite_text(ts: datetime) -> str:
 def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
     texts: dict[datetime, str] = {}
     staged = []
-    for series_id, ts, value in rows:
+    for series_id, ts, value, quality in rows:
         text = texts.get(ts)
         if text is None:
             text = texts[ts] = _sqlite_text(ts)
-        staged.append((series_id, text, value))
+        staged.append((series_id, text, value, quality))
 
     inserted_keys = set()
     with connection.cursor() as cursor:
@@ -148,8 +159,8 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
             chunk = staged[start : start + _SQLITE_CHUNK]
             # CAST: a plain column would come back converted to a datetime by Django's adapter.
             cursor.execute(
-                "INSERT OR IGNORE INTO integration_point (series_id, ts, value) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                "INSERT OR IGNORE INTO integration_point (series_id, ts, value, quality) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
                 + " RETURNING series_id, CAST(ts AS TEXT)",
                 [part for row in chunk for part in row],
             )
@@ -157,14 +168,18 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
         if not inserted_keys:
             return 0, None
         inserted = []
-        for row, (series_id, text, _) in zip(rows, staged, strict=True):
+        for row, (series_id, text, _, _) in zip(rows, staged, strict=True):
             # Of repeated rows INSERT OR IGNORE kept the first; later ones find the key gone.
             if (series_id, text) in inserted_keys:
                 inserted_keys.remove((series_id, text))
                 inserted.append(row)
         minutes = _rollup(
-            (series_id, ts.astimezone(UTC).replace(second=0, microsecond=0), 1, v, v, v, v, ts)
-            for series_id, ts, v in inserted
+            (
+                series_id,
+                ts.astimezone(UTC).replace(second=0, microsecond=0),
+                *(1, v, v, v, v, ts, int(quality == 1), int(quality == 2)),
+            )
+            for series_id, ts, v, quality in inserted
         )
         hours = _rollup(
             (series_id, bucket.replace(minute=0), *aggregate)
@@ -177,8 +192,8 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
             cursor.executemany(
                 _SQLITE_UPSERT.format(table=table),
                 [
-                    (sid, _sqlite_text(bucket), count, low, high, total, last, _sqlite_text(ts))
-                    for (sid, bucket), (count, low, high, total, last, ts) in sorted(
+                    (sid, _sqlite_text(bucket), n, low, high, total, last, _sqlite_text(ts), u, b)
+                    for (sid, bucket), (n, low, high, total, last, ts, u, b) in sorted(
                         rollups.items()
                     )
                 ],
@@ -188,14 +203,17 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
 
 
 def _rollup(parts) -> dict[tuple, list]:
-    """(series_id, bucket) -> [count, min, max, sum, last, last_ts] from partial aggregates."""
+    """(series_id, bucket) -> [count, min, max, sum, last, last_ts, uncertain, bad] from
+    partial aggregates."""
     acc: dict[tuple, list] = {}
-    for series_id, bucket, count, low, high, total, last, last_ts in parts:
+    for series_id, bucket, count, low, high, total, last, last_ts, uncertain, bad in parts:
         key = (series_id, bucket)
         current = acc.get(key)
         if current is None:
-            acc[key] = [count, low, high, total, last, last_ts]
+            acc[key] = [count, low, high, total, last, last_ts, uncertain, bad]
             continue
+        current[6] += uncertain
+        current[7] += bad
         current[0] += count
         if low < current[1]:
             current[1] = low
