@@ -113,7 +113,7 @@ def test_a_fail_ping_when_never_seen_means_down():
 
 
 def test_status_values_are_plain_strings():
-    assert [str(s) for s in Status] == ["new", "up", "late", "down", "paused"]
+    assert [str(s) for s in Status] == ["new", "up", "degraded", "late", "down", "paused"]
     assert Status("late") is Status.LATE
 
 
@@ -245,7 +245,7 @@ def test_error_rate_refuses_negative_counts():
 
 # events
 
-NEW, UP, LATE, DOWN, PAUSED = Status
+NEW, UP, DEGRADED, LATE, DOWN, PAUSED = Status
 
 
 @pytest.mark.parametrize(
@@ -260,6 +260,10 @@ NEW, UP, LATE, DOWN, PAUSED = Status
         (PAUSED, DOWN, True, True, False),
         (DOWN, UP, True, False, True),
         (DOWN, LATE, True, False, True),
+        (DOWN, DEGRADED, True, False, True),
+        (UP, DEGRADED, True, False, False),
+        (DEGRADED, UP, True, False, False),
+        (DEGRADED, DOWN, True, True, False),
         (DOWN, PAUSED, True, False, False),
         (UP, PAUSED, True, False, False),
         (PAUSED, UP, True, False, False),
@@ -276,7 +280,7 @@ def test_events_by_transition(previous, current, recorded, down, recovery):
 
 
 def test_while_unpaused_every_down_email_is_followed_by_a_recovery_before_the_next():
-    walk = [NEW, UP, LATE, DOWN, LATE, DOWN, UP, LATE, UP, DOWN, UP]
+    walk = [NEW, UP, LATE, DOWN, LATE, DOWN, UP, DEGRADED, LATE, UP, DOWN, DEGRADED, UP]
     emails = []
     for previous, current in zip(walk, walk[1:], strict=False):
         if is_down_event(previous, current):
