@@ -7,7 +7,7 @@ namespace "integration-api";
 
 from django.urls import path
 
-from integration import api
+from integration import api, api_read
 from integration.views import integrations, tokens
 
 api_patterns = (
@@ -19,10 +19,10 @@ api_patterns = (
         path("api/v1/telemetry", api.telemetry_v1, name="telemetry"),
         path("api/v1/ping", api.ping, name="ping"),
         path("api/v1/ping/fail", api.ping_fail, name="ping-fail"),
-        path("api/v1/integrations/<str:integration_id>/series", api.series, name="series"),
-        path("api/v1/integrations/<str:integration_id>/metrics", api.metrics, name="metrics"),
-        path("api/openapi.json", api.openapi_json, name="openapi-json"),
-        path("api/openapi.yaml", api.openapi_yaml, name="openapi-yaml"),
+        path("api/v1/integrations/<str:integration_id>/series", api_read.series, name="series"),
+        path("api/v1/integrations/<str:integration_id>/metrics", api_read.metrics, name="metrics"),
+        path("api/openapi.json", api_read.openapi_json, name="openapi-json"),
+        path("api/openapi.yaml", api_read.openapi_yaml, name="openapi-yaml"),
     ],
     "integration-api",
 )

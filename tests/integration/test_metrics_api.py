@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from integration import api
+from integration import api_read
 from integration.lineprotocol import Point
 from integration.models import Metric
 from integration.services import telemetry_ingest, telemetry_ping
@@ -65,8 +65,8 @@ def test_each_metric_with_unit_series_and_label_values(member, integration):
 
 
 def test_label_values_and_names_are_capped(member, integration, monkeypatch):
-    monkeypatch.setattr(api, "METRICS_MAX_LABEL_VALUES", 3)
-    monkeypatch.setattr(api, "METRICS_MAX_LABEL_KEYS", 2)
+    monkeypatch.setattr(api_read, "METRICS_MAX_LABEL_VALUES", 3)
+    monkeypatch.setattr(api_read, "METRICS_MAX_LABEL_KEYS", 2)
     ingest(integration, *(at("temp", {"line": f"{n:02d}"}) for n in range(10)))
     ingest(integration, at("amps", {"a": "1", "b": "1", "c": "1"}))
     metrics = client_for(member).get(url(integration)).json()["metrics"]

@@ -5,7 +5,7 @@ import re
 import yaml
 from django.urls import URLPattern, get_resolver
 
-from integration.api import OPENAPI_PATH
+from integration.api_read import OPENAPI_PATH
 
 
 def api_routes() -> set[str]:
