@@ -6,8 +6,8 @@ the retention cutoff to `ahead` days from now (moving any of their points out of
 partition first), drops the days wholly older than the cutoff, and deletes expired points left
 in the default partition. A transaction-level advisory lock makes concurrent runs take turns.
 
-SQLite: expired points are deleted. Both: minute rollups older than their own retention are
-deleted; hourly rollups are kept.
+SQLite: expired points are deleted. Both: minute rollups, and the MQTT listeners' hourly
+counts, older than the minute rollups' retention are deleted; hourly rollups are kept.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection, transaction
 
 from integration import conf
-from integration.models import MinuteRollup, Point
+from integration.models import MinuteRollup, MqttCount, MqttStrayCount, Point
 
 __all__ = ["RetentionReport", "telemetry_retention_apply", "partition_name"]
 
@@ -36,6 +36,7 @@ class RetentionReport:
     moved: int = 0  # points moved from the default partition into a new one
     deleted: int = 0  # expired points deleted row by row
     rollups_deleted: int = 0
+    counts_deleted: int = 0  # MQTT counts (per integration and per listener) of expired hours
 
 
 def partition_name(day: date) -> str:
@@ -63,6 +64,10 @@ def telemetry_retention_apply(
         report.rollups_deleted = MinuteRollup.objects.filter(
             bucket__lt=now - rollup_retention
         ).delete()[0]
+        report.counts_deleted = sum(
+            model.objects.filter(hour__lt=now - rollup_retention).delete()[0]
+            for model in (MqttCount, MqttStrayCount)
+        )
     return report
 
 
