@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from integration.mqtt import brokerauth
 from integration.services.health import health_check_run
 
 LOOP_SECONDS = 60
@@ -60,3 +61,13 @@ class Command(BaseCommand):
             f"{run.checked} integration{'s' if run.checked != 1 else ''} checked, "
             f"{len(run.events)} status change{'s' if len(run.events) != 1 else ''} recorded."
         )
+        self.sync_broker()
+
+    def sync_broker(self):
+        """With MQTT_ADMIN_URL set, the broker's accounts follow Ladder's (docs/MQTT.md)."""
+        if brokerauth.admin_broker() is None:
+            return
+        try:
+            self.stdout.write(f"MQTT broker: {brokerauth.broker_sync()}")
+        except brokerauth.BrokerAuthError as error:
+            log.warning("telemetry_health: MQTT broker not synced: %s", error)
