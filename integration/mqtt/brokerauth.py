@@ -56,10 +56,19 @@ def integration_topics(integration) -> tuple[str, ...]:
     return (f"{PREFIX}/{integration.pk}/telemetry",)
 
 
-def admin_broker() -> Broker | None:
-    """The broker from MQTT_ADMIN_URL, or None when it is unset (nothing is pushed)."""
-    url = getattr(settings, "MQTT_ADMIN_URL", "")
-    return broker_from_url(url) if url else None
+def configured() -> bool:
+    """Whether Ladder drives the broker (MQTT_ADMIN_URL is set)."""
+    return bool(getattr(settings, "MQTT_ADMIN_URL", ""))
+
+
+def admin_broker() -> Broker:
+    """The broker from MQTT_ADMIN_URL; BrokerAuthError when it is unset or malformed."""
+    if not configured():
+        raise BrokerAuthError("MQTT_ADMIN_URL is not set")
+    try:
+        return broker_from_url(settings.MQTT_ADMIN_URL)
+    except ValueError as error:
+        raise BrokerAuthError(f"MQTT_ADMIN_URL: {error}") from None
 
 
 # --- A small synchronous dynsec client ---------------------------------------------------
@@ -269,8 +278,6 @@ class SyncReport:
 def broker_sync(*, broker: Broker | None = None) -> SyncReport:
     """Make the broker's integration clients match Ladder; raises BrokerAuthError."""
     broker = broker or admin_broker()
-    if broker is None:
-        raise BrokerAuthError("MQTT_ADMIN_URL is not set")
     desired = desired_state()
     with Dynsec(broker) as dynsec:
         listed = dynsec.send(
@@ -328,9 +335,9 @@ def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
     integration's MQTT password, and mark the token as the broker's. False when MQTT_ADMIN_URL
     is unset; raises BrokerAuthError when the broker cannot be told (the token then works over
     HTTP only, and MQTT keeps the password it had)."""
-    broker = broker or admin_broker()
-    if broker is None:
+    if broker is None and not configured():
         return False
+    broker = broker or admin_broker()
     token = IngestToken.objects.select_related("integration").get(hash=token_hash(raw))
     integration = token.integration  # paused as stored now
     username = str(integration.pk)
@@ -349,9 +356,9 @@ def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
 def push_soon(integration_id) -> None:
     """After the current transaction commits, bring one integration's client in line (best
     effort, short timeout: the sync loop repairs what fails); nothing when unconfigured."""
-    if admin_broker() is None:
+    if not configured():
         return
-    transaction.on_commit(lambda: _push_quietly(str(integration_id)))
+    transaction.on_commit(lambda: _push_quietly(str(integration_id)), robust=True)
 
 
 def _push_quietly(username: str) -> None:

@@ -229,7 +229,21 @@ def test_the_sync_gives_an_integration_without_a_pushed_token_a_disabled_client(
     assert brokerauth.broker_sync().commands == 0  # in line: nothing sent
 
 
+@broker_test
+def test_telemetry_health_syncs_the_broker_after_its_check(broker, integration, capsys):
+    call_command("telemetry_health")
+    out = capsys.readouterr().out
+    assert "MQTT broker: 1 integration(s) on the broker, 0 enabled; 3 change(s) sent" in out
+
+
 # The broker away
+
+
+@broker_test
+def test_telemetry_health_logs_a_broker_it_cannot_reach_and_goes_on(settings, integration, caplog):
+    settings.MQTT_ADMIN_URL = f"mqtt://ladder-admin:pw@127.0.0.1:{free_port()}"
+    call_command("telemetry_health")
+    assert "MQTT broker not synced: cannot connect to" in caplog.text
 
 
 @broker_test
@@ -295,3 +309,12 @@ def test_nothing_is_sent_for_a_client_in_line_and_a_stray_acl_is_removed():
             "topic": "ladder/#",
         }
     ]
+
+
+@broker_test
+def test_a_malformed_admin_url_is_said_on_the_token_page(settings, owner, integration):
+    settings.MQTT_ADMIN_URL = "http://broker.example.com"
+    raw, html = issue(client_for(owner), integration)
+    assert "MQTT will refuse this token" in html
+    assert works_over_http(raw)
+    assert client_for(owner).post(revoke_url(IngestToken.objects.get())).status_code == 302

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every=None, **options):
-        if brokerauth.admin_broker() is None:
+        if not brokerauth.configured():
             raise CommandError("MQTT_ADMIN_URL is not set: Ladder does not drive the broker.")
         if every is None:
             try:

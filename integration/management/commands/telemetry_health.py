@@ -1,7 +1,9 @@
 """Record integrations' status changes and email owners: run every minute from cron, or --loop.
 
 Safe to run in several processes at once: each transition is claimed by one of them
-(see `integration.services.health`).
+(see `integration.services.health`). With MQTT_ADMIN_URL set, each run then syncs the
+broker's integration accounts (`integration.mqtt.brokerauth`): the every-minute run it needs
+anyway keeps the broker within a minute of Ladder, with no service of its own.
 """
 
 import logging
@@ -22,7 +24,8 @@ log = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Compute every integration's status, record each change as an event and email the "
-        "owners when one goes down or recovers. Run it every minute, or once with --loop."
+        "owners when one goes down or recovers. Run it every minute, or once with --loop. "
+        "With MQTT_ADMIN_URL set, also sync the broker's integration accounts."
     )
 
     def add_arguments(self, parser):
@@ -65,7 +68,7 @@ class Command(BaseCommand):
 
     def sync_broker(self):
         """With MQTT_ADMIN_URL set, the broker's accounts follow Ladder's (docs/MQTT.md)."""
-        if brokerauth.admin_broker() is None:
+        if not brokerauth.configured():
             return
         try:
             self.stdout.write(f"MQTT broker: {brokerauth.broker_sync()}")
