@@ -278,7 +278,6 @@ class SyncReport:
 def broker_sync(*, broker: Broker | None = None) -> SyncReport:
     """Make the broker's integration clients match Ladder; raises BrokerAuthError."""
     broker = broker or admin_broker()
-    desired = desired_state()
     with Dynsec(broker) as dynsec:
         listed = dynsec.send(
             [{"command": "listClients", "verbose": True}, {"command": "listRoles", "verbose": True}]
@@ -287,6 +286,8 @@ def broker_sync(*, broker: Broker | None = None) -> SyncReport:
         roles = {r["rolename"]: _acls(r) for r in listed[1]["data"]["roles"]}
         if len(clients) != listed[0]["data"]["totalCount"]:
             raise BrokerAuthError("the broker listed only part of its clients")
+        # Read after the broker: a push that lands in between is then not undone.
+        desired = desired_state()
         commands = []
         for username, account in desired.items():
             held, acls = clients.get(username), roles.get(account.role)
