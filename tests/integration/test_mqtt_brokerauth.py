@@ -6,6 +6,8 @@ the admin, and the sync loop on its own.
 """
 
 import queue
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -20,7 +22,14 @@ from integration.mqtt import brokerauth
 from integration.mqtt.brokerauth import Account, Held, account_commands
 from integration.mqtt.decoding import broker_from_url
 from tests.conftest import client_for, make_user
-from tests.instances import DynsecBroker, free_port, need_dynsec, wait_for
+from tests.instances import (
+    DynsecBroker,
+    database_env,
+    free_port,
+    manage,
+    need_dynsec,
+    wait_for,
+)
 from tests.integration.test_pages_form import edit_url, management
 from tests.integration.test_pages_tokens import create_url, revoke_url, shown_token
 
@@ -217,6 +226,33 @@ def test_the_sync_alone_refuses_a_revoked_token_and_deletes_gone_integrations(
     assert login(broker, str(second_integration.pk), other) is None
     assert login(broker, "admin", "admin-password") is not None  # never touched
     assert login(broker, "ladder-admin", "ladder-admin-password") is not None
+
+
+@broker_test
+def test_a_revoke_while_the_broker_is_down_reaches_it_with_the_next_sync(
+    broker, owner, integration
+):
+    browser = client_for(owner)
+    raw, _ = issue(browser, integration)
+    broker.stop()
+    assert browser.post(revoke_url(IngestToken.objects.get())).status_code == 302
+    broker.start()
+    assert login(broker, str(integration.pk), raw) is not None  # the broker missed it
+    assert brokerauth.broker_sync().commands == 1
+    assert login(broker, str(integration.pk), raw) is None
+
+
+@broker_test
+def test_the_sync_loop_runs_until_sigterm(broker, integration):
+    env = database_env(MQTT_ADMIN_URL=broker.admin_url, DEBUG="1")
+    loop = manage("mqtt_broker_sync", "--every", "1", env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert "1 integration(s) on the broker" in loop.stdout.readline()
+        assert "0 change(s) sent" in loop.stdout.readline()  # a second pass, nothing to do
+    finally:
+        loop.send_signal(signal.SIGTERM)
+        out, _ = loop.communicate(timeout=10)
+    assert (loop.returncode, out) == (0, "Stopped.\n")
 
 
 @broker_test
