@@ -30,7 +30,8 @@ from tests.instances import (
     need_dynsec,
     wait_for,
 )
-from tests.integration.test_pages_form import edit_url, management
+from tests.integration.test_pages_form import create_url as form_create_url
+from tests.integration.test_pages_form import edit_url, management, valid_data
 from tests.integration.test_pages_tokens import create_url, revoke_url, shown_token
 
 broker_test = pytest.mark.django_db(transaction=True)
@@ -129,6 +130,16 @@ def test_a_revoked_token_is_dropped_and_refused_by_the_broker(broker, owner, int
     assert browser.post(revoke_url(token)).status_code == 302
     wait_for(device.dropped.is_set, 2, "the broker to drop the device")
     assert login(broker, str(integration.pk), raw) is None
+
+
+@broker_test
+def test_a_new_integrations_first_token_is_its_mqtt_password(broker, org, owner):
+    browser = client_for(owner)
+    posted = browser.post(form_create_url(org), valid_data())
+    html = browser.get(posted.url).content.decode()
+    assert "is now the integration's MQTT password" in html
+    integration = Integration.objects.get()
+    assert login(broker, str(integration.pk), shown_token(html)) is not None
 
 
 @broker_test
