@@ -339,18 +339,30 @@ def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
     if broker is None and not configured():
         return False
     broker = broker or admin_broker()
-    token = IngestToken.objects.select_related("integration").get(hash=token_hash(raw))
-    integration = token.integration  # paused as stored now
-    username = str(integration.pk)
-    account = Account(username, integration_topics(integration), enabled=not integration.paused)
-    with Dynsec(broker) as dynsec:
-        held, acls = _fetch(dynsec, username)
-        dynsec.send(account_commands(account, held, acls, password=raw))
-    # Marked only once the broker has it: a sync meanwhile may disable the client (and the
-    # next one enables it again), but never enables it with an older password.
-    with transaction.atomic():
-        IngestToken.objects.filter(integration_id=integration.pk).update(on_broker=None)
-        IngestToken.objects.filter(pk=token.pk).update(on_broker=now)
+    token = IngestToken.objects.get(hash=token_hash(raw))
+    sent = False
+    try:
+        # The integration's row stays locked from the push to the mark, so two tokens issued
+        # at once cannot leave the broker with one password and Ladder marking the other.
+        with transaction.atomic():
+            integration = Integration.objects.select_for_update().get(pk=token.integration_id)
+            username = str(integration.pk)
+            enabled = not integration.paused
+            account = Account(username, integration_topics(integration), enabled=enabled)
+            with Dynsec(broker) as dynsec:
+                held, acls = _fetch(dynsec, username)
+                sent = True
+                dynsec.send(account_commands(account, held, acls, password=raw))
+            # Marked only once the broker has it: a sync meanwhile may disable the client
+            # (and the next one enables it again), but never enables an older password.
+            IngestToken.objects.filter(integration_id=integration.pk).update(on_broker=None)
+            IngestToken.objects.filter(pk=token.pk).update(on_broker=now)
+    except BrokerAuthError:
+        if sent:
+            # No answer to the password: the broker holds the new one or the old. Neither
+            # is trusted (the sync disables the client) until a push succeeds.
+            IngestToken.objects.filter(integration_id=token.integration_id).update(on_broker=None)
+        raise
     return True
 
 

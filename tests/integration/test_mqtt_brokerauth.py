@@ -287,6 +287,29 @@ def test_telemetry_health_syncs_the_broker_after_its_check(broker, integration, 
 
 
 @broker_test
+def test_a_password_push_without_an_answer_trusts_no_token_until_the_next_push(
+    broker, owner, integration, monkeypatch
+):
+    browser = client_for(owner)
+    first, _ = issue(browser, integration)
+    commands = brokerauth.account_commands
+    monkeypatch.setattr(  # the password is set, then the broker answers with an error
+        brokerauth,
+        "account_commands",
+        lambda *args, **kwargs: [*commands(*args, **kwargs), {"command": "noSuchCommand"}],
+    )
+    second, html = issue(browser, integration)
+    assert "MQTT will refuse this token" in html
+    assert not IngestToken.objects.filter(on_broker__isnull=False).exists()
+    monkeypatch.setattr(brokerauth, "account_commands", commands)
+    brokerauth.broker_sync()
+    assert login(broker, str(integration.pk), first) is None
+    assert login(broker, str(integration.pk), second) is None
+    third, _ = issue(browser, integration)
+    assert login(broker, str(integration.pk), third) is not None
+
+
+@broker_test
 def test_telemetry_health_logs_a_broker_it_cannot_reach_and_goes_on(settings, integration, caplog):
     settings.MQTT_ADMIN_URL = f"mqtt://ladder-admin:pw@127.0.0.1:{free_port()}"
     call_command("telemetry_health")
