@@ -256,6 +256,9 @@ TASKS = {
 
 # Telemetry over MQTT: the listener process connects here. The web app never needs the broker.
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
+# An account with dynamic security admin rights: Ladder then keeps the broker's integration
+# accounts in step with its own (integration.mqtt.brokerauth). Unset: nothing is pushed.
+MQTT_ADMIN_URL = os.environ.get("MQTT_ADMIN_URL", "")
 
 LOGGING = {
     "version": 1,

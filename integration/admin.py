@@ -10,6 +10,7 @@ from integration.models import (
     MqttStrayCount,
     ReadToken,
 )
+from integration.mqtt import brokerauth
 
 
 class IngestTokenInline(admin.TabularInline):
@@ -43,6 +44,18 @@ class IntegrationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "last_seen", "last_failed"]
     inlines = [MetricInline, IngestTokenInline, ReadTokenInline]
 
+    # The broker drops a deleted integration's account after the commit.
+    def delete_model(self, request, obj):
+        pk = obj.pk
+        super().delete_model(request, obj)
+        brokerauth.push_soon(pk)
+
+    def delete_queryset(self, request, queryset):
+        pks = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for pk in pks:
+            brokerauth.push_soon(pk)
+
 
 @admin.register(Metric)
 class MetricAdmin(admin.ModelAdmin):
@@ -68,6 +81,7 @@ class IngestTokenAdmin(admin.ModelAdmin):
         now = timezone.now()
         for token in queryset:
             token.revoke(now=now)
+            brokerauth.push_soon(token.integration_id)
 
 
 @admin.register(ReadToken)

@@ -172,7 +172,7 @@ class Metric(models.Model):
         return f"{self.name} ({self.unit})" if self.unit else self.name
 
 
-def _token_hash(raw: str) -> str:
+def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -187,7 +187,7 @@ class IngestTokenManager(models.Manager):
             integration=integration,
             name=name,
             hint=raw[: len(self.PREFIX) + 4],
-            hash=_token_hash(raw),
+            hash=token_hash(raw),
             created=now or timezone.now(),
         )
         return token, raw
@@ -198,7 +198,7 @@ class IngestTokenManager(models.Manager):
             return None
         token = (
             self.select_related("integration")
-            .filter(hash=_token_hash(raw), revoked__isnull=True)
+            .filter(hash=token_hash(raw), revoked__isnull=True)
             .first()
         )
         if token is None:
@@ -222,6 +222,9 @@ class IngestToken(models.Model):
     created = models.DateTimeField(default=timezone.now)
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
     revoked = models.DateTimeField(null=True, blank=True, editable=False)
+    # Since when the broker has this token as its integration's MQTT password (the newest one
+    # pushed: the broker holds one password per username); see integration.mqtt.brokerauth.
+    on_broker = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = IngestTokenManager()
 

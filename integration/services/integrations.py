@@ -11,6 +11,7 @@ from django.db import models, transaction
 
 import audit.trail as audit
 from integration.models import IngestToken, Integration, ReadToken
+from integration.mqtt import brokerauth
 
 __all__ = [
     "integration_create",
@@ -96,6 +97,8 @@ def integration_update(*, integration: Integration, user, **fields) -> None:
         setattr(integration, name, value)
     stored.full_clean()
     stored.save(update_fields=list(fields))
+    if "paused" in fields:
+        brokerauth.push_soon(stored.pk)  # the broker refuses a paused integration
     _record_integration(stored, user, "changed", before, audit.snapshot(stored, *fields))
 
 
@@ -123,8 +126,9 @@ def token_issue(*, integration, name: str, user=None, now=None) -> tuple[IngestT
 
 @transaction.atomic
 def token_revoke(*, token: IngestToken, user, now) -> None:
-    """Refuse the token from now on; audited."""
+    """Refuse the token from now on (the broker too, after the commit); audited."""
     token.revoke(now=now)
+    brokerauth.push_soon(token.integration_id)
     _record(token, user, "revoked", {"revoked": None}, {"revoked": now}, at=now)
 
 

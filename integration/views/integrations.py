@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
@@ -18,7 +19,10 @@ from accounts.access import get_object_for_member, org_view, scoped
 from integration import backing, charts, health, services
 from integration.forms import IntegrationForm, MetricFormSet, ReadTokenForm, TokenForm
 from integration.models import RESERVED_PREFIX, Integration, MqttCount
+from integration.mqtt import brokerauth
 from integration.services.health import health_figures, health_figures_list
+
+logger = logging.getLogger(__name__)
 
 LIST = "integration/integration_list.html"
 DETAIL = "integration/integration_detail.html"
@@ -134,18 +138,31 @@ def show_token_once(
 ):
     """Redirect to the page that shows a new token's plain text, kept in the session for that
     one GET: reloading it then resends no form and shows the text no more. `read`: a read
-    token (the page shows how to read with it, not how to send)."""
+    token (the page shows how to read with it, not how to send). An ingest token first
+    becomes the integration's MQTT password, if Ladder drives the broker; the page says how
+    that went. Call it after the token is committed."""
     request.session[NEW_TOKEN_SESSION_KEY] = {
         "integration": str(integration.pk),
         "raw": raw,
         "new_integration": new_integration,
         "read": read,
+        "mqtt": "" if read else mqtt_push(raw),
     }
     url = reverse(
         "integration:token-created",
         kwargs={"org_slug": integration.organization.slug, "integration_id": integration.pk},
     )
     return redirect(url)
+
+
+def mqtt_push(raw: str) -> str:
+    """Make an ingest token the MQTT password: "pushed", "failed" (logged), or "" when Ladder
+    does not drive the broker."""
+    try:
+        return "pushed" if brokerauth.token_push(raw=raw, now=timezone.now()) else ""
+    except brokerauth.BrokerAuthError as error:
+        logger.warning("mqtt broker: a new token was not pushed: %s", error)
+        return "failed"
 
 
 def integration_url(integration, **query) -> str:

@@ -49,6 +49,7 @@ def token_created(request, integration_id):
         "integration": integration,
         "new_integration": kept["new_integration"],
         "read": kept.get("read", False),
+        "mqtt": kept.get("mqtt", ""),
         **examples_context(request, integration, raw_token=kept["raw"]),
     }
     response = render(request, "integration/token_created.html", context)

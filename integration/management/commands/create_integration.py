@@ -1,11 +1,17 @@
-"""Provision an integration from a script: prints {"id": "...", "token": "..."} on one line."""
+"""Provision an integration from a script: prints {"id": "...", "token": "..."} on one line.
+
+With MQTT_ADMIN_URL set, the token also becomes the integration's MQTT password; if the broker
+cannot be told, stderr says so and the token works over HTTP only.
+"""
 
 import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from accounts.models import Organization
+from integration.mqtt import brokerauth
 from integration.services import integration_create
 
 
@@ -38,3 +44,10 @@ class Command(BaseCommand):
             messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
             raise CommandError(messages) from None
         self.stdout.write(json.dumps({"id": str(integration.pk), "token": token}))
+        try:
+            brokerauth.token_push(raw=token, now=timezone.now())
+        except brokerauth.BrokerAuthError as error:
+            self.stderr.write(
+                f"MQTT will refuse this token until a token is issued while the broker can be "
+                f"reached ({error}). It works over HTTP."
+            )

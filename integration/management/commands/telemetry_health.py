@@ -1,7 +1,9 @@
 """Record integrations' status changes and email owners: run every minute from cron, or --loop.
 
 Safe to run in several processes at once: each transition is claimed by one of them
-(see `integration.services.health`).
+(see `integration.services.health`). With MQTT_ADMIN_URL set, each run then syncs the
+broker's integration accounts (`integration.mqtt.brokerauth`): the every-minute run it needs
+anyway keeps the broker within a minute of Ladder, with no service of its own.
 """
 
 import logging
@@ -12,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from integration.mqtt import brokerauth
 from integration.services.health import health_check_run
 
 LOOP_SECONDS = 60
@@ -21,7 +24,8 @@ log = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Compute every integration's status, record each change as an event and email the "
-        "owners when one goes down or recovers. Run it every minute, or once with --loop."
+        "owners when one goes down or recovers. Run it every minute, or once with --loop. "
+        "With MQTT_ADMIN_URL set, also sync the broker's integration accounts."
     )
 
     def add_arguments(self, parser):
@@ -60,3 +64,13 @@ class Command(BaseCommand):
             f"{run.checked} integration{'s' if run.checked != 1 else ''} checked, "
             f"{len(run.events)} status change{'s' if len(run.events) != 1 else ''} recorded."
         )
+        self.sync_broker()
+
+    def sync_broker(self):
+        """With MQTT_ADMIN_URL set, the broker's accounts follow Ladder's (docs/MQTT.md)."""
+        if not brokerauth.configured():
+            return
+        try:
+            self.stdout.write(f"MQTT broker: {brokerauth.broker_sync()}")
+        except brokerauth.BrokerAuthError as error:
+            log.warning("telemetry_health: MQTT broker not synced: %s", error)
