@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integration', '0006_read_tokens'),
+        ('integration', '0007_data_quality'),
     ]
 
     operations = [
