@@ -256,6 +256,8 @@ TASKS = {
 
 # Telemetry over MQTT: the listener process connects here. The web app never needs the broker.
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Sparkplug B: the listener is the primary host application of this id (empty: it is none).
+SPARKPLUG_HOST_ID = os.environ.get("SPARKPLUG_HOST_ID", "")
 
 LOGGING = {
     "version": 1,

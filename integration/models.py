@@ -541,7 +541,7 @@ class SparkplugNode(models.Model):
     online = models.BooleanField(default=False)
     # alias (as text) -> [device id ("" for the node), metric name, datatype]
     aliases = models.JSONField(default=dict, blank=True)
-    born = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(null=True, blank=True)
     rebirth_requested = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('bdseq', models.BigIntegerField(blank=True, null=True)),
                 ('online', models.BooleanField(default=False)),
                 ('aliases', models.JSONField(blank=True, default=dict)),
-                ('born', models.DateTimeField(blank=True, null=True)),
+                ('updated', models.DateTimeField(blank=True, null=True)),
                 ('rebirth_requested', models.DateTimeField(blank=True, null=True)),
             ],
         ),

@@ -205,7 +205,7 @@ def _validate(points: Sequence[Point], now: datetime) -> bool:
     latest = now + FUTURE_LIMIT
     all_floats = True
     first_seen: dict[tuple, int] = {}
-    for index, (metric, labels, ts, value) in enumerate(points):
+    for index, (metric, labels, ts, value, *_) in enumerate(points):  # `*_`: quality
         key = (metric, labels)
         if key not in first_seen:
             first_seen[key] = index
