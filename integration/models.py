@@ -402,6 +402,7 @@ class MqttCount(models.Model):
         "sparkplug_gaps": "Sparkplug: messages lost (gaps in the sequence numbers)",
         "rebirths": "Sparkplug: rebirths requested (sequence gap or unknown alias)",
     }
+    SPARKPLUG_OUTCOMES = {"sparkplug_gaps", "rebirths"}  # shown for bound integrations only
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="mqtt_counts"
