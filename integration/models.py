@@ -538,6 +538,7 @@ class SparkplugNode(models.Model):
 
     group = models.CharField(max_length=200)
     node = models.CharField(max_length=200)
+    born = models.BooleanField(default=False)  # an NBIRTH was seen: its aliases are known
     bdseq = models.BigIntegerField(null=True, blank=True)
     online = models.BooleanField(default=False)
     # alias (as text) -> [device id ("" for the node), metric name, datatype]

@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('group', models.CharField(max_length=200)),
                 ('node', models.CharField(max_length=200)),
+                ('born', models.BooleanField(default=False)),
                 ('bdseq', models.BigIntegerField(blank=True, null=True)),
                 ('online', models.BooleanField(default=False)),
                 ('aliases', models.JSONField(blank=True, default=dict)),

@@ -214,6 +214,8 @@ class SparkplugHost:
             if topic.type == "STATE":
                 self._on_state(topic.node, data)
                 continue
+            if topic.type in {"NCMD", "DCMD"}:  # commands to edge nodes (our rebirths)
+                continue
             outcome = self._host.handle(topic, data, now=now)
             if outcome.ignored and not outcome.rebirth:
                 self.counters.ignored += 1

@@ -40,6 +40,7 @@ CONTROL_PREFIXES = ("Node Control/", "Device Control/")
 class NodeState:
     """What a host knows of one edge node; `aliases` alias -> (device, name, datatype)."""
 
+    born: bool = False  # an NBIRTH was seen (here or by an earlier host)
     bdseq: int | None = None
     seq: int | None = None
     online: bool = False
@@ -83,6 +84,7 @@ class Host:
         node = self.nodes.get(key)
         if topic.type == "NBIRTH":
             node = self.nodes[key] = NodeState(rebirth_requested=node and node.rebirth_requested)
+            node.born = True
             node.bdseq = _bdseq(payload)
             node.seq = payload.seq if payload.HasField("seq") else None
             node.online = True
@@ -90,7 +92,7 @@ class Host:
             outcome.changed = True
             self._values(node, "", payload, now, outcome, birth=True)
             return outcome
-        if node is None or not node.aliases and topic.type != "NDEATH":
+        if node is None or not node.born and topic.type != "NDEATH":
             # Nothing known of this node (its birth came before we listened): ask again.
             self.nodes.setdefault(key, node or NodeState())
             outcome.ignored = "no birth seen for this edge node"

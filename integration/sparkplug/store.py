@@ -38,6 +38,7 @@ def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
     for row in SparkplugNode.objects.all():
         aliases = {int(alias): tuple(value) for alias, value in row.aliases.items()}
         nodes[row.group, row.node] = NodeState(
+            born=row.born,
             bdseq=row.bdseq,
             online=row.online,
             aliases=aliases,
@@ -126,6 +127,7 @@ def _save_node(key: tuple[str, str], node: NodeState, now: datetime) -> None:
         group=key[0],
         node=key[1],
         defaults={
+            "born": node.born,
             "bdseq": node.bdseq,
             "online": node.online,
             "aliases": aliases,

@@ -134,3 +134,11 @@ def test_signed_integers_and_topics():
     )
     assert parse_topic("spBv1.0/STATE/ladder") == Topic("", "STATE", "ladder")
     assert decode(rebirth_request(now_ms=MS)).metrics[0].name == "Node Control/Rebirth"
+
+
+def test_a_dbirth_after_an_nbirth_without_aliases_is_known():
+    host = Host()
+    host.handle(NBIRTH, payload(0, bdseq=0), now=NOW)
+    dbirth = payload(1, {"name": "Temp", "alias": 10, "datatype": 9, "float_value": 20.5})
+    outcome = host.handle(Topic("plant", "DBIRTH", "press3", "oven"), dbirth, now=NOW)
+    assert not outcome.rebirth and outcome.points["oven"][0].metric == "Temp"
