@@ -10,6 +10,8 @@
 //   {"cmd": "skip"}                  lose a message: the next one skips a seq number
 //   {"cmd": "death"}                 publish NDEATH and disconnect
 //   {"cmd": "ddeath", "device": "oven"}
+// When stdin ends, it waits 3 s (for the host's STATE and the held data), then publishes
+// NDEATH and exits.
 // Events on stdout, one JSON object a line: {"event": "birth"}, {"event": "ncmd", "metrics":
 // [...]}, {"event": "state", "online": true, "timestamp": ...}, {"event": "published", "held":
 // n}, {"event": "flushed", "count": n}.
@@ -114,7 +116,10 @@ if (config.hostId) {
   });
 }
 
-readline.createInterface({ input: process.stdin }).on("line", (line) => {
+const commands = readline.createInterface({ input: process.stdin });
+// Input ended (e.g. `echo ... | node edge.js ...`): publish what is held, then NDEATH and exit.
+commands.on("close", () => setTimeout(() => { client.stop(); setTimeout(() => process.exit(0), 200); }, 3000));
+commands.on("line", (line) => {
   const command = JSON.parse(line);
   if (command.cmd === "data") {
     if (hostOnline) publish(command.device, command.metrics, false);
