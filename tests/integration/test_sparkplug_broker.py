@@ -239,3 +239,23 @@ def test_data_of_an_unbound_node_is_not_stored(private_broker, bound):
         edge.data((1, 2.0, BASE_MS))
         wait_for(lambda: host.counters.unbound >= 2, 10, "the messages")
     assert stored(bound) == []
+
+
+def test_a_broker_restart_loses_no_birth_and_stores_nothing_twice(private_broker, bound):
+    with hosting(private_broker.url) as host, edge_node(private_broker.url) as edge:
+        edge.wait("birth")
+        edge.data((1, 1.0, BASE_MS))
+        wait_for(lambda: (at(BASE_MS), 1.0) in speeds_of(bound), 10, "the first value")
+        private_broker.stop()
+        private_broker.start()
+        edge.wait("birth", 2, timeout=30)  # Tahu's client reconnects and is born again
+        wait_for(lambda: host.active.is_set() and host.counters.births >= 2, 30, "the rebirth")
+        edge.data((1, 1.0, BASE_MS), (1, 2.0, BASE_MS + 1000))  # the first one again
+        wait_for(lambda: (at(BASE_MS + 1000), 2.0) in speeds_of(bound), 10, "the new value")
+        assert host.counters.points_duplicate >= 1
+    timestamps = [ts for ts, _ in speeds_of(bound)]
+    assert len(timestamps) == len(set(timestamps))
+
+
+def speeds_of(integration) -> list[tuple]:
+    return [(ts, v) for _, _, ts, v in stored(integration, "Line/Speed")]
