@@ -8,6 +8,8 @@ Rules (Sparkplug 3.0):
 - Every message of an edge node after NBIRTH carries `seq` one more than the last, 0-255
   wrapping. Another number means messages were lost (QoS 0): counted as a gap, the message is
   still used, and a rebirth is asked for. After a failover the first message sets the count.
+- Data of an edge node with no NBIRTH since it connected (or since its NDEATH) is not used:
+  a rebirth is asked for.
 - NDEATH counts only when its `bdSeq` is the last NBIRTH's (a late Will of an older session
   says nothing about the current one); DDEATH ends a device.
 - A rebirth is asked at most once per `rebirth_every` per edge node.
@@ -92,11 +94,15 @@ class Host:
             outcome.changed = True
             self._values(node, "", payload, now, outcome, birth=True)
             return outcome
-        if node is None or not node.born and topic.type != "NDEATH":
-            # Nothing known of this node (its birth came before we listened): ask again.
+        if topic.type != "NDEATH" and (node is None or not node.born or not node.online):
+            # Nothing known of this node (its birth came before we listened), or it died and
+            # was not born again: its aliases may have changed. Ask for its births.
             self.nodes.setdefault(key, node or NodeState())
-            outcome.ignored = "no birth seen for this edge node"
+            outcome.ignored = "no birth seen for this edge node since it connected"
             self._ask_rebirth(self.nodes[key], now, outcome)
+            return outcome
+        if node is None:
+            outcome.ignored = "the death of an edge node never born"
             return outcome
         if topic.type == "NDEATH":
             death = _bdseq(payload)

@@ -142,3 +142,13 @@ def test_a_dbirth_after_an_nbirth_without_aliases_is_known():
     dbirth = payload(1, {"name": "Temp", "alias": 10, "datatype": 9, "float_value": 20.5})
     outcome = host.handle(Topic("plant", "DBIRTH", "press3", "oven"), dbirth, now=NOW)
     assert not outcome.rebirth and outcome.points["oven"][0].metric == "Temp"
+
+
+def test_data_after_a_death_without_a_new_birth_asks_for_a_rebirth():
+    host = Host()
+    born(host, bdseq=1)
+    host.handle(Topic("plant", "NDEATH", "press3"), payload(None, bdseq=1), now=NOW)
+    outcome = host.handle(NDATA, payload(1, {"alias": 1, "double_value": 1.0}), now=NOW)
+    assert outcome.rebirth and not outcome.points
+    assert not born(host, bdseq=2).rebirth
+    assert host.handle(NDATA, payload(1, {"alias": 1, "double_value": 1.0}), now=NOW).points
