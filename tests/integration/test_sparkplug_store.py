@@ -95,3 +95,17 @@ def test_a_new_host_starts_from_the_saved_alias_tables(node):
     successor = Host(sparkplug_nodes_load())
     outcome = successor.handle(DDATA, message(9, {"alias": 10, "double_value": 22.0}), now=NOW)
     assert not outcome.rebirth and outcome.points["oven"][0].metric == "Temp"
+
+
+def test_one_listener_holds_the_host_lease_until_it_expires(db):
+    from integration.models import SparkplugLease
+
+    ttl = timedelta(seconds=15)
+    assert SparkplugLease.claim(host_id="ladder", holder="a", now=NOW, ttl=ttl)
+    assert not SparkplugLease.claim(host_id="ladder", holder="b", now=NOW + ttl / 2, ttl=ttl)
+    assert SparkplugLease.claim(host_id="ladder", holder="a", now=NOW + ttl / 2, ttl=ttl)
+    later = NOW + 2 * ttl  # a stopped renewing
+    assert SparkplugLease.claim(host_id="ladder", holder="b", now=later, ttl=ttl)
+    assert not SparkplugLease.claim(host_id="ladder", holder="a", now=later, ttl=ttl)
+    SparkplugLease.release(host_id="ladder", holder="b")
+    assert SparkplugLease.claim(host_id="ladder", holder="a", now=later, ttl=ttl)
