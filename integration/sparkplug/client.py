@@ -78,6 +78,7 @@ class SparkplugHost:
         batch_messages: int = 2000,
         batch_seconds: float = 0.2,
         rebirth_every: timedelta = REBIRTH_EVERY,
+        stats_every: float = 60.0,
     ):
         self.broker = broker
         self.host_id = host_id
@@ -87,6 +88,7 @@ class SparkplugHost:
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
         self.rebirth_every = rebirth_every
+        self.stats_every = stats_every  # counters logged this often when they changed
         self.counters = SparkplugCounters()
         self.active = threading.Event()  # holds the lease, connected and subscribed
         self._stopping = threading.Event()
@@ -107,8 +109,14 @@ class SparkplugHost:
 
     def run(self) -> None:
         """Claim the lease, be the host while it holds, until `stop()`."""
+        last_stats, logged = time.monotonic(), str(self.counters)
         try:
             while not self._stopping.is_set():
+                if time.monotonic() - last_stats >= self.stats_every:
+                    last_stats = time.monotonic()
+                    if str(self.counters) != logged:
+                        logged = str(self.counters)
+                        logger.info("sparkplug: %s", logged)
                 if not self._claim():
                     if self._client is not None:
                         self._drop("lost the lease")

@@ -259,3 +259,14 @@ def test_a_broker_restart_loses_no_birth_and_stores_nothing_twice(private_broker
 
 def speeds_of(integration) -> list[tuple]:
     return [(ts, v) for _, _, ts, v in stored(integration, "Line/Speed")]
+
+
+def test_a_late_offline_state_of_an_earlier_host_is_answered_with_online(private_broker):
+    with hosting(private_broker.url) as host:
+        wait_for(lambda: states(private_broker.url)[0]["online"], 10, "the online STATE")
+        late = raw_client(private_broker.url, "earlier-host")
+        stale = json.dumps({"online": False, "timestamp": 1}).encode()
+        late.publish("spBv1.0/STATE/ladder", stale, qos=1, retain=True).wait_for_publish()
+        late.disconnect()
+        wait_for(lambda: states(private_broker.url)[0]["online"], 10, "online again")
+        assert states(private_broker.url)[0]["timestamp"] == host._state_ms
