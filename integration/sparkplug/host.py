@@ -36,6 +36,7 @@ from integration.sparkplug.payload import (
 
 REBIRTH_EVERY = timedelta(seconds=10)
 CONTROL_PREFIXES = ("Node Control/", "Device Control/")
+COMPRESSED = "SPBV1.0_COMPRESSED"  # Tahu's optional gzip/deflate wrapping: edge nodes opt in
 
 
 @dataclass
@@ -81,6 +82,9 @@ class Host:
             payload = decode(data)
         except BadSparkplug as error:
             outcome.ignored = str(error)
+            return outcome
+        if payload.uuid == COMPRESSED:
+            outcome.ignored = "a compressed payload (SPBV1.0_COMPRESSED): not supported"
             return outcome
         key = (topic.group, topic.node)
         node = self.nodes.get(key)

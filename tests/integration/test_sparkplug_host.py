@@ -152,3 +152,11 @@ def test_data_after_a_death_without_a_new_birth_asks_for_a_rebirth():
     assert outcome.rebirth and not outcome.points
     assert not born(host, bdseq=2).rebirth
     assert host.handle(NDATA, payload(1, {"alias": 1, "double_value": 1.0}), now=NOW).points
+
+
+def test_a_compressed_payload_is_ignored_with_its_reason():
+    host = Host()
+    born(host)
+    message = Payload(seq=1, uuid="SPBV1.0_COMPRESSED", body=b"\x1f\x8b")
+    outcome = host.handle(NDATA, message.SerializeToString(), now=NOW)
+    assert "compressed" in outcome.ignored and not outcome.points
