@@ -37,6 +37,7 @@ from integration.sparkplug.payload import (
 REBIRTH_EVERY = timedelta(seconds=10)
 CONTROL_PREFIXES = ("Node Control/", "Device Control/")
 COMPRESSED = "SPBV1.0_COMPRESSED"  # Tahu's optional gzip/deflate wrapping: edge nodes opt in
+COMPRESSED_REASON = "a compressed payload (SPBV1.0_COMPRESSED): not supported"
 
 
 @dataclass
@@ -83,8 +84,9 @@ class Host:
         except BadSparkplug as error:
             outcome.ignored = str(error)
             return outcome
-        if payload.uuid == COMPRESSED:
-            outcome.ignored = "a compressed payload (SPBV1.0_COMPRESSED): not supported"
+        compressed = payload.uuid == COMPRESSED
+        if compressed and topic.type == "NBIRTH":
+            outcome.ignored = COMPRESSED_REASON
             return outcome
         key = (topic.group, topic.node)
         node = self.nodes.get(key)
@@ -118,6 +120,9 @@ class Host:
             outcome.changed = True
             return outcome
         self._sequence(node, payload, now, outcome)
+        if compressed:  # counted in the sequence all the same
+            outcome.ignored = COMPRESSED_REASON
+            return outcome
         if topic.type == "DBIRTH":
             node.aliases = {a: v for a, v in node.aliases.items() if v[0] != topic.device}
             outcome.born.append(topic.device)

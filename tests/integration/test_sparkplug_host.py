@@ -160,3 +160,5 @@ def test_a_compressed_payload_is_ignored_with_its_reason():
     message = Payload(seq=1, uuid="SPBV1.0_COMPRESSED", body=b"\x1f\x8b")
     outcome = host.handle(NDATA, message.SerializeToString(), now=NOW)
     assert "compressed" in outcome.ignored and not outcome.points
+    following = host.handle(NDATA, payload(2, {"alias": 1, "double_value": 1.0}), now=NOW)
+    assert not following.gap  # it counted in the sequence
