@@ -97,6 +97,7 @@ class SparkplugHost:
         self._host: Host | None = None
         self._state_ms = 0
         self._thread: threading.Thread | None = None
+        self._ignored_log: dict[str, tuple[float, int]] = {}  # reason -> (logged at, held)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="sparkplug-host", daemon=True)
@@ -227,7 +228,7 @@ class SparkplugHost:
             outcome = self._host.handle(topic, data, now=now)
             if outcome.ignored and not outcome.rebirth:
                 self.counters.ignored += 1
-                logger.info("sparkplug: %s ignored: %s", topic_text[:200], outcome.ignored)
+                self._log_ignored(topic_text, outcome.ignored)
             outcomes.append((topic, outcome))
         if not outcomes:
             return
@@ -264,6 +265,19 @@ class SparkplugHost:
                 )
             if outcome.rebirth:
                 self._request_rebirth(topic.group, topic.node)
+
+    def _log_ignored(self, topic: str, reason: str) -> None:
+        """At most one line a minute per reason, with how many were held back."""
+        now = time.monotonic()
+        if len(self._ignored_log) > 1000:  # reasons name numbers: keep the table small
+            self._ignored_log.clear()
+        last, held = self._ignored_log.get(reason, (None, 0))
+        if last is not None and now - last < 60:
+            self._ignored_log[reason] = (last, held + 1)
+            return
+        self._ignored_log[reason] = (now, 0)
+        more = f" ({held} more since the last line)" if held else ""
+        logger.info("sparkplug: %s ignored: %s%s", topic[:200], reason, more)
 
     def _request_rebirth(self, group: str, node: str) -> None:
         self.counters.rebirths += 1
