@@ -259,6 +259,8 @@ MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
 # An account with dynamic security admin rights: Ladder then keeps the broker's integration
 # accounts in step with its own (integration.mqtt.brokerauth). Unset: nothing is pushed.
 MQTT_ADMIN_URL = os.environ.get("MQTT_ADMIN_URL", "")
+# Sparkplug B: the listener is the primary host application of this id (empty: it is none).
+SPARKPLUG_HOST_ID = os.environ.get("SPARKPLUG_HOST_ID", "")
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,8 @@ from integration.models import (
     MqttListener,
     MqttStrayCount,
     ReadToken,
+    SparkplugLease,
+    SparkplugNode,
 )
 from integration.mqtt import brokerauth
 
@@ -38,9 +40,13 @@ class MetricInline(admin.TabularInline):
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
-    list_display = ["name", "organization", "interval_seconds", "paused", "last_seen"]
+    list_display = [
+        "name", "organization", "interval_seconds", "paused", "last_seen", "sparkplug_binding"
+    ]  # fmt: skip
     list_filter = ["paused", "organization"]
-    search_fields = ["name", "source_system", "target_system", "organization__name"]
+    search_fields = [
+        "name", "source_system", "target_system", "organization__name", "sparkplug_node"
+    ]  # fmt: skip
     readonly_fields = ["id", "last_seen", "last_failed"]
     inlines = [MetricInline, IngestTokenInline, ReadTokenInline]
 
@@ -130,3 +136,20 @@ class MqttListenerAdmin(ReadOnlyAdmin):
     def state(self, obj):
         state = obj.state(now=timezone.now())
         return "STALE: retire it or start it" if state == MqttListener.STALE else state
+
+
+@admin.register(SparkplugNode)
+class SparkplugNodeAdmin(ReadOnlyAdmin):
+    """What the Sparkplug host learnt from each edge node's births (its aliases); deleting a
+    row makes the host ask that edge node for a rebirth at its next message."""
+
+    list_display = ["__str__", "born", "online", "bdseq", "updated", "rebirth_requested"]
+    list_filter = ["group", "online"]
+    search_fields = ["group", "node"]
+
+
+@admin.register(SparkplugLease)
+class SparkplugLeaseAdmin(ReadOnlyAdmin):
+    """Which listener is the Sparkplug primary host, until when (renewed every 5 s)."""
+
+    list_display = ["host_id", "holder", "expires"]

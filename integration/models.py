@@ -97,6 +97,11 @@ class Integration(models.Model):
         max_length=10, blank=True, choices=STATUS_CHOICES, editable=False
     )
     last_status_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A Sparkplug B edge node (and optionally one of its devices) whose metrics this is;
+    # blank: none. See `integration.sparkplug`.
+    sparkplug_group = models.CharField("Sparkplug group id", max_length=200, blank=True)
+    sparkplug_node = models.CharField("Sparkplug edge node id", max_length=200, blank=True)
+    sparkplug_device = models.CharField("Sparkplug device id", max_length=200, blank=True)
 
     objects = IntegrationQuerySet.as_manager()
 
@@ -117,6 +122,11 @@ class Integration(models.Model):
                 condition=models.Q(grace_seconds__lte=MAX_GRACE_SECONDS),
                 name="integration_grace_at_most_a_day",
             ),
+            models.UniqueConstraint(
+                fields=["sparkplug_group", "sparkplug_node", "sparkplug_device"],
+                condition=~models.Q(sparkplug_group=""),
+                name="unique_sparkplug_binding",
+            ),
         ]
 
     def __str__(self):
@@ -134,6 +144,12 @@ class Integration(models.Model):
     def quality_window(self) -> timedelta:
         """The recent readings whose quality decides whether it is degraded."""
         return max(self.interval + self.grace, QUALITY_WINDOW_MIN)
+
+    @property
+    def sparkplug_binding(self) -> str:
+        """GROUP/EDGE[/DEVICE], or "" when not bound to a Sparkplug edge node."""
+        parts = [self.sparkplug_group, self.sparkplug_node, self.sparkplug_device]
+        return "/".join(part for part in parts if part)
 
     def status(self, *, now: datetime) -> health.Status:
         """new / up / degraded / late / down / paused at `now`, from the cached last point, fail
@@ -400,7 +416,10 @@ class MqttCount(models.Model):
         "too_many_metrics": "Refused: too many metrics or series",
         "paused": "Refused: integration paused",
         "retained": "Ignored: retained (the broker's copy of an old message, not new data)",
+        "sparkplug_gaps": "Sparkplug: messages lost (gaps in the sequence numbers)",
+        "rebirths": "Sparkplug: rebirths requested (sequence gap or unknown alias)",
     }
+    SPARKPLUG_OUTCOMES = {"sparkplug_gaps", "rebirths"}  # shown for bound integrations only
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="mqtt_counts"
@@ -414,6 +433,8 @@ class MqttCount(models.Model):
     too_many_metrics = models.PositiveBigIntegerField(default=0)
     paused = models.PositiveBigIntegerField(default=0)
     retained = models.PositiveBigIntegerField(default=0)
+    sparkplug_gaps = models.PositiveBigIntegerField(default=0)
+    rebirths = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -523,3 +544,63 @@ class MqttListener(models.Model):
         cls.objects.update_or_create(
             client_id=client_id, defaults={"group": group, "stopped": now, "retired": now}
         )
+
+
+class SparkplugNode(models.Model):
+    """What the Sparkplug host learnt from an edge node's births: its metric aliases and bdSeq.
+
+    Kept in the database so that a listener taking over as the host (`SparkplugLease`) resolves
+    aliases at once, without asking every edge node for a rebirth.
+    """
+
+    group = models.CharField(max_length=200)
+    node = models.CharField(max_length=200)
+    born = models.BooleanField(default=False)  # an NBIRTH was seen: its aliases are known
+    bdseq = models.BigIntegerField(null=True, blank=True)
+    online = models.BooleanField(default=False)
+    # alias (as text) -> [device id ("" for the node), metric name, datatype]
+    aliases = models.JSONField(default=dict, blank=True)
+    updated = models.DateTimeField(null=True, blank=True)
+    rebirth_requested = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "node"], name="unique_sparkplug_node")
+        ]
+
+    def __str__(self):
+        return f"{self.group}/{self.node}"
+
+
+class SparkplugLease(models.Model):
+    """Which listener is the Sparkplug primary host `host_id`, until `expires`.
+
+    The holder renews it every few seconds; another listener takes it over once it expired.
+    """
+
+    host_id = models.CharField(max_length=200, primary_key=True)
+    holder = models.CharField(max_length=200)
+    expires = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.host_id}: {self.holder}"
+
+    @classmethod
+    def claim(cls, *, host_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease for `holder`; False while another holder's is unexpired."""
+        expires = now + ttl
+        claimed = (
+            cls.objects.filter(host_id=host_id)
+            .filter(models.Q(holder=holder) | models.Q(expires__lt=now))
+            .update(holder=holder, expires=expires)
+        )
+        if claimed:
+            return True
+        cls.objects.bulk_create(
+            [cls(host_id=host_id, holder=holder, expires=expires)], ignore_conflicts=True
+        )
+        return cls.objects.filter(host_id=host_id, holder=holder, expires=expires).exists()
+
+    @classmethod
+    def release(cls, *, host_id: str, holder: str) -> None:
+        cls.objects.filter(host_id=host_id, holder=holder).delete()

@@ -32,7 +32,7 @@ from assessments.models import (
     Report,
 )
 from audit.models import AuditEvent
-from integration.models import HealthEvent, Metric, ReadToken
+from integration.models import HealthEvent, Integration, Metric, ReadToken
 from tests.assessments.conftest import (  # noqa: F401 (fixtures)
     NOW,
     build_client_data,
@@ -192,6 +192,10 @@ NOT_ON_PAGES = {
     "integration.MqttStrayCount.listener",  # a listener's client id, in the admin only
     "integration.MqttListener.client_id",  # the same, in the admin and telemetry_listeners only
     "integration.MqttListener.group",  # the shared subscription's group, likewise
+    "integration.SparkplugNode.group",  # what edge nodes send, kept for the host, no page
+    "integration.SparkplugNode.node",
+    "integration.SparkplugLease.host_id",  # the host's settings and a listener's client id
+    "integration.SparkplugLease.holder",
 }
 
 
@@ -371,6 +375,12 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
     MilestoneComment.objects.create(milestone=milestone, author=member, text="On it")
     integration = data["integration"]
     Metric.objects.filter(integration=integration).update(unit="mm/s")
+    # Every integration bound to a Sparkplug device of its own (the binding is unique), so
+    # the page shows the binding and each row gets its own marked value.
+    for n, pk in enumerate(Integration.objects.values_list("pk", flat=True)):
+        Integration.objects.filter(pk=pk).update(
+            sparkplug_group="plant", sparkplug_node=f"press{n}", sparkplug_device="oven"
+        )
     ReadToken.objects.issue(integration=integration, name="Grafana")
     HealthEvent.objects.create(
         integration=integration, previous="up", status="down", at=NOW, note="Sensor gateway"

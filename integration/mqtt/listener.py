@@ -34,6 +34,7 @@ from integration.mqtt.ingest import (
     Received,
     ingest_messages,
 )
+from integration.sparkplug.client import SparkplugHost
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class Listener:
         stats_every: float = 60.0,
         quiet_seconds: float = 2.0,
         heartbeat_every: float = MqttListener.HEARTBEAT,
+        sparkplug_host_id: str = "",
     ):
         self.broker = broker_from_url(url)
         self.client_id = client_id
@@ -191,6 +193,12 @@ class Listener:
         self._session_lock = threading.Lock()
         self._connected_at = 0.0
         self._client = self._make_client(*reconnect_delay)
+        # The Sparkplug B host (integration.sparkplug), while this listener holds its lease.
+        self.sparkplug = (
+            SparkplugHost(broker=self.broker, host_id=sparkplug_host_id, client_id=client_id)
+            if sparkplug_host_id
+            else None
+        )
 
     def _make_client(self, min_delay: int, max_delay: int) -> mqtt.Client:
         client = self.broker.client(client_id=self.client_id, manual_ack=True)
@@ -210,6 +218,8 @@ class Listener:
         logger.info("mqtt: listening on %s to %s as %s", self.broker, self.topic, self.client_id)
         last_stats, last_logged = time.monotonic(), None
         last_beat = time.monotonic()
+        if self.sparkplug is not None:
+            self.sparkplug.start()
         try:
             while not self._stopping.is_set():
                 batch = self._collect()
@@ -224,6 +234,8 @@ class Listener:
                         last_logged = str(self.counters)
                         logger.info("mqtt: %s", self.counters)
         finally:
+            if self.sparkplug is not None:
+                self.sparkplug.stop()
             self._shut_down()
 
     def retire_session(self, *, timeout: float = 30.0) -> bool:

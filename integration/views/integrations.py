@@ -246,7 +246,11 @@ def mqtt_context(integration, now) -> dict:
     """What the MQTT listeners did with this integration's messages in the last 24 hours."""
     since = (now - timedelta(hours=24)).replace(minute=0, second=0, microsecond=0)
     totals = MqttCount.totals(integration=integration, since=since)
-    rows = [(label, totals[column]) for column, label in MqttCount.OUTCOMES.items()]
+    rows = [
+        (label, totals[column])
+        for column, label in MqttCount.OUTCOMES.items()
+        if integration.sparkplug_group or column not in MqttCount.SPARKPLUG_OUTCOMES
+    ]
     return {"rows": rows, "any": any(totals.values()), "since": since}
 
 

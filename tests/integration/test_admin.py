@@ -54,3 +54,21 @@ def test_staff_see_the_mqtt_counts_and_the_messages_of_no_integration(admin_clie
     response = admin_client.get("/admin/integration/mqttcount/")
     assert response.status_code == 200 and integration.name in response.content.decode()
     assert admin_client.get("/admin/integration/mqttstraycount/add/").status_code == 403
+
+
+def test_the_sparkplug_tables_are_listed_read_only(admin_client, integration):
+    from datetime import timedelta
+
+    from integration.models import SparkplugLease, SparkplugNode
+
+    integration.sparkplug_group, integration.sparkplug_node = "plant", "press3"
+    integration.save()
+    SparkplugNode.objects.create(
+        group="plant", node="press3", born=True, aliases={"1": ["", "Speed", 10]}
+    )
+    SparkplugLease.claim(host_id="ladder", holder="listener-1", now=NOW, ttl=timedelta(seconds=15))
+    for model in ("integration", "sparkplugnode"):
+        response = admin_client.get(f"/admin/integration/{model}/")
+        assert response.status_code == 200 and b"press3" in response.content
+    assert b"listener-1" in admin_client.get("/admin/integration/sparkpluglease/").content
+    assert admin_client.get("/admin/integration/sparkplugnode/add/").status_code == 403

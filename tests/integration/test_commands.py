@@ -62,3 +62,25 @@ def test_an_interval_under_a_minute_is_an_error(org):
     with pytest.raises(CommandError, match="interval_seconds"):
         create("acme", "Press line 3", "--interval", "10")
     assert not Integration.objects.exists()
+
+
+def test_it_binds_the_integration_to_a_sparkplug_edge_node_or_device(org):
+    node = Integration.objects.get(
+        pk=create("acme", "Press 3", "--sparkplug", "plant/press3")["id"]
+    )
+    assert node.sparkplug_binding == "plant/press3" and node.sparkplug_device == ""
+    oven = create("acme", "Oven", "--interval", "60", "--sparkplug", "plant/press3/oven")
+    assert Integration.objects.get(pk=oven["id"]).sparkplug_binding == "plant/press3/oven"
+
+
+@pytest.mark.parametrize("binding", ["plant", "plant/", "a/b/c/d", "plant/+", "plant/#/x"])
+def test_it_refuses_a_sparkplug_binding_that_is_not_group_edge_device(org, binding):
+    with pytest.raises(CommandError, match="GROUP/EDGE"):
+        create("acme", "Press 3", "--sparkplug", binding)
+    assert not Integration.objects.exists()
+
+
+def test_it_refuses_a_second_integration_bound_to_the_same_node(org):
+    create("acme", "Press 3", "--sparkplug", "plant/press3")
+    with pytest.raises(CommandError):
+        create("acme", "Press 3 again", "--sparkplug", "plant/press3")

@@ -317,3 +317,22 @@ def test_it_shows_the_mqtt_counts_of_the_last_24_hours_by_outcome(
 def test_without_mqtt_messages_the_page_says_so(org, member, press, frozen):
     html = client_for(member).get(detail_url(press)).content.decode()
     assert "No messages over MQTT since 24 Nov, 10:00." in html
+
+
+def test_it_shows_the_sparkplug_binding_and_its_gaps_and_rebirths(org, member, press, frozen):
+    press.sparkplug_group, press.sparkplug_node = "plant", "press3"
+    press.save()
+    MqttCount.objects.create(
+        integration=press, hour=NOW.replace(minute=0), sparkplug_gaps=4, rebirths=1
+    )
+    html = client_for(member).get(detail_url(press)).content.decode()
+    assert "group <code>plant</code>, edge node <code>press3</code>" in html
+    shown = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td></tr>", html))
+    assert shown["Sparkplug: messages lost (gaps in the sequence numbers)"] == "4"
+    assert shown["Sparkplug: rebirths requested (sequence gap or unknown alias)"] == "1"
+
+
+def test_it_shows_no_sparkplug_rows_for_an_integration_not_bound(org, member, press, frozen):
+    MqttCount.objects.create(integration=press, hour=NOW.replace(minute=0), messages=1)
+    html = client_for(member).get(detail_url(press)).content.decode()
+    assert "Sparkplug" not in html

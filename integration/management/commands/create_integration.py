@@ -27,11 +27,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--grace", type=int, default=None, help="grace period in seconds (default: interval)"
         )
+        parser.add_argument(
+            "--sparkplug",
+            metavar="GROUP/EDGE[/DEVICE]",
+            default="",
+            help="bind it to a Sparkplug B edge node (or one of its devices)",
+        )
 
-    def handle(self, *args, org_slug, name, interval, grace, **options):
+    def handle(self, *args, org_slug, name, interval, grace, sparkplug, **options):
         organization = Organization.objects.filter(slug=org_slug).first()
         if organization is None:
             raise CommandError(f"no organisation with the slug '{org_slug}'")
+        parts = sparkplug.split("/") if sparkplug else []
+        if parts and (len(parts) not in (2, 3) or not all(parts) or set("+#") & set(sparkplug)):
+            raise CommandError("--sparkplug must be GROUP/EDGE or GROUP/EDGE/DEVICE, no + or #")
+        fields = ["sparkplug_group", "sparkplug_node", "sparkplug_device"]
+        binding = dict(zip(fields, parts, strict=False))
         try:
             integration, token = integration_create(
                 organization=organization,
@@ -39,6 +50,7 @@ class Command(BaseCommand):
                 interval_seconds=interval,
                 grace_seconds=grace,
                 token_name="create_integration",
+                **binding,
             )
         except ValidationError as error:
             messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())

@@ -50,6 +50,12 @@ class Command(BaseCommand):
             "(default: 86400)",
         )
         parser.add_argument(
+            "--sparkplug-host-id",
+            default=None,
+            help="also be the Sparkplug B primary host of this id, one listener at a time "
+            "(default: SPARKPLUG_HOST_ID; empty: no Sparkplug)",
+        )
+        parser.add_argument(
             "--retire-id",
             metavar="CLIENT_ID",
             default=None,
@@ -81,6 +87,7 @@ class Command(BaseCommand):
         retire_id,
         force,
         quiet_seconds,
+        sparkplug_host_id,
         **options,
     ):
         if batch_messages < 1 or batch_seconds < 0 or session_expiry < 0 or quiet_seconds < 0:
@@ -97,6 +104,9 @@ class Command(BaseCommand):
                 # A session resumed to be retired must outlive a dropped connection.
                 session_expiry=max(session_expiry, 60) if retire_id else session_expiry,
                 quiet_seconds=quiet_seconds,
+                sparkplug_host_id=(
+                    settings.SPARKPLUG_HOST_ID if sparkplug_host_id is None else sparkplug_host_id
+                ),
             )
         except ValueError as error:
             raise CommandError(str(error)) from None

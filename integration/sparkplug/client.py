@@ -1,0 +1,332 @@
+"""The Sparkplug host's MQTT side: the lease, the connection, STATE, batches, rebirth requests.
+
+A `SparkplugHost` runs in a thread of the listener. Every `renew_every` s it claims or renews
+the lease of `host_id` (`SparkplugLease`); only while it holds it is it connected as the host:
+
+- connects with clean start and the Will `spBv1.0/STATE/<host id>` `{"online": false, ...}`
+  (retained, QoS 1), then publishes the same with `"online": true` and the same timestamp, as
+  Sparkplug 3.0 asks; edge nodes store and forward while the host is offline;
+- subscribes to `spBv1.0/#` (QoS 1; edge nodes publish data at QoS 0), not shared;
+- takes messages in batches (`batch_messages`, `batch_seconds`), runs them through the `Host`
+  state machine in order and stores each batch in one transaction (`sparkplug_batch_store`);
+- publishes the rebirth requests (NCMD `Node Control/Rebirth`) after the commit.
+
+A host that cannot renew its lease (database down, or another took it) disconnects at once
+without a STATE of its own: the next holder publishes its online STATE.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+import paho.mqtt.client as mqtt
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from integration.models import SparkplugLease
+from integration.mqtt.decoding import Broker
+from integration.sparkplug.host import REBIRTH_EVERY, Host
+from integration.sparkplug.payload import (
+    NAMESPACE,
+    BadSparkplug,
+    parse_topic,
+    rebirth_request,
+    state_payload,
+    state_topic,
+)
+from integration.sparkplug.store import sparkplug_batch_store, sparkplug_nodes_load
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SparkplugCounters:
+    received: int = 0
+    points_accepted: int = 0
+    points_duplicate: int = 0
+    gaps: int = 0  # messages lost, from the seq numbers
+    rebirths: int = 0  # requests sent
+    births: int = 0
+    deaths: int = 0
+    unbound: int = 0  # messages of edge nodes no integration is bound to
+    ignored: int = 0  # not Sparkplug B, or not usable (see the log)
+    database_errors: int = 0
+    leases: int = 0  # times this listener became the host
+
+    def __str__(self):
+        return " ".join(f"{name}={value}" for name, value in asdict(self).items())
+
+
+class SparkplugHost:
+    """The primary Sparkplug host `host_id` while this listener holds its lease."""
+
+    def __init__(
+        self,
+        *,
+        broker: Broker,
+        host_id: str,
+        client_id: str,
+        lease_ttl: float = 15.0,
+        renew_every: float = 5.0,
+        batch_messages: int = 2000,
+        batch_seconds: float = 0.2,
+        rebirth_every: timedelta = REBIRTH_EVERY,
+        stats_every: float = 60.0,
+    ):
+        self.broker = broker
+        self.host_id = host_id
+        self.client_id = client_id
+        self.lease_ttl = timedelta(seconds=lease_ttl)
+        self.renew_every = renew_every
+        self.batch_messages = batch_messages
+        self.batch_seconds = batch_seconds
+        self.rebirth_every = rebirth_every
+        self.stats_every = stats_every  # counters logged this often when they changed
+        self.counters = SparkplugCounters()
+        self.active = threading.Event()  # holds the lease, connected and subscribed
+        self._stopping = threading.Event()
+        self._queue: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        self._client: mqtt.Client | None = None
+        self._host: Host | None = None
+        self._state_ms = 0
+        self._thread: threading.Thread | None = None
+        self._ignored_log: dict[str, tuple[float, int]] = {}  # reason -> (logged at, held)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="sparkplug-host", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        """Claim the lease, be the host while it holds, until `stop()`."""
+        last_stats, logged = time.monotonic(), str(self.counters)
+        try:
+            while not self._stopping.is_set():
+                if time.monotonic() - last_stats >= self.stats_every:
+                    last_stats = time.monotonic()
+                    if str(self.counters) != logged:
+                        logged = str(self.counters)
+                        logger.info("sparkplug: %s", logged)
+                if not self._claim():
+                    if self._client is not None:
+                        self._drop("lost the lease")
+                    self._stopping.wait(self.renew_every)
+                    continue
+                if self._client is None:
+                    self._become_host()
+                renew_at = time.monotonic() + self.renew_every
+                while time.monotonic() < renew_at and not self._stopping.is_set():
+                    batch = self._collect()
+                    if batch:
+                        self._process(batch)
+        finally:
+            if self._client is not None:
+                self._go_offline()
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+            logger.info("sparkplug: stopped: %s", self.counters)
+
+    def _claim(self) -> bool:
+        try:
+            return SparkplugLease.claim(
+                host_id=self.host_id, holder=self.client_id, now=timezone.now(), ttl=self.lease_ttl
+            )
+        except DatabaseError as error:
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+            logger.warning("sparkplug: cannot claim the host lease: %s", error)
+            return False
+
+    def _become_host(self) -> None:
+        self.counters.leases += 1
+        self._host = Host(sparkplug_nodes_load(), rebirth_every=self.rebirth_every)
+        self._state_ms = int(time.time() * 1000)
+        self._queue = queue.SimpleQueue()  # nothing left from an earlier term
+        client = self.broker.client(client_id=f"{self.client_id}-sparkplug")
+        client.will_set(
+            state_topic(self.host_id),
+            state_payload(online=False, timestamp_ms=self._state_ms),
+            qos=1,
+            retain=True,
+        )
+        client.on_connect = self._on_connect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(1, 30)
+        self._client = client
+        client.connect_async(self.broker.host, self.broker.port, keepalive=10, clean_start=True)
+        client.loop_start()
+        logger.info(
+            "sparkplug: %s is the primary host %r on %s", self.client_id, self.host_id, self.broker
+        )
+
+    def _drop(self, why: str) -> None:
+        """Disconnect without a STATE: another listener is (or will be) the host."""
+        logger.warning("sparkplug: %s is no longer the host (%s)", self.client_id, why)
+        self.active.clear()
+        client, self._client = self._client, None
+        client.disconnect()  # a normal disconnect: no Will, the new holder's STATE counts
+        client.loop_stop()
+
+    def _go_offline(self) -> None:
+        """Publish the offline STATE (Sparkplug 3.0: before disconnecting), then disconnect."""
+        self.active.clear()
+        client, self._client = self._client, None
+        info = client.publish(
+            state_topic(self.host_id),
+            state_payload(online=False, timestamp_ms=self._state_ms),
+            qos=1,
+            retain=True,
+        )
+        with contextlib.suppress(RuntimeError, ValueError):
+            info.wait_for_publish(5)
+        client.disconnect()
+        client.loop_stop()
+        with contextlib.suppress(DatabaseError):
+            SparkplugLease.release(host_id=self.host_id, holder=self.client_id)
+
+    def _collect(self) -> list[tuple[str, bytes]]:
+        try:
+            batch = [self._queue.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + self.batch_seconds
+        while len(batch) < self.batch_messages:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _process(self, batch: list[tuple[str, bytes]]) -> None:
+        now = timezone.now()
+        outcomes = []
+        for topic_text, data in batch:
+            try:
+                topic = parse_topic(topic_text)
+            except BadSparkplug:
+                self.counters.ignored += 1
+                continue
+            if topic.type == "STATE":
+                self._on_state(topic.node, data)
+                continue
+            if topic.type in {"NCMD", "DCMD"}:  # commands to edge nodes (our rebirths)
+                continue
+            outcome = self._host.handle(topic, data, now=now)
+            if outcome.ignored and not outcome.rebirth:
+                self.counters.ignored += 1
+                self._log_ignored(topic_text, outcome.ignored)
+            outcomes.append((topic, outcome))
+        if not outcomes:
+            return
+        stored = None
+        delay = 1.0
+        while stored is None:
+            try:
+                stored = sparkplug_batch_store(
+                    outcomes=outcomes, host=self._host, now=now, listener=self.client_id
+                )
+            except DatabaseError as error:
+                self.counters.database_errors += 1
+                with contextlib.suppress(DatabaseError):
+                    connection.close()
+                logger.warning("sparkplug: cannot store a batch, retrying: %s", error)
+                if self._stopping.wait(delay):
+                    return
+                delay = min(delay * 2, 30.0)
+        counters = self.counters
+        counters.points_accepted += stored.result.accepted
+        counters.points_duplicate += stored.result.duplicates
+        counters.births += stored.births
+        counters.deaths += stored.deaths
+        counters.unbound += sum(stored.unbound.values())
+        for refusal in stored.result.refusals:
+            logger.warning(
+                "sparkplug: refused for integration %s: %s", refusal.integration_id, refusal.reason
+            )
+        for topic, outcome in outcomes:
+            counters.gaps += outcome.gap
+            if outcome.gap:
+                logger.warning(
+                    "sparkplug: %d message(s) of %s/%s lost (seq)", outcome.gap, *topic_key(topic)
+                )
+            if outcome.rebirth:
+                self._request_rebirth(topic.group, topic.node)
+
+    def _log_ignored(self, topic: str, reason: str) -> None:
+        """At most one line a minute per reason, with how many were held back."""
+        now = time.monotonic()
+        if len(self._ignored_log) > 1000:  # reasons name numbers: keep the table small
+            self._ignored_log.clear()
+        last, held = self._ignored_log.get(reason, (None, 0))
+        if last is not None and now - last < 60:
+            self._ignored_log[reason] = (last, held + 1)
+            return
+        self._ignored_log[reason] = (now, 0)
+        more = f" ({held} more since the last line)" if held else ""
+        logger.info("sparkplug: %s ignored: %s%s", topic[:200], reason, more)
+
+    def _request_rebirth(self, group: str, node: str) -> None:
+        self.counters.rebirths += 1
+        logger.info("sparkplug: asking %s/%s for a rebirth", group, node)
+        if self._client is not None:
+            self._client.publish(
+                f"{NAMESPACE}/{group}/NCMD/{node}",
+                rebirth_request(now_ms=int(time.time() * 1000)),
+                qos=0,
+            )
+
+    def _on_state(self, host_id: str, data: bytes) -> None:
+        # An older holder's late Will may overwrite our online STATE: publish ours again.
+        if host_id != self.host_id or self._client is None:
+            return
+        try:
+            online = json.loads(data).get("online")
+        except (ValueError, AttributeError):
+            online = None
+        if online is False:
+            self._publish_online(self._client)
+
+    def _publish_online(self, client: mqtt.Client) -> None:
+        client.publish(
+            state_topic(self.host_id),
+            state_payload(online=True, timestamp_ms=self._state_ms),
+            qos=1,
+            retain=True,
+        )
+
+    # paho callbacks, in its network thread
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            logger.error("sparkplug: %s refused the connection: %s", self.broker, reason_code)
+            return
+        # Everything under the namespace, our own STATE included (to answer a late Will).
+        client.subscribe(f"{NAMESPACE}/#", qos=1)
+        self._publish_online(client)
+        self.active.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.counters.received += 1
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            return
+        self._queue.put((topic, message.payload))
+
+
+def topic_key(topic) -> tuple[str, str]:
+    return topic.group, topic.node
