@@ -6,7 +6,9 @@ deleting an integration in Ladder never reaches the broker. With `MQTT_ADMIN_URL
 drives Mosquitto's dynamic security plugin (JSON commands on `$CONTROL/dynamic-security/v1`):
 
 - every integration has a broker client named after its id, with the role
-  `integration-<id>`, which may publish only to `integration_topics(integration)`;
+  `integration-<id>`, whose rights are `integration_acls(integration)`: publish to its own
+  telemetry topic and, when bound to a Sparkplug B edge node, publish that node's messages
+  and receive its commands and the hosts' STATE;
 - the client is enabled iff the integration is not paused and its broker token (the one
   marked `IngestToken.on_broker`) is not revoked; clients whose role is `integration-*` and
   whose integration is gone are deleted. Other accounts (the listener's, the admin's) are
@@ -51,9 +53,25 @@ class BrokerAuthError(Exception):
     """The broker could not be reached or refused a command; the message says which."""
 
 
-def integration_topics(integration) -> tuple[str, ...]:
-    """The topics an integration may publish to (one place, so other bindings can add theirs)."""
-    return (f"{PREFIX}/{integration.pk}/telemetry",)
+SPARKPLUG_NODE_MESSAGES = ("NBIRTH", "NDATA", "NDEATH")
+SPARKPLUG_DEVICE_MESSAGES = ("DBIRTH", "DDATA", "DDEATH")
+
+
+def integration_acls(integration) -> tuple[tuple[str, str], ...]:
+    """(ACL type, topic filter) of everything an integration's client may do: publish its
+    telemetry and, for a Sparkplug B binding, its edge node's (and devices') messages, and
+    receive the node's commands and the primary hosts' STATE."""
+    acls = [("publishClientSend", f"{PREFIX}/{integration.pk}/telemetry")]
+    group, node = integration.sparkplug_group, integration.sparkplug_node
+    if group and node:
+        base = f"spBv1.0/{group}"
+        acls += [("publishClientSend", f"{base}/{kind}/{node}") for kind in SPARKPLUG_NODE_MESSAGES]
+        acls += [
+            ("publishClientSend", f"{base}/{kind}/{node}/+") for kind in SPARKPLUG_DEVICE_MESSAGES
+        ]
+        for topic in (f"{base}/NCMD/{node}", f"{base}/DCMD/{node}/+", "spBv1.0/STATE/+"):
+            acls += [("subscribePattern", topic), ("publishClientReceive", topic)]
+    return tuple(acls)
 
 
 def configured() -> bool:
@@ -164,7 +182,7 @@ class Account:
     """An integration's broker client as Ladder wants it."""
 
     username: str
-    topics: tuple[str, ...]
+    acls: tuple[tuple[str, str], ...]  # (ACL type, topic filter), each allowed
     enabled: bool
 
     @property
@@ -183,10 +201,10 @@ def desired_state(integrations=None) -> dict[str, Account]:
     return {
         str(i.pk): Account(
             username=str(i.pk),
-            topics=integration_topics(i),
+            acls=integration_acls(i),
             enabled=i.broker_token_live and not i.paused,
         )
-        for i in rows.only("id", "paused")
+        for i in rows.only("id", "paused", "sparkplug_group", "sparkplug_node")
     }
 
 
@@ -216,7 +234,7 @@ def account_commands(
     A new password is set before the client is enabled, never after.
     """
     commands = []
-    wanted = {("publishClientSend", topic, True) for topic in account.topics}
+    wanted = {(acltype, topic, True) for acltype, topic in account.acls}
     if acls is None:
         acls_json = [{"acltype": t, "topic": topic, "allow": a} for t, topic, a in sorted(wanted)]
         commands.append({"command": "createRole", "rolename": account.role, "acls": acls_json})
@@ -348,7 +366,7 @@ def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
             integration = Integration.objects.select_for_update().get(pk=token.integration_id)
             username = str(integration.pk)
             enabled = not integration.paused
-            account = Account(username, integration_topics(integration), enabled=enabled)
+            account = Account(username, integration_acls(integration), enabled=enabled)
             with Dynsec(broker) as dynsec:
                 held, acls = _fetch(dynsec, username)
                 sent = True

@@ -189,6 +189,44 @@ def test_an_integration_publishes_only_to_its_own_topic(
 
 
 @broker_test
+def test_a_sparkplug_edge_node_publishes_its_own_messages_and_gets_its_commands(broker, owner, org):
+    node = Integration.objects.create(
+        organization=org, name="Press 3 edge", sparkplug_group="Plant1", sparkplug_node="press3"
+    )
+    raw, _ = issue(client_for(owner), node)
+    admin = Subscriber(broker)
+    admin.client.subscribe("spBv1.0/#", qos=1)
+    time.sleep(0.3)
+    edge = login(broker, str(node.pk), raw)
+    commands = []
+    edge.on_message = lambda c, u, m: commands.append(m.topic)
+    edge.subscribe("spBv1.0/Plant1/NCMD/press3", qos=1)
+    edge.subscribe("spBv1.0/Plant1/NCMD/press4", qos=1)  # another node's: refused
+    time.sleep(0.3)
+    own = publish(edge, "spBv1.0/Plant1/NDATA/press3")
+    device = publish(edge, "spBv1.0/Plant1/DDATA/press3/spindle")
+    foreign = publish(edge, "spBv1.0/Plant1/NDATA/press4")
+    assert admin.got(own) and admin.got(device)
+    assert not admin.got(foreign, timeout=0.5)
+    # The primary host's account, as docs/MQTT.md sets it up: it sends the commands.
+    acl = {"acltype": "publishClientSend", "topic": "spBv1.0/#", "allow": True}
+    with brokerauth.Dynsec(broker_from_url(broker.admin_url)) as dynsec:
+        dynsec.send(
+            [
+                {"command": "createRole", "rolename": "sparkplug-host", "acls": [acl]},
+                {"command": "createClient", "username": "host", "password": "host-password"},
+                {"command": "addClientRole", "username": "host", "rolename": "sparkplug-host"},
+            ]
+        )
+    host = login(broker, "host", "host-password")
+    for target in ("press3", "press4"):
+        host.publish(f"spBv1.0/Plant1/NCMD/{target}", b"rebirth", qos=1).wait_for_publish(5)
+    wait_for(lambda: commands, 5, "the edge node's command")
+    time.sleep(0.3)
+    assert commands == ["spBv1.0/Plant1/NCMD/press3"]
+
+
+@broker_test
 def test_the_newest_token_is_the_mqtt_password_and_the_older_works_over_http(
     broker, owner, integration
 ):
@@ -353,7 +391,9 @@ def test_the_sync_command_needs_the_admin_url(settings):
 # The commands, without a broker
 
 
-ACCOUNT = Account(username="abc", topics=("ladder/abc/telemetry",), enabled=True)
+ACCOUNT = Account(
+    username="abc", acls=(("publishClientSend", "ladder/abc/telemetry"),), enabled=True
+)
 ACL = ("publishClientSend", "ladder/abc/telemetry", True)
 
 

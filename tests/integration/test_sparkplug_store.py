@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from integration.models import HealthEvent, Integration, MqttCount, SparkplugNode
+from integration.models import HealthEvent, Integration, MqttCount, Point, SparkplugNode
 from integration.sparkplug.host import Host
 from integration.sparkplug.payload import Topic
 from integration.sparkplug.sparkplug_b_pb2 import Payload
@@ -109,3 +109,15 @@ def test_one_listener_holds_the_host_lease_until_it_expires(db):
     assert not SparkplugLease.claim(host_id="ladder", holder="a", now=later, ttl=ttl)
     SparkplugLease.release(host_id="ladder", holder="b")
     assert SparkplugLease.claim(host_id="ladder", holder="a", now=later, ttl=ttl)
+
+
+def test_a_metrics_quality_property_is_stored_with_its_value(node):
+    host = Host()
+    run(host, *BIRTHS)
+    data = Payload(timestamp=MS + 1000, seq=2)
+    bad = data.metrics.add(alias=1, datatype=10, double_value=0.0)
+    bad.properties.keys.append("Quality")
+    bad.properties.values.add(type=3, int_value=0)  # OPC DA bad
+    run(host, (Topic("plant", "NDATA", "press3"), data.SerializeToString()))
+    speed = Point.objects.filter(series__metric__integration=node, series__metric__name="Speed")
+    assert list(speed.order_by("ts").values_list("value", "quality")) == [(1.0, None), (0.0, 2)]
