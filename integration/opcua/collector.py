@@ -11,8 +11,9 @@ subscription's publishing interval). Each value becomes one line of line protoco
 ``<metric>,<tags> <field>=<value>[,_quality="uncertain"|"bad"] <ms>``, timed by its
 SourceTimestamp (else its ServerTimestamp, else the time it arrived); `_quality` comes from the
 StatusCode's severity (`integration.quality.from_opcua_status`) and is left out when good.
-Values that are not numbers (strings, arrays, empty values, NaN) are skipped, logged once per
-node.
+Values that are not numbers (strings, arrays, NaN) are skipped, logged once per node; a Bad
+status without a value (as the spec has servers send it) has nothing to store, and is logged
+when a node goes bad and when it has values again.
 
 Delivery: every line is appended to the disk buffer (`integration.opcua.buffer`) and sent from
 there, oldest first, in batches, to ``POST <url>/api/v2/write?precision=ms`` with
@@ -210,10 +211,12 @@ class Collector:
         self.sent = 0  # points Ladder acknowledged since the start
         self.read = 0  # values turned into lines since the start
         self._skipped: set[ua.NodeId] = set()  # nodes whose non-numbers were logged
+        self._without_value: set[ua.NodeId] = set()  # nodes that went bad without a value
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._outage: str | None = None  # why Ladder is unreachable, while it is
-        self._flushed = 0  # points sent since the outage ended, until the buffer is empty
+        self._flushing = False  # the outage ended and the buffer is not empty yet
+        self._flushed = 0  # points sent since the outage ended
 
     def stop(self) -> None:
         self._stopping.set()
@@ -237,21 +240,34 @@ class Collector:
     # Reading
 
     def on_value(self, node_id: ua.NodeId, data_value: ua.DataValue) -> None:
-        """One notification: append its line (or log, once per node, why it has none)."""
+        """One notification: append its line, or log (once per node and state) why it has none.
+
+        A Bad status without a value (OPC UA Part 4, 7.7.1: the server sets it to null) has
+        nothing to store; the node's going bad and coming back are logged.
+        """
         prefix = self.prefixes.get(node_id)
         if prefix is None:
             return
         raw = data_value.Value.Value if data_value.Value is not None else None
         value = field_value(raw)
+        name = self.nodes[node_id].node_id
         if value is None:
-            if node_id not in self._skipped:
+            status = data_value.StatusCode
+            if raw is None and status is not None and not status.is_good():
+                if node_id not in self._without_value:
+                    self._without_value.add(node_id)
+                    log.warning("node %s is %s without a value: nothing to send", name, status.name)
+            elif node_id not in self._skipped:
                 self._skipped.add(node_id)
                 kind = type(raw).__name__ if raw is not None else "no value"
                 log.warning(
                     "node %s gave %s, not a finite number: skipped (logged once per node)",
-                    self.nodes[node_id].node_id, kind,
+                    name, kind,
                 )  # fmt: skip
             return
+        if node_id in self._without_value:
+            self._without_value.discard(node_id)
+            log.info("node %s has values again", name)
         ts = timestamp_ms(data_value, datetime.now(UTC))
         self.pending.append(line(prefix, value, ts, quality(data_value)))
         self.read += 1
@@ -357,9 +373,9 @@ class Collector:
             else:
                 self._rejected(batch, answer)
             self.buffer.add(self._take_pending())  # behind the older lines, in order
-        if self._flushed and not len(self.buffer):
+        if self._flushing and not len(self.buffer):
             log.info("flushed %d buffered points: the buffer is empty", self._flushed)
-            self._flushed = 0
+            self._flushing = False
         return None
 
     def _unreachable(self, reason: str) -> None:
@@ -376,7 +392,8 @@ class Collector:
             log.info("Ladder answers again: sending %d buffered points", len(self.buffer) + count)
             self._outage = None
             self._flushed = 0
-        if len(self.buffer) or self._flushed:
+            self._flushing = True
+        if self._flushing:
             self._flushed += count
 
     def _rejected(self, batch: Batch, answer: Answer) -> None:

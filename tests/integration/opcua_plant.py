@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import math
+import os
+import sys
 import threading
 from pathlib import Path
 
@@ -22,9 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.instances import free_port
+from tests.instances import ROOT, free_port
 
 NAMESPACE = "urn:ladder:tests:plant"
+logging.getLogger("asyncua").setLevel(logging.WARNING)  # its INFO is a line per request
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -175,6 +179,17 @@ class Plant:
         self.call(self._write(name, value, ts, status))
         return ms(ts)
 
+    def write_together(self, *writes: tuple[str, object, int]) -> list[int]:
+        """Write (name, value, status) in one go on the server's loop; their timestamps."""
+        ts = dt.datetime.now(dt.UTC)
+
+        async def write_all():
+            for name, value, status in writes:
+                await self._write(name, value, ts, status)
+
+        self.call(write_all())
+        return [ms(ts)] * len(writes)
+
     def run_updates(self, every: float = 0.05) -> None:
         """Every `every` s: each int variable += 1, each float one = sin of the time."""
         self._updater = asyncio.run_coroutine_threadsafe(self._update(every), self._loop)
@@ -205,3 +220,23 @@ class Plant:
             self.call(self._server.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+
+# The collector as a subprocess
+
+SCRIPT = Path(sys.executable).with_name("ladder-opcua")
+
+
+def collector_command(*, module: bool = False) -> list[str]:
+    """`ladder-opcua` as installed by `pip install -e .`, or `python -m` when asked or when the
+    virtual environment was installed before the entry point existed."""
+    if module or not SCRIPT.exists():
+        return [sys.executable, "-m", "integration.opcua.collector"]
+    return [str(SCRIPT)]
+
+
+def collector_env() -> dict[str, str]:
+    """No Django settings, no database: only this tree on the path (an editable install of
+    another checkout must not win)."""
+    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+            "PYTHONPATH": str(ROOT)}  # fmt: skip

@@ -2,14 +2,15 @@
 reported naming its key, by `load` and by the console script (exit status 2)."""
 
 import subprocess
-import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from integration.opcua.config import ConfigError, load
+from tests.instances import ROOT
+from tests.integration.opcua_plant import SCRIPT, collector_command, collector_env
 
-SCRIPT = Path(sys.executable).with_name("ladder-opcua")
 GOOD = """
 [ladder]
 url = "https://ladder.example.com/"
@@ -102,15 +103,27 @@ def test_a_file_that_is_not_toml_or_missing_is_reported(tmp_path):
     assert "cannot read it: No such file or directory" in error_of(tmp_path / "missing.toml")
 
 
-def test_the_console_script_reports_config_errors_and_exits_2(tmp_path):
+def test_the_console_script_is_declared():
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["ladder-opcua"] == "integration.opcua.collector:main"
+
+
+@pytest.mark.parametrize("module", [False, True], ids=["console script", "python -m"])
+def test_config_errors_are_reported_with_exit_status_2(tmp_path, module):
+    if not module and not SCRIPT.exists():
+        pytest.skip("the venv was installed before the entry point: pip install -e . adds it")
+    command = collector_command(module=module)
     path = write(tmp_path, 'security = "Basic256Sha256,Sign"')
-    result = subprocess.run([SCRIPT, "--config", path], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [*command, "--config", path], capture_output=True, text=True, timeout=60,
+        env=collector_env(), cwd=tmp_path,
+    )  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.startswith(f"ladder-opcua: {path}: nodes[0].security: is not a setting")
 
     good = write(tmp_path, "")
     checked = subprocess.run(
-        [sys.executable, "-m", "integration.opcua.collector", "--config", good, "--check"],
-        capture_output=True, text=True, timeout=60,
+        [*command, "--config", good, "--check"], capture_output=True, text=True, timeout=60,
+        env=collector_env(), cwd=tmp_path,
     )  # fmt: skip
     assert (checked.returncode, checked.stdout) == (0, f"ladder-opcua: {good} is valid (1 nodes)\n")

@@ -82,3 +82,32 @@ def test_the_status_code_becomes_quality_left_out_when_good(status, expected, su
     # Ladder reads the value and (today) skips the string field.
     (point,) = lineprotocol.parse(text, precision="ms", now=NOW)
     assert (point.metric, point.value) == ("press.rms", 2.5)
+
+
+def collector_for(tmp_path):
+    from integration.opcua.collector import Collector
+    from integration.opcua.config import Config
+
+    return Collector(
+        Config.model_validate({
+            "ladder": {"url": "http://127.0.0.1:9", "token": "t"},
+            "opcua": {"endpoint": "opc.tcp://127.0.0.1:4840"},
+            "buffer": {"path": tmp_path / "buffer.sqlite3"},
+            "nodes": [{"node_id": "ns=2;s=Press.Rms", "metric": "press", "field": "rms"}],
+        })
+    )  # fmt: skip
+
+
+def test_a_bad_value_that_has_a_value_is_sent_marked_bad_and_one_without_is_not(tmp_path, caplog):
+    collector = collector_for(tmp_path)
+    node_id = ua.NodeId.from_string("ns=2;s=Press.Rms")
+    bad = ua.StatusCode(ua.StatusCodes.BadSensorFailure)
+    # Some gateways send the last value with a Bad status; the spec's servers send none.
+    collector.on_value(node_id, ua.DataValue(ua.Variant(0.25), StatusCode=bad, SourceTimestamp=TS))
+    collector.on_value(node_id, ua.DataValue(ua.Variant(None), StatusCode=bad, SourceTimestamp=TS))
+    collector.on_value(node_id, ua.DataValue(ua.Variant(None), StatusCode=bad, SourceTimestamp=TS))
+    collector.on_value(node_id, ua.DataValue(ua.Variant(1.0), SourceTimestamp=TS))
+    assert collector.pending == [f'press rms=0.25,_quality="bad" {TS_MS}', f"press rms=1.0 {TS_MS}"]
+    assert caplog.text.count("node ns=2;s=Press.Rms is BadSensorFailure without a value") == 1
+    assert "node ns=2;s=Press.Rms has values again" in caplog.text
+    collector.buffer.close()
