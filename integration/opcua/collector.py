@@ -145,6 +145,17 @@ class Ladder:
         if len(body) > GZIP_OVER:
             body = gzip.compress(body, compresslevel=1)
             headers["Content-Encoding"] = "gzip"
+        # A kept-alive connection the server has closed meanwhile fails on first use: that is
+        # no outage, so it is tried once more on a fresh one (a repeat is harmless: dedup).
+        reused = self._connection is not None
+        try:
+            return self._post(body, headers)
+        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
+            if not reused:
+                raise
+            return self._post(body, headers)
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> Answer:
         connection = self._connect()
         try:
             connection.request("POST", self.path, body, headers)
@@ -477,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if config.log_level != "DEBUG":
-        logging.getLogger("asyncua").setLevel(logging.ERROR)  # its reconnect noise, per attempt
+        # asyncua logs each failed request with a traceback; the collector says it in one line.
+        logging.getLogger("asyncua").setLevel(logging.CRITICAL)
     asyncio.run(_serve(config))
     return 0
 

@@ -15,6 +15,7 @@ import math
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from asyncua import Server, ua
@@ -213,6 +214,15 @@ class Plant:
             self._updater.cancel()
             self._updater = None
             self.call(asyncio.sleep(0.01))  # the cancellation has run
+
+    def restart(self, pause: float) -> None:
+        """Stop the server (its clients lose their connection), wait, start a fresh one on the
+        same port; its variables start again from their initial values."""
+        self.stop_updates()
+        self.call(self._server.stop())
+        time.sleep(pause)
+        self._nodes = {}
+        self.call(self._start())
 
     def stop(self) -> None:
         self.stop_updates()
