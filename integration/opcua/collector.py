@@ -234,19 +234,27 @@ class Collector:
         self._wake.set()
 
     async def run(self) -> None:
+        """Until `stop()`; raises what broke the reader or the sender (a bug, a full disk), so
+        the service manager restarts the collector rather than it idling."""
         sender = asyncio.create_task(self._send_loop())
         reader = asyncio.create_task(self._opcua_loop())
+        stopping = asyncio.create_task(self._stopping.wait())
         try:
-            await self._stopping.wait()
+            await asyncio.wait([stopping, sender, reader], return_when=asyncio.FIRST_COMPLETED)
         finally:
+            self.stop()
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
-            await sender
+            if not sender.done():
+                await sender
             self.buffer.add(self._take_pending())
             self.ladder.close()
             self.buffer.close()
             log.info("stopped (%d points left in the buffer for the next start)", len(self.buffer))
+        for task in (sender, reader):
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                raise task.exception()
 
     # Reading
 
@@ -490,7 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     if config.log_level != "DEBUG":
         # asyncua logs each failed request with a traceback; the collector says it in one line.
         logging.getLogger("asyncua").setLevel(logging.CRITICAL)
-    asyncio.run(_serve(config))
+    try:
+        asyncio.run(_serve(config))
+    except Exception:
+        log.exception("stopped by an error (the buffer keeps what was not sent)")
+        return 1
     return 0
 
 

@@ -384,3 +384,17 @@ def test_status_codes_become_quality_and_each_refusal_is_handled_as_it_should(pl
     assert "Ladder refused a batch of 1 points (HTTP 401: unknown or revoked token)" in text
     assert "node ns=2;s=Plant.Sine has values again" in text
     assert "Ladder refused 1 of 2 lines (HTTP 400: line 2: metric over the limit)" in text
+
+
+def test_a_buffer_it_cannot_write_stops_the_collector_with_status_1(plants, tmp_path):
+    plant = plants({"Counter": 0})
+    config = write_config(
+        tmp_path, url="http://127.0.0.1:9", token="t", plant=plant, names=["Counter"]
+    )
+    config.write_text(config.read_text().replace(f"{tmp_path}/buffer.sqlite3", "/proc/buffer"))
+    result = subprocess.run(
+        [*collector_command(), "--config", str(config)], env=collector_env(), cwd=tmp_path,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "stopped by an error (the buffer keeps what was not sent)" in result.stderr
