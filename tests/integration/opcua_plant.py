@@ -103,6 +103,13 @@ class _Users(UserManager):
         return None
 
 
+async def _cancel_the_rest():
+    tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class Plant:
     """asyncua's Server with `variables` (name -> initial value) under one folder; node ids
     are ``ns=<namespace>;s=Plant.<name>``."""
@@ -228,6 +235,7 @@ class Plant:
         self.stop_updates()
         if self._server is not None:
             self.call(self._server.stop())
+        self.call(_cancel_the_rest())  # asyncua's session tasks, which it leaves running
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
