@@ -1,0 +1,2 @@
+"""`ladder-opcua`: an OPC UA collector for the plant edge (no Django, no database: see
+`collector`)."""
