@@ -29,11 +29,13 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 
 from integration.models import IngestToken, Integration, token_hash
@@ -349,7 +351,28 @@ def _sync_one(dynsec: Dynsec, username: str) -> None:
         dynsec.send(account_commands(account, held, acls))
 
 
-def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
+_local_push_lock = threading.Lock()
+_PUSH_LOCK_CLASS = 7_411_520_005  # mixed into the advisory lock's key: token pushes only
+
+
+@contextmanager
+def _push_lock(integration_id):
+    """Token pushes of one integration one at a time, from the push to the mark, without a
+    lock any other write waits for: no row lock (ingest updates the integration's row) and,
+    on SQLite, no open transaction (it would hold the database's one write lock during the
+    network calls). PostgreSQL: an advisory lock per integration, for every process; SQLite
+    (one node, the embedded setup): a lock of this process."""
+    if connection.vendor != "postgresql":
+        with _local_push_lock:
+            yield
+        return
+    key = (uuid.UUID(str(integration_id)).int ^ _PUSH_LOCK_CLASS) & 0x7FFF_FFFF_FFFF_FFFF
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        yield
+
+
+def token_push(*, raw: str, now, broker: Broker | None = None, timeout: float = TIMEOUT) -> bool:
     """Make `raw`, the plain text of a just issued (and committed) ingest token, its
     integration's MQTT password, and mark the token as the broker's. False when MQTT_ADMIN_URL
     is unset; raises BrokerAuthError when the broker cannot be told (the token then works over
@@ -360,14 +383,14 @@ def token_push(*, raw: str, now, broker: Broker | None = None) -> bool:
     token = IngestToken.objects.get(hash=token_hash(raw))
     sent = False
     try:
-        # The integration's row stays locked from the push to the mark, so two tokens issued
-        # at once cannot leave the broker with one password and Ladder marking the other.
-        with transaction.atomic():
-            integration = Integration.objects.select_for_update().get(pk=token.integration_id)
+        # Pushes of one integration take turns from the push to the mark, so two tokens
+        # issued at once cannot leave the broker with one password and Ladder marking the other.
+        with _push_lock(token.integration_id):
+            integration = Integration.objects.get(pk=token.integration_id)
             username = str(integration.pk)
             enabled = not integration.paused
             account = Account(username, integration_acls(integration), enabled=enabled)
-            with Dynsec(broker) as dynsec:
+            with Dynsec(broker, timeout=timeout) as dynsec:
                 held, acls = _fetch(dynsec, username)
                 sent = True
                 dynsec.send(account_commands(account, held, acls, password=raw))

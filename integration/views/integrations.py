@@ -159,7 +159,11 @@ def mqtt_push(raw: str) -> str:
     """Make an ingest token the MQTT password: "pushed", "failed" (logged), or "" when Ladder
     does not drive the broker."""
     try:
-        return "pushed" if brokerauth.token_push(raw=raw, now=timezone.now()) else ""
+        return (
+            "pushed"
+            if brokerauth.token_push(raw=raw, now=timezone.now(), timeout=brokerauth.PUSH_TIMEOUT)
+            else ""
+        )
     except brokerauth.BrokerAuthError as error:
         logger.warning("mqtt broker: a new token was not pushed: %s", error)
         return "failed"

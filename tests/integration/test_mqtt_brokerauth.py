@@ -14,13 +14,16 @@ import uuid
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from integration.lineprotocol import Point
 from integration.models import IngestToken, Integration
 from integration.mqtt import brokerauth
 from integration.mqtt.brokerauth import Account, Held, account_commands
 from integration.mqtt.decoding import broker_from_url
+from integration.services import telemetry_ingest
 from tests.conftest import client_for, make_user
 from tests.instances import (
     DynsecBroker,
@@ -319,6 +322,40 @@ def test_telemetry_health_syncs_the_broker_after_its_check(broker, integration, 
     call_command("telemetry_health")
     out = capsys.readouterr().out
     assert "MQTT broker: 1 integration(s) on the broker, 0 enabled; 3 change(s) sent" in out
+
+
+@broker_test
+def test_a_slow_password_push_does_not_hold_up_the_integrations_data(
+    broker, integration, monkeypatch
+):
+    """The push takes turns with other pushes only: ingest (which updates the integration's
+    row) goes on meanwhile, on either database."""
+    slow_send = brokerauth.Dynsec.send
+
+    def send(self, commands, **options):
+        time.sleep(1.5)
+        return slow_send(self, commands, **options)
+
+    monkeypatch.setattr(brokerauth.Dynsec, "send", send)
+    token, raw = IngestToken.objects.issue(integration=integration, name="gateway")
+
+    def push():
+        try:
+            brokerauth.token_push(raw=raw, now=timezone.now())
+        finally:
+            connection.close()
+
+    pushing = threading.Thread(target=push)
+    pushing.start()
+    time.sleep(0.5)  # the push is waiting on the broker now
+    started = time.monotonic()
+    point = Point("vibration.rms", (), timezone.now(), 1.0)
+    assert telemetry_ingest(integration=integration, points=[point], now=timezone.now())
+    took = time.monotonic() - started
+    pushing.join(10)
+    assert took < 1.0, f"ingest waited {took:.1f} s for the push"
+    token.refresh_from_db()
+    assert token.on_broker is not None
 
 
 # The broker away
