@@ -148,10 +148,13 @@ DEGRADED_BELOW = 0.5  # an integration with less than half of its recent reading
 
 
 def good_share(*, total: int, uncertain: int, bad: int) -> float | None:
-    """The share of good readings, or None when there were none."""
-    if min(total, uncertain, bad) < 0 or uncertain + bad > total:
-        raise ValueError("counts must not be negative, nor the not-good ones exceed the total")
-    return (total - uncertain - bad) / total if total else None
+    """The share of good readings, or None when there were none. Counts that do not add up
+    (none the ingest writes; an imported document could hold them) are read as the nearest
+    that do: negative as 0, more not-good readings than readings as all not good."""
+    if total <= 0:
+        return None
+    not_good = min(max(uncertain, 0) + max(bad, 0), total)
+    return (total - not_good) / total
 
 
 def is_degraded(share: float | None) -> bool:

@@ -118,7 +118,7 @@ def integrations_import(*, organization, integrations: list[IntegrationEntry]):
             for k, series_item in enumerate(metric_item.series):
                 series_path = f"{metric_path}.series[{k}]"
                 series = saved(Series(metric=metric, labels=series_item.labels), series_path)
-                _telemetry_import(series, series_item, done)
+                _telemetry_import(series, series_item, done, series_path)
         events = [
             checked(
                 HealthEvent(integration=integration, **event.values()), f"{path}.health_events[{j}]"
@@ -142,9 +142,14 @@ def _free_id(item: IntegrationEntry, path: str, done: IntegrationsImported) -> u
     return new
 
 
-def _telemetry_import(series: Series, item: SeriesEntry, done: IntegrationsImported):
-    """Rollups and points as the document has them: their values were checked as it was read."""
+def _telemetry_import(series: Series, item: SeriesEntry, done: IntegrationsImported, path: str):
+    """Rollups and points as the document has them: their values were checked as it was read,
+    and here whether each rollup's counts add up (health reads them as shares)."""
     for name, model in ROLLUPS.items():
+        for i, (_, count, *_, uncertain, bad) in enumerate(getattr(item, name)):
+            if uncertain + bad > count:
+                problem = f"{uncertain} uncertain and {bad} bad readings of only {count}"
+                refuse(f"{path}.{name}[{i}]", problem)
         rows = [
             model(series=series, **dict(zip(ROLLUP_COLUMNS, row, strict=True)))
             for row in getattr(item, name)

@@ -69,6 +69,11 @@ def _broken_rollup(document):
     document["integrations"][-1]["metrics"][0]["series"][0]["hour_rollups"][0][1] = "many"
 
 
+def _rollup_counting_more_bad_readings_than_readings(document):
+    row = document["integrations"][-1]["metrics"][0]["series"][0]["hour_rollups"][0]
+    row[7:9] = [1, row[1]]  # one uncertain and every reading bad
+
+
 def _repeated_rollup(document):
     rows = document["integrations"][0]["metrics"][0]["series"][0]["minute_rollups"]
     rows.append(rows[0])
@@ -94,6 +99,10 @@ def _bad_milestone_status(document):
         (_unknown_milestone_owner, "'nobody@elsewhere.test' is not one of the document's people"),
         (_broken_rollup, r"hour_rollups\[0\]\[1\]: must be a whole number"),
         (_repeated_rollup, "the database refused it"),
+        (
+            _rollup_counting_more_bad_readings_than_readings,
+            r"hour_rollups\[0\]: 1 uncertain and \d+ bad readings of only \d+",
+        ),
         (_answer_to_an_unknown_criterion, r"assessments\[0\]\.export\.processes\[0\]"),
         (_bad_milestone_status, r"roadmaps\[0\]\.milestones\[0\]\.status"),
         (lambda d: d.pop("processes"), "processes: missing"),

@@ -113,8 +113,8 @@ def test_good_share_and_degraded_rules():
     assert health.good_share(total=4, uncertain=1, bad=2) == 0.25
     assert health.is_degraded(0.25) and not health.is_degraded(0.5)
     assert not health.is_degraded(None)
-    with pytest.raises(ValueError):
-        health.good_share(total=1, uncertain=1, bad=1)
+    assert health.good_share(total=1, uncertain=1, bad=1) == 0.0  # read as all not good
+    assert health.good_share(total=2, uncertain=-5, bad=0) == 1.0
     up = dict(last_seen=NOW, interval=timedelta(minutes=1), grace=timedelta(0), paused=False)
     assert health.status(**up, now=NOW, degraded=True) == Status.DEGRADED
     assert health.status(**up, now=NOW + timedelta(minutes=5), degraded=True) == Status.DOWN

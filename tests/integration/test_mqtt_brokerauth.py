@@ -318,7 +318,7 @@ def test_the_sync_gives_an_integration_without_a_pushed_token_a_disabled_client(
 
 
 @broker_test
-def test_telemetry_health_syncs_the_broker_after_its_check(broker, integration, capsys):
+def test_telemetry_health_syncs_the_broker_before_its_check(broker, integration, capsys):
     call_command("telemetry_health")
     out = capsys.readouterr().out
     assert "MQTT broker: 1 integration(s) on the broker, 0 enabled; 3 change(s) sent" in out
@@ -356,6 +356,19 @@ def test_a_slow_password_push_does_not_hold_up_the_integrations_data(
     assert took < 1.0, f"ingest waited {took:.1f} s for the push"
     token.refresh_from_db()
     assert token.on_broker is not None
+
+
+@broker_test
+def test_a_failing_health_run_does_not_hold_up_the_broker_sync(broker, integration, monkeypatch):
+    from integration.management.commands import telemetry_health
+
+    def broken(**kwargs):
+        raise RuntimeError("a health run that fails")
+
+    monkeypatch.setattr(telemetry_health, "health_check_run", broken)
+    with pytest.raises(RuntimeError):
+        call_command("telemetry_health")
+    assert brokerauth.broker_sync().commands == 0  # the failing run had synced it already
 
 
 # The broker away
@@ -417,6 +430,12 @@ def test_create_integration_pushes_the_token(broker, org, capsys):
     integration = Integration.objects.get()
     raw = capsys.readouterr().out.split('"token": "')[1].split('"')[0]
     assert login(broker, str(integration.pk), raw) is not None
+
+
+@pytest.mark.parametrize("every", ["0", "-5"])
+def test_the_sync_loop_refuses_an_interval_under_a_second(every):
+    with pytest.raises(CommandError, match="at least 1 second"):
+        call_command("mqtt_broker_sync", "--every", every)
 
 
 def test_the_sync_command_needs_the_admin_url(settings):

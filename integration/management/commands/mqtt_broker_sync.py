@@ -28,6 +28,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, every=None, **options):
+        if every is not None and every < 1:
+            raise CommandError("--every must be at least 1 second.")
         if not brokerauth.configured():
             raise CommandError("MQTT_ADMIN_URL is not set: Ladder does not drive the broker.")
         if every is None:

@@ -52,6 +52,7 @@ class Command(BaseCommand):
         self.stdout.write("Stopped.")
 
     def check_once(self):
+        self.sync_broker()  # first: a failing health run must not hold up revocations
         now = timezone.now()
         run = health_check_run(now=now)
         for event in run.events:
@@ -64,7 +65,6 @@ class Command(BaseCommand):
             f"{run.checked} integration{'s' if run.checked != 1 else ''} checked, "
             f"{len(run.events)} status change{'s' if len(run.events) != 1 else ''} recorded."
         )
-        self.sync_broker()
 
     def sync_broker(self):
         """With MQTT_ADMIN_URL set, the broker's accounts follow Ladder's (docs/MQTT.md)."""
