@@ -141,6 +141,14 @@ MetricFormSet = forms.inlineformset_factory(
 
 
 class TokenForm(forms.ModelForm):
+    # Shown only where Ladder drives the broker (MQTT_ADMIN_URL): the broker holds one password
+    # per integration, so a new token replaces it only when asked to.
+    mqtt = forms.BooleanField(
+        required=False,
+        label="Make it the MQTT password",
+        help_text="Devices logged in to the broker with the current one are disconnected.",
+    )
+
     class Meta:
         model = IngestToken
         fields = ["name"]

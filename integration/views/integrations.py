@@ -79,7 +79,8 @@ def detail_context(
         "events": integration.health_events.all()[:EVENTS_SHOWN],
         "backs": backing.integration_backs(integration=integration),
         "tokens": integration.tokens.all(),
-        "token_form": token_form or TokenForm(),
+        "token_form": token_form or TokenForm(initial={"mqtt": not has_mqtt_password(integration)}),
+        "mqtt_choice": brokerauth.configured(),
         "read_tokens": integration.read_tokens.all(),
         "read_token_form": read_token_form or ReadTokenForm(),
         "mqtt": mqtt_context(integration, now),
@@ -133,8 +134,19 @@ def integration_edit(request, integration_id):
     return render(request, FORM, context, status=400 if request.method == "POST" else 200)
 
 
+def has_mqtt_password(integration) -> bool:
+    """Whether one of the integration's live tokens is its MQTT password on the broker."""
+    return integration.tokens.filter(on_broker__isnull=False, revoked__isnull=True).exists()
+
+
 def show_token_once(
-    request, integration, raw: str, *, new_integration: bool = False, read: bool = False
+    request,
+    integration,
+    raw: str,
+    *,
+    new_integration: bool = False,
+    read: bool = False,
+    mqtt: bool = True,
 ):
     """Redirect to the page that shows a new token's plain text, kept in the session for that
     one GET: reloading it then resends no form and shows the text no more. `read`: a read
@@ -146,7 +158,7 @@ def show_token_once(
         "raw": raw,
         "new_integration": new_integration,
         "read": read,
-        "mqtt": "" if read else mqtt_push(raw),
+        "mqtt": mqtt_push(raw) if mqtt and not read else "",
     }
     url = reverse(
         "integration:token-created",

@@ -28,7 +28,7 @@ def token_create(request, integration_id):
         return render(request, DETAIL, context, status=400)
     name = form.cleaned_data["name"]
     _, raw = services.token_issue(integration=integration, name=name, user=request.user)
-    return show_token_once(request, integration, raw)
+    return show_token_once(request, integration, raw, mqtt=form.cleaned_data["mqtt"])
 
 
 @org_view(facilitate=True, methods=("GET",), lookup=get_integration)

@@ -95,13 +95,21 @@ def publish(client, topic: str) -> bytes:
     return payload
 
 
+def reverse_detail(integration) -> str:
+    return reverse(
+        "integration:integration-detail", args=[integration.organization.slug, integration.pk]
+    )
+
+
 def topic(integration) -> str:
     return f"ladder/{integration.pk}/telemetry"
 
 
-def issue(browser, integration) -> tuple[str, str]:
-    """A token issued on the page: its plain text and the page that shows it."""
-    posted = browser.post(create_url(integration), {"name": "press-3 gateway"})
+def issue(browser, integration, *, mqtt=True) -> tuple[str, str]:
+    """A token issued on the page (made the MQTT password, unless not `mqtt`): its plain text
+    and the page that shows it."""
+    data = {"name": "press-3 gateway", **({"mqtt": "on"} if mqtt else {})}
+    posted = browser.post(create_url(integration), data)
     html = browser.get(posted.url).content.decode()
     return shown_token(html), html
 
@@ -227,6 +235,23 @@ def test_a_sparkplug_edge_node_publishes_its_own_messages_and_gets_its_commands(
     wait_for(lambda: commands, 5, "the edge node's command")
     time.sleep(0.3)
     assert commands == ["spBv1.0/Plant1/NCMD/press3"]
+
+
+@broker_test
+def test_a_token_not_made_the_mqtt_password_leaves_the_broker_as_it_was(broker, owner, integration):
+    browser = client_for(owner)
+    page = browser.get(reverse_detail(integration)).content.decode()
+    assert 'name="mqtt" id="id_mqtt" checked' in page  # no password yet: ticked
+    first, _ = issue(browser, integration)
+    page = browser.get(reverse_detail(integration)).content.decode()
+    assert 'name="mqtt" id="id_mqtt" aria-describedby' in page  # one now: not ticked
+    device = login(broker, str(integration.pk), first)
+    second, html = issue(browser, integration, mqtt=False)
+    assert "MQTT password" not in html
+    time.sleep(0.5)
+    assert not device.dropped.is_set()
+    assert login(broker, str(integration.pk), second) is None
+    assert IngestToken.objects.get(on_broker__isnull=False).hint == first[:8]
 
 
 @broker_test
