@@ -7,16 +7,18 @@ from functools import cache
 import pytest
 import yaml
 
-from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, parse_framework
+from assessments.framework.loading import FRAMEWORKS_DIR, parse_framework
 from assessments.framework.model import Framework
 from assessments.framework.validation import FrameworkError
 
 PLACE = "broken.yaml: criteria.manufacturing.2[0].checks[0]"
+# A version without checks, so each test adds the one it is about.
+WITHOUT_CHECKS = FRAMEWORKS_DIR / "ladder-2026.1.yaml"
 
 
 @cache
 def _shipped_data() -> dict:
-    return yaml.safe_load(DEFAULT_FRAMEWORK_FILE.read_text(encoding="utf-8"))
+    return yaml.safe_load(WITHOUT_CHECKS.read_text(encoding="utf-8"))
 
 
 def with_check(**fields) -> dict:

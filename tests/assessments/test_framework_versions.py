@@ -1,11 +1,18 @@
-"""The shipped versions: 2026.1 as published, and 2026.2, the same content with checks."""
+"""The shipped versions: 2026.1 as published, and 2026.2, the same content with checks, which
+new assessments start on."""
 
 import hashlib
 
 import pytest
 
-from assessments.framework.loading import FRAMEWORKS_DIR, load_framework
+from assessments.framework.loading import (
+    FRAMEWORKS_DIR,
+    default_framework,
+    load_framework,
+    shipped_framework,
+)
 from assessments.framework.model import Framework
+from assessments.models import FrameworkVersion
 
 V1 = FRAMEWORKS_DIR / "ladder-2026.1.yaml"
 V2 = FRAMEWORKS_DIR / "ladder-2026.2.yaml"
@@ -104,3 +111,22 @@ def test_2026_2_check_keys_are_unique_and_found(v2):
 
 def test_2026_2_round_trips_as_a_snapshot(v2):
     assert Framework.from_dict(v2.as_dict(), stored=True) == v2
+
+
+def test_new_assessments_start_on_2026_2():
+    assert default_framework().version == "2026.2"
+
+
+def test_every_shipped_version_is_found_by_id_and_version(v1, v2):
+    assert shipped_framework("ladder", "2026.1") == v1
+    assert shipped_framework("ladder", "2026.2") is default_framework()
+    assert shipped_framework("ladder", "2099.1") is None
+    assert shipped_framework(["ladder"], {"2026.1": 1}) is None
+
+
+def test_the_shipped_record_of_an_older_version_is_that_version(db, v1):
+    stored = FrameworkVersion.objects.shipped(v1)
+
+    assert (stored.organization, stored.key, stored.version) == (None, "ladder", "2026.1")
+    assert stored.definition == v1
+    assert FrameworkVersion.objects.shipped().version == "2026.2"
