@@ -215,18 +215,19 @@ def _threshold(value, info: ValidationInfo):
     """A finite number, in the range its check's kind allows (when the kind is known)."""
     if type(value) not in (int, float):  # not true/false, which YAML would read as 1 and 0
         raise _problem(f"must be a number, got {_kind(value)}")
-    if not math.isfinite(value):
+    # An int is always finite (and may be too large for a float, as JSON allows).
+    if isinstance(value, float) and not math.isfinite(value):
         raise _problem(f"must be a finite number, got {excerpt(value)}")
-    kind, window = info.data.get("kind"), info.data.get("window")
+    kind, window, shown = info.data.get("kind"), info.data.get("window"), excerpt(value)
     if kind in SHARE_KINDS and not 0 <= value <= 1:
-        raise _problem(f"{_a_check(kind)}'s threshold is a share from 0 to 1, got {value}")
+        raise _problem(f"{_a_check(kind)}'s threshold is a share from 0 to 1, got {shown}")
     if kind == "freshness":
         if value <= 0:
-            raise _problem(f"a freshness check's threshold is seconds above 0, got {value}")
+            raise _problem(f"a freshness check's threshold is seconds above 0, got {shown}")
         if window and value > parse_window(window).total_seconds():
-            raise _problem(f"{value} seconds is longer than the window {window}")
+            raise _problem(f"{shown} seconds is longer than the window {window}")
     if kind == "variation" and value <= 0:
-        raise _problem(f"a variation check's threshold must be above 0, got {value}")
+        raise _problem(f"a variation check's threshold must be above 0, got {shown}")
     return value
 
 

@@ -348,3 +348,21 @@ def test_it_reports_every_problem_of_a_check_at_once():
         'e.g. "15m", "24h", "7d"',
         f"{PLACE}.roles: a freshness check names one role, got 2",
     ]
+
+
+def test_a_huge_threshold_in_a_snapshot_is_refused_briefly():
+    data = parse(with_check(kind="aggregate", aggregate="max", op="<=", threshold=1)).as_dict()
+    data["criteria"]["manufacturing"]["2"][0]["checks"][0]["threshold"] = 10**400
+    data["criteria"]["manufacturing"]["2"][0]["checks"][0]["kind"] = "uptime"
+    for name in ("aggregate", "op", "operating_hours"):
+        del data["criteria"]["manufacturing"]["2"][0]["checks"][0][name]
+
+    with pytest.raises(FrameworkError) as excinfo:
+        Framework.from_dict(data, source="snapshot")
+
+    message = str(excinfo.value)
+    assert message.startswith(
+        "snapshot: criteria.manufacturing.2[0].checks[0].threshold: an uptime check's threshold "
+        "is a share from 0 to 1, got 1000"
+    )
+    assert len(message) < 200
