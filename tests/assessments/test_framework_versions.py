@@ -130,3 +130,11 @@ def test_the_shipped_record_of_an_older_version_is_that_version(db, v1):
     assert (stored.organization, stored.key, stored.version) == (None, "ladder", "2026.1")
     assert stored.definition == v1
     assert FrameworkVersion.objects.shipped().version == "2026.2"
+
+
+def test_every_shipped_file_is_named_after_its_id_and_version():
+    for path in FRAMEWORKS_DIR.glob("*.yaml"):
+        framework = load_framework(path)
+
+        assert path.name == f"{framework.id}-{framework.version}.yaml"
+        assert shipped_framework(framework.id, framework.version) == framework
