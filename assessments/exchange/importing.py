@@ -19,7 +19,7 @@ from assessments.exchange.reading import (
 )
 from assessments.exchange.restoring import answers_restore
 from assessments.exchange.validation import InvalidExport
-from assessments.framework.loading import default_framework
+from assessments.framework.loading import shipped_framework
 from assessments.models import Assessment, FrameworkVersion, Process
 from assessments.scoring import Settlement
 
@@ -113,13 +113,14 @@ def _framework_version(organization, plan: Plan, user) -> FrameworkVersion:
     for candidate in candidates:
         if candidate.data == plan.framework["data"]:
             return candidate
-    shipped = default_framework()
+    shipped = shipped_framework(key, version)
     if (
-        (key, version) == (shipped.id, shipped.version)
+        shipped
         and plan.framework["data"] == shipped.as_dict()
         and not any(c.organization_id is None for c in candidates)
     ):
-        return FrameworkVersion.objects.shipped()  # shipped, but not stored in this database yet
+        # shipped, but not stored in this database yet
+        return FrameworkVersion.objects.shipped(shipped)
     stored = FrameworkVersion(organization=organization, uploaded_by=user, **plan.framework)
     stored.full_clean()
     stored.save()

@@ -10,7 +10,8 @@ from assessments.framework.validation import FrameworkError, join_path
 
 # The shipped YAML files sit next to this package, in assessments/frameworks/.
 FRAMEWORKS_DIR = Path(__file__).resolve().parent.parent / "frameworks"
-DEFAULT_FRAMEWORK_FILE = FRAMEWORKS_DIR / "ladder-2026.1.yaml"
+# The version new assessments start on; older shipped versions stay for the assessments on them.
+DEFAULT_FRAMEWORK_FILE = FRAMEWORKS_DIR / "ladder-2026.2.yaml"
 
 # The shipped file has about 1,700 values nested 6 deep. An alias counts as every value it
 # repeats, so a few hundred bytes of aliases to aliases cannot grow into millions of values.
@@ -52,8 +53,25 @@ def parse_framework(text: str, source: str) -> Framework:
 
 @cache
 def default_framework() -> Framework:
-    """The framework shipped with the app, loaded once per process."""
+    """The framework version new assessments start on, loaded once per process."""
     return load_framework(DEFAULT_FRAMEWORK_FILE)
+
+
+@cache
+def _shipped_frameworks() -> dict[tuple[str, str], Framework]:
+    found = {}
+    for path in sorted(FRAMEWORKS_DIR.glob("*.yaml")):
+        framework = default_framework() if path == DEFAULT_FRAMEWORK_FILE else load_framework(path)
+        found[framework.id, framework.version] = framework
+    return found
+
+
+def shipped_framework(key, version) -> Framework | None:
+    """The shipped framework with this id and version, the default or an older one; None if
+    the app ships no such version."""
+    if not (isinstance(key, str) and isinstance(version, str)):
+        return None
+    return _shipped_frameworks().get((key, version))
 
 
 class _Loader(yaml.SafeLoader):

@@ -1,9 +1,12 @@
 """The framework as plain, frozen data, and the lookups the rest of the app uses."""
 
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from assessments.framework.validation import (
     CRITERIA_LEVELS,
+    GRACE_DAYS,
+    parse_window,
     validate_framework,
 )
 
@@ -23,11 +26,36 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A named test of live data on a criterion; a facilitator binds an integration of the
+    organisation to each of its `roles`. The kinds are described in docs/VERIFICATION.md."""
+
+    key: str
+    criterion: str
+    name: str
+    kind: str
+    window: str
+    threshold: int | float
+    roles: tuple[str, ...]
+    aggregate: str | None = None
+    op: str | None = None
+    operating_hours: bool = False
+    metric_hint: str | None = None
+    grace_days: int = GRACE_DAYS
+
+    @property
+    def window_length(self) -> timedelta:
+        """The window ("24h", "7d") as a length of time."""
+        return parse_window(self.window)
+
+
+@dataclass(frozen=True)
 class Criterion:
     key: str
     area: str
     level: int
     text: str
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,9 +136,7 @@ class Framework:
             "samr_levels": [asdict(level) for level in self.samr_levels],
             "criteria": {
                 area: {
-                    str(level): [
-                        {"key": c.key, "text": c.text} for c in self.criteria_for(area, level)
-                    ]
+                    str(level): [_criterion_dict(c) for c in self.criteria_for(area, level)]
                     for level in CRITERIA_LEVELS
                 }
                 for area in area_keys
@@ -147,6 +173,23 @@ class Framework:
                 },
             },
         }
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """Every criterion's checks, in the file's order."""
+        return tuple(check for criterion in self.criteria for check in criterion.checks)
+
+    @property
+    def checks_by_key(self) -> dict[str, Check]:
+        return {check.key: check for check in self.checks}
+
+    def check(self, key: str) -> Check:
+        """The check with this key, on any criterion; KeyError if none."""
+        return _find(self.checks, "key", key)
+
+    def criterion(self, key: str) -> Criterion:
+        """The criterion with this key, in any area; KeyError if none."""
+        return _find(self.criteria, "key", key)
 
     def samr_level(self, level: int) -> SamrLevel:
         """The SAMR level 0-4; KeyError for any other number."""
@@ -212,7 +255,7 @@ def build_framework(data, source: str, *, stored: bool = False) -> Framework:
         ),
         areas=tuple(Area(**dict(area)) for area in found.areas),
         criteria=tuple(
-            Criterion(**dict(criterion), area=area, level=level)
+            _criterion(criterion, area, level)
             for area, levels in found.criteria.items()
             for level, criteria in levels.items()
             for criterion in criteria
@@ -232,6 +275,14 @@ def build_framework(data, source: str, *, stored: bool = False) -> Framework:
     )
 
 
+def _criterion(entry, area: str, level: int) -> Criterion:
+    checks = tuple(
+        Check(**(dict(check) | {"roles": tuple(check.roles)}), criterion=entry.key)
+        for check in entry.checks
+    )
+    return Criterion(key=entry.key, area=area, level=level, text=entry.text, checks=checks)
+
+
 def _level(samr_level) -> int:
     return samr_level.level
 
@@ -241,6 +292,26 @@ def _find(items, attribute, value):
         if getattr(item, attribute) == value:
             return item
     raise KeyError(value)
+
+
+def _criterion_dict(criterion: Criterion) -> dict:
+    """A criterion as the file writes it; one without checks exactly as before checks existed,
+    so a snapshot of an older version stays the same."""
+    found = {"key": criterion.key, "text": criterion.text}
+    if criterion.checks:
+        found["checks"] = [_check_dict(check) for check in criterion.checks]
+    return found
+
+
+def _check_dict(check: Check) -> dict:
+    found = asdict(check) | {"roles": list(check.roles)}
+    del found["criterion"]
+    if check.kind != "aggregate":
+        for name in ("aggregate", "op", "operating_hours"):
+            del found[name]
+    if check.metric_hint is None:
+        del found["metric_hint"]
+    return found
 
 
 def _action_dict(action: Action) -> dict:

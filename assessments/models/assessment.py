@@ -32,9 +32,10 @@ class FrameworkVersionQuerySet(models.QuerySet):
         """The frameworks shipped with Ladder and the ones this organisation uploaded."""
         return self.filter(models.Q(organization=None) | models.Q(organization=org))
 
-    def shipped(self):
-        """The shipped framework's current version, stored on first use and never changed."""
-        framework = default_framework()
+    def shipped(self, framework: Framework | None = None):
+        """A shipped framework version (the one new assessments start on unless given), stored
+        on first use and never changed."""
+        framework = framework or default_framework()
         version, _ = self.get_or_create(
             organization=None,
             key=framework.id,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.addresses import ascii_problem, normalise
 from accounts.models import Membership, Organization, Site, User
 from assessments.exchange.validation import InvalidExport, document_read, shown
-from assessments.framework.loading import default_framework
+from assessments.framework.loading import shipped_framework
 from assessments.framework.model import Framework
 from assessments.framework.validation import FrameworkError
 from assessments.models import FrameworkVersion, Process
@@ -174,13 +174,9 @@ def _shipped(wanted: dict) -> FrameworkVersion | None:
     for candidate in candidates:
         if candidate.data == wanted["data"]:
             return candidate
-    shipped = default_framework()
-    if (
-        (wanted["key"], wanted["version"]) == (shipped.id, shipped.version)
-        and wanted["data"] == shipped.as_dict()
-        and not candidates.exists()
-    ):
-        return FrameworkVersion.objects.shipped()
+    shipped = shipped_framework(wanted["key"], wanted["version"])
+    if shipped and wanted["data"] == shipped.as_dict() and not candidates.exists():
+        return FrameworkVersion.objects.shipped(shipped)
     return None
 
 

@@ -178,7 +178,7 @@ MALFORMED = [
     pytest.param(
         _set(["readiness_answers", 0, "question"], "telepathy"),
         "readiness_answers[0].question: 'telepathy' is not a readiness question of "
-        "framework ladder 2026.1",
+        "framework ladder 2026.2",
         id="unknown-question",
     ),
     pytest.param(

@@ -28,7 +28,7 @@ def test_shipped_framework_loads():
     framework = load_framework(DEFAULT_FRAMEWORK_FILE)
 
     assert framework.id == "ladder"
-    assert framework.version == "2026.1"
+    assert framework.version == "2026.2"
     assert framework.title == "Ladder IT/OT integration framework"
 
 

@@ -121,7 +121,7 @@ def test_a_version_longer_than_its_column_is_refused(org, owner, framework):
 def test_the_download_is_named_after_the_framework(org, owner, framework):
     download = reverse("assessments:framework-download", args=[org.slug, framework.pk])
     response = client_for(owner).get(download)
-    assert response["Content-Disposition"] == 'attachment; filename="ladder-2026.1.yaml"'
+    assert response["Content-Disposition"] == 'attachment; filename="ladder-2026.2.yaml"'
 
 
 def test_the_download_name_cannot_add_to_its_header(org, owner, framework):

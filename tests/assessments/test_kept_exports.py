@@ -111,3 +111,14 @@ def test_kept_organization_document_imports_with_its_figures(path, db):
         assert [r.milestones.count() for r in org.roadmaps.order_by("title")] == [
             len(r["milestones"]) for r in sorted(document["roadmaps"], key=lambda r: r["title"])
         ]
+
+
+def test_a_kept_export_on_an_older_shipped_version_keeps_that_version(other_org, outsider):
+    """New assessments start on the newest shipped version; an export made on 2026.1 still
+    lands on the shipped 2026.1, not on a copy owned by the organisation."""
+    data = export_parse((KEPT / "assessment-v1.json").read_bytes())
+
+    imported = assessment_import(organization=other_org, data=data, user=outsider)
+
+    assert imported.framework.organization is None
+    assert (imported.framework.key, imported.framework.version) == ("ladder", "2026.1")
