@@ -51,6 +51,7 @@ class LadderConfig(_Section):
     batch_points: Annotated[int, Field(ge=1, le=50_000)] = 5_000
     flush_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 30.0
+    hold_max_s: Annotated[float, Field(gt=0)] = 300.0
 
     @field_validator("url")
     @classmethod
@@ -134,6 +135,7 @@ class OpcuaConfig(_Section):
 class BufferConfig(_Section):
     path: Path
     max_points: Annotated[int, Field(ge=1)] = 1_000_000
+    max_rejected: Annotated[int, Field(ge=1)] = 100_000
 
 
 class NodeConfig(_Section):
