@@ -12,6 +12,7 @@ import gzip
 import http.server
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -190,7 +191,9 @@ def test_every_value_the_server_produced_is_stored_once_across_a_ladder_outage(
     assert len(expected) > 100
     text = log.read_text()
     assert "connected to opc.tcp://" in text
-    assert "Ladder unreachable (ConnectionRefusedError" in text
+    # Refused once gunicorn is gone; reset when its graceful stop (a loaded machine) drops the
+    # connection first.
+    assert re.search(r"Ladder unreachable \(Connection(Refused|Reset)Error", text)
     assert "Ladder answers again: sending" in text
     assert "flushed" in text
     assert buffered(tmp_path) == 0
