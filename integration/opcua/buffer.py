@@ -4,8 +4,9 @@ Every reading goes through it: lines are appended in the order they were read an
 first, a batch at a time; a batch leaves the buffer only once Ladder answered 2xx (`remove`).
 At most `max_points` lines are kept: past that the oldest are dropped, with a warning naming
 how many (the newest data is worth more to a live dashboard, as in Telegraf's buffer).
-Batches Ladder refuses for good (4xx other than 429) move to the `rejected` table, to be read
-by a person (`sqlite3 buffer.sqlite3 'SELECT * FROM rejected'`), so they never block the rest.
+Lines Ladder names as invalid move to the `rejected` table, to be read by a person
+(`sqlite3 buffer.sqlite3 'SELECT * FROM rejected'`), so they never block the rest; it keeps at
+most `max_rejected` lines, dropping its oldest past that with a warning.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ class Batch(NamedTuple):
 class Buffer:
     """A bounded FIFO of lines in one SQLite file; one process, one thread uses it."""
 
-    def __init__(self, path: str | Path, *, max_points: int):
+    def __init__(self, path: str | Path, *, max_points: int, max_rejected: int = 100_000):
         self.path = Path(path)
         self.max_points = max_points
+        self.max_rejected = max_rejected
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None)  # transactions by hand
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -80,7 +82,8 @@ class Buffer:
         if over > 0:
             log.warning(
                 "buffer full (%d points in %s): dropped the %d oldest, %d dropped so far; "
-                "Ladder has been unreachable too long or buffer.max_points is too small",
+                "Ladder has been unreachable or refusing the data too long, or "
+                "buffer.max_points is too small",
                 self.max_points, self.path, over, self.dropped,
             )  # fmt: skip
 
@@ -103,7 +106,8 @@ class Buffer:
 
     def reject(self, batch: Batch, *, status: int, reason: str, lines: list[int] | None = None):
         """Move a refused batch out of the way: all its lines, or only `lines` (1-based numbers
-        in the batch, those Ladder named) to `rejected`; the batch leaves the buffer either way."""
+        in the batch, those Ladder named) to `rejected`; the batch leaves the buffer either way.
+        Past `max_rejected` rejected lines the oldest are dropped, with a warning."""
         chosen = batch.lines if lines is None else [batch.lines[n - 1] for n in lines]
         now = time.time()
         with self._transaction():
@@ -115,6 +119,20 @@ class Buffer:
                 "DELETE FROM points WHERE id BETWEEN ? AND ?", (batch.first, batch.last)
             )
             self._count -= cursor.rowcount
+            over = self._db.execute("SELECT count(*) FROM rejected").fetchone()[0]
+            over -= self.max_rejected
+            if over > 0:
+                self._db.execute(
+                    "DELETE FROM rejected WHERE id IN "
+                    "(SELECT id FROM rejected ORDER BY id LIMIT ?)",
+                    (over,),
+                )
+        if over > 0:
+            log.warning(
+                "rejected table full (%d lines in %s): dropped its %d oldest; read and clear it "
+                "(docs/OPCUA.md) or raise buffer.max_rejected",
+                self.max_rejected, self.path, over,
+            )  # fmt: skip
 
     def rejected(self) -> list[tuple[int, str, str]]:
         """(status, reason, line) of every rejected line, oldest first."""

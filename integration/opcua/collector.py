@@ -21,9 +21,13 @@ there, oldest first, in batches, to ``POST <url>/api/v2/write?precision=ms`` wit
 unreachable (connection refused, timeout, 5xx, 429) the lines wait on disk and the batch is
 retried with back-off (Retry-After when given), so delivery is at least once; Ladder keeps one
 point per (series, timestamp) and skips a retried one, so at least once plus the server's dedup
-is exactly once stored. A 4xx other than 429 is a configuration error (a wrong token, a paused
-integration, a refused line): logged as an error, the batch (or, for a partial write, the lines
-Ladder named) moved to the buffer's `rejected` table, and the collector goes on.
+is exactly once stored. Only lines Ladder names as invalid leave the buffer unsent: a 400
+naming lines (a partial write) moves those lines, and a 422 (too many metrics) its batch, to
+the buffer's `rejected` table, and the collector goes on. A 400 refusing a batch whole for its
+lines, and a 413, split the batch in halves, down to the single line (rejected on a 400). Any
+other refusal (401, 403, 404, 409, a 413 of one line, a 400 naming no line) is a configuration
+error: the collector holds, logs it once per state change, keeps the lines on disk and tries
+again with back-off up to `ladder.hold_max_s` (5 minutes by default).
 
 The OPC UA connection is re-established with exponential back-off (1 s doubling up to
 `opcua.reconnect_max_s`); the subscription is created anew, and the first value of each node
@@ -122,6 +126,14 @@ class Answer(NamedTuple):
     body: bytes
 
 
+class Refusal(NamedTuple):
+    """What Ladder said about a refused batch."""
+
+    message: str
+    lines: list[int] | None  # the refused lines' numbers (a partial write)
+    about_lines: bool  # a 400 refusing the batch whole for its lines (``line`` given)
+
+
 class Ladder:
     """``POST /api/v2/write`` over one kept-alive connection (reopened after any error)."""
 
@@ -194,15 +206,15 @@ def _retry_after(header: str | None) -> float | None:
         return None
 
 
-def _message(body: bytes) -> tuple[str, list[int] | None]:
+def _refusal(body: bytes) -> Refusal:
     """Ladder's error message and, for a partial write, the refused lines' numbers."""
     try:
         data = json.loads(body)
         lines = data.get("lines")
         numbers = [n for n in lines if isinstance(n, int)] if isinstance(lines, list) else None
-        return str(data.get("message") or data)[:500], numbers
+        return Refusal(str(data.get("message") or data)[:500], numbers, "line" in data)
     except (ValueError, AttributeError):
-        return body[:500].decode(errors="replace") or "(no body)", None
+        return Refusal(body[:500].decode(errors="replace") or "(no body)", None, False)
 
 
 # The collector
@@ -213,7 +225,11 @@ class Collector:
 
     def __init__(self, config: Config):
         self.config = config
-        self.buffer = Buffer(config.buffer.path, max_points=config.buffer.max_points)
+        self.buffer = Buffer(
+            config.buffer.path,
+            max_points=config.buffer.max_points,
+            max_rejected=config.buffer.max_rejected,
+        )
         settings = config.ladder
         self.ladder = Ladder(settings.url, settings.token, timeout=settings.timeout_s)
         self.nodes = {ua.NodeId.from_string(n.node_id): n for n in config.nodes}
@@ -226,6 +242,8 @@ class Collector:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._outage: str | None = None  # why Ladder is unreachable, while it is
+        self._held: int | None = None  # the status Ladder refuses the data with, while it does
+        self._batch_size = config.ladder.batch_points  # halved on a 413, until the buffer empties
         self._flushing = False  # the outage ended and the buffer is not empty yet
         self._flushed = 0  # points sent since the outage ended
 
@@ -362,39 +380,46 @@ class Collector:
         while not self._stopping.is_set():
             self.buffer.add(self._take_pending())
             if time.monotonic() >= retry_at:
-                wait = await self._drain()
-                if wait is None:
+                retry = await self._drain()
+                if retry is None:
                     delay = 1.0
                 else:
-                    retry_at = time.monotonic() + (wait or delay)
-                    delay = min(delay * 2, self.config.ladder.retry_max_s)
+                    wait, cap = retry
+                    retry_at = time.monotonic() + min(wait or delay, cap)
+                    delay = min(delay * 2, cap)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
             self._wake.clear()
 
-    async def _drain(self) -> float | None:
+    async def _drain(self) -> tuple[float, float] | None:
         """Send the buffer, batch by batch: None once it is empty (or the collector stops),
-        else the seconds to wait before the next try (0: the back-off's own delay)."""
-        size = self.config.ladder.batch_points
-        while not self._stopping.is_set() and (batch := self.buffer.peek(size)) is not None:
+        else ``(wait, cap)``: the seconds to wait before the next try (0: the back-off's own
+        delay) and the back-off's cap (`retry_max_s` while unreachable, `hold_max_s` held)."""
+        settings = self.config.ladder
+        while (
+            not self._stopping.is_set()
+            and (batch := self.buffer.peek(self._batch_size)) is not None
+        ):
             try:
                 answer = await asyncio.to_thread(self.ladder.post, batch.lines)
             except (OSError, http.client.HTTPException) as error:
                 self._unreachable(_describe(error))
-                return 0.0
-            if 200 <= answer.status < 300:
+                return 0.0, settings.retry_max_s
+            status = answer.status
+            if 200 <= status < 300:
                 self.buffer.remove(batch)
                 self._delivered(len(batch.lines))
-            elif answer.status == 429 or answer.status >= 500:
-                message, _ = _message(answer.body)
-                self._unreachable(f"HTTP {answer.status}: {message}")
-                return min(answer.retry_after or 0.0, self.config.ladder.retry_max_s)
-            else:
-                self._rejected(batch, answer)
+            elif status == 429 or status >= 500:
+                self._unreachable(f"HTTP {status}: {_refusal(answer.body).message}")
+                return answer.retry_after or 0.0, settings.retry_max_s
+            elif not self._refused(batch, answer):
+                return answer.retry_after or 0.0, settings.hold_max_s
             self.buffer.add(self._take_pending())  # behind the older lines, in order
-        if self._flushing and not len(self.buffer):
-            log.info("flushed %d buffered points: the buffer is empty", self._flushed)
-            self._flushing = False
+        if not len(self.buffer):
+            self._batch_size = settings.batch_points
+            if self._flushing:
+                log.info("flushed %d buffered points: the buffer is empty", self._flushed)
+                self._flushing = False
         return None
 
     def _unreachable(self, reason: str) -> None:
@@ -407,33 +432,63 @@ class Collector:
 
     def _delivered(self, count: int) -> None:
         self.sent += count
-        if self._outage is not None:
-            log.info("Ladder answers again: sending %d buffered points", len(self.buffer) + count)
-            self._outage = None
+        if self._outage is not None or self._held is not None:
+            if self._held is not None:
+                log.warning(
+                    "Ladder accepts the data again (it refused it with HTTP %d): sending %d "
+                    "held points", self._held, len(self.buffer) + count,
+                )  # fmt: skip
+            else:
+                log.info(
+                    "Ladder answers again: sending %d buffered points", len(self.buffer) + count
+                )
+            self._outage = self._held = None
             self._flushed = 0
             self._flushing = True
         if self._flushing:
             self._flushed += count
 
-    def _rejected(self, batch: Batch, answer: Answer) -> None:
-        message, numbers = _message(answer.body)
-        numbers = [n for n in numbers or () if 1 <= n <= len(batch.lines)] or None
-        if answer.status == 400 and numbers:
-            stored = len(batch.lines) - len(numbers)
-            self.buffer.reject(batch, status=answer.status, reason=message, lines=numbers)
-            self.sent += stored
+    def _refused(self, batch: Batch, answer: Answer) -> bool:
+        """Deal with a 4xx: reject the lines Ladder names as invalid, or split the batch (True:
+        go on sending), or hold (False: the data stays, try again later)."""
+        status, size = answer.status, len(batch.lines)
+        refusal = _refusal(answer.body)
+        numbers = [n for n in refusal.lines or () if 1 <= n <= size]
+        if status == 400 and numbers:
+            self.buffer.reject(batch, status=status, reason=refusal.message, lines=numbers)
+            self.sent += size - len(numbers)
             log.error(
                 "Ladder refused %d of %d lines (HTTP 400: %s); they are in the rejected table "
-                "of %s, the rest were stored", len(numbers), len(batch.lines), message,
+                "of %s, the rest were stored", len(numbers), size, refusal.message,
                 self.buffer.path,
             )  # fmt: skip
-            return
-        self.buffer.reject(batch, status=answer.status, reason=message)
-        log.error(
-            "Ladder refused a batch of %d points (HTTP %d: %s): a configuration error (token, "
-            "URL, paused integration?); the batch is in the rejected table of %s, going on",
-            len(batch.lines), answer.status, message, self.buffer.path,
-        )  # fmt: skip
+            return True
+        if status == 422 or (status == 400 and refusal.about_lines and size == 1):
+            self.buffer.reject(batch, status=status, reason=refusal.message)
+            log.error(
+                "Ladder refused a batch of %d points (HTTP %d: %s); it is in the rejected table "
+                "of %s, going on", size, status, refusal.message, self.buffer.path,
+            )  # fmt: skip
+            return True
+        if (status == 413 or (status == 400 and refusal.about_lines)) and size > 1:
+            self._batch_size = size // 2
+            log.warning(
+                "Ladder refused a batch of %d points whole (HTTP %d: %s): sending it in "
+                "batches of %d", size, status, refusal.message, self._batch_size,
+            )  # fmt: skip
+            return True
+        self._hold(status, refusal.message)
+        return False
+
+    def _hold(self, status: int, message: str) -> None:
+        if self._held != status:
+            log.error(
+                "Ladder refuses the data (HTTP %d: %s): holding %d points in %s and trying "
+                "again with back-off (at most %g s); check ladder.url, the token and that the "
+                "integration is not paused", status, message, len(self.buffer),
+                self.buffer.path, self.config.ladder.hold_max_s,
+            )  # fmt: skip
+        self._held = status
 
 
 class _Handler:

@@ -16,8 +16,8 @@ from asyncua import ua
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SECURITY_MODES = ("Sign", "SignAndEncrypt")
-# Names go into line protocol; control characters and newlines would break a line.
-_NAME = re.compile(r"[^\x00-\x1f\x7f]+")
+# Names go into line protocol: a control character (a newline) would end the line early.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ConfigError(Exception):
@@ -51,6 +51,7 @@ class LadderConfig(_Section):
     batch_points: Annotated[int, Field(ge=1, le=50_000)] = 5_000
     flush_interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     retry_max_s: Annotated[float, Field(gt=0)] = 30.0
+    hold_max_s: Annotated[float, Field(gt=0)] = 300.0
 
     @field_validator("url")
     @classmethod
@@ -134,15 +135,14 @@ class OpcuaConfig(_Section):
 class BufferConfig(_Section):
     path: Path
     max_points: Annotated[int, Field(ge=1)] = 1_000_000
+    max_rejected: Annotated[int, Field(ge=1)] = 100_000
 
 
 class NodeConfig(_Section):
     node_id: str
-    metric: Annotated[str, Field(pattern=_NAME.pattern)]
-    field: Annotated[str, Field(pattern=_NAME.pattern)] = "value"
-    tags: dict[
-        Annotated[str, Field(pattern=_NAME.pattern)], Annotated[str, Field(pattern=_NAME.pattern)]
-    ] = {}
+    metric: str
+    field: str = "value"
+    tags: dict[str, str] = {}
 
     @field_validator("node_id")
     @classmethod
@@ -155,12 +155,48 @@ class NodeConfig(_Section):
             ) from None
         return node_id
 
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, metric: str) -> str:
+        _name(metric)
+        if metric.startswith("#"):
+            raise ValueError("must not start with '#' (the line would be a comment)")
+        if metric.startswith("_"):
+            raise ValueError("metric names starting with '_' are Ladder's")
+        return metric
+
     @field_validator("field")
     @classmethod
     def _field(cls, field: str) -> str:
+        _name(field)
         if field.startswith("_"):
             raise ValueError("field names starting with '_' are Ladder's (e.g. _quality)")
         return field
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            try:
+                _name(key)
+            except ValueError as error:
+                raise ValueError(f"tag {key[:40]!r}: {error}") from None
+            try:
+                _name(value)
+            except ValueError as error:
+                raise ValueError(f"tag {key[:40]!r} value: {error}") from None
+        return tags
+
+
+def _name(name: str) -> None:
+    """Refuse what is no line-protocol name: empty, or with a control character anywhere."""
+    if not name:
+        raise ValueError("must not be empty")
+    if control := _CONTROL.search(name):
+        raise ValueError(
+            f"must not contain control characters (newline, tab...): {control.group()!r} in "
+            f"{name[:40]!r}"
+        )
 
 
 class Config(_Section):

@@ -72,3 +72,14 @@ def test_a_refused_batch_moves_to_rejected_whole_or_only_the_named_lines(tmp_pat
         (401, "unknown or revoked token", "press v=1 1"),
         (400, "line 2: bad", "press v=3 3"),
     ]
+
+
+def test_past_its_cap_the_rejected_table_drops_its_oldest_with_a_warning(tmp_path, caplog):
+    buffer = Buffer(tmp_path / "b.sqlite3", max_points=100, max_rejected=3)
+    buffer.add(lines(0, 5))
+    buffer.reject(buffer.peek(2), status=422, reason="too many metrics")
+    with caplog.at_level(logging.WARNING, logger="integration.opcua.buffer"):
+        buffer.reject(buffer.peek(3), status=400, reason="bad")
+    assert [line for _, _, line in buffer.rejected()] == lines(2, 5)
+    assert "rejected table full (3 lines in" in caplog.text
+    assert "dropped its 2 oldest" in caplog.text
