@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
+from playwright.sync_api import expect
 
 from accounts.demo import DEMO_PASSWORD
 from assessments.models import Assessment, Report
@@ -168,3 +169,15 @@ def test_on_a_phone_finalize_is_on_screen_and_the_current_tab_in_view(demo, phon
     assert nav["x"] <= tab["x"] and tab["x"] + tab["width"] <= nav["x"] + nav["width"]
     header = phone.locator(".topbar").bounding_box()
     assert header["height"] < 60  # one compact row, not three
+
+    # The dashboard's ladder: a table whose process names stay put while its levels scroll.
+    phone.goto(f"/o/acme/assessments/{draft.pk}/dashboard/")
+    expect(phone.locator(".heat-chart")).to_be_hidden()
+    ladder = phone.locator(".heat-phone")
+    expect(ladder.get_by_role("rowheader").first).to_be_visible()
+    ladder.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
+    assert ladder.evaluate("box => box.scrollLeft") > 0
+    name, box = ladder.get_by_role("rowheader").first.bounding_box(), ladder.bounding_box()
+    assert box["x"] <= name["x"] < box["x"] + 5  # at the box's left edge, not scrolled away
+    top = ladder.get_by_role("columnheader", name="4 Redefinition").bounding_box()
+    assert top["x"] + top["width"] <= PHONE["width"]
