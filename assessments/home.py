@@ -244,8 +244,10 @@ def claims_without_live_data(s: Snapshot) -> list[Attention]:
         not_up = [i for i, h in evidence.integrations if h.status != Status.UP]
         if not_up:
             url = s.url("integration:integration-detail", not_up[0].pk)
-        else:
+        elif s.membership.can_write:  # where integrations are linked to the process
             url = s.url("assessments:process-edit", p.process.pk)
+        else:  # a viewer cannot edit it: the list of integrations says what runs
+            url = s.url("integration:integration-list")
         entries.append(
             Attention("no-live-data", "No live data", p.process.name, evidence.message, url)
         )

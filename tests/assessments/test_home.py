@@ -210,6 +210,17 @@ def test_a_claim_without_any_integration_links_to_the_process_to_link_one(
     assert entry["href"] == reverse("assessments:process-edit", args=[org.slug, process.pk])
 
 
+def test_a_viewer_is_sent_where_they_may_go_not_to_the_process_edit_page(
+    org, owner, viewer, framework, frozen
+):
+    process = make_process(org, "Press line")
+    assessment = make_assessment(org, framework, [process], title="Q4")
+    answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
+    [entry] = of_kind(home_page(viewer, org), "no-live-data")
+    assert entry["href"] == reverse("integration:integration-list", args=[org.slug])
+    assert client_for(viewer).get(entry["href"]).status_code == 200
+
+
 def test_a_claim_backed_by_a_down_integration_links_to_the_integration(org, owner, data):
     dead = down_integration(org)
     data["stock"].integrations.add(dead)
