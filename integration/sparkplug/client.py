@@ -97,6 +97,7 @@ class SparkplugHost:
         self._host: Host | None = None
         self._state_ms = 0
         self._thread: threading.Thread | None = None
+        self.failed = False  # the thread ended by an exception, not by `stop()`
         self._ignored_log: dict[str, tuple[float, int]] = {}  # reason -> (logged at, held)
 
     def start(self) -> None:
@@ -118,24 +119,43 @@ class SparkplugHost:
                     if str(self.counters) != logged:
                         logged = str(self.counters)
                         logger.info("sparkplug: %s", logged)
-                if not self._claim():
+                try:
+                    self._term()
+                except Exception:  # a bug must not end the host for good: start again
+                    logger.exception("sparkplug: unexpected error; starting again")
                     if self._client is not None:
-                        self._drop("lost the lease")
+                        self._drop("unexpected error")
                     self._stopping.wait(self.renew_every)
-                    continue
-                if self._client is None:
-                    self._become_host()
-                renew_at = time.monotonic() + self.renew_every
-                while time.monotonic() < renew_at and not self._stopping.is_set():
-                    batch = self._collect()
-                    if batch:
-                        self._process(batch)
+        except BaseException:
+            self.failed = True
+            logger.exception("sparkplug: the host thread died")
+            raise
         finally:
             if self._client is not None:
                 self._go_offline()
             with contextlib.suppress(DatabaseError):
                 connection.close()
             logger.info("sparkplug: stopped: %s", self.counters)
+
+    def _term(self) -> None:
+        """Claim or renew the lease, then be the host until the next renewal."""
+        if not self._claim():
+            if self._client is not None:
+                self._drop("lost the lease")
+            self._stopping.wait(self.renew_every)
+            return
+        if self._client is None:
+            self._become_host()
+        renew_at = time.monotonic() + self.renew_every
+        while time.monotonic() < renew_at and not self._stopping.is_set():
+            batch = self._collect()
+            if batch:
+                self._process(batch)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the host's thread runs (False once it died; `failed` then says so)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _claim(self) -> bool:
         try:
@@ -225,7 +245,12 @@ class SparkplugHost:
                 continue
             if topic.type in {"NCMD", "DCMD"}:  # commands to edge nodes (our rebirths)
                 continue
-            outcome = self._host.handle(topic, data, now=now)
+            try:
+                outcome = self._host.handle(topic, data, now=now)
+            except Exception:  # one bad message must never stop the host
+                self.counters.ignored += 1
+                logger.exception("sparkplug: %s ignored: cannot be read", topic_text[:200])
+                continue
             if outcome.ignored and not outcome.rebirth:
                 self.counters.ignored += 1
                 self._log_ignored(topic_text, outcome.ignored)

@@ -14,11 +14,14 @@ Rules (Sparkplug 3.0):
   says nothing about the current one); DDEATH ends a device.
 - A rebirth is asked at most once per `rebirth_every` per edge node.
 - Each value gets the metric's own timestamp, else the payload's, else `now` (so a message
-  received twice stores nothing twice); historical values are stored like the others.
+  received twice stores nothing twice); historical values are stored like the others. A value
+  whose timestamp no date can hold is refused (`Outcome.refused`), the rest of the message is
+  used; the store refuses the other bad values (`integration.sparkplug.store`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,6 +40,7 @@ from integration.sparkplug.payload import (
 REBIRTH_EVERY = timedelta(seconds=10)
 CONTROL_PREFIXES = ("Node Control/", "Device Control/")
 COMPRESSED = "SPBV1.0_COMPRESSED"  # Tahu's optional gzip/deflate wrapping: edge nodes opt in
+UNREADABLE_TIME = "a timestamp no date can hold (e.g. past the year 9999)"
 COMPRESSED_REASON = "a compressed payload (SPBV1.0_COMPRESSED): not supported"
 
 
@@ -64,6 +68,7 @@ class Outcome:
     rebirth: bool = False  # send a rebirth request now
     changed: bool = False  # the node's aliases or bdSeq changed: save them
     ignored: str = ""  # why the message was not used
+    refused: Counter[str] = field(default_factory=Counter)  # values not used, by reason
 
 
 class Host:
@@ -176,6 +181,9 @@ class Host:
                 continue
             ms = metric.timestamp if metric.HasField("timestamp") else default_ms
             ts = timestamp(ms) if ms is not None else now
+            if ts is None:
+                outcome.refused[UNREADABLE_TIME] += 1
+                continue
             points.append(Point(name, (), ts, value, quality(metric)))
         if outcome.unknown_aliases:
             self._ask_rebirth(node, now, outcome)
