@@ -57,6 +57,7 @@ class SparkplugCounters:
     deaths: int = 0
     unbound: int = 0  # messages of edge nodes no integration is bound to
     ignored: int = 0  # not Sparkplug B, or not usable (see the log)
+    values_refused: int = 0  # values the ingest service would refuse (NaN, time, name)
     database_errors: int = 0
     leases: int = 0  # times this listener became the host
 
@@ -278,6 +279,10 @@ class SparkplugHost:
         counters.births += stored.births
         counters.deaths += stored.deaths
         counters.unbound += sum(stored.unbound.values())
+        counters.values_refused += sum(stored.refused.values())
+        for kind, count in stored.refused.items():
+            example = stored.refused.examples.get(kind, "")
+            self._log_ignored(f"{count} value(s), e.g. {example}", f"refused ({kind})")
         for refusal in stored.result.refusals:
             logger.warning(
                 "sparkplug: refused for integration %s: %s", refusal.integration_id, refusal.reason

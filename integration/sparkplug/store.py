@@ -15,11 +15,20 @@ from integration.models import Integration, SparkplugNode
 from integration.mqtt.ingest import BatchResult, _calls, _chunks, _ingest_call, _record_counts
 from integration.services import telemetry_ping
 from integration.services.health import integration_status_record
+from integration.services.ingest import point_problem
 from integration.sparkplug.host import Host, NodeState, Outcome
 from integration.sparkplug.payload import Topic
 
 logger = logging.getLogger(__name__)
 DEVICE_LABEL = "device"
+
+
+class Refused(Counter):
+    """Values skipped, by the field at fault ("value", "ts", "metric"), with an example each."""
+
+    def __init__(self):
+        super().__init__()
+        self.examples: dict[str, str] = {}
 
 
 @dataclass
@@ -30,6 +39,7 @@ class Stored:
     unbound: Counter[str] = field(default_factory=Counter)  # "group/node" -> messages
     deaths: int = 0
     births: int = 0
+    refused: Refused = field(default_factory=Refused)
 
 
 def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
@@ -64,7 +74,14 @@ def sparkplug_batch_store(
         node_integration = bound.get((*node_key, ""))
         if outcome.changed:
             changed.add(node_key)
+        for reason, count in outcome.refused.items():
+            stored.refused["ts"] += count
+            stored.refused.examples["ts"] = f"{topic.group}/{topic.node}: {reason}"
+        refused = sum(outcome.refused.values())
         for device, points in outcome.points.items():
+            good = [p for p in points if not _refused(p, now, stored.refused, topic)]
+            refused += len(points) - len(good)
+            points = good
             integration = bound.get((*node_key, device))
             if integration is None and node_integration is not None and device:
                 integration = node_integration
@@ -79,6 +96,7 @@ def sparkplug_batch_store(
         if counted is not None:
             result.counts[counted.pk]["sparkplug_gaps"] += outcome.gap
             result.counts[counted.pk]["rebirths"] += int(outcome.rebirth)
+            result.counts[counted.pk]["invalid_point"] += refused
         for device in outcome.born + outcome.died:
             died = device in outcome.died
             for key, integration in bound.items():
@@ -105,6 +123,19 @@ def sparkplug_batch_store(
     for integration, _ in alive.values():
         integration_status_record(integration=integration, now=now)
     return stored
+
+
+def _refused(point, now: datetime, reasons: Refused, topic: Topic) -> bool:
+    """Whether the ingest service would refuse this value (NaN, time out of its window, bad
+    name): it is skipped and the rest of the message stored, as the docs promise."""
+    problem = point_problem(point, now=now)
+    if problem is None:
+        return False
+    reasons[problem.field] += 1
+    reasons.examples[problem.field] = (
+        f"{topic.group}/{topic.node} {problem.metric[:100]!r}: {problem.reason}"
+    )
+    return True
 
 
 def _bindings(nodes: set[tuple[str, str]]) -> dict[tuple[str, str, str], Integration]:

@@ -121,3 +121,21 @@ def test_a_metrics_quality_property_is_stored_with_its_value(node):
     run(host, (Topic("plant", "NDATA", "press3"), data.SerializeToString()))
     speed = Point.objects.filter(series__metric__integration=node, series__metric__name="Speed")
     assert list(speed.order_by("ts").values_list("value", "quality")) == [(1.0, None), (0.0, 2)]
+
+
+def test_a_bad_value_is_refused_alone_and_counted_the_rest_is_stored(node):
+    host = Host()
+    run(host, *BIRTHS)
+    data = message(
+        2,
+        {"alias": 1, "double_value": float("nan"), "timestamp": MS + 1000},
+        {"name": "_secret", "datatype": 10, "double_value": 1.0, "timestamp": MS + 1000},
+        {"name": " Padded", "datatype": 10, "double_value": 1.0, "timestamp": MS + 1000},
+        {"alias": 1, "double_value": 5.0, "timestamp": MS + 3_600_000},  # an hour ahead
+        {"alias": 1, "double_value": 6.0, "timestamp": 10**15},  # no date holds it
+        {"alias": 1, "double_value": 7.0, "timestamp": MS + 2000},
+    )
+    result = run(host, (Topic("plant", "NDATA", "press3"), data))
+    assert [v for m, _, _, v in stored(node) if m == "Speed"] == [1.0, 7.0]
+    assert sum(result.refused.values()) == 5
+    assert MqttCount.objects.get(integration=node).invalid_point == 5
