@@ -41,7 +41,11 @@ from integration.sparkplug.payload import (
     state_payload,
     state_topic,
 )
-from integration.sparkplug.store import sparkplug_batch_store, sparkplug_nodes_load
+from integration.sparkplug.store import (
+    sparkplug_batch_store,
+    sparkplug_bound_nodes,
+    sparkplug_nodes_load,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +59,8 @@ class SparkplugCounters:
     rebirths: int = 0  # requests sent
     births: int = 0
     deaths: int = 0
-    unbound: int = 0  # messages of edge nodes no integration is bound to
+    stray: int = 0  # messages of edge nodes no integration is bound to: not looked at
+    unbound: int = 0  # messages of a bound edge node's devices no integration takes
     ignored: int = 0  # not Sparkplug B, or not usable (see the log)
     values_refused: int = 0  # values the ingest service would refuse (NaN, time, name)
     database_errors: int = 0
@@ -80,6 +85,8 @@ class SparkplugHost:
         batch_seconds: float = 0.2,
         rebirth_every: timedelta = REBIRTH_EVERY,
         stats_every: float = 60.0,
+        bindings_every: float = 60.0,
+        bindings_on_miss: float = 5.0,
     ):
         self.broker = broker
         self.host_id = host_id
@@ -90,6 +97,11 @@ class SparkplugHost:
         self.batch_seconds = batch_seconds
         self.rebirth_every = rebirth_every
         self.stats_every = stats_every  # counters logged this often when they changed
+        # The bound (group, node) pairs, read again this often, and on a miss at most this often.
+        self.bindings_every = bindings_every
+        self.bindings_on_miss = bindings_on_miss
+        self._bound: set[tuple[str, str]] = set()
+        self._bound_at: float | None = None
         self.counters = SparkplugCounters()
         self.active = threading.Event()  # holds the lease, connected and subscribed
         self._stopping = threading.Event()
@@ -246,6 +258,11 @@ class SparkplugHost:
                 continue
             if topic.type in {"NCMD", "DCMD"}:  # commands to edge nodes (our rebirths)
                 continue
+            if not self._is_bound(topic.group, topic.node):
+                # Another host application's edge node (a shared broker): no rebirth, no rows.
+                self.counters.stray += 1
+                self._log_ignored(topic_text, "no integration is bound to this edge node")
+                continue
             try:
                 outcome = self._host.handle(topic, data, now=now)
             except Exception:  # one bad message must never stop the host
@@ -295,6 +312,27 @@ class SparkplugHost:
                 )
             if outcome.rebirth:
                 self._request_rebirth(topic.group, topic.node)
+
+    def _is_bound(self, group: str, node: str) -> bool:
+        """From the bindings read at most `bindings_every` s ago, or `bindings_on_miss` s ago
+        for a node not in them (a binding just made is seen within seconds)."""
+        now = time.monotonic()
+        age = None if self._bound_at is None else now - self._bound_at
+        known = (group, node) in self._bound
+        if (
+            age is None
+            or age >= self.bindings_every
+            or (not known and age >= self.bindings_on_miss)
+        ):
+            try:
+                self._bound = sparkplug_bound_nodes()
+            except DatabaseError as error:
+                logger.warning("sparkplug: cannot read the bindings: %s", error)
+                with contextlib.suppress(DatabaseError):
+                    connection.close()
+            self._bound_at = now
+            known = (group, node) in self._bound
+        return known
 
     def _log_ignored(self, topic: str, reason: str) -> None:
         """At most one line a minute per reason, with how many were held back."""

@@ -42,6 +42,14 @@ class Stored:
     refused: Refused = field(default_factory=Refused)
 
 
+def sparkplug_bound_nodes() -> set[tuple[str, str]]:
+    """The (group, edge node) pairs some integration is bound to: the host's only concern."""
+    rows = Integration.objects.exclude(sparkplug_group="").values_list(
+        "sparkplug_group", "sparkplug_node"
+    )
+    return set(rows.distinct())
+
+
 def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
     """The alias tables saved at the last births: a new host resolves aliases at once."""
     nodes = {}

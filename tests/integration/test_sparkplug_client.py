@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from integration.models import SparkplugNode
 from integration.mqtt.decoding import broker_from_url
 from integration.mqtt.listener import Listener
 from integration.sparkplug.client import SparkplugHost
@@ -85,3 +86,21 @@ def test_the_listener_stops_and_fails_when_the_sparkplug_thread_died(db):
     listener.run()
     guard.cancel()
     assert listener.failed
+
+
+def test_an_unbound_edge_node_gets_no_rebirth_request_and_no_row(bound):
+    host = host_client(bindings_on_miss=3600)
+    host._process([("spBv1.0/other/NDATA/theirs", message(5, {"alias": 1, "double_value": 1.0}))])
+    host._process([("spBv1.0/other/NBIRTH/theirs", BIRTH)])
+    assert (host.counters.stray, host.counters.rebirths) == (2, 0)
+    assert not SparkplugNode.objects.exists()
+
+
+def test_a_binding_made_while_the_host_runs_is_seen_on_a_miss(integration):
+    host = host_client(bindings_on_miss=0)
+    host._process([(NBIRTH, BIRTH)])
+    assert host.counters.stray == 1
+    integration.sparkplug_group, integration.sparkplug_node = "plant", "press3"
+    integration.save()
+    host._process([(NBIRTH, BIRTH)])
+    assert [m for m, *_ in stored(integration)] == ["Speed", "_ping"]
