@@ -188,6 +188,20 @@ def test_an_integration_publishes_only_to_its_own_topic(
     assert (topic(second_integration), stolen) not in subscriber.received
 
 
+def test_a_devices_integration_may_publish_only_that_devices_messages(org):
+    device = Integration(
+        organization=org,
+        sparkplug_group="Plant1",
+        sparkplug_node="press3",
+        sparkplug_device="oven",
+    )
+    topics = {topic for _, topic in brokerauth.integration_acls(device)}
+    assert "spBv1.0/Plant1/DDATA/press3/oven" in topics
+    assert "spBv1.0/Plant1/DCMD/press3/oven" in topics
+    assert not {t for t in topics if t.endswith("/+") and "STATE" not in t}
+    assert not {t for t in topics if "/NBIRTH/" in t or "/NDATA/" in t or "/NCMD/" in t}
+
+
 @broker_test
 def test_a_sparkplug_edge_node_publishes_its_own_messages_and_gets_its_commands(broker, owner, org):
     node = Integration.objects.create(
