@@ -592,6 +592,8 @@ class SparkplugNode(models.Model):
     aliases = models.JSONField(default=dict, blank=True)
     updated = models.DateTimeField(null=True, blank=True)
     rebirth_requested = models.DateTimeField(null=True, blank=True)
+    # The last seq stored: the next host checks the node's first message against it.
+    seq = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -630,6 +632,13 @@ class SparkplugLease(models.Model):
             [cls(host_id=host_id, holder=holder, expires=expires)], ignore_conflicts=True
         )
         return cls.objects.filter(host_id=host_id, holder=holder, expires=expires).exists()
+
+    @classmethod
+    def hold(cls, *, host_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Renew `holder`'s unexpired lease inside the caller's transaction, which keeps the row
+        locked until it commits (no takeover meanwhile); False when it expired or moved."""
+        held = cls.objects.filter(host_id=host_id, holder=holder, expires__gte=now)
+        return bool(held.update(expires=now + ttl))
 
     @classmethod
     def release(cls, *, host_id: str, holder: str) -> None:

@@ -11,8 +11,11 @@ the lease of `host_id` (`SparkplugLease`); only while it holds it is it connecte
   state machine in order and stores each batch in one transaction (`sparkplug_batch_store`);
 - publishes the rebirth requests (NCMD `Node Control/Rebirth`) after the commit.
 
-A host that cannot renew its lease (database down, or another took it) disconnects at once
-without a STATE of its own: the next holder publishes its online STATE.
+A host that loses its lease (another took it; checked again in each batch's transaction, so
+two hosts never both store) or whose database stays down for longer than the lease publishes
+its offline STATE and disconnects: edge nodes store and forward until a holder is online. The
+queue between paho's thread and the host is bounded (`max_queued`): messages beyond it are
+dropped and counted (`overflow`); the seq gaps they leave ask for rebirths.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from integration.sparkplug.payload import (
     state_topic,
 )
 from integration.sparkplug.store import (
+    LeaseLost,
     sparkplug_batch_store,
     sparkplug_bound_nodes,
     sparkplug_nodes_load,
@@ -64,6 +68,7 @@ class SparkplugCounters:
     ignored: int = 0  # not Sparkplug B, or not usable (see the log)
     values_refused: int = 0  # values the ingest service would refuse (NaN, time, name)
     database_errors: int = 0
+    overflow: int = 0  # messages dropped: the queue was full (the database too slow or down)
     leases: int = 0  # times this listener became the host
 
     def __str__(self):
@@ -87,6 +92,7 @@ class SparkplugHost:
         stats_every: float = 60.0,
         bindings_every: float = 60.0,
         bindings_on_miss: float = 5.0,
+        max_queued: int = 20000,
     ):
         self.broker = broker
         self.host_id = host_id
@@ -105,7 +111,9 @@ class SparkplugHost:
         self.counters = SparkplugCounters()
         self.active = threading.Event()  # holds the lease, connected and subscribed
         self._stopping = threading.Event()
-        self._queue: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        # Bounded: paho's thread must never fill the memory while the database is slow.
+        self.max_queued = max_queued
+        self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(max_queued)
         self._client: mqtt.Client | None = None
         self._host: Host | None = None
         self._state_ms = 0
@@ -160,7 +168,7 @@ class SparkplugHost:
         if self._client is None:
             self._become_host()
         renew_at = time.monotonic() + self.renew_every
-        while time.monotonic() < renew_at and not self._stopping.is_set():
+        while time.monotonic() < renew_at and self._client and not self._stopping.is_set():
             batch = self._collect()
             if batch:
                 self._process(batch)
@@ -185,7 +193,7 @@ class SparkplugHost:
         self.counters.leases += 1
         self._host = Host(sparkplug_nodes_load(), rebirth_every=self.rebirth_every)
         self._state_ms = int(time.time() * 1000)
-        self._queue = queue.SimpleQueue()  # nothing left from an earlier term
+        self._queue = queue.Queue(self.max_queued)  # nothing left from an earlier term
         client = self.broker.client(client_id=f"{self.client_id}-sparkplug")
         client.will_set(
             state_topic(self.host_id),
@@ -204,12 +212,11 @@ class SparkplugHost:
         )
 
     def _drop(self, why: str) -> None:
-        """Disconnect without a STATE: another listener is (or will be) the host."""
+        """Stop being the host: the offline STATE first (a clean disconnect sends no Will), so
+        edge nodes store and forward until the next holder publishes its online STATE (which
+        it publishes again should this one reach the broker after its own)."""
         logger.warning("sparkplug: %s is no longer the host (%s)", self.client_id, why)
-        self.active.clear()
-        client, self._client = self._client, None
-        client.disconnect()  # a normal disconnect: no Will, the new holder's STATE counts
-        client.loop_stop()
+        self._go_offline()
 
     def _go_offline(self) -> None:
         """Publish the offline STATE (Sparkplug 3.0: before disconnecting), then disconnect."""
@@ -276,16 +283,29 @@ class SparkplugHost:
         if not outcomes:
             return
         stored = None
-        delay = 1.0
+        delay, failing_since = 1.0, None
         while stored is None:
             try:
                 stored = sparkplug_batch_store(
-                    outcomes=outcomes, host=self._host, now=now, listener=self.client_id
+                    outcomes=outcomes,
+                    host=self._host,
+                    now=now,
+                    listener=self.client_id,
+                    holds_lease=self._holds_lease,
                 )
+            except LeaseLost:
+                # Another listener is the host (or will be): it stores what edge nodes send.
+                self._drop("lost the lease; the batch is not stored here")
+                return
             except DatabaseError as error:
                 self.counters.database_errors += 1
                 with contextlib.suppress(DatabaseError):
                     connection.close()
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since >= self.lease_ttl.total_seconds():
+                    # The lease is not renewed meanwhile: go offline, edge nodes store.
+                    self._drop(f"the database is down: {error}")
+                    return
                 logger.warning("sparkplug: cannot store a batch, retrying: %s", error)
                 if self._stopping.wait(delay):
                     return
@@ -333,6 +353,11 @@ class SparkplugHost:
             self._bound_at = now
             known = (group, node) in self._bound
         return known
+
+    def _holds_lease(self) -> bool:
+        return SparkplugLease.hold(
+            host_id=self.host_id, holder=self.client_id, now=timezone.now(), ttl=self.lease_ttl
+        )
 
     def _log_ignored(self, topic: str, reason: str) -> None:
         """At most one line a minute per reason, with how many were held back."""
@@ -393,7 +418,10 @@ class SparkplugHost:
             topic = message.topic
         except UnicodeDecodeError:
             return
-        self._queue.put((topic, message.payload))
+        try:
+            self._queue.put_nowait((topic, message.payload))
+        except queue.Full:  # QoS 0 data: the seq gap it leaves asks for a rebirth later
+            self.counters.overflow += 1
 
 
 def topic_key(topic) -> tuple[str, str]:

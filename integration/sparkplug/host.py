@@ -7,7 +7,8 @@ Rules (Sparkplug 3.0):
 - NDATA/DDATA name metrics by alias (or by name); an alias no birth defined asks for a rebirth.
 - Every message of an edge node after NBIRTH carries `seq` one more than the last, 0-255
   wrapping. Another number means messages were lost (QoS 0): counted as a gap, the message is
-  still used, and a rebirth is asked for. After a failover the first message sets the count.
+  still used, and a rebirth is asked for. After a failover the first message is checked
+  against the last seq the previous host stored (`SparkplugNode.seq`): a jump is a gap.
 - Data of an edge node with no NBIRTH since it connected (or since its NDEATH) is not used:
   a rebirth is asked for.
 - NDEATH counts only when its `bdSeq` is the last NBIRTH's (a late Will of an older session

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 
 from integration import conf
 from integration.models import Integration, SparkplugNode
@@ -29,6 +30,10 @@ class Refused(Counter):
     def __init__(self):
         super().__init__()
         self.examples: dict[str, str] = {}
+
+
+class LeaseLost(Exception):
+    """The host's lease expired or moved to another listener: the batch was not stored."""
 
 
 @dataclass
@@ -61,22 +66,31 @@ def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
             online=row.online,
             aliases=aliases,
             rebirth_requested=row.rebirth_requested,
+            seq=row.seq,
         )
     return nodes
 
 
 def sparkplug_batch_store(
-    *, outcomes: list[tuple[Topic, Outcome]], host: Host, now: datetime, listener: str
+    *,
+    outcomes: list[tuple[Topic, Outcome]],
+    host: Host,
+    now: datetime,
+    listener: str,
+    holds_lease: Callable[[], bool] | None = None,
 ) -> Stored:
     """Store a batch's points, counts and node tables in one transaction; then record the
     health events of the births and deaths in it (an NDEATH makes its integrations down at
-    once). Raises `DatabaseError` when the database fails (nothing committed)."""
+    once). `holds_lease` is asked first inside the transaction (it renews and locks the lease):
+    `LeaseLost` when it says no, so two hosts never both store. Raises `DatabaseError` when
+    the database fails (nothing committed)."""
     stored = Stored(BatchResult())
     result = stored.result
     bound = _bindings({(topic.group, topic.node) for topic, _ in outcomes})
     groups: dict = {}
     alive: dict = {}  # integration id -> (integration, died): the last word wins
     changed: set[tuple[str, str]] = set()
+    seen = {(topic.group, topic.node) for topic, _ in outcomes} & set(host.nodes)
     for topic, outcome in outcomes:
         node_key = (topic.group, topic.node)
         node_integration = bound.get((*node_key, ""))
@@ -117,6 +131,8 @@ def sparkplug_batch_store(
         for chunk in _chunks(messages, limit)
     ]
     with transaction.atomic():
+        if holds_lease is not None and not holds_lease():
+            raise LeaseLost
         for call in _calls(pieces, limit):
             _ingest_call(call, now, result)
         for integration, died in alive.values():
@@ -128,6 +144,7 @@ def sparkplug_batch_store(
         _record_counts(result, now=now, listener=listener)
         for key in sorted(changed):
             _save_node(key, host.nodes[key], now)
+        _save_seqs(sorted({topic_node for topic_node in seen} - changed), host)
     for integration, _ in alive.values():
         integration_status_record(integration=integration, now=now)
     return stored
@@ -171,6 +188,24 @@ def _save_node(key: tuple[str, str], node: NodeState, now: datetime) -> None:
             "online": node.online,
             "aliases": aliases,
             "rebirth_requested": node.rebirth_requested,
+            "seq": node.seq,
             "updated": now,
         },
     )
+
+
+def _save_seqs(keys: list[tuple[str, str]], host: Host, chunk: int = 200) -> None:
+    """The last seq of each edge node of the batch (rows saved at births), one UPDATE a chunk."""
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        which = models.Q()
+        for group, node in part:
+            which |= models.Q(group=group, node=node)
+        seq = models.Case(
+            *(
+                models.When(group=g, node=n, then=models.Value(host.nodes[g, n].seq))
+                for g, n in part
+            ),
+            output_field=models.IntegerField(),
+        )
+        SparkplugNode.objects.filter(which).update(seq=seq)
