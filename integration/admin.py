@@ -50,6 +50,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     readonly_fields = ["id", "last_seen", "last_failed"]
     inlines = [MetricInline, IngestTokenInline, ReadTokenInline]
 
+    # A changed binding changes the broker rights: pushed after the commit.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        brokerauth.push_soon(obj.pk)
+
     # The broker drops a deleted integration's account after the commit.
     def delete_model(self, request, obj):
         pk = obj.pk

@@ -19,7 +19,8 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -40,6 +41,13 @@ MAX_INTERVAL_SECONDS = 24 * 3600
 MAX_GRACE_SECONDS = 24 * 3600
 # At least this much of the latest readings decide whether an integration is degraded.
 QUALITY_WINDOW_MIN = timedelta(minutes=10)
+
+
+# A Sparkplug id is one MQTT topic level: no wildcard, no separator, no control character.
+sparkplug_id_validator = RegexValidator(
+    r"\A[^+#/\x00-\x1f\x7f]*\Z",
+    "No '+', '#', '/' or control characters: it is one level of an MQTT topic.",
+)
 
 
 class IntegrationQuerySet(models.QuerySet):
@@ -99,9 +107,17 @@ class Integration(models.Model):
     last_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     # A Sparkplug B edge node (and optionally one of its devices) whose metrics this is;
     # blank: none. See `integration.sparkplug`.
-    sparkplug_group = models.CharField("Sparkplug group id", max_length=200, blank=True)
-    sparkplug_node = models.CharField("Sparkplug edge node id", max_length=200, blank=True)
-    sparkplug_device = models.CharField("Sparkplug device id", max_length=200, blank=True)
+    # Every binding of one (group, node) belongs to one organisation (`clean()`): the broker
+    # lets the node's integration publish for all of its devices.
+    sparkplug_group = models.CharField(
+        "Sparkplug group id", max_length=200, blank=True, validators=[sparkplug_id_validator]
+    )
+    sparkplug_node = models.CharField(
+        "Sparkplug edge node id", max_length=200, blank=True, validators=[sparkplug_id_validator]
+    )
+    sparkplug_device = models.CharField(
+        "Sparkplug device id", max_length=200, blank=True, validators=[sparkplug_id_validator]
+    )
 
     objects = IntegrationQuerySet.as_manager()
 
@@ -131,6 +147,20 @@ class Integration(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        group, node, device = self.sparkplug_group, self.sparkplug_node, self.sparkplug_device
+        if (device or node) and not group:
+            raise ValidationError({"sparkplug_group": "Needed for an edge node binding."})
+        if group and not node:
+            raise ValidationError({"sparkplug_node": "Needed for a Sparkplug binding."})
+        if group and self.organization_id is not None:
+            others = Integration.objects.filter(sparkplug_group=group, sparkplug_node=node)
+            if others.exclude(pk=self.pk).exclude(organization_id=self.organization_id).exists():
+                raise ValidationError(
+                    {"sparkplug_node": "This edge node is bound to another organisation."}
+                )
 
     @property
     def interval(self) -> timedelta:
@@ -562,6 +592,8 @@ class SparkplugNode(models.Model):
     aliases = models.JSONField(default=dict, blank=True)
     updated = models.DateTimeField(null=True, blank=True)
     rebirth_requested = models.DateTimeField(null=True, blank=True)
+    # The last seq stored: the next host checks the node's first message against it.
+    seq = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -600,6 +632,13 @@ class SparkplugLease(models.Model):
             [cls(host_id=host_id, holder=holder, expires=expires)], ignore_conflicts=True
         )
         return cls.objects.filter(host_id=host_id, holder=holder, expires=expires).exists()
+
+    @classmethod
+    def hold(cls, *, host_id: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Renew `holder`'s unexpired lease inside the caller's transaction, which keeps the row
+        locked until it commits (no takeover meanwhile); False when it expired or moved."""
+        held = cls.objects.filter(host_id=host_id, holder=holder, expires__gte=now)
+        return bool(held.update(expires=now + ttl))
 
     @classmethod
     def release(cls, *, host_id: str, holder: str) -> None:

@@ -8,7 +8,7 @@ drives Mosquitto's dynamic security plugin (JSON commands on `$CONTROL/dynamic-s
 - every integration has a broker client named after its id, with the role
   `integration-<id>`, whose rights are `integration_acls(integration)`: publish to its own
   telemetry topic and, when bound to a Sparkplug B edge node, publish that node's messages
-  and receive its commands and the hosts' STATE;
+  and receive its commands and the hosts' STATE (bound to one device: that device's only);
 - the client is enabled iff the integration is not paused and its broker token (the one
   marked `IngestToken.on_broker`) is not revoked; clients whose role is `integration-*` and
   whose integration is gone are deleted. Other accounts (the listener's, the admin's) are
@@ -65,13 +65,18 @@ def integration_acls(integration) -> tuple[tuple[str, str], ...]:
     receive the node's commands and the primary hosts' STATE."""
     acls = [("publishClientSend", f"{PREFIX}/{integration.pk}/telemetry")]
     group, node = integration.sparkplug_group, integration.sparkplug_node
+    device = integration.sparkplug_device
     if group and node:
         base = f"spBv1.0/{group}"
-        acls += [("publishClientSend", f"{base}/{kind}/{node}") for kind in SPARKPLUG_NODE_MESSAGES]
-        acls += [
-            ("publishClientSend", f"{base}/{kind}/{node}/+") for kind in SPARKPLUG_DEVICE_MESSAGES
-        ]
-        for topic in (f"{base}/NCMD/{node}", f"{base}/DCMD/{node}/+", "spBv1.0/STATE/+"):
+        if device:  # a device's integration: that device's messages and commands only
+            sent = [f"{base}/{kind}/{node}/{device}" for kind in SPARKPLUG_DEVICE_MESSAGES]
+            received = [f"{base}/DCMD/{node}/{device}"]
+        else:  # the edge node's: the node's and all its devices'
+            sent = [f"{base}/{kind}/{node}" for kind in SPARKPLUG_NODE_MESSAGES]
+            sent += [f"{base}/{kind}/{node}/+" for kind in SPARKPLUG_DEVICE_MESSAGES]
+            received = [f"{base}/NCMD/{node}", f"{base}/DCMD/{node}/+"]
+        acls += [("publishClientSend", topic) for topic in sent]
+        for topic in (*received, "spBv1.0/STATE/+"):
             acls += [("subscribePattern", topic), ("publishClientReceive", topic)]
     return tuple(acls)
 
@@ -206,7 +211,7 @@ def desired_state(integrations=None) -> dict[str, Account]:
             acls=integration_acls(i),
             enabled=i.broker_token_live and not i.paused,
         )
-        for i in rows.only("id", "paused", "sparkplug_group", "sparkplug_node")
+        for i in rows.only("id", "paused", "sparkplug_group", "sparkplug_node", "sparkplug_device")
     }
 
 

@@ -175,6 +175,7 @@ class Listener:
         self.quiet_seconds = quiet_seconds
         self.heartbeat_every = heartbeat_every
         self.retired = False  # set once the broker has dropped the session
+        self.failed = False  # stopped because a part died (the Sparkplug host's thread)
         self.connected = threading.Event()
         self._subscribing = True  # subscribe on connecting; off while retiring
         self.retire_requested = False
@@ -225,6 +226,11 @@ class Listener:
                 batch = self._collect()
                 if batch:
                     self._process(batch)
+                if self.sparkplug is not None and not self.sparkplug.alive:
+                    # Without it no one may be the Sparkplug host: stop, the supervisor restarts.
+                    logger.critical("mqtt: the Sparkplug host thread died; stopping the listener")
+                    self.failed = True
+                    self._stopping.set()
                 if time.monotonic() - last_beat >= self.heartbeat_every:
                     last_beat = time.monotonic()
                     self._note("seen")

@@ -34,6 +34,7 @@ __all__ = [
     "IntegrationPaused",
     "InvalidPoint",
     "TelemetryRefused",
+    "point_problem",
     "telemetry_ingest",
     "telemetry_ingest_many",
     "telemetry_ingest_partial",
@@ -144,6 +145,16 @@ def telemetry_ingest_partial(
     if len(good) > limit:
         raise BatchTooLarge(f"{len(good)} points in one batch; at most {limit} are accepted")
     return _store([(integration, good)], now), refused
+
+
+def point_problem(point: Point, *, now: datetime) -> InvalidPoint | None:
+    """Why `telemetry_ingest` would refuse this one point, or None: for callers that store a
+    message's good values and skip its bad ones (the Sparkplug host)."""
+    try:
+        _validate([point], now)
+    except InvalidPoint as invalid:
+        return invalid
+    return None
 
 
 def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = False):

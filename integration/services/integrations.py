@@ -68,6 +68,14 @@ def integration_create(
     )
     if now is not None:
         integration.created = now
+    if integration.sparkplug_group:
+        # Hold the edge node's other bindings while checking they are this organisation's.
+        list(
+            Integration.objects.select_for_update().filter(
+                sparkplug_group=integration.sparkplug_group,
+                sparkplug_node=integration.sparkplug_node,
+            )
+        )
     integration.full_clean()
     integration.save()
     after = audit.snapshot(integration, *AUDITED_FIELDS)

@@ -15,6 +15,10 @@ connects as the host: it subscribes to `spBv1.0/#` (not shared: Sparkplug's seq 
 state is per edge node and order matters, which a shared subscription would split across
 listeners) and publishes `spBv1.0/STATE/<host id>` online, with offline as its Will. The
 alias tables are saved in the database at each birth (`SparkplugNode`), so the listener that
-takes over resolves aliases at once: no rebirth storm. Shared in-memory state across
-listeners was the alternative; it needs a coordination service Ladder does not run.
+takes over resolves aliases at once: no rebirth storm; the last seq of each edge node is saved
+with each batch, so it sees messages lost during the takeover. Each batch renews and locks
+the lease in its own transaction: a host whose lease is gone stores nothing, publishes its
+offline STATE and disconnects. Edge nodes no integration is bound to are left alone.
+Shared in-memory state across listeners was the alternative; it needs a coordination
+service Ladder does not run.
 """

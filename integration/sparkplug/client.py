@@ -11,8 +11,11 @@ the lease of `host_id` (`SparkplugLease`); only while it holds it is it connecte
   state machine in order and stores each batch in one transaction (`sparkplug_batch_store`);
 - publishes the rebirth requests (NCMD `Node Control/Rebirth`) after the commit.
 
-A host that cannot renew its lease (database down, or another took it) disconnects at once
-without a STATE of its own: the next holder publishes its online STATE.
+A host that loses its lease (another took it; checked again in each batch's transaction, so
+two hosts never both store) or whose database stays down for longer than the lease publishes
+its offline STATE and disconnects: edge nodes store and forward until a holder is online. The
+queue between paho's thread and the host is bounded (`max_queued`): messages beyond it are
+dropped and counted (`overflow`); the seq gaps they leave ask for rebirths.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ from integration.sparkplug.payload import (
     state_payload,
     state_topic,
 )
-from integration.sparkplug.store import sparkplug_batch_store, sparkplug_nodes_load
+from integration.sparkplug.store import (
+    LeaseLost,
+    sparkplug_batch_store,
+    sparkplug_bound_nodes,
+    sparkplug_nodes_load,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +63,12 @@ class SparkplugCounters:
     rebirths: int = 0  # requests sent
     births: int = 0
     deaths: int = 0
-    unbound: int = 0  # messages of edge nodes no integration is bound to
+    stray: int = 0  # messages of edge nodes no integration is bound to: not looked at
+    unbound: int = 0  # messages of a bound edge node's devices no integration takes
     ignored: int = 0  # not Sparkplug B, or not usable (see the log)
+    values_refused: int = 0  # values the ingest service would refuse (NaN, time, name)
     database_errors: int = 0
+    overflow: int = 0  # messages dropped: the queue was full (the database too slow or down)
     leases: int = 0  # times this listener became the host
 
     def __str__(self):
@@ -79,6 +90,9 @@ class SparkplugHost:
         batch_seconds: float = 0.2,
         rebirth_every: timedelta = REBIRTH_EVERY,
         stats_every: float = 60.0,
+        bindings_every: float = 60.0,
+        bindings_on_miss: float = 5.0,
+        max_queued: int = 20000,
     ):
         self.broker = broker
         self.host_id = host_id
@@ -89,14 +103,22 @@ class SparkplugHost:
         self.batch_seconds = batch_seconds
         self.rebirth_every = rebirth_every
         self.stats_every = stats_every  # counters logged this often when they changed
+        # The bound (group, node) pairs, read again this often, and on a miss at most this often.
+        self.bindings_every = bindings_every
+        self.bindings_on_miss = bindings_on_miss
+        self._bound: set[tuple[str, str]] = set()
+        self._bound_at: float | None = None
         self.counters = SparkplugCounters()
         self.active = threading.Event()  # holds the lease, connected and subscribed
         self._stopping = threading.Event()
-        self._queue: queue.SimpleQueue[tuple[str, bytes]] = queue.SimpleQueue()
+        # Bounded: paho's thread must never fill the memory while the database is slow.
+        self.max_queued = max_queued
+        self._queue: queue.Queue[tuple[str, bytes]] = queue.Queue(max_queued)
         self._client: mqtt.Client | None = None
         self._host: Host | None = None
         self._state_ms = 0
         self._thread: threading.Thread | None = None
+        self.failed = False  # the thread ended by an exception, not by `stop()`
         self._ignored_log: dict[str, tuple[float, int]] = {}  # reason -> (logged at, held)
 
     def start(self) -> None:
@@ -118,24 +140,43 @@ class SparkplugHost:
                     if str(self.counters) != logged:
                         logged = str(self.counters)
                         logger.info("sparkplug: %s", logged)
-                if not self._claim():
+                try:
+                    self._term()
+                except Exception:  # a bug must not end the host for good: start again
+                    logger.exception("sparkplug: unexpected error; starting again")
                     if self._client is not None:
-                        self._drop("lost the lease")
+                        self._drop("unexpected error")
                     self._stopping.wait(self.renew_every)
-                    continue
-                if self._client is None:
-                    self._become_host()
-                renew_at = time.monotonic() + self.renew_every
-                while time.monotonic() < renew_at and not self._stopping.is_set():
-                    batch = self._collect()
-                    if batch:
-                        self._process(batch)
+        except BaseException:
+            self.failed = True
+            logger.exception("sparkplug: the host thread died")
+            raise
         finally:
             if self._client is not None:
                 self._go_offline()
             with contextlib.suppress(DatabaseError):
                 connection.close()
             logger.info("sparkplug: stopped: %s", self.counters)
+
+    def _term(self) -> None:
+        """Claim or renew the lease, then be the host until the next renewal."""
+        if not self._claim():
+            if self._client is not None:
+                self._drop("lost the lease")
+            self._stopping.wait(self.renew_every)
+            return
+        if self._client is None:
+            self._become_host()
+        renew_at = time.monotonic() + self.renew_every
+        while time.monotonic() < renew_at and self._client and not self._stopping.is_set():
+            batch = self._collect()
+            if batch:
+                self._process(batch)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the host's thread runs (False once it died; `failed` then says so)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def _claim(self) -> bool:
         try:
@@ -152,7 +193,7 @@ class SparkplugHost:
         self.counters.leases += 1
         self._host = Host(sparkplug_nodes_load(), rebirth_every=self.rebirth_every)
         self._state_ms = int(time.time() * 1000)
-        self._queue = queue.SimpleQueue()  # nothing left from an earlier term
+        self._queue = queue.Queue(self.max_queued)  # nothing left from an earlier term
         client = self.broker.client(client_id=f"{self.client_id}-sparkplug")
         client.will_set(
             state_topic(self.host_id),
@@ -171,12 +212,11 @@ class SparkplugHost:
         )
 
     def _drop(self, why: str) -> None:
-        """Disconnect without a STATE: another listener is (or will be) the host."""
+        """Stop being the host: the offline STATE first (a clean disconnect sends no Will), so
+        edge nodes store and forward until the next holder publishes its online STATE (which
+        it publishes again should this one reach the broker after its own)."""
         logger.warning("sparkplug: %s is no longer the host (%s)", self.client_id, why)
-        self.active.clear()
-        client, self._client = self._client, None
-        client.disconnect()  # a normal disconnect: no Will, the new holder's STATE counts
-        client.loop_stop()
+        self._go_offline()
 
     def _go_offline(self) -> None:
         """Publish the offline STATE (Sparkplug 3.0: before disconnecting), then disconnect."""
@@ -225,7 +265,17 @@ class SparkplugHost:
                 continue
             if topic.type in {"NCMD", "DCMD"}:  # commands to edge nodes (our rebirths)
                 continue
-            outcome = self._host.handle(topic, data, now=now)
+            if not self._is_bound(topic.group, topic.node):
+                # Another host application's edge node (a shared broker): no rebirth, no rows.
+                self.counters.stray += 1
+                self._log_ignored(topic_text, "no integration is bound to this edge node")
+                continue
+            try:
+                outcome = self._host.handle(topic, data, now=now)
+            except Exception:  # one bad message must never stop the host
+                self.counters.ignored += 1
+                logger.exception("sparkplug: %s ignored: cannot be read", topic_text[:200])
+                continue
             if outcome.ignored and not outcome.rebirth:
                 self.counters.ignored += 1
                 self._log_ignored(topic_text, outcome.ignored)
@@ -233,16 +283,29 @@ class SparkplugHost:
         if not outcomes:
             return
         stored = None
-        delay = 1.0
+        delay, failing_since = 1.0, None
         while stored is None:
             try:
                 stored = sparkplug_batch_store(
-                    outcomes=outcomes, host=self._host, now=now, listener=self.client_id
+                    outcomes=outcomes,
+                    host=self._host,
+                    now=now,
+                    listener=self.client_id,
+                    holds_lease=self._holds_lease,
                 )
+            except LeaseLost:
+                # Another listener is the host (or will be): it stores what edge nodes send.
+                self._drop("lost the lease; the batch is not stored here")
+                return
             except DatabaseError as error:
                 self.counters.database_errors += 1
                 with contextlib.suppress(DatabaseError):
                     connection.close()
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since >= self.lease_ttl.total_seconds():
+                    # The lease is not renewed meanwhile: go offline, edge nodes store.
+                    self._drop(f"the database is down: {error}")
+                    return
                 logger.warning("sparkplug: cannot store a batch, retrying: %s", error)
                 if self._stopping.wait(delay):
                     return
@@ -253,6 +316,10 @@ class SparkplugHost:
         counters.births += stored.births
         counters.deaths += stored.deaths
         counters.unbound += sum(stored.unbound.values())
+        counters.values_refused += sum(stored.refused.values())
+        for kind, count in stored.refused.items():
+            example = stored.refused.examples.get(kind, "")
+            self._log_ignored(f"{count} value(s), e.g. {example}", f"refused ({kind})")
         for refusal in stored.result.refusals:
             logger.warning(
                 "sparkplug: refused for integration %s: %s", refusal.integration_id, refusal.reason
@@ -265,6 +332,32 @@ class SparkplugHost:
                 )
             if outcome.rebirth:
                 self._request_rebirth(topic.group, topic.node)
+
+    def _is_bound(self, group: str, node: str) -> bool:
+        """From the bindings read at most `bindings_every` s ago, or `bindings_on_miss` s ago
+        for a node not in them (a binding just made is seen within seconds)."""
+        now = time.monotonic()
+        age = None if self._bound_at is None else now - self._bound_at
+        known = (group, node) in self._bound
+        if (
+            age is None
+            or age >= self.bindings_every
+            or (not known and age >= self.bindings_on_miss)
+        ):
+            try:
+                self._bound = sparkplug_bound_nodes()
+            except DatabaseError as error:
+                logger.warning("sparkplug: cannot read the bindings: %s", error)
+                with contextlib.suppress(DatabaseError):
+                    connection.close()
+            self._bound_at = now
+            known = (group, node) in self._bound
+        return known
+
+    def _holds_lease(self) -> bool:
+        return SparkplugLease.hold(
+            host_id=self.host_id, holder=self.client_id, now=timezone.now(), ttl=self.lease_ttl
+        )
 
     def _log_ignored(self, topic: str, reason: str) -> None:
         """At most one line a minute per reason, with how many were held back."""
@@ -325,7 +418,10 @@ class SparkplugHost:
             topic = message.topic
         except UnicodeDecodeError:
             return
-        self._queue.put((topic, message.payload))
+        try:
+            self._queue.put_nowait((topic, message.payload))
+        except queue.Full:  # QoS 0 data: the seq gap it leaves asks for a rebirth later
+            self.counters.overflow += 1
 
 
 def topic_key(topic) -> tuple[str, str]:

@@ -7,18 +7,22 @@ Rules (Sparkplug 3.0):
 - NDATA/DDATA name metrics by alias (or by name); an alias no birth defined asks for a rebirth.
 - Every message of an edge node after NBIRTH carries `seq` one more than the last, 0-255
   wrapping. Another number means messages were lost (QoS 0): counted as a gap, the message is
-  still used, and a rebirth is asked for. After a failover the first message sets the count.
+  still used, and a rebirth is asked for. After a failover the first message is checked
+  against the last seq the previous host stored (`SparkplugNode.seq`): a jump is a gap.
 - Data of an edge node with no NBIRTH since it connected (or since its NDEATH) is not used:
   a rebirth is asked for.
 - NDEATH counts only when its `bdSeq` is the last NBIRTH's (a late Will of an older session
   says nothing about the current one); DDEATH ends a device.
 - A rebirth is asked at most once per `rebirth_every` per edge node.
 - Each value gets the metric's own timestamp, else the payload's, else `now` (so a message
-  received twice stores nothing twice); historical values are stored like the others.
+  received twice stores nothing twice); historical values are stored like the others. A value
+  whose timestamp no date can hold is refused (`Outcome.refused`), the rest of the message is
+  used; the store refuses the other bad values (`integration.sparkplug.store`).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,6 +41,7 @@ from integration.sparkplug.payload import (
 REBIRTH_EVERY = timedelta(seconds=10)
 CONTROL_PREFIXES = ("Node Control/", "Device Control/")
 COMPRESSED = "SPBV1.0_COMPRESSED"  # Tahu's optional gzip/deflate wrapping: edge nodes opt in
+UNREADABLE_TIME = "a timestamp no date can hold (e.g. past the year 9999)"
 COMPRESSED_REASON = "a compressed payload (SPBV1.0_COMPRESSED): not supported"
 
 
@@ -64,6 +69,7 @@ class Outcome:
     rebirth: bool = False  # send a rebirth request now
     changed: bool = False  # the node's aliases or bdSeq changed: save them
     ignored: str = ""  # why the message was not used
+    refused: Counter[str] = field(default_factory=Counter)  # values not used, by reason
 
 
 class Host:
@@ -176,6 +182,9 @@ class Host:
                 continue
             ms = metric.timestamp if metric.HasField("timestamp") else default_ms
             ts = timestamp(ms) if ms is not None else now
+            if ts is None:
+                outcome.refused[UNREADABLE_TIME] += 1
+                continue
             points.append(Point(name, (), ts, value, quality(metric)))
         if outcome.unknown_aliases:
             self._ask_rebirth(node, now, outcome)

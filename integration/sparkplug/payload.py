@@ -90,8 +90,13 @@ def quality(metric) -> str | None:
     return None
 
 
-def timestamp(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+def timestamp(ms: int) -> datetime | None:
+    """The time of a Sparkplug timestamp (ms since 1970), or None when no datetime can hold it
+    (e.g. past the year 9999): the value is refused, never the message."""
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def rebirth_request(*, now_ms: int) -> bytes:

@@ -5,21 +5,35 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import models, transaction
 
 from integration import conf
 from integration.models import Integration, SparkplugNode
 from integration.mqtt.ingest import BatchResult, _calls, _chunks, _ingest_call, _record_counts
 from integration.services import telemetry_ping
 from integration.services.health import integration_status_record
+from integration.services.ingest import point_problem
 from integration.sparkplug.host import Host, NodeState, Outcome
 from integration.sparkplug.payload import Topic
 
 logger = logging.getLogger(__name__)
 DEVICE_LABEL = "device"
+
+
+class Refused(Counter):
+    """Values skipped, by the field at fault ("value", "ts", "metric"), with an example each."""
+
+    def __init__(self):
+        super().__init__()
+        self.examples: dict[str, str] = {}
+
+
+class LeaseLost(Exception):
+    """The host's lease expired or moved to another listener: the batch was not stored."""
 
 
 @dataclass
@@ -30,6 +44,15 @@ class Stored:
     unbound: Counter[str] = field(default_factory=Counter)  # "group/node" -> messages
     deaths: int = 0
     births: int = 0
+    refused: Refused = field(default_factory=Refused)
+
+
+def sparkplug_bound_nodes() -> set[tuple[str, str]]:
+    """The (group, edge node) pairs some integration is bound to: the host's only concern."""
+    rows = Integration.objects.exclude(sparkplug_group="").values_list(
+        "sparkplug_group", "sparkplug_node"
+    )
+    return set(rows.distinct())
 
 
 def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
@@ -43,28 +66,44 @@ def sparkplug_nodes_load() -> dict[tuple[str, str], NodeState]:
             online=row.online,
             aliases=aliases,
             rebirth_requested=row.rebirth_requested,
+            seq=row.seq,
         )
     return nodes
 
 
 def sparkplug_batch_store(
-    *, outcomes: list[tuple[Topic, Outcome]], host: Host, now: datetime, listener: str
+    *,
+    outcomes: list[tuple[Topic, Outcome]],
+    host: Host,
+    now: datetime,
+    listener: str,
+    holds_lease: Callable[[], bool] | None = None,
 ) -> Stored:
     """Store a batch's points, counts and node tables in one transaction; then record the
     health events of the births and deaths in it (an NDEATH makes its integrations down at
-    once). Raises `DatabaseError` when the database fails (nothing committed)."""
+    once). `holds_lease` is asked first inside the transaction (it renews and locks the lease):
+    `LeaseLost` when it says no, so two hosts never both store. Raises `DatabaseError` when
+    the database fails (nothing committed)."""
     stored = Stored(BatchResult())
     result = stored.result
     bound = _bindings({(topic.group, topic.node) for topic, _ in outcomes})
     groups: dict = {}
     alive: dict = {}  # integration id -> (integration, died): the last word wins
     changed: set[tuple[str, str]] = set()
+    seen = {(topic.group, topic.node) for topic, _ in outcomes} & set(host.nodes)
     for topic, outcome in outcomes:
         node_key = (topic.group, topic.node)
         node_integration = bound.get((*node_key, ""))
         if outcome.changed:
             changed.add(node_key)
+        for reason, count in outcome.refused.items():
+            stored.refused["ts"] += count
+            stored.refused.examples["ts"] = f"{topic.group}/{topic.node}: {reason}"
+        refused = sum(outcome.refused.values())
         for device, points in outcome.points.items():
+            good = [p for p in points if not _refused(p, now, stored.refused, topic)]
+            refused += len(points) - len(good)
+            points = good
             integration = bound.get((*node_key, device))
             if integration is None and node_integration is not None and device:
                 integration = node_integration
@@ -79,6 +118,7 @@ def sparkplug_batch_store(
         if counted is not None:
             result.counts[counted.pk]["sparkplug_gaps"] += outcome.gap
             result.counts[counted.pk]["rebirths"] += int(outcome.rebirth)
+            result.counts[counted.pk]["invalid_point"] += refused
         for device in outcome.born + outcome.died:
             died = device in outcome.died
             for key, integration in bound.items():
@@ -91,6 +131,8 @@ def sparkplug_batch_store(
         for chunk in _chunks(messages, limit)
     ]
     with transaction.atomic():
+        if holds_lease is not None and not holds_lease():
+            raise LeaseLost
         for call in _calls(pieces, limit):
             _ingest_call(call, now, result)
         for integration, died in alive.values():
@@ -102,9 +144,23 @@ def sparkplug_batch_store(
         _record_counts(result, now=now, listener=listener)
         for key in sorted(changed):
             _save_node(key, host.nodes[key], now)
+        _save_seqs(sorted({topic_node for topic_node in seen} - changed), host)
     for integration, _ in alive.values():
         integration_status_record(integration=integration, now=now)
     return stored
+
+
+def _refused(point, now: datetime, reasons: Refused, topic: Topic) -> bool:
+    """Whether the ingest service would refuse this value (NaN, time out of its window, bad
+    name): it is skipped and the rest of the message stored, as the docs promise."""
+    problem = point_problem(point, now=now)
+    if problem is None:
+        return False
+    reasons[problem.field] += 1
+    reasons.examples[problem.field] = (
+        f"{topic.group}/{topic.node} {problem.metric[:100]!r}: {problem.reason}"
+    )
+    return True
 
 
 def _bindings(nodes: set[tuple[str, str]]) -> dict[tuple[str, str, str], Integration]:
@@ -132,6 +188,24 @@ def _save_node(key: tuple[str, str], node: NodeState, now: datetime) -> None:
             "online": node.online,
             "aliases": aliases,
             "rebirth_requested": node.rebirth_requested,
+            "seq": node.seq,
             "updated": now,
         },
     )
+
+
+def _save_seqs(keys: list[tuple[str, str]], host: Host, chunk: int = 200) -> None:
+    """The last seq of each edge node of the batch (rows saved at births), one UPDATE a chunk."""
+    for start in range(0, len(keys), chunk):
+        part = keys[start : start + chunk]
+        which = models.Q()
+        for group, node in part:
+            which |= models.Q(group=group, node=node)
+        seq = models.Case(
+            *(
+                models.When(group=g, node=n, then=models.Value(host.nodes[g, n].seq))
+                for g, n in part
+            ),
+            output_field=models.IntegerField(),
+        )
+        SparkplugNode.objects.filter(which).update(seq=seq)

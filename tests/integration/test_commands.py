@@ -4,6 +4,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from integration.models import IngestToken, Integration
@@ -84,3 +85,42 @@ def test_it_refuses_a_second_integration_bound_to_the_same_node(org):
     create("acme", "Press 3", "--sparkplug", "plant/press3")
     with pytest.raises(CommandError):
         create("acme", "Press 3 again", "--sparkplug", "plant/press3")
+
+
+def test_every_binding_of_an_edge_node_belongs_to_one_organisation(org, other_org):
+    create("acme", "Oven", "--sparkplug", "plant/press3/oven")
+    with pytest.raises(CommandError, match="another organisation"):
+        create("globex", "Press 3", "--sparkplug", "plant/press3")
+    with pytest.raises(CommandError, match="another organisation"):
+        create("globex", "Spindle", "--sparkplug", "plant/press3/spindle")
+    create("acme", "Spindle", "--sparkplug", "plant/press3/spindle")
+    create("globex", "Press 4", "--sparkplug", "plant/press4")  # another node: fine
+
+
+@pytest.mark.parametrize("binding", ["pl\x01ant/press3", "plant/press\x7f3", "plant/p3/ov\nen"])
+def test_it_refuses_control_characters_in_a_sparkplug_id(org, binding):
+    with pytest.raises(CommandError, match="control characters"):
+        create("acme", "Press 3", "--sparkplug", binding)
+    assert not Integration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("group", "node", "device"),
+    [
+        ("", "press3", ""),
+        ("plant", "", ""),
+        ("plant", "", "oven"),
+        ("", "", "oven"),
+        ("a+", "b", ""),
+    ],
+)
+def test_the_model_refuses_a_binding_with_a_hole_or_a_wildcard(org, group, node, device):
+    integration = Integration(
+        organization=org,
+        name="Press 3",
+        sparkplug_group=group,
+        sparkplug_node=node,
+        sparkplug_device=device,
+    )
+    with pytest.raises(ValidationError):
+        integration.full_clean()

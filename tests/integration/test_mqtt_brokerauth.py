@@ -199,6 +199,44 @@ def test_an_integration_publishes_only_to_its_own_topic(
     assert (topic(second_integration), stolen) not in subscriber.received
 
 
+def test_a_devices_integration_may_publish_only_that_devices_messages(org):
+    device = Integration(
+        organization=org,
+        sparkplug_group="Plant1",
+        sparkplug_node="press3",
+        sparkplug_device="oven",
+    )
+    topics = {topic for _, topic in brokerauth.integration_acls(device)}
+    assert "spBv1.0/Plant1/DDATA/press3/oven" in topics
+    assert "spBv1.0/Plant1/DCMD/press3/oven" in topics
+    assert not {t for t in topics if t.endswith("/+") and "STATE" not in t}
+    assert not {t for t in topics if "/NBIRTH/" in t or "/NDATA/" in t or "/NCMD/" in t}
+
+
+@broker_test
+def test_a_devices_integration_publishes_that_devices_messages_only(broker, owner, org):
+    oven = Integration.objects.create(
+        organization=org,
+        name="Press 3 oven",
+        sparkplug_group="Plant1",
+        sparkplug_node="press3",
+        sparkplug_device="oven",
+    )
+    raw, _ = issue(client_for(owner), oven)
+    admin = Subscriber(broker)
+    admin.client.subscribe("spBv1.0/#", qos=1)
+    time.sleep(0.3)
+    device = login(broker, str(oven.pk), raw)
+    own = publish(device, "spBv1.0/Plant1/DDATA/press3/oven")
+    others = [
+        publish(device, "spBv1.0/Plant1/DDATA/press3/spindle"),
+        publish(device, "spBv1.0/Plant1/NDATA/press3"),
+        publish(device, "spBv1.0/Plant1/NBIRTH/press3"),
+    ]
+    assert admin.got(own)
+    assert not any(admin.got(payload, timeout=0.3) for payload in others)
+
+
 @broker_test
 def test_a_sparkplug_edge_node_publishes_its_own_messages_and_gets_its_commands(broker, owner, org):
     node = Integration.objects.create(

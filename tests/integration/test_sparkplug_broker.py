@@ -15,7 +15,7 @@ from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
 from integration.health import Status
-from integration.models import HealthEvent, Integration, MqttCount, SparkplugLease
+from integration.models import HealthEvent, Integration, MqttCount, SparkplugLease, SparkplugNode
 from integration.mqtt.decoding import broker_from_url
 from integration.sparkplug.client import SparkplugHost
 from tests.instances import database_env, manage, wait_for
@@ -233,12 +233,13 @@ def test_failover_to_the_second_listener_stores_everything_once_without_a_rebirt
     assert speeds == [(at(BASE_MS + n * 1000), float(n)) for n in range(10)]
 
 
-def test_data_of_an_unbound_node_is_not_stored(private_broker, bound):
+def test_an_unbound_node_is_left_alone(private_broker, bound):
     with hosting(private_broker.url) as host, edge_node(private_broker.url, node="other") as edge:
         edge.wait("birth")
         edge.data((1, 2.0, BASE_MS))
-        wait_for(lambda: host.counters.unbound >= 2, 10, "the messages")
-    assert stored(bound) == []
+        wait_for(lambda: host.counters.stray >= 2, 10, "the messages")
+        assert host.counters.rebirths == 0
+    assert stored(bound) == [] and not SparkplugNode.objects.filter(node="other").exists()
 
 
 def test_a_broker_restart_loses_no_birth_and_stores_nothing_twice(private_broker, bound):

@@ -162,3 +162,19 @@ def test_a_compressed_payload_is_ignored_with_its_reason():
     assert "compressed" in outcome.ignored and not outcome.points
     following = host.handle(NDATA, payload(2, {"alias": 1, "double_value": 1.0}), now=NOW)
     assert not following.gap  # it counted in the sequence
+
+
+def test_a_timestamp_no_date_can_hold_refuses_that_value_only():
+    host = Host()
+    born(host)
+    data = payload(
+        1,
+        {"alias": 1, "double_value": 2.0, "timestamp": 2**63},
+        {"alias": 2, "boolean_value": False, "timestamp": 10**15},
+        {"alias": 1, "double_value": 3.0, "timestamp": MS + 1000},
+    )
+    outcome = host.handle(NDATA, data, now=NOW)
+    assert [(p.metric, p.value) for p in outcome.points[""]] == [("Line/Speed", 3.0)]
+    assert sum(outcome.refused.values()) == 2
+    whole = payload(2, {"alias": 1, "double_value": 4.0}, ts=10**15)  # the payload's own
+    assert host.handle(NDATA, whole, now=NOW).points[""] == []

@@ -93,7 +93,7 @@ def test_a_new_host_starts_from_the_saved_alias_tables(node):
     run(Host(), *BIRTHS)
     assert SparkplugNode.objects.get(group="plant", node="press3").born
     successor = Host(sparkplug_nodes_load())
-    outcome = successor.handle(DDATA, message(9, {"alias": 10, "double_value": 22.0}), now=NOW)
+    outcome = successor.handle(DDATA, message(2, {"alias": 10, "double_value": 22.0}), now=NOW)
     assert not outcome.rebirth and outcome.points["oven"][0].metric == "Temp"
 
 
@@ -121,3 +121,51 @@ def test_a_metrics_quality_property_is_stored_with_its_value(node):
     run(host, (Topic("plant", "NDATA", "press3"), data.SerializeToString()))
     speed = Point.objects.filter(series__metric__integration=node, series__metric__name="Speed")
     assert list(speed.order_by("ts").values_list("value", "quality")) == [(1.0, None), (0.0, 2)]
+
+
+def test_a_bad_value_is_refused_alone_and_counted_the_rest_is_stored(node):
+    host = Host()
+    run(host, *BIRTHS)
+    data = message(
+        2,
+        {"alias": 1, "double_value": float("nan"), "timestamp": MS + 1000},
+        {"name": "_secret", "datatype": 10, "double_value": 1.0, "timestamp": MS + 1000},
+        {"name": " Padded", "datatype": 10, "double_value": 1.0, "timestamp": MS + 1000},
+        {"alias": 1, "double_value": 5.0, "timestamp": MS + 3_600_000},  # an hour ahead
+        {"alias": 1, "double_value": 6.0, "timestamp": 10**15},  # no date holds it
+        {"alias": 1, "double_value": 7.0, "timestamp": MS + 2000},
+    )
+    result = run(host, (Topic("plant", "NDATA", "press3"), data))
+    assert [v for m, _, _, v in stored(node) if m == "Speed"] == [1.0, 7.0]
+    assert sum(result.refused.values()) == 5
+    assert MqttCount.objects.get(integration=node).invalid_point == 5
+
+
+def test_a_new_host_counts_a_jump_from_the_last_stored_seq_as_a_gap(node):
+    host = Host()
+    run(host, *BIRTHS, (DDATA, message(2, {"alias": 10, "double_value": 21.0})))
+    successor = Host(sparkplug_nodes_load())
+    outcome = successor.handle(DDATA, message(6, {"alias": 10, "double_value": 22.0}), now=NOW)
+    assert outcome.gap == 3 and outcome.rebirth
+    following = Host(sparkplug_nodes_load())
+    assert not following.handle(DDATA, message(3, {"alias": 10, "double_value": 1.0}), now=NOW).gap
+
+
+def test_a_batch_is_not_stored_once_the_lease_is_gone(node):
+    from integration.models import SparkplugLease
+    from integration.sparkplug.store import LeaseLost
+
+    ttl = timedelta(seconds=15)
+    SparkplugLease.claim(host_id="ladder", holder="other", now=NOW, ttl=ttl)
+    host = Host()
+    outcomes = [(topic, host.handle(topic, data, now=NOW)) for topic, data in BIRTHS]
+
+    def holds_lease():
+        return SparkplugLease.hold(host_id="ladder", holder="test", now=NOW, ttl=ttl)
+
+    with pytest.raises(LeaseLost):
+        sparkplug_batch_store(
+            outcomes=outcomes, host=host, now=NOW, listener="test", holds_lease=holds_lease
+        )
+    assert stored(node) == [] and not SparkplugNode.objects.exists()
+    assert SparkplugLease.hold(host_id="ladder", holder="other", now=NOW, ttl=ttl)

@@ -127,6 +127,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGUSR1, on_retire)
         listener.run()
+        if listener.failed:
+            raise CommandError(f"{listener.client_id} stopped: a part of it died (see the log)")
         if listener.retire_requested and not listener.retired:
             raise CommandError(f"{listener.client_id} was not retired (see the log)")
 
