@@ -54,7 +54,18 @@ def make(tmp_path):
 
 
 def drain(collector: Collector):
-    return asyncio.run(collector._drain())
+    # A loop of its own, with the thread's running loop set aside meanwhile: a browser test
+    # earlier in the run leaves Playwright's (sync API) loop running in this thread, and
+    # asyncio refuses to run a loop inside another. (Not a thread: the collector's buffer is a
+    # SQLite connection of this thread.)
+    outer = asyncio.events._get_running_loop()
+    asyncio.events._set_running_loop(None)
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(collector._drain())
+    finally:
+        loop.close()
+        asyncio.events._set_running_loop(outer)
 
 
 @pytest.mark.parametrize(
