@@ -17,13 +17,14 @@ Then --checks checks per integration (kinds freshness, uptime, aggregate (avg >=
 heartbeat, variation, both_directions (with the next integration) in turn, windows 24 h, 7 d
 and 30 d in turn), all ending at the last full hour and judged then:
 
-- the app: `check_measure` for each (its queries, the ORM, the staged-data rules);
+- app: `check_measure` for each (its queries, the staged-data rules);
+- many: `checks_measure_many` of all of them (each distinct read once, all integrations at once);
 - the baseline: one hand-written SQL query per check computing the kind's figure in the
   database (max(last_ts); count of distinct intervals; min/max/avg/count; ping sums) from the
   same table the app reads (minutes for windows up to a day and for uptime up to 7 days, else
   hours), without the staged-data rules.
 
-Reports checks per second of each, the ratio app / baseline, and how many checks passed,
+Reports checks per second of each, its speed over the baseline's, and how many checks passed,
 failed and were not tested. A benchmark, never a test.
 """
 
@@ -77,6 +78,11 @@ def parse_args():
     parser.add_argument("--integrations", type=int, default=100)
     parser.add_argument("--checks", type=int, default=100, help="checks per integration")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--phases",
+        default="app,many,sql",
+        help="of app (check_measure each), many (checks_measure_many), sql (the baseline)",
+    )
     args = parser.parse_args()
     if not 2 <= args.integrations <= 1000 or not 1 <= args.checks <= 1000:
         parser.error("--integrations: 2 to 1000, --checks: 1 to 1000")
@@ -249,38 +255,50 @@ def baseline(cursor, vendor, kind, bound, params, end):
 def run(args, integrations, end):
     from django.db import connection
 
-    from integration.services.checks import check_measure
+    from integration.services.checks import check_measure, checks_measure_many
 
     checks = plan(args, integrations)
-    started = time.perf_counter()
-    results = Counter()
-    by_kind = Counter()
-    for kind, bound, params in checks:
-        t = time.perf_counter()
-        result = check_measure(
-            kind=kind, integrations=bound, params=params, window_end=end, as_of=end
-        )
-        by_kind[kind] += time.perf_counter() - t
-        results[{True: "passed", False: "failed", None: "not tested"}[result.passed]] += 1
-    app = time.perf_counter() - started
-
-    started = time.perf_counter()
-    sql_by_kind = Counter()
-    with connection.cursor() as cursor:
+    n = len(checks)
+    print(f"{n:,} checks, load average {os.getloadavg()[0]:.1f}", flush=True)
+    times: dict[str, Counter] = {}
+    totals: dict[str, float] = {}
+    if "app" in args.phases:
+        started, results, times["app"] = time.perf_counter(), Counter(), Counter()
         for kind, bound, params in checks:
             t = time.perf_counter()
-            baseline(cursor, connection.vendor, kind, bound, params, end)
-            sql_by_kind[kind] += time.perf_counter() - t
-    sql = time.perf_counter() - started
+            result = check_measure(
+                kind=kind, integrations=bound, params=params, window_end=end, as_of=end
+            )
+            times["app"][kind] += time.perf_counter() - t
+            results[{True: "passed", False: "failed", None: "not tested"}[result.passed]] += 1
+        totals["app"] = time.perf_counter() - started
+        print(f"  check_measure: {totals['app']:.1f} s, {dict(results)}", flush=True)
+    if "many" in args.phases:
+        started = time.perf_counter()
+        results = checks_measure_many(checks=checks, window_end=end, as_of=end)
+        totals["many"] = time.perf_counter() - started
+        counted = Counter({True: "passed", False: "failed", None: "not tested"}[r.passed]
+                          for r in results)  # fmt: skip
+        print(f"  checks_measure_many: {totals['many']:.1f} s, {dict(counted)}", flush=True)
+    if "sql" in args.phases:
+        started, times["sql"] = time.perf_counter(), Counter()
+        with connection.cursor() as cursor:
+            for kind, bound, params in checks:
+                t = time.perf_counter()
+                baseline(cursor, connection.vendor, kind, bound, params, end)
+                times["sql"][kind] += time.perf_counter() - t
+        totals["sql"] = time.perf_counter() - started
+        print(f"  one SQL per check: {totals['sql']:.1f} s", flush=True)
 
-    n = len(checks)
-    print(f"{n:,} checks, load average {os.getloadavg()[0]:.1f}: {dict(results)}")
-    print(f"{'':<18} {'app s':>8} {'SQL s':>8} {'app / SQL speed':>16}")
-    for kind in KINDS:
-        ratio = sql_by_kind[kind] / by_kind[kind]
-        print(f"{kind:<18} {by_kind[kind]:8.1f} {sql_by_kind[kind]:8.1f} {ratio:15.2f}x")
-    print(f"{'all':<18} {app:8.1f} {sql:8.1f} {sql / app:15.2f}x")
-    print(f"checks/s: app {n / app:,.0f}, SQL {n / sql:,.0f}")
+    print(f"load average {os.getloadavg()[0]:.1f}; seconds, checks/s, speed / one SQL per check")
+    for name, total in totals.items():
+        ratio = f"{totals['sql'] / total:.2f}x" if "sql" in totals else "-"
+        print(f"  {name:<6} {total:8.1f} s {n / total:8,.0f}/s {ratio:>8}")
+    if "app" in times and "sql" in times:
+        for kind in KINDS:
+            ratio = times["sql"][kind] / times["app"][kind]
+            print(f"  {kind:<18} app {times['app'][kind]:7.1f} s  SQL {times['sql'][kind]:7.1f} s"
+                  f"  {ratio:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import pytest
 from integration.lineprotocol import Point
 from integration.models import Integration, MinuteRollup
 from integration.services import telemetry_ingest, telemetry_ping
-from integration.services.checks import check_measure
+from integration.services.checks import check_measure, checks_measure_many
 from tests.integration.conftest import NOW
 
 END = NOW  # the windows end here
@@ -184,3 +184,29 @@ def test_beyond_the_minute_retention_hours_are_read(line, settings, django_asser
     with django_assert_num_queries(2):  # one per resolution
         result = measure("uptime", [line], window=WEEK, threshold=0.99)
     assert (result.passed, result.measured) == (True, 1.0)
+
+
+def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
+    live, django_assert_num_queries
+):
+    line, other = live
+    checks = [
+        ("freshness", [line], {"window": DAY, "threshold": 600}),
+        ("uptime", [other], {"window": DAY, "threshold": 0.9}),
+        ("uptime", [line], {"window": DAY, "threshold": 0.5}),
+        ("aggregate", [line], {"window": DAY, "threshold": 20, "metric": "temp"}),
+        ("aggregate", [other], {"window": DAY, "threshold": 30, "metric": "temp"}),
+        ("both_directions", [line, other], {"window": DAY, "threshold": 0.9}),
+        ("variation", [line], {"window": WEEK, "threshold": 5, "metric": "temp"}),
+        ("aggregate", [line], {"window": DAY, "threshold": 1}),  # no metric
+    ]
+    one_by_one = [
+        check_measure(kind=k, integrations=i, params=p, window_end=END, as_of=END)
+        for k, i, p in checks
+    ]
+    # Reads: every metric in 5-minute groups (freshness and uptime, both integrations), the
+    # temp values of the day and of the week.
+    with django_assert_num_queries(3):
+        together = checks_measure_many(checks=checks, window_end=END, as_of=END)
+    assert together == one_by_one
+    assert [r.passed for r in together] == [True, False, True, True, False, False, True, None]
