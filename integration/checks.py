@@ -168,17 +168,26 @@ def measure(
 
 
 def _arrived(rows: Sequence[Bucket], start, end, as_of) -> list[Bucket]:
-    kept = [b for b in rows if start <= b.start < end and b.count and b.arrived <= as_of]
-    kept.sort(key=lambda b: b.start)
+    # `first_arrival or start`, not the property: this runs for every bucket of every check.
+    kept = [
+        b
+        for b in rows
+        if start <= b.start < end and b.count and (b.first_arrival or b.start) <= as_of
+    ]
+    kept.sort(key=_start)
     return kept
+
+
+def _start(bucket: Bucket) -> datetime:
+    return bucket.start
 
 
 def staged_reason(rows: Sequence[Bucket], *, check: Check, start, end) -> str | None:
     """Why the window's data (sorted, not empty) looks planted, or None."""
     window = end - start
     if window >= timedelta(hours=1):
-        first = min(b.arrived for b in rows)
-        last = max(b.arrived_last for b in rows)
+        first = min(b.first_arrival or b.start for b in rows)
+        last = max(b.last_arrival or b.start for b in rows)
         points_span = max(b.last_ts for b in rows) - rows[0].start
         if points_span > window / 2 and last - first < window * BURST_SHARE:
             return f"the window's data arrived in one burst at {first:%Y-%m-%d %H:%M} UTC"
@@ -240,9 +249,10 @@ def _uptime(check: Check, rows, start, end, created) -> float:
     first, expected = _slots(check, start, end, created)
     interval = check.interval
     lag = max(interval, LAG_TOLERANCE)
+    strict = not check.allow_backfill_lag
     filled: set[int] = set()
     for b in rows:
-        if not check.allow_backfill_lag and b.arrived > b.start + b.step + lag:
+        if strict and b.first_arrival and b.first_arrival > b.start + b.step + lag:
             continue
         low = (b.start - first) // interval
         if b.step <= interval:
