@@ -5,7 +5,9 @@ needs them (a window of a day or less, or uptime with an interval under an hour)
 kept (`conf.minute_rollup_retention_days`), hour rollups for the rest of the window. The
 database groups the rows (every series of the metric, only rows arrived by `as_of`) into the
 interval for uptime and about 288 groups a window for the others; the staged-data rules then
-see groups, not single minutes.
+see groups, not single minutes. A round of many checks goes through `checks_measure_many`,
+which reads each distinct set of groups once for all integrations (docs/BENCHMARKS.md: one by
+one is ~6 times slower).
 """
 
 from __future__ import annotations
