@@ -374,6 +374,10 @@ class Rollup(models.Model):
     # Of `count`, the readings their device reported as uncertain or bad; the rest are good.
     uncertain = models.IntegerField(db_default=0)
     bad = models.IntegerField(db_default=0)
+    # When the bucket's points arrived (the ingest's `now`): the first and the latest batch.
+    # NULL on rows stored before arrival was kept: read as arrived at their bucket time.
+    first_arrival = models.DateTimeField(null=True, blank=True)
+    last_arrival = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True

@@ -170,6 +170,7 @@ def _whole_number(value):
 URL = _typed(_url)  # a web address or ""
 Day = _typed(_day)  # YYYY-MM-DD
 Moment = _typed(_moment)  # ISO 8601 with its offset
+MomentOrNull = _typed(lambda value: None if value is None else _moment(value))
 Number = _typed(_number)
 WholeNumber = _typed(_whole_number)
 

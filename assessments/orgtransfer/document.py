@@ -12,6 +12,7 @@ from assessments.audit_areas import AREAS
 from assessments.exchange.validation import (
     Entry,
     Moment,
+    MomentOrNull,
     Number,
     WholeNumber,
     choice,
@@ -76,7 +77,8 @@ class HealthEventEntry(Entry):
     note: Any
 
 
-# bucket, count, min, max, sum, last, last_ts[, uncertain, bad]: the counts are newer.
+# bucket, count, min, max, sum, last, last_ts[, uncertain, bad[, first_arrival, last_arrival]]:
+# the counts are newer, the arrivals newer still (null: arrived at the bucket's time).
 Rollup = row(
     Moment,
     WholeNumber,
@@ -87,7 +89,9 @@ Rollup = row(
     Moment,
     WholeNumber,
     WholeNumber,
-    defaults=(0, 0),
+    MomentOrNull,
+    MomentOrNull,
+    defaults=(0, 0, None, None),
 )
 # ts, value[, quality]: the quality is newer, and null (or left out) when good.
 QualityName = Literal["uncertain", "bad"] | None

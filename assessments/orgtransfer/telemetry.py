@@ -35,7 +35,10 @@ INTEGRATION_FIELDS = (
 STATE_FIELDS = ("created", "last_seen", "last_failed", "last_status", "last_status_at")
 METRIC_FIELDS = ("name", "unit", "expected_min", "expected_max", "created")
 ROLLUPS = {"minute_rollups": MinuteRollup, "hour_rollups": HourRollup}
-ROLLUP_COLUMNS = ("bucket", "count", "min", "max", "sum", "last", "last_ts", "uncertain", "bad")
+ROLLUP_COLUMNS = (
+    *("bucket", "count", "min", "max", "sum", "last", "last_ts", "uncertain", "bad"),
+    *("first_arrival", "last_arrival"),
+)
 QUALITY_NAMES = {code: name for name, code in QUALITY_CODES.items()}
 
 
@@ -73,8 +76,16 @@ def _metric_export(metric: Metric, with_points: bool) -> dict:
         for name, model in ROLLUPS.items():
             rows = model.objects.filter(series=series).order_by("bucket")
             item[name] = [
-                [stamp(bucket), count, low, high, total, last, stamp(last_ts), uncertain, bad]
-                for bucket, count, low, high, total, last, last_ts, uncertain, bad in (
+                [
+                    stamp(bucket),
+                    *values,
+                    stamp(last_ts),
+                    uncertain,
+                    bad,
+                    stamp(first),
+                    stamp(latest),
+                ]
+                for bucket, *values, last_ts, uncertain, bad, first, latest in (
                     rows.values_list(*ROLLUP_COLUMNS)
                 )
             ]

@@ -184,7 +184,7 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
             for i, points in batches
             for p in points
         ]
-        accepted, _ = storage.points_write(rows)
+        accepted, _ = storage.points_write(rows, now=now)
         if accepted:
             # The newest point sent: a repeat of it was stored before and moved last_seen then.
             newest = {}

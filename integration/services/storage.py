@@ -13,6 +13,11 @@ without a time zone conversion per row (13 % of the statement's CPU, docs/BENCHM
 
 SQLite: multi-row INSERT OR IGNORE ... RETURNING gives the inserted rows; their rollups are
 summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE transactions).
+
+Both stamp each rollup they touch with the batch's arrival (`now`, one parameter of the same
+statement): `first_arrival` keeps the earliest, `last_arrival` the latest. A row stored before
+arrival was kept (NULL) counts as arrived at its bucket time, so a late batch cannot make its
+history look recent. Checks (`integration.checks`) judge a window on what had arrived by then.
 """
 
 from __future__ import annotations
@@ -38,7 +43,9 @@ _ROLLUP_SET = """
     last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
     last_ts = greatest(r.last_ts, excluded.last_ts),
     uncertain = r.uncertain + excluded.uncertain,
-    bad = r.bad + excluded.bad
+    bad = r.bad + excluded.bad,
+    first_arrival = least(coalesce(r.first_arrival, r.bucket), excluded.first_arrival),
+    last_arrival = greatest(coalesce(r.last_arrival, r.bucket), excluded.last_arrival)
 """
 
 _POSTGRESQL_INSERT = """
@@ -52,19 +59,22 @@ WITH inserted AS (
            min(value) AS min, max(value) AS max, sum(value) AS sum,
            (array_agg(value ORDER BY ts DESC))[1] AS last, max(ts) AS last_ts,
            count(*) FILTER (WHERE quality = 1) AS uncertain,
-           count(*) FILTER (WHERE quality = 2) AS bad
+           count(*) FILTER (WHERE quality = 2) AS bad,
+           %(now)s::timestamptz AS first_arrival, %(now)s::timestamptz AS last_arrival
     FROM inserted GROUP BY 1, 2
 ), minute_rollups AS (
     INSERT INTO integration_minuterollup AS r
-        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
+        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad,
+         first_arrival, last_arrival)
     SELECT * FROM minutes ORDER BY series_id, bucket
     ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
 ), hour_rollups AS (
     INSERT INTO integration_hourrollup AS r
-        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
+        (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad,
+         first_arrival, last_arrival)
     SELECT series_id, date_bin('1 hour', bucket, {origin}), sum(count), min(min), max(max),
            sum(sum), (array_agg(last ORDER BY last_ts DESC))[1], max(last_ts),
-           sum(uncertain), sum(bad)
+           sum(uncertain), sum(bad), %(now)s::timestamptz, %(now)s::timestamptz
     FROM minutes GROUP BY 1, 2 ORDER BY 1, 2
     ON CONFLICT (series_id, bucket) DO UPDATE SET {rollup_set}
 )
@@ -78,8 +88,9 @@ POSTGRESQL_INSERT_NEW_ONLY = _POSTGRESQL_INSERT.format(
 )
 
 
-def points_write(rows: Sequence[Row]) -> tuple[int, datetime | None]:
-    """Insert the (series_id, ts, value, quality) rows not stored yet and update their rollups.
+def points_write(rows: Sequence[Row], *, now: datetime) -> tuple[int, datetime | None]:
+    """Insert the (series_id, ts, value, quality) rows not stored yet and update their rollups,
+    stamping them as arrived at `now`.
 
     Of rows repeating a (series_id, ts), the first is kept. Returns the number inserted and
     the newest inserted timestamp (None when every row was already stored).
@@ -89,13 +100,13 @@ def points_write(rows: Sequence[Row]) -> tuple[int, datetime | None]:
     if not connection.in_atomic_block:
         raise RuntimeError("points_write must run inside a transaction")
     if connection.vendor == "postgresql":
-        return _write_postgresql(rows)
+        return _write_postgresql(rows, now)
     if connection.vendor == "sqlite":
-        return _write_sqlite(rows)
+        return _write_sqlite(rows, now)
     raise NotImplementedError(f"telemetry storage does not support {connection.vendor}")
 
 
-def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
+def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:
     with connection.cursor() as cursor:
         # Created once per database session; emptied at commit and here (inside an outer
         # transaction, e.g. a test's, an earlier batch's rows would still be there).
@@ -113,9 +124,9 @@ def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
                 write_row((*row, n))
         try:
             with transaction.atomic():
-                cursor.execute(POSTGRESQL_INSERT)
+                cursor.execute(POSTGRESQL_INSERT, {"now": now})
         except IntegrityError:
-            cursor.execute(POSTGRESQL_INSERT_NEW_ONLY)
+            cursor.execute(POSTGRESQL_INSERT_NEW_ONLY, {"now": now})
         accepted, newest = cursor.fetchone()
     return accepted, newest
 
@@ -125,8 +136,9 @@ def _write_postgresql(rows: Sequence[Row]) -> tuple[int, datetime | None]:
 _SQLITE_CHUNK = 300  # rows per INSERT: 900 parameters, under every SQLite's limit
 _SQLITE_UPSERT = """
 INSERT INTO {table} AS r
-    (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    (series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad,
+     first_arrival, last_arrival)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (series_id, bucket) DO UPDATE SET
     count = r.count + excluded.count,
     min = min(r.min, excluded.min),
@@ -135,7 +147,9 @@ ON CONFLICT (series_id, bucket) DO UPDATE SET
     last = CASE WHEN excluded.last_ts > r.last_ts THEN excluded.last ELSE r.last END,
     last_ts = max(r.last_ts, excluded.last_ts),
     uncertain = r.uncertain + excluded.uncertain,
-    bad = r.bad + excluded.bad
+    bad = r.bad + excluded.bad,
+    first_arrival = min(coalesce(r.first_arrival, r.bucket), excluded.first_arrival),
+    last_arrival = max(coalesce(r.last_arrival, r.bucket), excluded.last_arrival)
 """
 
 
@@ -144,7 +158,7 @@ def _sqlite_text(ts: datetime) -> str:
     return str(ts.astimezone(UTC).replace(tzinfo=None))
 
 
-def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
+def _write_sqlite(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:
     texts: dict[datetime, str] = {}
     staged = []
     for series_id, ts, value, quality in rows:
@@ -185,6 +199,7 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
             (series_id, bucket.replace(minute=0), *aggregate)
             for (series_id, bucket), aggregate in minutes.items()
         )
+        arrival = _sqlite_text(now)
         for table, rollups in (
             ("integration_minuterollup", minutes),
             ("integration_hourrollup", hours),
@@ -192,7 +207,10 @@ def _write_sqlite(rows: Sequence[Row]) -> tuple[int, datetime | None]:
             cursor.executemany(
                 _SQLITE_UPSERT.format(table=table),
                 [
-                    (sid, _sqlite_text(bucket), n, low, high, total, last, _sqlite_text(ts), u, b)
+                    (
+                        *(sid, _sqlite_text(bucket), n, low, high, total, last, _sqlite_text(ts)),
+                        *(u, b, arrival, arrival),
+                    )
                     for (sid, bucket), (n, low, high, total, last, ts, u, b) in sorted(
                         rollups.items()
                     )

@@ -33,7 +33,7 @@ from assessments.roadmaps.reading import roadmap_plan
 from assessments.roadmaps.regenerate import roadmap_regenerate
 from assessments.services import assessment_create
 from integration.demo import demo_integrations_create
-from integration.models import HealthEvent, IngestToken, Integration, Point
+from integration.models import HealthEvent, IngestToken, Integration, MinuteRollup, Point
 from integration.services import telemetry_series
 from integration.services.health import health_figures, health_figures_list
 from tests.assessments.conftest import answer_dimension, answer_levels
@@ -436,3 +436,26 @@ def test_a_document_with_the_roadmaps_own_activity_log_still_imports(acme, tmp_p
     assert copy.audit_events.count() == acme.audit_events.count()  # each change once
     lines = sum(len(r["activity"]) for r in document["roadmaps"])
     assert lines and copy.audit_events.exclude(text="").count() == lines
+
+
+def test_rollups_travel_with_their_arrival_and_older_rows_import_without(acme, tmp_path):
+    document = read(export(acme, tmp_path=tmp_path))
+    rollups = [
+        rows
+        for integration in document["integrations"]
+        for metric in integration["metrics"]
+        for series in metric["series"]
+        for rows in (series["minute_rollups"], series["hour_rollups"])
+    ]
+    assert all(len(row) == 11 and row[9] and row[10] for rows in rollups for row in rows)
+    for rows in rollups:
+        rows[:] = [row[:9] for row in rows]  # as documents before arrivals were kept
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps(document), encoding="utf-8")
+    import_(str(older), "--slug", "acme-older")
+
+    copied = MinuteRollup.objects.filter(
+        series__metric__integration__organization__slug="acme-older"
+    )
+    assert copied.exists()
+    assert not copied.filter(first_arrival__isnull=False).exists()

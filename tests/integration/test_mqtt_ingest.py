@@ -119,11 +119,11 @@ def test_a_database_failure_stores_nothing_of_the_batch(
     real_write = storage.points_write
     writes = []
 
-    def failing_second_write(rows):
+    def failing_second_write(rows, *, now):
         writes.append(len(rows))
         if len(writes) == 2:
             raise OperationalError("server closed the connection unexpectedly")
-        return real_write(rows)
+        return real_write(rows, now=now)
 
     monkeypatch.setattr(storage, "points_write", failing_second_write)
     messages = [

@@ -115,3 +115,32 @@ def test_rollups_equal_aggregates_of_raw_points_after_any_batches(integration, b
         ]
         ingest(integration, points)
     assert_rollups_match(integration)
+
+
+def arrivals(integration, model) -> dict:
+    rows = model.objects.filter(series__metric__integration=integration)
+    return {r.bucket: (r.first_arrival, r.last_arrival) for r in rows}
+
+
+def test_rollups_keep_the_first_and_the_latest_arrival(integration):
+    minute = NOW.replace(second=0, microsecond=0) - timedelta(minutes=5)
+    first, later = NOW, NOW + timedelta(hours=1)
+    telemetry_ingest(integration=integration, points=[Point("t", (), minute, 1.0)], now=later)
+    point = Point("t", (), minute + timedelta(seconds=5), 2.0)
+    telemetry_ingest(integration=integration, points=[point], now=first)
+    again = Point("t", (), minute + timedelta(seconds=9), 3.0)
+    telemetry_ingest(integration=integration, points=[again], now=later + timedelta(minutes=1))
+
+    assert arrivals(integration, MinuteRollup) == {minute: (first, later + timedelta(minutes=1))}
+    hour = minute.replace(minute=0)
+    assert arrivals(integration, HourRollup) == {hour: (first, later + timedelta(minutes=1))}
+
+
+def test_a_rollup_stored_before_arrivals_were_kept_counts_as_arrived_at_its_bucket(integration):
+    minute = NOW.replace(second=0, microsecond=0) - timedelta(minutes=5)
+    telemetry_ingest(integration=integration, points=[Point("t", (), minute, 1.0)], now=NOW)
+    MinuteRollup.objects.update(first_arrival=None, last_arrival=None)
+    point = Point("t", (), minute + timedelta(seconds=5), 2.0)
+    telemetry_ingest(integration=integration, points=[point], now=NOW + timedelta(days=1))
+
+    assert arrivals(integration, MinuteRollup) == {minute: (minute, NOW + timedelta(days=1))}

@@ -1,0 +1,267 @@
+"""Measuring checks on live data: rollups read here, judged by `integration.checks`.
+
+Each integration's buckets are read in one query per resolution: minute rollups where a check
+needs them (a window of a day or less, or uptime with an interval under an hour) and they are
+kept (`conf.minute_rollup_retention_days`), hour rollups for the rest of the window. The
+database groups the rows (every series of the metric, only rows arrived by `as_of`) into the
+interval for uptime and about 288 groups a window for the others; the staged-data rules then
+see groups, not single minutes. A round of many checks goes through `checks_measure_many`,
+which reads each distinct set of groups once for all integrations (docs/BENCHMARKS.md: one by
+one is ~6 times slower).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection
+
+from integration import conf
+from integration.checks import Bucket, Check, Measurement, measure
+from integration.models import PING_METRIC, HourRollup, Integration, MinuteRollup
+
+__all__ = ["check_measure", "checks_measure_many"]
+
+CHECK_FIELDS = {f.name for f in fields(Check)} - {"kind"}
+FINE = timedelta(days=1)  # windows up to a day are read by the minute
+
+
+def check_measure(
+    *,
+    kind: str,
+    integrations: Sequence[Integration],
+    params: dict,
+    window_end: datetime,
+    as_of: datetime,
+    now: datetime | None = None,
+) -> Measurement:
+    """Judge a check of `kind` over the `params["window"]` before `window_end`, on what had
+    arrived by `as_of`. `params`: the `Check` fields and `metric` (the value kinds need one;
+    heartbeat reads `_ping`; freshness and uptime read every metric unless given). `now`
+    (default `as_of`) dates the minute rollups' retention."""
+    if not integrations:
+        return Measurement(None, None, "no integration bound")
+    check = _check(kind, integrations[0], params)
+    metric = _metric(kind, params)
+    if metric is _MISSING:
+        return Measurement(None, None, "no metric bound")
+    rows = []
+    for integration in integrations:
+        buckets: list[Bucket] = []
+        for read in _reads(check, metric, integration, window_end, as_of, now or as_of):
+            buckets += _read(read, [integration]).get(integration.pk, [])
+        rows.append(buckets)
+    return measure(
+        check,
+        rows,
+        end=window_end,
+        as_of=as_of,
+        created=[integration.created for integration in integrations],
+    )
+
+
+def checks_measure_many(
+    *,
+    checks: Sequence[tuple[str, Sequence[Integration], dict]],
+    window_end: datetime,
+    as_of: datetime,
+    now: datetime | None = None,
+) -> list[Measurement]:
+    """`check_measure` of each (kind, integrations, params), in order, reading each set of
+    rollups once for every check and integration that needs it: one query per distinct read
+    (metric, resolution, grouping), all integrations at once."""
+    planned = []
+    wanted: dict[tuple, dict] = {}
+    for kind, integrations, params in checks:
+        if not integrations:
+            planned.append(Measurement(None, None, "no integration bound"))
+            continue
+        check = _check(kind, integrations[0], params)
+        metric = _metric(kind, params)
+        if metric is _MISSING:
+            planned.append(Measurement(None, None, "no metric bound"))
+            continue
+        reads = [
+            _reads(check, metric, integration, window_end, as_of, now or as_of)
+            for integration in integrations
+        ]
+        for integration, keys in zip(integrations, reads, strict=True):
+            for key in keys:
+                wanted.setdefault(key, {})[integration.pk] = integration
+        planned.append((check, integrations, reads))
+    done = {key: _read(key, list(found.values())) for key, found in wanted.items()}
+    results = []
+    for item in planned:
+        if isinstance(item, Measurement):
+            results.append(item)
+            continue
+        check, integrations, reads = item
+        rows = [
+            [b for key in keys for b in done[key].get(integration.pk, [])]
+            for integration, keys in zip(integrations, reads, strict=True)
+        ]
+        created = [integration.created for integration in integrations]
+        results.append(measure(check, rows, end=window_end, as_of=as_of, created=created))
+    return results
+
+
+_MISSING = object()
+
+
+def _check(kind: str, integration: Integration, params: dict) -> Check:
+    values = {k: v for k, v in params.items() if k in CHECK_FIELDS}
+    values.setdefault("interval", integration.interval)
+    return Check(kind=kind, **values)
+
+
+def _metric(kind: str, params: dict):
+    if kind == "heartbeat":
+        return PING_METRIC
+    metric = params.get("metric")
+    if kind in ("aggregate", "variation") and not metric:
+        return _MISSING
+    return metric
+
+
+def _resolutions(check: Check, start, end, now) -> list[tuple[type, datetime, datetime]]:
+    """(model, from, to) pieces covering [start, end): minutes where needed and kept."""
+    fine = check.window <= FINE or (
+        check.kind in ("uptime", "both_directions") and check.interval < timedelta(hours=1)
+    )
+    if not fine:
+        return [(HourRollup, start, end)]
+    kept = now - timedelta(days=conf.minute_rollup_retention_days())
+    boundary = _ceil_hour(kept)
+    if boundary <= start:
+        return [(MinuteRollup, start, end)]
+    if boundary >= end:
+        return [(HourRollup, start, end)]
+    return [(HourRollup, start, boundary), (MinuteRollup, boundary, end)]
+
+
+def _origin(check: Check, start: datetime, integration: Integration) -> datetime:
+    """Where groups start: uptime lays its intervals from the integration's creation."""
+    if check.kind in ("uptime", "both_directions"):
+        return max(start, integration.created)
+    return start
+
+
+def _ceil_hour(ts: datetime) -> datetime:
+    floor = ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor if floor == ts else floor + timedelta(hours=1)
+
+
+# One row per group of rollup rows `width` seconds wide from `origin` (epoch seconds): the
+# series combined, `last` of the row with the newest point, arrival read as NULL -> bucket.
+_SELECT = """
+SELECT integration_id, k, sum(count), min(min), max(max), sum(sum), max(last_value),
+       max(last_ts), min(first_arrival), max(last_arrival)
+FROM (
+    SELECT m.integration_id, {epoch} AS k, r.count, r.min, r.max, r.sum, r.last_ts,
+           {last} AS last_value,
+           coalesce(r.first_arrival, r.bucket) AS first_arrival,
+           coalesce(r.last_arrival, r.bucket) AS last_arrival
+    FROM {table} r
+    JOIN integration_series s ON s.id = r.series_id
+    JOIN integration_metric m ON m.id = s.metric_id
+    WHERE m.integration_id IN ({integrations}) AND r.bucket >= %(low)s AND r.bucket < %(high)s
+      AND coalesce(r.first_arrival, r.bucket) <= %(as_of)s {metric}
+) grouped
+GROUP BY integration_id, k
+"""
+_EPOCH = {
+    "postgresql": "(EXTRACT(EPOCH FROM r.bucket)::bigint - %(origin)s) / %(width)s",
+    "sqlite": "(CAST(strftime('%%s', r.bucket) AS INTEGER) - %(origin)s) / %(width)s",
+}
+# The value of the row with the newest point; a window function, so read only when judged.
+_LAST = "first_value(r.last) OVER (PARTITION BY m.integration_id, {epoch} ORDER BY r.last_ts DESC)"
+GROUPS = 288  # a value check's window is read in about this many groups (24 h: 5 minutes)
+
+
+def _width(check: Check, model) -> int:
+    """Seconds per group: the interval for uptime (when whole steps), else ~window / GROUPS."""
+    step = int(model.STEP.total_seconds())
+    if check.kind in ("uptime", "both_directions"):
+        interval = int(check.interval.total_seconds())
+        return interval if interval % step == 0 else step
+    if check.hours:
+        return step  # operating hours are judged on each bucket's own start
+    return max(step, int(check.window.total_seconds()) // GROUPS // step * step)
+
+
+def _reads(check: Check, metric, integration, end, as_of, now) -> list[tuple]:
+    """What to read of an integration for `check`: (model, low, high, width, origin, metric,
+    with_last, as_of) per resolution; checks and integrations with the same share a query."""
+    start = end - check.window
+    origin_at = _origin(check, start, integration)
+    with_last = check.needs_variation or check.aggregate == "last"
+    return [
+        (
+            model,
+            max(low, origin_at),
+            high,
+            _width(check, model),
+            origin_at,
+            metric,
+            with_last,
+            as_of,
+        )
+        for model, low, high in _resolutions(check, start, end, now)
+    ]
+
+
+def _read(key: tuple, integrations) -> dict:
+    """Integration id -> its buckets of the read `key`, grouped in the database (`_width`).
+
+    Plain SQL: grouping cuts the rows to read by the group's width (uptime at a 5-minute
+    interval: 5 times), and on SQLite it skips Django's datetime converters (about 8 µs a
+    value, measured with bench/check_eval.py); times come back as text and are parsed here.
+    """
+    model, low, high, width, origin_at, metric, with_last, as_of = key
+    vendor = connection.vendor
+    sqlite = vendor == "sqlite"
+    origin = math.ceil(origin_at.timestamp())
+    epoch = _EPOCH[vendor]
+    ids = {f"i{n}": (i.pk.hex if sqlite else i.pk) for n, i in enumerate(integrations)}
+    sql = _SELECT.format(
+        epoch=epoch,
+        last=_LAST.format(epoch=epoch) if with_last else "NULL",
+        table=model._meta.db_table,
+        integrations=", ".join(f"%({name})s" for name in ids),
+        metric="AND m.name = %(metric)s" if metric else "",
+    )
+    params = {
+        **ids,
+        "low": _db_time(low, sqlite),
+        "high": _db_time(high, sqlite),
+        "as_of": _db_time(as_of, sqlite),
+        "origin": origin,
+        "width": width,
+        "metric": metric,
+    }
+    by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
+    step = timedelta(seconds=width)
+    found: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for pk, k, count, low_, high_, total, last, last_ts, first, latest in rows:
+        start = datetime.fromtimestamp(origin + k * width, UTC)
+        if sqlite:
+            last_ts, first, latest = _time(last_ts), _time(first), _time(latest)
+        found.setdefault(by_key.get(pk, pk), []).append(
+            Bucket(start, step, count, low_, high_, total, last, last_ts, first, latest)
+        )
+    return found
+
+
+def _db_time(ts: datetime, sqlite: bool):
+    # Django's own SQLite format: naive UTC text.
+    return str(ts.astimezone(UTC).replace(tzinfo=None)) if sqlite else ts
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)

@@ -1,0 +1,212 @@
+"""`check_measure` on rollups written by the real ingest, `now=` standing for arrival."""
+
+from datetime import timedelta
+
+import pytest
+
+from integration.lineprotocol import Point
+from integration.models import Integration, MinuteRollup
+from integration.services import telemetry_ingest, telemetry_ping
+from integration.services.checks import check_measure, checks_measure_many
+from tests.integration.conftest import NOW
+
+END = NOW  # the windows end here
+STEP = timedelta(minutes=5)  # the integrations' interval
+DAY, WEEK = timedelta(days=1), timedelta(days=7)
+BATCH = timedelta(minutes=10)
+
+
+def varied(i: int) -> float:
+    return 20.0 + (i * 7) % 11
+
+
+def feed(integration, *, start, end, every=STEP, value=varied, arrival=None):
+    """Points of `temp` every `every` in [start, end), posted as live data (a batch every ten
+    minutes), or all at `arrival`."""
+    batches: dict = {}
+    ts, i = start, 0
+    while ts < end:
+        at = arrival or ts - (ts - start) % BATCH + BATCH
+        batches.setdefault(at, []).append(Point("temp", (), ts, value(i)))
+        ts, i = ts + every, i + 1
+    for at, points in batches.items():
+        telemetry_ingest(integration=integration, points=points, now=at)
+
+
+@pytest.fixture
+def line(org):
+    return Integration.objects.create(
+        organization=org, name="Press line", created=END - 30 * DAY, interval_seconds=300
+    )
+
+
+@pytest.fixture
+def other(org):
+    return Integration.objects.create(
+        organization=org, name="Boiler", created=END - 30 * DAY, interval_seconds=300
+    )
+
+
+def measure(kind, integrations, as_of=END, window=DAY, end=END, **params):
+    return check_measure(
+        kind=kind,
+        integrations=integrations,
+        params={"window": window, "metric": "temp", **params},
+        window_end=end,
+        as_of=as_of,
+    )
+
+
+@pytest.fixture
+def live(line, other):
+    """A day of live data from `line`, one point every other interval from `other`."""
+    feed(line, start=END - DAY, end=END)
+    feed(other, start=END - DAY, end=END, every=2 * STEP)
+    return line, other
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "as_of", "passed", "measured"),
+    [
+        ("freshness", {"threshold": 600}, END, True, 300),
+        ("freshness", {"threshold": 600}, END + timedelta(hours=2), False, 7500),
+        ("uptime", {"threshold": 0.99}, END, True, 1.0),
+        ("aggregate", {"threshold": 20, "aggregate": "min"}, END, True, 20),
+        ("aggregate", {"threshold": 21, "aggregate": "min"}, END, False, 20),
+        ("aggregate", {"threshold": 30, "aggregate": "max", "op": "<="}, END, True, 30),
+        ("aggregate", {"threshold": 288, "aggregate": "count"}, END, True, 288),
+        ("variation", {"threshold": 10}, END, True, 10),
+        ("variation", {"threshold": 11}, END, False, 10),
+    ],
+)
+def test_each_kind_measures_live_data(live, kind, params, as_of, passed, measured):
+    result = measure(kind, [live[0]], as_of=as_of, **params)
+    assert (result.passed, result.measured) == (passed, pytest.approx(measured)), result.reason
+
+
+def test_uptime_and_both_directions_fail_on_missing_intervals(live):
+    line, other = live
+    result = measure("uptime", [other], threshold=0.9)
+    assert (result.passed, result.measured) == (False, 0.5)
+    assert measure("both_directions", [line, line], threshold=0.9).passed is True
+    result = measure("both_directions", [line, other], threshold=0.9)
+    assert (result.passed, result.measured) == (False, 0.5)
+    assert result.reason.startswith("integration 2:")
+
+
+def test_heartbeats_measure_the_successful_share(line):
+    for hour in range(24):
+        at = END - DAY + timedelta(hours=hour, minutes=30)
+        telemetry_ping(integration=line, now=at, failed=hour % 8 == 0)
+    assert measure("heartbeat", [line], threshold=0.8).passed is True
+    result = measure("heartbeat", [line], threshold=0.9)
+    assert (result.passed, result.measured) == (False, pytest.approx(21 / 24))
+
+
+def test_no_integration_or_metric_bound_is_not_tested(line):
+    assert (
+        check_measure(
+            kind="uptime",
+            integrations=[],
+            params={"window": DAY, "threshold": 1},
+            window_end=END,
+            as_of=END,
+        ).passed
+        is None
+    )
+    result = check_measure(
+        kind="aggregate",
+        integrations=[line],
+        params={"window": DAY, "threshold": 1},
+        window_end=END,
+        as_of=END,
+    )
+    assert (result.passed, result.reason) == (None, "no metric bound")
+
+
+def test_a_loop_posting_a_constant_value_never_verifies(line):
+    feed(line, start=END - WEEK, end=END, value=lambda i: 42.0)
+    result = measure("aggregate", [line], window=WEEK, threshold=40)
+    assert result.passed is False
+    assert "the value never changes over the window: looks staged" in result.reason
+    result = measure("uptime", [line], window=WEEK, threshold=0.9, require_variation=True)
+    assert "never changes" in result.reason
+
+
+def test_a_week_posted_in_one_burst_never_verifies(line):
+    feed(line, start=END - WEEK, end=END, arrival=END)
+    for kind in ("aggregate", "variation", "uptime"):
+        result = measure(kind, [line], window=WEEK, threshold=1, allow_backfill_lag=True)
+        assert result.passed is False
+        assert "arrived in one burst at 2026-11-25 10:00" in result.reason, kind
+
+
+def test_a_dead_devices_last_value_repeated_never_verifies(line):
+    feed(line, start=END - WEEK, end=END, value=lambda i: varied(min(i, 500)))
+    result = measure("aggregate", [line], window=WEEK, threshold=20)
+    assert result.passed is False
+    assert "a dead device's last value looks repeated" in result.reason
+
+
+def test_a_live_week_verifies(line):
+    feed(line, start=END - WEEK, end=END)
+    assert measure("aggregate", [line], window=WEEK, threshold=20).passed is True
+    assert measure("uptime", [line], window=WEEK, threshold=0.99).passed is True
+
+
+def test_backfill_after_a_judgement_never_turns_it_but_counts_later(line):
+    feed(line, start=END - DAY, end=END - 18 * timedelta(hours=1))  # six live hours
+    count = {"threshold": 200, "aggregate": "count"}
+    before = measure("aggregate", [line], **count)
+    assert (before.passed, before.measured) == (False, 72)
+    uptime = measure("uptime", [line], threshold=0.9, allow_backfill_lag=True)
+    assert (uptime.passed, uptime.measured) == (False, 0.25)
+
+    feed(line, start=END - 18 * timedelta(hours=1), end=END, arrival=END + timedelta(hours=1))
+    assert measure("aggregate", [line], **count) == before
+    assert measure("uptime", [line], threshold=0.9, allow_backfill_lag=True) == uptime
+
+    later = END + timedelta(hours=2)
+    result = measure("aggregate", [line], as_of=later, end=later, **count)
+    assert (result.passed, result.measured) == (True, 264)
+    # Uptime counts the backfilled intervals only for store-and-forward data.
+    assert measure("uptime", [line], as_of=later, end=later, threshold=0.5).passed is False
+    lagging = measure(
+        "uptime", [line], as_of=later, end=later, threshold=0.5, allow_backfill_lag=True
+    )
+    assert lagging.passed is True
+
+
+def test_beyond_the_minute_retention_hours_are_read(line, settings, django_assert_num_queries):
+    settings.TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS = 1
+    feed(line, start=END - WEEK, end=END)
+    MinuteRollup.objects.filter(bucket__lt=END - DAY).delete()
+    with django_assert_num_queries(2):  # one per resolution
+        result = measure("uptime", [line], window=WEEK, threshold=0.99)
+    assert (result.passed, result.measured) == (True, 1.0)
+
+
+def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
+    live, django_assert_num_queries
+):
+    line, other = live
+    checks = [
+        ("freshness", [line], {"window": DAY, "threshold": 600}),
+        ("uptime", [other], {"window": DAY, "threshold": 0.9}),
+        ("uptime", [line], {"window": DAY, "threshold": 0.5}),
+        ("aggregate", [line], {"window": DAY, "threshold": 20, "metric": "temp"}),
+        ("aggregate", [other], {"window": DAY, "threshold": 30, "metric": "temp"}),
+        ("both_directions", [line, other], {"window": DAY, "threshold": 0.9}),
+        ("variation", [line], {"window": WEEK, "threshold": 5, "metric": "temp"}),
+        ("aggregate", [line], {"window": DAY, "threshold": 1}),  # no metric
+    ]
+    one_by_one = [
+        check_measure(kind=k, integrations=i, params=p, window_end=END, as_of=END)
+        for k, i, p in checks
+    ]
+    # Reads: every metric in 5-minute groups (freshness and uptime, both integrations), the
+    # temp values of the day and of the week.
+    with django_assert_num_queries(3):
+        together = checks_measure_many(checks=checks, window_end=END, as_of=END)
+    assert together == one_by_one
+    assert [r.passed for r in together] == [True, False, True, True, False, False, True, None]
