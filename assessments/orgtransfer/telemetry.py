@@ -39,6 +39,7 @@ ROLLUP_COLUMNS = (
     *("bucket", "count", "min", "max", "sum", "last", "last_ts", "uncertain", "bad"),
     *("first_arrival", "last_arrival"),
 )
+_COUNTS = ("count", "uncertain", "bad")
 QUALITY_NAMES = {code: name for name, code in QUALITY_CODES.items()}
 
 
@@ -157,7 +158,8 @@ def _telemetry_import(series: Series, item: SeriesEntry, done: IntegrationsImpor
     """Rollups and points as the document has them: their values were checked as it was read,
     and here whether each rollup's counts add up (health reads them as shares)."""
     for name, model in ROLLUPS.items():
-        for i, (_, count, *_, uncertain, bad) in enumerate(getattr(item, name)):
+        for i, row in enumerate(getattr(item, name)):
+            count, uncertain, bad = (row[ROLLUP_COLUMNS.index(c)] for c in _COUNTS)
             if uncertain + bad > count:
                 problem = f"{uncertain} uncertain and {bad} bad readings of only {count}"
                 refuse(f"{path}.{name}[{i}]", problem)
