@@ -40,181 +40,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gzip
 import http.client
-import json
 import logging
-import math
 import signal
-import ssl
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from asyncua import Client, ua
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
 from integration.opcua.buffer import Batch, Buffer
-from integration.opcua.config import Config, ConfigError, NodeConfig, OpcuaConfig, load
-from integration.quality import GOOD, from_opcua_status
+from integration.opcua.config import Config, ConfigError, OpcuaConfig, load
+from integration.opcua.ladder import Answer, Ladder, refusal_of
+from integration.opcua.lines import field_value, line, quality, series_prefix, timestamp_ms
 
 log = logging.getLogger("ladder-opcua")
-WRITE_PATH = "/api/v2/write?precision=ms"
-GZIP_OVER = 1024  # bytes: smaller bodies are sent as they are
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_INT64_MAX, _UINT64_MAX = 2**63 - 1, 2**64 - 1
-
-
-# Line protocol
-
-
-def _escape_measurement(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(",", "\\,").replace(" ", "\\ ")
-
-
-def _escape_key(text: str) -> str:
-    return _escape_measurement(text).replace("=", "\\=")
-
-
-def series_prefix(node: NodeConfig) -> str:
-    """``<metric>,<tags sorted>`` of a node's lines, escaped, with the space before the field."""
-    tags = "".join(f",{_escape_key(k)}={_escape_key(v)}" for k, v in sorted(node.tags.items()))
-    return f"{_escape_measurement(node.metric)}{tags} {_escape_key(node.field)}="
-
-
-def field_value(value) -> str | None:
-    """`value` as a line-protocol field value, or None when it is not a finite number."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        if value > _UINT64_MAX or value < -_INT64_MAX - 1:
-            return None
-        return f"{value}u" if value > _INT64_MAX else f"{value}i"
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else None
-    return None
-
-
-def timestamp_ms(data_value: ua.DataValue, received: datetime) -> int:
-    """Milliseconds since the epoch of the value: SourceTimestamp, else ServerTimestamp."""
-    ts = data_value.SourceTimestamp or data_value.ServerTimestamp or received
-    if ts.tzinfo is None:  # asyncua's are UTC
-        ts = ts.replace(tzinfo=UTC)
-    return (ts - _EPOCH) // timedelta(milliseconds=1)
-
-
-def quality(data_value: ua.DataValue) -> str:
-    status = data_value.StatusCode
-    return GOOD if status is None else from_opcua_status(status.value)
-
-
-def line(prefix: str, value: str, ts_ms: int, level: str) -> str:
-    if level == GOOD:
-        return f"{prefix}{value} {ts_ms}"
-    return f'{prefix}{value},_quality="{level}" {ts_ms}'
-
-
-# Ladder
-
-
-class Answer(NamedTuple):
-    status: int
-    retry_after: float | None
-    body: bytes
-
-
-class Refusal(NamedTuple):
-    """What Ladder said about a refused batch."""
-
-    message: str
-    lines: list[int] | None  # the refused lines' numbers (a partial write)
-    about_lines: bool  # a 400 refusing the batch whole for its lines (``line`` given)
-
-
-class Ladder:
-    """``POST /api/v2/write`` over one kept-alive connection (reopened after any error)."""
-
-    def __init__(self, url: str, token: str, *, timeout: float):
-        parts = urlsplit(url)
-        self.https = parts.scheme == "https"
-        self.host, self.port = parts.hostname, parts.port
-        self.path = (parts.path.rstrip("/") or "") + WRITE_PATH
-        self.headers = {
-            "Authorization": f"Token {token}",
-            "Content-Type": "text/plain; charset=utf-8",
-            "User-Agent": "ladder-opcua",
-        }
-        self.timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
-
-    def post(self, lines: list[str]) -> Answer:
-        """Send one batch; raises OSError or HTTPException when there is no answer."""
-        body = "\n".join(lines).encode()
-        headers = dict(self.headers)
-        if len(body) > GZIP_OVER:
-            body = gzip.compress(body, compresslevel=1)
-            headers["Content-Encoding"] = "gzip"
-        # A kept-alive connection the server has closed meanwhile fails on first use: that is
-        # no outage, so it is tried once more on a fresh one (a repeat is harmless: dedup).
-        reused = self._connection is not None
-        try:
-            return self._post(body, headers)
-        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
-            if not reused:
-                raise
-            return self._post(body, headers)
-
-    def _post(self, body: bytes, headers: dict[str, str]) -> Answer:
-        connection = self._connect()
-        try:
-            connection.request("POST", self.path, body, headers)
-            response = connection.getresponse()
-            content = response.read()
-        except BaseException:
-            self.close()
-            raise
-        if response.getheader("Connection", "").lower() == "close":
-            self.close()
-        return Answer(response.status, _retry_after(response.getheader("Retry-After")), content)
-
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._connection is None:
-            if self.https:
-                self._connection = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=self.timeout,
-                    context=ssl.create_default_context(),
-                )  # fmt: skip
-            else:
-                self._connection = http.client.HTTPConnection(
-                    self.host, self.port, timeout=self.timeout
-                )
-        return self._connection
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-
-def _retry_after(header: str | None) -> float | None:
-    try:
-        return max(0.0, float(header)) if header else None
-    except ValueError:
-        return None
-
-
-def _refusal(body: bytes) -> Refusal:
-    """Ladder's error message and, for a partial write, the refused lines' numbers."""
-    try:
-        data = json.loads(body)
-        lines = data.get("lines")
-        numbers = [n for n in lines if isinstance(n, int)] if isinstance(lines, list) else None
-        return Refusal(str(data.get("message") or data)[:500], numbers, "line" in data)
-    except (ValueError, AttributeError):
-        return Refusal(body[:500].decode(errors="replace") or "(no body)", None, False)
 
 
 # The collector
@@ -410,7 +252,7 @@ class Collector:
                 self.buffer.remove(batch)
                 self._delivered(len(batch.lines))
             elif status == 429 or status >= 500:
-                self._unreachable(f"HTTP {status}: {_refusal(answer.body).message}")
+                self._unreachable(f"HTTP {status}: {refusal_of(answer.body).message}")
                 return answer.retry_after or 0.0, settings.retry_max_s
             elif not self._refused(batch, answer):
                 return answer.retry_after or 0.0, settings.hold_max_s
@@ -452,7 +294,7 @@ class Collector:
         """Deal with a 4xx: reject the lines Ladder names as invalid, or split the batch (True:
         go on sending), or hold (False: the data stays, try again later)."""
         status, size = answer.status, len(batch.lines)
-        refusal = _refusal(answer.body)
+        refusal = refusal_of(answer.body)
         numbers = [n for n in refusal.lines or () if 1 <= n <= size]
         if status == 400 and numbers:
             self.buffer.reject(batch, status=status, reason=refusal.message, lines=numbers)

@@ -6,8 +6,8 @@ import pytest
 from asyncua import ua
 
 from integration import lineprotocol
-from integration.opcua.collector import field_value, line, quality, series_prefix, timestamp_ms
 from integration.opcua.config import NodeConfig
+from integration.opcua.lines import field_value, line, quality, series_prefix, timestamp_ms
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 TS = datetime(2026, 11, 25, 9, 59, 30, 123456, tzinfo=UTC)

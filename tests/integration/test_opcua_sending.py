@@ -8,8 +8,9 @@ import logging
 
 import pytest
 
-from integration.opcua.collector import Answer, Collector
+from integration.opcua.collector import Collector
 from integration.opcua.config import Config
+from integration.opcua.ladder import Answer
 
 
 def lines(start, stop):
