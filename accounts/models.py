@@ -76,6 +76,10 @@ class Organization(models.Model):
     brand_colour = models.CharField(
         max_length=7, default="#1f4e79", validators=[brand_colour_validator]
     )
+    evidence_validity_days = models.PositiveIntegerField(
+        default=365,
+        help_text="How long manual evidence counts after its effective date, in days.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

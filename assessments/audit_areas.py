@@ -18,6 +18,7 @@ class AuditArea(models.TextChoices):
     ASSESSMENTS = "assessments", "Assessments"
     ROADMAPS = "roadmaps", "Roadmaps and milestones"
     PROCESSES = "processes", "Processes"
+    CHECKS = "checks", "Checks and evidence"
 
 
 AREA_CHOICES = [
@@ -28,6 +29,7 @@ AREA_CHOICES = [
     AccountsArea.MEMBERS,
     IntegrationArea.TOKENS,
     AuditArea.PROCESSES,
+    AuditArea.CHECKS,
     IntegrationArea.INTEGRATIONS,
 ]
 AREAS = [(area.value, area.label) for area in AREA_CHOICES]

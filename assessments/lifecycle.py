@@ -27,6 +27,7 @@ from assessments.models import (
     ReadinessAnswer,
 )
 from assessments.scoring import Settlement, Status
+from assessments.verified.status import freeze_verification
 
 REVISION_SUFFIX = re.compile(r" \(revision \d+\)$")
 
@@ -90,7 +91,8 @@ def assessment_finalize(*, assessment, user, reason: str = "") -> FinalizeSummar
     numbers it was finalized on."""
     Assessment.objects.select_for_update().filter(pk=assessment.pk).first()  # one at a time
     assessment.refresh_from_db()
-    summary = finalize_summary(assessment_figures(assessment, assessors=False))
+    figures = assessment_figures(assessment, assessors=False)
+    summary = finalize_summary(figures)
     reason = reason.strip()
     if summary.disputed and not reason:
         raise FinalizeRefused(
@@ -100,7 +102,9 @@ def assessment_finalize(*, assessment, user, reason: str = "") -> FinalizeSummar
         )
     before = {"state": assessment.get_state_display()}
     assessment.finalize()
+    snapshot = freeze_verification(figures, now=assessment.finalized)
     after = {"state": assessment.get_state_display()}
+    after["verified index"] = snapshot.data["verified_index"]
     after["settled"] = f"{summary.settled} of {summary.total}"
     if summary.disputed:
         after |= {"disputed": summary.disputed, "reason": reason}

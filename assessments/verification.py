@@ -43,6 +43,7 @@ __all__ = [
     "criterion_basis",
     "evidence_in_force",
     "level_basis",
+    "tightens",
     "verified_answer",
     "verified_level",
 ]
@@ -204,3 +205,12 @@ def level_basis(
     return LevelBasis(
         data=counts[Basis.DATA], evidence=counts[Basis.EVIDENCE], claim=counts[Basis.CLAIM]
     )
+
+
+def tightens(*, kind: str, op: str | None, framework: float, threshold: float) -> bool:
+    """Whether an organisation's `threshold` is at least as strict as the framework's: the
+    organisation being assessed may tighten a check, never loosen it. Freshness (seconds) and
+    an aggregate compared by "<=" are stricter lower; every other check stricter higher."""
+    if kind == "freshness" or (kind == "aggregate" and op == "<="):
+        return threshold <= framework
+    return threshold >= framework

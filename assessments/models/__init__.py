@@ -1,6 +1,6 @@
 """Assessment models, by topic: `assessment` (frameworks, processes, scoring), `report`,
-`roadmap` (roadmaps, milestones), `acceptance` (criteria on telemetry) and `feeds` (calendar
-feed keys)."""
+`roadmap` (roadmaps, milestones), `acceptance` (criteria on telemetry), `feeds` (calendar
+feed keys) and `verification` (checks, their bindings and history, evidence)."""
 
 from assessments.models.acceptance import AcceptanceCriterion  # noqa: F401
 from assessments.models.assessment import (  # noqa: F401
@@ -28,4 +28,12 @@ from assessments.models.roadmap import (  # noqa: F401
     MilestoneRetired,
     Phase,
     Roadmap,
+)
+from assessments.models.verification import (  # noqa: F401
+    CheckBinding,
+    CheckResult,
+    CriterionEvidence,
+    NaAcceptance,
+    ProcessCheck,
+    VerificationSnapshot,
 )

@@ -1,0 +1,162 @@
+"""Binding a framework check to integrations, tuning it, unbinding it: facilitator actions.
+
+Each moves a verified figure, so each is refused to anyone who is not an owner or consultant
+of the process's organisation (`BindingRefused`), checked again here and not only in the view,
+and audited with what it changed (the check's history on the process page lists these events
+with its results). A threshold may only tighten the framework's (`verification.tightens`).
+An integration from another organisation cannot be bound (ValueError: views 404 first).
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+import audit.trail as audit
+from accounts.models import Membership
+from assessments.audit_areas import AuditArea
+from assessments.models import FrameworkVersion, Process
+from assessments.models.verification import CheckBinding, ProcessCheck
+from assessments.verification import tightens
+
+MAX_GRACE_DAYS = 90
+
+
+class BindingRefused(Exception):
+    """The change is not allowed as asked; the message says why, for the form."""
+
+
+def _facilitator(user, process: Process) -> None:
+    allowed = Membership.objects.filter(
+        user=user, organization=process.organization_id, role__in=["owner", "consultant"]
+    ).exists()
+    if not allowed:
+        raise BindingRefused("Only the organisation's owners and consultants bind checks.")
+
+
+def _definition(framework: FrameworkVersion, check_key: str):
+    check = framework.definition.checks_by_key.get(check_key)
+    if check is None:
+        raise BindingRefused(f"{framework} has no check {check_key!r}.")
+    return check
+
+
+@transaction.atomic
+def check_bind(
+    *,
+    process: Process,
+    framework: FrameworkVersion,
+    check_key: str,
+    role: str,
+    integration,
+    metric: str = "",
+    user,
+) -> CheckBinding:
+    """Bind `integration` (and `metric`) to a role of a check on this process; replaces the
+    role's earlier binding. The check is judged from the evaluator's next round."""
+    _facilitator(user, process)
+    check = _definition(framework, check_key)
+    if role not in check.roles:
+        raise BindingRefused(f"The check has no role {role!r}: {', '.join(check.roles)}.")
+    if integration.organization_id != process.organization_id:
+        raise ValueError("integration of another organisation")
+    if check.kind in ("aggregate", "variation") and not metric.strip():
+        raise BindingRefused("Name the metric this check reads.")
+    row, _ = ProcessCheck.objects.get_or_create(
+        process=process,
+        check_key=check_key,
+        defaults={"framework": framework, "created_by": user},
+    )
+    before = (
+        CheckBinding.objects.filter(process_check=row, role=role)
+        .select_related("integration")
+        .first()
+    )
+    binding, _ = CheckBinding.objects.update_or_create(
+        process_check=row,
+        role=role,
+        defaults={"integration": integration, "metric": metric.strip(), "bound_by": user},
+    )
+    if before is None or before.integration_id != integration.pk or before.metric != binding.metric:
+        _reset(row)
+    _audit(
+        user,
+        row,
+        "bind",
+        {
+            "role": role,
+            "integration": before.integration.name if before else "",
+            "metric": before.metric if before else "",
+        },
+        {"role": role, "integration": integration.name, "metric": binding.metric},
+    )
+    return binding
+
+
+@transaction.atomic
+def check_unbind(*, process_check: ProcessCheck, user) -> None:
+    """Remove every binding of the check (and its organisation's threshold and grace): it is
+    "unbound" again and its history goes with it."""
+    _facilitator(user, process_check.process)
+    before = {
+        b.role: b.integration.name for b in process_check.bindings.select_related("integration")
+    }
+    _audit(user, process_check, "unbind", before, {role: "" for role in before})
+    process_check.delete()
+
+
+@transaction.atomic
+def check_tune(
+    *, process_check: ProcessCheck, user, threshold: float | None, grace_days: int | None
+) -> None:
+    """The organisation's threshold (only tighter than the framework's; None: the framework's)
+    and grace (0-90 days; None: the framework's)."""
+    _facilitator(user, process_check.process)
+    check = _definition(process_check.framework, process_check.check_key)
+    if threshold is not None and not tightens(
+        kind=check.kind, op=check.op, framework=check.threshold, threshold=threshold
+    ):
+        stricter = "lower" if check.kind == "freshness" or check.op == "<=" else "higher"
+        raise BindingRefused(
+            f"A threshold can only be made stricter: {stricter} than the framework's "
+            f"{check.threshold:g}."
+        )
+    if grace_days is not None and not 0 <= grace_days <= MAX_GRACE_DAYS:
+        raise BindingRefused(f"Grace is 0 to {MAX_GRACE_DAYS} days.")
+    before = audit.snapshot(process_check, "threshold", "grace_days")
+    process_check.threshold, process_check.grace_days = threshold, grace_days
+    process_check.save(update_fields=["threshold", "grace_days"])
+    _audit(
+        user,
+        process_check,
+        "tune",
+        before,
+        audit.snapshot(process_check, "threshold", "grace_days"),
+    )
+
+
+def _reset(row: ProcessCheck) -> None:
+    """A new binding is judged afresh: earlier results judged other data."""
+    row.state, row.measured, row.reason, row.evaluated, row.failing_since = (
+        "not tested",
+        None,
+        "",
+        None,
+        None,
+    )
+    row.run = None
+    row.save(update_fields=["state", "measured", "reason", "evaluated", "failing_since", "run"])
+
+
+def _audit(user, row: ProcessCheck, action: str, before: dict, after: dict) -> None:
+    process = row.process
+    audit.record(
+        organization=process.organization,
+        actor=user,
+        area=AuditArea.CHECKS,
+        action=action,
+        subject=f"Check {row.check_key} on {process.name}",
+        obj=row,
+        before=before,
+        after=after,
+        scope=process,
+    )

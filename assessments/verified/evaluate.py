@@ -1,0 +1,184 @@
+"""The evaluator: judge every bound check on its integrations' rollups and keep the history.
+
+A round (`evaluate_round`) judges each `ProcessCheck` over the window that ends now, on what
+has arrived by now (`integration.services.checks.checks_measure_many`, which reads each set
+of rollups once for all checks). Each result updates the check's latest state and extends its
+history run, or starts a new run when the state or threshold changed or a new day began
+(`CheckResult`). A window is judged once, when it ends: history backfilled later counts in the
+windows judged after it arrived and never rewrites a past result.
+
+A failing check keeps the time it started failing (`failing_since`); its deadline is that plus
+its grace, worked out when read (`assessments.verification`).
+
+Safe in several processes: a round takes its checks in chunks under `SELECT ... FOR UPDATE
+SKIP LOCKED` (PostgreSQL) and skips checks judged less than `MIN_GAP` ago, so two evaluators
+split the checks between them instead of judging each twice. SQLite has one writer at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assessments.models.verification import CheckBinding, CheckResult, ProcessCheck
+from assessments.verification import CheckState
+from integration.checks import Measurement
+from integration.services.checks import checks_measure_many
+
+CHUNK = 500
+MIN_GAP = timedelta(seconds=60)  # a check judged this recently is left for the next round
+
+
+@dataclass
+class RoundSummary:
+    evaluated: int = 0
+    passing: int = 0
+    failing: int = 0
+    not_tested: int = 0
+
+    def add(self, state: str) -> None:
+        self.evaluated += 1
+        if state == CheckState.PASSING:
+            self.passing += 1
+        elif state == CheckState.FAILING:
+            self.failing += 1
+        else:
+            self.not_tested += 1
+
+
+def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSummary:
+    """Judge every check not judged in the last MIN_GAP (of one organisation, if given)."""
+    now = now or timezone.now()
+    due = ProcessCheck.objects.filter(Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP))
+    if organization is not None:
+        due = due.filter(process__organization=organization)
+    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    summary = RoundSummary()
+    definitions: dict = {}
+    for start in range(0, len(ids), CHUNK):
+        with transaction.atomic():
+            rows = list(
+                due.filter(pk__in=ids[start : start + CHUNK])
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("framework")
+            )
+            _judge(rows, now, definitions, summary)
+    return summary
+
+
+def evaluate_checks(rows: Iterable[ProcessCheck], *, now: datetime) -> RoundSummary:
+    """Judge these checks now (a facilitator's "check now"), whenever they were last judged."""
+    summary = RoundSummary()
+    with transaction.atomic():
+        _judge(list(rows), now, {}, summary)
+    return summary
+
+
+def _judge(rows: list[ProcessCheck], now: datetime, definitions: dict, summary) -> None:
+    bindings: dict[int, list[CheckBinding]] = {row.pk: [] for row in rows}
+    for binding in CheckBinding.objects.filter(process_check__in=rows).select_related(
+        "integration"
+    ):
+        bindings[binding.process_check_id].append(binding)
+    planned, results = [], {}
+    for row in rows:
+        if row.framework_id not in definitions:
+            definitions[row.framework_id] = row.framework.definition.checks_by_key
+        check = definitions[row.framework_id].get(row.check_key)
+        plan = _plan(row, check, bindings[row.pk])
+        if isinstance(plan, Measurement):
+            results[row.pk] = plan
+        else:
+            planned.append((row, plan))
+    measured = checks_measure_many(
+        checks=[plan for _, plan in planned], window_end=now, as_of=now, now=now
+    )
+    for (row, _), measurement in zip(planned, measured, strict=True):
+        results[row.pk] = measurement
+    _record(rows, results, definitions, now, summary)
+
+
+def _plan(row: ProcessCheck, check, bindings: list[CheckBinding]):
+    """(kind, integrations, params) for `checks_measure_many`, or a Measurement saying why
+    the check cannot be judged."""
+    if check is None:
+        return Measurement(None, None, "the framework no longer defines this check")
+    by_role = {b.role: b for b in bindings}
+    missing = [role for role in check.roles if role not in by_role]
+    if missing:
+        return Measurement(None, None, f"not bound: {', '.join(missing)}")
+    roles = [by_role[role] for role in check.roles]
+    params = {
+        "threshold": float(check.threshold if row.threshold is None else row.threshold),
+        "window": check.window_length,
+        "op": check.op or ">=",
+        "aggregate": check.aggregate or "avg",
+        "metric": roles[0].metric or None,
+    }
+    return (check.kind, [b.integration for b in roles], params)
+
+
+def _state(measurement: Measurement) -> CheckState:
+    if measurement.passed is None:
+        return CheckState.NOT_TESTED
+    return CheckState.PASSING if measurement.passed else CheckState.FAILING
+
+
+def _record(rows, results: dict, definitions: dict, now: datetime, summary) -> None:
+    runs = {
+        r.pk: r
+        for r in CheckResult.objects.filter(pk__in=[row.run_id for row in rows if row.run_id])
+    }
+    extended, started = [], []
+    for row in rows:
+        measurement = results[row.pk]
+        state = _state(measurement)
+        check = definitions[row.framework_id].get(row.check_key)
+        threshold = float(
+            row.threshold if row.threshold is not None else (check.threshold if check else 0)
+        )
+        if state == CheckState.FAILING:
+            failing = row.state == CheckState.FAILING and row.failing_since
+            row.failing_since = row.failing_since if failing else now
+        else:
+            row.failing_since = None
+        row.state, row.measured, row.evaluated = state, measurement.measured, now
+        row.reason = measurement.reason[:300]
+        run = runs.get(row.run_id)
+        if (
+            run is not None
+            and run.state == state
+            and run.threshold == threshold
+            and timezone.localdate(run.first) == timezone.localdate(now)
+        ):
+            run.last, run.measured, run.reason = now, row.measured, row.reason
+            run.evaluations += 1
+            extended.append(run)
+        else:
+            started.append(
+                (
+                    row,
+                    CheckResult(
+                        process_check=row,
+                        state=state,
+                        measured=row.measured,
+                        threshold=threshold,
+                        reason=row.reason,
+                        first=now,
+                        last=now,
+                    ),
+                )
+            )
+        summary.add(state)
+    CheckResult.objects.bulk_update(extended, ["last", "measured", "reason", "evaluations"])
+    CheckResult.objects.bulk_create([run for _, run in started])  # sets ids (RETURNING)
+    for row, run in started:
+        row.run_id = run.pk
+    ProcessCheck.objects.bulk_update(
+        rows, ["state", "measured", "reason", "evaluated", "failing_since", "run"]
+    )
