@@ -1,10 +1,13 @@
 import io
 
 from django.core.management import call_command
+from django.utils import timezone
 
 from assessments.demo_data import DEMO_LINKS, PROCESSES
 from assessments.figures import assessment_figures
 from assessments.models import Assessment
+from assessments.models.verification import CheckResult
+from assessments.verified.status import assessment_verification
 from integration.demo import DEMO_INTEGRATIONS
 
 
@@ -20,6 +23,38 @@ def test_demo_has_a_final_baseline_and_a_disputed_draft_per_organisation(db):
         assert after.samr_index > before.samr_index  # the organisation moved up the ladder
         assert before.disputed == [] and len(after.disputed) > 0  # assessors disagree on a few
         assert after.progress >= 80
+    _demo_verification()
+
+
+def _demo_verification():
+    """Checks passing, failing within their grace, overdue (the dead SCADA export) and
+    expired evidence; the rerun above added no second history."""
+    draft = Assessment.objects.get(organization__slug="acme", title="Current assessment")
+    verification = assessment_verification(assessment_figures(draft), now=timezone.now())
+    by_name = {
+        p.process.name: verification.of(p.score.process_id)
+        for p in assessment_figures(draft).processes
+    }
+
+    def standings(name):
+        return [c.standing for cr in by_name[name].criteria for c in cr.checks]
+
+    press, scheduling = by_name["Press line 3 maintenance"], by_name["Production scheduling"]
+    assert press.verified == press.claimed == 2 and press.data >= 1
+    assert "passing" in standings("Press line 3 maintenance")
+    assert scheduling.verified < scheduling.claimed
+    assert "overdue" in standings("Production scheduling")
+    assert "needs attention" in standings("Finished goods warehousing")
+    expired = [
+        e
+        for cr in by_name["Finished goods warehousing"].criteria
+        for e in cr.evidence
+        if e.accepted and not e.in_force
+    ]
+    assert expired
+    runs = CheckResult.objects.filter(process_check__process__name="Press line 3 maintenance")
+    days = {timezone.localdate(first) for first in runs.values_list("first", flat=True)}
+    assert runs.count() == 4 * len(days)  # a run per check and day: the rerun extended them
 
 
 def test_demo_links_name_processes_of_the_same_organisation():
