@@ -159,3 +159,40 @@ def test_binding_and_tuning_are_facilitator_actions_and_audited(scored, line, ow
         AuditEvent.objects.filter(area="checks").order_by("at").values_list("action", flat=True)
     )
     assert actions == ["bind", "tune"]
+
+
+def bind(scored, line, owner, key, metric=""):
+    process = scored.process_scores.get().process
+    check = scored.framework.definition.check(key)
+    check_bind(process=process, framework=scored.framework, check_key=key, role=check.roles[0],
+               integration=line, metric=metric, user=owner)
+    return ProcessCheck.objects.get(process=process, check_key=key)
+
+
+def test_a_loop_posting_a_constant_value_fails_as_staged(scored, line, owner):
+    row = bind(scored, line, owner, "mfg-2-machine-data-varies", metric="temp")
+    ts = NOW - DAY
+    while ts < NOW:
+        telemetry_ingest(integration=line, points=[Point("temp", (), ts, 42.0)], now=ts)
+        ts += STEP
+    evaluate_round(now=NOW)
+    row.refresh_from_db()
+    assert row.state == "failing" and "staged" in row.reason
+
+
+def test_backfill_after_a_failed_judgement_never_rewrites_it(scored, line, owner):
+    row = uptime_check(scored, line, owner)
+    evaluate_round(now=NOW)  # nothing has arrived: failing
+    row.refresh_from_db()
+    assert row.state == "failing"
+    # The week is then uploaded late (store and forward), in small batches an hour later.
+    ts = NOW - 8 * DAY
+    while ts < NOW:
+        points = [Point("temp", (), ts + i * STEP, 20.0 + i) for i in range(12)]
+        telemetry_ingest(integration=line, points=points, now=NOW + timedelta(hours=1))
+        ts += 12 * STEP
+    evaluate_round(now=NOW + timedelta(hours=2))
+    runs = list(CheckResult.objects.filter(process_check=row).order_by("first"))
+    assert runs[0].state == "failing" and runs[0].first == NOW  # the judged window stays failed
+    row.refresh_from_db()
+    assert row.state == "failing"  # the late upload arrived in one burst: it cannot verify
