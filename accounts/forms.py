@@ -48,7 +48,8 @@ class ProfileForm(forms.ModelForm):
 class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
-        fields = ["name", "kind", "location"]
+        fields = ["name", "kind", "location", "timezone", "operating_hours"]
+        labels = {"timezone": "Time zone"}
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
