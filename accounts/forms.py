@@ -54,6 +54,10 @@ class SiteForm(forms.ModelForm):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.organization = organization
+        self.fields["timezone"].required = False  # empty: UTC
+
+    def clean_timezone(self):
+        return self.cleaned_data.get("timezone", "").strip() or "UTC"
 
     def clean_name(self):
         name = self.cleaned_data["name"]

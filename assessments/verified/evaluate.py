@@ -7,6 +7,9 @@ history run, or starts a new run when the state or threshold changed or a new da
 (`CheckResult`). A window is judged once, when it ends: history backfilled later counts in the
 windows judged after it arrived and never rewrites a past result.
 
+A check that counts only operating hours (`operating_hours: true`) reads the hours and time
+zone of its process's site (`accounts.hours`); without a site or hours it is not tested.
+
 A failing check keeps the time it started failing (`failing_since`); its deadline is that plus
 its grace, worked out when read (`assessments.verification`).
 
