@@ -66,6 +66,8 @@ def test_a_facilitator_binds_several_processes_at_once(org, setup, owner):
     assert AuditEvent.objects.filter(area="checks", action="bind").count() == 2
     page = client_for(owner).get(url(org)).content.decode()
     assert f"{setup['role']}: Line historian" in page
+    assert "<title>Checks · Acme Precision · Ladder</title>" in page
+    assert page.index('class="table-scroll"') < page.index('id="bind"')  # the board first
 
 
 def test_errors_are_shown_next_to_the_field_and_nothing_is_bound(org, setup, owner, other_org):
