@@ -48,11 +48,16 @@ class ProfileForm(forms.ModelForm):
 class SiteForm(forms.ModelForm):
     class Meta:
         model = Site
-        fields = ["name", "kind", "location"]
+        fields = ["name", "kind", "location", "timezone", "operating_hours"]
+        labels = {"timezone": "Time zone"}
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.organization = organization
+        self.fields["timezone"].required = False  # empty: UTC
+
+    def clean_timezone(self):
+        return self.cleaned_data.get("timezone", "").strip() or "UTC"
 
     def clean_name(self):
         name = self.cleaned_data["name"]

@@ -2,10 +2,12 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from accounts import hours
 from accounts.addresses import normalise
 
 
@@ -89,6 +91,20 @@ class Organization(models.Model):
         return self.name
 
 
+def _timezone_valid(value):
+    try:
+        hours.check_timezone(value)
+    except hours.HoursError as error:
+        raise ValidationError(str(error)) from error
+
+
+def _hours_valid(value):
+    try:
+        hours.parse_hours(value)
+    except hours.HoursError as error:
+        raise ValidationError(str(error)) from error
+
+
 class Site(models.Model):
     ORG_FIELD = "organization"
 
@@ -103,6 +119,19 @@ class Site(models.Model):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.PLANT)
     location = models.CharField(max_length=120, blank=True)
+    # Read by checks that count only operating hours (accounts.hours, docs/VERIFICATION.md).
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[_timezone_valid],
+        help_text="The site's IANA time zone, e.g. Europe/Berlin.",
+    )
+    operating_hours = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[_hours_valid],
+        help_text="e.g. Mon-Fri 06:00-22:00; Sat 06:00-14:00. Empty: not set.",
+    )
 
     class Meta:
         ordering = ["name"]

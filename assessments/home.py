@@ -22,7 +22,7 @@ from assessments.charts.plotly.trend import IndexPoint, samr_trend
 from assessments.evidence import ProcessEvidence, process_evidence
 from assessments.figures import AssessmentFigures, figures_of
 from assessments.framework.loading import default_framework
-from assessments.models import Assessment, Milestone, Process, Report
+from assessments.models import Assessment, Milestone, Process, Report, VerifiedLevelSeen
 from integration.health import Status
 from integration.models import Integration
 from integration.services.health import HealthFigures, format_freshness, health_figures_list
@@ -57,6 +57,7 @@ class Snapshot:
     has_ready_report: bool
     milestone_counts: dict[str, tuple[int, int]]  # responsibility key -> (done, total)
     has_milestones: bool = False
+    dropped: list = field(default_factory=list)  # VerifiedLevelSeen marked dropped, open ones
 
     @property
     def has_sites(self) -> bool:
@@ -125,6 +126,14 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
         done=Count("pk", filter=Q(status=Milestone.Status.DONE)), total=Count("pk")
     )
     milestone_counts = {key: (done, total) for key, done, total in counts.order_by()}
+    dropped = list(
+        VerifiedLevelSeen.objects.filter(
+            dropped=True,
+            process_score__assessment__in=[a for a in assessments if not a.is_final],
+        )
+        .select_related("process_score__process", "process_score__assessment")
+        .order_by("changed", "pk")
+    )
     return Snapshot(
         org=org,
         membership=membership,
@@ -138,6 +147,7 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
         sites=sites,
         milestone_counts=milestone_counts,
         has_milestones=bool(milestone_counts),
+        dropped=dropped,
         **flags,
     )
 
@@ -254,6 +264,24 @@ def claims_without_live_data(s: Snapshot) -> list[Attention]:
     return entries
 
 
+def verified_dropped(s: Snapshot) -> list[Attention]:
+    """A process of an open assessment whose verified level fell below its claim because a
+    check is overdue (marked by `assessments.verified.drift` after each evaluator round)."""
+    return [
+        Attention(
+            "verified-dropped",
+            "Verified level dropped",
+            seen.process_score.process.name,
+            f"verified level {seen.level} in {seen.process_score.assessment.title}: "
+            "a check is overdue",
+            s.url(
+                "assessments:process-score", seen.process_score.assessment_id, seen.process_score_id
+            ),
+        )
+        for seen in s.dropped
+    ]
+
+
 def assessment_progress(s: Snapshot) -> list[Attention]:
     entries = []
     for a in s.open_assessments:
@@ -277,6 +305,7 @@ ATTENTION_KINDS: tuple[Callable[[Snapshot], list[Attention]], ...] = (
     overdue_milestones,
     disputed_answers,
     claims_without_live_data,
+    verified_dropped,
     assessment_progress,
 )
 
@@ -287,6 +316,7 @@ MORE_PAGES = {
     "milestone-overdue": ("assessments:roadmap-list", "overdue milestones"),
     "disputed": ("assessments:assessment-list", "assessments with disputes"),
     "no-live-data": ("assessments:processes", "claims without live data"),
+    "verified-dropped": ("assessments:processes", "verified levels dropped"),
     "assessment-progress": ("assessments:assessment-list", "open assessments"),
 }
 

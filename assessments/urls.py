@@ -5,6 +5,7 @@
 from django.urls import path
 
 from assessments.views import agreement, assessments, audit, frameworks, scoring
+from assessments.views import checks as check_views
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
 from assessments.views import processes as process_views
@@ -49,6 +50,7 @@ urlpatterns = [
         name="dimension-scope",
     ),
     path("processes/", process_views.process_list, name="processes"),
+    path("checks/", check_views.check_bindings, name="check-bindings"),
     path("processes/new/", process_views.process_create, name="process-create"),
     path("processes/import/", process_views.process_import, name="process-import"),
     path(

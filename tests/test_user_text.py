@@ -126,6 +126,12 @@ ALLOWED = {
     ("templates/integration/email/recovered_body.txt", "autoescape off"): (
         "a plain-text EmailMessage body (integration/services/health.py), never HTML"
     ),
+    ("templates/assessments/email/verified_dropped_body.txt", "autoescape off"): (
+        "a plain-text EmailMessage body (assessments/verified/drift.py), never HTML"
+    ),
+    ("templates/assessments/email/verified_recovered_body.txt", "autoescape off"): (
+        "a plain-text EmailMessage body (assessments/verified/drift.py), never HTML"
+    ),
 }
 
 

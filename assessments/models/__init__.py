@@ -36,4 +36,5 @@ from assessments.models.verification import (  # noqa: F401
     NaAcceptance,
     ProcessCheck,
     VerificationSnapshot,
+    VerifiedLevelSeen,
 )

@@ -13,6 +13,8 @@
   assessment; it lapses when that criterion's answers change afterwards.
 - `VerificationSnapshot`: what verification showed when an assessment became final, with its
   checks' history: a final assessment's verified figures read this and never change.
+- `VerifiedLevelSeen`: the verified level last seen for a process of a live assessment, so a
+  drop or recovery is emailed and audited once.
 
 Checks, bindings, thresholds, grace and evidence move a verified figure, so only facilitators
 change them, through `assessments.verified` services, each change audited.
@@ -187,3 +189,21 @@ class VerificationSnapshot(models.Model):
 
     def __str__(self):
         return f"Verification of {self.assessment} at {self.taken:%Y-%m-%d %H:%M}"
+
+
+class VerifiedLevelSeen(models.Model):
+    """The verified level the evaluator last saw for a process in a live assessment
+    (`assessments.verified.drift`): a change of it is emailed and audited once."""
+
+    ORG_FIELD = "process_score__assessment__organization"
+
+    process_score = models.OneToOneField(
+        ProcessScore, on_delete=models.CASCADE, related_name="verified_seen"
+    )
+    level = models.PositiveSmallIntegerField()
+    changed = models.DateTimeField()  # when it was first seen at this level
+    # Below the claimed level because a check is overdue: listed under "needs attention".
+    dropped = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"Verified level {self.level} seen {self.changed:%Y-%m-%d %H:%M}"

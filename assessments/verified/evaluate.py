@@ -7,6 +7,9 @@ history run, or starts a new run when the state or threshold changed or a new da
 (`CheckResult`). A window is judged once, when it ends: history backfilled later counts in the
 windows judged after it arrived and never rewrites a past result.
 
+A check that counts only operating hours (`operating_hours: true`) reads the hours and time
+zone of its process's site (`accounts.hours`); without a site or hours it is not tested.
+
 A failing check keeps the time it started failing (`failing_since`); its deadline is that plus
 its grace, worked out when read (`assessments.verification`).
 
@@ -25,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.hours import HoursError, parse_hours
 from assessments.models.verification import CheckBinding, CheckResult, ProcessCheck
 from assessments.verification import CheckState
 from integration.checks import Measurement
@@ -32,6 +36,7 @@ from integration.services.checks import checks_measure_many
 
 CHUNK = 500
 MIN_GAP = timedelta(seconds=60)  # a check judged this recently is left for the next round
+NO_HOURS = "the process's site has no operating hours"
 
 
 @dataclass
@@ -65,7 +70,7 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
             rows = list(
                 due.filter(pk__in=ids[start : start + CHUNK])
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("framework")
+                .select_related("framework", "process__site")
             )
             _judge(rows, now, definitions, summary)
     return summary
@@ -120,7 +125,24 @@ def _plan(row: ProcessCheck, check, bindings: list[CheckBinding]):
         "aggregate": check.aggregate or "avg",
         "metric": roles[0].metric or None,
     }
+    if check.operating_hours:
+        site = row.process.site
+        spans = _site_hours(site)
+        if not spans:
+            return Measurement(None, None, NO_HOURS)
+        params["hours"], params["tz"] = spans, site.timezone
     return (check.kind, [b.integration for b in roles], params)
+
+
+def _site_hours(site) -> tuple:
+    """The site's operating hours as `Check.hours` spans; () when it has none (or bad text,
+    which the site form refuses)."""
+    if site is None:
+        return ()
+    try:
+        return parse_hours(site.operating_hours)
+    except HoursError:
+        return ()
 
 
 def _state(measurement: Measurement) -> CheckState:

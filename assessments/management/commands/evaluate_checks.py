@@ -1,0 +1,76 @@
+"""Judge every bound check and tell people when a verified level changes: once, or --loop.
+
+A round is `evaluate_round` (each check over its window ending now) then `drift_round`
+(a verified level that dropped or recovered is emailed and audited once). Safe to run in
+several processes at once: they split the checks between them (SELECT ... FOR UPDATE SKIP
+LOCKED) and a level change is claimed by one of them (docs/VERIFICATION.md).
+"""
+
+import logging
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+from django.utils import timezone
+
+from accounts.models import Organization
+from assessments.verified.drift import drift_round
+from assessments.verified.evaluate import evaluate_round
+
+EVERY_SECONDS = 300
+log = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = (
+        "Judge every bound check on live data and email owners, consultants and process "
+        "owners when a process's verified level drops or recovers. One round, or --loop."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--loop", action="store_true", help="run rounds until SIGTERM or SIGINT"
+        )
+        parser.add_argument(
+            "--every",
+            type=int,
+            default=EVERY_SECONDS,
+            metavar="SECONDS",
+            help=f"seconds between rounds with --loop (default {EVERY_SECONDS})",
+        )
+        parser.add_argument("--org", metavar="SLUG", help="only this organisation's checks")
+
+    def handle(self, *args, loop=False, every=EVERY_SECONDS, org=None, **options):
+        if every < 1:
+            raise CommandError("--every must be at least 1 second.")
+        organization = None
+        if org:
+            organization = Organization.objects.filter(slug=org).first()
+            if organization is None:
+                raise CommandError(f"No organisation {org!r}.")
+        if not loop:
+            self.round(organization)
+            return
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                self.round(organization)
+            except Exception:  # e.g. the database restarting: try again next round
+                log.exception("evaluate_checks: this round failed; next one in %s s", every)
+            stop.wait(every)
+        self.stdout.write("Stopped.")
+
+    def round(self, organization):
+        now = timezone.now()
+        checks = evaluate_round(now=now, organization=organization)
+        drift = drift_round(now=now, organization=organization)
+        self.stdout.write(
+            f"{now:%Y-%m-%d %H:%M:%S} {checks.evaluated} checks judged: {checks.passing} "
+            f"passing, {checks.failing} failing, {checks.not_tested} not tested; "
+            f"{drift.changes} verified level change{'s' if drift.changes != 1 else ''}, "
+            f"{drift.emails} email{'s' if drift.emails != 1 else ''} sent."
+        )

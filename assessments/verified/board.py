@@ -1,0 +1,77 @@
+"""The organisation's checks at a glance: each process's framework checks, their standing and
+bound integrations (the check bindings page), and binding one integration to one check role
+on several processes at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from assessments.models import Assessment, FrameworkVersion, Process
+from assessments.verified.bindings import check_bind
+from assessments.verified.status import CheckView, _check_view, _process_checks
+
+LIVE_STATES = (Assessment.State.DRAFT, Assessment.State.REVIEW)
+
+
+@dataclass
+class ProcessChecks:
+    process: Process
+    checks: list[CheckView]
+
+
+def board_framework(organization) -> tuple[FrameworkVersion, Assessment | None]:
+    """The framework of the organisation's latest draft or in-review assessment (and it), or
+    the one new assessments start on."""
+    latest = (
+        Assessment.objects.filter(organization=organization, state__in=LIVE_STATES)
+        .select_related("framework")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    if latest is not None:
+        return latest.framework, latest
+    return FrameworkVersion.objects.shipped(), None
+
+
+def area_checks(framework: FrameworkVersion) -> dict[str, list]:
+    """Area key -> the framework's checks on its criteria, by level then order."""
+    definition = framework.definition
+    found: dict[str, list] = {}
+    for check in definition.checks:
+        criterion = definition.criterion(check.criterion)
+        found.setdefault(criterion.area, []).append((criterion.level, check))
+    return {
+        area: [c for _, c in sorted(items, key=lambda x: x[0])] for area, items in found.items()
+    }
+
+
+def board(processes, framework: FrameworkVersion, *, now: datetime) -> list[ProcessChecks]:
+    """Each process with a view of every check of its area (unbound ones too)."""
+    rows = _process_checks(processes, history=False, now=now)
+    by_area = area_checks(framework)
+    return [
+        ProcessChecks(
+            process=p,
+            checks=[_check_view(c, rows.get((p.pk, c.key)), now) for c in by_area.get(p.area, [])],
+        )
+        for p in processes
+    ]
+
+
+@transaction.atomic
+def bind_many(*, processes, framework, check_key, role, integration, metric, user) -> int:
+    """`check_bind` on each process (each audited); all or none. Raises BindingRefused."""
+    for process in processes:
+        check_bind(
+            process=process,
+            framework=framework,
+            check_key=check_key,
+            role=role,
+            integration=integration,
+            metric=metric,
+            user=user,
+        )
+    return len(processes)

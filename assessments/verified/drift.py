@@ -1,0 +1,169 @@
+"""Drift: tell people when a process's verified level drops or recovers.
+
+After each round of the evaluator, `drift_round` works out the live verification of every
+process of every draft or in-review assessment and compares its verified level with the one
+last seen (`VerifiedLevelSeen`). The first time a level is seen it is only recorded. A change
+is claimed with a conditional UPDATE (`filter(level=old).update(level=new)`): of several
+evaluators seeing the same change, exactly one wins, and only it sends one email to the
+organisation's owners and consultants and the process owner and records one audit event
+(`AuditArea.CHECKS`, actor None: Ladder).
+
+A process whose verified level is below its claimed level because a check is overdue is marked
+`dropped`, which lists it under "needs attention" on the overview until that no longer holds.
+
+The evaluator judges only windows ending now, so backfilled history never sends an email about
+the past: a recovery is seen only when a current window passes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+import audit.trail as audit
+from accounts.models import Membership, Role
+from assessments.audit_areas import AuditArea
+from assessments.figures import figures_of
+from assessments.models import Assessment
+from assessments.models.verification import VerifiedLevelSeen
+from assessments.verified.status import ProcessVerification, live_verification
+
+log = logging.getLogger(__name__)
+LIVE_STATES = (Assessment.State.DRAFT, Assessment.State.REVIEW)
+
+
+@dataclass
+class Change:
+    score: object  # ProcessScore
+    before: int
+    after: int
+
+    @property
+    def kind(self) -> str:
+        return "dropped" if self.after < self.before else "recovered"
+
+
+@dataclass
+class DriftSummary:
+    seen: int = 0
+    changes: int = 0
+    emails: int = 0
+
+
+def drift_round(*, now: datetime, organization=None) -> DriftSummary:
+    """Compare every live process's verified level with the last seen; email and audit the
+    changes this process wins."""
+    assessments = Assessment.objects.filter(state__in=LIVE_STATES).select_related(
+        "organization", "framework"
+    )
+    if organization is not None:
+        assessments = assessments.filter(organization=organization)
+    summary = DriftSummary()
+    for figures in figures_of(assessments).values():
+        verification = live_verification(figures, now=now, history=False)
+        seen = {
+            s.process_score_id: s
+            for s in VerifiedLevelSeen.objects.filter(
+                process_score__in=[p.score for p in figures.processes]
+            )
+        }
+        for p in figures.processes:
+            view = verification.of(p.score.process_id)
+            if view is None or view.verified is None:
+                continue
+            summary.seen += 1
+            change = _compare(p.score, view, seen.get(p.score.pk), now)
+            if change is not None:
+                summary.changes += 1
+                summary.emails += _announce(change, figures.assessment, p.process, now)
+    return summary
+
+
+def _compare(score, view: ProcessVerification, seen, now: datetime) -> Change | None:
+    dropped = view.verified < view.claimed and _overdue(view)
+    if seen is None:
+        VerifiedLevelSeen.objects.get_or_create(
+            process_score=score,
+            defaults={"level": view.verified, "changed": now, "dropped": dropped},
+        )
+        return None
+    if seen.dropped != dropped:
+        VerifiedLevelSeen.objects.filter(pk=seen.pk).update(dropped=dropped)
+    if seen.level == view.verified:
+        return None
+    won = VerifiedLevelSeen.objects.filter(pk=seen.pk, level=seen.level).update(
+        level=view.verified, changed=now
+    )
+    return Change(score, seen.level, view.verified) if won else None
+
+
+def _overdue(view: ProcessVerification) -> bool:
+    return any(
+        check.standing == "overdue"
+        for criterion in view.criteria
+        if criterion.level <= view.claimed
+        for check in criterion.checks
+    )
+
+
+def _announce(change: Change, assessment, process, now: datetime) -> int:
+    organization = assessment.organization
+    audit.record(
+        organization=organization,
+        actor=None,
+        area=AuditArea.CHECKS,
+        action=f"verified level {change.kind}",
+        subject=f"Verified level of {process.name}",
+        obj=change.score,
+        before={"verified": change.before},
+        after={"verified": change.after},
+        scope=assessment,
+        at=now,
+    )
+    return _email(change, assessment, process, now)
+
+
+def recipients(organization, process) -> list[str]:
+    """The organisation's owners and consultants and the process owner, each once."""
+    emails = list(
+        Membership.objects.filter(
+            organization=organization, role__in=[Role.OWNER, Role.CONSULTANT]
+        ).values_list("user__email", flat=True)
+    )
+    if process.owner_id is not None:
+        emails.append(process.owner.email)
+    return list(dict.fromkeys(e for e in emails if e))
+
+
+def _email(change: Change, assessment, process, now: datetime) -> int:
+    """One message per person; a failing mail server is logged, never raised."""
+    to = recipients(assessment.organization, process)
+    if not to:
+        return 0
+    context = {
+        "change": change,
+        "process": process,
+        "assessment": assessment,
+        "organization": assessment.organization,
+        "at": now,
+        "url": settings.SITE_URL
+        + reverse(
+            "assessments:process-score",
+            args=[assessment.organization.slug, assessment.pk, change.score.pk],
+        ),
+    }
+    subject = render_to_string(f"assessments/email/verified_{change.kind}_subject.txt", context)
+    body = render_to_string(f"assessments/email/verified_{change.kind}_body.txt", context)
+    subject = " ".join(subject.split())
+    messages = [EmailMessage(subject, body, to=[email]) for email in to]
+    try:
+        return get_connection().send_messages(messages) or 0
+    except Exception:  # any mail backend failure: the change stays recorded and audited
+        log.exception("emailing about the verified level of score %s failed", change.score.pk)
+        return 0

@@ -1,0 +1,64 @@
+"""The check bindings page: every process's framework checks with their standing and bound
+integrations; facilitators bind one integration to one check role on several processes."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from accounts.access import org_view, scoped
+from assessments.forms.checks import BulkBindForm
+from assessments.models import Process
+from assessments.verified.bindings import BindingRefused
+from assessments.verified.board import area_checks, bind_many, board, board_framework
+from integration.models import Integration
+
+
+@org_view(methods=("GET", "POST"))
+def check_bindings(request):
+    framework, assessment = board_framework(request.org)
+    processes = scoped(request.org, Process).filter(archived=False).order_by("area", "name")
+    if assessment is not None:
+        processes = processes.filter(scores__assessment=assessment)
+    processes = list(processes.select_related("site"))
+    by_area = area_checks(framework)
+    form = None
+    if request.membership.can_facilitate:
+        form = BulkBindForm(
+            request.POST if request.method == "POST" else None,
+            framework=framework,
+            processes=scoped(request.org, Process).filter(pk__in=[p.pk for p in processes]),
+            integrations=scoped(request.org, Integration).order_by("name"),
+            area_checks=by_area,
+        )
+    elif request.method == "POST":
+        raise PermissionDenied("Only the organisation's owners and consultants bind checks.")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            count = bind_many(
+                processes=list(data["processes"]),
+                framework=framework,
+                check_key=data["check"].key,
+                role=data["role"],
+                integration=data["integration"],
+                metric=data["metric"],
+                user=request.user,
+            )
+        except BindingRefused as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                f"{data['integration'].name} bound to {data['role']} on {count} "
+                f"process{'es' if count != 1 else ''}.",
+            )
+            return redirect("assessments:check-bindings", org_slug=request.org.slug)
+    context = {
+        "framework": framework,
+        "assessment": assessment,
+        "rows": board(processes, framework, now=timezone.now()),
+        "form": form,
+    }
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "assessments/check_bindings.html", context, status=status)

@@ -1,0 +1,134 @@
+"""`manage.py evaluate_checks`: one round, --org, --loop stopped by a signal, and two evaluators
+at once on PostgreSQL judging each check exactly once."""
+
+import os
+import signal
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Sum
+
+from assessments.models import ProcessScore, VerifiedLevelSeen
+from assessments.models.verification import CheckBinding, CheckResult, ProcessCheck
+from assessments.verified import evaluate
+from assessments.verified.drift import drift_round
+from assessments.verified.evaluate import evaluate_round
+from audit.models import AuditEvent
+from integration.models import Integration
+from tests.assessments.conftest import NOW, make_assessment, make_process
+from tests.services import need_postgresql
+
+CHECK = "mfg-2-machine-data-arrives"
+
+
+def bound_checks(org, framework, count):
+    line = Integration.objects.create(organization=org, name="Press line")
+    role = framework.definition.check(CHECK).roles[0]
+    processes = [make_process(org, f"Process {i}") for i in range(count)]
+    make_assessment(org, framework, processes)
+    for process in processes:
+        row = ProcessCheck.objects.create(process=process, framework=framework, check_key=CHECK)
+        CheckBinding.objects.create(process_check=row, role=role, integration=line)
+    return processes
+
+
+def run(*args):
+    out = StringIO()
+    call_command("evaluate_checks", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_one_round_prints_a_summary(org, framework):
+    bound_checks(org, framework, 2)
+    out = run()
+    assert "2 checks judged: 0 passing, 0 failing, 2 not tested" in out  # no interval yet
+    assert "0 verified level changes" in out
+    assert ProcessCheck.objects.filter(evaluated__isnull=False).count() == 2
+    assert "0 checks judged" in run()  # judged a moment ago: left for the next round
+
+
+def test_org_limits_the_round_and_an_unknown_one_is_an_error(org, other_org, framework):
+    bound_checks(org, framework, 1)
+    assert "0 checks judged" in run("--org", other_org.slug)
+    assert "1 checks judged" in run("--org", org.slug)
+    with pytest.raises(CommandError, match="No organisation 'nope'"):
+        run("--org", "nope")
+    with pytest.raises(CommandError, match="--every"):
+        run("--loop", "--every", "0")
+
+
+@pytest.mark.django_db(transaction=True)  # the loop closes old connections between rounds
+def test_loop_stops_cleanly_on_sigterm(org, framework):
+    bound_checks(org, framework, 1)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        out = run("--loop", "--every", "1")
+    finally:
+        timer.cancel()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert out.count("checks judged") >= 1
+    assert out.rstrip().endswith("Stopped.")
+
+
+def in_two_threads(work):
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_evaluators_at_once_judge_each_check_once(org, framework, monkeypatch):
+    need_postgresql()
+    bound_checks(org, framework, 40)
+    monkeypatch.setattr(evaluate, "CHUNK", 5)  # many small chunks: the two interleave
+    barrier = threading.Barrier(2)
+    summaries, errors = [], []
+
+    def evaluator():
+        try:
+            barrier.wait()
+            summaries.append(evaluate_round(now=NOW))
+        except Exception as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    in_two_threads(evaluator)
+    assert errors == []
+    assert sum(s.evaluated for s in summaries) == 40
+    assert CheckResult.objects.aggregate(n=Sum("evaluations"))["n"] == 40
+    assert CheckResult.objects.count() == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_evaluators_seeing_the_same_drops_email_each_once(org, framework, owner, mailoutbox):
+    need_postgresql()
+    processes = bound_checks(org, framework, 20)
+    for score in ProcessScore.objects.filter(process__in=processes):  # seen at 1, now 0
+        VerifiedLevelSeen.objects.create(process_score=score, level=1, changed=NOW)
+    barrier = threading.Barrier(2)
+    summaries, errors = [], []
+
+    def evaluator():
+        try:
+            barrier.wait()
+            summaries.append(drift_round(now=NOW))
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    in_two_threads(evaluator)
+    assert errors == []
+    assert sum(s.changes for s in summaries) == 20
+    assert len(mailoutbox) == 20  # the owner, once per process
+    assert AuditEvent.objects.filter(action="verified level dropped").count() == 20
+    assert set(VerifiedLevelSeen.objects.values_list("level", flat=True)) == {0}
