@@ -5,6 +5,15 @@ from django.db import transaction
 from accounts.addresses import normalise
 from accounts.models import Membership, Organization, Role, Site, User
 
+# Each demo site's opening hours by kind, for checks judged within operating hours.
+DEMO_HOURS = {
+    Site.Kind.PLANT: "Mon-Fri 06:00-22:00",
+    Site.Kind.WAREHOUSE: "Mon-Sat 06:00-22:00",
+    Site.Kind.STORE: "Mon-Sat 08:00-20:00; Sun 10:00-16:00",
+    Site.Kind.OFFICE: "Mon-Fri 08:00-18:00",
+    Site.Kind.OTHER: "Mon-Fri 08:00-18:00",
+}
+
 DEMO_PASSWORD = "ladder-demo"
 
 ORGANIZATIONS = [
@@ -81,7 +90,14 @@ def demo_accounts_create() -> dict[str, Organization]:
         )
         for name, kind, location in spec["sites"]:
             Site.objects.update_or_create(
-                organization=org, name=name, defaults={"kind": kind, "location": location}
+                organization=org,
+                name=name,
+                defaults={
+                    "kind": kind,
+                    "location": location,
+                    "timezone": "Europe/London",
+                    "operating_hours": DEMO_HOURS[kind],
+                },
             )
         orgs[org.slug] = org
     for email, first, last, firm, roles in PEOPLE:

@@ -120,6 +120,13 @@ DEMO_CHECKS = {
             None,
         ),
         ("Store replenishment", "ret-2-web-stock-fresh", "POS to inventory sync", "", None),
+        (
+            "Point-of-sale to inventory sync",
+            "ret-2-sales-reach-stock",
+            "POS to inventory sync",
+            "pos.sync_lag",
+            None,
+        ),
     ],
 }
 EVIDENCE_AGE = timedelta(days=60)

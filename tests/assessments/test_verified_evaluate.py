@@ -164,8 +164,15 @@ def test_binding_and_tuning_are_facilitator_actions_and_audited(scored, line, ow
 def bind(scored, line, owner, key, metric=""):
     process = scored.process_scores.get().process
     check = scored.framework.definition.check(key)
-    check_bind(process=process, framework=scored.framework, check_key=key, role=check.roles[0],
-               integration=line, metric=metric, user=owner)
+    check_bind(
+        process=process,
+        framework=scored.framework,
+        check_key=key,
+        role=check.roles[0],
+        integration=line,
+        metric=metric,
+        user=owner,
+    )
     return ProcessCheck.objects.get(process=process, check_key=key)
 
 
