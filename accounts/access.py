@@ -6,6 +6,11 @@ Objects are then fetched with `get_object_for_member`, which filters by the orga
 through the model's `ORG_FIELD` (e.g. "organization" or "assessment__organization").
 A viewer's write (any unsafe method) is a 403, so no write view can forget it; a view's own
 rule about who may change what (depending on the object or the request) is `refuse_unless`.
+
+An auditor sees only their observation window (`membership.window`): a model that names its
+dates in `WINDOW_FIELD` (one lookup, or several that must all fall in the window) is cut to
+the window by `windowed`, in `get_object_for_member` and in `visible` for lists; an object
+outside it is a 404 like another organisation's.
 """
 
 from functools import wraps
@@ -98,6 +103,23 @@ def scoped(org, model_or_queryset: type[Model] | QuerySet) -> QuerySet:
     return queryset.filter(**{queryset.model.ORG_FIELD: org})
 
 
+def windowed(membership: Membership | None, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` inside an auditor's observation window (all rows for others)."""
+    window = membership.window if membership is not None else None
+    fields = getattr(queryset.model, "WINDOW_FIELD", None)
+    if window is None or not fields:
+        return queryset
+    fields = (fields,) if isinstance(fields, str) else fields
+    return queryset.filter(**{f"{field}__range": window for field in fields})
+
+
+def visible(request, model_or_queryset) -> QuerySet:
+    """The rows of the request's organisation its member may see: `scoped`, then `windowed`."""
+    membership = getattr(request, "membership", None)  # set by org_view
+    return windowed(membership, scoped(request.org, model_or_queryset))
+
+
 def get_object_for_member(request, model_or_queryset, **lookup):
-    """One object of the request's organisation, or 404 (also for another organisation's)."""
-    return get_object_or_404(scoped(request.org, model_or_queryset), **lookup)
+    """One object of the request's organisation, or 404 (also for another organisation's, and
+    for an auditor one outside their observation window)."""
+    return get_object_or_404(visible(request, model_or_queryset), **lookup)
