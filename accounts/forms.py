@@ -90,8 +90,8 @@ class InvitationForm(forms.ModelForm):
         fields = ["email", "role", "observe_from", "observe_to"]
         field_classes = {"email": AddressField}
         widgets = {
-            "observe_from": forms.DateInput(attrs={"type": "date"}),
-            "observe_to": forms.DateInput(attrs={"type": "date"}),
+            "observe_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "observe_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         help_texts = {
             "observe_to": "Auditors only: the first and last day they see, at most 12 months.",

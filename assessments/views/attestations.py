@@ -32,11 +32,11 @@ class AttestationForm(forms.Form):
         label="What it covers",
     )
     window_start = forms.DateField(
-        label="Window from", widget=forms.DateInput(attrs={"type": "date"})
+        label="Window from", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     window_end = forms.DateField(
         label="Window to",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="At most 12 months, ending today at the latest.",
     )
     statement = forms.CharField(
