@@ -203,3 +203,21 @@ def test_role_choices_list_the_auditor(org, owner):
     page = client_for(owner).get(f"/o/{org.slug}/members/")
     assert b'<option value="auditor">Auditor</option>' in page.content
     assert b"<dt>Auditor</dt>" in page.content
+
+
+def test_the_overview_shows_an_auditor_only_the_windows_assessments(org, owner, auditor):
+    assessment_on(org, date(2026, 3, 1), "Spring audit")
+    assessment_on(org, date(2027, 2, 1), "After the window")
+    page = client_for(auditor).get(f"/o/{org.slug}/")
+    assert page.status_code == 200
+    assert b"Spring audit" in page.content and b"After the window" not in page.content
+    assert b"After the window" in client_for(owner).get(f"/o/{org.slug}/").content
+
+
+def test_the_portfolio_shows_an_auditor_only_the_windows_assessments(org, owner, auditor):
+    assessment_on(org, date(2026, 3, 1), "Spring audit")
+    assessment_on(org, date(2027, 2, 1), "After the window")
+    page = client_for(auditor).get("/portfolio/")
+    assert page.status_code == 200
+    assert b"Spring audit" in page.content and b"After the window" not in page.content
+    assert b"After the window" in client_for(owner).get("/portfolio/").content
