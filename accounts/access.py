@@ -8,7 +8,8 @@ A viewer's write (any unsafe method) is a 403, so no write view can forget it; a
 rule about who may change what (depending on the object or the request) is `refuse_unless`.
 
 An auditor sees only their observation window (`membership.window`): a model that names its
-dates in `WINDOW_FIELD` (one lookup, or several that must all fall in the window) is cut to
+dates in `WINDOW_FIELD` (one lookup, or several that must all fall in the window; those in
+`WINDOW_OPTIONAL` must when they are set) is cut to
 the window by `windowed`, in `get_object_for_member` and in `visible` for lists; an object
 outside it is a 404 like another organisation's.
 """
@@ -17,7 +18,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
@@ -110,7 +111,12 @@ def windowed(membership: Membership | None, queryset: QuerySet) -> QuerySet:
     if window is None or not fields:
         return queryset
     fields = (fields,) if isinstance(fields, str) else fields
-    return queryset.filter(**{f"{field}__range": window for field in fields})
+    queryset = queryset.filter(**{f"{field}__range": window for field in fields})
+    for field in getattr(queryset.model, "WINDOW_OPTIONAL", ()):  # in the window when set
+        queryset = queryset.filter(
+            Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__range": window})
+        )
+    return queryset
 
 
 def visible(request, model_or_queryset) -> QuerySet:

@@ -102,6 +102,13 @@ def test_reports_and_audit_events_are_cut_to_the_window(org, owner, auditor):
         "in": Report.objects.create(organization=org, assessment=inside, created=_at(2026, 3, 2)),
         "old": Report.objects.create(organization=org, assessment=outside, created=_at(2026, 3, 2)),
         "late": Report.objects.create(organization=org, assessment=inside, created=_at(2027, 1, 2)),
+        "compared to old": Report.objects.create(
+            organization=org,
+            assessment=inside,
+            compared_to=outside,
+            kind=Report.Kind.COMPARISON,
+            created=_at(2026, 3, 2),
+        ),
     }
     client = client_for(auditor)
     for key, report in made.items():
