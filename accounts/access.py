@@ -6,13 +6,19 @@ Objects are then fetched with `get_object_for_member`, which filters by the orga
 through the model's `ORG_FIELD` (e.g. "organization" or "assessment__organization").
 A viewer's write (any unsafe method) is a 403, so no write view can forget it; a view's own
 rule about who may change what (depending on the object or the request) is `refuse_unless`.
+
+An auditor sees only their observation window (`membership.window`): a model that names its
+dates in `WINDOW_FIELD` (one lookup, or several that must all fall in the window; those in
+`WINDOW_OPTIONAL` must when they are set) is cut to
+the window by `windowed`, in `get_object_for_member` and in `visible` for lists; an object
+outside it is a 404 like another organisation's.
 """
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404
 
@@ -98,6 +104,28 @@ def scoped(org, model_or_queryset: type[Model] | QuerySet) -> QuerySet:
     return queryset.filter(**{queryset.model.ORG_FIELD: org})
 
 
+def windowed(membership: Membership | None, queryset: QuerySet) -> QuerySet:
+    """The rows of `queryset` inside an auditor's observation window (all rows for others)."""
+    window = membership.window if membership is not None else None
+    fields = getattr(queryset.model, "WINDOW_FIELD", None)
+    if window is None or not fields:
+        return queryset
+    fields = (fields,) if isinstance(fields, str) else fields
+    queryset = queryset.filter(**{f"{field}__range": window for field in fields})
+    for field in getattr(queryset.model, "WINDOW_OPTIONAL", ()):  # in the window when set
+        queryset = queryset.filter(
+            Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__range": window})
+        )
+    return queryset
+
+
+def visible(request, model_or_queryset) -> QuerySet:
+    """The rows of the request's organisation its member may see: `scoped`, then `windowed`."""
+    membership = getattr(request, "membership", None)  # set by org_view
+    return windowed(membership, scoped(request.org, model_or_queryset))
+
+
 def get_object_for_member(request, model_or_queryset, **lookup):
-    """One object of the request's organisation, or 404 (also for another organisation's)."""
-    return get_object_or_404(scoped(request.org, model_or_queryset), **lookup)
+    """One object of the request's organisation, or 404 (also for another organisation's, and
+    for an auditor one outside their observation window)."""
+    return get_object_or_404(visible(request, model_or_queryset), **lookup)

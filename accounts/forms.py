@@ -6,7 +6,16 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, Se
 from django.utils import timezone
 
 from accounts.addresses import ascii_problem, normalise
-from accounts.models import FailedLogin, Invitation, Membership, Organization, Site, User
+from accounts.models import (
+    FailedLogin,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    Site,
+    User,
+    window_problem,
+)
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -83,8 +92,15 @@ class AddressField(forms.EmailField):
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
-        fields = ["email", "role"]
+        fields = ["email", "role", "observe_from", "observe_to"]
         field_classes = {"email": AddressField}
+        widgets = {
+            "observe_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "observe_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "observe_to": "Auditors only: the first and last day they see, at most 12 months.",
+        }
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +119,15 @@ class RoleForm(forms.ModelForm):
     class Meta:
         model = Membership
         fields = ["role"]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        window = (self.instance.observe_from, self.instance.observe_to)
+        if role == Role.AUDITOR and window_problem(*window):
+            raise forms.ValidationError(
+                "An auditor needs an observation window: invite them as an auditor with one."
+            )
+        return role
 
 
 class PasswordErrorsMixin:

@@ -1,5 +1,8 @@
+"""Accounts: users, organisations and their sites, memberships with roles (an auditor's
+with an observation window), invitations, and failed logins."""
+
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
@@ -148,9 +151,53 @@ class Role(models.TextChoices):
     CONSULTANT = "consultant", "Consultant"
     MEMBER = "member", "Member"
     VIEWER = "viewer", "Viewer"
+    AUDITOR = "auditor", "Auditor"
 
 
-class Membership(models.Model):
+def year_after(day: date) -> date:
+    """The same day a year later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return day.replace(year=day.year + 1, day=28)
+
+
+def window_problem(start: date | None, end: date | None) -> str | None:
+    """Why an observation window is refused, or None: both dates, in order, at most 12 months."""
+    if start is None or end is None:
+        return "Give the window's first and last day."
+    if end < start:
+        return "The window's last day comes before its first."
+    if end >= year_after(start):
+        return "An observation window is at most 12 months long."
+    return None
+
+
+class ObservationWindow(models.Model):
+    """An auditor's observation window: the first and last day they see (None for others)."""
+
+    observe_from = models.DateField("observed from", null=True, blank=True)
+    observe_to = models.DateField("observed to", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        if self.role != Role.AUDITOR:
+            self.observe_from = self.observe_to = None
+        elif problem := window_problem(self.observe_from, self.observe_to):
+            raise ValidationError({"observe_to": problem})
+
+    @property
+    def window(self) -> tuple[date, date] | None:
+        """(first day, last day) an auditor sees; None: no limit."""
+        if self.role != Role.AUDITOR:
+            return None
+        return (self.observe_from or date.min, self.observe_to or date.min)
+
+
+class Membership(ObservationWindow):
     ORG_FIELD = "organization"
     Role = Role
 
@@ -172,13 +219,24 @@ class Membership(models.Model):
 
     @property
     def can_write(self) -> bool:
-        """Members and above change data; viewers only read."""
-        return self.role != Role.VIEWER
+        """Members and above change data; viewers and auditors only read."""
+        return self.role not in (Role.VIEWER, Role.AUDITOR)
 
     @property
     def can_facilitate(self) -> bool:
         """Owners and consultants settle agreed answers and edit everything."""
         return self.role in (Role.OWNER, Role.CONSULTANT)
+
+    @property
+    def can_audit(self) -> bool:
+        """Owners, consultants and auditors read the audit trail and sign attestations
+        (owners only read: an attestation is never the owner's alone)."""
+        return self.can_facilitate or self.role == Role.AUDITOR
+
+    @property
+    def can_attest(self) -> bool:
+        """Consultants and auditors sign attestations; never an owner."""
+        return self.role in (Role.CONSULTANT, Role.AUDITOR)
 
     @property
     def can_manage(self) -> bool:
@@ -190,8 +248,9 @@ def _invitation_token():
     return secrets.token_urlsafe(32)
 
 
-class Invitation(models.Model):
-    """An owner's invitation for an email address to join with a role."""
+class Invitation(ObservationWindow):
+    """An owner's invitation for an email address to join with a role (an auditor's with its
+    observation window)."""
 
     ORG_FIELD = "organization"
     VALID_FOR = timedelta(days=14)
@@ -219,7 +278,13 @@ class Invitation(models.Model):
     def accept(self, user, now=None) -> Membership:
         """Make `user` a member with the invited role; an existing membership keeps its role."""
         membership, _ = Membership.objects.get_or_create(
-            user=user, organization=self.organization, defaults={"role": self.role}
+            user=user,
+            organization=self.organization,
+            defaults={
+                "role": self.role,
+                "observe_from": self.observe_from,
+                "observe_to": self.observe_to,
+            },
         )
         self.accepted = now or timezone.now()
         self.save(update_fields=["accepted"])

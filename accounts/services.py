@@ -63,7 +63,9 @@ def membership_role_set(*, membership: Membership, role: str, user) -> None:
     membership.refresh_from_db(fields=["role"])
     before = {"role": membership.get_role_display()}
     membership.role = role
-    membership.save(update_fields=["role"])
+    if role != Role.AUDITOR:
+        membership.observe_from = membership.observe_to = None
+    membership.save(update_fields=["role", "observe_from", "observe_to"])
     after = {"role": membership.get_role_display()}
     subject = f"Membership of {membership.user.email}"
     _record(membership.organization, user, "role changed", subject, membership, before, after)
@@ -87,6 +89,8 @@ def invitation_send(*, invitation: Invitation, user) -> None:
     invitation.invited_by = user
     invitation.save()
     after = {"email": invitation.email, "role": invitation.get_role_display()}
+    if invitation.window:
+        after["window"] = f"{invitation.observe_from} to {invitation.observe_to}"
     subject = f"Invitation to {invitation.email}"
     _record(invitation.organization, user, "invited", subject, invitation, {}, after)
 

@@ -66,6 +66,10 @@ def home(request):
 
 @org_view
 def members(request):
+    refuse_unless(
+        request.membership.role != Role.AUDITOR,
+        "Auditors see the organisation's data, not its people.",
+    )
     form = InvitationForm(request.POST or None, organization=request.org)
     if request.method == "POST":
         refuse_unless(

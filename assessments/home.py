@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.access import windowed
 from accounts.models import Membership, Organization
 from assessments.charts.plotly.trend import IndexPoint, samr_trend
 from assessments.evidence import ProcessEvidence, process_evidence
@@ -98,7 +99,8 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
     )
     sites = list(org.sites.all())
     stands = Assessment.objects.finals().filter(pk=OuterRef("pk"))
-    assessments = list(org.assessments.select_related("framework").annotate(stands=Exists(stands)))
+    assessments = windowed(membership, org.assessments.all())  # an auditor's: the window's
+    assessments = list(assessments.select_related("framework").annotate(stands=Exists(stands)))
     _share_frameworks(assessments)
     finals = sorted((a for a in assessments if a.stands), key=lambda a: (a.assessed_on, a.created))
     latest = assessments[0] if assessments else None

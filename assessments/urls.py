@@ -115,9 +115,16 @@ urlpatterns += [
     path(C + "remove/", milestone_views.criterion_remove, name="criterion-remove"),
     path("milestones/mine/feed/reset/", feed_views.milestone_feed_reset, name="feed-reset"),
 ]
+from assessments.views import attestations as attestation_views  # noqa: E402
 from assessments.views import reports as report_views  # noqa: E402
 
 urlpatterns += [
+    path("reports/attest/", attestation_views.attest, name="attest"),
+    path(
+        "reports/attestations/<int:attestation_id>/",
+        attestation_views.attestation_detail,
+        name="attestation-detail",
+    ),
     path("reports/", report_views.report_list, name="report-list"),
     path("reports/<int:report_id>/", report_views.report_detail, name="report-detail"),
     path(

@@ -20,6 +20,7 @@ class ReadOnlyRecord(Exception):
 
 class AuditEvent(models.Model):
     ORG_FIELD = "organization"
+    WINDOW_FIELD = "at__date"  # an auditor sees the events of their observation window
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="audit_events"

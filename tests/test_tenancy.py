@@ -105,6 +105,22 @@ def _report(org, owner):
     )
 
 
+def _attestation(org, owner):
+    from datetime import date
+
+    from assessments.models import Attestation
+
+    return Attestation.objects.create(
+        organization=org,
+        scope_name="All checks",
+        window_start=date(2026, 1, 1),
+        window_end=date(2026, 6, 30),
+        signer_name="A",
+        signed_as="auditor",
+        statement="S",
+    )
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -124,6 +140,7 @@ SAMPLES = {
     "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
     "report_id": lambda org, owner: _report(org, owner).pk,
     "criterion_id": lambda org, owner: _criterion(org, owner).pk,
+    "attestation_id": lambda org, owner: _attestation(org, owner).pk,
 }
 
 

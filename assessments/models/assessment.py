@@ -137,6 +137,7 @@ class Assessment(models.Model):
     supersedes it once it is final itself."""
 
     ORG_FIELD = "organization"
+    WINDOW_FIELD = "assessed_on"  # an auditor sees those assessed in their window
 
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -215,6 +216,7 @@ class ProcessScore(models.Model):
     """One process in scope of an assessment: its target, rationale and evidence."""
 
     ORG_FIELD = "assessment__organization"
+    WINDOW_FIELD = "assessment__assessed_on"
 
     assessment = models.ForeignKey(
         Assessment, on_delete=models.CASCADE, related_name="process_scores"

@@ -28,6 +28,8 @@ WORKER_STOPPED = "The report worker stopped before the report was finished. Ask 
 
 class Report(models.Model):
     ORG_FIELD = "organization"
+    WINDOW_FIELD = ("created__date", "assessment__assessed_on")  # made and assessed in it
+    WINDOW_OPTIONAL = ("compared_to__assessed_on",)  # and a comparison's earlier one too
     # A running report with no progress for this long is taken as lost (its worker stopped).
     # Progress is noted at every step; the longest step, typesetting, takes far less than this.
     STALE_AFTER = timedelta(minutes=10)

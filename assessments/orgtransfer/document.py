@@ -40,6 +40,8 @@ class MembershipEntry(Entry):
     user: Any
     role: Any
     created: Moment
+    observe_from: Any = None  # an auditor's observation window (absent from older exports)
+    observe_to: Any = None
 
 
 class SiteEntry(Entry):

@@ -30,7 +30,13 @@ def organization_export(*, organization, with_points: bool = False, now=None) ->
     }
     sections = {
         "memberships": [
-            {"user": m.user.email, "role": m.role, "created": stamp(m.created)}
+            {
+                "user": m.user.email,
+                "role": m.role,
+                "created": stamp(m.created),
+                "observe_from": m.observe_from and m.observe_from.isoformat(),
+                "observe_to": m.observe_to and m.observe_to.isoformat(),
+            }
             for m in organization.memberships.select_related("user").order_by("user__email")
         ],
         "sites": [

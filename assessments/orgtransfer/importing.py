@@ -55,7 +55,9 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         for i, item in enumerate(document.memberships):
             path = f"memberships[{i}]"
             user = users.get_ref(item.user, f"{path}.user", null=False)
-            membership = saved(Membership(organization=org, user=user, role=item.role), path)
+            membership = Membership(organization=org, user=user, role=item.role)
+            membership.observe_from, membership.observe_to = item.observe_from, item.observe_to
+            membership = saved(membership, path)
             _created_set(membership, item.created)
         sites = Lookup({}, "sites")
         for i, item in enumerate(document.sites):

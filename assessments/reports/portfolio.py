@@ -66,12 +66,16 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
     today = timezone.localdate(now)
     memberships = list(Membership.objects.filter(user=user).select_related("organization"))
     org_ids = [m.organization_id for m in memberships]
+    windows = {m.organization_id: m.window for m in memberships}
     by_org, drafts = defaultdict(list), {}
     finals = Assessment.objects.finals().filter(organization__in=org_ids)
     finals = set(finals.values_list("pk", flat=True))
     for assessment in Assessment.objects.filter(organization__in=org_ids).select_related(
         "framework", "site"
     ):  # newest first (Meta.ordering)
+        window = windows[assessment.organization_id]  # an auditor's: only the window's
+        if window and not window[0] <= assessment.assessed_on <= window[1]:
+            continue
         if assessment.pk in finals:
             by_org[assessment.organization_id].append(assessment)
         elif not assessment.is_final and not by_org[assessment.organization_id]:

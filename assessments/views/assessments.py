@@ -4,7 +4,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.access import get_object_for_member, org_view, scoped
+from accounts.access import get_object_for_member, org_view, visible
 from assessments import lifecycle
 from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
@@ -31,7 +31,7 @@ def locked(request, assessment):
 
 @org_view
 def assessment_list(request):
-    assessments = scoped(request.org, Assessment).select_related("site", "created_by")
+    assessments = visible(request, Assessment).select_related("site", "created_by")
     return render(request, "assessments/assessment_list.html", {"assessments": assessments})
 
 

@@ -1,4 +1,5 @@
-"""The organisation's audit trail, for owners and consultants: read-only, filtered, paged.
+"""The organisation's audit trail, for owners, consultants and auditors (theirs cut to their
+observation window): read-only, filtered, paged.
 
 Here rather than in `audit`, which sits below every app: the filter offers every app's areas."""
 
@@ -8,7 +9,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.http import content_disposition_header
 
-from accounts.access import org_view, scoped
+from accounts.access import org_view, refuse_unless, visible
 from assessments.audit_areas import AREAS
 from audit.models import AuditEvent
 
@@ -38,10 +39,14 @@ class AuditFilter(forms.Form):
         return events
 
 
-@org_view(facilitate=True, methods=("GET", "HEAD"))
+AUDIT_READERS = "Only owners, consultants and auditors read the audit trail."
+
+
+@org_view(methods=("GET", "HEAD"))
 def audit_log(request):
+    refuse_unless(request.membership.can_audit, AUDIT_READERS)
     form = AuditFilter(request.GET)
-    events = form.filter(scoped(request.org, AuditEvent))
+    events = form.filter(visible(request, AuditEvent))
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     for event in page.object_list:
         event.area_label = AREA_LABELS.get(event.area, event.area)
@@ -53,13 +58,14 @@ def audit_log(request):
     )
 
 
-@org_view(facilitate=True, methods=("GET", "HEAD"))
+@org_view(methods=("GET", "HEAD"))
 def audit_export(request):
     """The filtered trail as JSON, newest first (at most EXPORT_LIMIT events)."""
+    refuse_unless(request.membership.can_audit, AUDIT_READERS)
     form = AuditFilter(request.GET)
     if not form.is_valid():
         return JsonResponse({"errors": form.errors}, status=400)
-    events = form.filter(scoped(request.org, AuditEvent))[:EXPORT_LIMIT]
+    events = form.filter(visible(request, AuditEvent))[:EXPORT_LIMIT]
     response = JsonResponse(
         {"organization": request.org.slug, "events": [e.as_data() for e in events]}
     )

@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.access import get_object_for_member, org_view, scoped
+from accounts.access import get_object_for_member, org_view, visible
 from assessments.charts.plotly.assessment import dashboard
 from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
 from assessments.charts.rows import comparison, level_names
@@ -56,7 +56,7 @@ def assessment_dashboard(request, assessment_id):
 @org_view(methods=("GET", "HEAD"))
 def assessment_compare(request):
     a, b = (request.GET.get(key, "").strip() for key in ("a", "b"))
-    choices = list(scoped(request.org, Assessment).select_related("site"))
+    choices = list(visible(request, Assessment).select_related("site"))
     if not (a or b):  # opened from the menu: compare a sensible pair straight away
         a, b = _default_pair(choices)
     context = {"choices": choices, **_picked(choices, a, b)}

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseStopPolling
 
-from accounts.access import get_object_for_member, org_view, scoped
-from assessments.models import Report
+from accounts.access import get_object_for_member, org_view, visible
+from assessments.models import Attestation, Report
 from assessments.reports.forms import ReportRequestForm
 from assessments.reports.portfolio import portfolio_rows
 from assessments.reports.tasks import report_request
@@ -42,12 +42,13 @@ def report_list(request):
         return redirect("assessments:report-detail", request.org.slug, report.pk)
     now = timezone.now()
     reports = list(
-        scoped(request.org, Report).select_related("assessment", "compared_to", "requested_by")
+        visible(request, Report).select_related("assessment", "compared_to", "requested_by")
     )
     for report in reports:
         report.as_seen(now)  # its worker stopped: shown failed, to ask again
     status = 400 if form is not None and form.errors else 200
-    context = {"reports": reports, "form": form, "now": now}
+    attestations = visible(request, Attestation).select_related("signed_by")
+    context = {"reports": reports, "form": form, "now": now, "attestations": attestations}
     return render(request, "assessments/report_list.html", context, status=status)
 
 

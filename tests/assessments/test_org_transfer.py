@@ -459,3 +459,23 @@ def test_rollups_travel_with_their_arrival_and_older_rows_import_without(acme, t
     )
     assert copied.exists()
     assert not copied.filter(first_arrival__isnull=False).exists()
+
+
+def test_an_auditors_window_moves_with_the_organisation(acme, tmp_path):
+    from datetime import date
+
+    from accounts.models import Membership, Role
+
+    auditor = User.objects.create_user(email="auditor@audit.test")
+    Membership.objects.create(
+        user=auditor,
+        organization=acme,
+        role=Role.AUDITOR,
+        observe_from=date(2026, 1, 1),
+        observe_to=date(2026, 6, 30),
+    )
+    path = export(acme, tmp_path=tmp_path)
+    clear_database()
+    import_(path)
+    moved = Membership.objects.get(user__email="auditor@audit.test")
+    assert (moved.role, moved.window) == ("auditor", (date(2026, 1, 1), date(2026, 6, 30)))

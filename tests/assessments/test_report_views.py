@@ -116,11 +116,11 @@ def test_the_list_shows_each_report_with_its_state(
     queued(assessment, owner, state="failed", error="boom")
     client = client_for(owner)
     client.get(list_url(org))
-    # session, user, memberships (2), reports, the form's choices (3); the same
-    # however many reports there are
+    # session, user, memberships (2), reports, the form's choices (3), attestations; the
+    # same however many reports there are
     for _ in range(5):
         queued(assessment, owner)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         page = client.get(list_url(org)).content.decode()
     assert page.count("report-ready") == 1 and page.count("report-failed") == 1
     assert download_url(ready) in page
