@@ -104,7 +104,8 @@ def assessment_finalize(*, assessment, user, reason: str = "") -> FinalizeSummar
     assessment.finalize()
     snapshot = freeze_verification(figures, now=assessment.finalized)
     after = {"state": assessment.get_state_display()}
-    after["verified index"] = snapshot.data["verified_index"]
+    if snapshot.data["verified_index"] is not None:
+        after["verified index"] = round(snapshot.data["verified_index"], 2)
     after["settled"] = f"{summary.settled} of {summary.total}"
     if summary.disputed:
         after |= {"disputed": summary.disputed, "reason": reason}

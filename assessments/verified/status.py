@@ -228,6 +228,10 @@ def _not_recorded(figures: AssessmentFigures, now: datetime) -> AssessmentVerifi
 
 
 def _index(figures: AssessmentFigures, result: dict) -> float | None:
+    """The SAMR index over the verified levels; None until a process is scored, like the
+    SAMR index's "not scored yet"."""
+    if not figures.scored:
+        return None
     return scoring.samr_index(
         scoring.ProcessFigures(
             key=str(p.score.pk),

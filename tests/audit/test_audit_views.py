@@ -114,6 +114,7 @@ def test_the_page_labels_each_area_and_offers_them_all_in_order(org, owner, fram
         "Members",
         "Ingest tokens",
         "Processes",
+        "Checks and evidence",
         "Integrations",
     ]
     assert client_for(owner).get(url(org), {"area": "gossip"}).status_code == 400
