@@ -105,6 +105,19 @@ def _report(org, owner):
     )
 
 
+def _evidence(org, owner):
+    from datetime import date
+
+    from assessments.models.verification import CriterionEvidence
+
+    process = _assessment(org, owner).process_scores.first().process
+    return CriterionEvidence.objects.get_or_create(
+        process=process,
+        criterion_key="mfg-1-digital-records",
+        defaults={"description": "Shift log", "effective": date(2026, 1, 1)},
+    )[0]
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -124,6 +137,9 @@ SAMPLES = {
     "milestone_id": lambda org, owner: _roadmap(org, owner).milestones.first().pk,
     "report_id": lambda org, owner: _report(org, owner).pk,
     "criterion_id": lambda org, owner: _criterion(org, owner).pk,
+    "check_key": lambda org, owner: "mfg-2-machine-data-arrives",
+    "criterion_key": lambda org, owner: "mfg-1-digital-records",
+    "evidence_id": lambda org, owner: _evidence(org, owner).pk,
 }
 
 

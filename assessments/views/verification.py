@@ -26,11 +26,14 @@ class DayCell:
     day: date
     state: str  # passing, failing, not tested, stale, or "" (no result that day)
     measured: float | None = None
+    reason: str = ""
 
     @property
     def label(self) -> str:
         text = f"{self.day:%d %b}: {self.state or 'no result'}"
-        return text if self.measured is None else f"{text}, measured {self.measured:g}"
+        if self.measured is not None:
+            text += f", measured {self.measured:g}"
+        return f"{text} ({self.reason})" if self.reason else text
 
     @property
     def css(self) -> str:
@@ -47,8 +50,11 @@ def history_strip(history: list[HistoryRun], *, today: date, days: int = HISTORY
         ]
         states = {r.state for r in runs}
         state = next((s for s in STATE_ORDER if s in states), "")
-        measured = next((r.measured for r in reversed(runs) if r.state == state), None)
-        cells.append(DayCell(day, state, measured))
+        worst = next((r for r in reversed(runs) if r.state == state), None)
+        if worst is None:
+            cells.append(DayCell(day, state))
+        else:
+            cells.append(DayCell(day, state, worst.measured, worst.reason))
     return cells
 
 
