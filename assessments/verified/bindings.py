@@ -179,6 +179,11 @@ class PreviewDay:
     reason: str
 
     @property
+    def day(self):
+        """The day judged: a day's end is the next midnight."""
+        return timezone.localdate(self.end - timedelta(microseconds=1))
+
+    @property
     def state(self) -> str:
         if self.passed is None:
             return "not tested"

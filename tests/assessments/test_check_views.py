@@ -74,6 +74,8 @@ def test_preview_shows_14_days_and_saves_nothing(scored, line, owner, frozen):
     days = re.findall(r'<li class="preview-day day-([\w-]+)"', html)
     assert len(days) == 14
     assert days[-1] == "passing" and "failing" in days  # a week ago the window had no data yet
+    dates = re.findall(r'<span class="preview-date">([^<]+)</span>', html)
+    assert len(set(dates)) == 14 and dates[0] == "12 Nov" and dates[-1] == "25 Nov"
     assert not ProcessCheck.objects.exists() and not CheckBinding.objects.exists()
 
 
