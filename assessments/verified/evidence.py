@@ -50,9 +50,11 @@ def evidence_add(
     if _role(user, process) in (None, "viewer"):
         raise EvidenceRefused("Viewers cannot add evidence.")
     try:
-        framework.definition.criterion(criterion_key)
+        criterion = framework.definition.criterion(criterion_key)
     except KeyError:
-        raise EvidenceRefused(f"{framework} has no criterion {criterion_key!r}.") from None
+        criterion = None
+    if criterion is None or criterion.area != process.area:
+        raise EvidenceRefused(f"{process.name} has no criterion {criterion_key!r}.")
     description = description.strip()
     if not description:
         raise EvidenceRefused("Say what shows the criterion is met.")

@@ -73,6 +73,20 @@ def test_validity_follows_the_organisation(scored, owner):
     assert add(scored, owner).valid_days == 30
 
 
+def test_evidence_for_another_areas_criterion_is_refused(scored, owner):
+    score = scored.process_scores.get()
+    other = scored.framework.definition.criteria_for("logistics", 1)[0].key
+    with pytest.raises(EvidenceRefused, match="no criterion"):
+        evidence_add(
+            process=score.process,
+            framework=scored.framework,
+            criterion_key=other,
+            description="x",
+            effective=NOW.date(),
+            user=owner,
+        )
+
+
 def test_members_cannot_accept_and_viewers_cannot_add(scored, member, viewer):
     item = add(scored, member)
     with pytest.raises(EvidenceRefused):
