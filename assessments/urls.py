@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from assessments.views import agreement, assessments, audit, frameworks, scoring
+from assessments.views import agreement, assessments, audit, frameworks, process_checks, scoring
 from assessments.views import checks as check_views
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
@@ -20,6 +20,8 @@ audit_patterns = (
 
 app_name = "assessments"
 A = "assessments/<int:assessment_id>/"
+P = A + "processes/<int:score_id>/"
+C = P + "checks/<slug:check_key>/"
 urlpatterns = [
     path("assessments/", assessments.assessment_list, name="assessment-list"),
     path("assessments/new/", assessments.assessment_new, name="assessment-create"),
@@ -38,6 +40,22 @@ urlpatterns = [
     path(A + "processes/<int:score_id>/", scoring.process_score, name="process-score"),
     path(A + "processes/<int:score_id>/answer/", scoring.criterion_answer, name="criterion-answer"),
     path(A + "processes/<int:score_id>/target/", scoring.process_target, name="process-target"),
+    path(C + "preview/", process_checks.check_preview_view, name="check-preview"),
+    path(C + "bind/", process_checks.check_bind_view, name="check-bind"),
+    path(C + "unbind/", process_checks.check_unbind_view, name="check-unbind"),
+    path(C + "tune/", process_checks.check_tune_view, name="check-tune"),
+    path(C + "run/", process_checks.check_run_view, name="check-run"),
+    path(
+        P + "criteria/<slug:criterion_key>/evidence/",
+        process_checks.evidence_add_view,
+        name="evidence-add",
+    ),
+    path(P + "criteria/<slug:criterion_key>/na/", process_checks.na_accept_view, name="na-accept"),
+    path(
+        P + "evidence/<int:evidence_id>/accept/",
+        process_checks.evidence_accept_view,
+        name="evidence-accept",
+    ),
     path(A + "readiness/<slug:dimension_key>/", scoring.readiness, name="readiness"),
     path(
         A + "readiness/<slug:dimension_key>/answer/",

@@ -121,6 +121,19 @@ def _attestation(org, owner):
     )
 
 
+def _evidence(org, owner):
+    from datetime import date
+
+    from assessments.models.verification import CriterionEvidence
+
+    process = _assessment(org, owner).process_scores.first().process
+    return CriterionEvidence.objects.get_or_create(
+        process=process,
+        criterion_key="mfg-1-digital-records",
+        defaults={"description": "Shift log", "effective": date(2026, 1, 1)},
+    )[0]
+
+
 SAMPLES = {
     "membership_id": lambda org, owner: Membership.objects.get(organization=org, user=owner).pk,
     "invitation_id": lambda org, owner: (
@@ -141,6 +154,9 @@ SAMPLES = {
     "report_id": lambda org, owner: _report(org, owner).pk,
     "criterion_id": lambda org, owner: _criterion(org, owner).pk,
     "attestation_id": lambda org, owner: _attestation(org, owner).pk,
+    "check_key": lambda org, owner: "mfg-2-machine-data-arrives",
+    "criterion_key": lambda org, owner: "mfg-1-digital-records",
+    "evidence_id": lambda org, owner: _evidence(org, owner).pk,
 }
 
 

@@ -179,6 +179,10 @@ NOT_USER_TEXT = {
     "assessments.Report.assessment_state",
     "assessments.ProcessScore.frozen_area",  # Process.area kept at finalize: a framework key
     "assessments.FeedKey.key",
+    "assessments.ProcessCheck.check_key",  # a framework check's key
+    "assessments.CheckBinding.role",  # one of the framework check's roles, validated
+    "assessments.CriterionEvidence.criterion_key",
+    "assessments.NaAcceptance.criterion_key",
     "integration.IngestToken.hint",
     "integration.IngestToken.hash",
     "integration.ReadToken.hint",
@@ -420,7 +424,54 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
         before={"name": "Old"},
         after={"name": "New"},
     )
+    press = scored.process_scores.filter(process__area="manufacturing").first().process
+    verification_rows(scored, press, data["integration"], owner)
     return {**data, "scored": scored}
+
+
+def verification_rows(assessment, process, integration, owner):
+    """A bound check with a result and a history run, evidence and an accepted N/A."""
+    from assessments.models.verification import (
+        CheckBinding,
+        CheckResult,
+        CriterionEvidence,
+        NaAcceptance,
+        ProcessCheck,
+    )
+
+    check = ProcessCheck.objects.create(
+        process=process,
+        framework=assessment.framework,
+        check_key="mfg-2-machine-data-arrives",
+        state="failing",
+        measured=0.5,
+        reason="Too few intervals",
+        evaluated=NOW,
+        failing_since=NOW,
+    )
+    role = assessment.framework.definition.check(check.check_key).roles[0]
+    CheckBinding.objects.create(
+        process_check=check, role=role, integration=integration, metric="temp", bound_by=owner
+    )
+    CheckResult.objects.create(
+        process_check=check,
+        state="failing",
+        measured=0.5,
+        threshold=0.95,
+        reason="Too few intervals",
+        first=NOW,
+        last=NOW,
+    )
+    CriterionEvidence.objects.create(
+        process=process,
+        criterion_key="mfg-1-digital-records",
+        description="Shift log",
+        effective=NOW.date(),
+        accepted=NOW,
+        accepted_by=owner,
+    )
+    score = assessment.process_scores.get(process=process)
+    NaAcceptance.objects.create(process_score=score, criterion_key="mfg-1-digital-records")
 
 
 def test_every_page_shows_user_text_only_inside_hx_disable(org, owner, everything):

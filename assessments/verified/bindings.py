@@ -5,11 +5,16 @@ of the process's organisation (`BindingRefused`), checked again here and not onl
 and audited with what it changed (the check's history on the process page lists these events
 with its results). A threshold may only tighten the framework's (`verification.tightens`).
 An integration from another organisation cannot be bound (ValueError: views 404 first).
+`check_preview` shows how a binding would have judged the last 14 days, before it is saved.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 import audit.trail as audit
 from accounts.models import Membership
@@ -17,6 +22,7 @@ from assessments.audit_areas import AuditArea
 from assessments.models import FrameworkVersion, Process
 from assessments.models.verification import CheckBinding, ProcessCheck
 from assessments.verification import tightens
+from integration.services.checks import check_measure
 
 MAX_GRACE_DAYS = 90
 
@@ -160,3 +166,59 @@ def _audit(user, row: ProcessCheck, action: str, before: dict, after: dict) -> N
         after=after,
         scope=process,
     )
+
+
+PREVIEW_DAYS = 14
+
+
+@dataclass(frozen=True)
+class PreviewDay:
+    end: datetime  # the end of the day judged (now, for today)
+    passed: bool | None
+    measured: float | None
+    reason: str
+
+    @property
+    def day(self):
+        """The day judged: a day's end is the next midnight."""
+        return timezone.localdate(self.end - timedelta(microseconds=1))
+
+    @property
+    def state(self) -> str:
+        if self.passed is None:
+            return "not tested"
+        return "passing" if self.passed else "failing"
+
+
+def check_preview(
+    *, check, bound: dict, threshold: float | None, now: datetime, days: int = PREVIEW_DAYS
+) -> list[PreviewDay]:
+    """How the check, bound as `bound` ({role: (integration, metric)}), would have judged each
+    of the last `days` days: its window ending at each day's end, on what had arrived by then
+    (today: up to `now`). Saves nothing."""
+    missing = [role for role in check.roles if role not in bound]
+    if missing:
+        reason = f"not bound: {', '.join(missing)}"
+        return [PreviewDay(now, None, None, reason)]
+    integrations = [bound[role][0] for role in check.roles]
+    params = {
+        "threshold": float(check.threshold if threshold is None else threshold),
+        "window": check.window_length,
+        "op": check.op or ">=",
+        "aggregate": check.aggregate or "avg",
+        "metric": bound[check.roles[0]][1] or None,
+    }
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    ends = [midnight - timedelta(days=k) for k in range(days - 2, -1, -1)] + [now]
+    result = []
+    for end in ends:
+        m = check_measure(
+            kind=check.kind,
+            integrations=integrations,
+            params=params,
+            window_end=end,
+            as_of=end,
+            now=now,
+        )
+        result.append(PreviewDay(end, m.passed, m.measured, m.reason))
+    return result

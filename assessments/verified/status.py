@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 from pydantic import BaseModel
 
 from assessments import scoring
 from assessments.figures import AssessmentFigures
 from assessments.models import CriterionAgreement, CriterionAnswer
 from assessments.models.verification import (
+    CheckBinding,
     CheckResult,
     CriterionEvidence,
     NaAcceptance,
@@ -244,8 +245,9 @@ def _index(figures: AssessmentFigures, result: dict) -> float | None:
 
 
 def _process_checks(processes, *, history: bool, now: datetime) -> dict:
+    bindings = CheckBinding.objects.select_related("integration", "bound_by")
     rows = ProcessCheck.objects.filter(process__in=processes).prefetch_related(
-        "bindings__integration", "bindings__bound_by"
+        Prefetch("bindings", queryset=bindings)
     )
     found = {(c.process_id, c.check_key): c for c in rows}
     runs = defaultdict(list)

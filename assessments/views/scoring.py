@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import get_object_for_member, org_view
-from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import (
     CriterionAnswerForm,
@@ -30,7 +29,9 @@ from assessments.services import (
     readiness_answer_save,
     score_target_save,
 )
+from assessments.verified.status import assessment_verification
 from assessments.views.assessments import get_assessment, locked
+from assessments.views.verification import bindable_integrations, criterion_panels
 
 
 def get_score(request, assessment_id, score_id) -> ProcessScore:
@@ -124,8 +125,9 @@ def scoring_steps(request, figures, *, here: tuple, my_criteria=None, my_sides=N
     return steps, next((step for step in after if not step.complete and not step.current), None)
 
 
-def _process_context(request, score, key="", **extra):
-    """The page's figures; with `key`, also the result of that criterion (an autosave's row)."""
+def _process_context(request, score, key="", errors=None, previews=None, posted=None, **extra):
+    """The page's figures and verification; with `key`, also the result of that criterion (an
+    autosave's row). `errors`, `previews`, `posted`: see `criterion_panels`."""
     figures = assessment_figures(score.assessment, assessors=False)
     result = next(p for p in figures.processes if p.score.pk == score.pk)
     all_mine = CriterionAnswer.objects.filter(
@@ -133,14 +135,26 @@ def _process_context(request, score, key="", **extra):
     )
     mine = {a.criterion_key: a for a in all_mine if a.process_score_id == score.pk}
     my_criteria = {(a.process_score_id, a.criterion_key) for a in all_mine}
-    evidence = process_evidence(
-        processes=[score.process], levels={score.process.pk: result.current}, now=timezone.now()
-    )[score.process.pk]
+    now = timezone.now()
+    verification = assessment_verification(figures, now=now)
+    pv = verification.of(score.process_id)
     framework = score.assessment.framework.definition
+    panels = criterion_panels(
+        pv,
+        framework,
+        today=timezone.localdate(now),
+        errors=errors,
+        previews=previews,
+        posted=posted,
+    )
     rows = [
-        (framework.samr_level(level), [(c, mine.get(c.criterion.key)) for c in criteria])
+        (
+            framework.samr_level(level),
+            [(c, mine.get(c.criterion.key), panels.get(c.criterion.key)) for c in criteria],
+        )
         for level, criteria in result.levels.items()
     ]
+    manage = request.membership.can_facilitate and not score.assessment.is_final
     return {
         "assessment": score.assessment,
         "score": score,
@@ -152,7 +166,11 @@ def _process_context(request, score, key="", **extra):
         "scored": result.scored,
         "key": key,
         "criterion": next((c for c in result.criteria if c.criterion.key == key), None),
-        "evidence": evidence,
+        "verification": verification,
+        "pv": pv,
+        "today": timezone.localdate(now),
+        "manage_checks": manage,
+        "integrations": bindable_integrations(request.org) if manage and not key else [],
         "status_choices": STATUS_CHOICES,
         "target_form": TargetForm(instance=score),
         **_steps_context(request, figures, ("process", score.pk), my_criteria=my_criteria),

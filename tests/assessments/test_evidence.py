@@ -79,7 +79,9 @@ def test_substitution_needs_no_live_data(org, process):
     assert evidence.health_factor == 1.25  # still worth fixing, not a false claim
 
 
-def test_assessment_and_scoring_pages_show_the_flag(org, owner, framework, process):
+def test_assessment_page_shows_the_flag_and_the_process_page_the_verified_level(
+    org, owner, framework, process
+):
     process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
     assessment = make_assessment(org, framework, [process])
     score = assessment.process_scores.get()
@@ -88,10 +90,12 @@ def test_assessment_and_scoring_pages_show_the_flag(org, owner, framework, proce
     detail = client.get(reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]))
     assert "Not backed by live data" in detail.content.decode()
     assert "Vibration · down" in detail.content.decode()
+    # The process page shows claimed and verified levels instead (test_check_views).
     page = client.get(
         reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk])
-    )
-    assert "is not backed by live data" in page.content.decode()
+    ).content.decode()
+    assert "is not backed by live data" not in page
+    assert "Level 2 is claimed; data and accepted evidence verify level 0." in page
 
 
 def test_process_form_offers_only_own_integrations(org, other_org, owner, process):

@@ -52,8 +52,11 @@ def page_urls(assessment) -> dict[str, str]:
 # Session, user, membership, the object(s) the page is about, six for the figures, the page's
 # own (the viewer's answers, the processes' integrations and their status changes), the org
 # switcher; the scoring pages one more for the way through the assessment (the assessor's
-# answers on the other pages).
-MOST = {"dashboard": 13, "process": 14, "readiness": 13}
+# answers on the other pages). The process page reads verification instead of the
+# integrations' status: checks, evidence, N/A acceptances, and for a facilitator the
+# organisation's integrations and their metrics for the binding forms.
+MOST = {"dashboard": 13, "process": 17, "readiness": 13}
+WITH_CHECKS = 20  # with integrations (and metrics), the checks' bindings and history
 
 
 @pytest.mark.parametrize("page", MOST)
@@ -133,3 +136,57 @@ def test_figures_bring_each_answers_assessor_unless_told_not_to(
             a.assessor.email for p in figures.processes for c in p.criteria for a in c.answers
         }
     assert emails == {owner.email, member.email}
+
+
+def test_the_process_page_reads_checks_and_evidence_in_a_fixed_number_of_queries(
+    small_and_big, owner, django_assert_max_num_queries
+):
+    """Bound checks with history and evidence on every process: still a fixed number."""
+    from django.utils import timezone
+
+    from assessments.models.verification import (
+        CheckBinding,
+        CheckResult,
+        CriterionEvidence,
+        ProcessCheck,
+    )
+
+    big = small_and_big[1]
+    framework = big.framework.definition
+    now = timezone.now()
+    for n, score in enumerate(big.process_scores.select_related("process")):
+        integration = Integration.objects.create(organization=big.organization, name=f"I{n}")
+        criteria = [
+            c for level in (1, 2, 3) for c in framework.criteria_for(score.process.area, level)
+        ]
+        for check in [check for c in criteria for check in c.checks]:
+            row = ProcessCheck.objects.create(
+                process=score.process,
+                framework=big.framework,
+                check_key=check.key,
+                state="passing",
+                evaluated=now,
+                measured=1.0,
+            )
+            for role in check.roles:
+                CheckBinding.objects.create(
+                    process_check=row, role=role, integration=integration, bound_by=owner
+                )
+            CheckResult.objects.create(
+                process_check=row, state="passing", threshold=1, first=now, last=now
+            )
+        CriterionEvidence.objects.create(
+            process=score.process,
+            criterion_key=criteria[0].key,
+            description="x",
+            effective=now.date(),
+            accepted=now,
+            accepted_by=owner,
+        )
+    url = page_urls(big)["process"]
+    client = client_for(owner)
+    client.get(url)
+    with django_assert_max_num_queries(WITH_CHECKS):
+        html = client.get(url).content.decode()
+    assert html.count('class="check-strip"') >= 2
+    assert "In force" in html
