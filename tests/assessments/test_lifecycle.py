@@ -72,9 +72,11 @@ def test_disputed_answers_refuse_finalizing_without_a_reason(disputed, consultan
     disputed.refresh_from_db()
     assert disputed.state == "final" and disputed.finalized is not None
     event = AuditEvent.objects.get(action="finalize")
-    summary = lifecycle.finalize_summary(assessment_figures(disputed))
+    figures = assessment_figures(disputed)
+    summary = lifecycle.finalize_summary(figures)
     assert event.after == {
         "state": "Final",
+        "verified index": 0.0,  # nothing bound, no evidence: every answer rests on the claim
         "settled": f"{summary.settled} of {summary.total}",
         "disputed": summary.disputed,
         "reason": "Pilot line only",
