@@ -52,13 +52,6 @@ class ProcessEvidence:
         states = ", ".join(f"{i.name} {_state(h)}" for i, h in self.integrations)
         return f"{claim}: {states}."
 
-    @property
-    def health_factor(self) -> float:
-        """Roadmap priority adjustment: repair evidence first (×1.5), shaky data (×1.25)."""
-        if self.flagged:
-            return 1.5
-        return 1.25 if self.any_down else 1.0
-
 
 def _state(figures: HealthFigures) -> str:
     if figures.last_seen is None:
