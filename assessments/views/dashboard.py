@@ -65,9 +65,8 @@ def assessment_compare(request):
     figures = assessment_figures(before), assessment_figures(after)
     changes = comparison(*figures)
     now = timezone.now()
-    index, levels = _verified_changes(
-        *(assessment_verification(f, now=now, history=False) for f in figures)
-    )
+    verifications = [assessment_verification(f, now=now, history=False) for f in figures]
+    index, levels = _verified_changes(*verifications)
     context |= {
         "before": before,
         "after": after,
@@ -75,6 +74,9 @@ def assessment_compare(request):
         "comparison": changes,
         "headline": [*changes.headline[:1], index, *changes.headline[1:]],
         "process_rows": [(row, levels.get(row.key)) for row in changes.processes],
+        "unrecorded": [
+            x for x, v in zip((before, after), verifications, strict=True) if not v.recorded
+        ],
         "charts": {
             "processes": process_comparison(changes) if changes.processes else None,
             "dimensions": dimension_comparison(changes),

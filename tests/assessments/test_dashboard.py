@@ -466,3 +466,14 @@ def test_a_dashboard_without_claims_above_verified_has_no_such_note(org, framewo
     assert "Claimed above verified" not in html
     assert "flagged" not in html
     assert "heat-unverified-mark" not in html
+
+
+def test_compare_says_when_a_final_has_no_recorded_verification(two, member, org):
+    before, after = two
+    before.finalize()  # finalized without a verification snapshot
+    response = client_for(member).get(compare_url(org, a=before.pk, b=after.pk))
+    html = response.content.decode()
+    note = re.search(r'data-note="unrecorded"[^>]*>(.*?)</p>', html, re.S)[1]
+    assert "<strong>Baseline</strong>" in note and "Current" not in note
+    [index] = [r for r in response.context["headline"] if r.name == "Verified index"]
+    assert index.before is None and index.after == 0.0  # nothing verified in the draft
