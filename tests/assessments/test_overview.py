@@ -5,11 +5,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments.figures import assessment_figures
 from assessments.models.verification import ProcessCheck
 from assessments.verified.bindings import check_bind
+from assessments.verified.status import assessment_verification
 from integration.models import Integration
 from tests.assessments.conftest import answer_levels, make_assessment, make_process
 from tests.assessments.evidence_helpers import accept_evidence
@@ -124,3 +128,18 @@ def test_a_final_without_recorded_verification_says_so(org, owner, framework):
     assessment.finalize()
     row = process_row(detail_html(owner, assessment), "Press line")
     assert "not recorded" in row and "below the claimed" not in row
+
+
+def test_pages_without_the_history_strip_skip_reading_it(org, owner, framework):
+    assessment = make_assessment(org, framework, [make_process(org, "Press line")])
+    score = assessment.process_scores.get()
+    answer_levels(score, owner, {1: "fully", 2: "fully"})
+    bound_check(score, owner, state="passing")
+    figures = assessment_figures(assessment)
+    counts = {}
+    for history in (True, False):
+        with CaptureQueriesContext(connection) as queries:
+            verification = assessment_verification(figures, now=timezone.now(), history=history)
+        counts[history] = len(queries)
+        assert verification.of(score.process_id).claimed == 2
+    assert counts[False] == counts[True] - 1  # the check results of the last 30 days
