@@ -3,6 +3,10 @@
 From Augmentation (level 2) up a process claims that live data reaches its systems without
 re-keying, so at least one of its integrations must be up; otherwise it is flagged.
 
+The pages show claimed and verified levels instead (`assessments.verified`); the flag stays for
+the process page and the PDF until they show them too. `any_down` still feeds the roadmap's
+1.25 for shaky data (`roadmaps.inputs`).
+
 The other way round, `backed_by_integration` tells an integration's page what its data backs
 (registered with `integration.backing` in `AssessmentsConfig.ready()`).
 """
@@ -51,13 +55,6 @@ class ProcessEvidence:
             return f"{claim}: no integration is linked to this process."
         states = ", ".join(f"{i.name} {_state(h)}" for i, h in self.integrations)
         return f"{claim}: {states}."
-
-    @property
-    def health_factor(self) -> float:
-        """Roadmap priority adjustment: repair evidence first (×1.5), shaky data (×1.25)."""
-        if self.flagged:
-            return 1.5
-        return 1.25 if self.any_down else 1.0
 
 
 def _state(figures: HealthFigures) -> str:

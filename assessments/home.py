@@ -20,10 +20,10 @@ from django.utils import timezone
 from accounts.access import windowed
 from accounts.models import Membership, Organization
 from assessments.charts.plotly.trend import IndexPoint, samr_trend
-from assessments.evidence import ProcessEvidence, process_evidence
 from assessments.figures import AssessmentFigures, figures_of
 from assessments.framework.loading import default_framework
 from assessments.models import Assessment, Milestone, Process, Report, VerifiedLevelSeen
+from assessments.verified.status import AssessmentVerification, assessment_verification
 from integration.health import Status
 from integration.models import Integration
 from integration.services.health import HealthFigures, format_freshness, health_figures_list
@@ -51,7 +51,7 @@ class Snapshot:
     figures: dict[int, AssessmentFigures]  # of the latest, the open ones and the finals
     integrations: list[tuple[Integration, HealthFigures]]
     overdue: list[Milestone]  # oldest due date first
-    evidence: dict[int, ProcessEvidence]  # of the latest assessment's processes, by process id
+    verification: AssessmentVerification | None  # of the latest assessment
     sites: list
     has_processes: bool
     members: int
@@ -107,14 +107,9 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
     wanted = {a.pk: a for a in [*assessments[:1], *(a for a in assessments if not a.is_final)]}
     wanted.update({a.pk: a for a in finals})
     figures = figures_of(wanted.values())
-    evidence = {}
+    verification = None
     if latest is not None and figures[latest.pk].processes:
-        processes = figures[latest.pk].processes
-        evidence = process_evidence(
-            processes=[p.process for p in processes],
-            levels={p.process.pk: p.current for p in processes},
-            now=now,
-        )
+        verification = assessment_verification(figures[latest.pk], now=now, history=False)
     integrations = list(org.integrations.all())
     health = health_figures_list(integrations=integrations, now=now, with_uptime=False)
     milestones = Milestone.objects.active().filter(roadmap__organization=org)
@@ -145,7 +140,7 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
         figures=figures,
         integrations=[(i, health[i.pk]) for i in integrations],
         overdue=overdue,
-        evidence=evidence,
+        verification=verification,
         sites=sites,
         milestone_counts=milestone_counts,
         has_milestones=bool(milestone_counts),
@@ -245,23 +240,27 @@ def disputed_answers(s: Snapshot) -> list[Attention]:
     return entries
 
 
-def claims_without_live_data(s: Snapshot) -> list[Attention]:
-    if s.latest is None:
+def claims_above_verified(s: Snapshot) -> list[Attention]:
+    """Processes of the latest assessment claiming a level above their verified level."""
+    if s.verification is None:
         return []
+    names = s.latest.framework.definition.samr_levels
+    names = {level.level: level.name for level in names}
     entries = []
     for p in s.figures[s.latest.pk].processes:
-        evidence = s.evidence.get(p.process.pk)
-        if evidence is None or not evidence.flagged:
+        v = s.verification.of(p.process.pk)
+        if v is None or not v.unverified:
             continue
-        not_up = [i for i, h in evidence.integrations if h.status != Status.UP]
-        if not_up:
-            url = s.url("integration:integration-detail", not_up[0].pk)
-        elif s.membership.can_write:  # where integrations are linked to the process
-            url = s.url("assessments:process-edit", p.process.pk)
-        else:  # a viewer cannot edit it: the list of integrations says what runs
-            url = s.url("integration:integration-list")
         entries.append(
-            Attention("no-live-data", "No live data", p.process.name, evidence.message, url)
+            Attention(
+                "above-verified",
+                "Claimed above verified",
+                p.process.name,
+                f"claims level {v.claimed} {names.get(v.claimed, '')}, verified level "
+                f"{v.verified}: {v.claim} met criteri{'on rests' if v.claim == 1 else 'a rest'} "
+                "on the answer alone",
+                s.url("assessments:process-score", s.latest.pk, p.score.pk),
+            )
         )
     return entries
 
@@ -306,7 +305,7 @@ ATTENTION_KINDS: tuple[Callable[[Snapshot], list[Attention]], ...] = (
     integrations_flapping,
     overdue_milestones,
     disputed_answers,
-    claims_without_live_data,
+    claims_above_verified,
     verified_dropped,
     assessment_progress,
 )
@@ -317,7 +316,7 @@ MORE_PAGES = {
     "integration-flapping": ("integration:integration-list", "integrations flapping"),
     "milestone-overdue": ("assessments:roadmap-list", "overdue milestones"),
     "disputed": ("assessments:assessment-list", "assessments with disputes"),
-    "no-live-data": ("assessments:processes", "claims without live data"),
+    "above-verified": ("assessments:assessment-list", "claims above verified"),
     "verified-dropped": ("assessments:processes", "verified levels dropped"),
     "assessment-progress": ("assessments:assessment-list", "open assessments"),
 }

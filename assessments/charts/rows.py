@@ -49,6 +49,7 @@ class ProcessRow:
     gap_weight: int
     level_names: tuple[str, ...] = LEVEL_NAMES
     scored: bool = True  # False until someone answers one of its criteria
+    verified: int | None = None  # its verified level; None where not known (or not recorded)
 
     @property
     def current_name(self) -> str:
@@ -61,6 +62,15 @@ class ProcessRow:
     @property
     def current_label(self) -> str:
         return f"{self.current} {self.current_name}"
+
+    @property
+    def unverified(self) -> bool:
+        """Claims a level above its verified level."""
+        return self.verified is not None and self.verified < self.current
+
+    def claimed_unverified(self, level: int) -> bool:
+        """`level` is claimed (reached) but above the verified level."""
+        return self.unverified and self.verified < level <= self.current
 
     @property
     def target_label(self) -> str:
@@ -135,9 +145,13 @@ class SpreadRow:
         return "N/A" if self.agreed is None else scale_label(self.scale, self.agreed)
 
 
-def process_rows(figures) -> list[ProcessRow]:
-    """The assessment's processes, in the figures' order (by name)."""
+def process_rows(figures, verification=None) -> list[ProcessRow]:
+    """The assessment's processes, in the figures' order (by name); with their verified levels
+    when given the assessment's `verification` (`assessments.verified.status`)."""
     names = level_names(figures)
+    verified = {}
+    if verification is not None:
+        verified = {pid: v.verified for pid, v in verification.processes.items()}
     return [
         ProcessRow(
             key=str(p.process.pk),
@@ -149,6 +163,7 @@ def process_rows(figures) -> list[ProcessRow]:
             gap_weight=p.gap_weight,
             level_names=names,
             scored=p.scored,
+            verified=verified.get(p.process.pk),
         )
         for p in figures.processes
     ]

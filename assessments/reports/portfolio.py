@@ -23,6 +23,7 @@ from assessments import scoring
 from assessments.charts.rows import ChangeRow
 from assessments.figures import AssessmentFigures, assessment_figures
 from assessments.models import Assessment, Milestone
+from assessments.verified.status import AssessmentVerification, assessment_verification
 from integration.health import Status
 from integration.models import Integration
 
@@ -46,6 +47,7 @@ class PortfolioRow:
     overdue: int
     integrations: int
     down: int
+    verification: AssessmentVerification | None = None  # of the latest final assessment
 
     @property
     def organization(self):
@@ -57,6 +59,22 @@ class PortfolioRow:
     samr_index_display = property(lambda self: self.display("samr_index"))
     readiness_display = property(lambda self: self.display("overall_readiness"))
     gap_display = property(lambda self: self.display("convergence_gap"))
+
+    @property
+    def verified_recorded(self) -> bool:
+        return self.verification is not None and self.verification.recorded
+
+    @property
+    def verified_index_display(self) -> str:
+        index = self.verification.verified_index if self.verified_recorded else None
+        return scoring.format_figure(index)
+
+    @property
+    def above_verified(self) -> int:
+        """How many processes of the latest final claim a level above their verified one."""
+        if not self.verified_recorded:
+            return 0
+        return sum(1 for v in self.verification.processes.values() if v.unverified)
 
 
 def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
@@ -97,6 +115,8 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
         latest = assessments[0] if assessments else None
         previous = assessments[1] if len(assessments) > 1 else None
         figures = assessment_figures(latest) if latest else None
+        # a final's verification is its snapshot: one query per organisation
+        verification = assessment_verification(figures, now=now, history=False) if latest else None
         trend = None
         if previous is not None:
             before = assessment_figures(previous)
@@ -113,6 +133,7 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
                 overdue=overdue.get(membership.organization_id, 0),
                 integrations=len(mine),
                 down=sum(1 for i in mine if i.status(now=now) == Status.DOWN),
+                verification=verification,
             )
         )
     return rows

@@ -5,8 +5,8 @@ a database. The other modules are services: they read the rows the rules need, c
 write the results. Every change a person makes goes through a function here, which writes the
 activity log in the same transaction.
 
-- `inputs`: what generation reads from an assessment (`process_health_factors`, fed by
-  the evidence module).
+- `inputs`: what generation reads from an assessment (`process_health_factors`, from the
+  verified levels and the integrations' health).
 - `generate`, `regenerate`: a new roadmap; bringing one up to date, keeping people's work.
 - `editing`: settings, adding, changing, moving, removing and commenting on milestones.
 - `reading`: the plan by phase, the board's cards, the timeline's rows and burn-up.

@@ -9,6 +9,7 @@ from assessments.figures import assessment_figures
 from assessments.models import Assessment, Milestone, Roadmap
 from assessments.roadmaps.rules.milestones import Planned
 from assessments.roadmaps.rules.priority import DimensionInput, ProcessInput
+from assessments.verified.status import assessment_verification
 
 CONTENT_FIELDS = (
     "kind",
@@ -26,19 +27,31 @@ CONTENT_FIELDS = (
 )
 
 
-def process_health_factors(figures, *, now) -> dict[str, float]:
-    """Telemetry-health factor per process (keyed by str(process.pk)), from the evidence.
+UNVERIFIED_FACTOR = 1.5  # claims a level above its verified one: make the claim true first
+SHAKY_DATA_FACTOR = 1.25  # one of its integrations is late or down
 
-    1.5 when a level from Augmentation up has no integration up (repair the evidence first),
-    1.25 when one of its integrations is late or down, else 1.0; every priority of the
-    process's steps is multiplied by it and the explanation says so.
+
+def process_health_factors(figures, *, now) -> dict[str, float]:
+    """Telemetry-health factor per process (keyed by str(process.pk)).
+
+    1.5 when its verified level is below its claimed level (checks or evidence do not stand
+    behind the claim yet), 1.25 when one of its integrations is late or down, else 1.0; every
+    priority of the process's steps is multiplied by it and the explanation says so.
     """
+    verification = assessment_verification(figures, now=now, history=False)
     evidence = process_evidence(
         processes=[p.process for p in figures.processes],
         levels={p.process.pk: p.current for p in figures.processes},
         now=now,
     )
-    return {str(pk): e.health_factor for pk, e in evidence.items()}
+    factors = {}
+    for pk, e in evidence.items():
+        verified = verification.of(pk)
+        if verified is not None and verified.unverified:
+            factors[str(pk)] = UNVERIFIED_FACTOR
+        else:
+            factors[str(pk)] = SHAKY_DATA_FACTOR if e.any_down else 1.0
+    return factors
 
 
 def assessment_inputs(assessment: Assessment):

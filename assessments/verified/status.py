@@ -134,15 +134,18 @@ class AssessmentVerification(BaseModel):
         return self.processes.get(process_id)
 
 
-def assessment_verification(figures: AssessmentFigures, *, now: datetime) -> AssessmentVerification:
-    """The assessment's verification: its snapshot once final, else live at `now`."""
+def assessment_verification(
+    figures: AssessmentFigures, *, now: datetime, history: bool = True
+) -> AssessmentVerification:
+    """The assessment's verification: its snapshot once final, else live at `now` (without the
+    checks' history when `history` is False: pages that show only levels)."""
     assessment = figures.assessment
     if assessment.is_final:
         snapshot = VerificationSnapshot.objects.filter(assessment=assessment).first()
         if snapshot is None:
             return _not_recorded(figures, now)
         return AssessmentVerification.model_validate(snapshot.data)
-    return live_verification(figures, now=now)
+    return live_verification(figures, now=now, history=history)
 
 
 def live_verification(

@@ -6,12 +6,12 @@ from django.utils.html import format_html
 
 from accounts.access import get_object_for_member, org_view, visible
 from assessments import lifecycle
-from assessments.evidence import process_evidence
 from assessments.figures import assessment_figures
 from assessments.forms.assessments import AssessmentCreateForm
 from assessments.lifecycle import FinalizeRefused, assessment_transition, finalize_summary
 from assessments.models import Assessment, IllegalTransition
 from assessments.services import assessment_create
+from assessments.verified.status import assessment_verification
 
 
 def get_assessment(request, assessment_id) -> Assessment:
@@ -59,16 +59,14 @@ def assessment_new(request):
 def assessment_detail(request, assessment_id):
     assessment = get_assessment(request, assessment_id)
     figures = assessment_figures(assessment)
-    evidence = process_evidence(
-        processes=[p.process for p in figures.processes],
-        levels={p.process.pk: p.current for p in figures.processes},
-        now=timezone.now(),
-    )
-    rows = [(p, evidence[p.process.pk]) for p in figures.processes]
+    verification = assessment_verification(figures, now=timezone.now(), history=False)
+    rows = [(p, verification.of(p.process.pk)) for p in figures.processes]
     context = {
         "assessment": assessment,
         "figures": figures,
+        "verification": verification,
         "rows": rows,
+        "above_verified": [p for p, v in rows if v is not None and v.unverified],
         "revisions": assessment.revisions.order_by("-revision"),
     }
     return render(request, "assessments/assessment_detail.html", context)

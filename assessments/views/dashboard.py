@@ -6,11 +6,11 @@ from django.utils import timezone
 from accounts.access import get_object_for_member, org_view, visible
 from assessments.charts.plotly.assessment import dashboard
 from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
-from assessments.charts.rows import comparison, level_names
-from assessments.evidence import process_evidence
+from assessments.charts.rows import ChangeRow, comparison, level_names
 from assessments.figures import assessment_figures
 from assessments.models import Assessment
-from assessments.scoring import format_figure
+from assessments.scoring import compare, format_figure
+from assessments.verified.status import assessment_verification
 
 
 def _assessment(request, assessment_id) -> Assessment:
@@ -22,14 +22,11 @@ def _assessment(request, assessment_id) -> Assessment:
 def assessment_dashboard(request, assessment_id):
     assessment = _assessment(request, assessment_id)
     figures = assessment_figures(assessment, assessors=False)
-    board = dashboard(figures)
-    evidence = process_evidence(
-        processes=[p.process for p in figures.processes],
-        levels={p.process.pk: p.current for p in figures.processes},
-        now=timezone.now(),
-    )
+    verification = assessment_verification(figures, now=timezone.now(), history=False)
+    board = dashboard(figures, verification)
     headline = {
         "samr_index": format_figure(figures.samr_index),
+        "verified_index": format_figure(verification.verified_index),
         "target_index": format_figure(figures.target_index),
         "overall_readiness": format_figure(figures.overall_readiness),
         "convergence_gap": format_figure(figures.convergence_gap),
@@ -39,11 +36,10 @@ def assessment_dashboard(request, assessment_id):
         "figures": figures,
         "headline": headline,
         "dashboard": board,
-        "process_rows": [(row, evidence[int(row.key)]) for row in board.processes],
-        "flagged": [
-            (p.process, evidence[p.process.pk])
-            for p in figures.processes
-            if evidence[p.process.pk].flagged
+        "verification": verification,
+        "process_rows": [(row, verification.of(int(row.key))) for row in board.processes],
+        "above_verified": [
+            (row, verification.of(int(row.key))) for row in board.processes if row.unverified
         ],
         "distribution": [
             (level, name, figures.distribution[level])
@@ -66,18 +62,44 @@ def assessment_compare(request):
     if error:
         return render(request, "assessments/compare.html", {**context, "error": error}, status=400)
     before, after = _assessment(request, int(a)), _assessment(request, int(b))
-    changes = comparison(assessment_figures(before), assessment_figures(after))
+    figures = assessment_figures(before), assessment_figures(after)
+    changes = comparison(*figures)
+    now = timezone.now()
+    verifications = [assessment_verification(f, now=now, history=False) for f in figures]
+    index, levels = _verified_changes(*verifications)
     context |= {
         "before": before,
         "after": after,
         "not_final": [x for x in (before, after) if not x.is_final],
         "comparison": changes,
+        "headline": [*changes.headline[:1], index, *changes.headline[1:]],
+        "process_rows": [(row, levels.get(row.key)) for row in changes.processes],
+        "unrecorded": [
+            x for x, v in zip((before, after), verifications, strict=True) if not v.recorded
+        ],
         "charts": {
             "processes": process_comparison(changes) if changes.processes else None,
             "dimensions": dimension_comparison(changes),
         },
     }
     return render(request, "assessments/compare.html", context)
+
+
+def _verified_changes(before, after) -> tuple[ChangeRow, dict[str, ChangeRow]]:
+    """The verified index before and after, and each process's verified level before and after
+    (by the comparison's process keys); a dash where one was not recorded."""
+    [index] = compare({"i": before.verified_index}, {"i": after.verified_index})
+    levels = compare(
+        {str(pid): v.verified for pid, v in before.processes.items()},
+        {str(pid): v.verified for pid, v in after.processes.items()},
+    )
+    name = "Verified index"
+    return ChangeRow("verified_index", name, name, index.before, index.after, index.delta), {
+        f"process:{c.key}": ChangeRow(
+            f"verified:{c.key}", "", "Verified level", c.before, c.after, c.delta, 0
+        )
+        for c in levels
+    }
 
 
 def _default_pair(choices) -> tuple[str, str]:

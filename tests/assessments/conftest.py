@@ -26,6 +26,7 @@ from assessments.roadmaps.generate import roadmap_generate
 from integration.lineprotocol import Point
 from integration.services import telemetry_ingest
 from integration.services.integrations import integration_create
+from tests.assessments.evidence_helpers import accept_evidence
 from tests.assessments.report_pdfs import build_report, pdf_of, pdf_text, png_logo
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -181,6 +182,7 @@ def assessment(org, framework, owner):
     assessment = make_assessment(org, framework, [press, warehouse], title="Spring")
     scores = {s.process.name: s for s in assessment.process_scores.select_related("process")}
     answer_levels(scores["Press line"], owner, {1: "fully"})
+    accept_evidence(scores["Press line"], owner, [1])  # verified as claimed: priority × 1
     scores["Press line"].target_level = 3
     scores["Press line"].save()
     scores["Warehouse picking"].target_level = 1

@@ -1,9 +1,17 @@
 """The dashboard's chart dicts from hand-built rows: heatmap, radar, gap bars, spread."""
 
+from dataclasses import replace
+
 import plotly.graph_objects as go
 import pytest
 
-from assessments.charts.palette import GAP_TINT, IT_COLOUR, LEVEL_COLOURS, OT_COLOUR
+from assessments.charts.palette import (
+    GAP_TINT,
+    IT_COLOUR,
+    LEVEL_COLOURS,
+    OT_COLOUR,
+    UNVERIFIED_TINT,
+)
 from assessments.charts.plotly.assessment import (
     assessor_spread,
     dashboard,
@@ -58,6 +66,34 @@ def test_heatmap_marks_current_and_target_levels():
     ]
     target = trace(figure, "Target level")
     assert (target["y"], target["x"]) == (["Press line"], ["4 Redefinition"])
+
+
+def test_heatmap_marks_levels_claimed_above_the_verified_level_in_words():
+    """Press line claims 3 with level 1 verified; Ledger claims 2, all verified; Stock counts'
+    verified level is unknown (not recorded): it is drawn as claimed, without a mark."""
+    rows = [
+        replace(row("Press line", 3, target=4), verified=1),
+        replace(row("Ledger", 2), verified=2),
+        row("Stock counts", 1),
+    ]
+    figure = samr_heatmap(rows)
+    heat = figure["data"][0]
+    # code 7: claimed, not verified
+    assert heat["z"] == [[0, 1, 7, 7, 5], [0, 1, 2, 6, 6], [0, 1, 6, 6, 6]]
+    assert [c for _, c in heat["colorscale"][::2]][7] == UNVERIFIED_TINT
+    marked = [[bool(t) for t in line] for line in heat["text"]]
+    assert marked == [[False, False, True, True, False], [False] * 5, [False] * 5]
+    assert "not verified" in heat["text"][0][2] and heat["texttemplate"] == "%{text}"
+    assert "claimed, not verified (verified level 1)" in heat["hovertext"][0][3]
+    legend = trace(figure, "Claimed, not verified")
+    assert legend["marker"]["symbol"] == "square-x"  # a pattern in the legend, not colour alone
+    assert_valid_plotly(figure)
+
+
+def test_heatmap_without_claims_above_verified_has_no_such_legend():
+    figure = samr_heatmap([replace(row("Ledger", 2), verified=2), row("Stock", 1)])
+    assert not any(t.get("name") == "Claimed, not verified" for t in figure["data"])
+    assert all(not t for line in figure["data"][0]["text"] for t in line)
 
 
 def test_heatmap_uses_the_frameworks_level_names():

@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from assessments.figures import assessment_figures
 from assessments.models import (
@@ -17,13 +16,13 @@ from assessments.models import (
 )
 from assessments.scoring import format_figure
 from integration.models import Integration
-from integration.services import telemetry_ping
 from tests.assessments.conftest import (
     answer_dimension,
     answer_levels,
     make_assessment,
     make_process,
 )
+from tests.assessments.evidence_helpers import accept_evidence
 from tests.conftest import client_for
 
 JSON_SCRIPT = re.compile(r'<script id="([\w-]+)" type="application/json">(.*?)</script>', re.S)
@@ -148,8 +147,9 @@ def test_figures_table_names_the_levels(scored, member):
     html = client_for(member).get(dashboard_url(scored)).content.decode()
     press = re.search(r'<th scope="row" hx-disable>Press line</th>(.*?)</tr>', html, re.S).group(1)
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", press)]
-    # value 1; level 0 while level 1 is disputed; target 4; gap 4, weight (1 + 4)^2 - 1
-    assert cells == ["1", "0 Manual", "4 Redefinition", "4", "24"]
+    # value 1; level 0 while level 1 is disputed (verified 0 too); target 4; gap 4, weight
+    # (1 + 4)^2 - 1
+    assert cells == ["1", "0 Manual", "0", "4 Redefinition", "4", "24"]
 
 
 def test_page_loads_plotly_from_our_static_files_and_runs_no_inline_script(scored, member):
@@ -210,7 +210,7 @@ def test_dashboard_takes_a_fixed_number_of_queries(
     client = client_for(owner)
     client.get(dashboard_url(small))  # the first visit stores the organisation in the session
     for assessment in (small, big):
-        with django_assert_num_queries(13):
+        with django_assert_num_queries(14):  # verification: checks, evidence, accepted N/A
             assert client.get(dashboard_url(assessment)).status_code == 200
 
 
@@ -262,6 +262,28 @@ def test_compare_shows_changes_per_process_and_dimension(two, member, org):
     html = response.content.decode()
     assert "Baseline (01 Oct 2025)" in html and "Current (15 Jan 2026)" in html
     assert "−1" in html and "+2" in html
+
+
+def test_compare_shows_verified_levels_and_index_beside_the_claimed(two, owner, member, org):
+    """Evidence belongs to a process: Press line's level 1 and Stock counts' levels 1 and 2
+    are evidenced in both assessments, nothing else is verified."""
+    before, after = two
+    accept_evidence(before.process_scores.get(process__name="Press line"), owner, [1])
+    accept_evidence(before.process_scores.get(process__name="Stock counts"), owner, [1, 2])
+    response = client_for(member).get(compare_url(org, a=before.pk, b=after.pk))
+    verified = {row.name: (v.before, v.after) for row, v in response.context["process_rows"]}
+    assert verified == {
+        "Ledger": (0, None),
+        "Press line": (1, 1),  # claimed 1 then 3: verified stays 1
+        "Stock counts": (2, 1),
+        "Dispatch": (None, 0),
+    }
+    [index] = [r for r in response.context["headline"] if r.name == "Verified index"]
+    assert (index.before_display, index.after_display) == ("1.00", "0.67")
+    html = response.content.decode()
+    press = html[html.index("Press line</th>") : html.index("</tr>", html.index("Press line</th>"))]
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", press)]
+    assert cells == ["1", "3", "+2", "1", "1", "0"]  # claimed before, after, change; verified
 
 
 def test_compare_ranks_most_improved_and_most_concerning(two, member, org):
@@ -388,10 +410,11 @@ def test_compare_is_read_only(two, owner, org):
 
 
 def test_compare_takes_a_fixed_number_of_queries(two, owner, org, django_assert_num_queries):
-    """As the dashboard's, plus the picker's list and the second assessment with its figures."""
+    """As the dashboard's, plus the picker's list and the second assessment with its figures;
+    each assessment's verification (checks, evidence, accepted N/A) three more."""
     before, after = two
     client = client_for(owner)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(28):
         assert client.get(compare_url(org, a=before.pk, b=after.pk)).status_code == 200
 
 
@@ -400,36 +423,57 @@ def table_row(html, name) -> str:
     return html[html.rindex("<tr", 0, th) : html.index("</tr>", th)]
 
 
-def test_dashboard_marks_claims_without_live_data(org, framework, owner, member):
-    """Press line claims level 2 with its only integration silent; Stores claims level 2 with
-    one up; Paint shop is at level 1 (no live data claimed)."""
+def test_dashboard_shows_claimed_and_verified_levels(org, framework, owner, member):
+    """Press line claims level 2, nothing verified (no check bound, no evidence); Stores claims
+    level 2 with accepted evidence for all of it; Paint shop claims level 1, verified."""
     press, stores, paint = (make_process(org, n) for n in ("Press line", "Stores", "Paint shop"))
     assessment = make_assessment(org, framework, [press, stores, paint])
     for score in assessment.process_scores.select_related("process"):
-        levels = {1: "fully"} if score.process == paint else {1: "fully", 2: "fully"}
-        answer_levels(score, owner, levels)
-    silent = Integration.objects.create(organization=org, name="Press vibration")
-    live = Integration.objects.create(organization=org, name="Stores scanner")
-    telemetry_ping(integration=live, now=timezone.now())
-    press.integrations.add(silent)
-    stores.integrations.add(live)
+        levels = [1] if score.process == paint else [1, 2]
+        answer_levels(score, owner, dict.fromkeys(levels, "fully"))
+        if score.process != press:
+            accept_evidence(score, owner, levels)
     html = client_for(member).get(dashboard_url(assessment)).content.decode()
     rows = {name: table_row(html, name) for name in ("Press line", "Stores", "Paint shop")}
     assert '<tr class="flagged">' in rows["Press line"]
-    assert "Not backed by live data" in rows["Press line"]
+    assert '<td data-verified><span class="level level-0">0</span>' in rows["Press line"]
+    assert "below the claimed 2" in rows["Press line"]
+    assert '<td data-verified><span class="level level-2">2</span></td>' in rows["Stores"]
+    assert '<td data-verified><span class="level level-1">1</span></td>' in rows["Paint shop"]
     for name in ("Stores", "Paint shop"):
-        assert "Not backed by live data" not in rows[name]
-    assert '<h3 id="claims-title">Claims without live data</h3>' in html
+        assert "flagged" not in rows[name]
+    assert "Not backed by live data" not in html
+    assert '<h3 id="claims-title">Claimed above verified</h3>' in html
     assert (
-        "<li><strong>Press line:</strong> Claimed level 2 (Augmentation) is not backed by live "
-        "data: Press vibration has never sent data.</li>"
+        "<li><strong hx-disable>Press line:</strong> claims level 2 Augmentation, verified level 0"
     ) in html
-    assert html.count("Not backed by live data") == 1
+    # The verified index (value-weighted, all values 3): (0 + 2 + 1) / 3 = 1.00, claimed 1.67.
+    assert re.search(r'data-figure="verified_index">1\.00<', html)
+    assert re.search(r'data-figure="samr_index">1\.67<', html)
+    # The phone ladder marks the claimed but unverified cells in words, with a legend.
+    assert html.count('<span class="heat-unverified-mark">not verified</span>') == 2
+    assert "“not verified”: claimed, above the verified level" in html
+    chart = json.loads(re.search(r'id="chart-heatmap"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert any(t.get("name") == "Claimed, not verified" for t in chart["data"])
 
 
-def test_a_dashboard_without_flagged_claims_has_no_such_note(org, framework, owner, member):
+def test_a_dashboard_without_claims_above_verified_has_no_such_note(org, framework, owner, member):
     assessment = make_assessment(org, framework, [make_process(org, "Press line")])
-    answer_levels(assessment.process_scores.get(), owner, {1: "fully"})
+    score = assessment.process_scores.get()
+    answer_levels(score, owner, {1: "fully"})
+    accept_evidence(score, owner, [1])
     html = client_for(member).get(dashboard_url(assessment)).content.decode()
-    assert "Claims without live data" not in html
+    assert "Claimed above verified" not in html
     assert "flagged" not in html
+    assert "heat-unverified-mark" not in html
+
+
+def test_compare_says_when_a_final_has_no_recorded_verification(two, member, org):
+    before, after = two
+    before.finalize()  # finalized without a verification snapshot
+    response = client_for(member).get(compare_url(org, a=before.pk, b=after.pk))
+    html = response.content.decode()
+    note = re.search(r'data-note="unrecorded"[^>]*>(.*?)</p>', html, re.S)[1]
+    assert "<strong>Baseline</strong>" in note and "Current" not in note
+    [index] = [r for r in response.context["headline"] if r.name == "Verified index"]
+    assert index.before is None and index.after == 0.0  # nothing verified in the draft

@@ -1,4 +1,5 @@
-"""A claimed level from Augmentation up needs an integration that is up."""
+"""A claimed level from Augmentation up needs an integration that is up (the process page's
+flag); the roadmap puts claims above their verified level first."""
 
 from datetime import timedelta
 
@@ -9,6 +10,7 @@ from django.utils import timezone
 from assessments.evidence import process_evidence
 from integration.models import HealthEvent, Integration
 from tests.assessments.conftest import answer_levels, make_assessment, make_process
+from tests.assessments.evidence_helpers import accept_evidence
 from tests.conftest import client_for
 
 
@@ -38,7 +40,6 @@ def test_level_two_with_an_integration_up_is_backed(org, process):
     process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(seconds=10)))
     evidence = evidence_for(process, 2)
     assert not evidence.flagged
-    assert evidence.health_factor == 1.0
 
 
 def test_level_two_with_every_integration_down_is_flagged_with_figures(org, process):
@@ -46,7 +47,7 @@ def test_level_two_with_every_integration_down_is_flagged_with_figures(org, proc
     process.integrations.add(make_integration(org, "Historian"))
     evidence = evidence_for(process, 2)
     assert evidence.flagged
-    assert evidence.health_factor == 1.5
+    assert evidence.any_down
     assert "Claimed level 2 (Augmentation) is not backed by live data" in evidence.message
     assert "Vibration is down (last data 3" in evidence.message
     assert "Historian has never sent data" in evidence.message
@@ -76,10 +77,10 @@ def test_substitution_needs_no_live_data(org, process):
     process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
     evidence = evidence_for(process, 1)
     assert not evidence.flagged
-    assert evidence.health_factor == 1.25  # still worth fixing, not a false claim
+    assert evidence.any_down  # still worth fixing (the roadmap's 1.25), not a false claim
 
 
-def test_assessment_page_shows_the_flag_and_the_process_page_the_verified_level(
+def test_the_overview_and_the_process_page_show_claimed_and_verified(
     org, owner, framework, process
 ):
     process.integrations.add(make_integration(org, "Vibration", seen_ago=timedelta(days=3)))
@@ -88,9 +89,9 @@ def test_assessment_page_shows_the_flag_and_the_process_page_the_verified_level(
     answer_levels(score, owner, {1: "fully", 2: "fully"})
     client = client_for(owner)
     detail = client.get(reverse("assessments:assessment-detail", args=[org.slug, assessment.pk]))
-    assert "Not backed by live data" in detail.content.decode()
-    assert "Vibration · down" in detail.content.decode()
-    # The process page shows claimed and verified levels instead (test_check_views).
+    html = detail.content.decode()
+    assert "Not backed by live data" not in html  # the overview shows verified levels instead
+    assert "below the claimed 2" in html
     page = client.get(
         reverse("assessments:process-score", args=[org.slug, assessment.pk, score.pk])
     ).content.decode()
@@ -114,23 +115,33 @@ def test_process_form_offers_only_own_integrations(org, other_org, owner, proces
     assert not process.integrations.exists()
 
 
-def test_roadmap_priority_puts_unbacked_claims_first(org, owner, framework):
+def test_roadmap_priority_puts_unverified_claims_first(org, owner, framework):
     from datetime import date
 
     from assessments.roadmaps.generate import roadmap_generate
 
-    backed, unbacked = make_process(org, "Backed", value=2), make_process(org, "Unbacked", value=2)
-    backed.integrations.add(make_integration(org, "Live", seen_ago=timedelta(seconds=5)))
-    assessment = make_assessment(org, framework, [backed, unbacked])
+    verified = make_process(org, "Verified", value=2)
+    claimed = make_process(org, "Claimed", value=2)
+    shaky = make_process(org, "Shaky", value=2)
+    live = make_integration(org, "Live", seen_ago=timedelta(seconds=5))
+    for process in (verified, claimed):  # an integration up: only the verification differs
+        process.integrations.add(live)
+    shaky.integrations.add(make_integration(org, "Dead", seen_ago=timedelta(days=3)))
+    assessment = make_assessment(org, framework, [verified, claimed, shaky])
     for score in assessment.process_scores.all():
         answer_levels(score, owner, {1: "fully", 2: "fully"})
         score.target_level = 3
         score.save()
+        if score.process != claimed:
+            accept_evidence(score, owner, [1, 2])  # verified level 2, as claimed
     roadmap = roadmap_generate(
         assessment=assessment, user=owner, start_date=date(2027, 1, 1), capacity=5
     )
     steps = {m.process.name: m for m in roadmap.milestones.filter(kind="step")}
-    # gap weight (1 + 3 - 2)^2 - 1 = 3, business value 2: 6, and × 1.5 for the unbacked claim
-    assert steps["Backed"].priority == 6
-    assert steps["Unbacked"].priority == 9
-    assert "telemetry health 1.5" in steps["Unbacked"].priority_explanation
+    # gap weight (1 + 3 - 2)^2 - 1 = 3, business value 2: 6; × 1.5 for a claim above its
+    # verified level, × 1.25 for an integration down behind a verified one
+    assert steps["Verified"].priority == 6
+    assert steps["Claimed"].priority == 9
+    assert steps["Shaky"].priority == 7.5
+    assert "telemetry health 1.5" in steps["Claimed"].priority_explanation
+    assert "telemetry health 1.25" in steps["Shaky"].priority_explanation

@@ -21,6 +21,7 @@ from tests.assessments.conftest import (
     make_process,
     scored_assessment,
 )
+from tests.assessments.evidence_helpers import accept_evidence
 from tests.conftest import client_for, make_user
 
 TODAY = NOW.date()
@@ -199,41 +200,43 @@ def test_disputes_of_a_final_assessment_and_agreed_answers_need_no_attention(
     assert of_kind(home_page(owner, org), "disputed") == []
 
 
-def test_a_claim_without_any_integration_links_to_the_process_to_link_one(
-    org, owner, framework, frozen
-):
+def test_a_claim_above_its_verified_level_links_to_the_process_page(org, owner, framework, frozen):
+    process = make_process(org, "Press line")
+    assessment = make_assessment(org, framework, [process], title="Q4")
+    score = assessment.process_scores.get()
+    answer_levels(score, owner, {1: "fully", 2: "fully"})
+    [entry] = of_kind(home_page(owner, org), "above-verified")
+    assert "Press line" in entry["text"]
+    assert "claims level 2 Augmentation, verified level 0" in entry["text"]
+    assert entry["href"] == reverse(
+        "assessments:process-score", args=[org.slug, assessment.pk, score.pk]
+    )
+
+
+def test_a_viewer_is_sent_to_a_page_they_may_read(org, owner, viewer, framework, frozen):
     process = make_process(org, "Press line")
     assessment = make_assessment(org, framework, [process], title="Q4")
     answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
-    [entry] = of_kind(home_page(owner, org), "no-live-data")
-    assert "Press line" in entry["text"] and "no integration is linked" in entry["text"]
-    assert entry["href"] == reverse("assessments:process-edit", args=[org.slug, process.pk])
-
-
-def test_a_viewer_is_sent_where_they_may_go_not_to_the_process_edit_page(
-    org, owner, viewer, framework, frozen
-):
-    process = make_process(org, "Press line")
-    assessment = make_assessment(org, framework, [process], title="Q4")
-    answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
-    [entry] = of_kind(home_page(viewer, org), "no-live-data")
-    assert entry["href"] == reverse("integration:integration-list", args=[org.slug])
+    [entry] = of_kind(home_page(viewer, org), "above-verified")
     assert client_for(viewer).get(entry["href"]).status_code == 200
 
 
-def test_a_claim_backed_by_a_down_integration_links_to_the_integration(org, owner, data):
-    dead = down_integration(org)
-    data["stock"].integrations.add(dead)
-    # The stock process is at level 1 in the draft: claims no live data, so nothing to flag.
-    assert of_kind(home_page(owner, org), "no-live-data") == []
-    data["press"].integrations.set([dead])  # level 2 now rests on the dead one only
-    [entry] = of_kind(home_page(owner, org), "no-live-data")
-    assert data["press"].name in entry["text"]
-    assert entry["href"] == reverse("integration:integration-detail", args=[org.slug, dead.pk])
+def test_claims_as_high_as_verified_need_no_attention(org, owner, framework, frozen):
+    verified, claimed = make_process(org, "Verified"), make_process(org, "Claimed")
+    assessment = make_assessment(org, framework, [verified, claimed], title="Q4")
+    for score in assessment.process_scores.select_related("process"):
+        answer_levels(score, owner, {1: "fully", 2: "fully"})
+        accept_evidence(score, owner, [1, 2] if score.process == verified else [1])
+    [entry] = of_kind(home_page(owner, org), "above-verified")
+    assert "Claimed" in entry["text"] and "verified level 1" in entry["text"]
+    assert "Verified" not in entry["text"].replace("verified level", "")
 
 
-def test_claims_backed_by_live_data_need_no_attention(org, owner, data):
-    assert of_kind(home_page(owner, org), "no-live-data") == []  # press is up, stock is level 1
+def test_a_final_without_recorded_verification_is_not_listed(org, owner, framework, frozen):
+    assessment = make_assessment(org, framework, [make_process(org, "Press line")], title="Q4")
+    answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
+    assessment.finalize(now=NOW)  # finalized without a verification snapshot: not recorded
+    assert of_kind(home_page(owner, org), "above-verified") == []
 
 
 def test_open_assessments_show_how_much_is_settled(org, owner, data):
@@ -265,7 +268,7 @@ def test_the_user_text_of_entries_is_escaped_and_htmx_ignores_it(org, owner, fra
     answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
     body = client_for(owner).get(reverse("org-home", args=[org.slug])).content.decode()
     assert hostile not in body
-    assert 'data-kind="no-live-data" hx-disable' in body
+    assert 'data-kind="above-verified" hx-disable' in body
 
 
 # --- The next step -----------------------------------------------------------------------------
@@ -412,7 +415,7 @@ def test_the_home_page_reads_in_a_fixed_number_of_queries(
     client = client_for(owner)
     url = reverse("org-home", args=[org.slug])
     client.get(url)
-    with django_assert_num_queries(20):  # 17, status changes for flapping (list, evidence), drops
+    with django_assert_num_queries(20):  # 17, flapping status changes, the verification
         client.get(url)
     # More of everything: assessments open and final, integrations down, overdue milestones.
     down_integration(org)
@@ -433,5 +436,5 @@ def test_the_home_page_reads_in_a_fixed_number_of_queries(
     Milestone.objects.create(roadmap=data["roadmap"], title="Late", due_date=date(2026, 11, 2))
     make_user("late@acme.test", org, "member")
     assert Assessment.objects.filter(organization=org).count() == 4
-    with django_assert_num_queries(20):  # 17, status changes for flapping (list, evidence), drops
+    with django_assert_num_queries(20):  # 17, flapping status changes, the verification
         client.get(url)

@@ -32,7 +32,7 @@ def test_the_figures_know_whether_anything_was_scored(fresh, owner):
 
 def test_a_new_assessment_is_not_scored_yet_on_every_page(org, fresh, owner):
     detail = page(owner, "assessments:assessment-detail", org, fresh.pk)
-    assert detail.count("not scored yet") == 3  # the SAMR index and both processes
+    assert detail.count("not scored yet") == 4  # the SAMR and verified indexes, both processes
     assert "0.00" not in detail and 'class="level level-0"' not in detail
 
     dashboard = page(owner, "assessments:assessment-dashboard", org, fresh.pk)

@@ -1,5 +1,6 @@
 """The consultant's portfolio page and the peer aggregates a report shows."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from assessments.figures import assessment_figures
 from assessments.models import Milestone, Roadmap
 from assessments.reports.portfolio import MIN_PEERS, peer_standing, portfolio_rows
 from assessments.scoring import format_figure
+from assessments.verified.status import freeze_verification
 from integration.models import Integration
 from tests.assessments.conftest import answer_dimension, make_process, scored_assessment
 from tests.conftest import client_for, make_user
@@ -93,8 +95,9 @@ def test_the_page_reads_a_fixed_number_of_queries_per_organisation(
     client = client_for(consultant)
     client.get(URL)
     # session, user, memberships (2), finals, assessments, overdue, integrations, then per final
-    # assessment read its figures (~6 queries each; acme: 2, globex's draft: none)
-    with django_assert_num_queries(20):
+    # assessment read its figures (~6 queries each; acme: 2, globex's draft: none), and the
+    # verification snapshot of each organisation's latest final (one each)
+    with django_assert_num_queries(21):
         client.get(URL)
 
 
@@ -171,3 +174,19 @@ def test_draft_assessments_of_peers_do_not_count(consultant, org, owner, framewo
         )
     standing = peer_standing(organization=org, figures=assessment_figures(mine), user=consultant)
     assert standing.peers == 0 and not standing.enough
+
+
+def test_the_verified_index_stands_beside_the_samr_index(consultant, portfolio, owner):
+    """Acme's latest final claims level 3 with nothing verified (its snapshot); a final
+    without a snapshot shows "not recorded", never a verified figure it does not have."""
+    rows = {r.organization.slug: r for r in portfolio_rows(user=consultant)}
+    assert not rows["acme"].verified_recorded  # finalized before verification was recorded
+    assert rows["acme"].verified_index_display == "–"
+    assert "not recorded" in client_for(consultant).get(URL).content.decode()
+    freeze_verification(assessment_figures(portfolio["current"]), now=timezone.now())
+    acme = {r.organization.slug: r for r in portfolio_rows(user=consultant)}["acme"]
+    assert (acme.samr_index_display, acme.verified_index_display) == ("3.00", "0.00")
+    assert acme.above_verified == 1
+    page = client_for(consultant).get(URL).content.decode()
+    cell = re.search(r'data-figure="verified_index">(.*?)</td>', page, re.S)[1]
+    assert cell.startswith("0.00") and "1 above verified" in cell

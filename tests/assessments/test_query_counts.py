@@ -50,12 +50,13 @@ def page_urls(assessment) -> dict[str, str]:
 
 
 # Session, user, membership, the object(s) the page is about, six for the figures, the page's
-# own (the viewer's answers, the processes' integrations and their status changes), the org
-# switcher; the scoring pages one more for the way through the assessment (the assessor's
-# answers on the other pages). The process page reads verification instead of the
-# integrations' status: checks, evidence, N/A acceptances, and for a facilitator the
-# organisation's integrations and their metrics for the binding forms.
-MOST = {"dashboard": 13, "process": 17, "readiness": 13}
+# own (the viewer's answers, the processes' integrations and their status changes; on the
+# dashboard the verification instead: checks, evidence, accepted N/A), the org switcher; the
+# scoring pages one more for the way through the assessment (the assessor's answers on the
+# other pages). The process page reads verification instead of the integrations' status:
+# checks, evidence, N/A acceptances, and for a facilitator the organisation's integrations and
+# their metrics for the binding forms.
+MOST = {"dashboard": 14, "process": 17, "readiness": 13}
 WITH_CHECKS = 20  # with integrations (and metrics), the checks' bindings and history
 
 

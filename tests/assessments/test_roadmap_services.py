@@ -29,6 +29,7 @@ from tests.assessments.conftest import (
     make_assessment,
     make_process,
 )
+from tests.assessments.evidence_helpers import accept_evidence
 
 START = date(2026, 1, 1)
 
@@ -56,6 +57,9 @@ def first(org, framework, owner, processes):
     scores = {s.process.name: s for s in assessment.process_scores.select_related("process")}
     answer_levels(scores["Press line"], owner, {1: "fully"})
     answer_levels(scores["Boiler room"], owner, {1: "fully"})
+    # Verified as claimed, here and in `second` (evidence is the process's): priority × 1.
+    accept_evidence(scores["Press line"], owner, [1, 2])
+    accept_evidence(scores["Boiler room"], owner, [1])
     set_targets(assessment, press=3, warehouse=1, boiler=2)
     answer_dimension(assessment, owner, "security", it=3, ot=1)
     answer_dimension(assessment, owner, "connectivity", it=2, ot=2)

@@ -80,6 +80,8 @@ def test_plan_explains_each_priority_and_projects_each_phase(roadmap, viewer):
     assert response.status_code == 200
     assert "gap weight 8 (current 1 → target 3) × business value 5 = 40" in html
     assert "gap weight 3 (current 0 → target 1) × business value 2 = 6" in html
+    # the published formula names what the telemetry health now rests on
+    assert "1.5 when its verified level is below its claimed level" in html
     assert "40, the highest priority of the 2 steps it gates: Press line 1 → 2" in html
     assert "Segment the OT network with the security team" in html
     # Values 5 and 2: today 5/7; after now Press line at 2: 10/7; after next 17/7.

@@ -19,6 +19,8 @@ from assessments.charts.palette import (
     MUTED,
     OT_COLOUR,
     SETTLED_COLOUR,
+    UNVERIFIED_COLOUR,
+    UNVERIFIED_TINT,
     rgba,
 )
 from assessments.charts.plotly.figure import (
@@ -46,6 +48,9 @@ from assessments.charts.rows import (
 )
 from integration.charts import plain
 
+UNVERIFIED_TEXT = "<br><br>not verified"
+UNVERIFIED_LEGEND = "Claimed, not verified"
+
 
 @dataclass(frozen=True)
 class Dashboard:
@@ -57,9 +62,10 @@ class Dashboard:
     charts: dict[str, dict | None]
 
 
-def dashboard(figures) -> Dashboard:
-    """The dashboard's rows and charts from the figures; None for a chart without rows."""
-    processes = process_rows(figures)
+def dashboard(figures, verification=None) -> Dashboard:
+    """The dashboard's rows and charts from the figures (and the verified levels, when given
+    the assessment's verification); None for a chart without rows."""
+    processes = process_rows(figures, verification)
     dimensions = dimension_rows(figures)
     spread = spread_rows(figures)
     answered = any(d.it is not None or d.ot is not None for d in dimensions if d.in_scope)
@@ -76,15 +82,24 @@ def dashboard(figures) -> Dashboard:
 
 def samr_heatmap(processes: Sequence[ProcessRow], level_names: Sequence[str] = LEVEL_NAMES) -> dict:
     """Processes (rows) by SAMR level (columns): levels reached in their colour, the climb to
-    the target in amber; markers for the current and the target level."""
+    the target in amber, levels claimed above the verified level pale red and marked "not
+    verified" in words; markers for the current and the target level."""
     columns = [f"{level} {name}" for level, name in zip(scoring.LEVELS, level_names, strict=True)]
     rows = [plain(p.name) for p in processes]
-    z, hover = [], []
+    z, hover, text = [], [], []
     for p, row in zip(processes, rows, strict=True):
         z.append([_heat_code(p, level) for level in scoring.LEVELS])
         hover.append([f"{row}<br>{col}: {_heat_state(p, lv)}" for lv, col in enumerate(columns)])
-    colours = [*(LEVEL_COLOURS[level] for level in scoring.LEVELS), GAP_TINT, EMPTY_COLOUR]
+        # below the current level's marker, which sits in the middle of its cell
+        text.append([UNVERIFIED_TEXT if p.claimed_unverified(lv) else "" for lv in scoring.LEVELS])
+    colours = [
+        *(LEVEL_COLOURS[level] for level in scoring.LEVELS),
+        GAP_TINT,
+        EMPTY_COLOUR,
+        UNVERIFIED_TINT,
+    ]
     targeted = [(p, row) for p, row in zip(processes, rows, strict=True) if p.target is not None]
+    unverified = any(p.unverified for p in processes)
     data = [
         {
             "type": "heatmap",
@@ -99,9 +114,17 @@ def samr_heatmap(processes: Sequence[ProcessRow], level_names: Sequence[str] = L
             "ygap": 3,
             "hovertext": hover,
             "hovertemplate": HOVER,
+            "text": text,
+            "texttemplate": "%{text}",
+            "textfont": {"size": 10, "color": UNVERIFIED_COLOUR},
             "name": "Levels",
         },
         _legend_swatch("Still to climb", GAP_TINT, GAP_COLOUR),
+        *(
+            [_legend_swatch(UNVERIFIED_LEGEND, UNVERIFIED_TINT, UNVERIFIED_COLOUR, "square-x")]
+            if unverified
+            else []
+        ),
         markers(
             "Current level",
             x=[columns[p.current] for p in processes],
@@ -302,7 +325,7 @@ def assessor_spread(rows: Sequence[SpreadRow], *, scale: str) -> dict:
     return figure(data, layout)
 
 
-def _legend_swatch(name: str, fill: str, line: str) -> dict:
+def _legend_swatch(name: str, fill: str, line: str, symbol: str = "square") -> dict:
     """A legend entry with nothing plotted, for a colour the heatmap uses."""
     return {
         "type": "scatter",
@@ -311,7 +334,7 @@ def _legend_swatch(name: str, fill: str, line: str) -> dict:
         "x": [None],
         "y": [None],
         "marker": {
-            "symbol": "square",
+            "symbol": symbol,
             "size": 14,
             "color": fill,
             "line": {"color": line, "width": 1},
@@ -330,6 +353,8 @@ def _stepped(colours: Sequence[str]) -> list[list]:
 
 
 def _heat_code(p: ProcessRow, level: int) -> int:
+    if p.claimed_unverified(level):
+        return 7  # claimed, not verified
     if level <= p.current:
         return level  # reached: the level's own colour
     if p.target is not None and level <= p.target:
@@ -338,7 +363,11 @@ def _heat_code(p: ProcessRow, level: int) -> int:
 
 
 def _heat_state(p: ProcessRow, level: int) -> str:
-    if level == p.current:
+    if p.claimed_unverified(level):
+        state = f"claimed, not verified (verified level {p.verified})"
+        if level == p.current:
+            state = f"current level {state}"
+    elif level == p.current:
         state = "current level"
     elif level < p.current:
         state = "reached"

@@ -2,7 +2,7 @@
 dimension's answers, and how a priority is shown.
 
 Priority of a step = gap weight max((1 + target − current)² − 1, 0) × business value ×
-telemetry health (`ProcessInput.health`, from `assessments.evidence`; above 1.0
+telemetry health (`ProcessInput.health`, from `roadmaps.inputs`; above 1.0
 moves a process's steps up, below 1.0 moves them down).
 """
 
