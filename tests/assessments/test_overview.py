@@ -28,7 +28,7 @@ def test_overview_shows_the_latest_assessment_figures(
     )
     answer_levels(assessment.process_scores.get(), owner, {1: "fully", 2: "fully"})
     client = client_for(owner)
-    with django_assert_max_num_queries(22):  # with the verification: checks, evidence, N/A
+    with django_assert_max_num_queries(23):  # verification (checks, evidence, N/A), drops
         response = client.get(reverse("org-home", args=[org.slug]))
     body = response.content.decode()
     assert "Autumn" in body
