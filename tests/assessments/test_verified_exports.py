@@ -4,7 +4,6 @@ the same figures as `assessment_verification`, surviving a move; a final assessm
 import csv
 import io
 import json
-from datetime import timedelta
 
 import openpyxl
 import pytest
