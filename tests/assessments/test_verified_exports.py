@@ -223,6 +223,18 @@ def test_a_document_with_a_check_on_an_unknown_integration_is_refused(case):
         organization_import(data=document, slug="acme-bad")
 
 
+def test_a_final_assessment_with_broken_verification_data_is_refused(case, owner):
+    from assessments.exchange.validation import InvalidExport
+
+    assessment_finalize(assessment=case, user=owner)
+    document = json.loads(json.dumps(organization_export(organization=case.organization)))
+    verification_data = document["assessments"][0]["export"]["verification"]
+    verification_data["processes"][0]["verified_level"] = "high"
+    with pytest.raises(InvalidExport, match=r"assessments\[0\]\.export\.verification"):
+        organization_import(data=document, slug="acme-broken")
+    assert not ProcessCheck.objects.filter(process__organization__slug="acme-broken").exists()
+
+
 # --- The PDF ---------------------------------------------------------------------------------
 
 
