@@ -3,13 +3,16 @@
 from django.utils import timezone
 
 from accounts.models import User
+from assessments.exchange.verification_data import verification_export
 from assessments.figures import AssessmentFigures, DimensionResult, assessment_figures
 from assessments.models import Assessment, Side
 from assessments.scoring import round_figure
 from audit.models import AuditEvent
 
 FORMAT = "ladder-assessment"
-VERSION = 1
+# 2: adds "verification" (claimed and verified levels, each criterion's basis and checks).
+VERSION = 2
+READ_VERSIONS = (1, 2)  # the versions `exchange.reading` still imports
 
 
 def assessment_export(*, assessment: Assessment, now=None) -> dict:
@@ -18,10 +21,11 @@ def assessment_export(*, assessment: Assessment, now=None) -> dict:
     users = users_of(figures)
     framework = assessment.framework
     questions = [q for d in figures.dimensions for q in d.questions]
+    now = now or timezone.now()
     return {
         "format": FORMAT,
         "version": VERSION,
-        "exported_at": (now or timezone.now()).isoformat(),
+        "exported_at": now.isoformat(),
         "organization": assessment.organization.name,
         "framework": {
             "key": framework.key,
@@ -67,6 +71,7 @@ def assessment_export(*, assessment: Assessment, now=None) -> dict:
             if side in q.agreements
         ],
         "figures": figures_data(figures),
+        "verification": verification_export(figures, now=now),
     }
 
 

@@ -10,7 +10,7 @@ from django.template.defaultfilters import filesizeformat
 
 from accounts.models import User
 from assessments import scoring
-from assessments.exchange.export import FORMAT, VERSION
+from assessments.exchange.export import FORMAT, READ_VERSIONS
 from assessments.exchange.validation import (
     URL,
     Day,
@@ -221,9 +221,10 @@ def _header_problem(data) -> str | None:
         return f"format: missing; a Ladder assessment export says {FORMAT!r}"
     if data["format"] != FORMAT:
         return f"format: {shown(data['format'])} is not a Ladder assessment ({FORMAT!r})"
-    if type(data.get("version")) is not int or data["version"] != VERSION:
+    if type(data.get("version")) is not int or data["version"] not in READ_VERSIONS:
         found = shown(data.get("version"))
-        return f"version: {found} is not supported; this Ladder reads {VERSION}"
+        readable = " and ".join(map(str, READ_VERSIONS))
+        return f"version: {found} is not supported; this Ladder reads {readable}"
     return None
 
 

@@ -5,16 +5,19 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from assessments.exchange.export import dimension_figures, email_of, users_of
+from assessments.exchange.verification_data import check_since
 from assessments.figures import AssessmentFigures, assessment_figures
 from assessments.framework.model import Framework
 from assessments.models import STATUS_CHOICES, Assessment, Side
 from assessments.scoring import round_figure
+from assessments.verified.status import AssessmentVerification, assessment_verification
 
 STATUS_LABELS = dict(STATUS_CHOICES)
 SIDE_LABELS = dict(Side.choices)
@@ -22,6 +25,8 @@ ASSESSOR_COLUMNS = object()  # placeholder in a column list: one column per asse
 # Criteria and readiness rows share these, so the CSV can hold both in one table.
 SETTLEMENT_COLUMNS = ["Agreed answer", "Settlement", "Reason", ASSESSOR_COLUMNS]
 LEVEL_COLUMNS = ["Target level", "Current level"]
+# Format version 2: what each criterion rests on, its checks, and the verified level.
+VERIFIED_COLUMNS = ["Basis", "Checks", "Verified level"]
 CSV_COLUMNS = [
     "Section",
     "Process",
@@ -34,6 +39,7 @@ CSV_COLUMNS = [
     "Key",
     *SETTLEMENT_COLUMNS,
     *LEVEL_COLUMNS,
+    *VERIFIED_COLUMNS,
 ]
 CRITERIA_COLUMNS = [
     "Process",
@@ -43,6 +49,7 @@ CRITERIA_COLUMNS = [
     "Criterion",
     *SETTLEMENT_COLUMNS,
     *LEVEL_COLUMNS,
+    *VERIFIED_COLUMNS,
 ]
 READINESS_COLUMNS = ["Dimension", "Question", "Side", "Key", *SETTLEMENT_COLUMNS]
 PROCESS_COLUMNS = [
@@ -57,6 +64,21 @@ PROCESS_COLUMNS = [
     "Gap weight",
     "Rationale",
     "Evidence",
+    "Verified level",
+    "Met on data",
+    "Met on evidence",
+    "Met on claim",
+]
+CHECK_COLUMNS = [
+    "Process",
+    "Criterion",
+    "Check",
+    "Status",
+    "Measured",
+    "Threshold",
+    "Window",
+    "Since",
+    "Bound by",
 ]
 
 
@@ -66,10 +88,11 @@ class Table:
     rows: list[list] = field(default_factory=list)
 
 
-def assessment_csv(*, assessment: Assessment) -> str:
+def assessment_csv(*, assessment: Assessment, now=None) -> str:
     """One row per process criterion and per readiness question and side."""
     figures = assessment_figures(assessment)
-    rows = _criterion_rows(figures) + _readiness_rows(figures)
+    verification = assessment_verification(figures, now=now or timezone.now())
+    rows = _criterion_rows(figures, verification) + _readiness_rows(figures)
     table = _table(CSV_COLUMNS, _assessors(figures), rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -79,20 +102,22 @@ def assessment_csv(*, assessment: Assessment) -> str:
     return buffer.getvalue()
 
 
-def assessment_xlsx(*, assessment: Assessment) -> bytes:
-    """A workbook with the sheets Summary (the figures), Processes, Criteria and Readiness."""
+def assessment_xlsx(*, assessment: Assessment, now=None) -> bytes:
+    """A workbook with the sheets Summary (the figures), Processes, Criteria, Checks and
+    Readiness."""
     figures = assessment_figures(assessment)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for name, tables in assessment_tables(figures).items():
+    for name, tables in assessment_tables(figures, now=now or timezone.now()).items():
         _write_sheet(workbook.create_sheet(name), tables)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def assessment_tables(figures: AssessmentFigures) -> dict[str, list[Table]]:
+def assessment_tables(figures: AssessmentFigures, *, now) -> dict[str, list[Table]]:
     """The spreadsheet's sheets, each a list of tables (header and rows)."""
+    verification = assessment_verification(figures, now=now)
     assessment = figures.assessment
     framework = assessment.framework
     users = users_of(figures)
@@ -106,6 +131,7 @@ def assessment_tables(figures: AssessmentFigures) -> dict[str, list[Table]]:
         ["Site", assessment.site.name if assessment.site else ""],
         ["Framework", f"{framework.title} {framework.version}"],
         ["SAMR index", round_figure(figures.samr_index)],
+        ["Verified index", round_figure(verification.verified_index)],
         ["Target index", round_figure(figures.target_index)],
         ["Overall readiness", round_figure(figures.overall_readiness)],
         ["IT/OT convergence gap", round_figure(figures.convergence_gap)],
@@ -137,23 +163,65 @@ def assessment_tables(figures: AssessmentFigures) -> dict[str, list[Table]]:
             p.gap_weight,
             p.score.rationale,
             p.score.evidence,
+            *_verified_counts(verification, p.score.process_id),
         ]
         for p in figures.processes
     ]
     return {
         "Summary": [summary, dimensions],
         "Processes": [processes],
-        "Criteria": [_table(CRITERIA_COLUMNS, assessors, _criterion_rows(figures))],
+        "Criteria": [_table(CRITERIA_COLUMNS, assessors, _criterion_rows(figures, verification))],
+        "Checks": [_check_table(figures, verification)],
         "Readiness": [_table(READINESS_COLUMNS, assessors, _readiness_rows(figures))],
     }
 
 
-def _criterion_rows(figures: AssessmentFigures) -> list[dict]:
+def _verified_counts(verification: AssessmentVerification, process_id: int) -> list:
+    process = verification.of(process_id)
+    return [process.verified, process.data, process.evidence, process.claim]
+
+
+def _check_table(figures: AssessmentFigures, verification: AssessmentVerification) -> Table:
+    table = Table(CHECK_COLUMNS)
+    for p in figures.processes:
+        for c in verification.of(p.score.process_id).criteria:
+            for check in c.checks:
+                since = check_since(check)
+                table.rows.append(
+                    [
+                        p.process.name,
+                        c.key,
+                        check.name,
+                        check.standing,
+                        check.measured,
+                        check.threshold,
+                        check.window,
+                        since.isoformat() if since else "",
+                        ", ".join(f"{b.integration} ({b.bound_by})" for b in check.bindings),
+                    ]
+                )
+    return table
+
+
+def _checks_text(criterion) -> str:
+    """A criterion's checks in one cell: key, standing, measured / threshold, window, since."""
+    parts = []
+    for check in criterion.checks if criterion else []:
+        since = check_since(check)
+        measured = "–" if check.measured is None else f"{check.measured:g}"
+        part = f"{check.key}: {check.standing} ({measured} / {check.threshold:g}, {check.window}"
+        parts.append(part + (f", since {since.isoformat()})" if since else ")"))
+    return "; ".join(parts)
+
+
+def _criterion_rows(figures: AssessmentFigures, verification: AssessmentVerification) -> list:
     definition = figures.assessment.framework.definition
     rows = []
     for p in figures.processes:
+        verified = verification.of(p.score.process_id)
         for level, results in sorted(p.levels.items()):
             for c in results:
+                criterion = verified.criterion(c.criterion.key)
                 row = {
                     "Section": "Criterion",
                     "Process": p.process.name,
@@ -166,6 +234,9 @@ def _criterion_rows(figures: AssessmentFigures) -> list[dict]:
                     "Reason": c.agreement.reason if c.agreement else "",
                     "Target level": p.target,
                     "Current level": p.current,
+                    "Basis": criterion.basis if criterion else "",
+                    "Checks": _checks_text(criterion),
+                    "Verified level": verified.verified,
                 }
                 row.update({a.assessor.email: STATUS_LABELS[a.status] for a in c.answers})
                 rows.append(row)

@@ -1,9 +1,11 @@
 """Move a whole organisation between installs: `manage.py export_org` and `import_org`.
 
-One versioned JSON document (format "ladder-organization", version 1): the organisation, its
-sites, the people it refers to (by email), memberships, its own frameworks and the shipped ones
-it uses, processes, integrations with metrics, series, minute and hour rollups and health
-events (raw points only when asked), assessments, roadmaps and the audit trail.
+One versioned JSON document (format "ladder-organization", version 2; version 1 still imports):
+the organisation, its sites, the people it refers to (by email), memberships, its own frameworks
+and the shipped ones it uses, processes, integrations with metrics, series, minute and hour
+rollups and health events (raw points only when asked), the processes' checks with their
+bindings and their criteria's evidence (`verification`), assessments (a final one with its
+verification snapshot), roadmaps and the audit trail.
 
 - Assessments travel as the assessment export of `assessments.exchange` (checked on import by
   its reader), with their state, dates and authors around it; the figures in each are checked

@@ -20,6 +20,7 @@ from assessments.models import Assessment
 from assessments.orgtransfer.checks import refuse, saved
 from assessments.orgtransfer.document import AssessmentEntry
 from assessments.orgtransfer.references import stamp
+from assessments.orgtransfer.verification import snapshot_restore
 
 # Left out of the wrapped export: kept once at the top of the document, or not reproducible.
 UNWRAPPED = ("exported_at", "organization", "framework", "audit")
@@ -31,6 +32,10 @@ def assessments_export(*, assessments, people, refs) -> list[dict]:
         export = assessment_export(assessment=assessment)
         for name in UNWRAPPED:
             export.pop(name, None)
+        verification = export["verification"]
+        if not (verification["frozen"] and verification["recorded"]):
+            # Worked out at the export (a draft's is live): the document says when.
+            verification.pop("taken")
         people.add_emails(_emails(export))
         entries_out.append(
             {
@@ -94,6 +99,7 @@ def assessments_import(
             now=timezone.now(),
         )
         _figures_check(assessment, item.export, path)
+        snapshot_restore(assessment, item.export, path)
         stored.append(assessment)
     _based_on_set(entries, stored)
     return stored

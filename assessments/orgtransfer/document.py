@@ -235,6 +235,42 @@ class AuditEntry(Entry):
     milestone: Any = None
 
 
+class BindingEntry(Entry):
+    role: Any
+    integration: Any
+    metric: Any = ""
+    bound_by: Any = None
+    created: Any
+
+
+class ProcessCheckEntry(Entry):
+    process: Any
+    framework: Any
+    check_key: Any
+    threshold: Any = None
+    grace_days: Any = None
+    created_by: Any = None
+    created: Any
+    state: Any
+    measured: Any = None
+    reason: Any = ""
+    evaluated: Any = None
+    failing_since: Any = None
+    bindings: list[BindingEntry] = []
+
+
+class EvidenceEntry(Entry):
+    process: Any
+    criterion_key: Any
+    description: Any
+    effective: Any
+    valid_days: Any
+    added_by: Any = None
+    added: Any
+    accepted_by: Any = None
+    accepted: Any = None
+
+
 class OrganizationDocument(Entry):
     """The document after its header (format and version), which is checked first."""
 
@@ -248,3 +284,5 @@ class OrganizationDocument(Entry):
     assessments: list[AssessmentEntry]
     roadmaps: list[RoadmapEntry]
     audit: list[AuditEntry] = []
+    checks: list[ProcessCheckEntry] = []  # version 2 on
+    evidence: list[EvidenceEntry] = []  # version 2 on

@@ -8,9 +8,12 @@ from assessments.orgtransfer.audit_trail import audit_export
 from assessments.orgtransfer.references import People, stamp
 from assessments.orgtransfer.roadmaps import roadmaps_export
 from assessments.orgtransfer.telemetry import integrations_export
+from assessments.orgtransfer.verification import checks_export, evidence_export
 
 FORMAT = "ladder-organization"
-VERSION = 1
+# 2: adds "checks" (with their bindings) and "evidence"; each assessment's export is version 2.
+VERSION = 2
+READ_VERSIONS = (1, 2)  # the versions `organization_import` still reads
 
 
 def organization_export(*, organization, with_points: bool = False, now=None) -> dict:
@@ -46,6 +49,8 @@ def organization_export(*, organization, with_points: bool = False, now=None) ->
         "frameworks": [_framework_export(f, organization, people) for f in frameworks],
         "processes": [_process_export(p, people) for p in processes],
         "integrations": integrations_export(organization=organization, with_points=with_points),
+        "checks": checks_export(organization=organization, people=people, refs=refs),
+        "evidence": evidence_export(organization=organization, people=people),
         "assessments": assessments_export(assessments=assessments, people=people, refs=refs),
         "roadmaps": roadmaps_export(organization=organization, people=people, refs=refs),
         "audit": audit_export(organization=organization, people=people, refs=refs),

@@ -22,9 +22,10 @@ from assessments.orgtransfer.document import (
     PersonEntry,
     ProcessEntry,
 )
-from assessments.orgtransfer.exporting import FORMAT, VERSION
+from assessments.orgtransfer.exporting import FORMAT, READ_VERSIONS
 from assessments.orgtransfer.roadmaps import roadmaps_import
 from assessments.orgtransfer.telemetry import integrations_import
+from assessments.orgtransfer.verification import checks_import, evidence_import
 
 
 @dataclass
@@ -68,6 +69,8 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         telemetry = integrations_import(organization=org, integrations=document.integrations)
         refs["integrations"] = Lookup(telemetry.by_name, "integrations")
         refs["processes"] = _processes(org, document.processes, refs)
+        bindings = checks_import(entries=document.checks, refs=refs)
+        evidence = evidence_import(entries=document.evidence, refs=refs)
         stored = assessments_import(organization=org, entries=document.assessments, refs=refs)
         refs["assessments"] = Lookup(enumerate(stored), "assessments")
         roadmaps = roadmaps_import(organization=org, entries=document.roadmaps, refs=refs)
@@ -81,6 +84,9 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         "roadmaps": len(roadmaps),
         "milestones": sum(r.milestones.count() for r in roadmaps),
         "integrations": len(telemetry.by_name),
+        "checks": len(document.checks),
+        "check bindings": bindings,
+        "evidence": evidence,
         "rollups": telemetry.rollups,
         "points": telemetry.points,
         "audit events": audited,
@@ -94,9 +100,11 @@ def _header_check(data) -> None:
     if data.get("format") != FORMAT:
         found = shown(data["format"]) if "format" in data else "missing"
         refuse("format", f"{found}; a Ladder organisation export says {FORMAT!r}")
-    if type(data.get("version")) is not int or data["version"] != VERSION:
+    if type(data.get("version")) is not int or data["version"] not in READ_VERSIONS:
+        readable = " and ".join(map(str, READ_VERSIONS))
         refuse(
-            "version", f"{shown(data.get('version'))} is not supported; this Ladder reads {VERSION}"
+            "version",
+            f"{shown(data.get('version'))} is not supported; this Ladder reads {readable}",
         )
 
 

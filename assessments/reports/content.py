@@ -1,10 +1,10 @@
 """What a report says: every figure, table and chart, gathered from the same computations as
-the pages (`assessment_figures`, `charts.rows`, `process_evidence`, `health_figures`, the
-roadmap plan), then drawn as SVG. `snapshot()` keeps the figures as the PDF shows them.
+the pages (`assessment_figures`, `charts.rows`, `assessment_verification`, `health_figures`,
+the roadmap plan), then drawn as SVG. `snapshot()` keeps the figures as the PDF shows them.
 
 The parts live beside this module: `branding` (the cover), `health` (integrations),
-`roadmap` (phases, milestones, timeline) and `appendix` (every answer); peers come from
-`portfolio`.
+`roadmap` (phases, milestones, timeline), `verified` (claimed vs verified, each check) and
+`appendix` (every answer); peers come from `portfolio`.
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ from assessments.charts.rows import (
 )
 from assessments.charts.svg.assessment import gap_bars, readiness_radar, samr_heatmap
 from assessments.charts.svg.comparison import dimension_comparison, process_comparison
-from assessments.evidence import process_evidence
 from assessments.figures import AssessmentFigures, assessment_figures
-from assessments.models import Assessment, Milestone, Report, Roadmap
+from assessments.models import Assessment, Milestone, Process, Report, Roadmap
 from assessments.reports.appendix import (
     DimensionAppendix,
     ProcessAppendix,
@@ -44,19 +43,13 @@ from assessments.reports.branding import Branding, branding_for
 from assessments.reports.health import IntegrationRow, integration_rows
 from assessments.reports.portfolio import PeerStanding, peer_standing
 from assessments.reports.roadmap import MilestoneRow, PhaseRow, roadmap_section
+from assessments.reports.verified import VerifiedSection, verified_section
 
 Progress = Callable[[int, str], None]
 
 
 def _no_progress(percent: int, step: str) -> None:
     pass
-
-
-@dataclass
-class EvidenceFlag:
-    process: str
-    level: str
-    message: str
 
 
 @dataclass
@@ -75,7 +68,7 @@ class AssessmentReport:
     distribution: list[tuple[int, str, int]]
     biggest_gaps: list[ProcessRow]
     next_milestones: list[MilestoneRow]
-    evidence: list[EvidenceFlag]
+    verified: VerifiedSection
     integrations: list[IntegrationRow]
     roadmap: Roadmap | None
     phases: list[PhaseRow]
@@ -138,7 +131,7 @@ class AssessmentReport:
                 }
                 for d in self.dimensions
             ],
-            "evidence": [f.process for f in self.evidence],
+            "verification": self.verified.as_dict(),
             "integrations": [
                 {"name": i.name, "status": i.status, "uptime": i.uptime, "freshness": i.freshness}
                 for i in self.integrations
@@ -213,22 +206,14 @@ def assessment_report(
     processes = process_rows(figures)
     dimensions = dimension_rows(figures)
     names = level_names(figures)
-    progress(20, "Checking live data and integration health")
-    evidence = process_evidence(
-        processes=[p.process for p in figures.processes],
-        levels={p.process.pk: p.current for p in figures.processes},
-        now=now,
-    )
-    flags = [
-        EvidenceFlag(
-            p.process.name, f"{p.current} {names[p.current]}", evidence[p.process.pk].message
-        )
-        for p in figures.processes
-        if evidence[p.process.pk].flagged
-    ]
+    progress(20, "Checking verification and integration health")
+    verified = verified_section(figures, names, now=now)
     linked = defaultdict(list)
-    for p in figures.processes:
-        for integration, _ in evidence[p.process.pk].integrations:
+    found = Process.objects.prefetch_related("integrations").in_bulk(
+        [p.process.pk for p in figures.processes]
+    )
+    for p in figures.processes:  # in the report's order
+        for integration in found[p.process.pk].integrations.all():
             linked[integration.pk].append(p.process.name)
     integrations = integration_rows(report.organization, linked, now)
     progress(30, "Reading the roadmap")
@@ -263,7 +248,7 @@ def assessment_report(
             key=lambda p: (-p.gap_weight * p.business_value, -p.gap_weight, p.name),
         )[:3],
         next_milestones=sorted(open_milestones, key=lambda m: (m.due or date.max, m.number))[:3],
-        evidence=flags,
+        verified=verified,
         integrations=integrations,
         roadmap=section.roadmap,
         phases=section.phases,

@@ -20,7 +20,7 @@ from tests.conftest import client_for
 
 def test_export_contains_everything(scored, owner, consultant, member):
     data = exported(scored)
-    assert data["format"] == "ladder-assessment" and data["version"] == 1
+    assert data["format"] == "ladder-assessment" and data["version"] == 2
     assert data["framework"] == {
         "key": scored.framework.key,
         "version": scored.framework.version,
@@ -166,6 +166,9 @@ def test_csv_has_a_row_per_criterion_and_per_question_side(scored, owner, consul
         owner.email: "Fully",
         "Target level": "3",
         "Current level": "2",
+        "Basis": "claim",  # nothing bound, no evidence: the answer alone
+        "Checks": "",  # ladder 2026.1 has no checks
+        "Verified level": "0",
     }
     question = definition.dimension("connectivity").questions[0]
     ot = next(r for r in readiness if r["Key"] == question.key and r["Side"] == "OT")
@@ -201,11 +204,11 @@ def test_csv_header_cells_that_look_like_formulas_stay_text(scored, owner, membe
     assert not [h for h in header if h[:1] in ("=", "+", "-", "@", "\t", "\r")]
 
 
-def test_xlsx_has_the_four_sheets_and_the_figures(scored, owner):
+def test_xlsx_has_the_five_sheets_and_the_figures(scored, owner):
     CriterionAgreement.objects.filter(process_score__assessment=scored).update(reason="=1+1")
     response = client_for(owner).get(export_url(scored, "xlsx"))
     workbook = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Summary", "Processes", "Criteria", "Readiness"]
+    assert workbook.sheetnames == ["Summary", "Processes", "Criteria", "Checks", "Readiness"]
     summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True) if row}
     figures = assessment_figures(scored)
     assert summary["SAMR index"] == round_figure(figures.samr_index)

@@ -157,7 +157,7 @@ MALFORMED = [
         _set(["format"], "excel"), "format: 'excel' is not a Ladder assessment", id="format"
     ),
     pytest.param(
-        _set(["version"], 2), "version: 2 is not supported; this Ladder reads 1", id="version"
+        _set(["version"], 3), "version: 3 is not supported; this Ladder reads 1 and 2", id="version"
     ),
     pytest.param(_drop(["processes"]), "processes: missing", id="missing-key"),
     pytest.param(

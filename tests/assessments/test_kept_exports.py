@@ -30,9 +30,16 @@ ORGANIZATIONS = sorted(KEPT.glob("organization-*.json*"))
 STATED = {
     "assessment-v1.json": {"samr_index": 1.81, "processes": 6, "answers": 142},
     "assessment-own-framework-v1.json": {"samr_index": 2.0, "processes": 1, "answers": 9},
+    "assessment-v2.json": {"samr_index": 1.81, "processes": 6, "answers": 142},
+    "assessment-own-framework-v2.json": {"samr_index": 2.0, "processes": 1, "answers": 9},
 }
 ORGANIZATION_STATED = {
     "organization-v1.json.gz": {
+        "Baseline, last quarter": {"samr_index": 1.14, "processes": 6, "answers": 71},
+        "Current assessment": {"samr_index": 1.81, "processes": 6, "answers": 142},
+        "On our own ladder": {"samr_index": 2.0, "processes": 1, "answers": 9},
+    },
+    "organization-v2.json.gz": {
         "Baseline, last quarter": {"samr_index": 1.14, "processes": 6, "answers": 71},
         "Current assessment": {"samr_index": 1.81, "processes": 6, "answers": 142},
         "On our own ladder": {"samr_index": 2.0, "processes": 1, "answers": 9},
