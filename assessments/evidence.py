@@ -1,7 +1,8 @@
-"""Is a claimed SAMR level backed by live data? Asks `integration` through its service API.
+"""How a process's integrations are doing, asked of `integration` through its service API.
 
-From Augmentation (level 2) up a process claims that live data reaches its systems without
-re-keying, so at least one of its integrations must be up; otherwise it is flagged.
+Whether a claimed level is backed by data is verification's question
+(`assessments.verified`); here only whether one of a process's integrations is late or down,
+which the roadmap's priority reads.
 
 The pages show claimed and verified levels instead (`assessments.verified`); the flag stays for
 the process page and the PDF until they show them too. `any_down` still feeds the roadmap's
@@ -22,58 +23,26 @@ from assessments.models import AcceptanceCriterion, Process
 from integration.backing import Backed
 from integration.health import Status
 from integration.models import Integration
-from integration.services.health import HealthFigures, health_figures_list
-
-LIVE_DATA_LEVEL = 2  # Augmentation
-LEVEL_NAMES = {2: "Augmentation", 3: "Modification", 4: "Redefinition"}
+from integration.services.health import health_figures_list
 
 
 @dataclass
 class ProcessEvidence:
-    level: int
     integrations: list = field(default_factory=list)  # (Integration, HealthFigures)
 
     @property
-    def up(self) -> list:
-        return [(i, h) for i, h in self.integrations if h.status == Status.UP]
-
-    @property
-    def flagged(self) -> bool:
-        """Claims live data (level 2+) while none of its integrations is up."""
-        return self.level >= LIVE_DATA_LEVEL and not self.up
-
-    @property
     def any_down(self) -> bool:
+        """One of its integrations is late or down: the roadmap fixes the data (×1.25)."""
         return any(h.status in (Status.DOWN, Status.LATE) for _, h in self.integrations)
 
-    @property
-    def message(self) -> str:
-        if not self.flagged:
-            return ""
-        claim = f"Claimed level {self.level} ({LEVEL_NAMES[self.level]}) is not backed by live data"
-        if not self.integrations:
-            return f"{claim}: no integration is linked to this process."
-        states = ", ".join(f"{i.name} {_state(h)}" for i, h in self.integrations)
-        return f"{claim}: {states}."
 
-
-def _state(figures: HealthFigures) -> str:
-    if figures.last_seen is None:
-        return "has never sent data"
-    if figures.flapping:
-        return f"is flapping, {figures.status} now (last data {figures.freshness_display})"
-    return f"is {figures.status} (last data {figures.freshness_display})"
-
-
-def process_evidence(*, processes, levels: dict, now: datetime) -> dict:
-    """Process id -> ProcessEvidence, for processes at the given levels (two queries)."""
+def process_evidence(*, processes, now: datetime) -> dict:
+    """Process id -> ProcessEvidence: its integrations with their health (two queries)."""
     links = {p.pk: list(p.integrations.all()) for p in _with_integrations(processes)}
     integrations = {i.pk: i for linked in links.values() for i in linked}
     figures = health_figures_list(integrations=integrations.values(), now=now, with_uptime=False)
     return {
-        pk: ProcessEvidence(
-            level=levels.get(pk, 0), integrations=[(i, figures[i.pk]) for i in linked]
-        )
+        pk: ProcessEvidence(integrations=[(i, figures[i.pk]) for i in linked])
         for pk, linked in links.items()
     }
 

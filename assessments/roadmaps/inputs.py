@@ -39,11 +39,7 @@ def process_health_factors(figures, *, now) -> dict[str, float]:
     priority of the process's steps is multiplied by it and the explanation says so.
     """
     verification = assessment_verification(figures, now=now, history=False)
-    evidence = process_evidence(
-        processes=[p.process for p in figures.processes],
-        levels={p.process.pk: p.current for p in figures.processes},
-        now=now,
-    )
+    evidence = process_evidence(processes=[p.process for p in figures.processes], now=now)
     factors = {}
     for pk, e in evidence.items():
         verified = verification.of(pk)
