@@ -93,6 +93,13 @@ def parse_args():
 
 def main():
     args = parse_args()
+    with_seeded_database(args, lambda integrations, end: run(args, integrations, end))
+
+
+def with_seeded_database(args, body):
+    """Create the database (`args.sqlite` or `args.db`), seed it, call `body(integrations,
+    end)`, and drop it afterwards (PostgreSQL, unless `args.keep`). bench/check_round.py
+    uses this too."""
     if args.sqlite:
         args.sqlite.unlink(missing_ok=True)
         url = f"sqlite:///{args.sqlite.resolve()}"
@@ -118,8 +125,7 @@ def main():
         import django
 
         django.setup()
-        integrations, end = seed(args)
-        run(args, integrations, end)
+        body(*seed(args))
     finally:
         from django.db import connections
 
