@@ -3,6 +3,7 @@
     .venv/bin/python bench/check_round.py --db ladder_bench_round      # PostgreSQL
     .venv/bin/python bench/check_round.py --sqlite /tmp/round.sqlite3
     .venv/bin/python bench/check_round.py --integrations 10 --checks 500   # a quick look
+    .venv/bin/python bench/check_round.py --keep ...; then --reuse        # without seeding again
 
 Seeds the database as bench/check_eval.py does (its `with_seeded_database`: 90 days of hour
 rollups and 7 days of minute rollups of `temp` and heartbeats for each integration), then
@@ -46,6 +47,12 @@ def parse_args():
     parser.add_argument("--integrations", type=int, default=100)
     parser.add_argument("--checks", type=int, default=10_000, help="checks in all")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the database a run kept (--keep; SQLite: the file) without seeding it again; "
+        "its processes are replaced",
+    )
     parser.add_argument("--profile", type=Path, help="write a cProfile of round 1 here")
     args = parser.parse_args()
     if not 2 <= args.integrations <= 1000 or not 1 <= args.checks <= 100_000:
@@ -61,6 +68,7 @@ def bind(args, integrations):
     from assessments.models.verification import CheckBinding, ProcessCheck
 
     started = time.perf_counter()
+    Process.objects.all().delete()  # an earlier run's (--reuse)
     framework = FrameworkVersion.objects.shipped()
     definition = framework.definition
     by_area = defaultdict(list)
@@ -193,7 +201,9 @@ def rounds(args, integrations, end):
 
 def main():
     args = parse_args()
-    with_seeded_database(args, lambda integrations, end: rounds(args, integrations, end))
+    with_seeded_database(
+        args, lambda integrations, end: rounds(args, integrations, end), fresh=not args.reuse
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ split the checks between them instead of judging each twice. SQLite has one writ
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,7 +59,7 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
     due = ProcessCheck.objects.filter(Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP))
     if organization is not None:
         due = due.filter(process__organization=organization)
-    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    ids = _by_integrations(due)
     summary = RoundSummary()
     definitions: dict = {}
     for start in range(0, len(ids), CHUNK):
@@ -70,6 +71,18 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
             )
             _judge(rows, now, definitions, summary)
     return summary
+
+
+def _by_integrations(due) -> list[int]:
+    """The due checks' ids, those bound to the same integrations next to each other: a chunk
+    then reads the rollups of a few integrations, not of all of them (checks in pk order,
+    bound in turn to 100 integrations, read every integration's rollups in every chunk: a
+    round of 10,000 took over 5 minutes, docs/BENCHMARKS.md)."""
+    bound: dict[int, list[str]] = defaultdict(list)
+    pairs = CheckBinding.objects.filter(process_check__in=due.values("pk"))
+    for pk, integration in pairs.values_list("process_check_id", "integration_id"):
+        bound[pk].append(str(integration))
+    return sorted(due.values_list("pk", flat=True), key=lambda pk: (sorted(bound[pk]), pk))
 
 
 def evaluate_checks(rows: Iterable[ProcessCheck], *, now: datetime) -> RoundSummary:
