@@ -93,7 +93,14 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if args.sqlite:
+    with_seeded_database(args, lambda integrations, end: run(args, integrations, end))
+
+
+def with_seeded_database(args, body, *, fresh=True):
+    """Create the database (`args.sqlite` or `args.db`), seed it, call `body(integrations,
+    end)`, and drop it afterwards (PostgreSQL, unless `args.keep`). Not `fresh`: use the
+    database an earlier run kept as it is. bench/check_round.py uses this too."""
+    if args.sqlite and fresh:
         args.sqlite.unlink(missing_ok=True)
         url = f"sqlite:///{args.sqlite.resolve()}"
     else:
@@ -108,7 +115,7 @@ def main():
         LOG_LEVEL="WARNING",
         TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS="7",
     )
-    if not args.sqlite:
+    if not args.sqlite and fresh:
         import psycopg
 
         with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
@@ -118,8 +125,7 @@ def main():
         import django
 
         django.setup()
-        integrations, end = seed(args)
-        run(args, integrations, end)
+        body(*(seed(args) if fresh else seeded()))
     finally:
         from django.db import connections
 
@@ -209,6 +215,18 @@ def seed(args):
         f"in {time.perf_counter() - started:.1f} s ({connection.vendor})",
         flush=True,
     )
+    return integrations, end
+
+
+def seeded():
+    """The integrations (in seeding order) and the end of the data of a kept database."""
+    from django.db.models import Max
+
+    from integration.models import HourRollup, Integration
+
+    integrations = sorted(Integration.objects.all(), key=lambda i: int(i.name.split()[-1]))
+    end = HourRollup.objects.aggregate(end=Max("bucket"))["end"] + timedelta(hours=1)
+    print(f"{len(integrations)} integrations seeded before, data up to {end:%Y-%m-%d %H:%M}")
     return integrations, end
 
 

@@ -49,6 +49,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from integration import health
@@ -178,8 +179,7 @@ def _arrived(rows: Sequence[Bucket], start, end, as_of) -> list[Bucket]:
     return kept
 
 
-def _start(bucket: Bucket) -> datetime:
-    return bucket.start
+_start = attrgetter("start")  # a bucket's start, without a Python call per bucket
 
 
 def staged_reason(rows: Sequence[Bucket], *, check: Check, start, end) -> str | None:
@@ -250,11 +250,16 @@ def _uptime(check: Check, rows, start, end, created) -> float:
     interval = check.interval
     lag = max(interval, LAG_TOLERANCE)
     strict = not check.allow_backfill_lag
+    # An interval of whole seconds (as integrations have): a bucket's interval by dividing its
+    # offset's whole seconds, a third of the time of dividing timedeltas; the same result, as
+    # the dropped microseconds never cross a multiple of whole seconds.
+    seconds = 0 if interval.microseconds else int(interval.total_seconds())
     filled: set[int] = set()
     for b in rows:
         if strict and b.first_arrival and b.first_arrival > b.start + b.step + lag:
             continue
-        low = (b.start - first) // interval
+        offset = b.start - first
+        low = (offset.days * 86400 + offset.seconds) // seconds if seconds else offset // interval
         if b.step <= interval:
             if 0 <= low < expected:
                 filled.add(low)

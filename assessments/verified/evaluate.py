@@ -20,15 +20,17 @@ split the checks between them instead of judging each twice. SQLite has one writ
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.hours import HoursError, parse_hours
+from assessments.models import FrameworkVersion
 from assessments.models.verification import CheckBinding, CheckResult, ProcessCheck
 from assessments.verification import CheckState
 from integration.checks import Measurement
@@ -62,7 +64,7 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
     due = ProcessCheck.objects.filter(Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP))
     if organization is not None:
         due = due.filter(process__organization=organization)
-    ids = list(due.order_by("pk").values_list("pk", flat=True))
+    ids = _by_integrations(due)
     summary = RoundSummary()
     definitions: dict = {}
     for start in range(0, len(ids), CHUNK):
@@ -70,10 +72,22 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
             rows = list(
                 due.filter(pk__in=ids[start : start + CHUNK])
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("framework", "process__site")
+                .select_related("process__site")
             )
             _judge(rows, now, definitions, summary)
     return summary
+
+
+def _by_integrations(due) -> list[int]:
+    """The due checks' ids, those bound to the same integrations next to each other: a chunk
+    then reads the rollups of a few integrations, not of all of them (checks in pk order,
+    bound in turn to 100 integrations, read every integration's rollups in every chunk: a
+    round of 10,000 took over 5 minutes, docs/BENCHMARKS.md)."""
+    bound: dict[int, list[str]] = defaultdict(list)
+    pairs = CheckBinding.objects.filter(process_check__in=due.values("pk"))
+    for pk, integration in pairs.values_list("process_check_id", "integration_id"):
+        bound[pk].append(str(integration))
+    return sorted(due.values_list("pk", flat=True), key=lambda pk: (sorted(bound[pk]), pk))
 
 
 def evaluate_checks(rows: Iterable[ProcessCheck], *, now: datetime) -> RoundSummary:
@@ -90,10 +104,12 @@ def _judge(rows: list[ProcessCheck], now: datetime, definitions: dict, summary) 
         "integration"
     ):
         bindings[binding.process_check_id].append(binding)
+    # Each framework version's checks parsed once (not the stored JSON once per row).
+    missing = {row.framework_id for row in rows} - definitions.keys()
+    for version in FrameworkVersion.objects.filter(pk__in=missing):
+        definitions[version.pk] = version.definition.checks_by_key
     planned, results = [], {}
     for row in rows:
-        if row.framework_id not in definitions:
-            definitions[row.framework_id] = row.framework.definition.checks_by_key
         check = definitions[row.framework_id].get(row.check_key)
         plan = _plan(row, check, bindings[row.pk])
         if isinstance(plan, Measurement):
@@ -197,10 +213,32 @@ def _record(rows, results: dict, definitions: dict, now: datetime, summary) -> N
                 )
             )
         summary.add(state)
-    CheckResult.objects.bulk_update(extended, ["last", "measured", "reason", "evaluations"])
+    _update(CheckResult, extended, ["last", "measured", "reason", "evaluations"])
     CheckResult.objects.bulk_create([run for _, run in started])  # sets ids (RETURNING)
     for row, run in started:
         row.run_id = run.pk
-    ProcessCheck.objects.bulk_update(
-        rows, ["state", "measured", "reason", "evaluated", "failing_since", "run"]
+    _update(
+        ProcessCheck, rows, ["state", "measured", "reason", "evaluated", "failing_since", "run"]
     )
+
+
+def _update(model, objects: list, names: list[str]) -> None:
+    """Save these fields of each object by primary key: one UPDATE statement run for every
+    row (`executemany`). Django's `bulk_update` builds a CASE of every row for each field:
+    ~7 ms a check on SQLite on a loaded machine (docs/BENCHMARKS.md, bench/check_round.py)."""
+    if not objects:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [meta.get_field(name) for name in names]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in columns),
+        quote(meta.pk.column),
+    )
+    values = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)

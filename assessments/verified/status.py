@@ -228,7 +228,8 @@ def _not_recorded(figures: AssessmentFigures, now: datetime) -> AssessmentVerifi
         )
         for p in figures.processes
     }
-    return AssessmentVerification(taken=now, frozen=True, recorded=False, processes=processes)
+    taken = figures.assessment.finalized or now  # a final's figures never move, nor this
+    return AssessmentVerification(taken=taken, frozen=True, recorded=False, processes=processes)
 
 
 def _index(figures: AssessmentFigures, result: dict) -> float | None:
