@@ -293,12 +293,15 @@ def _compare(check: Check, figure: float) -> Measurement:
     if check.kind == "freshness":
         ok = figure <= check.threshold
         return Measurement(
-            ok, figure, f"newest data {figure:g} s old (at most {check.threshold:g})"
+            ok, figure, f"newest data {figure:.0f} s old (at most {check.threshold:g})"
         )
     op = check.op if check.kind == "aggregate" else ">="
     ok = figure >= check.threshold if op == ">=" else figure <= check.threshold
+    bound = "at least" if op == ">=" else "at most"
     return Measurement(
-        ok, figure, f"measured {figure:g} {op} {check.threshold:g}: {ok and 'yes' or 'no'}"
+        ok,
+        figure,
+        f"measured {figure:.4g}, {bound} {check.threshold:g} needed: {'met' if ok else 'not met'}",
     )
 
 
