@@ -77,7 +77,13 @@ class VerifiedSection:
 
     @property
     def checks(self) -> list[CheckRow]:
-        return [c for p in self.processes for c in p.checks]
+        """The bound checks: those that judge live data (the board reads these)."""
+        return [c for p in self.processes for c in p.checks if c.standing != "unbound"]
+
+    @property
+    def unbound(self) -> int:
+        """How many of the framework's checks on these processes nobody has bound yet."""
+        return sum(1 for p in self.processes for c in p.checks if c.standing == "unbound")
 
     @property
     def unverified(self) -> list[ProcessRow]:

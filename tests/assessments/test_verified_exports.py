@@ -264,6 +264,12 @@ def test_the_pdf_shows_the_verification_figures(
     since = check_since(next(c for v in process.criteria for c in v.checks if c.key == OVERDUE))
     assert f"since {since:%-d %b %Y, %H:%M}" in part
     assert report.figures["verification"]["verified_index"] == index
+    # Unbound checks are counted, not listed: the board reads the checks that judge data.
+    unbound = [c for v in process.criteria for c in v.checks if c.standing == "unbound"]
+    assert unbound and all(c.name not in part for c in unbound)
+    assert f"{len(unbound)} more checks of the framework on these processes are not bound" in (
+        " ".join(part.split())
+    )
 
 
 @pytest.mark.usefixtures("media")
