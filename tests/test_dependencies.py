@@ -62,6 +62,37 @@ def test_every_declared_dependency_is_pinned_in_the_lock_with_hashes():
     assert "psycopg-binary" in entries
 
 
+def test_the_lock_is_the_whole_closure_so_it_installs_without_resolving():
+    """bin/setup-venv installs the lock with --no-deps: every dependency of a locked package
+    (and of the extras asked for it, like weasyprint's fonttools[woff]) must be in it."""
+    from importlib.metadata import PackageNotFoundError, requires
+    from packaging.markers import default_environment
+
+    entries = lock_entries(LOCK.read_text())
+    extras: dict[str, set] = {name: set() for name in entries}
+    wanted = [(name, "") for name in entries]
+    missing = []
+    while wanted:
+        name, extra = wanted.pop()
+        try:
+            found = requires(name) or []
+        except PackageNotFoundError:
+            continue  # locked for another platform or Python: not installed here
+        for text in found:
+            req = Requirement(text)
+            env = default_environment() | {"extra": extra}
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            dep = canonicalize_name(req.name)
+            if dep not in entries:
+                missing.append(f"{name}{f'[{extra}]' if extra else ''} needs {req}")
+                continue
+            for new in req.extras - extras[dep]:
+                extras[dep].add(new)
+                wanted.append((dep, new))
+    assert missing == []
+
+
 def test_every_lock_entry_is_pinned_with_a_hash():
     entries = lock_entries(LOCK.read_text())
     assert len(entries) > 50

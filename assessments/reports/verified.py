@@ -157,4 +157,4 @@ def _check_row(process: str, criterion: str, check: CheckView) -> CheckRow:
 
 
 def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}"
+    return "–" if value is None else f"{value:.4g}"
