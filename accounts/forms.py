@@ -23,9 +23,17 @@ LOGO_MAX_BYTES = 1024 * 1024
 class OrganizationForm(forms.ModelForm):
     class Meta:
         model = Organization
-        fields = ["name", "logo", "brand_colour"]
+        fields = ["name", "logo", "brand_colour", "evidence_validity_days"]
         widgets = {"brand_colour": forms.TextInput(attrs={"type": "color"})}
         help_texts = {"logo": "PNG or JPEG, up to 1 MB; shown in the header and on reports."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence_validity_days"].required = False  # left empty: kept as it is
+
+    def clean_evidence_validity_days(self):
+        days = self.cleaned_data.get("evidence_validity_days")
+        return self.instance.evidence_validity_days if days is None else days
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

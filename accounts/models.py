@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -82,8 +82,10 @@ class Organization(models.Model):
         max_length=7, default="#1f4e79", validators=[brand_colour_validator]
     )
     evidence_validity_days = models.PositiveIntegerField(
+        "evidence counts for (days)",
         default=365,
-        help_text="How long manual evidence counts after its effective date, in days.",
+        validators=[MinValueValidator(1), MaxValueValidator(3660)],
+        help_text="How long accepted evidence counts after its effective date: 1 to 3660 days.",
     )
     created = models.DateTimeField(auto_now_add=True)
 

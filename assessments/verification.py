@@ -134,14 +134,19 @@ def evidence_in_force(evidence: Evidence, *, today: date) -> bool:
 
 
 def criterion_basis(
-    *, checks: Sequence[CheckStatus], evidence: Sequence[Evidence], now: datetime
+    *,
+    checks: Sequence[CheckStatus],
+    evidence: Sequence[Evidence],
+    now: datetime,
+    today: date | None = None,
 ) -> Basis:
     """Data when the criterion's bound checks all hold; claim when one of them does not;
-    evidence when none is bound and accepted evidence is in force; else claim."""
+    evidence when none is bound and accepted evidence is in force `today` (the organisation's
+    local date at `now`; `now`'s own date if not given); else claim."""
     bound = [check for check in checks if check.bound]
     if bound:
         return Basis.DATA if all(check_holds(c, now=now) for c in bound) else Basis.CLAIM
-    today = now.date()
+    today = now.date() if today is None else today
     if any(evidence_in_force(item, today=today) for item in evidence):
         return Basis.EVIDENCE
     return Basis.CLAIM

@@ -66,6 +66,7 @@ def test_the_lock_is_the_whole_closure_so_it_installs_without_resolving():
     """bin/setup-venv installs the lock with --no-deps: every dependency of a locked package
     (and of the extras asked for it, like weasyprint's fonttools[woff]) must be in it."""
     from importlib.metadata import PackageNotFoundError, requires
+
     from packaging.markers import default_environment
 
     entries = lock_entries(LOCK.read_text())

@@ -20,9 +20,11 @@ Checks, bindings, thresholds, grace and evidence move a verified figure, so only
 change them, through `assessments.verified` services, each change audited.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -30,6 +32,15 @@ from assessments.models.assessment import Assessment, FrameworkVersion, Process,
 from assessments.verification import DEFAULT_EVIDENCE_VALIDITY, CheckState
 
 EVIDENCE_VALIDITY_DAYS = DEFAULT_EVIDENCE_VALIDITY.days
+MAX_VALIDITY_DAYS = 10 * 366
+EARLIEST_EVIDENCE = date(1990, 1, 1)
+
+
+def validate_evidence_date(value: date) -> None:
+    """An effective date no calendar arithmetic overflows: not before 1990, not in the future
+    (the service also keeps it within ten years)."""
+    if not EARLIEST_EVIDENCE <= value <= timezone.localdate() + timedelta(days=1):
+        raise ValidationError("The effective date is a past day, not before 1990.")
 
 
 class ProcessCheck(models.Model):
@@ -132,8 +143,13 @@ class CriterionEvidence(models.Model):
     description = models.TextField(
         help_text="What shows the criterion is met: a document, a link, a record."
     )
-    effective = models.DateField(help_text="The date the evidence speaks for.")
-    valid_days = models.PositiveIntegerField(default=EVIDENCE_VALIDITY_DAYS)
+    effective = models.DateField(
+        help_text="The date the evidence speaks for.", validators=[validate_evidence_date]
+    )
+    valid_days = models.PositiveIntegerField(
+        default=EVIDENCE_VALIDITY_DAYS,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_VALIDITY_DAYS)],
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

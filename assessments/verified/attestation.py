@@ -20,6 +20,7 @@ from assessments.audit_areas import AuditArea
 from assessments.models import Attestation, Process
 from assessments.models.verification import CheckResult, ProcessCheck
 from assessments.verification import CheckState
+from assessments.verified.status import STALE_AFTER
 
 OWNER_REFUSED = (
     "An owner cannot sign an attestation: it is the word of a consultant or an auditor, "
@@ -42,8 +43,11 @@ def _share(passing: float, covered: float) -> float | None:
 def window_history(organization, start: date, end: date, process: Process | None = None) -> dict:
     """The window's check history as plain JSON-ready data (what an attestation freezes)."""
     since, until = _day_start(start), _day_start(end + timedelta(days=1))
+    # Every check judged in the window, bound now or not: unbinding never hides a failure.
     checks = (
-        ProcessCheck.objects.filter(process__organization=organization, bindings__isnull=False)
+        ProcessCheck.objects.filter(
+            process__organization=organization, results__first__lt=until, results__last__gte=since
+        )
         .distinct()
         .select_related("process", "framework")
         .prefetch_related("bindings__integration")
@@ -60,9 +64,15 @@ def window_history(organization, start: date, end: date, process: Process | None
     rows, all_passing, all_covered = [], 0.0, 0.0
     for check in checks:
         clipped, passing, covered = [], 0.0, 0.0
-        for run in runs[check.pk]:
+        check_runs = runs[check.pk]
+        for i, run in enumerate(check_runs):
             first, last = max(run.first, since), min(run.last, until)
-            seconds = max((last - first).total_seconds(), 0.0)
+            # A run stands until the next one began (its last evaluation was only the last one
+            # before the state changed), for at most STALE_AFTER past its last evaluation.
+            ends = run.last + STALE_AFTER
+            if i + 1 < len(check_runs):
+                ends = min(ends, check_runs[i + 1].first)
+            seconds = max((min(max(ends, run.last), until) - first).total_seconds(), 0.0)
             covered += seconds
             passing += seconds if run.state == CheckState.PASSING else 0.0
             clipped.append(

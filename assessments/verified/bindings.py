@@ -10,6 +10,7 @@ An integration from another organisation cannot be bound (ValueError: views 404 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,9 +23,12 @@ from assessments.audit_areas import AuditArea
 from assessments.models import FrameworkVersion, Process
 from assessments.models.verification import CheckBinding, ProcessCheck
 from assessments.verification import tightens
+from assessments.verified.evaluate import measure_params
+from integration.checks import Measurement
 from integration.services.checks import check_measure
 
 MAX_GRACE_DAYS = 90
+SHARE_KINDS = ("uptime", "both_directions", "heartbeat")  # thresholds are shares, 0 to 1
 
 
 class BindingRefused(Exception):
@@ -100,14 +104,15 @@ def check_bind(
 
 @transaction.atomic
 def check_unbind(*, process_check: ProcessCheck, user) -> None:
-    """Remove every binding of the check (and its organisation's threshold and grace): it is
-    "unbound" again and its history goes with it."""
+    """Remove every binding of the check: it is "unbound" again (its threshold and grace stay
+    for a later binding). Its history stays too: an attestation of a past window still shows
+    what the check found then, and the page shows who unbound it and when (the audit)."""
     _facilitator(user, process_check.process)
-    before = {
-        b.role: b.integration.name for b in process_check.bindings.select_related("integration")
-    }
+    bindings = process_check.bindings.select_related("integration")
+    before = {b.role: b.integration.name for b in bindings}
     _audit(user, process_check, "unbind", before, {role: "" for role in before})
-    process_check.delete()
+    process_check.bindings.all().delete()
+    _reset(process_check)
 
 
 @transaction.atomic
@@ -118,6 +123,10 @@ def check_tune(
     and grace (0-90 days; None: the framework's)."""
     _facilitator(user, process_check.process)
     check = _definition(process_check.framework, process_check.check_key)
+    if threshold is not None and not math.isfinite(threshold):
+        raise BindingRefused("Enter a number.")
+    if threshold is not None and check.kind in SHARE_KINDS and threshold > 1:
+        raise BindingRefused("This check's threshold is a share: at most 1 (100 %).")
     if threshold is not None and not tightens(
         kind=check.kind, op=check.op, framework=check.threshold, threshold=threshold
     ):
@@ -191,7 +200,13 @@ class PreviewDay:
 
 
 def check_preview(
-    *, check, bound: dict, threshold: float | None, now: datetime, days: int = PREVIEW_DAYS
+    *,
+    check,
+    bound: dict,
+    threshold: float | None,
+    now: datetime,
+    site=None,
+    days: int = PREVIEW_DAYS,
 ) -> list[PreviewDay]:
     """How the check, bound as `bound` ({role: (integration, metric)}), would have judged each
     of the last `days` days: its window ending at each day's end, on what had arrived by then
@@ -201,13 +216,9 @@ def check_preview(
         reason = f"not bound: {', '.join(missing)}"
         return [PreviewDay(now, None, None, reason)]
     integrations = [bound[role][0] for role in check.roles]
-    params = {
-        "threshold": float(check.threshold if threshold is None else threshold),
-        "window": check.window_length,
-        "op": check.op or ">=",
-        "aggregate": check.aggregate or "avg",
-        "metric": bound[check.roles[0]][1] or None,
-    }
+    params = measure_params(check, threshold=threshold, metric=bound[check.roles[0]][1], site=site)
+    if isinstance(params, Measurement):
+        return [PreviewDay(now, None, None, params.reason)]
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     ends = [midnight - timedelta(days=k) for k in range(days - 2, -1, -1)] + [now]
     result = []

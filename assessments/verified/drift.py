@@ -66,7 +66,11 @@ def drift_round(*, now: datetime, organization=None) -> DriftSummary:
         assessments = assessments.filter(organization=organization)
     summary = DriftSummary()
     for figures in figures_of(assessments).values():
-        verification = live_verification(figures, now=now, history=False)
+        try:
+            verification = live_verification(figures, now=now, history=False)
+        except Exception:  # one assessment's bad row must not stop every organisation's drift
+            log.exception("drift: verification of assessment %s failed", figures.assessment.pk)
+            continue
         seen = {
             s.process_score_id: s
             for s in VerifiedLevelSeen.objects.filter(

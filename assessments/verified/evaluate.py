@@ -10,7 +10,8 @@ windows judged after it arrived and never rewrites a past result.
 A check that counts only operating hours (`operating_hours: true`) reads the hours and time
 zone of its process's site (`accounts.hours`); without a site or hours it is not tested.
 
-A failing check keeps the time it started failing (`failing_since`); its deadline is that plus
+A failing check keeps the time it started failing (`failing_since`) until it passes again (a
+"not tested" in between does not restart it); its deadline is that plus
 its grace, worked out when read (`assessments.verification`).
 
 Safe in several processes: a round takes its checks in chunks under `SELECT ... FOR UPDATE
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.hours import HoursError, parse_hours
@@ -59,9 +60,16 @@ class RoundSummary:
 
 
 def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSummary:
-    """Judge every check not judged in the last MIN_GAP (of one organisation, if given)."""
+    """Judge every check not judged in the last MIN_GAP (of one organisation, if given).
+
+    Without `now`, each chunk is judged and stamped at its own time, so a second evaluator
+    starting while this round runs finds the chunks already judged recent."""
+    fixed = now is not None
     now = now or timezone.now()
-    due = ProcessCheck.objects.filter(Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP))
+    due = ProcessCheck.objects.filter(
+        Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP),
+        Exists(CheckBinding.objects.filter(process_check=OuterRef("pk"))),  # unbound: no news
+    )
     if organization is not None:
         due = due.filter(process__organization=organization)
     ids = _by_integrations(due)
@@ -74,7 +82,7 @@ def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSu
                 .select_for_update(skip_locked=True, of=("self",))
                 .select_related("process__site")
             )
-            _judge(rows, now, definitions, summary)
+            _judge(rows, now if fixed else timezone.now(), definitions, summary)
     return summary
 
 
@@ -94,7 +102,8 @@ def evaluate_checks(rows: Iterable[ProcessCheck], *, now: datetime) -> RoundSumm
     """Judge these checks now (a facilitator's "check now"), whenever they were last judged."""
     summary = RoundSummary()
     with transaction.atomic():
-        _judge(list(rows), now, {}, summary)
+        locked = ProcessCheck.objects.filter(pk__in=[row.pk for row in rows]).select_for_update()
+        _judge(list(locked.select_related("process__site")), now, {}, summary)
     return summary
 
 
@@ -134,20 +143,31 @@ def _plan(row: ProcessCheck, check, bindings: list[CheckBinding]):
     if missing:
         return Measurement(None, None, f"not bound: {', '.join(missing)}")
     roles = [by_role[role] for role in check.roles]
+    params = measure_params(
+        check, threshold=row.threshold, metric=roles[0].metric, site=row.process.site
+    )
+    if isinstance(params, Measurement):
+        return params
+    return (check.kind, [b.integration for b in roles], params)
+
+
+def measure_params(check, *, threshold: float | None, metric: str, site) -> dict | Measurement:
+    """What `check_measure` needs of a framework check bound for a process on `site` (the
+    evaluator's and the binding preview's, so both judge alike), or a Measurement saying why
+    it cannot be judged (its operating hours unknown)."""
     params = {
-        "threshold": float(check.threshold if row.threshold is None else row.threshold),
+        "threshold": float(check.threshold if threshold is None else threshold),
         "window": check.window_length,
         "op": check.op or ">=",
         "aggregate": check.aggregate or "avg",
-        "metric": roles[0].metric or None,
+        "metric": metric or None,
     }
     if check.operating_hours:
-        site = row.process.site
         spans = _site_hours(site)
         if not spans:
             return Measurement(None, None, NO_HOURS)
         params["hours"], params["tz"] = spans, site.timezone
-    return (check.kind, [b.integration for b in roles], params)
+    return params
 
 
 def _site_hours(site) -> tuple:
@@ -181,10 +201,11 @@ def _record(rows, results: dict, definitions: dict, now: datetime, summary) -> N
             row.threshold if row.threshold is not None else (check.threshold if check else 0)
         )
         if state == CheckState.FAILING:
-            failing = row.state == CheckState.FAILING and row.failing_since
-            row.failing_since = row.failing_since if failing else now
-        else:
+            row.failing_since = row.failing_since or now
+        elif state == CheckState.PASSING:
             row.failing_since = None
+        # Not tested (a night outside operating hours, a site's hours briefly cleared) keeps
+        # `failing_since`: only a pass ends the failure, so nothing restarts a deadline.
         row.state, row.measured, row.evaluated = state, measurement.measured, now
         row.reason = measurement.reason[:300]
         run = runs.get(row.run_id)

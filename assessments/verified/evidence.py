@@ -10,9 +10,10 @@ an N/A acceptance belongs to one assessment's answer and is refused once that is
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 import audit.trail as audit
 from accounts.models import Membership
@@ -23,6 +24,7 @@ from assessments.models.verification import CriterionEvidence, NaAcceptance
 from assessments.scoring import Status
 
 MAX_DESCRIPTION = 2000
+EARLIEST_EFFECTIVE = timedelta(days=10 * 365)  # evidence older than this is history
 
 
 class EvidenceRefused(Exception):
@@ -47,8 +49,15 @@ def evidence_add(
     *, process: Process, framework, criterion_key: str, description: str, effective: date, user
 ) -> CriterionEvidence:
     """Add evidence for a criterion of the process; it waits for a facilitator's acceptance."""
-    if _role(user, process) in (None, "viewer"):
-        raise EvidenceRefused("Viewers cannot add evidence.")
+    role = _role(user, process)
+    if role is None or not Membership(role=role).can_write:
+        raise EvidenceRefused("Only members who can write add evidence.")
+    today = timezone.localdate()
+    if not today - EARLIEST_EFFECTIVE <= effective <= today:
+        raise EvidenceRefused(
+            "The effective date is the day the evidence speaks for: today or within the last "
+            f"{EARLIEST_EFFECTIVE.days // 365} years."
+        )
     try:
         criterion = framework.definition.criterion(criterion_key)
     except KeyError:

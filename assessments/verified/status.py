@@ -16,6 +16,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.db.models import Max, Prefetch
+from django.utils import timezone
 from pydantic import BaseModel
 
 from assessments import scoring
@@ -152,6 +153,7 @@ def live_verification(
     figures: AssessmentFigures, *, now: datetime, history: bool = True
 ) -> AssessmentVerification:
     processes = [p.process for p in figures.processes]
+    today = timezone.localdate(now)  # evidence counts by the organisation's calendar
     checks = _process_checks(processes, history=history, now=now)
     evidence = _evidence(processes)
     accepted = _na_accepted(figures)
@@ -166,7 +168,7 @@ def live_verification(
                     for check in c.criterion.checks
                 ]
                 items_evidence = [
-                    _evidence_view(e, now.date()) for e in evidence[(pid, c.criterion.key)]
+                    _evidence_view(e, today) for e in evidence[(pid, c.criterion.key)]
                 ]
                 statuses = [_status(v) for v in views]
                 basis = criterion_basis(
@@ -180,6 +182,7 @@ def live_verification(
                         for e in items_evidence
                     ],
                     now=now,
+                    today=today,
                 )
                 na_ok = (p.score.pk, c.criterion.key) in accepted
                 status = c.status.value if c.status is not None else None

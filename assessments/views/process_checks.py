@@ -105,7 +105,13 @@ def check_preview_view(request, assessment_id, score_id, check_key):
     else:
         threshold = row.threshold if row is not None else None
         errors = {}
-        days = check_preview(check=check, bound=bound, threshold=threshold, now=timezone.now())
+        days = check_preview(
+            check=check,
+            bound=bound,
+            threshold=threshold,
+            now=timezone.now(),
+            site=score.process.site,
+        )
     if request.htmx:
         context = {"check_key": check_key, "days": days, "error": errors.get((check_key, "bind"))}
         return render(request, "assessments/includes/check.html#preview", context)

@@ -139,10 +139,13 @@ def _process_context(request, score, key="", errors=None, previews=None, posted=
     verification = assessment_verification(figures, now=now)
     pv = verification.of(score.process_id)
     framework = score.assessment.framework.definition
+    # A final assessment's figures are as of its snapshot: its strip and its evidence's
+    # standing are drawn on that day, not today.
+    as_of = timezone.localdate(verification.taken if verification.frozen else now)
     panels = criterion_panels(
         pv,
         framework,
-        today=timezone.localdate(now),
+        today=as_of,
         errors=errors,
         previews=previews,
         posted=posted,
@@ -168,7 +171,7 @@ def _process_context(request, score, key="", errors=None, previews=None, posted=
         "criterion": next((c for c in result.criteria if c.criterion.key == key), None),
         "verification": verification,
         "pv": pv,
-        "today": timezone.localdate(now),
+        "today": as_of,
         "manage_checks": manage,
         "integrations": bindable_integrations(request.org) if manage and not key else [],
         "status_choices": STATUS_CHOICES,

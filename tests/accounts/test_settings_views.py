@@ -83,3 +83,14 @@ def test_duplicate_site_name_is_refused(org, owner):
 
 def test_logo_is_404_without_one(org, member):
     assert client_for(member).get(reverse("accounts:logo", args=[org.slug])).status_code == 404
+
+
+def test_owner_sets_how_long_evidence_counts_within_bounds(org, owner):
+    url = reverse("accounts:settings", args=[org.slug])
+    data = {"name": org.name, "brand_colour": org.brand_colour}
+    response = client_for(owner).post(url, {**data, "evidence_validity_days": "0"})
+    assert response.status_code == 400
+    assert "greater than or equal to 1" in response.content.decode()
+    assert client_for(owner).post(url, {**data, "evidence_validity_days": "730"}).status_code == 302
+    org.refresh_from_db()
+    assert org.evidence_validity_days == 730

@@ -75,14 +75,16 @@ def sign(org, user, start=date(2026, 3, 1), end=date(2026, 3, 31), **extra):
 
 def test_the_windows_history_is_clipped_to_the_window(org, history):
     data = window_history(org, date(2026, 3, 1), date(2026, 3, 31))
-    (check,) = data["checks"]  # the unbound check is not attested
+    (check,) = data["checks"]  # the check never judged is not attested
     assert (check["key"], check["process"]) == (CHECK, history.process.name)
     assert check["bindings"] == [{"role": "machine", "integration": "Press line", "metric": ""}]
     assert [(r["state"], r["first"][:10], r["last"][:10]) for r in check["runs"]] == [
         ("failing", "2026-03-01", "2026-03-06"),
         ("passing", "2026-03-06", "2026-03-30"),
     ]
-    assert check["pass_share"] == pytest.approx(24 / 29, abs=1e-4)  # 24 of 29 covered days
+    # A run stands until the next begins, at most an hour past its last evaluation: the
+    # passing run covers 24 days and an hour, the failing one its 5 days in the window.
+    assert check["pass_share"] == pytest.approx((24 * 24 + 1) / (29 * 24 + 1), abs=1e-4)
     assert data["summary"] == {"checks": 1, "runs": 2, "pass_share": check["pass_share"]}
 
 
@@ -208,3 +210,23 @@ def test_another_organisations_attestation_is_404(org, other_org, consultant, ou
     attestation = sign(org, consultant)
     url = f"/o/{other_org.slug}/reports/attestations/{attestation.pk}/"
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_a_short_failure_between_evaluations_counts_in_the_pass_share(org, framework):
+    """Evaluations every 5 minutes: 11 pass, 1 fails, over and over. The failing runs have one
+    evaluation each, yet cover their 5 minutes: the share is 55 of 60 minutes, not 100 %."""
+    process = make_process(org)
+    check = ProcessCheck.objects.create(process=process, framework=framework, check_key=CHECK)
+    start, step = at(2026, 3, 2), timedelta(minutes=5)
+    for hour in range(6):
+        base = start + hour * 12 * step
+        for state, first, last in (
+            ("passing", base, base + 10 * step),
+            ("failing", base + 11 * step, base + 11 * step),
+        ):
+            CheckResult.objects.create(
+                process_check=check, state=state, threshold=0.95, first=first, last=last
+            )
+    (row,) = window_history(org, date(2026, 3, 1), date(2026, 3, 31))["checks"]
+    # The last failing run stands an hour (nothing follows it): 5 x 55 min of 5 x 60 + 55 + 60.
+    assert row["pass_share"] == pytest.approx(6 * 55 / (5 * 60 + 55 + 60), abs=1e-4)

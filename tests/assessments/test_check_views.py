@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from assessments.lifecycle import assessment_finalize
@@ -129,6 +130,18 @@ def test_unknown_check_is_404(scored, line, owner, frozen):
     assert client_for(owner).post(url, {"integration_0": line.pk}).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("threshold", "error"),
+    [("1e999", "Enter a number."), ("inf", "Enter a number."), ("1.5", "at most 1 (100 %)")],
+)
+def test_a_threshold_no_check_can_meet_is_refused(scored, passing, owner, threshold, error):
+    response = client_for(owner).post(action(scored, "check-tune"), {"threshold": threshold})
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    passing.refresh_from_db()
+    assert passing.threshold is None
+
+
 def test_looser_threshold_is_refused_next_to_the_field(scored, passing, owner):
     response = client_for(owner).post(action(scored, "check-tune"), {"threshold": "0.5"})
     assert response.status_code == 400
@@ -164,10 +177,15 @@ def test_check_now_judges_the_check(scored, line, owner, frozen):
     assert row.state == "passing" and CheckResult.objects.filter(process_check=row).count() == 1
 
 
-def test_unbind_removes_the_check(scored, passing, owner):
+def test_unbind_removes_the_bindings_and_keeps_the_history(scored, passing, owner):
+    runs = CheckResult.objects.count()
+    assert runs >= 1
     assert client_for(owner).post(action(scored, "check-unbind")).status_code == 302
-    assert not ProcessCheck.objects.exists()
+    row = ProcessCheck.objects.get()
+    assert not row.bindings.exists() and row.state == "not tested"
+    assert CheckResult.objects.count() == runs  # what it found stays, for attestations
     assert AuditEvent.objects.filter(action="unbind").exists()
+    assert evaluate_round(now=NOW + DAY).evaluated == 0  # an unbound check is not judged
 
 
 def test_final_assessment_shows_snapshot_and_no_forms(scored, passing, owner):
@@ -178,3 +196,9 @@ def test_final_assessment_shows_snapshot_and_no_forms(scored, passing, owner):
     assert "Save binding" not in html and "Add evidence" not in html and "Check now" not in html
     response = client_for(owner).post(action(scored, "check-run"))
     assert response.status_code == 302 and "/processes/" not in response.url  # locked
+    # Weeks later the final page still draws the strip as of its snapshot, not today.
+    cells = re.findall(r'class="day day-([a-z-]+)"', check_block(html))
+    with time_machine.travel(NOW + 40 * DAY, tick=False):
+        later = client_for(owner).get(page_url(scored)).content.decode()
+    assert re.findall(r'class="day day-([a-z-]+)"', check_block(later)) == cells
+    assert "passing" in cells

@@ -191,6 +191,25 @@ def test_evidence_without_description_is_refused_next_to_the_field(scored, membe
     assert not CriterionEvidence.objects.exists()
 
 
+@pytest.mark.parametrize("effective", ["9999-12-01", "2027-06-01", "1900-01-01"])
+def test_an_effective_date_out_of_range_is_refused_next_to_the_field(
+    scored, member, owner, frozen, effective
+):
+    key = level_one(scored)
+    response = client_for(member).post(
+        url(scored, "evidence-add", key), {"description": "Audit", "effective": effective}
+    )
+    assert response.status_code == 400
+    assert f'id="error-effective-{key}"' in response.content.decode()
+    assert "effective date" in response.content.decode()
+    assert not CriterionEvidence.objects.exists()
+    page = reverse(
+        "assessments:process-score",
+        args=[scored.organization.slug, scored.pk, scored.process_scores.get().pk],
+    )
+    assert client_for(owner).get(page).status_code == 200
+
+
 def test_viewer_cannot_add_evidence(scored, viewer, frozen):
     key = level_one(scored)
     response = client_for(viewer).post(

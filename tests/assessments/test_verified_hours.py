@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from assessments.models.verification import ProcessCheck
-from assessments.verified.bindings import check_bind
+from assessments.verified.bindings import check_bind, check_preview
 from assessments.verified.evaluate import NO_HOURS, evaluate_round
 from integration.lineprotocol import Point
 from integration.models import Integration
@@ -81,3 +81,18 @@ def test_the_sites_hours_in_its_time_zone_are_judged(sales, org, zone, state):
     assert sales.state == state, sales.reason
     if state == "passing":
         assert sales.measured == pytest.approx(160.0)
+
+
+def test_the_binding_preview_judges_the_same_hours_as_the_evaluator(sales, org, framework):
+    """The 14-day preview reads the site's hours too: without them it says why it cannot
+    judge; with Berlin's it passes the days the evaluator passes."""
+    check = framework.definition.check(CHECK)
+    pos = sales.bindings.get().integration
+    bound = {check.roles[0]: (pos, "delay")}
+    days = check_preview(check=check, bound=bound, threshold=None, now=NOW, site=None)
+    assert [(d.passed, d.reason) for d in days] == [(None, NO_HOURS)]
+    site = org.sites.get()
+    site.timezone, site.operating_hours = "Europe/Berlin", "Mon-Fri 06:00-22:00"
+    site.save()
+    days = check_preview(check=check, bound=bound, threshold=None, now=NOW, site=site)
+    assert days[-1].passed is True and days[-1].measured == pytest.approx(160.0)
