@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from accounts.access import org_view, scoped
+from accounts.access import org_view, refuse_unless, scoped
 from assessments.forms.checks import BulkBindForm
 from assessments.models import Process
 from assessments.verified.bindings import BindingRefused
@@ -16,6 +16,10 @@ from integration.models import Integration
 
 @org_view(methods=("GET", "POST"))
 def check_bindings(request):
+    refuse_unless(
+        request.membership.window is None,
+        "An auditor sees the checks through the attestations and assessments of their window.",
+    )
     framework, assessment = board_framework(request.org)
     processes = scoped(request.org, Process).filter(archived=False).order_by("area", "name")
     if assessment is not None:

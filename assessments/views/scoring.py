@@ -142,10 +142,14 @@ def _process_context(request, score, key="", errors=None, previews=None, posted=
     # A final assessment's figures are as of its snapshot: its strip and its evidence's
     # standing are drawn on that day, not today.
     as_of = timezone.localdate(verification.taken if verification.frozen else now)
+    window = request.membership.window  # an auditor sees the checks' history of their window
+    if window is not None:
+        as_of = min(as_of, window[1])
     panels = criterion_panels(
         pv,
         framework,
         today=as_of,
+        window=window,
         errors=errors,
         previews=previews,
         posted=posted,

@@ -40,13 +40,17 @@ class DayCell:
         return (self.state or "none").replace(" ", "-")
 
 
-def history_strip(history: list[HistoryRun], *, today: date, days: int = HISTORY_DAYS):
-    """One cell per day of the last `days` (oldest first), from the check's history runs."""
+def history_strip(history: list[HistoryRun], *, today: date, days: int = HISTORY_DAYS, window=None):
+    """One cell per day of the last `days` (oldest first), from the check's history runs; an
+    auditor's `window` (first, last day) leaves every other day without a result."""
     cells = []
     for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
+        outside = window is not None and not window[0] <= day <= window[1]
         runs = [
-            r for r in history if timezone.localdate(r.first) <= day <= timezone.localdate(r.last)
+            r
+            for r in history
+            if not outside and timezone.localdate(r.first) <= day <= timezone.localdate(r.last)
         ]
         states = {r.state for r in runs}
         state = next((s for s in STATE_ORDER if s in states), "")
@@ -106,7 +110,7 @@ class CriterionPanel:
 
 
 def criterion_panels(
-    verification, framework, *, today: date, errors=None, previews=None, posted=None
+    verification, framework, *, today: date, errors=None, previews=None, posted=None, window=None
 ) -> dict[str, CriterionPanel]:
     """{criterion key: CriterionPanel} of one process. `errors` {(key, field): message} with a
     criterion's or a check's key, `previews` {check key: [PreviewDay]}, `posted` {check key:
@@ -128,7 +132,7 @@ def criterion_panels(
                 CheckPanel(
                     view=view,
                     check=check,
-                    strip=history_strip(view.history, today=today),
+                    strip=history_strip(view.history, today=today, window=window),
                     roles=roles,
                     errors={f: m for (k, f), m in errors.items() if k == view.key},
                     preview=previews.get(view.key),

@@ -228,3 +228,43 @@ def test_the_portfolio_shows_an_auditor_only_the_windows_assessments(org, owner,
     assert page.status_code == 200
     assert b"Spring audit" in page.content and b"After the window" not in page.content
     assert b"After the window" in client_for(owner).get("/portfolio/").content
+
+
+def test_an_auditor_sees_the_checks_history_of_the_window_only(org, owner):
+    """The process page's 30-day strip shows results only on the window's days (days after it
+    are blank, however the check went on), and the Checks page of today is not theirs."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from assessments.models import Process, ProcessScore
+    from assessments.models.verification import CheckBinding, CheckResult, ProcessCheck
+    from integration.models import Integration
+
+    auditor = make_auditor(org, window=(date(2026, 10, 1), date(2026, 11, 15)))
+    process = Process.objects.create(organization=org, name="Press line", area="manufacturing")
+    assessment = assessment_on(org, date(2026, 11, 1), "Autumn")
+    score = ProcessScore.objects.create(assessment=assessment, process=process)
+    check = ProcessCheck.objects.create(
+        process=process, framework=assessment.framework, check_key="mfg-2-machine-data-arrives"
+    )
+    line = Integration.objects.create(organization=org, name="Press feed")
+    CheckBinding.objects.create(process_check=check, role="machine data PLC→MES", integration=line)
+    for day in range(1, 30):  # passing every day of November
+        at = datetime(2026, 11, day, 12, tzinfo=UTC)
+        CheckResult.objects.create(
+            process_check=check, state="passing", threshold=0.95, first=at, last=at
+        )
+    url = f"/o/{org.slug}/assessments/{assessment.pk}/processes/{score.pk}/"
+    with time_machine.travel(datetime(2026, 11, 29, 18, tzinfo=UTC), tick=False):
+        auditor_page = client_for(auditor).get(url).content.decode()
+        owner_page = client_for(owner).get(url).content.decode()
+        checks_page = client_for(auditor).get(f"/o/{org.slug}/checks/")
+
+    def passing_days(html):
+        block = html[html.index('id="check-mfg-2-machine-data-arrives"') :]
+        return block[: block.index("</ol>")].count('class="day day-passing"')
+
+    assert passing_days(owner_page) == 29  # every day of November up to today
+    assert passing_days(auditor_page) == 15  # 1 to 15 November: the window's days only
+    assert checks_page.status_code == 403
