@@ -104,6 +104,8 @@ def _compare(score, view: ProcessVerification, seen, now: datetime) -> Change | 
     won = VerifiedLevelSeen.objects.filter(pk=seen.pk, level=seen.level).update(
         level=view.verified, changed=now
     )
+    if view.verified < seen.level and view.verified >= view.claimed:
+        return None  # the answers lowered the claim and the verified level with it: no drift
     return Change(score, seen.level, view.verified) if won else None
 
 

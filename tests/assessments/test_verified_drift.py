@@ -9,7 +9,7 @@ from django.core import mail
 from accounts.models import Membership
 from assessments.figures import assessment_figures
 from assessments.home import home
-from assessments.models import Assessment, VerifiedLevelSeen
+from assessments.models import Assessment, CriterionAnswer, VerifiedLevelSeen
 from assessments.models.verification import CriterionEvidence
 from assessments.verified.drift import _compare, drift_round, recipients
 from assessments.verified.evaluate import evaluate_round
@@ -147,3 +147,18 @@ def test_recipients_are_each_named_once(verified_two, owner):
     process.owner = owner  # also an owner of the organisation
     found = recipients(verified_two.organization, process)
     assert sorted(found) == ["consultant@advisory.test", "owner@acme.test"]
+
+
+def test_a_lower_claim_is_no_drift(verified_two, owner):
+    """The answers lower the claimed level, and the verified level follows it: the level seen
+    is updated, nobody is emailed."""
+    round_at(NOW)
+    score = verified_two.process_scores.get()
+    level_two = [c.key for c in verified_two.framework.definition.criteria_for("manufacturing", 2)]
+    CriterionAnswer.objects.filter(process_score=score, criterion_key__in=level_two).update(
+        status="not"
+    )
+    summary = round_at(NOW + timedelta(minutes=5))
+    assert seen(verified_two).level == 1
+    assert (summary.emails, mail.outbox) == (0, [])
+    assert not AuditEvent.objects.filter(area="checks", action__startswith="verified level")
