@@ -18,6 +18,7 @@ import random
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -144,14 +145,18 @@ def _backfill(
 
 
 def _arrived_as_it_happened(integration: Integration, start: datetime) -> None:
-    """The history is written at once but stands for data that arrived as it happened: its
-    rollups keep no arrival stamp, which checks read as arrived at the bucket's time (as rows
-    from before arrivals were kept; `integration.checks` rule 1), so the demo's checks judge
-    it as live data rather than as one staged burst."""
-    for model in (MinuteRollup, HourRollup):
-        model.objects.filter(
-            series__metric__integration=integration, bucket__gte=_floor(start, timedelta(hours=1))
-        ).update(first_arrival=None, last_arrival=None)
+    """The history is written at once but stands for data that arrived as it happened: each
+    rollup is stamped as arriving a minute after its first minute ended (an hour's last
+    arrival a minute after the hour), so the demo's checks judge it as live data rather than
+    as one staged burst (`integration.checks`)."""
+    lag, since = timedelta(minutes=2), _floor(start, timedelta(hours=1))
+    rows = {"series__metric__integration": integration, "bucket__gte": since}
+    MinuteRollup.objects.filter(**rows).update(
+        first_arrival=F("bucket") + lag, last_arrival=F("bucket") + lag
+    )
+    HourRollup.objects.filter(**rows).update(
+        first_arrival=F("bucket") + lag, last_arrival=F("bucket") + timedelta(hours=1) + lag
+    )
 
 
 # The live simulator

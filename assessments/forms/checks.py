@@ -9,7 +9,9 @@ SEP = "::"
 
 class BulkBindForm(forms.Form):
     check_role = forms.ChoiceField(label="Check and role")
-    integration = forms.ModelChoiceField(queryset=Integration.objects.none())
+    integration = forms.ModelChoiceField(
+        queryset=Integration.objects.none(), empty_label="Choose an integration"
+    )
     metric = forms.CharField(
         max_length=200,
         required=False,

@@ -102,7 +102,9 @@ def evaluate_checks(rows: Iterable[ProcessCheck], *, now: datetime) -> RoundSumm
     """Judge these checks now (a facilitator's "check now"), whenever they were last judged."""
     summary = RoundSummary()
     with transaction.atomic():
-        locked = ProcessCheck.objects.filter(pk__in=[row.pk for row in rows]).select_for_update()
+        locked = ProcessCheck.objects.filter(pk__in=[row.pk for row in rows]).select_for_update(
+            of=("self",)
+        )
         _judge(list(locked.select_related("process__site")), now, {}, summary)
     return summary
 

@@ -18,7 +18,7 @@ from assessments.verified.drift import drift_round
 from assessments.verified.evaluate import evaluate_round
 from audit.models import AuditEvent
 from integration.models import Integration
-from tests.assessments.conftest import NOW, make_assessment, make_process
+from tests.assessments.conftest import NOW, answer_levels, make_assessment, make_process
 from tests.services import need_postgresql
 
 CHECK = "mfg-2-machine-data-arrives"
@@ -113,6 +113,7 @@ def test_two_evaluators_seeing_the_same_drops_email_each_once(org, framework, ow
     need_postgresql()
     processes = bound_checks(org, framework, 20)
     for score in ProcessScore.objects.filter(process__in=processes):  # seen at 1, now 0
+        answer_levels(score, owner, {1: "fully"})  # claims 1: nothing verifies it any more
         VerifiedLevelSeen.objects.create(process_score=score, level=1, changed=NOW)
     barrier = threading.Barrier(2)
     summaries, errors = [], []

@@ -32,6 +32,7 @@ from assessments.roadmaps.export import roadmap_csv
 from assessments.roadmaps.reading import roadmap_plan
 from assessments.roadmaps.regenerate import roadmap_regenerate
 from assessments.services import assessment_create
+from assessments.verified.status import assessment_verification
 from integration.demo import demo_integrations_create
 from integration.models import HealthEvent, IngestToken, Integration, MinuteRollup, Point
 from integration.services import telemetry_series
@@ -133,9 +134,8 @@ def picture(org, now) -> dict:
     integrations = list(org.integrations.order_by("name"))
     processes = list(org.processes.order_by("name"))
     draft = assessment_figures(assessments["Current assessment"])
-    evidence = process_evidence(
-        processes=processes, levels={p.process.pk: p.current for p in draft.processes}, now=now
-    )
+    evidence = process_evidence(processes=processes, now=now)
+    verification = assessment_verification(draft, now=now, history=False)
     listed = health_figures_list(integrations=integrations, now=now)
     return {
         "figures": {title: figures_data(assessment_figures(a)) for title, a in assessments.items()},
@@ -156,7 +156,12 @@ def picture(org, now) -> dict:
                 process_score__assessment__organization=org
             ).select_related("process_score__process", "assessor")
         ),
-        "evidence": {p.name: evidence[p.pk].message for p in processes},
+        "down": {p.name: evidence[p.pk].any_down for p in processes},
+        "verified": {
+            p.process.name: (v.claimed, v.verified, v.data, v.evidence, v.claim)
+            for p in draft.processes
+            for v in [verification.of(p.score.process_id)]
+        },
         "health": {i.name: health_figures(integration=i, now=now) for i in integrations},
         "health_listed": {i.name: listed[i.pk] for i in integrations},
         "charts": {
@@ -234,7 +239,8 @@ def test_import_under_another_slug_gives_the_same_figures_roadmaps_health_and_ch
     }
     assert len(before["agreements"]) == 2 and len(before["answers"]) > 100
     assert len(before["audit"]) > 10
-    assert any(v for v in before["evidence"].values())  # the dead historian flags a process
+    # Nothing is bound in this organisation: its claims rest on the answers alone.
+    assert any(claimed > verified for claimed, verified, *_ in before["verified"].values())
     assert any(rows for rows in before["charts"].values())
     # Same install: every integration id is taken, so each gets a new one and the output says so.
     assert "has a new id" in output and "issue new tokens for" in output

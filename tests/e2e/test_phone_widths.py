@@ -173,7 +173,7 @@ def test_on_a_phone_finalize_is_on_screen_and_the_current_tab_in_view(demo, phon
     # The dashboard's ladder: a table whose process names stay put while its levels scroll.
     phone.goto(f"/o/acme/assessments/{draft.pk}/dashboard/")
     expect(phone.locator(".heat-chart")).to_be_hidden()
-    ladder = phone.locator(".heat-phone")
+    ladder = phone.locator(".table-scroll.heat-phone")
     expect(ladder.get_by_role("rowheader").first).to_be_visible()
     ladder.evaluate("box => { box.scrollLeft = box.scrollWidth; }")
     assert ladder.evaluate("box => box.scrollLeft") > 0
