@@ -132,6 +132,18 @@ ALLOWED = {
     ("templates/assessments/email/verified_recovered_body.txt", "autoescape off"): (
         "a plain-text EmailMessage body (assessments/verified/drift.py), never HTML"
     ),
+    ("templates/integration/email/down_subject.txt", "autoescape off"): (
+        "a plain-text subject line, one line (integration/services/health.py), never HTML"
+    ),
+    ("templates/integration/email/recovered_subject.txt", "autoescape off"): (
+        "a plain-text subject line, one line (integration/services/health.py), never HTML"
+    ),
+    ("templates/assessments/email/verified_dropped_subject.txt", "autoescape off"): (
+        "a plain-text subject line, one line (assessments/verified/drift.py), never HTML"
+    ),
+    ("templates/assessments/email/verified_recovered_subject.txt", "autoescape off"): (
+        "a plain-text subject line, one line (assessments/verified/drift.py), never HTML"
+    ),
 }
 
 

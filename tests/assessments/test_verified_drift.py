@@ -162,3 +162,19 @@ def test_a_lower_claim_is_no_drift(verified_two, owner):
     assert seen(verified_two).level == 1
     assert (summary.emails, mail.outbox) == (0, [])
     assert not AuditEvent.objects.filter(area="checks", action__startswith="verified level")
+
+
+def test_a_hostile_process_name_reads_as_written_in_a_plain_text_email(verified_two):
+    """Subject and body are plain text: the name is neither escaped nor able to add a header."""
+    process = verified_two.process_scores.get().process
+    process.name = 'Press <b>"3"</b> & co\nBcc: evil@example.test'
+    process.save()
+    round_at(NOW)
+    round_at(FAILED)
+    round_at(OVERDUE)
+    message = mail.outbox[0]
+    assert message.content_subtype == "plain" and not getattr(message, "alternatives", None)
+    assert 'Press <b>"3"</b> & co Bcc: evil@example.test: verified level dropped' in message.subject
+    assert 'Press <b>"3"</b> & co\nBcc: evil@example.test' in message.body
+    assert "&amp;" not in message.subject + message.body
+    assert all(m.bcc == [] and len(m.to) == 1 for m in mail.outbox)
