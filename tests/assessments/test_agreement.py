@@ -161,7 +161,7 @@ def test_each_answer_shows_its_assessors_rationale_and_evidence(org, consultant,
 def test_next_dispute_links_walk_the_open_disputes_in_order(org, consultant, disputed):
     body = client_for(consultant).get(page_url(org, disputed)).content.decode()
     keys = re.findall(r'<tr id="item-([^"]+)"', body)
-    nexts = re.findall(r'<a href="#item-([^"]+)">Next dispute</a>', body)
+    nexts = re.findall(r'<a class="step-link" href="#item-([^"]+)">Next dispute</a>', body)
     assert len(keys) > 2 and nexts == keys[1:]  # here every item is disputed
     assert f'<a href="#item-{keys[0]}">Go to the first</a>' in body
 

@@ -4,64 +4,17 @@ Each role walks its organisation's navigation and one page of every kind linked 
 (an assessment, its agreement, dashboard and readiness, a process, a roadmap, a milestone, an
 integration, a report, ...); a wide table may scroll inside its own box, the page may not."""
 
-import io
-import re
-from itertools import chain
-from urllib.parse import urlsplit
-
 import pytest
-from django.core.management import call_command
-from django.urls import Resolver404, resolve
 from playwright.sync_api import expect
 
 from accounts.demo import DEMO_PASSWORD
-from assessments.models import Assessment, Report
-from assessments.reports.render import report_render
+from assessments.models import Assessment
 from tests.e2e.conftest import log_in
+from tests.e2e.crawl import EXPECTED, ROLES, every_page
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
-ROLES = {
-    "owner": "coo@acme.example",
-    "consultant": "consultant@ladder.example",
-    "member": "engineer@acme.example",
-    "viewer": "viewer@acme.example",
-}
-# Every role must have reached these pages (url names); facilitators and managers more.
-EVERYONE = {
-    "org-home",
-    "assessments:assessment-list",
-    "assessments:assessment-detail",
-    "assessments:assessment-dashboard",
-    "assessments:readiness",
-    "assessments:process-score",
-    "assessments:processes",
-    "assessments:roadmap-list",
-    "assessments:roadmap-detail",
-    "assessments:roadmap-board",
-    "assessments:roadmap-timeline",
-    "assessments:milestone-detail",
-    "assessments:report-list",
-    "assessments:report-detail",
-    "integration:integration-list",
-    "integration:integration-detail",
-    "accounts:members",
-    "assessments:assessment-compare",
-}
-FACILITATORS = EVERYONE | {
-    "assessments:assessment-agreement",
-    "assessments:assessment-finalize",
-    "audit:log",
-}
-EXPECTED = {
-    "owner": FACILITATORS | {"accounts:settings"},
-    "consultant": FACILITATORS | {"portfolio"},
-    "member": EVERYONE,
-    "viewer": EVERYONE,
-}
-# Files, not pages.
-DOWNLOAD = re.compile(r"(\.\w{2,4}$)|/(export|download|template)", re.IGNORECASE)
 
 # The element reaching furthest past the right edge (the innermost of equals), outside any box
 # that scrolls or clips.
@@ -86,62 +39,17 @@ WIDEST = """() => {
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    call_command("seed_demo", stdout=io.StringIO())
-    # The demo has no reports yet (a worker builds them): build a comparison for Acme.
-    baseline, current = Assessment.objects.filter(organization__slug="acme").order_by("pk")[:2]
-    report = Report.objects.create(
-        organization=current.organization, assessment=current, compared_to=baseline
-    )
-    report_render(report=report)
-
-
-@pytest.fixture
 def phone(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport=PHONE)
     yield context.new_page()
     context.close()
 
 
-def url_name(path):
-    try:
-        match = resolve(path)
-    except Resolver404:
-        return None
-    return match.view_name
-
-
-def walk(page, start):
-    """Visit `start`, then one page of each kind linked from the pages seen; yield each page's
-    url name and path once it is loaded."""
-    queue, seen = [start], set()
-    while queue:
-        path = queue.pop(0)
-        name = url_name(urlsplit(path).path)
-        if name is None or name in seen:
-            continue
-        seen.add(name)
-        page.goto(path)
-        yield name, path
-        for href in page.eval_on_selector_all(
-            ".orgnav a[href], main a[href]:not([download])", "links => links.map(a => a.pathname)"
-        ):
-            if href.startswith(start) and not DOWNLOAD.search(href) and url_name(href) not in seen:
-                queue.append(href)
-
-
 def test_no_page_scrolls_sideways_on_a_phone_for_any_role(demo, phone):
     wide, missing = [], {}
-    for role, email in ROLES.items():
-        phone.context.clear_cookies()
-        log_in(phone, email, DEMO_PASSWORD)
-        phone.wait_for_url("**/o/**")
+    for role in ROLES:
         visited = set()
-        pages = walk(phone, "/o/acme/")
-        if role == "consultant":
-            pages = chain(pages, walk(phone, "/portfolio/"))
-        for name, path in pages:
+        for name, path in every_page(phone, role):
             visited.add(name)
             width = phone.evaluate("document.documentElement.scrollWidth")
             if width > PHONE["width"]:

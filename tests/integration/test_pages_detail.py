@@ -161,7 +161,7 @@ def test_a_silence_longer_than_interval_and_grace_breaks_the_line(org, member, p
 
 def test_the_default_chart_is_the_first_metric_over_24_hours(org, member, press, frozen):
     html = client_for(member).get(detail_url(press)).content.decode()
-    assert 'aria-current="page" aria-label="24 hours"' in html
+    assert 'aria-current="page">24h<span class="visually-hidden"> (24 hours)</span>' in html
     assert 'aria-current="page"><span hx-disable>temperature</span></a>' in html  # name order
     assert "_ping" not in html
 
@@ -191,7 +191,8 @@ def test_the_live_partial_is_only_status_and_freshness(org, member, press, froze
 def test_unknown_metric_or_window_falls_back_to_the_defaults(org, member, press, frozen):
     response = client_for(member).get(detail_url(press, metric="nope", window="1y"))
     assert response.status_code == 200
-    assert 'aria-current="page" aria-label="24 hours"' in response.content.decode()
+    html = response.content.decode()
+    assert 'aria-current="page">24h<span class="visually-hidden"> (24 hours)</span>' in html
 
 
 def test_a_metric_without_data_in_the_window_says_so(org, member, press, frozen):
