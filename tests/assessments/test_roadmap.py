@@ -6,7 +6,7 @@ import pytest
 
 from assessments.charts.plotly.roadmap import DAY_MS, STATUS_COLOURS, GanttRow, gantt_figure
 from assessments.framework.loading import default_framework
-from assessments.roadmaps.rules.milestones import Planned, Slot, milestones_for
+from assessments.roadmaps.rules.milestones import Planned, Slot, milestones_for, process_title
 from assessments.roadmaps.rules.ordering import arrange, order_problems, prerequisites, schedule
 from assessments.roadmaps.rules.phasing import phase_windows
 from assessments.roadmaps.rules.priority import DimensionInput, ProcessInput, format_priority
@@ -32,14 +32,27 @@ def test_one_milestone_per_level_step_from_the_first_transition_action():
     assert set(items) == {"step:1:2", "step:1:3", "step:2:1"}
     two = items["step:1:2"]
     assert (two.from_level, two.to_level, two.process_name) == (1, 2, "Press line")
-    assert two.title == "Collect machine data automatically, starting at the bottleneck"
+    assert two.title == "Press line: collect machine data automatically, starting at the bottleneck"
     assert two.action_key == "mfg-step2-connect-machines"
     assert (two.responsibility, two.benefit) == ("foster-collaboration", "real-time-data")
     # The step's other recommended actions are listed in the description.
     assert "Also recommended for this step:\n- Put live OEE in front of the shift" in (
         two.description
     )
-    assert items["step:2:1"].title == FRAMEWORK.transition_actions("logistics", 1)[0].title
+    action = FRAMEWORK.transition_actions("logistics", 1)[0].title
+    assert items["step:2:1"].title == process_title(action, "Warehouse")
+    assert items["step:2:1"].title.startswith("Warehouse: ")
+
+
+def test_a_step_title_names_its_process_once_and_keeps_acronyms():
+    shared = "Connect ERP and MES in both directions"
+    assert process_title(shared, "Order to cash") == (
+        "Order to cash: connect ERP and MES in both directions"
+    )
+    assert process_title(shared, "Press line") != process_title(shared, "Order to cash")
+    assert process_title("MES rollout", "Press line") == "Press line: MES rollout"
+    assert process_title("Press line: MES rollout", "Press line") == "Press line: MES rollout"
+    assert process_title("Segment the network", "") == "Segment the network"
 
 
 def test_priority_is_gap_weight_times_business_value_and_says_so():
