@@ -129,8 +129,8 @@ def test_gap_bars_show_levels_to_climb_most_valuable_first():
     bars = gap_bars(rows)["data"][0]
     assert bars["y"] == ["Ledger", "Stock counts", "Dispatch", "Energy", "Press line"]
     assert bars["x"] == [2, 1, 0, 0, 3]
-    assert bars["text"][:2] == ["2 levels: 0 → 2 · value 5", "1 level: 1 → 2 · value 5"]
-    assert bars["text"][2:4] == ["on target · value 3", "no target · value 3"]
+    assert bars["text"][:4] == ["2 levels: 0 → 2", "1 level: 1 → 2", "on target", "no target"]
+    assert "business value 5" in bars["hovertext"][0]
     assert bars["width"][0] > bars["width"][-1]  # value 5 draws thicker than value 1
     assert gap_bars(rows)["layout"]["xaxis"]["tickvals"] == [0, 1, 2, 3, 4]
 

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from assessments.figures import assessment_figures
-from assessments.models import Milestone
+from assessments.models import CriterionAnswer, Milestone
 from assessments.roadmaps.rules.milestones import process_title
 from tests.assessments.conftest import NOW
 from tests.assessments.report_pdfs import build_report, pdf_of, pdf_text
@@ -70,6 +70,22 @@ def test_no_label_is_cut_anywhere(long_named):
     assert "…" not in text
     # the heatmap, the gap chart, the processes' table and the verified table name it in full
     assert text.count(LONG_NAME) >= 4
+
+
+def test_an_evidence_link_is_shown_whole_in_the_appendix(
+    client_data, consultant, django_capture_on_commit_callbacks
+):
+    url = "https://evidence.example.com/north/press-line-3/maintenance/2026/commissioning-v2.pdf"
+    answer = CriterionAnswer.objects.filter(
+        process_score__assessment=client_data["current"]
+    ).first()
+    answer.evidence_url = url
+    answer.save()
+    report = build_report(
+        consultant, client_data["current"], capture=django_capture_on_commit_callbacks
+    )
+    # wrapped anywhere in its cell, so read without the line breaks
+    assert url in "".join(pdf_text(pdf_of(report)).split())
 
 
 def test_every_dimension_name_is_extracted_in_full_from_chart_and_table(report, client_data):

@@ -225,7 +225,7 @@ def gap_bars(processes: Sequence[ProcessRow]) -> dict:
     """Levels each process still has to climb to its target (0 to 4), the most valuable
     process first; a bar's thickness is the process's business value (1 to 5)."""
     rows = climb_order(processes)
-    text = [f"{p.climb_text} · value {p.business_value}" for p in rows]
+    text = [p.climb_text for p in rows]  # the business value is in the hover: a card is narrow
     data = [
         bars(
             "Levels to climb",
@@ -245,7 +245,7 @@ def gap_bars(processes: Sequence[ProcessRow]) -> dict:
     ]
     layout = base_layout(
         height=90 + 34 * max(len(rows), 1),
-        margin={"t": 10, "r": 170},
+        margin={"t": 10, "r": 120},
         showlegend=False,
         xaxis=value_axis([0, scoring.LEVELS[-1] + 0.1], scoring.LEVELS, title="Levels to climb"),
         yaxis=category_axis(),
