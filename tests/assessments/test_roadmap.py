@@ -310,3 +310,13 @@ def test_gantt_bars_start_at_their_dates_and_last_to_the_due_day():
     assert done["base"] == ["2026-01-01"] and done["x"] == [10 * DAY_MS]
     assert planned["marker"]["line"]["color"] == [STATUS_COLOURS["blocked"]]  # overdue
     assert figure["layout"]["xaxis"]["type"] == "date"
+
+
+def test_gantt_labels_wrap_and_are_never_cut():
+    title = "3. Press line 3 maintenance: connect ERP and MES in both directions <b>"
+    rows = [GanttRow(title, date(2026, 1, 1), date(2026, 1, 10), "planned", "now")]
+    figure = gantt_figure(rows, phase_windows(date(2026, 1, 1), 90), date(2026, 2, 1))
+    label = figure["data"][0]["y"][0]
+    assert "…" not in label and label.count("<br>") == 1
+    assert label.replace("<br>", " ") == title.replace("<b>", "&lt;b&gt;")
+    assert figure["layout"]["yaxis"]["categoryarray"] == [label]
