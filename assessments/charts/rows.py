@@ -68,6 +68,15 @@ class ProcessRow:
         """Claims a level above its verified level."""
         return self.verified is not None and self.verified < self.current
 
+    @property
+    def climb_text(self) -> str:
+        """The climb to the target in words, as the gap charts label it."""
+        if self.target is None:
+            return "no target"
+        if self.gap == 0:
+            return "on target"
+        return f"{self.gap} level{'s' if self.gap != 1 else ''}: {self.current} → {self.target}"
+
     def claimed_unverified(self, level: int) -> bool:
         """`level` is claimed (reached) but above the verified level."""
         return self.unverified and self.verified < level <= self.current
@@ -167,6 +176,11 @@ def process_rows(figures, verification=None) -> list[ProcessRow]:
         )
         for p in figures.processes
     ]
+
+
+def climb_order(processes: Sequence[ProcessRow]) -> list[ProcessRow]:
+    """The gap charts' order: the most valuable process first, then the longer climb, then name."""
+    return sorted(processes, key=lambda p: (-p.business_value, -p.gap, p.name))
 
 
 def dimension_rows(figures) -> list[DimensionRow]:

@@ -90,6 +90,11 @@ class AssessmentReport:
         return f"{self.branding.organization}: {self.assessment.title}"
 
     @property
+    def draft(self) -> bool:
+        """Not final: base.html marks every page DRAFT."""
+        return not self.assessment.is_final
+
+    @property
     def overdue(self) -> list[MilestoneRow]:
         return [m for m in self.milestones if m.overdue]
 
@@ -281,6 +286,11 @@ class ComparisonReport:
     @property
     def title(self) -> str:
         return f"{self.branding.organization}: {self.before.title} → {self.after.title}"
+
+    @property
+    def draft(self) -> bool:
+        """Either side not final: base.html marks every page DRAFT."""
+        return not (self.before.is_final and self.after.is_final)
 
     def snapshot(self) -> dict:
         c = self.comparison

@@ -40,8 +40,16 @@ class Pdf:
 def report_html(content) -> str:
     """The report's HTML, ready for WeasyPrint."""
     return render_to_string(
-        TEMPLATES[content.kind], {"content": content, "branding": content.branding}
+        TEMPLATES[content.kind],
+        {"content": content, "branding": content.branding, "created": created_stamp(content)},
     )
+
+
+def created_stamp(content) -> str:
+    """When the report was built, to the second: WeasyPrint writes the Info dictionary's date
+    to the second but copies this text into the XMP as given, and PDF/A validators flag the two
+    when they differ (a microsecond in one, none in the other)."""
+    return content.generated.replace(microsecond=0).isoformat()
 
 
 def pdf_from_html(html: str, *, archival: bool = False) -> Pdf:

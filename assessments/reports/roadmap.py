@@ -12,6 +12,7 @@ from assessments.charts.svg.roadmap import TimelinePhase, TimelineRow, timeline
 from assessments.models import Assessment, Report, Roadmap
 from assessments.roadmaps.acceptance import criteria_refresh
 from assessments.roadmaps.reading import gantt_rows, roadmap_plan
+from assessments.roadmaps.rules.milestones import process_title
 
 
 @dataclass
@@ -35,6 +36,11 @@ class MilestoneRow:
     verdict: str = ""  # "Verified", "Done, not verified", ... ("" without criteria)
     verdict_state: str = ""
     verification: list[VerificationRow] = field(default_factory=list)
+
+    @property
+    def heading(self) -> str:
+        """The title naming its process, as the report lists it."""
+        return process_title(self.title, self.process)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.utils import timezone
 from assessments import scoring
 from assessments.charts.plotly.roadmap import GanttRow
 from assessments.models import Milestone, Roadmap
+from assessments.roadmaps.rules.milestones import process_title
 from assessments.roadmaps.rules.ordering import OrderProblem, order_problems, prerequisites
 from assessments.roadmaps.rules.phasing import PhaseWindow, phase_rank
 from assessments.roadmaps.rules.projection import Burnup, burnup, phase_projections
@@ -133,7 +134,8 @@ def label_milestones(roadmap: Roadmap, milestones) -> None:
 
 
 def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[GanttRow]:
-    """One bar per milestone, numbered in plan order: from its phase's start to its due date."""
+    """One bar per milestone, numbered in plan order: from its phase's start to its due date,
+    named with its process (milestones generated before titles named it share titles)."""
     windows = roadmap.windows()
     rows = []
     for number, m in enumerate(milestones, start=1):
@@ -143,9 +145,10 @@ def gantt_rows(roadmap: Roadmap, milestones, today: date) -> list[GanttRow]:
             start = max((w.start for w in windows if w.start <= end), default=end)
         else:
             start = window.start
+        process = m.process.name if m.process_id else ""
         rows.append(
             GanttRow(
-                label=f"{number}. {m.title}",
+                label=f"{number}. {process_title(m.title, process)}",
                 start=start,
                 end=end,
                 status=m.status,

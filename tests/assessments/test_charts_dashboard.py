@@ -118,18 +118,21 @@ def test_radar_has_it_and_ot_traces_over_dimensions_in_scope():
     assert figure["layout"]["polar"]["radialaxis"]["range"] == [0, 4]
 
 
-def test_gap_bars_are_sorted_by_weight_then_value_then_name():
+def test_gap_bars_show_levels_to_climb_most_valuable_first():
     rows = [
         row("Stock counts", 1, target=2, value=5),
         row("Press line", 0, target=3, value=1),
-        row("Ledger", 1, target=2, value=5),
+        row("Ledger", 0, target=2, value=5),
         row("Dispatch", 2, target=2),
         row("Energy", 1),
     ]
     bars = gap_bars(rows)["data"][0]
-    assert bars["y"] == ["Press line", "Ledger", "Stock counts", "Dispatch", "Energy"]
-    assert bars["x"] == [15, 3, 3, 0, 0]
-    assert bars["text"] == ["0 → 3", "1 → 2", "1 → 2", "on target", "no target"]
+    assert bars["y"] == ["Ledger", "Stock counts", "Dispatch", "Energy", "Press line"]
+    assert bars["x"] == [2, 1, 0, 0, 3]
+    assert bars["text"][:4] == ["2 levels: 0 → 2", "1 level: 1 → 2", "on target", "no target"]
+    assert "business value 5" in bars["hovertext"][0]
+    assert bars["width"][0] > bars["width"][-1]  # value 5 draws thicker than value 1
+    assert gap_bars(rows)["layout"]["xaxis"]["tickvals"] == [0, 1, 2, 3, 4]
 
 
 def test_spread_chart_draws_ranges_answers_and_the_answer_that_counts():

@@ -109,9 +109,11 @@ def test_heatmap_and_gap_bars_carry_the_process_figures(scored, member):
     assert [int(x.split()[0]) for x in target["x"]] == [p.target for p in figures.processes]
 
     bars = charts["chart-gaps"]["data"][0]
-    by_weight = sorted(figures.processes, key=lambda p: -p.gap_weight)
-    assert bars["y"] == [p.process.name for p in by_weight]
-    assert bars["x"] == [p.gap_weight for p in by_weight]
+    by_value = sorted(
+        figures.processes, key=lambda p: (-p.process.business_value, -p.gap, p.process.name)
+    )
+    assert bars["y"] == [p.process.name for p in by_value]
+    assert bars["x"] == [p.gap for p in by_value]
 
 
 def test_radar_carries_it_and_ot_readiness_of_dimensions_in_scope(scored, member):

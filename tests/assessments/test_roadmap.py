@@ -6,7 +6,7 @@ import pytest
 
 from assessments.charts.plotly.roadmap import DAY_MS, STATUS_COLOURS, GanttRow, gantt_figure
 from assessments.framework.loading import default_framework
-from assessments.roadmaps.rules.milestones import Planned, Slot, milestones_for
+from assessments.roadmaps.rules.milestones import Planned, Slot, milestones_for, process_title
 from assessments.roadmaps.rules.ordering import arrange, order_problems, prerequisites, schedule
 from assessments.roadmaps.rules.phasing import phase_windows
 from assessments.roadmaps.rules.priority import DimensionInput, ProcessInput, format_priority
@@ -32,14 +32,27 @@ def test_one_milestone_per_level_step_from_the_first_transition_action():
     assert set(items) == {"step:1:2", "step:1:3", "step:2:1"}
     two = items["step:1:2"]
     assert (two.from_level, two.to_level, two.process_name) == (1, 2, "Press line")
-    assert two.title == "Collect machine data automatically, starting at the bottleneck"
+    assert two.title == "Press line: collect machine data automatically, starting at the bottleneck"
     assert two.action_key == "mfg-step2-connect-machines"
     assert (two.responsibility, two.benefit) == ("foster-collaboration", "real-time-data")
     # The step's other recommended actions are listed in the description.
     assert "Also recommended for this step:\n- Put live OEE in front of the shift" in (
         two.description
     )
-    assert items["step:2:1"].title == FRAMEWORK.transition_actions("logistics", 1)[0].title
+    action = FRAMEWORK.transition_actions("logistics", 1)[0].title
+    assert items["step:2:1"].title == process_title(action, "Warehouse")
+    assert items["step:2:1"].title.startswith("Warehouse: ")
+
+
+def test_a_step_title_names_its_process_once_and_keeps_acronyms():
+    shared = "Connect ERP and MES in both directions"
+    assert process_title(shared, "Order to cash") == (
+        "Order to cash: connect ERP and MES in both directions"
+    )
+    assert process_title(shared, "Press line") != process_title(shared, "Order to cash")
+    assert process_title("MES rollout", "Press line") == "Press line: MES rollout"
+    assert process_title("Press line: MES rollout", "Press line") == "Press line: MES rollout"
+    assert process_title("Segment the network", "") == "Segment the network"
 
 
 def test_priority_is_gap_weight_times_business_value_and_says_so():
@@ -297,3 +310,13 @@ def test_gantt_bars_start_at_their_dates_and_last_to_the_due_day():
     assert done["base"] == ["2026-01-01"] and done["x"] == [10 * DAY_MS]
     assert planned["marker"]["line"]["color"] == [STATUS_COLOURS["blocked"]]  # overdue
     assert figure["layout"]["xaxis"]["type"] == "date"
+
+
+def test_gantt_labels_wrap_and_are_never_cut():
+    title = "3. Press line 3 maintenance: connect ERP and MES in both directions <b>"
+    rows = [GanttRow(title, date(2026, 1, 1), date(2026, 1, 10), "planned", "now")]
+    figure = gantt_figure(rows, phase_windows(date(2026, 1, 1), 90), date(2026, 2, 1))
+    label = figure["data"][0]["y"][0]
+    assert "…" not in label and label.count("<br>") == 1
+    assert label.replace("<br>", " ") == title.replace("<b>", "&lt;b&gt;")
+    assert figure["layout"]["yaxis"]["categoryarray"] == [label]

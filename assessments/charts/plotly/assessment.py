@@ -40,6 +40,7 @@ from assessments.charts.rows import (
     DimensionRow,
     ProcessRow,
     SpreadRow,
+    climb_order,
     dimension_rows,
     level_names,
     process_rows,
@@ -221,33 +222,32 @@ def readiness_radar(dimensions: Sequence[DimensionRow]) -> dict:
 
 
 def gap_bars(processes: Sequence[ProcessRow]) -> dict:
-    """Gap weight per process, largest first (ties: higher business value, then name)."""
-    rows = sorted(processes, key=lambda p: (-p.gap_weight, -p.business_value, p.name))
-    text = [_gap_text(p) for p in rows]
+    """Levels each process still has to climb to its target (0 to 4), the most valuable
+    process first; a bar's thickness is the process's business value (1 to 5)."""
+    rows = climb_order(processes)
+    text = [p.climb_text for p in rows]  # the business value is in the hover: a card is narrow
     data = [
         bars(
-            "Gap weight",
+            "Levels to climb",
             y=[plain(p.name) for p in rows],
-            x=[p.gap_weight for p in rows],
+            x=[p.gap for p in rows],
+            width=[0.2 + 0.14 * min(max(p.business_value, 1), 5) for p in rows],
             text=text,
             textposition="outside",
-            textfont={"color": [INK if p.gap_weight else MUTED for p in rows]},
+            textfont={"color": [INK if p.gap else MUTED for p in rows]},
             cliponaxis=False,
             marker={"color": GAP_COLOUR},
             hovertext=[
-                f"{plain(p.name)}<br>{t}<br>gap {p.gap}, weight {p.gap_weight}, "
-                f"business value {p.business_value}"
-                for p, t in zip(rows, text, strict=True)
+                f"{plain(p.name)}<br>{p.climb_text}<br>business value {p.business_value}"
+                for p in rows
             ],
         )
     ]
-    weights = [scoring.gap_weight(current=0, target=g) for g in scoring.LEVELS]
     layout = base_layout(
         height=90 + 34 * max(len(rows), 1),
-        margin={"t": 10, "r": 110},
+        margin={"t": 10, "r": 120},
         showlegend=False,
-        bargap=0.35,
-        xaxis=value_axis([0, weights[-1] + 1], weights, title="Gap weight (1 + gap)² − 1"),
+        xaxis=value_axis([0, scoring.LEVELS[-1] + 0.1], scoring.LEVELS, title="Levels to climb"),
         yaxis=category_axis(),
     )
     return figure(data, layout)
@@ -376,14 +376,6 @@ def _heat_state(p: ProcessRow, level: int) -> str:
     else:
         state = "not targeted"
     return f"{state}, target" if level == p.target else state
-
-
-def _gap_text(p: ProcessRow) -> str:
-    if p.target is None:
-        return "no target"
-    if p.gap == 0:
-        return "on target"
-    return f"{p.current} → {p.target}"
 
 
 def _spread_hover(r: SpreadRow) -> str:

@@ -6,6 +6,7 @@ looks like the rest of the product.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -65,7 +66,7 @@ def gantt_figure(rows: Sequence[GanttRow], windows: Sequence[PhaseWindow], today
                 "type": "bar",
                 "orientation": "h",
                 "name": name,
-                "y": [_short(r.label) for r in mine],
+                "y": [_lines(r.label) for r in mine],
                 "base": [r.start.isoformat() for r in mine],
                 "x": [((r.end - r.start).days + 1) * DAY_MS for r in mine],
                 "marker": {
@@ -92,7 +93,7 @@ def gantt_figure(rows: Sequence[GanttRow], windows: Sequence[PhaseWindow], today
         _label(w.start, w.name, MUTED) for w in windows
     ]
     layout = base_layout(
-        height=170 + 26 * max(len(rows), 1),
+        height=170 + len(rows) * _row_height(rows),
         barmode="overlay",
         showlegend=True,
         legend={"orientation": "h", "x": 0, "y": -0.06, "yanchor": "top"},
@@ -104,7 +105,7 @@ def gantt_figure(rows: Sequence[GanttRow], windows: Sequence[PhaseWindow], today
             "automargin": True,
             "fixedrange": True,
             "categoryorder": "array",
-            "categoryarray": [_short(r.label) for r in rows],
+            "categoryarray": [_lines(r.label) for r in rows],
         },
         shapes=shapes,
         annotations=annotations,
@@ -244,5 +245,13 @@ def _label(day: date, text: str, colour: str) -> dict:
     }
 
 
-def _short(text: str, limit: int = 48) -> str:
-    return plain(text if len(text) <= limit else text[: limit - 1] + "…")
+def _row_height(rows: Sequence[GanttRow]) -> int:
+    """Plotly spaces categories evenly, so every row is as tall as the tallest label needs."""
+    lines = max((_lines(r.label).count("<br>") + 1 for r in rows), default=1)
+    return max(26, 15 * lines + 10)
+
+
+def _lines(text: str, width: int = 48) -> str:
+    """A label on lines of at most `width` characters, never cut: a milestone's title names
+    its process, and the bar's label must read whole."""
+    return "<br>".join(plain(line) for line in textwrap.wrap(text, width) or [""])

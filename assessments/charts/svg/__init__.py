@@ -6,5 +6,6 @@ dependency (bench/report.py measures ours; docs/BENCHMARKS.md has the numbers). 
 takes the same plain rows as the Plotly figures (`assessments.charts.rows`) and returns a
 `SafeString`; every text in it is escaped. Sizes are CSS pixels; the PDF scales them to fit.
 
-`draw` holds the canvas and text fitting; `assessment`, `comparison` and `roadmap` the charts.
+`draw` holds the canvas and text wrapping (a label is never cut); `assessment`, `comparison`
+and `roadmap` the charts.
 """

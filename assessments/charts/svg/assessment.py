@@ -20,25 +20,33 @@ from assessments.charts.palette import (
     MUTED,
     OT_COLOUR,
 )
-from assessments.charts.rows import READINESS_MAX, DimensionRow, ProcessRow
-from assessments.charts.svg.draw import Canvas, fit, legend
+from assessments.charts.rows import READINESS_MAX, DimensionRow, ProcessRow, climb_order
+from assessments.charts.svg.draw import Canvas, block_height, legend, wrap
 
 
 def samr_heatmap(
     processes: Sequence[ProcessRow], level_names: Sequence[str] = LEVEL_NAMES, *, width=680
 ) -> SafeString:
     """Processes (rows) by SAMR level (columns): levels reached in their colour, the climb to
-    the target in amber; a dot on the current level and a ring on the target."""
-    label_w, row_h, head_h = 210, 26, 30
+    the target in amber; a dot on the current level and a ring on the target. Long names
+    wrap, and their row grows to hold them."""
+    label_w = 210
     cell_w = (width - label_w) / len(scoring.LEVELS)
-    height = head_h + row_h * len(processes) + 34
+    heads = [
+        wrap(f"{level} {name}", cell_w - 4, 9.5)
+        for level, name in zip(scoring.LEVELS, level_names, strict=True)
+    ]
+    head_h = max(30, block_height(max(len(h) for h in heads), 9.5) + 10)
+    labels = [wrap(p.name, label_w - 12, 10) for p in processes]
+    heights = [max(26, block_height(len(lines), 10) + 8) for lines in labels]
+    height = head_h + sum(heights) + 34
     c = Canvas(width, height, "SAMR level of each process, current and target")
-    for level, name in zip(scoring.LEVELS, level_names, strict=True):
+    for level, lines in zip(scoring.LEVELS, heads, strict=True):
         x = label_w + cell_w * level + cell_w / 2
-        c.text(x, 18, fit(f"{level} {name}", cell_w - 4, 9.5), size=9.5, anchor="middle")
-    for i, p in enumerate(processes):
-        y = head_h + row_h * i
-        c.text(label_w - 8, y + row_h / 2 + 3.5, fit(p.name, label_w - 12, 10), anchor="end")
+        c.lines(x, head_h / 2, lines, size=9.5, anchor="middle")
+    y = head_h
+    for p, lines, row_h in zip(processes, labels, heights, strict=True):
+        c.lines(label_w - 8, y + row_h / 2, lines, anchor="end")
         for level in scoring.LEVELS:
             x = label_w + cell_w * level
             if level <= p.current:
@@ -54,6 +62,7 @@ def samr_heatmap(
                 label_w + cell_w * (p.target + 0.5), cy, 8.5, "none", stroke=GAP_COLOUR, width=2
             )
         c.circle(label_w + cell_w * (p.current + 0.5), cy, 5, "#ffffff", stroke=INK, width=2)
+        y += row_h
     y = height - 12
     legend(c, label_w, y, [("Reached", LEVEL_COLOURS[2]), ("Still to climb", GAP_TINT)])
     x = label_w + 190
@@ -83,7 +92,9 @@ def readiness_radar(dimensions: Sequence[DimensionRow], *, size=420) -> SafeStri
         c.line(cx, cy, *point(i, READINESS_MAX), GRID)
         lx, ly = point(i, READINESS_MAX + 0.35)
         anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
-        c.text(lx, ly + 3.5, fit(d.name, 150, 9.5), size=9.5, anchor=anchor)
+        # wrapped, and growing away from the chart at its top and bottom
+        valign = "middle" if abs(ly - cy) < radius * 0.5 else ("top" if ly > cy else "bottom")
+        c.lines(lx, ly, wrap(d.name, 150, 9.5), size=9.5, anchor=anchor, valign=valign)
     for ring in range(READINESS_MAX + 1):
         # the scale between the first two spokes, so it never sits on a data point
         x, y = point(0.5, ring)
@@ -103,43 +114,36 @@ def readiness_radar(dimensions: Sequence[DimensionRow], *, size=420) -> SafeStri
 
 
 def gap_bars(processes: Sequence[ProcessRow], *, width=680) -> SafeString:
-    """Gap weight per process, largest first (ties: higher business value, then name)."""
-    rows = sorted(processes, key=lambda p: (-p.gap_weight, -p.business_value, p.name))
-    label_w, row_h, top = 210, 22, 8
-    weights = [scoring.gap_weight(current=0, target=g) for g in scoring.LEVELS]
-    top_weight = weights[-1] + 1
-    plot_w = width - label_w - 80
-    height = top + row_h * len(rows) + 34
-    c = Canvas(width, height, "Gap weight per process")
-    bottom = top + row_h * len(rows)
-    for w in weights:
-        x = label_w + plot_w * w / top_weight
+    """Levels each process still has to climb to its target (0 to 4), the most valuable
+    process first; a bar's thickness is the process's business value (1 to 5)."""
+    rows = climb_order(processes)
+    label_w, top, size = 210, 8, 10
+    plot_w = width - label_w - 130
+    labels = [wrap(p.name, label_w - 12, size) for p in rows]
+    heights = [max(24, block_height(len(lines), size) + 8) for lines in labels]
+    bottom = top + sum(heights)
+    height = bottom + 34
+    c = Canvas(width, height, "Levels to climb to the target per process, by business value")
+    top_level = scoring.LEVELS[-1]
+    for level in scoring.LEVELS:
+        x = label_w + plot_w * level / top_level
         c.line(x, top, x, bottom, GRID)
-        c.text(x, bottom + 12, str(w), size=8.5, fill=MUTED, anchor="middle")
+        c.text(x, bottom + 12, str(level), size=8.5, fill=MUTED, anchor="middle")
     c.text(
         label_w + plot_w / 2,
         bottom + 26,
-        "Gap weight (1 + gap)² − 1",
+        "Levels to climb to the target",
         size=9,
         fill=MUTED,
         anchor="middle",
     )
-    for i, p in enumerate(rows):
-        y = top + row_h * i
-        c.text(label_w - 8, y + row_h / 2 + 3.5, fit(p.name, label_w - 12, 10), anchor="end")
-        bar = plot_w * p.gap_weight / top_weight
-        c.rect(label_w, y + 4, bar, row_h - 8, GAP_COLOUR, rx=2)
-        if p.target is None:
-            note = "no target"
-        elif p.gap == 0:
-            note = "on target"
-        else:
-            note = f"{p.current} → {p.target}"
-        c.text(
-            label_w + bar + 5,
-            y + row_h / 2 + 3.5,
-            note,
-            size=9,
-            fill=INK if p.gap_weight else MUTED,
-        )
+    y = top
+    for p, lines, row_h in zip(rows, labels, heights, strict=True):
+        mid = y + row_h / 2
+        c.lines(label_w - 8, mid, lines, size=size, anchor="end")
+        bar, thickness = plot_w * p.gap / top_level, 4 + 3 * min(max(p.business_value, 1), 5)
+        c.rect(label_w, mid - thickness / 2, bar, thickness, GAP_COLOUR, rx=2)
+        note = f"{p.climb_text} · value {p.business_value}"
+        c.text(label_w + bar + 5, mid + 3.5, note, size=9, fill=INK if p.gap else MUTED)
+        y += row_h
     return c.svg()

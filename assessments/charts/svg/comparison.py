@@ -15,7 +15,7 @@ from assessments.charts.rows import (
     level_ticks,
     process_series,
 )
-from assessments.charts.svg.draw import Canvas, fit
+from assessments.charts.svg.draw import Canvas, block_height, wrap
 from assessments.scoring import format_figure
 
 # A bar series: a name, one value per category, a colour and its opacity.
@@ -35,40 +35,40 @@ def grouped_bars(
     """Horizontal bars, one group per category, one bar per series; each bar says its value,
     so a 0 reads as 0 and a missing value (no bar) as a dash."""
     label_w, bar_h, pad = 200, 9, 8
-    group_h = bar_h * len(series) + pad
-    top = 24 + 14 * ((len(series) + 1) // 2)
+    names = [wrap(s.name, width / 2 - 24, 9) for s in series]
+    legend_rows = [max(len(n) for n in names[i : i + 2]) for i in range(0, len(names), 2)]
+    top = 24 + sum(block_height(n, 9) + 3 for n in legend_rows)
     plot_w = width - label_w - 50
-    bottom = top + group_h * len(categories)
-    height = bottom + 34
+    labels = [wrap(category, label_w - 12, 10) for category in categories]
+    heights = [max(bar_h * len(series), block_height(len(lines), 10)) + pad for lines in labels]
+    bottom = top + sum(heights)
+    ticks = [tick_text[t] if tick_text else str(t) for t in range(axis_max + 1)]
+    tick_lines = [wrap(text, plot_w / (axis_max + 1), 8.5) for text in ticks]
+    tick_h = block_height(max(len(t) for t in tick_lines), 8.5)
+    height = bottom + tick_h + 26
     c = Canvas(width, height, axis_title)
-    for i, s in enumerate(series):
-        x, y = (0 if i % 2 == 0 else width / 2), 12 + 14 * (i // 2)
-        c.rect(x + 4, y - 8, 10, 10, s.colour, rx=2, opacity=s.opacity)
-        c.text(x + 18, y + 1, fit(s.name, width / 2 - 24, 9), size=9, fill=MUTED)
-    for tick in range(axis_max + 1):
+    y = 6
+    for row, n in enumerate(legend_rows):
+        for i in (2 * row, 2 * row + 1):
+            if i < len(series):
+                x = 0 if i % 2 == 0 else width / 2
+                c.rect(x + 4, y + 1, 10, 10, series[i].colour, rx=2, opacity=series[i].opacity)
+                c.lines(x + 18, y, names[i], size=9, fill=MUTED, valign="top")
+        y += block_height(n, 9) + 3
+    for tick, lines in enumerate(tick_lines):
         x = label_w + plot_w * tick / (axis_max + 0.25)
         c.line(x, top, x, bottom, GRID)
-        text = tick_text[tick] if tick_text else str(tick)
-        c.text(
-            x,
-            bottom + 12,
-            fit(text, plot_w / (axis_max + 1), 8.5),
-            size=8.5,
-            fill=MUTED,
-            anchor="middle",
-        )
-    c.text(label_w + plot_w / 2, bottom + 27, axis_title, size=9, fill=MUTED, anchor="middle")
-    for g, category in enumerate(categories):
-        y0 = top + group_h * g + pad / 2
-        c.text(
-            label_w - 8,
-            y0 + bar_h * len(series) / 2 + 3.5,
-            fit(category, label_w - 12, 10),
-            anchor="end",
-        )
+        c.lines(x, bottom + 3, lines, size=8.5, fill=MUTED, anchor="middle", valign="top")
+    c.text(
+        label_w + plot_w / 2, bottom + tick_h + 17, axis_title, size=9, fill=MUTED, anchor="middle"
+    )
+    y0 = top
+    for g, (lines, group_h) in enumerate(zip(labels, heights, strict=True)):
+        c.lines(label_w - 8, y0 + group_h / 2, lines, anchor="end")
+        bars_top = y0 + (group_h - bar_h * len(series)) / 2
         for i, s in enumerate(series):
             value = s.values[g]
-            y = y0 + bar_h * i
+            y = bars_top + bar_h * i
             length = 0 if value is None else plot_w * value / (axis_max + 0.25)
             c.rect(label_w, y + 0.5, length, bar_h - 1, s.colour, opacity=s.opacity)
             c.text(
@@ -78,6 +78,7 @@ def grouped_bars(
                 size=7.5,
                 fill=MUTED,
             )
+        y0 += group_h
     return c.svg()
 
 

@@ -1,4 +1,4 @@
-"""The drawing primitives every SVG chart uses: a `Canvas` of shapes, text fitting, a legend."""
+"""The drawing primitives every SVG chart uses: a `Canvas` of shapes, text wrapping, a legend."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from assessments.charts.palette import INK, MUTED
 # fallbacks. Charts measure text with DejaVu's average advance (~0.55 em).
 FONT = "'DejaVu Sans', 'Liberation Sans', Arial, sans-serif"
 CHAR_WIDTH = 0.55
+LINE_HEIGHT = 1.2
 
 
 def _esc(text) -> str:
@@ -29,10 +30,31 @@ def _n(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def fit(text: str, width: float, size: float) -> str:
-    """`text` cut with an ellipsis so it fits `width` pixels at font size `size`."""
+def wrap(text: str, width: float, size: float) -> list[str]:
+    """`text` as lines that fit `width` pixels at font size `size`, broken between words (a
+    word longer than a line where it must be). Nothing is cut off: a board reads every name."""
     limit = max(int(width / (size * CHAR_WIDTH)), 4)
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    lines, line = [], ""
+    for word in str(text).split():
+        while len(word) > limit:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:limit])
+            word = word[limit:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= limit:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line] if line or not lines else lines
+
+
+def block_height(lines: int, size: float) -> float:
+    """The height of `lines` lines of text at font size `size`."""
+    return lines * size * LINE_HEIGHT
 
 
 class Canvas:
@@ -83,6 +105,14 @@ class Canvas:
             f'<text x="{_n(x)}" y="{_n(y)}" font-size="{_n(size)}" fill="{fill}"{extra}>'
             f"{_esc(text)}</text>"
         )
+
+    def lines(self, x, y, lines, *, size=10, valign="middle", **text) -> None:
+        """Lines of text, one under the other, centred on `y` ("middle"), or starting ("top")
+        or ending ("bottom") with their block there."""
+        step = size * LINE_HEIGHT
+        top = {"top": y, "bottom": y - step * len(lines)}.get(valign, y - step * len(lines) / 2)
+        for i, line in enumerate(lines):
+            self.text(x, top + step * i + step / 2 + size * 0.35, line, size=size, **text)
 
     def svg(self) -> SafeString:
         head = (

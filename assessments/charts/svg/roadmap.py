@@ -9,7 +9,7 @@ from datetime import date
 from django.utils.safestring import SafeString
 
 from assessments.charts.palette import GRID, INK, IT_COLOUR, MUTED
-from assessments.charts.svg.draw import Canvas, fit, legend
+from assessments.charts.svg.draw import Canvas, block_height, legend, wrap
 
 STATUS_COLOURS = {
     "planned": "#a9b4c2",
@@ -78,12 +78,14 @@ def timeline(
 ) -> SafeString:
     """The roadmap over time: one band per phase with its projected SAMR index, one bar per
     milestone from its phase's start to its due date, coloured by status."""
-    label_w, row_h, head_h = 220, 17, 38
+    label_w, head_h, size = 220, 38, 8.5
+    labels = [wrap(r.label, label_w - 10, size) for r in rows]
+    heights = [max(17, block_height(len(lines), size) + 5) for lines in labels]
     start = min([p.start for p in phases] + [r.start for r in rows])
     end = max([p.end for p in phases] + [r.end for r in rows])
     days = max((end - start).days + 1, 1)
     plot_w = width - label_w - 10
-    bottom = head_h + row_h * len(rows) + 4
+    bottom = head_h + sum(heights) + 4
     height = bottom + 40
 
     def x_of(day: date) -> float:
@@ -100,24 +102,21 @@ def timeline(
         x = x_of(today)
         c.line(x, head_h - 6, x, bottom, "#b42318", dash="3 2")
         c.text(x, bottom + 24, "today", size=8, fill="#b42318", anchor="middle")
-    for i, r in enumerate(rows):
-        y = head_h + row_h * i
-        c.text(
-            label_w - 6,
-            y + row_h / 2 + 3,
-            fit(r.label, label_w - 10, 8.5),
-            size=8.5,
-            anchor="end",
-            fill="#b42318" if r.overdue else INK,
+    y = head_h
+    for r, lines, row_h in zip(rows, labels, heights, strict=True):
+        mid = y + row_h / 2
+        c.lines(
+            label_w - 6, mid, lines, size=size, anchor="end", fill="#b42318" if r.overdue else INK
         )
         x0 = x_of(r.start)
         c.rect(
             x0,
-            y + 3,
+            mid - 5.5,
             max(x_of(r.end) + plot_w / days - x0, 3),
-            row_h - 6,
+            11,
             STATUS_COLOURS.get(r.status, GRID),
             rx=2,
         )
+        y += row_h
     legend(c, label_w, height - 4, [(STATUS_NAMES[s], STATUS_COLOURS[s]) for s in STATUS_NAMES])
     return c.svg()

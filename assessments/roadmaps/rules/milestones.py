@@ -2,7 +2,8 @@
 
 Every process with a gap gets one milestone per level step, current → current+1 … → target,
 from the framework's recommended actions for its area and that step: the first action gives the
-title and description, the others are listed in the description. A readiness dimension in scope
+title (after the process's name: processes of one area share their actions) and description,
+the others are listed in the description. A readiness dimension in scope
 whose IT or OT side is below `READINESS_MINIMUM` gates every step to `GATED_FROM_LEVEL` or
 above: it gets one readiness milestone (its first readiness action) with the highest priority
 among the steps it gates. A weak dimension that gates no step adds no milestone.
@@ -73,6 +74,17 @@ def readiness_key(dimension_key: str) -> str:
     return f"readiness:{dimension_key}"
 
 
+def process_title(title: str, process: str) -> str:
+    """`title` after the name of its process ("Order to cash: connect ERP and MES in both
+    directions"): several processes get the same action, and a list of milestones must say
+    whose each is. A title that starts with the name already is left as it is."""
+    if not process or title.casefold().startswith(process.casefold()):
+        return title
+    if title[1:2].islower():  # "Connect ..." reads "connect ..."; "MES ..." stays
+        title = title[:1].lower() + title[1:]
+    return f"{process}: {title}"
+
+
 def milestones_for(
     framework: Framework,
     processes: Sequence[ProcessInput],
@@ -99,7 +111,7 @@ def _step(framework: Framework, p: ProcessInput, to_level: int) -> Planned:
         action_key, responsibility, benefit = first.key, first.responsibility, first.benefit
     else:  # a framework always has actions; this keeps a hand-made one usable
         others = ()
-        title = f"Raise {p.name} to level {to_level}"
+        title = f"Raise to level {to_level}"
         description, action_key, responsibility, benefit = "", "", "", ""
     if others:
         description += "\n\nAlso recommended for this step:\n" + "\n".join(
@@ -108,7 +120,7 @@ def _step(framework: Framework, p: ProcessInput, to_level: int) -> Planned:
     return Planned(
         key=step_key(p.key, to_level),
         kind=STEP,
-        title=title,
+        title=process_title(title, p.name),
         description=description,
         action_key=action_key,
         responsibility=responsibility,
