@@ -27,7 +27,7 @@ RISKS_SHOWN = 3  # per kind of risk
 DIMENSIONS_SHOWN = 8
 NEXT_MILESTONES_SHOWN = 5
 NAMES_IN_A_DECISION = 2
-NAME_CHARS = 40  # of a name quoted in a decision
+NAME_CHARS = 60  # of a name quoted in a decision
 
 
 @dataclass
@@ -181,7 +181,7 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
     phase that has not started yet, to approve."""
     asks = []
     if pack.draft:
-        disputed = _count(pack.full.figures.disputed, "answer")
+        disputed = _count(len(pack.full.figures.disputed), "answer")
         asks.append(
             Decision(
                 "Note that these figures are a draft.",
@@ -199,21 +199,24 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
     blocked = [m.title for m in open_milestones if m.status == Milestone.Status.BLOCKED]
     if blocked:
         asks.append(
-            Decision(f"Unblock {_count(blocked, 'milestone')}.", f"Blocked: {_names(blocked)}.")
+            Decision(
+                f"Unblock {_count(len(blocked), 'milestone')}.", f"Blocked: {_names(blocked)}."
+            )
         )
     overdue = [m.title for m in pack.full.overdue]
     if overdue:
         asks.append(
             Decision(
-                f"Agree new dates or more resources for {_count(overdue, 'overdue milestone')}.",
-                f"Past due: {_names(overdue)}.",
+                "Agree new dates or more resources for "
+                f"{_count(len(overdue), 'overdue milestone')}.",
+                f"Past {_their(overdue)} due date; listed under Risks on page 1.",
             )
         )
     unowned = [m.title for m in open_milestones if not m.owner and m.phase == "Now"]
     if unowned:
         asks.append(
             Decision(
-                f"Name an owner for {_count(unowned, 'milestone')} in the Now phase.",
+                f"Name an owner for {_count(len(unowned), 'milestone')} in the Now phase.",
                 f"Nobody owns: {_names(unowned)}.",
             )
         )
@@ -221,16 +224,18 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
     if down:
         asks.append(
             Decision(
-                f"Fund the repair of {_count(down, 'integration')} sending no data.",
-                f"Down: {_names(down)}; a check on live data cannot verify a claim without it.",
+                f"Fund the repair of {_count(len(down), 'integration')} sending no data.",
+                f"Without {_their(down)} data no check can verify a claim; listed under Risks on "
+                "page 1.",
             )
         )
     unverified = [p.name for p in pack.full.verified.unverified]
     if unverified:
         asks.append(
             Decision(
-                f"Ask for evidence or live-data checks for {_count(unverified, 'process')}.",
-                f"Claimed above what is verified: {_names(unverified)}.",
+                f"Ask for evidence or live-data checks for {_count(len(unverified), 'process')}.",
+                f"{_their(unverified).capitalize()} claimed level is above what data or evidence "
+                "verifies; listed under Risks on page 1.",
             )
         )
     today = timezone.localdate(pack.generated)
@@ -240,7 +245,7 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
         asks.append(
             Decision(
                 f"Approve the {phase.name.lower()} phase from {phase.start:%-d %b %Y}: "
-                f"{_count(range(phase.open), 'open milestone')}.",
+                f"{_count(phase.open, 'open milestone')}.",
                 f"Projected SAMR index once it is done: {phase.projected}.",
             )
         )
@@ -249,19 +254,19 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
     return asks
 
 
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
+def _their(items: list) -> str:
+    return "its" if len(items) == 1 else "their"
 
 
-def _count(items, noun: str) -> str:
-    n = len(items)
+def _count(n: int, noun: str) -> str:
+    """ "1 process", "4 processes"."""
     plural = noun + ("es" if noun.endswith("s") else "s")
     return f"{n} {noun if n == 1 else plural}"
 
 
 def _names(names: list[str]) -> str:
-    """The first few names in quotes (a long one shortened: page 1 and the full report have
-    it whole), and how many more."""
+    """The first few names in quotes (a long one shortened: the full report has it whole), and
+    how many more."""
     shown = ", ".join(f"“{Truncator(n).chars(NAME_CHARS)}”" for n in names[:NAMES_IN_A_DECISION])
     more = len(names) - NAMES_IN_A_DECISION
     return shown + (f" and {more} more" if more > 0 else "")

@@ -204,6 +204,8 @@ def test_a_large_organisation_is_capped_to_two_pages(
     assert f"And {upcoming - NEXT_MILESTONES_SHOWN} more open milestones" in pages[1]
     # The last lines of each page are there, not clipped.
     assert "Unverified claims" in pages[0]
+    assert "Unblock 1 milestone. Blocked: “Milestone" in pages[1]
+    assert f"Agree new dates or more resources for {half} overdue milestones." in pages[1]
     assert "Fund the repair of 8 integrations sending no data." in pages[1]
     assert all("DRAFT" in page for page in pages)
     assert "Approve the later phase from 28 Nov 2026" in pages[1]
