@@ -30,8 +30,8 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.usefixtures("media")
 
 
-def board(user, assessment, capture) -> Report:
-    report = build_report(user, assessment, capture=capture, board=True)
+def board(user, assessment, capture, **extra) -> Report:
+    report = build_report(user, assessment, capture=capture, board=True, **extra)
     assert report.kind == Report.Kind.BOARD
     return report
 
@@ -84,6 +84,11 @@ def test_the_pack_is_two_pages_and_its_figures_are_the_figures_modules(pack, cli
     gaps = text.split("The three biggest gaps")[1]
     assert f"Press line 3 maintenance {press.current} → {press.target} 5 of 5" in gaps
     assert gaps.index("Press line 3 maintenance") < gaps.index("Stock counts")
+    # kept with the report as printed
+    assert pack.figures["headline"]["samr_index"] == samr
+    assert pack.figures["verified_index"] == format_figure(verified)
+    assert pack.figures["samr_change"] == f"+{change}"
+    assert pack.figures["biggest_gaps"] == ["Press line 3 maintenance", "Stock counts"]
 
 
 def test_the_pack_names_the_risks_and_the_plan(pack, client_data):
@@ -112,8 +117,8 @@ def test_a_drafts_pack_says_draft_on_every_page(pack):
 def test_a_finals_pack_does_not_say_draft(
     client_data, consultant, django_capture_on_commit_callbacks
 ):
-    final = client_data["baseline"]  # no earlier final, no roadmap
-    report = board(consultant, final, django_capture_on_commit_callbacks)
+    final = client_data["baseline"]  # no earlier final, no roadmap; archived as PDF/A
+    report = board(consultant, final, django_capture_on_commit_callbacks, archival=True)
     text = assert_two_pages(report)
     assert "DRAFT" not in text
     assert "SINCE LAST FINAL – no earlier final" in text
