@@ -39,6 +39,7 @@ class Report(models.Model):
     class Kind(models.TextChoices):
         ASSESSMENT = "assessment", "Assessment report"
         COMPARISON = "comparison", "Comparison report"
+        BOARD = "board", "Board pack"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -61,6 +62,9 @@ class Report(models.Model):
     )
     archival = models.BooleanField(
         "PDF/A", default=False, help_text="An archivable PDF/A-3b file instead of a plain PDF."
+    )
+    appendix = models.BooleanField(
+        default=True, help_text="A full report ends with every answer; a shorter one without."
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0, help_text="Per cent done.")
@@ -196,6 +200,8 @@ class Report(models.Model):
     def download_name(self) -> str:
         """A file name for the download, e.g. acme-q4-baseline-2026-11-25.pdf."""
         title = slugify(self.assessment.title)[:60] or "assessment"
-        kind = "comparison-" if self.kind == self.Kind.COMPARISON else ""
+        kind = {self.Kind.COMPARISON: "comparison-", self.Kind.BOARD: "board-pack-"}.get(
+            self.kind, ""
+        )
         day = timezone.localdate(self.finished or self.created).isoformat()
         return f"{self.organization.slug}-{kind}{title}-{day}.pdf"

@@ -261,8 +261,9 @@ def assessment_report(
         milestones=section.milestones,
         peers=peers,
         spread=spread_rows(figures),
-        appendix_processes=process_appendix(figures, names),
-        appendix_dimensions=dimension_appendix(figures),
+        # asked for without the appendix: not gathered (the template leaves the section out)
+        appendix_processes=process_appendix(figures, names) if report.appendix else [],
+        appendix_dimensions=dimension_appendix(figures) if report.appendix else [],
         charts=chart_svgs,
     )
 

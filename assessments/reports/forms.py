@@ -1,7 +1,7 @@
 from django import forms
 
 from accounts.access import scoped
-from assessments.models import Assessment
+from assessments.models import Assessment, Report
 
 
 class AssessmentChoice(forms.ModelChoiceField):
@@ -13,12 +13,29 @@ class ReportRequestForm(forms.Form):
     assessment = AssessmentChoice(
         queryset=Assessment.objects.none(), label="Assessment", empty_label="Choose an assessment…"
     )
+    kind = forms.ChoiceField(
+        label="Document",
+        choices=[
+            (Report.Kind.ASSESSMENT, "Full report"),
+            (Report.Kind.BOARD, "Board pack: two pages for the board"),
+        ],
+        initial=Report.Kind.ASSESSMENT,
+        required=False,  # left out: a full report
+        help_text="The board pack has the headline figures, risks, plan and decisions only.",
+    )
     compared_to = AssessmentChoice(
         queryset=Assessment.objects.none(),
         required=False,
         label="Compare with",
-        empty_label="Nothing: a full report of the assessment",
+        empty_label="Nothing: the assessment alone",
         help_text="Pick a second assessment for a comparison report: what changed between them.",
+    )
+    appendix = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Include the appendix",
+        help_text="Every answer, the assessors' differences and the method, at the end of a "
+        "full report.",
     )
     archival = forms.BooleanField(
         required=False,
@@ -35,7 +52,10 @@ class ReportRequestForm(forms.Form):
     def clean(self):
         data = super().clean()
         after, before = data.get("assessment"), data.get("compared_to")
-        if after and before:
+        data["kind"] = data.get("kind") or Report.Kind.ASSESSMENT
+        if before and data["kind"] == Report.Kind.BOARD:
+            self.add_error("compared_to", "A board pack covers one assessment: compare nothing.")
+        elif after and before:
             if after.pk == before.pk:
                 self.add_error("compared_to", "Choose a different assessment to compare with.")
             elif (before.assessed_on, before.created) > (after.assessed_on, after.created):

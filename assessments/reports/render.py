@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from assessments.models import Report
+from assessments.reports.board import board_pack
 from assessments.reports.content import report_content
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 TEMPLATES = {
     Report.Kind.ASSESSMENT: "assessments/pdf/report.html",
     Report.Kind.COMPARISON: "assessments/pdf/comparison.html",
+    Report.Kind.BOARD: "assessments/pdf/board.html",
 }
 PDF_A = "pdf/a-3b"
 
@@ -72,7 +74,8 @@ def report_render(*, report: Report, now: datetime | None = None) -> Report:
     if not report.claim(now=now):
         return report  # another worker has it, or it is no longer queued
     try:
-        content = report_content(report=report, now=now, progress=report.advance)
+        build = board_pack if report.kind == Report.Kind.BOARD else report_content
+        content = build(report=report, now=now, progress=report.advance)
         html = report_html(content)
         report.advance(60, "Typesetting the PDF")
         pdf = pdf_from_html(html, archival=report.archival)

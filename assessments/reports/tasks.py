@@ -39,23 +39,29 @@ def report_request(
     assessment: Assessment,
     compared_to: Assessment | None = None,
     archival: bool = False,
+    board: bool = False,
+    appendix: bool = True,
 ) -> Report:
-    """Queue a report of `assessment` (compared with `compared_to` when given); the worker
-    builds it once the transaction commits."""
+    """Queue a report of `assessment` (compared with `compared_to` when given, or its two-page
+    board pack when `board`); the worker builds it once the transaction commits."""
     if assessment.organization_id != organization.pk or (
         compared_to is not None and compared_to.organization_id != organization.pk
     ):
         raise ReportRefused("Reports cover assessments of one organisation.")
     if compared_to is not None and compared_to.pk == assessment.pk:
         raise ReportRefused("Choose two different assessments to compare.")
+    if board and compared_to is not None:
+        raise ReportRefused("A board pack covers one assessment.")
+    kind = Report.Kind.BOARD if board else Report.Kind.ASSESSMENT
     with transaction.atomic():
         Report.give_up_stale(organization=organization)
         report = Report.objects.create(
             organization=organization,
-            kind=Report.Kind.COMPARISON if compared_to else Report.Kind.ASSESSMENT,
+            kind=Report.Kind.COMPARISON if compared_to else kind,
             assessment=assessment,
             compared_to=compared_to,
             archival=archival,
+            appendix=appendix,
             requested_by=user,
         )
         transaction.on_commit(lambda: _enqueue(report, report_build))

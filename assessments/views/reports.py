@@ -38,6 +38,8 @@ def report_list(request):
             assessment=form.cleaned_data["assessment"],
             compared_to=form.cleaned_data["compared_to"],
             archival=form.cleaned_data["archival"],
+            board=form.cleaned_data["kind"] == Report.Kind.BOARD,
+            appendix=form.cleaned_data["appendix"],
         )
         return redirect("assessments:report-detail", request.org.slug, report.pk)
     now = timezone.now()
