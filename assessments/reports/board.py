@@ -145,10 +145,10 @@ class BoardPack:
             "samr_change": self.samr_change.delta_display if self.samr_change else None,
             "biggest_gaps": [p.name for p in self.biggest_gaps],
             "dead_integrations": [i.name for i in self.dead_integrations.shown],
-            "overdue": [m.title for m in self.overdue.shown],
+            "overdue": [m.heading for m in self.overdue.shown],
             "unverified": [p.name for p in self.unverified.shown],
             "phases": full["phases"],
-            "next_milestones": [m.title for m in self.next_milestones.shown],
+            "next_milestones": [m.heading for m in self.next_milestones.shown],
             "decisions": [d.ask for d in self.decisions],
         }
 
@@ -196,14 +196,14 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
                 "There is no plan yet to close the gaps on page 1.",
             )
         )
-    blocked = [m.title for m in open_milestones if m.status == Milestone.Status.BLOCKED]
+    blocked = [m.heading for m in open_milestones if m.status == Milestone.Status.BLOCKED]
     if blocked:
         asks.append(
             Decision(
                 f"Unblock {_count(len(blocked), 'milestone')}.", f"Blocked: {_names(blocked)}."
             )
         )
-    overdue = [m.title for m in pack.full.overdue]
+    overdue = [m.heading for m in pack.full.overdue]
     if overdue:
         asks.append(
             Decision(
@@ -212,7 +212,7 @@ def decisions(pack: BoardPack, open_milestones: list[MilestoneRow]) -> list[Deci
                 f"Past {_their(overdue)} due date; listed under Risks on page 1.",
             )
         )
-    unowned = [m.title for m in open_milestones if not m.owner and m.phase == "Now"]
+    unowned = [m.heading for m in open_milestones if not m.owner and m.phase == "Now"]
     if unowned:
         asks.append(
             Decision(
