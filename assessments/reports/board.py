@@ -27,7 +27,7 @@ RISKS_SHOWN = 3  # per kind of risk
 DIMENSIONS_SHOWN = 8
 NEXT_MILESTONES_SHOWN = 5
 NAMES_IN_A_DECISION = 2
-NAME_CHARS = 60  # of a name quoted in a decision
+NAME_CHARS = 90  # of a name quoted in a decision (most generated titles are shorter)
 
 
 @dataclass
