@@ -229,7 +229,7 @@ def gap_bars(processes: Sequence[ProcessRow]) -> dict:
     data = [
         bars(
             "Levels to climb",
-            y=[plain(p.name) for p in rows],
+            y=[_wrap(plain(p.name), 22) for p in rows],  # a phone's card is narrow
             x=[p.gap for p in rows],
             width=[0.2 + 0.14 * min(max(p.business_value, 1), 5) for p in rows],
             text=text,
