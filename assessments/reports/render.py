@@ -81,8 +81,10 @@ def report_render(*, report: Report, now: datetime | None = None) -> Report:
         pdf = pdf_from_html(html, archival=report.archival)
         report.advance(95, "Storing the file")
         field = report.file.field
+        # Stored under a short name (the field holds 100 characters; a long organisation slug
+        # and title would not fit); the download is named by `download_name()`.
         name = field.storage.save(
-            field.generate_filename(report, report.download_name()), ContentFile(pdf.data)
+            field.generate_filename(report, f"report-{report.pk}.pdf"), ContentFile(pdf.data)
         )
     except Exception as error:  # any failure is shown on the page, not raised in the worker
         log.exception("report %s failed", report.pk)
