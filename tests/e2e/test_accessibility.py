@@ -67,4 +67,10 @@ def test_no_state_of_forms_menus_and_errors_violates_wcag(demo, page):
         submit_empty(page, path, button)
         expect(page.locator(".field-error, .form-errors, .errorlist").first).to_be_visible()
         check(f"errors on {path}")
+
+    page.goto("/o/acme/members/")  # sent: the next page says so in a message
+    page.get_by_label("Email").fill("new.colleague@acme.example")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".messages li").first).to_be_visible()
+    check("message after saving")
     assert not found, f"{len(found)} violations:\n" + "\n".join(found)
