@@ -16,6 +16,7 @@ from accounts.models import (
     User,
     window_problem,
 )
+from accounts.services import invitation_refusal
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -115,9 +116,11 @@ class InvitationForm(forms.ModelForm):
         self.organization = organization
 
     def clean_email(self):
+        """The service checks again while it holds a lock; this puts the reason by the field."""
         email = self.cleaned_data["email"]
-        if Membership.objects.filter(organization=self.organization, user__email=email).exists():
-            raise forms.ValidationError("This person is already a member.")
+        now = timezone.now()
+        if refusal := invitation_refusal(organization=self.organization, email=email, now=now):
+            raise forms.ValidationError(refusal)
         return email
 
 
