@@ -2,6 +2,7 @@ import math
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 
@@ -221,3 +222,27 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's login form, throttled the same way so it is no side door for guessing."""
+
+
+class OpenSignUpForm(forms.Form):
+    """A public sign-up: the person, their organisation and a password. Never says whether the
+    address has an account (accounts.signup); every field is capped."""
+
+    first_name = forms.CharField(label="Your name", max_length=150)
+    email = AddressField(label="Work email", max_length=254)
+    organization_name = forms.CharField(label="Organisation", max_length=120)
+    password1 = forms.CharField(label="Password", max_length=128, widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password again", max_length=128, widget=forms.PasswordInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password1")
+        if password and cleaned.get("password2") and password != cleaned["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        elif password:
+            person = User(email=cleaned.get("email") or "", first_name=cleaned.get("first_name"))
+            try:
+                password_validation.validate_password(password, person)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

@@ -32,6 +32,9 @@ class LoginView(auth_views.LoginView):
 
     authentication_form = LoginForm
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, signup_open=settings.SIGNUP == "open")
+
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's, and the new password also lifts a lockout: the emailed link proved the
