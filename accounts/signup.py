@@ -10,7 +10,7 @@ scanner that opens links does not verify an address for someone who typed it in.
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core import signing
+from django.core import checks, signing
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
@@ -19,7 +19,7 @@ from django.utils.text import slugify
 
 import audit.trail as audit
 from accounts.models import Membership, Organization, Role, User
-from accounts.services import MEMBERS
+from accounts.services import MEMBERS, email_delivered
 
 VERIFY_FOR_SECONDS = 3 * 24 * 3600
 _SALT = "ladder.accounts.verify-email"
@@ -31,6 +31,20 @@ class VerificationRefused(Exception):
 
 def signup_allowed() -> bool:
     return settings.SIGNUP == "open"
+
+
+def check_signup_can_verify(app_configs=None, **kwargs):
+    """System check: open sign-up with no email server leaves every new account unverifiable."""
+    if signup_allowed() and not email_delivered():
+        return [
+            checks.Warning(
+                "SIGNUP=open but emails are not delivered (no EMAIL_HOST): nobody who signs "
+                "up can verify their address.",
+                hint="Set EMAIL_HOST, or SIGNUP=invite.",
+                id="accounts.W001",
+            )
+        ]
+    return []
 
 
 def _unique_slug(name: str) -> str:

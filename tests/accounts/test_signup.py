@@ -178,3 +178,14 @@ def test_others_organisations_are_not_held_back_by_one_awaiting_verification(
     waiting = Organization.objects.create(name="W", slug="w", awaiting_verification=True)
     Membership.objects.create(user=owner, organization=waiting, role=Role.OWNER)
     assert client_for(owner).get(reverse("org-home", args=[org.slug])).status_code == 200
+
+
+def test_open_signup_without_an_email_server_is_a_system_check_warning(settings):
+    settings.SIGNUP = "open"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert [w.id for w in signup.check_signup_can_verify()] == ["accounts.W001"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert signup.check_signup_can_verify() == []
+    settings.SIGNUP = "invite"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert signup.check_signup_can_verify() == []
