@@ -1,5 +1,6 @@
 """An owner's invitations on the People page: their states, resend and revoke."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -17,11 +18,14 @@ def invitation_rows(request) -> list[Invitation]:
     the `link` of pending ones when Ladder's emails reach nobody, to pass it on themselves."""
     now = timezone.now()
     show_links = request.membership.can_manage and not services.email_delivered()
+    # Like the integrations' commands: SITE_URL when set, else the address the browser is on.
+    base = settings.SITE_URL if settings.SITE_URL_SET else request.build_absolute_uri("/")[:-1]
     rows = list(request.org.invitations.select_related("invited_by")[:SHOWN])
     for invitation in rows:
         invitation.current = invitation.state(now)
         pending = invitation.current == Invitation.State.PENDING
-        invitation.link = services.invitation_link(invitation) if show_links and pending else ""
+        path = reverse("invitation-accept", args=[invitation.token])
+        invitation.link = base + path if show_links and pending else ""
     return rows
 
 

@@ -189,3 +189,12 @@ def test_open_signup_without_an_email_server_is_a_system_check_warning(settings)
     settings.SIGNUP = "invite"
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     assert signup.check_signup_can_verify() == []
+
+
+def test_an_unknown_signup_mode_stops_the_install_with_its_name():
+    from tests.test_settings import run_manage
+
+    result = run_manage("check", env={"DEBUG": "1", "SIGNUP": "public"})
+    assert result.returncode != 0
+    assert "SIGNUP must be closed, invite or open" in result.stderr
+    assert run_manage("check", env={"DEBUG": "1", "SIGNUP": "Open"}).returncode == 0
