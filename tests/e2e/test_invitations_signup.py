@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Invitation
 from tests.conftest import PASSWORD
+from tests.e2e.a11y import violations
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.e2e
@@ -27,8 +28,10 @@ def shoot(page, name):
         page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
-def no_sideways_scroll(page, viewport):
+def looks_right(page, viewport):
+    """No sideways scroll, and no WCAG A/AA violation (axe) in the page as it is now."""
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert not violations(page), violations(page)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -57,7 +60,7 @@ def test_without_email_the_owner_copies_the_link_and_manages_invitations(
     page.get_by_label("Email").fill("COO@acme.test")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_text("already an open invitation for this address")).to_be_visible()
-    no_sideways_scroll(page, viewport)
+    looks_right(page, viewport)
     shoot(page, f"people-{width}")
 
     page.get_by_role("button", name="Resend the invitation to late@acme.test").click()
@@ -68,6 +71,7 @@ def test_without_email_the_owner_copies_the_link_and_manages_invitations(
     expect(row.get_by_text("Revoked")).to_be_visible()
     page.goto(f"/invitations/{invitation.token}/")
     expect(page.get_by_role("heading", name="This invitation is no longer valid")).to_be_visible()
+    looks_right(page, viewport)
     shoot(page, f"revoked-{width}")
     context.close()
 
@@ -89,17 +93,19 @@ def test_open_signup_verifies_the_address_before_the_organisation_opens(
     page.get_by_label("Organisation").fill("NewCo Foods")
     page.locator("#id_password1").fill("ladder-pass-991")
     page.get_by_label("Password again").fill("ladder-pass-991")
-    no_sideways_scroll(page, viewport)
+    looks_right(page, viewport)
     shoot(page, f"signup-{width}")
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    looks_right(page, viewport)
 
     log_in(page, "nia@newco.test", "ladder-pass-991")
     expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
-    no_sideways_scroll(page, viewport)
+    looks_right(page, viewport)
     shoot(page, f"verify-{width}")
     path = re.search(r"http://\S+(/accounts/verify/\S+/)", mail.outbox[0].body).group(1)
     page.goto(path)
+    looks_right(page, viewport)
     page.get_by_role("button", name="Confirm my address").click()
     expect(page.get_by_text("Your email address is verified.")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/o/newco-foods/$"))
