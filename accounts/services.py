@@ -163,14 +163,21 @@ def invitation_resend(*, invitation: Invitation, user) -> Invitation:
 @transaction.atomic
 def _invitation_renew(*, invitation: Invitation, user) -> Invitation:
     _require_owner(invitation.organization, user)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    Organization.objects.select_for_update().filter(pk=invitation.organization_id).first()
+    invitation = Invitation.objects.get(pk=invitation.pk)
     if invitation.accepted or invitation.revoked:
         raise InvitationRefused("This invitation was accepted or revoked: invite them anew.")
     organization = invitation.organization
     if Membership.objects.filter(organization=organization, user__email=invitation.email).exists():
         raise InvitationRefused("This person is already a member.")
+    now = timezone.now()
+    others = Invitation.objects.filter(
+        organization=organization, email=invitation.email, accepted=None, revoked=None
+    ).exclude(pk=invitation.pk)
+    if any(other.is_open(now) for other in others):
+        raise InvitationRefused("A newer invitation for this address is still open.")
     before = {"expires": invitation.expires}
-    invitation.renew(timezone.now())
+    invitation.renew(now)
     subject = f"Invitation to {invitation.email}"
     after = {"expires": invitation.expires}
     _record(organization, user, "invitation resent", subject, invitation, before, after)
@@ -222,6 +229,11 @@ def invitation_email(*, invitation: Invitation) -> None:
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Join; raises InvitationRefused if the invitation closed since the page was shown (the
+    row is locked, so a revoke and an accept at once cannot both win)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open():
+        raise InvitationRefused("This invitation is no longer valid.")
     membership = invitation.accept(user)
     after = {"role": membership.get_role_display()}
     subject = f"Membership of {user.email}"

@@ -181,16 +181,20 @@ def invitation_accept(request, token):
     if user and request.user != user:
         messages.info(request, f"Log in as {invitation.email} to accept the invitation.")
         return redirect(f"{reverse('login')}?next={request.path}")
-    if user:
-        if request.method == "POST":
-            return _join(request, invitation, user)
+    if user and request.method != "POST":
         return render(request, "accounts/invitation.html", {"invitation": invitation})
-    form = SignUpForm(User(email=invitation.email), request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            return _join(request, invitation, form.save())
-    context = {"invitation": invitation, "form": form}
-    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+    form = None if user else SignUpForm(User(email=invitation.email), request.POST or None)
+    if form and not (request.method == "POST" and form.is_valid()):
+        context = {"invitation": invitation, "form": form}
+        status = 400 if form.errors else 200
+        return render(request, "accounts/invitation.html", context, status=status)
+    try:
+        with transaction.atomic():  # a new account only if it joins
+            return _join(request, invitation, user or form.save())
+    except services.InvitationRefused:  # revoked or accepted meanwhile
+        invitation.refresh_from_db()
+        context = {"state": invitation.state()}
+        return render(request, "accounts/invitation_closed.html", context, status=410)
 
 
 def _join(request, invitation, user):

@@ -254,3 +254,21 @@ def test_closed_signup_accepts_the_operators_invitation(org, client, settings):
     assert client.post(accept_url(invitation), data).status_code == 302
     invitation.refresh_from_db()
     assert invitation.accepted is not None
+
+
+def test_an_expired_invitation_is_not_resent_beside_a_newer_open_one(org, owner, mailoutbox):
+    old = invite(org, owner, created=timezone.now() - timedelta(days=20))
+    invite(org, owner)
+    page = client_for(owner).post(resend_url(old), follow=True).text
+    assert "A newer invitation for this address is still open" in page
+    assert not mailoutbox
+
+
+def test_accepting_rechecks_the_invitation_under_a_lock(org, owner, member):
+    invitation = invite(org, owner, email=member.email)
+    shown = Invitation.objects.get(pk=invitation.pk)  # as the page loaded it, still open
+    Invitation.objects.filter(pk=invitation.pk).update(revoked=timezone.now())
+    with pytest.raises(services.InvitationRefused):
+        services.invitation_accept(invitation=shown, user=member)
+    invitation.refresh_from_db()
+    assert invitation.accepted is None
