@@ -4,8 +4,10 @@ Every organisation-scoped URL carries `org_slug`; `org_view` resolves it to the 
 membership or answers 404, so another organisation's pages look exactly like missing ones.
 Objects are then fetched with `get_object_for_member`, which filters by the organisation
 through the model's `ORG_FIELD` (e.g. "organization" or "assessment__organization").
-A viewer's write (any unsafe method) is a 403, so no write view can forget it; a view's own
-rule about who may change what (depending on the object or the request) is `refuse_unless`.
+An organisation made by open sign-up shows only "verify your email" until its owner's address
+is verified (accounts.signup). A viewer's write (any unsafe method) is a 403, so no write view
+can forget it; a view's own rule about who may change what (depending on the object or the
+request) is `refuse_unless`.
 
 An auditor sees only their observation window (`membership.window`): a model that names its
 dates in `WINDOW_FIELD` (one lookup, or several that must all fall in the window; those in
@@ -20,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 
 from accounts.models import Membership
 
@@ -56,6 +58,9 @@ def org_view(
         @wraps(func)
         def wrapper(request, org_slug, *args, **kwargs):
             membership = get_membership(request.user, org_slug)
+            if membership.organization.awaiting_verification:  # open sign-up, not yet verified
+                context = {"waiting": membership.organization}
+                return render(request, "accounts/verify_email.html", context, status=403)
             unsafe = write or (request.method not in SAFE_METHODS and not personal)
             if unsafe and not membership.can_write:
                 raise PermissionDenied("Viewers can read but not change anything.")

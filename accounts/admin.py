@@ -43,4 +43,4 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "organization", "role", "created", "accepted"]
+    list_display = ["email", "organization", "role", "created", "accepted", "revoked"]

@@ -2,6 +2,7 @@ import math
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
 from django.utils import timezone
 
@@ -16,6 +17,7 @@ from accounts.models import (
     User,
     window_problem,
 )
+from accounts.services import invitation_refusal
 
 LOGO_MAX_BYTES = 1024 * 1024
 
@@ -115,9 +117,11 @@ class InvitationForm(forms.ModelForm):
         self.organization = organization
 
     def clean_email(self):
+        """The service checks again while it holds a lock; this puts the reason by the field."""
         email = self.cleaned_data["email"]
-        if Membership.objects.filter(organization=self.organization, user__email=email).exists():
-            raise forms.ValidationError("This person is already a member.")
+        now = timezone.now()
+        if refusal := invitation_refusal(organization=self.organization, email=email, now=now):
+            raise forms.ValidationError(refusal)
         return email
 
 
@@ -218,3 +222,27 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
     """The admin's login form, throttled the same way so it is no side door for guessing."""
+
+
+class OpenSignUpForm(forms.Form):
+    """A public sign-up: the person, their organisation and a password. Never says whether the
+    address has an account (accounts.signup); every field is capped."""
+
+    first_name = forms.CharField(label="Your name", max_length=150)
+    email = AddressField(label="Work email", max_length=254)
+    organization_name = forms.CharField(label="Organisation", max_length=120)
+    password1 = forms.CharField(label="Password", max_length=128, widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password again", max_length=128, widget=forms.PasswordInput)
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password1")
+        if password and cleaned.get("password2") and password != cleaned["password2"]:
+            self.add_error("password2", "The two passwords differ.")
+        elif password:
+            person = User(email=cleaned.get("email") or "", first_name=cleaned.get("first_name"))
+            try:
+                password_validation.validate_password(password, person)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

@@ -88,6 +88,8 @@ class Organization(models.Model):
         help_text="How long accepted evidence counts after its effective date: 1 to 3660 days.",
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Made by an open sign-up: unusable until its owner's email address is verified.
+    awaiting_verification = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -252,10 +254,16 @@ def _invitation_token():
 
 class Invitation(ObservationWindow):
     """An owner's invitation for an email address to join with a role (an auditor's with its
-    observation window)."""
+    observation window). Open until accepted, revoked or VALID_FOR after it was (re)sent."""
 
     ORG_FIELD = "organization"
     VALID_FOR = timedelta(days=14)
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+        ACCEPTED = "accepted", "Accepted"
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="invitations"
@@ -263,9 +271,11 @@ class Invitation(ObservationWindow):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    # None: made by the install's operator (create_org, first run, the admin), not an owner.
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
-    created = models.DateTimeField(default=timezone.now)
+    created = models.DateTimeField(default=timezone.now)  # last sent: expiry counts from it
     accepted = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]
@@ -273,9 +283,33 @@ class Invitation(ObservationWindow):
     def __str__(self):
         return f"{self.email} to {self.organization}"
 
+    @property
+    def expires(self):
+        return self.created + self.VALID_FOR
+
+    def state(self, now=None) -> str:
+        if self.accepted:
+            return self.State.ACCEPTED
+        if self.revoked:
+            return self.State.REVOKED
+        return self.State.PENDING if (now or timezone.now()) < self.expires else self.State.EXPIRED
+
     def is_open(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.accepted is None and now < self.created + self.VALID_FOR
+        return self.state(now) == self.State.PENDING
+
+    def renew(self, now) -> None:
+        """A fresh token and a fresh VALID_FOR: the link sent before stops working."""
+        if self.accepted or self.revoked:
+            raise ValueError("An accepted or revoked invitation cannot be sent again")
+        self.token = _invitation_token()
+        self.created = now
+        self.save(update_fields=["token", "created"])
+
+    def revoke(self, now) -> None:
+        if self.accepted or self.revoked:
+            raise ValueError("An accepted or revoked invitation cannot be revoked")
+        self.revoked = now
+        self.save(update_fields=["revoked"])
 
     def accept(self, user, now=None) -> Membership:
         """Make `user` a member with the invited role; an existing membership keeps its role."""

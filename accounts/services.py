@@ -1,10 +1,15 @@
 """Changes to who may do what in an organisation; each is written to the audit trail."""
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
 
 import audit.trail as audit
 from accounts.addresses import normalise
-from accounts.models import FailedLogin, Invitation, Membership, Role
+from accounts.models import FailedLogin, Invitation, Membership, Organization, Role, User
 
 
 class AuditArea(models.TextChoices):
@@ -82,11 +87,59 @@ def membership_remove(*, membership: Membership, user) -> None:
     membership.delete()
 
 
-@transaction.atomic
+class InvitationRefused(Exception):
+    """The invitation cannot be sent: the person is a member, or already has an open one."""
+
+
+def _require_owner(organization, user) -> None:
+    """The service's own check, whatever the view did: only owners manage invitations."""
+    if not Membership.objects.filter(
+        organization=organization, user=user, role=Role.OWNER
+    ).exists():
+        raise PermissionDenied("Only the organisation's owners can do this.")
+
+
+def invitation_refusal(*, organization, email: str, now) -> str | None:
+    """Why `email` cannot be invited to `organization` now, or None."""
+    if Membership.objects.filter(organization=organization, user__email=email).exists():
+        return "This person is already a member."
+    for invitation in Invitation.objects.filter(
+        organization=organization, email=email, accepted=None, revoked=None
+    ):
+        if invitation.is_open(now):
+            return (
+                f"There is already an open invitation for this address, until "
+                f"{invitation.expires:%-d %b %Y}: resend it from the list of invitations."
+            )
+    if settings.SIGNUP == "closed" and not User.objects.filter(email=email).exists():
+        return (
+            "Sign-up is closed on this install: only people who already have an account can "
+            "be invited. The operator adds new accounts."
+        )
+    return None
+
+
 def invitation_send(*, invitation: Invitation, user) -> None:
-    """Store a new invitation (sending the email is the caller's)."""
+    """Store a new invitation and email it; raises InvitationRefused for a member or a second
+    open invitation (the organisation row is locked, so two owners cannot both send one).
+    The email goes after the commit, so a slow mail server holds no lock."""
+    _invitation_store(invitation=invitation, user=user)
+    invitation_email(invitation=invitation)
+
+
+@transaction.atomic
+def _invitation_store(*, invitation: Invitation, user) -> None:
+    _require_owner(invitation.organization, user)
+    Organization.objects.select_for_update().filter(pk=invitation.organization_id).first()
     invitation.email = normalise(invitation.email)
+    now = timezone.now()
+    refusal = invitation_refusal(
+        organization=invitation.organization, email=invitation.email, now=now
+    )
+    if refusal:
+        raise InvitationRefused(refusal)
     invitation.invited_by = user
+    invitation.created = now
     invitation.save()
     after = {"email": invitation.email, "role": invitation.get_role_display()}
     if invitation.window:
@@ -95,16 +148,92 @@ def invitation_send(*, invitation: Invitation, user) -> None:
     _record(invitation.organization, user, "invited", subject, invitation, {}, after)
 
 
+def invitation_resend(*, invitation: Invitation, user) -> Invitation:
+    """Send a pending or expired invitation again with a new token and expiry.
+
+    The token is rotated, not reused: a link that went astray (a forwarded email, a shared
+    screen) stops working, and only the newest email admits. Raises InvitationRefused when
+    the person has joined since or the invitation is accepted or revoked.
+    """
+    invitation = _invitation_renew(invitation=invitation, user=user)
+    invitation_email(invitation=invitation)
+    return invitation
+
+
 @transaction.atomic
-def invitation_cancel(*, invitation: Invitation, user) -> None:
+def _invitation_renew(*, invitation: Invitation, user) -> Invitation:
+    _require_owner(invitation.organization, user)
+    Organization.objects.select_for_update().filter(pk=invitation.organization_id).first()
+    invitation = Invitation.objects.get(pk=invitation.pk)
+    if invitation.accepted or invitation.revoked:
+        raise InvitationRefused("This invitation was accepted or revoked: invite them anew.")
+    organization = invitation.organization
+    if Membership.objects.filter(organization=organization, user__email=invitation.email).exists():
+        raise InvitationRefused("This person is already a member.")
+    now = timezone.now()
+    others = Invitation.objects.filter(
+        organization=organization, email=invitation.email, accepted=None, revoked=None
+    ).exclude(pk=invitation.pk)
+    if any(other.is_open(now) for other in others):
+        raise InvitationRefused("A newer invitation for this address is still open.")
+    before = {"expires": invitation.expires}
+    invitation.renew(now)
+    subject = f"Invitation to {invitation.email}"
+    after = {"expires": invitation.expires}
+    _record(organization, user, "invitation resent", subject, invitation, before, after)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, user) -> None:
+    """Close an invitation: its link shows that it was withdrawn. Kept for the People page."""
+    _require_owner(invitation.organization, user)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted or invitation.revoked:
+        raise InvitationRefused("This invitation was already accepted or revoked.")
+    invitation.revoke(timezone.now())
     before = {"email": invitation.email, "role": invitation.get_role_display()}
     subject = f"Invitation to {invitation.email}"
     _record(invitation.organization, user, "withdrawn", subject, invitation, before, {})
-    invitation.delete()
+
+
+def invitation_link(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("invitation-accept", args=[invitation.token])
+
+
+# Backends that deliver nothing to the invitee: pages then show the link to pass on.
+UNDELIVERED_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+}
+
+
+def email_delivered() -> bool:
+    """Whether Ladder's emails reach people (without EMAIL_HOST they go to the console)."""
+    return settings.EMAIL_BACKEND not in UNDELIVERED_BACKENDS
+
+
+def invitation_email(*, invitation: Invitation) -> None:
+    inviter = invitation.invited_by or "The operator of Ladder"
+    send_mail(
+        f"{inviter} invited you to {invitation.organization} on Ladder",
+        f"{inviter} invited you to join {invitation.organization} on Ladder as "
+        f"{invitation.get_role_display().lower()}.\n\nAccept the invitation: "
+        f"{invitation_link(invitation)}\n\n"
+        f"The link works until {invitation.expires:%-d %B %Y, %H:%M} UTC.",
+        None,
+        [invitation.email],
+    )
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Join; raises InvitationRefused if the invitation closed since the page was shown (the
+    row is locked, so a revoke and an accept at once cannot both win)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open():
+        raise InvitationRefused("This invitation is no longer valid.")
     membership = invitation.accept(user)
     after = {"role": membership.get_role_display()}
     subject = f"Membership of {user.email}"

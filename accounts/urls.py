@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import views
+from accounts import invitation_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -11,9 +11,14 @@ urlpatterns = [
     path("members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
     path("members/<int:membership_id>/unlock/", views.member_unlock, name="member-unlock"),
     path(
-        "invitations/<int:invitation_id>/cancel/",
-        views.invitation_cancel,
-        name="invitation-cancel",
+        "invitations/<int:invitation_id>/resend/",
+        invitation_views.invitation_resend,
+        name="invitation-resend",
+    ),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        invitation_views.invitation_revoke,
+        name="invitation-revoke",
     ),
     path("settings/", views.org_settings, name="settings"),
     path("sites/new/", views.site_create, name="site-create"),

@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +23,7 @@ from accounts.forms import (
     SignUpForm,
     SiteForm,
 )
+from accounts.invitation_views import invitation_rows
 from accounts.models import FailedLogin, Invitation, Membership, Role, Site, User
 
 
@@ -31,6 +31,9 @@ class LoginView(auth_views.LoginView):
     """Django's login, with the throttled form: five wrong passwords lock an address."""
 
     authentication_form = LoginForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs, signup_open=settings.SIGNUP == "open")
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -78,10 +81,15 @@ def members(request):
         if form.is_valid():
             invitation = form.save(commit=False)
             invitation.organization = request.org
-            services.invitation_send(invitation=invitation, user=request.user)
-            _send_invitation(invitation)
-            messages.success(request, f"Invitation sent to {invitation.email}.")
-            return redirect("accounts:members", org_slug=request.org.slug)
+            try:
+                services.invitation_send(invitation=invitation, user=request.user)
+            except services.InvitationRefused as refusal:
+                form.add_error("email", str(refusal))
+            else:
+                sent = "sent to" if services.email_delivered() else "made for"
+                messages.success(request, f"Invitation {sent} {invitation.email}.")
+                url = reverse("accounts:members", args=[request.org.slug])
+                return redirect(f"{url}#invitation-{invitation.pk}")
     memberships = list(request.org.memberships.select_related("user").order_by("user__email"))
     locked = (
         FailedLogin.objects.locked_users([m.user for m in memberships], now=timezone.now())
@@ -91,7 +99,8 @@ def members(request):
     context = {
         "form": form,
         "memberships": memberships,
-        "invitations": request.org.invitations.filter(accepted=None),
+        "invitations": invitation_rows(request),
+        "show_links": request.membership.can_manage and not services.email_delivered(),
         "locked_users": locked,
         "sole_owner_id": _sole_owner_id(memberships),
     }
@@ -102,19 +111,6 @@ def _sole_owner_id(memberships) -> int | None:
     """The organisation's only owner's membership, offered no Remove (the server refuses it)."""
     owners = [m.pk for m in memberships if m.role == Role.OWNER]
     return owners[0] if len(owners) == 1 else None
-
-
-def _send_invitation(invitation: Invitation) -> None:
-    link = settings.SITE_URL + reverse("invitation-accept", args=[invitation.token])
-    inviter = invitation.invited_by
-    send_mail(
-        f"{inviter} invited you to {invitation.organization} on Ladder",
-        f"{inviter} invited you to join {invitation.organization} on Ladder as "
-        f"{invitation.get_role_display().lower()}.\n\nAccept the invitation: {link}\n\n"
-        f"The link works for {Invitation.VALID_FOR.days} days.",
-        None,
-        [invitation.email],
-    )
 
 
 @org_view(manage=True, methods=("POST",))
@@ -172,33 +168,33 @@ def member_unlock(request, membership_id):
     return redirect("accounts:members", org_slug=request.org.slug)
 
 
-@org_view(manage=True, methods=("POST",))
-def invitation_cancel(request, invitation_id):
-    invitation = get_object_for_member(request, Invitation, pk=invitation_id, accepted=None)
-    services.invitation_cancel(invitation=invitation, user=request.user)
-    messages.success(request, f"Invitation to {invitation.email} withdrawn.")
-    return redirect("accounts:members", org_slug=request.org.slug)
-
-
 def invitation_accept(request, token):
     """An invited person joins: existing users log in first, new ones set a password."""
     invitation = get_object_or_404(Invitation, token=token)
     if not invitation.is_open():
-        return render(request, "accounts/invitation_closed.html", status=410)
+        context = {"state": invitation.state()}
+        return render(request, "accounts/invitation_closed.html", context, status=410)
     user = User.objects.filter(email=normalise(invitation.email)).first()
+    if not user and settings.SIGNUP == "closed" and invitation.invited_by_id:
+        context = {"state": "closed"}  # only the operator's invitations make accounts
+        return render(request, "accounts/invitation_closed.html", context, status=410)
     if user and request.user != user:
         messages.info(request, f"Log in as {invitation.email} to accept the invitation.")
         return redirect(f"{reverse('login')}?next={request.path}")
-    if user:
-        if request.method == "POST":
-            return _join(request, invitation, user)
+    if user and request.method != "POST":
         return render(request, "accounts/invitation.html", {"invitation": invitation})
-    form = SignUpForm(User(email=invitation.email), request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            return _join(request, invitation, form.save())
-    context = {"invitation": invitation, "form": form}
-    return render(request, "accounts/invitation.html", context, status=400 if form.errors else 200)
+    form = None if user else SignUpForm(User(email=invitation.email), request.POST or None)
+    if form and not (request.method == "POST" and form.is_valid()):
+        context = {"invitation": invitation, "form": form}
+        status = 400 if form.errors else 200
+        return render(request, "accounts/invitation.html", context, status=status)
+    try:
+        with transaction.atomic():  # a new account only if it joins
+            return _join(request, invitation, user or form.save())
+    except services.InvitationRefused:  # revoked or accepted meanwhile
+        invitation.refresh_from_db()
+        context = {"state": invitation.state()}
+        return render(request, "accounts/invitation_closed.html", context, status=410)
 
 
 def _join(request, invitation, user):

@@ -245,6 +245,13 @@ EMAIL_BACKEND = (
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Ladder <ladder@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Who may get a new account: "invite" (through an owner's invitation), "closed" (only through
+# the operator's create_org or first run; owners invite people who have an account already),
+# "open" (anyone signs up with their own organisation, usable once their email is verified).
+SIGNUP = os.environ.get("SIGNUP", "invite").strip().lower() or "invite"
+if SIGNUP not in ("closed", "invite", "open"):
+    raise ImproperlyConfigured(f"SIGNUP must be closed, invite or open, got {SIGNUP!r}")
+
 # Background work (reports, imports): django-tasks, moving to django.tasks with Django 6.
 # The database backend needs `manage.py db_worker` running; tests run tasks immediately.
 TASKS = {

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import signup_views
 from accounts import views as accounts_views
 from assessments.urls import audit_patterns
 from assessments.views import feeds as feed_views
@@ -30,6 +31,10 @@ urlpatterns = [
         accounts_views.PasswordChangeView.as_view(),
         name="password_change",
     ),  # errors under the field they concern
+    path("accounts/signup/", signup_views.signup_page, name="signup"),  # SIGNUP=open only
+    path("accounts/signup/sent/", signup_views.signup_sent, name="signup-sent"),
+    path("accounts/verify/<str:token>/", signup_views.email_verify, name="email-verify"),
+    path("accounts/verify/", signup_views.verification_resend, name="verification-resend"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),

@@ -186,11 +186,12 @@ def test_expired_invitation_is_refused(client, org, time_machine):
     assert client.get(reverse("invitation-accept", args=[invitation.token])).status_code == 410
 
 
-def test_owner_withdraws_invitation(org, owner):
+def test_owner_revokes_invitation_and_it_stays_listed_as_revoked(org, owner):
     invitation = Invitation.objects.create(organization=org, email="x@acme.test")
-    url = reverse("accounts:invitation-cancel", args=[org.slug, invitation.pk])
+    url = reverse("accounts:invitation-revoke", args=[org.slug, invitation.pk])
     assert client_for(owner).post(url).status_code == 302
-    assert not Invitation.objects.exists()
+    invitation.refresh_from_db()
+    assert invitation.revoked is not None
 
 
 def test_consultant_sees_both_organisations_in_switcher(org, other_org, consultant):
