@@ -30,6 +30,7 @@ urlpatterns = [
         accounts_views.PasswordChangeView.as_view(),
         name="password_change",
     ),  # errors under the field they concern
+    path("accounts/sso/", include("accounts.sso.urls")),  # single sign-on (OpenID Connect)
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),
