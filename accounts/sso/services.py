@@ -15,6 +15,10 @@ from accounts.sso.models import Identity, SingleSignOn
 SETTINGS_FIELDS = ("issuer", "client_id", "required")
 
 
+# The admin site shows every organisation: a provider of one must never open it.
+STAFF = "Accounts with access to the admin site log in with their password only."
+
+
 class Refused(Exception):
     """The sign-in is refused; the message says why, to the person."""
 
@@ -59,6 +63,8 @@ def sso_remove(*, config: SingleSignOn, user) -> None:
 
 
 def _link(config, user, subject, via) -> Identity:
+    if user.is_staff or user.is_superuser:
+        raise Refused(STAFF)
     if Identity.objects.filter(organization=config.organization, user=user).exists():
         raise Refused(
             f"Your account is already linked to another account at {config.organization}'s "
@@ -92,6 +98,8 @@ def sign_in(*, config: SingleSignOn, subject: str, flow: dict, current_user) -> 
         return identity.user if identity else _link(config, current_user, subject, "profile").user
     if identity is not None:
         user = identity.user
+        if user.is_staff or user.is_superuser:
+            raise Refused(STAFF)
         if (
             not user.is_active
             or not Membership.objects.filter(user=user, organization=org).exists()

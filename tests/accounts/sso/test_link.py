@@ -79,3 +79,20 @@ def test_someone_elses_identity_cannot_be_unlinked(client, org, owner, member, p
 
     assert client.post(f"/accounts/sso/link/{identity.pk}/unlink/").status_code == 404
     assert Identity.objects.exists()
+
+
+def test_an_admin_site_account_neither_links_nor_signs_in(client, org, member, provider):
+    """The admin site shows every organisation: one organisation's provider must not open it."""
+    config = configure(org, provider)
+    member.is_staff = True
+    member.save()
+    log_in(client, member.email)
+    assert link(client, provider, "m-9").status_code == 403
+    assert not Identity.objects.exists()
+
+    Identity.objects.create(organization=org, user=member, issuer=config.issuer, subject="m-9")
+    client.logout()
+    response = sso_sign_in(client, provider, "m-9")
+
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session

@@ -80,3 +80,18 @@ def test_the_portfolio_lists_only_organisations_the_session_opens(
 
     assert "Globex Foods" in page
     assert "/o/acme/" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_another_organisations_sso_gives_no_credit(client, org, other_org, consultant, provider):
+    """Signed in through Acme's provider, the consultant still cannot open Globex, which
+    requires its own."""
+    acme = configure(org, provider)
+    configure(other_org, provider, required=True)
+    Identity.objects.create(organization=org, user=consultant, issuer=acme.issuer, subject="c-1")
+
+    sso_sign_in(client, provider, "c-1")
+
+    assert client.get("/o/acme/").status_code == 200
+    refused = client.get("/o/globex/")
+    assert refused.status_code == 403
+    assert "Sign in with Globex Foods" in refused.content.decode()
