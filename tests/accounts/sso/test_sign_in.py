@@ -147,3 +147,18 @@ def test_an_unknown_organisation_and_one_without_sso_answer_alike(client, org):
 
     assert unknown.status_code == without.status_code == 400
     assert unknown.context["form"].errors == without.context["form"].errors
+
+
+def test_an_invitation_for_an_existing_account_needs_its_password_first(
+    client, org, other_org, outsider, owner, provider
+):
+    """Whoever holds the link must not take over an account that already exists."""
+    configure(org, provider)
+    invitation = Invitation.objects.create(organization=org, email=outsider.email, invited_by=owner)
+
+    response = sso_sign_in(client, provider, "o-2", invitation=invitation.token)
+
+    assert response.status_code == 403
+    assert "log in with its password" in response.content.decode()
+    assert not Identity.objects.exists()
+    assert not Membership.objects.filter(user=outsider, organization=org).exists()
