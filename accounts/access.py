@@ -25,6 +25,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, render
 
 from accounts.models import Membership
+from accounts.sso import policy as sso_policy
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LAST_ORG_SESSION_KEY = "ladder_last_org"
@@ -68,6 +69,8 @@ def org_view(
                 raise PermissionDenied("Only owners and consultants can do this.")
             if manage and not membership.can_manage:
                 raise PermissionDenied("Only the organisation's owners can do this.")
+            if reason := sso_policy.refusal(request, membership.organization):
+                return sso_policy.refused(request, membership.organization, reason)
             request.membership = membership
             request.org = membership.organization
             if request.session.get(LAST_ORG_SESSION_KEY) != org_slug:
@@ -92,9 +95,9 @@ def refuse_unless(allowed: bool, message: str) -> None:
 
 def get_membership(user, org_slug) -> Membership:
     try:
-        return Membership.objects.select_related("organization").get(
-            user=user, organization__slug=org_slug
-        )
+        return Membership.objects.select_related(
+            "organization", "organization__single_sign_on"
+        ).get(user=user, organization__slug=org_slug)
     except Membership.DoesNotExist:
         raise Http404("No such organisation") from None
 

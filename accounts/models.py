@@ -388,3 +388,7 @@ class FailedLogin(models.Model):
 
     def __str__(self):
         return f"{self.email} at {self.created:%Y-%m-%d %H:%M}"
+
+
+# Single sign-on lives in its own package; imported here so that Django finds its models.
+from accounts.sso.models import Identity, SingleSignOn  # noqa: E402, F401

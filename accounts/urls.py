@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts import invitation_views, views
+from accounts.sso import views as sso_views
 
 app_name = "accounts"
 urlpatterns = [
@@ -25,4 +26,5 @@ urlpatterns = [
     path("sites/<int:site_id>/", views.site_edit, name="site-edit"),
     path("sites/<int:site_id>/delete/", views.site_delete, name="site-delete"),
     path("logo/", views.logo, name="logo"),
+    path("single-sign-on/", sso_views.org_settings, name="sso-settings"),
 ]

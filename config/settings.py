@@ -156,6 +156,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
+# Passwords, and sessions signed in through an organisation's OpenID provider (accounts/sso).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.sso.backends.SingleSignOnBackend",
+]
+# Providers are fetched over https only; SSO_ALLOW_HTTP=1 allows http (tests, a local provider).
+SSO_ALLOW_HTTP = envbool("SSO_ALLOW_HTTP", False)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [

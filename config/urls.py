@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/signup/sent/", signup_views.signup_sent, name="signup-sent"),
     path("accounts/verify/<str:token>/", signup_views.email_verify, name="email-verify"),
     path("accounts/verify/", signup_views.verification_resend, name="verification-resend"),
+    path("accounts/sso/", include("accounts.sso.urls")),  # single sign-on (OpenID Connect)
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/profile/", accounts_views.profile, name="profile"),
     path("accounts/profile/firm-logo/", accounts_views.firm_logo, name="firm-logo"),

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from accounts.models import Invitation, User
+from accounts.sso.models import SingleSignOn
 from assessments.models import (
     AcceptanceCriterion,
     Assessment,
@@ -179,6 +180,7 @@ NOT_USER_TEXT = {
     "accounts.Organization.brand_colour",  # "#" and six hex digits, validated
     "accounts.User.password",
     "accounts.Invitation.token",
+    "accounts.SingleSignOn.client_secret_sealed",  # ciphertext, never shown
     "assessments.FrameworkVersion.key",
     "assessments.Milestone.key",
     "assessments.Milestone.dimension_key",
@@ -211,6 +213,8 @@ NOT_USER_TEXT = {
 # User text that no HTML page shows (so no marker of theirs can be found on one).
 NOT_ON_PAGES = {
     "accounts.FailedLogin.email",  # counted, never listed
+    "accounts.Identity.issuer",  # a provider's (issuer, subject): matched, never listed
+    "accounts.Identity.subject",
     "integration.MqttStrayCount.listener",  # a listener's client id, in the admin only
     "integration.MqttListener.client_id",  # the same, in the admin and telemetry_listeners only
     "integration.MqttListener.group",  # the shared subscription's group, likewise
@@ -399,6 +403,7 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
             sparkplug_group="plant", sparkplug_node=f"press{n}", sparkplug_device="oven"
         )
     ReadToken.objects.issue(integration=integration, name="Grafana")
+    SingleSignOn.objects.create(organization=org, issuer="https://idp.example", client_id="l")
     HealthEvent.objects.create(
         integration=integration, previous="up", status="down", at=NOW, note="Sensor gateway"
     )

@@ -82,7 +82,12 @@ def portfolio_rows(*, user, now: datetime | None = None) -> list[PortfolioRow]:
     integrations down, in the organisations' order."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    memberships = list(Membership.objects.filter(user=user).select_related("organization"))
+    memberships = list(
+        Membership.objects.filter(user=user).select_related(
+            "organization",
+            "organization__single_sign_on",  # for accounts.sso.policy
+        )
+    )
     org_ids = [m.organization_id for m in memberships]
     windows = {m.organization_id: m.window for m in memberships}
     by_org, drafts = defaultdict(list), {}

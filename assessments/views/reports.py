@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, visible
+from accounts.sso import policy as sso_policy
 from assessments.models import Attestation, Report
 from assessments.reports.forms import ReportRequestForm
 from assessments.reports.portfolio import portfolio_rows
@@ -87,4 +88,7 @@ def report_download(request, report_id):
 def portfolio(request):
     """Every organisation of the user side by side, by its latest assessment."""
     rows = portfolio_rows(user=request.user, now=timezone.now())
+    # Not those this session may not open: another organisation's single sign-on, or a
+    # password session where the organisation requires its own.
+    rows = [row for row in rows if not sso_policy.refusal(request, row.membership.organization)]
     return render(request, "assessments/portfolio.html", {"rows": rows})
