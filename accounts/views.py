@@ -1,9 +1,7 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +22,7 @@ from accounts.forms import (
     SignUpForm,
     SiteForm,
 )
+from accounts.invitation_mail import invitation_mail_send
 from accounts.models import FailedLogin, Invitation, Membership, Role, Site, User
 
 
@@ -79,7 +78,7 @@ def members(request):
             invitation = form.save(commit=False)
             invitation.organization = request.org
             services.invitation_send(invitation=invitation, user=request.user)
-            _send_invitation(invitation)
+            invitation_mail_send(invitation=invitation)
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("accounts:members", org_slug=request.org.slug)
     memberships = list(request.org.memberships.select_related("user").order_by("user__email"))
@@ -102,19 +101,6 @@ def _sole_owner_id(memberships) -> int | None:
     """The organisation's only owner's membership, offered no Remove (the server refuses it)."""
     owners = [m.pk for m in memberships if m.role == Role.OWNER]
     return owners[0] if len(owners) == 1 else None
-
-
-def _send_invitation(invitation: Invitation) -> None:
-    link = settings.SITE_URL + reverse("invitation-accept", args=[invitation.token])
-    inviter = invitation.invited_by
-    send_mail(
-        f"{inviter} invited you to {invitation.organization} on Ladder",
-        f"{inviter} invited you to join {invitation.organization} on Ladder as "
-        f"{invitation.get_role_display().lower()}.\n\nAccept the invitation: {link}\n\n"
-        f"The link works for {Invitation.VALID_FOR.days} days.",
-        None,
-        [invitation.email],
-    )
 
 
 @org_view(manage=True, methods=("POST",))

@@ -157,6 +157,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Consultants add client organisations; owners too when this is on (accounts.onboarding).
+OWNERS_MAY_ADD_ORGANISATIONS = envbool("OWNERS_MAY_ADD_ORGANISATIONS", False)
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
