@@ -84,6 +84,24 @@ def _join(org: Organization, user: User, role: str) -> Membership:
     return membership
 
 
+def site_add(*, organization: Organization, user, name: str, kind: str = "") -> Site:
+    """A new site, of the kind the organisation's industry mostly has unless given. Audited."""
+    kind = kind or SITE_KINDS.get(organization.industry, Site.Kind.OTHER)
+    site = Site(organization=organization, name=name, kind=kind)
+    site.full_clean()
+    site.save()
+    audit.record(
+        organization=organization,
+        actor=user,
+        area=MEMBERS,
+        action="site added",
+        subject=f"Site {site.name}",
+        obj=site,
+        after={"name": site.name, "kind": site.get_kind_display()},
+    )
+    return site
+
+
 def _lock_first_run() -> None:
     # SQLite runs transactions as IMMEDIATE (config.settings): one writer at a time already.
     if connection.vendor == "postgresql":
@@ -123,11 +141,8 @@ def client_organization_create(
     """A client organisation with its sites: `user` joins as its consultant and the owner is
     invited. When `user` names themselves as the owner, they join as its owner instead."""
     org = organization_create(name=name, industry=industry, actor=user)
-    kind = SITE_KINDS.get(industry, Site.Kind.OTHER)
     for site_name in sites:
-        site = Site(organization=org, name=site_name, kind=kind)
-        site.full_clean()
-        site.save()
+        site_add(organization=org, user=user, name=site_name)
     if owner_email == user.email:
         _join(org, user, Role.OWNER)
         return org, None

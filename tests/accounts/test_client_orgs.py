@@ -34,7 +34,7 @@ def test_consultant_adds_a_client_organisation(
     assert mailoutbox[0].to == ["boss@initech.test"]
     assert invitation.token in mailoutbox[0].body
     actions = set(AuditEvent.objects.filter(organization=org).values_list("action", flat=True))
-    assert actions == {"created", "joined", "invited"}
+    assert actions == {"created", "site added", "joined", "invited"}
 
 
 def test_the_new_overview_is_reached_and_shows_the_checklist(consultant):
