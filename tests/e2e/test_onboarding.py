@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from accounts.models import Membership, Organization, Role
 from assessments.models import Process
 from tests.conftest import PASSWORD
+from tests.e2e.a11y import violations
 from tests.e2e.conftest import log_in
 from tests.e2e.test_phone_widths import WIDEST
 
@@ -93,3 +94,32 @@ def test_the_add_form_fits_a_phone(page, org, consultant):
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         assert fits(page) is None
+
+
+def test_the_new_pages_and_their_errors_meet_wcag(page, db):
+    found = []
+    page.goto("/setup/")
+    found += violations(page)
+    page.get_by_role("button", name="Create account and organisation").click()  # all empty
+    expect(page.locator(".field-error").first).to_be_visible()
+    found += violations(page)
+    page.locator("#id_first_name").fill("Olive")
+    page.locator("#id_email").fill("olive@acme.test")
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    page.locator("#id_org_name").fill("Acme")
+    page.get_by_role("button", name="Create account and organisation").click()
+    Membership.objects.update(role=Role.CONSULTANT)  # so the switcher offers adding
+    page.goto("/o/acme/get-started/?industry=energy")
+    found += violations(page)
+    page.get_by_label("Name of process 1").fill("")
+    page.get_by_role("button", name="Add the ticked ones").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    found += violations(page)
+    page.goto("/organisations/new/")
+    page.locator(".org-switcher summary").click()
+    found += violations(page)
+    page.get_by_role("button", name="Add organisation").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    found += violations(page)
+    assert found == []
