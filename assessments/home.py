@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import windowed
-from accounts.models import Invitation, Membership, Organization
+from accounts.models import Invitation, Membership, Organization, Role
 from assessments.attention import Attention, counted, integrations_down, needs_attention
 from assessments.charts.plotly.trend import IndexPoint, samr_trend
 from assessments.figures import AssessmentFigures, figures_of
@@ -225,11 +225,13 @@ class SetupStep:
 
 def setup_checklist(s: Snapshot) -> list[SetupStep]:
     """Sites, processes, team, assessment, integration, first report: each ticked when done."""
+    consultant = s.membership.role == Role.CONSULTANT
     return [
         SetupStep(
             "Sites",
             "Add your plants, stores and warehouses",
-            s.url("accounts:settings"),
+            # Settings are the owners'; a consultant adds sites from the suggestions page.
+            s.url("assessments:starter" if consultant else "accounts:settings"),
             s.has_sites,
         ),
         SetupStep(

@@ -151,3 +151,12 @@ def test_the_team_step_is_open_without_members_or_invitations(org, owner):
     Invitation.objects.create(organization=org, email="x@acme.test", role=Role.MEMBER)
     steps, _ = checklist(client_for(owner), org)
     assert steps["team"] is True
+
+
+def test_a_consultants_sites_step_leads_to_a_page_they_may_use(org, consultant, owner):
+    org.sites.all().delete()
+    body = client_for(consultant).get(reverse("org-home", args=[org.slug])).content.decode()
+    assert f'href="{starter_url(org)}">Add your plants' in body
+    assert client_for(consultant).get(starter_url(org)).status_code == 200
+    body = client_for(owner).get(reverse("org-home", args=[org.slug])).content.decode()
+    assert f'href="{reverse("accounts:settings", args=[org.slug])}">Add your plants' in body
