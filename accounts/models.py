@@ -74,9 +74,21 @@ brand_colour_validator = RegexValidator(
 )
 
 
+class Industry(models.TextChoices):
+    """What the organisation mainly does: the framework's areas (assessments.starter suggests
+    typical processes and sites for each)."""
+
+    MANUFACTURING = "manufacturing", "Manufacturing"
+    RETAIL = "retail", "Retail"
+    LOGISTICS = "logistics", "Logistics"
+    ENERGY = "energy", "Energy"
+    FINANCE = "finance", "Finance and back office"
+
+
 class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
+    industry = models.CharField(max_length=20, choices=Industry.choices, blank=True)
     logo = models.ImageField(upload_to="logos/", blank=True)
     brand_colour = models.CharField(
         max_length=7, default="#1f4e79", validators=[brand_colour_validator]

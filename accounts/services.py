@@ -123,13 +123,16 @@ def invitation_send(*, invitation: Invitation, user) -> None:
     """Store a new invitation and email it; raises InvitationRefused for a member or a second
     open invitation (the organisation row is locked, so two owners cannot both send one).
     The email goes after the commit, so a slow mail server holds no lock."""
-    _invitation_store(invitation=invitation, user=user)
+    with transaction.atomic():
+        _require_owner(invitation.organization, user)
+        invitation_store(invitation=invitation, user=user)
     invitation_email(invitation=invitation)
 
 
 @transaction.atomic
-def _invitation_store(*, invitation: Invitation, user) -> None:
-    _require_owner(invitation.organization, user)
+def invitation_store(*, invitation: Invitation, user) -> None:
+    """Store a new invitation made by `user` (None: the operator, e.g. `create_org`), refused
+    like any other; the caller has checked who may make it and sends the email."""
     Organization.objects.select_for_update().filter(pk=invitation.organization_id).first()
     invitation.email = normalise(invitation.email)
     now = timezone.now()

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import windowed
-from accounts.models import Membership, Organization
+from accounts.models import Invitation, Membership, Organization, Role
 from assessments.attention import Attention, counted, integrations_down, needs_attention
 from assessments.charts.plotly.trend import IndexPoint, samr_trend
 from assessments.figures import AssessmentFigures, figures_of
@@ -54,6 +54,7 @@ class Snapshot:
     has_ready_report: bool
     milestone_counts: dict[str, tuple[int, int]]  # responsibility key -> (done, total)
     has_milestones: bool = False
+    has_invitations: bool = False  # an invitation not accepted yet
     dropped: list = field(default_factory=list)  # VerifiedLevelSeen marked dropped, open ones
 
     @property
@@ -89,8 +90,11 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
                 Report.objects.filter(organization=OuterRef("pk"), state=Report.State.READY)
             ),
             members=Count("memberships", distinct=True),
+            has_invitations=Exists(
+                Invitation.objects.filter(organization=OuterRef("pk"), accepted=None)
+            ),
         )
-        .values("has_processes", "has_ready_report", "members")
+        .values("has_processes", "has_ready_report", "members", "has_invitations")
         .get()
     )
     sites = list(org.sites.all())
@@ -221,20 +225,30 @@ class SetupStep:
 
 def setup_checklist(s: Snapshot) -> list[SetupStep]:
     """Sites, processes, team, assessment, integration, first report: each ticked when done."""
+    consultant = s.membership.role == Role.CONSULTANT
     return [
         SetupStep(
             "Sites",
             "Add your plants, stores and warehouses",
-            s.url("accounts:settings"),
+            # Settings are the owners'; a consultant adds sites from the suggestions page.
+            s.url("assessments:starter" if consultant else "accounts:settings"),
             s.has_sites,
         ),
         SetupStep(
             "Processes",
             "List your business processes",
-            s.url("assessments:processes"),
+            # Owners and consultants start from the industry's typical processes.
+            s.url(
+                "assessments:starter" if s.membership.can_facilitate else "assessments:processes"
+            ),
             s.has_processes,
         ),
-        SetupStep("Team", "Invite your team", s.url("accounts:members"), s.members > 1),
+        SetupStep(
+            "Team",
+            "Invite your team",
+            s.url("accounts:members"),
+            s.members > 1 or s.has_invitations,
+        ),
         SetupStep(
             "Assessment",
             "Start your first assessment",

@@ -9,6 +9,7 @@ from assessments.views import checks as check_views
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
 from assessments.views import processes as process_views
+from assessments.views import starter as starter_views
 
 audit_patterns = (
     [
@@ -71,6 +72,7 @@ urlpatterns = [
     path("checks/", check_views.check_bindings, name="check-bindings"),
     path("processes/new/", process_views.process_create, name="process-create"),
     path("processes/import/", process_views.process_import, name="process-import"),
+    path("get-started/", starter_views.starter, name="starter"),
     path(
         "processes/import/template.csv",
         process_views.process_import_template,

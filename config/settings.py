@@ -164,6 +164,8 @@ AUTHENTICATION_BACKENDS = [
 # Providers are fetched over https only; SSO_ALLOW_HTTP=1 allows http (tests, a local provider).
 SSO_ALLOW_HTTP = envbool("SSO_ALLOW_HTTP", False)
 LOGIN_REDIRECT_URL = "home"
+# Consultants add client organisations; owners too when this is on (accounts.onboarding).
+OWNERS_MAY_ADD_ORGANISATIONS = envbool("OWNERS_MAY_ADD_ORGANISATIONS", False)
 LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import signup_views
+from accounts import onboarding_views, signup_views
 from accounts import views as accounts_views
 from assessments.urls import audit_patterns
 from assessments.views import feeds as feed_views
@@ -19,7 +19,9 @@ org_patterns = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", onboarding_views.home, name="home"),  # the first run's setup while no account exists
+    path("setup/", onboarding_views.setup, name="setup"),
+    path("organisations/new/", onboarding_views.organization_add, name="organization-add"),
     path("accounts/login/", accounts_views.LoginView.as_view(), name="login"),  # throttled
     path(
         "accounts/reset/<uidb64>/<token>/",

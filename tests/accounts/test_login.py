@@ -17,7 +17,8 @@ def test_it_refuses_wrong_password_with_message(client, owner):
     assert "_auth_user_id" not in client.session
 
 
-def test_home_redirects_anonymous_to_login(client, db):
+def test_home_redirects_anonymous_to_login(client, owner):
+    # With no account at all, home leads to the setup page (tests/accounts/test_first_run.py).
     response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))

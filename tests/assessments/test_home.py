@@ -275,9 +275,9 @@ def test_the_user_text_of_entries_is_escaped_and_htmx_ignores_it(org, owner, fra
 
 
 def test_a_new_organisation_is_told_to_list_its_processes(org, owner):
-    step = home_page(owner, org).next_step  # the org has a site
+    step = home_page(owner, org).next_step  # the org has a site; owners start from suggestions
     assert step == {
-        "href": reverse("assessments:processes", args=[org.slug]),
+        "href": reverse("assessments:starter", args=[org.slug]),
         "text": "List your business processes",
     }
 

@@ -1,0 +1,69 @@
+import contextlib
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, ManagementUtility, call_command
+
+from accounts.models import Invitation, Organization, Role
+from audit.models import AuditEvent
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command("create_org", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_organisation_and_prints_one_json_line(
+    db, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://ladder.example.com"
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("acme", "Acme Precision", "--owner", "Olive@Acme.test")
+    lines = out.splitlines()
+    assert len(lines) == 1
+    invitation = Invitation.objects.get()
+    assert json.loads(lines[0]) == {
+        "organization": "acme",
+        "invitation_url": f"https://ladder.example.com/invitations/{invitation.token}/",
+    }
+    org = Organization.objects.get()
+    assert (org.slug, org.name) == ("acme", "Acme Precision")
+    assert (invitation.organization, invitation.email, invitation.role) == (
+        org,
+        "olive@acme.test",
+        Role.OWNER,
+    )
+    assert invitation.invited_by is None
+    assert mailoutbox[0].to == ["olive@acme.test"]
+    assert invitation.token in mailoutbox[0].body
+    assert mailoutbox[0].subject == "You are invited to Acme Precision on Ladder"
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {"created", "invited"}
+
+
+def test_a_taken_slug_is_refused(org):
+    with pytest.raises(CommandError, match="slug acme exists already"):
+        run("acme", "Another Acme", "--owner", "x@acme.test")
+    assert Organization.objects.count() == 1 and not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "olive@acmé.test"])
+def test_a_bad_email_is_refused(db, email):
+    with pytest.raises(CommandError, match="owner"):
+        run("acme", "Acme", "--owner", email)
+    assert not Organization.objects.exists()
+
+
+def test_a_bad_slug_is_refused(db):
+    with pytest.raises(CommandError, match="slug"):
+        run("Acme Precision!", "Acme", "--owner", "x@acme.test")
+
+
+def test_errors_exit_non_zero_with_the_reason_on_stderr(org):
+    utility = ManagementUtility(["manage.py", "create_org", "acme", "A", "--owner", "x@acme.test"])
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exited:
+        utility.execute()
+    assert exited.value.code == 1
+    assert "exists already" in err.getvalue()
