@@ -218,11 +218,16 @@ def email_delivered() -> bool:
 
 
 def invitation_email(*, invitation: Invitation) -> None:
-    inviter = invitation.invited_by or "The operator of Ladder"
+    inviter, org = invitation.invited_by, invitation.organization
+    role = invitation.get_role_display().lower()
+    if inviter is None:  # made by the operator (create_org): no one to name
+        subject, opening = f"You are invited to {org} on Ladder", "You are invited to join"
+    else:
+        subject = f"{inviter} invited you to {org} on Ladder"
+        opening = f"{inviter} invited you to join"
     send_mail(
-        f"{inviter} invited you to {invitation.organization} on Ladder",
-        f"{inviter} invited you to join {invitation.organization} on Ladder as "
-        f"{invitation.get_role_display().lower()}.\n\nAccept the invitation: "
+        " ".join(subject.split()),  # a name with a line break must not end the header
+        f"{opening} {org} on Ladder as {role}.\n\nAccept the invitation: "
         f"{invitation_link(invitation)}\n\n"
         f"The link works until {invitation.expires:%-d %B %Y, %H:%M} UTC.",
         None,

@@ -133,7 +133,7 @@ def _url(name, *args) -> str:
 
 
 def _send(to: str, subject: str, body: str) -> None:
-    send_mail(subject, body, None, [to])
+    send_mail(" ".join(subject.split()), body, None, [to])  # one header line, whatever the name
 
 
 _VERIFY = (

@@ -67,3 +67,16 @@ def test_errors_exit_non_zero_with_the_reason_on_stderr(org):
         utility.execute()
     assert exited.value.code == 1
     assert "exists already" in err.getvalue()
+
+
+def test_a_name_with_a_line_break_still_sends_one_subject_line(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
+    from accounts.onboarding import invite_owner
+
+    org = Organization.objects.create(name="Acme\nBcc: victim@example.com", slug="acme-x")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_owner(org=org, email="olive@acme.test")
+    message = mailoutbox[0].message()  # raised BadHeaderError before
+    assert message["Subject"] == "You are invited to Acme Bcc: victim@example.com on Ladder"
+    assert message["Bcc"] is None
