@@ -161,7 +161,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "accounts.sso.backends.SingleSignOnBackend",
 ]
-# Providers are fetched over https only; SSO_ALLOW_HTTP=1 allows http (tests, a local provider).
+# Providers are fetched over https from public addresses only; SSO_ALLOW_HTTP=1 allows http and
+# private addresses (tests, a provider on the same machine or network).
 SSO_ALLOW_HTTP = envbool("SSO_ALLOW_HTTP", False)
 LOGIN_REDIRECT_URL = "home"
 # Consultants add client organisations; owners too when this is on (accounts.onboarding).

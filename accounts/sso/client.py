@@ -3,12 +3,16 @@ ID token's validation (Authlib and joserfc; requests for HTTP).
 
 Everything fetched from a provider comes with a timeout and a size cap and without redirects:
 the issuer URL is typed by an organisation's owner, so the server must not be made to hang,
-fill its memory or be bounced elsewhere. Only https is fetched unless SSO_ALLOW_HTTP is on
-(tests and a provider on the same machine).
+fill its memory or be bounced elsewhere. Only https is fetched, and only from public
+addresses (an owner must not make Ladder read its own network: a host that resolves to a
+loopback, private or link-local address is refused), unless SSO_ALLOW_HTTP is on (tests and a
+provider on the same machine or network).
 """
 
 import hashlib
+import ipaddress
 import json
+import socket
 from urllib.parse import urlsplit
 
 import requests
@@ -39,6 +43,17 @@ def check_url(url: str) -> None:
     allowed = ("https", "http") if settings.SSO_ALLOW_HTTP else ("https",)
     if parts.scheme not in allowed or not parts.hostname:
         raise ProviderError(f"The provider's addresses must start with https:// ({url}).")
+    if not settings.SSO_ALLOW_HTTP and not _public(parts.hostname):
+        raise ProviderError(f"{parts.hostname} is not a public address.")
+
+
+def _public(host: str) -> bool:
+    """Whether every address `host` resolves to is a public one (an unknown host is not)."""
+    try:
+        infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_global for i in infos)
 
 
 def fetch_json(url: str) -> dict:

@@ -105,3 +105,24 @@ def test_another_organisations_settings_are_404(org, outsider, provider):
     assert client.get(URL).status_code == 404
     assert client.post(URL, {"remove": "1"}).status_code == 404
     assert SingleSignOn.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "issuer", ["https://127.0.0.1:8443", "https://localhost", "https://10.1.2.3", "https://[::1]"]
+)
+def test_an_issuer_on_a_private_address_is_refused(org, owner, provider, settings, issuer):
+    """An owner cannot make Ladder read its own network (the page would show what answered)."""
+    settings.SSO_ALLOW_HTTP = False
+
+    response = client_for(owner).post(URL, form(provider, issuer=issuer))
+
+    assert response.status_code == 400
+    assert "is not a public address" in response.content.decode()
+    assert not SingleSignOn.objects.exists()
+
+
+def test_a_public_host_passes_the_address_check(settings):
+    from accounts.sso.client import _public
+
+    assert _public("93.184.215.14")  # a literal public address needs no DNS
+    assert not _public("169.254.169.254")  # the cloud metadata service
