@@ -30,7 +30,12 @@ def get_report(request, report_id) -> Report:
 def report_list(request):
     form = None
     if request.membership.can_write:
-        initial = {"assessment": request.GET.get("assessment")}
+        # "Ask for it again" on a failed report comes back with what that report was.
+        fields = ("assessment", "kind", "compared_to")
+        initial = {name: request.GET[name] for name in fields if name in request.GET}
+        for flag in ("appendix", "archival"):
+            if flag in request.GET:
+                initial[flag] = request.GET[flag] == "1"
         form = ReportRequestForm(request.POST or None, initial=initial, organization=request.org)
     if request.method == "POST" and form.is_valid():
         report = report_request(

@@ -1,6 +1,7 @@
 """The report pages: ask for a report, watch its progress (htmx polling that stops), download it;
 who may do what; failures said on the page with nothing offered."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -280,3 +281,17 @@ def test_a_report_not_ready_has_nothing_to_download(member, assessment):
 def test_the_nav_links_to_reports(member, org):
     page = client_for(member).get(reverse("org-home", args=[org.slug])).content.decode()
     assert list_url(org) in page
+
+
+def test_asking_again_for_a_failed_report_keeps_what_it_was(member, assessment, org):
+    report = queued(assessment, member, kind=Report.Kind.BOARD, appendix=False, archival=True)
+    report.fail("the typesetter caught fire")
+    client = client_for(member)
+    body = client.get(detail_url(report)).content.decode()
+    again = re.search(r'href="([^"]+)">Ask for it again', body).group(1).replace("&amp;", "&")
+
+    form = client.get(again).context["form"]
+
+    assert form["assessment"].value() == str(assessment.pk)
+    assert form["kind"].value() == Report.Kind.BOARD
+    assert form["appendix"].value() is False and form["archival"].value() is True
