@@ -31,7 +31,9 @@ from assessments.charts.rows import (
 )
 from assessments.charts.svg.assessment import gap_bars, readiness_radar, samr_heatmap
 from assessments.charts.svg.comparison import dimension_comparison, process_comparison
+from assessments.crosswalk import Profile, profile_of
 from assessments.figures import AssessmentFigures, assessment_figures
+from assessments.framework.crosswalk import crosswalk_for
 from assessments.models import Assessment, Milestone, Process, Report, Roadmap
 from assessments.reports.appendix import (
     DimensionAppendix,
@@ -79,6 +81,7 @@ class AssessmentReport:
     appendix_processes: list[ProcessAppendix]
     appendix_dimensions: list[DimensionAppendix]
     charts: dict[str, str]
+    indicative: Profile | None = None  # SIRI / acatech, when the framework has a crosswalk
     kind: str = "assessment"
 
     @property
@@ -153,6 +156,7 @@ class AssessmentReport:
                 for m in self.milestones
             ],
             "peers": [r.as_dict() for r in self.peers.rows],
+            "indicative": self.indicative.as_dict() if self.indicative else None,
         }
 
 
@@ -237,6 +241,7 @@ def assessment_report(
         "timeline": section.timeline,
     }
     open_milestones = [m for m in section.milestones if m.status != Milestone.Status.DONE]
+    crosswalk = crosswalk_for(assessment.framework.definition)
     return AssessmentReport(
         report=report,
         branding=branding_for(report),
@@ -265,6 +270,7 @@ def assessment_report(
         appendix_processes=process_appendix(figures, names) if report.appendix else [],
         appendix_dimensions=dimension_appendix(figures) if report.appendix else [],
         charts=chart_svgs,
+        indicative=profile_of(crosswalk, figures) if crosswalk else None,
     )
 
 

@@ -7,7 +7,9 @@ from accounts.access import get_object_for_member, org_view, visible
 from assessments.charts.plotly.assessment import dashboard
 from assessments.charts.plotly.comparison import dimension_comparison, process_comparison
 from assessments.charts.rows import ChangeRow, comparison, level_names
+from assessments.crosswalk import profile_of
 from assessments.figures import assessment_figures
+from assessments.framework.crosswalk import crosswalk_for
 from assessments.models import Assessment
 from assessments.scoring import compare, format_figure
 from assessments.verified.status import assessment_verification
@@ -24,6 +26,7 @@ def assessment_dashboard(request, assessment_id):
     figures = assessment_figures(assessment, assessors=False)
     verification = assessment_verification(figures, now=timezone.now(), history=False)
     board = dashboard(figures, verification)
+    crosswalk = crosswalk_for(assessment.framework.definition)
     headline = {
         "samr_index": format_figure(figures.samr_index),
         "verified_index": format_figure(verification.verified_index),
@@ -45,6 +48,7 @@ def assessment_dashboard(request, assessment_id):
             (level, name, figures.distribution[level])
             for level, name in enumerate(level_names(figures))
         ],
+        "indicative": profile_of(crosswalk, figures) if crosswalk else None,
     }
     return render(request, "assessments/dashboard.html", context)
 
