@@ -15,10 +15,10 @@ from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils.text import slugify
 
 import audit.trail as audit
 from accounts.models import Membership, Organization, Role, User
+from accounts.onboarding import free_slug
 from accounts.services import MEMBERS, email_delivered
 
 VERIFY_FOR_SECONDS = 3 * 24 * 3600
@@ -47,15 +47,6 @@ def check_signup_can_verify(app_configs=None, **kwargs):
     return []
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:50].strip("-") or "organisation"
-    slug, n = base, 1
-    while Organization.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
 def signup_create(*, email: str, password: str, first_name: str, organization_name: str):
     """Make the account, its organisation (awaiting verification) and send the link; for an
     address that has an account, only tell its mailbox. Returns the new user or None."""
@@ -69,7 +60,7 @@ def signup_create(*, email: str, password: str, first_name: str, organization_na
         user = User.objects.create_user(email=email, password=password, first_name=first_name)
         organization = Organization.objects.create(
             name=organization_name,
-            slug=_unique_slug(organization_name),
+            slug=free_slug(organization_name),
             awaiting_verification=True,
         )
         membership = Membership.objects.create(
