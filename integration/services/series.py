@@ -44,6 +44,7 @@ __all__ = [
     "telemetry_ping_counts",
     "telemetry_seen_buckets",
     "telemetry_uptime",
+    "telemetry_uptimes",
     "telemetry_series",
 ]
 
@@ -247,6 +248,51 @@ def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
         ).aggregate(**counted)
         figures |= {key: rows[key] / slots[key][1] for key in counted}
     return figures
+
+
+def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
+    """Integration id -> `health.uptime` over the `window` before `now`, for a page of
+    integrations in one query: per integration, the distinct intervals with a minute of data,
+    grouped by the database (None where no interval is complete)."""
+    figures, counted = {}, []
+    for integration in integrations:
+        figures[integration.pk] = None
+        slot = health.uptime_slots(
+            interval=integration.interval,
+            window_start=now - window,
+            window_end=now,
+            created=integration.created,
+        )
+        if slot is None:
+            continue
+        start, expected = slot
+        first = math.ceil(start.timestamp())  # as in telemetry_uptime
+        index = ExpressionWrapper(
+            (_Epoch("bucket") - first) / integration.interval_seconds,
+            output_field=BigIntegerField(),
+        )
+        counted.append((integration.pk, start, start + expected * integration.interval, index))
+        figures[integration.pk] = (0, expected)
+    if not counted:
+        return figures
+    whens = [
+        When(series__metric__integration=pk, bucket__gte=start, bucket__lt=end, then=index)
+        for pk, start, end, index in counted
+    ]
+    rows = (
+        MinuteRollup.objects.filter(
+            series__metric__integration__in=[pk for pk, *_ in counted],
+            bucket__gte=_floor(min(start for _, start, _, _ in counted), MinuteRollup),
+            bucket__lt=now,
+        )
+        .values_list("series__metric__integration_id")
+        .annotate(covered=Count(Case(*whens), distinct=True))
+        .order_by()
+    )
+    covered = dict(rows)
+    return {
+        pk: None if slot is None else covered.get(pk, 0) / slot[1] for pk, slot in figures.items()
+    }
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:
