@@ -15,13 +15,16 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     Func,
     Max,
     Min,
     Q,
     Sum,
+    Value,
     When,
 )
+from django.db.models.lookups import LessThan
 
 from integration import conf, health
 from integration.models import (
@@ -253,46 +256,64 @@ def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
 def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
     """Integration id -> `health.uptime` over the `window` before `now`, for a page of
     integrations in one query: per integration, the distinct intervals with a minute of data,
-    grouped by the database (None where no interval is complete)."""
-    figures, counted = {}, []
+    counted by the database (None where no interval is complete).
+
+    Integrations older than the window share its start: their interval index comes from the
+    interval column, so the query stays the same size however many there are. Each younger one
+    counts from its own creation, with a branch of its own."""
+    window_start = now - window
+    first = math.ceil(window_start.timestamp())  # as in telemetry_uptime
+    interval = F("series__metric__integration__interval_seconds")
+    index = ExpressionWrapper((_Epoch("bucket") - first) / interval, output_field=BigIntegerField())
+    expected = ExpressionWrapper(
+        Value(int(window.total_seconds())) / interval, output_field=BigIntegerField()
+    )
+    settled = When(
+        LessThan(index, expected),
+        series__metric__integration__created__lte=window_start,
+        bucket__gte=window_start,
+        then=index,
+    )
+    figures, young = {}, []
     for integration in integrations:
-        figures[integration.pk] = None
         slot = health.uptime_slots(
             interval=integration.interval,
-            window_start=now - window,
+            window_start=window_start,
             window_end=now,
             created=integration.created,
         )
-        if slot is None:
+        figures[integration.pk] = slot and slot[1]
+        if slot is None or integration.created <= window_start:
             continue
-        start, expected = slot
-        first = math.ceil(start.timestamp())  # as in telemetry_uptime
-        index = ExpressionWrapper(
-            (_Epoch("bucket") - first) / integration.interval_seconds,
+        start, count = slot
+        own = ExpressionWrapper(
+            (_Epoch("bucket") - math.ceil(start.timestamp())) / integration.interval_seconds,
             output_field=BigIntegerField(),
         )
-        counted.append((integration.pk, start, start + expected * integration.interval, index))
-        figures[integration.pk] = (0, expected)
+        end = start + count * integration.interval
+        young.append(
+            When(
+                series__metric__integration=integration.pk,
+                bucket__gte=start,
+                bucket__lt=end,
+                then=own,
+            )
+        )
+    counted = [pk for pk, count in figures.items() if count]
     if not counted:
-        return figures
-    whens = [
-        When(series__metric__integration=pk, bucket__gte=start, bucket__lt=end, then=index)
-        for pk, start, end, index in counted
-    ]
+        return dict.fromkeys(figures)
     rows = (
         MinuteRollup.objects.filter(
-            series__metric__integration__in=[pk for pk, *_ in counted],
-            bucket__gte=_floor(min(start for _, start, _, _ in counted), MinuteRollup),
+            series__metric__integration__in=counted,
+            bucket__gte=_floor(window_start, MinuteRollup),
             bucket__lt=now,
         )
         .values_list("series__metric__integration_id")
-        .annotate(covered=Count(Case(*whens), distinct=True))
+        .annotate(covered=Count(Case(*young, settled), distinct=True))
         .order_by()
     )
     covered = dict(rows)
-    return {
-        pk: None if slot is None else covered.get(pk, 0) / slot[1] for pk, slot in figures.items()
-    }
+    return {pk: covered.get(pk, 0) / count if count else None for pk, count in figures.items()}
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:
