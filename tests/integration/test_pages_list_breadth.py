@@ -181,3 +181,18 @@ def test_the_query_count_is_the_same_for_10_and_120_integrations(
             assert client.get(url, headers=headers).status_code == 200
         counts.append(len(captured.captured_queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("query", [{"process": "abc"}, {"site": "-1"}, {"status": "flapping"}])
+def test_a_malformed_filter_is_a_404(org, member, linked, query):
+    assert client_for(member).get(list_url(org, **query)).status_code == 404
+
+
+def test_the_filter_form_is_plain_get_and_keeps_the_choices_shown(org, viewer, linked, frozen):
+    url = list_url(org, process=linked["press"].pk, status="down")
+    html = client_for(viewer).get(url).content.decode()
+    form = re.search(r'<form method="get"[^>]*id="integration-filters"[^>]*>', html).group(0)
+    assert "hx-disable" in form and "hx-get" not in form
+    assert f'<option value="{linked["press"].pk}" selected>Press</option>' in html
+    assert '<option value="down" selected>Down</option>' in html
+    assert 'href="/o/acme/integrations/">Show all</a>' in html
