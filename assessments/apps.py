@@ -6,8 +6,10 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self):
         # Integration may not import assessments: its pages learn what an integration backs
-        # (processes, milestones) from the provider registered here.
-        from assessments.evidence import backed_by_integration
-        from integration import backing
+        # (processes, milestones) and how its list filters by process and site from the providers
+        # registered here.
+        from assessments.evidence import backed_by_integration, integration_facets
+        from integration import backing, listing
 
         backing.register(backed_by_integration)
+        listing.register(integration_facets)

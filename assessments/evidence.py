@@ -18,10 +18,12 @@ from datetime import datetime
 from django.db.models import prefetch_related_objects
 from django.urls import reverse
 
+from accounts.models import Site
 from assessments.figures import latest_levels
 from assessments.models import AcceptanceCriterion, Process
 from integration.backing import Backed
 from integration.health import Status
+from integration.listing import Facet
 from integration.models import Integration
 from integration.services.health import health_figures_list
 
@@ -95,3 +97,22 @@ def backed_by_integration(*, integration: Integration) -> list[Backed]:
         detail = f"{milestone.roadmap.title}: {'; '.join(rules)}"
         rows.append(Backed("Milestone", milestone.title, url, detail))
     return rows
+
+
+def integration_facets(*, organization) -> list[Facet]:
+    """The integrations list's filters: by one of the organisation's active processes, and by
+    site (the integrations of the site's active processes)."""
+    links = Process.integrations.through.objects.filter(process__archived=False)
+
+    def by_process(integrations, process):
+        return integrations.filter(pk__in=links.filter(process=process).values("integration_id"))
+
+    def by_site(integrations, site):
+        return integrations.filter(pk__in=links.filter(process__site=site).values("integration_id"))
+
+    processes = Process.objects.filter(organization=organization, archived=False)
+    sites = Site.objects.filter(organization=organization)
+    return [
+        Facet("process", "Process", "All processes", processes, by_process),
+        Facet("site", "Site", "All sites", sites, by_site),
+    ]

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Case, F, Func, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import Organization
@@ -34,12 +35,48 @@ sparkplug_id_validator = RegexValidator(
 )
 
 
+class _Seconds(Func):
+    """An integer column of seconds as a duration, to add to a timestamp column (PostgreSQL
+    and SQLite, where Django keeps durations as microseconds)."""
+
+    output_field = models.DurationField()
+    template = "(%(expressions)s * INTERVAL '1 second')"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(%(expressions)s * 1000000)")
+
+
 class IntegrationQuerySet(models.QuerySet):
     def for_user(self, user):
         """Integrations of every organisation `user` is a member of (none when anonymous)."""
         if not user.is_authenticated:
             return self.none()
         return self.filter(organization__memberships__user=user)
+
+    def with_status(self, *, now: datetime):
+        """Annotated with `status_now`: `Integration.status(now=now)` computed by the database,
+        rule by rule as `health.status` states them, so a list can filter and page by it."""
+        flowing = F("last_seen") + _Seconds("interval_seconds")
+        late = F("last_seen") + _Seconds(F("interval_seconds") + F("grace_seconds"))
+        failed_last = Q(last_failed__isnull=False) & (
+            Q(last_seen__isnull=True) | Q(last_failed__gte=F("last_seen"))
+        )
+        return self.alias(flowing_until=flowing, late_until=late).annotate(
+            status_now=Case(
+                When(paused=True, then=Value(health.Status.PAUSED)),
+                When(failed_last, then=Value(health.Status.DOWN)),
+                When(last_seen__isnull=True, then=Value(health.Status.NEW)),
+                When(
+                    flowing_until__gte=now,
+                    degraded_since__isnull=False,
+                    then=Value(health.Status.DEGRADED),
+                ),
+                When(flowing_until__gte=now, then=Value(health.Status.UP)),
+                When(late_until__gte=now, then=Value(health.Status.LATE)),
+                default=Value(health.Status.DOWN),
+                output_field=models.CharField(),
+            )
+        )
 
 
 class Integration(models.Model):

@@ -35,6 +35,7 @@ from integration.services.series import (
     telemetry_seen_buckets,
     telemetry_series,
     telemetry_uptime,
+    telemetry_uptimes,
 )
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "telemetry_seen_buckets",
     "telemetry_series",
     "telemetry_uptime",
+    "telemetry_uptimes",
     "token_issue",
     "token_revoke",
 ]

@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -27,12 +27,13 @@ from django.urls import reverse
 from accounts.models import Membership, Role
 from integration import health
 from integration.health import Status
-from integration.models import HealthEvent, Integration, MinuteRollup
+from integration.models import HealthEvent, Integration
 from integration.services.series import (
     telemetry_good_shares,
     telemetry_ping_counts,
     telemetry_recent_good_shares,
     telemetry_uptime,
+    telemetry_uptimes,
 )
 
 __all__ = [
@@ -178,33 +179,14 @@ def health_figures_list(
     of them, and one more for the uptime."""
     integrations = list(integrations)
     changes = _recent_changes([i.pk for i in integrations], now)
-    seen: dict = defaultdict(list)
-    window = UPTIME_WINDOWS["24h"]
-    if with_uptime and integrations:
-        start = (now - window).astimezone(UTC).replace(second=0, microsecond=0)
-        rows = (
-            MinuteRollup.objects.filter(
-                series__metric__integration__in=[i.pk for i in integrations],
-                bucket__gte=start,
-                bucket__lt=now,
-            )
-            .values_list("series__metric__integration_id", "bucket")
-            .distinct()
-            .order_by("series__metric__integration_id", "bucket")
+    uptimes = {}
+    if with_uptime:
+        uptimes = telemetry_uptimes(
+            integrations=integrations, window=UPTIME_WINDOWS["24h"], now=now
         )
-        for integration_id, bucket in rows:
-            seen[integration_id].append(bucket)
     figures = {}
     for integration in integrations:
-        uptime = {}
-        if with_uptime:
-            uptime["24h"] = health.uptime(
-                seen=seen[integration.pk],
-                interval=integration.interval,
-                window_start=now - window,
-                window_end=now,
-                created=integration.created,
-            )
+        uptime = {"24h": uptimes[integration.pk]} if with_uptime else {}
         figures[integration.pk] = _figures(
             integration, now, uptime=uptime, changes=changes[integration.pk]
         )

@@ -15,13 +15,16 @@ from django.db.models import (
     Case,
     Count,
     ExpressionWrapper,
+    F,
     Func,
     Max,
     Min,
     Q,
     Sum,
+    Value,
     When,
 )
+from django.db.models.lookups import LessThan
 
 from integration import conf, health
 from integration.models import (
@@ -44,6 +47,7 @@ __all__ = [
     "telemetry_ping_counts",
     "telemetry_seen_buckets",
     "telemetry_uptime",
+    "telemetry_uptimes",
     "telemetry_series",
 ]
 
@@ -247,6 +251,69 @@ def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
         ).aggregate(**counted)
         figures |= {key: rows[key] / slots[key][1] for key in counted}
     return figures
+
+
+def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
+    """Integration id -> `health.uptime` over the `window` before `now`, for a page of
+    integrations in one query: per integration, the distinct intervals with a minute of data,
+    counted by the database (None where no interval is complete).
+
+    Integrations older than the window share its start: their interval index comes from the
+    interval column, so the query stays the same size however many there are. Each younger one
+    counts from its own creation, with a branch of its own."""
+    window_start = now - window
+    first = math.ceil(window_start.timestamp())  # as in telemetry_uptime
+    interval = F("series__metric__integration__interval_seconds")
+    index = ExpressionWrapper((_Epoch("bucket") - first) / interval, output_field=BigIntegerField())
+    expected = ExpressionWrapper(
+        Value(int(window.total_seconds())) / interval, output_field=BigIntegerField()
+    )
+    settled = When(
+        LessThan(index, expected),
+        series__metric__integration__created__lte=window_start,
+        bucket__gte=window_start,
+        then=index,
+    )
+    figures, young = {}, []
+    for integration in integrations:
+        slot = health.uptime_slots(
+            interval=integration.interval,
+            window_start=window_start,
+            window_end=now,
+            created=integration.created,
+        )
+        figures[integration.pk] = slot and slot[1]
+        if slot is None or integration.created <= window_start:
+            continue
+        start, count = slot
+        own = ExpressionWrapper(
+            (_Epoch("bucket") - math.ceil(start.timestamp())) / integration.interval_seconds,
+            output_field=BigIntegerField(),
+        )
+        end = start + count * integration.interval
+        young.append(
+            When(
+                series__metric__integration=integration.pk,
+                bucket__gte=start,
+                bucket__lt=end,
+                then=own,
+            )
+        )
+    counted = [pk for pk, count in figures.items() if count]
+    if not counted:
+        return dict.fromkeys(figures)
+    rows = (
+        MinuteRollup.objects.filter(
+            series__metric__integration__in=counted,
+            bucket__gte=_floor(window_start, MinuteRollup),
+            bucket__lt=now,
+        )
+        .values_list("series__metric__integration_id")
+        .annotate(covered=Count(Case(*young, settled), distinct=True))
+        .order_by()
+    )
+    covered = dict(rows)
+    return {pk: covered.get(pk, 0) / count if count else None for pk, count in figures.items()}
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:

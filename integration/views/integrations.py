@@ -9,14 +9,16 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseStopPolling
 
 from accounts.access import get_object_for_member, org_view, scoped
-from integration import backing, charts, health, services
+from integration import backing, charts, health, listing, services
 from integration.forms import IntegrationForm, MetricFormSet, ReadTokenForm, TokenForm
 from integration.models import RESERVED_PREFIX, Integration, MqttCount
 from integration.mqtt import brokerauth
@@ -45,15 +47,32 @@ def _posted(request):
 
 @org_view(methods=("GET", "HEAD"))
 def integration_list(request):
-    """The page, or (htmx polling) only the badges, swapped in out of band."""
-    integrations = list(scoped(request.org, Integration))
-    figures = health_figures_list(integrations=integrations, now=timezone.now())
-    rows = [(integration, figures[integration.pk]) for integration in integrations]
+    """A page of the (filtered) list, or (htmx polling) only that page's badges, swapped in out
+    of band. A filter the organisation does not have is a 404."""
+    now = timezone.now()
+    form = listing.IntegrationFilter(request.GET, facets=listing.facets(organization=request.org))
+    if not form.is_valid():
+        raise Http404("No such filter.")
+    integrations = form.filter(scoped(request.org, Integration), now=now)
+    page = Paginator(integrations, listing.PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    figures = health_figures_list(integrations=shown, now=now)
+    rows = [(integration, figures[integration.pk]) for integration in shown]
     if request.htmx.target == "integration-live":  # the poller
         if not rows:
             return HttpResponseStopPolling()
         return render(request, f"{LIST}#live-badges", {"rows": rows, "oob": True})
-    return render(request, LIST, {"rows": rows, "flapping_changes": health.FLAPPING_CHANGES})
+    context = {
+        "rows": rows,
+        "page": page,
+        "form": form,
+        "chosen": form.chosen(),
+        "query": form.query(),
+        # Only an empty page asks whether the organisation has any integration at all.
+        "any": bool(rows) or scoped(request.org, Integration).exists(),
+        "flapping_changes": health.FLAPPING_CHANGES,
+    }
+    return render(request, LIST, context)
 
 
 @org_view(methods=("GET", "HEAD"), lookup=get_integration)

@@ -149,10 +149,10 @@ def test_query_count_does_not_grow_with_the_integrations(
     client = client_for(member)
     headers = HTMX if htmx else {}
     client.get(list_url(org), headers=headers)  # warm the session
-    # session, user, membership, integrations, recent status changes (flapping), seen
-    # minutes; the page adds the org switcher's memberships. The session is saved only when the
-    # organisation changes.
-    expected = 6 if htmx else 7
+    # session, user, membership, the count (for the pages), a page of integrations, recent
+    # status changes (flapping), uptime; the page adds the processes and sites to filter by and
+    # the org switcher's memberships. The session is saved only when the organisation changes.
+    expected = 7 if htmx else 10
     with django_assert_num_queries(expected):
         client.get(list_url(org), headers=headers)
     for i in range(10):

@@ -8,9 +8,15 @@ import pytest
 from integration import health
 from integration.lineprotocol import Point
 from integration.models import Integration
-from integration.services import telemetry_ingest, telemetry_seen_buckets, telemetry_uptime
+from integration.services import (
+    telemetry_ingest,
+    telemetry_seen_buckets,
+    telemetry_uptime,
+    telemetry_uptimes,
+)
 
 NOW = datetime(2026, 11, 25, 10, 0, 17, 250_000, tzinfo=UTC)
+WEEK = timedelta(days=7)
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
@@ -49,3 +55,41 @@ def test_no_complete_interval_is_no_figure(org):
         "7d": None,
         "30d": None,
     }
+
+
+def test_a_page_of_uptimes_in_one_query_matches_each_pure_count(org, django_assert_num_queries):
+    """Integrations of different intervals and ages, one never sending and one too new for
+    a complete interval: one query, each figure `health.uptime`'s."""
+    rng = random.Random(7)
+    integrations = []
+    for n, (interval, age) in enumerate([(60, 3), (300, 0.4), (420, 40), (3600, 2), (60, 1)]):
+        integration = Integration.objects.create(
+            organization=org,
+            name=f"Line {n}",
+            interval_seconds=interval,
+            created=NOW - timedelta(days=age, microseconds=rng.randrange(10**6)),
+        )
+        minutes = rng.sample(range(1, 30 * 60), 700)
+        points = [Point("temp", (), NOW - timedelta(minutes=m, seconds=rng.randrange(60)), 1.0)
+                  for m in minutes]  # fmt: skip
+        telemetry_ingest(integration=integration, points=points, now=NOW)
+        integrations.append(integration)
+    silent = Integration.objects.create(organization=org, name="Silent", created=NOW - WEEK)
+    fresh = Integration.objects.create(organization=org, name="Fresh", created=NOW)
+    integrations += [silent, fresh]
+    day = WINDOWS["24h"]
+    expected = {
+        i.pk: health.uptime(
+            seen=telemetry_seen_buckets(integration=i, start=NOW - day, end=NOW),
+            interval=i.interval,
+            window_start=NOW - day,
+            window_end=NOW,
+            created=i.created,
+        )
+        for i in integrations
+    }
+    with django_assert_num_queries(1):
+        figures = telemetry_uptimes(integrations=integrations, window=day, now=NOW)
+    assert figures == expected
+    assert figures[silent.pk] == 0 and figures[fresh.pk] is None
+    assert len({v for v in figures.values() if v}) >= 4

@@ -1,0 +1,88 @@
+"""The integrations list at breadth: its filters and its pages.
+
+Status is the integration's own (computed by the database, `with_status`). Processes and sites
+belong to the apps above, which integration may not import: they register a provider here from
+their `AppConfig.ready()`, as for `integration.backing`:
+
+    listing.register(my_provider)  # my_provider(*, organization) -> Iterable[Facet]
+
+A provider offers only its organisation's objects; a filter naming any other is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import QuerySet
+
+from integration.models.integration import STATUS_CHOICES
+
+__all__ = ["PAGE_SIZE", "Facet", "IntegrationFilter", "facets", "register"]
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One filter an app above offers: its GET parameter, its label, the organisation's own
+    objects to choose from, and how choosing one narrows the integrations."""
+
+    param: str  # "process"
+    label: str  # "Process"
+    empty_label: str  # "All processes"
+    queryset: QuerySet
+    narrow: Callable[[QuerySet, object], QuerySet]  # (integrations, chosen object) -> subset
+
+
+Provider = Callable[..., Iterable[Facet]]
+_providers: list[Provider] = []
+
+
+def register(provider: Provider) -> None:
+    """Ask `provider(organization=...)` from now on; registering it again changes nothing."""
+    if provider not in _providers:
+        _providers.append(provider)
+
+
+def facets(*, organization) -> list[Facet]:
+    return [facet for provider in _providers for facet in provider(organization=organization)]
+
+
+class IntegrationFilter(forms.Form):
+    """The list's filters from the query string. Invalid (an unknown status, another
+    organisation's process) means the view answers 404."""
+
+    status = forms.ChoiceField(choices=[("", "All statuses"), *STATUS_CHOICES], required=False)
+
+    def __init__(self, data, *, facets: list[Facet]):
+        super().__init__(data)
+        self.facets = facets
+        for facet in facets:
+            self.fields[facet.param] = forms.ModelChoiceField(
+                facet.queryset, required=False, label=facet.label, empty_label=facet.empty_label
+            )
+
+    def filter(self, integrations: QuerySet, *, now: datetime) -> QuerySet:
+        """`integrations` narrowed by the valid filters (call `is_valid()` first)."""
+        data = self.cleaned_data
+        if data["status"]:
+            integrations = integrations.with_status(now=now).filter(status_now=data["status"])
+        for facet in self.facets:
+            if data.get(facet.param) is not None:
+                integrations = facet.narrow(integrations, data[facet.param])
+        return integrations
+
+    def chosen(self) -> dict[str, str]:
+        """The filters in force, as query parameters (ids and statuses, never names)."""
+        chosen = {}
+        for name, value in self.cleaned_data.items():
+            if value not in (None, ""):
+                chosen[name] = str(getattr(value, "pk", value))
+        return chosen
+
+    def query(self) -> str:
+        return urlencode(self.chosen())
