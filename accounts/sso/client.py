@@ -28,6 +28,7 @@ from joserfc.jws import JWSRegistry
 TIMEOUT = (5, 10)  # connect, read (seconds)
 MAX_BYTES = 256 * 1024
 CACHE_SECONDS = 3600
+FAILURE_SECONDS = 30  # a provider that failed is not asked again for this long (but by its owner)
 LEEWAY = 60  # seconds of clock difference allowed on exp and iat
 # Asymmetric signatures only: a symmetric one would be keyed by the client secret.
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
@@ -62,12 +63,7 @@ def fetch_json(url: str) -> dict:
         with requests.get(url, timeout=TIMEOUT, stream=True, allow_redirects=False) as response:
             if response.status_code != 200:
                 raise ProviderError(f"{url} answered HTTP {response.status_code}.")
-            body = b""
-            for chunk in response.iter_content(16 * 1024):
-                body += chunk
-                if len(body) > MAX_BYTES:
-                    raise ProviderError(f"{url} sent more than {MAX_BYTES // 1024} KB.")
-            data = json.loads(body)
+            data = json.loads(_read_capped(response, url))
     except requests.RequestException as error:
         raise ProviderError(f"{url} could not be reached ({type(error).__name__}).") from None
     except ValueError:
@@ -77,26 +73,61 @@ def fetch_json(url: str) -> dict:
     return data
 
 
+def _read_capped(response, url: str) -> bytes:
+    """The response's body, refused past MAX_BYTES before more is read."""
+    body = b""
+    for chunk in response.iter_content(16 * 1024):
+        body += chunk
+        if len(body) > MAX_BYTES:
+            response.close()
+            raise ProviderError(f"{url} sent more than {MAX_BYTES // 1024} KB.")
+    return body
+
+
+def _capped_hook(response, *args, **kwargs):
+    """A requests hook for the token endpoint: Authlib reads the whole body (response.json()),
+    so the body is read here first, capped, and left where requests keeps a read body."""
+    response._content = _read_capped(response, "The provider's token endpoint")
+    return response
+
+
 def _cache_key(kind: str, url: str) -> str:
     return f"sso:{kind}:{hashlib.sha256(url.encode()).hexdigest()}"
 
 
 def discover(issuer: str, *, fresh: bool = False) -> dict:
-    """The provider's OpenID configuration (cached for an hour); its issuer must be `issuer`."""
-    key = _cache_key("discovery", issuer)
+    """The provider's OpenID configuration (cached for an hour; a failure for FAILURE_SECONDS,
+    which `fresh`, the owner's settings form, skips); its issuer must be `issuer`."""
+    key, failed_key = _cache_key("discovery", issuer), _cache_key("discovery-failed", issuer)
     metadata = None if fresh else cache.get(key)
     if metadata is None:
-        metadata = fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
-        if metadata.get("issuer") != issuer:
-            raise ProviderError(
-                f"The provider calls itself {metadata.get('issuer')!r}, not {issuer!r}: "
-                "enter the issuer exactly as its OpenID configuration gives it."
-            )
-        for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-            if not isinstance(metadata.get(field), str):
-                raise ProviderError(f"The provider's OpenID configuration has no {field}.")
-            check_url(metadata[field])
+        failure = None if fresh else cache.get(failed_key)
+        if failure is not None:
+            raise ProviderError(failure)
+        try:
+            metadata = _discover(issuer)
+        except ProviderError as error:
+            # Anyone may start a sign-in: without this, each start at an organisation whose
+            # provider is down would hold a worker for the whole timeout again.
+            cache.set(failed_key, str(error), FAILURE_SECONDS)
+            raise
         cache.set(key, metadata, CACHE_SECONDS)
+        cache.delete(failed_key)
+    return metadata
+
+
+def _discover(issuer: str) -> dict:
+    """The configuration fetched and checked: it must name `issuer` and its three addresses."""
+    metadata = fetch_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
+    if metadata.get("issuer") != issuer:
+        raise ProviderError(
+            f"The provider calls itself {metadata.get('issuer')!r}, not {issuer!r}: "
+            "enter the issuer exactly as its OpenID configuration gives it."
+        )
+    for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not isinstance(metadata.get(field), str):
+            raise ProviderError(f"The provider's OpenID configuration has no {field}.")
+        check_url(metadata[field])
     return metadata
 
 
@@ -156,11 +187,15 @@ def exchange_code(
             code_verifier=verifier,
             timeout=TIMEOUT,
             allow_redirects=False,
+            stream=True,
+            hooks={"response": [_capped_hook]},
         )
     except requests.RequestException as error:
         raise ProviderError(
             f"The provider could not be reached ({type(error).__name__})."
         ) from None
+    except ProviderError:
+        raise
     except Exception as error:  # Authlib's OAuth errors: invalid_grant, invalid_client, ...
         raise ProviderError(f"The provider refused the sign-in ({error}).") from None
     if not token.get("id_token"):
