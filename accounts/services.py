@@ -10,6 +10,7 @@ from django.utils import timezone
 import audit.trail as audit
 from accounts.addresses import normalise
 from accounts.models import FailedLogin, Invitation, Membership, Organization, Role, User
+from accounts.sso.models import Identity
 
 
 class AuditArea(models.TextChoices):
@@ -82,8 +83,14 @@ def membership_remove(*, membership: Membership, user) -> None:
     _keep_an_owner(membership)
     membership.refresh_from_db(fields=["role"])
     before = {"role": membership.get_role_display()}
+    identities = Identity.objects.filter(
+        organization_id=membership.organization_id, user_id=membership.user_id
+    )
+    for identity in identities:  # a former member keeps no way in through the provider
+        before["single sign-on"] = f"{identity.subject} at {identity.issuer}"
     subject = f"Membership of {membership.user.email}"
     _record(membership.organization, user, "removed", subject, membership, before, {})
+    identities.delete()
     membership.delete()
 
 

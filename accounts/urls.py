@@ -12,6 +12,11 @@ urlpatterns = [
     path("members/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
     path("members/<int:membership_id>/unlock/", views.member_unlock, name="member-unlock"),
     path(
+        "members/<int:membership_id>/sso-unlink/",
+        views.member_sso_unlink,
+        name="member-sso-unlink",
+    ),
+    path(
         "invitations/<int:invitation_id>/resend/",
         invitation_views.invitation_resend,
         name="invitation-resend",

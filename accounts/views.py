@@ -25,6 +25,8 @@ from accounts.forms import (
 )
 from accounts.invitation_views import invitation_rows
 from accounts.models import FailedLogin, Invitation, Membership, Role, Site, User
+from accounts.sso import services as sso_services
+from accounts.sso.models import Identity
 
 
 class LoginView(auth_views.LoginView):
@@ -99,12 +101,20 @@ def members(request):
     context = {
         "form": form,
         "memberships": memberships,
+        "sso_linked": _sso_linked(request),
         "invitations": invitation_rows(request),
         "show_links": request.membership.can_manage and not services.email_delivered(),
         "locked_users": locked,
         "sole_owner_id": _sole_owner_id(memberships),
     }
     return render(request, "accounts/members.html", context, status=400 if form.errors else 200)
+
+
+def _sso_linked(request) -> set[int]:
+    """The members who sign in through the organisation's provider (owners see and unlink)."""
+    if not request.membership.can_manage:
+        return set()
+    return set(request.org.sso_identities.values_list("user_id", flat=True))
 
 
 def _sole_owner_id(memberships) -> int | None:
@@ -132,6 +142,7 @@ def member_role(request, membership_id):
             "role_form": form,
             "saved": saved,
             "sole_owner_id": _sole_owner_id(request.org.memberships.all()),
+            "sso_linked": _sso_linked(request),
         }
         return render(
             request, "accounts/members.html#member-row", context, status=200 if saved else 400
@@ -152,6 +163,17 @@ def member_remove(request, membership_id):
         messages.error(request, str(refusal))
     else:
         messages.success(request, f"{membership.user} no longer has access.")
+    return redirect("accounts:members", org_slug=request.org.slug)
+
+
+@org_view(manage=True, methods=("POST",))
+def member_sso_unlink(request, membership_id):
+    """An owner unlinks a member's account at the provider (linked to the wrong person, or
+    that account is no longer theirs); the member logs in with a password or links again."""
+    membership = get_object_for_member(request, Membership, pk=membership_id)
+    identity = get_object_or_404(Identity, organization=request.org, user=membership.user)
+    sso_services.identity_unlink(identity=identity, user=request.user)
+    messages.success(request, f"{membership.user} no longer signs in through the provider.")
     return redirect("accounts:members", org_slug=request.org.slug)
 
 

@@ -2,12 +2,13 @@
 who a provider's sign-in is. Each is written to the organisation's audit trail, and so is
 every refused sign-in."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 import audit.trail as audit
 from accounts.addresses import normalise
-from accounts.models import Invitation, Membership, User
+from accounts.models import Invitation, Membership, Role, User
 from accounts.services import MEMBERS, invitation_accept
 from accounts.sso.flows import LINK
 from accounts.sso.models import Identity, SingleSignOn
@@ -151,6 +152,14 @@ def sign_in_refused(*, config: SingleSignOn, subject: str, reason: str) -> None:
 
 @transaction.atomic
 def identity_unlink(*, identity: Identity, user) -> None:
+    """Unlink `identity`: by its own person, or by an owner of its organisation."""
+    if (
+        identity.user_id != user.pk
+        and not Membership.objects.filter(
+            organization_id=identity.organization_id, user=user, role=Role.OWNER
+        ).exists()
+    ):
+        raise PermissionDenied("Only the person or an owner can unlink this account.")
     config = identity.organization.single_sign_on
     before = {"issuer": identity.issuer, "subject": identity.subject}
     subject = f"Single sign-on of {identity.user.email}"
