@@ -24,8 +24,8 @@ from assessments.exchange.validation import (
     text,
     whole,
 )
+from assessments.framework.fields import FrameworkError
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError
 from assessments.models import STATUS_CHOICES, Assessment, Side
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024

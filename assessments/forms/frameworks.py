@@ -1,7 +1,7 @@
 from django import forms
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import parse_framework
-from assessments.framework.validation import FrameworkError
 from assessments.models import FrameworkVersion
 
 MAX_FRAMEWORK_BYTES = 1024 * 1024

@@ -19,9 +19,9 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import shipped_framework
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError
 
 CROSSWALKS_DIR = Path(__file__).resolve().parent.parent / "frameworks" / "crosswalks"
 MAX_BYTES = 64_000  # the shipped file is about 5 KB

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
+from assessments.framework.fields import FrameworkError, join_path
 from assessments.framework.model import Framework, build_framework
-from assessments.framework.validation import FrameworkError, join_path
 
 # The shipped YAML files sit next to this package, in assessments/frameworks/.
 FRAMEWORKS_DIR = Path(__file__).resolve().parent.parent / "frameworks"

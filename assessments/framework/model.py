@@ -3,12 +3,9 @@
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from assessments.framework.validation import (
-    CRITERIA_LEVELS,
-    GRACE_DAYS,
-    parse_window,
-    validate_framework,
-)
+from assessments.framework.checks import GRACE_DAYS, parse_window
+from assessments.framework.fields import CRITERIA_LEVELS
+from assessments.framework.validation import validate_framework
 
 
 @dataclass(frozen=True)

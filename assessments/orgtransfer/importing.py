@@ -8,9 +8,9 @@ from django.utils import timezone
 from accounts.addresses import ascii_problem, normalise
 from accounts.models import Membership, Organization, Site, User
 from assessments.exchange.validation import InvalidExport, document_read, shown
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import shipped_framework
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError
 from assessments.models import FrameworkVersion, Process
 from assessments.orgtransfer.assessment_entries import assessments_import
 from assessments.orgtransfer.audit_trail import audit_import

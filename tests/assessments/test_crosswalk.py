@@ -17,8 +17,8 @@ from assessments.framework.crosswalk import (
     crosswalk_for,
     parse_crosswalk,
 )
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import FRAMEWORKS_DIR, default_framework, load_framework
-from assessments.framework.validation import FrameworkError
 from tests.assessments.conftest import answer_dimension, make_process, scored_assessment
 from tests.conftest import client_for
 

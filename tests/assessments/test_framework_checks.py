@@ -7,9 +7,9 @@ from functools import cache
 import pytest
 import yaml
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import FRAMEWORKS_DIR, parse_framework
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError
 
 PLACE = "broken.yaml: criteria.manufacturing.2[0].checks[0]"
 # A version without checks, so each test adds the one it is about.

@@ -9,8 +9,8 @@ from functools import cache
 import pytest
 import yaml
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, parse_framework
-from assessments.framework.validation import FrameworkError
 
 MAX_MESSAGE = 4000
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, default_framework, load_framework
 from assessments.framework.model import Framework
-from assessments.framework.validation import FrameworkError
 
 REQUIRED_AREAS = {"manufacturing", "retail", "logistics", "energy", "finance"}
 REQUIRED_DIMENSIONS = {

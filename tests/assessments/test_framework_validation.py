@@ -6,8 +6,8 @@ from functools import cache
 import pytest
 import yaml
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import DEFAULT_FRAMEWORK_FILE, load_framework, parse_framework
-from assessments.framework.validation import FrameworkError
 
 
 @cache
