@@ -44,3 +44,8 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "role", "created", "accepted", "revoked"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:  # the operator's own invitation: it may make an account when closed
+            obj.from_operator = True
+        super().save_model(request, obj, form, change)

@@ -283,8 +283,12 @@ class Invitation(ObservationWindow):
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     token = models.CharField(max_length=64, unique=True, default=_invitation_token)
-    # None: made by the install's operator (create_org, first run, the admin), not an owner.
+    # None: made by the install's operator, or its inviter's account was deleted since.
     invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Made by the install's operator (create_org, the first run, the admin), not by an owner:
+    # only these make new accounts when SIGNUP is closed. Not invited_by's None, which a
+    # deleted inviter leaves too.
+    from_operator = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(default=timezone.now)  # last sent: expiry counts from it
     accepted = models.DateTimeField(null=True, blank=True)
     revoked = models.DateTimeField(null=True, blank=True)

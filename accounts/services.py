@@ -106,8 +106,9 @@ def _require_owner(organization, user) -> None:
         raise PermissionDenied("Only the organisation's owners can do this.")
 
 
-def invitation_refusal(*, organization, email: str, now) -> str | None:
-    """Why `email` cannot be invited to `organization` now, or None."""
+def invitation_refusal(*, organization, email: str, now, by_operator=False) -> str | None:
+    """Why `email` cannot be invited to `organization` now, or None. With SIGNUP closed only
+    the operator's invitations may name an address that has no account yet."""
     if Membership.objects.filter(organization=organization, user__email=email).exists():
         return "This person is already a member."
     for invitation in Invitation.objects.filter(
@@ -118,7 +119,8 @@ def invitation_refusal(*, organization, email: str, now) -> str | None:
                 f"There is already an open invitation for this address, until "
                 f"{invitation.expires:%-d %b %Y}: resend it from the list of invitations."
             )
-    if settings.SIGNUP == "closed" and not User.objects.filter(email=email).exists():
+    closed = settings.SIGNUP == "closed" and not by_operator
+    if closed and not User.objects.filter(email=email).exists():
         return (
             "Sign-up is closed on this install: only people who already have an account can "
             "be invited. The operator adds new accounts."
@@ -144,11 +146,12 @@ def invitation_store(*, invitation: Invitation, user) -> None:
     invitation.email = normalise(invitation.email)
     now = timezone.now()
     refusal = invitation_refusal(
-        organization=invitation.organization, email=invitation.email, now=now
+        organization=invitation.organization, email=invitation.email, now=now, by_operator=not user
     )
     if refusal:
         raise InvitationRefused(refusal)
     invitation.invited_by = user
+    invitation.from_operator = user is None
     invitation.created = now
     invitation.save()
     after = {"email": invitation.email, "role": invitation.get_role_display()}

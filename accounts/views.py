@@ -197,7 +197,7 @@ def invitation_accept(request, token):
         context = {"state": invitation.state()}
         return render(request, "accounts/invitation_closed.html", context, status=410)
     user = User.objects.filter(email=normalise(invitation.email)).first()
-    if not user and settings.SIGNUP == "closed" and invitation.invited_by_id:
+    if not user and settings.SIGNUP == "closed" and not invitation.from_operator:
         context = {"state": "closed"}  # only the operator's invitations make accounts
         return render(request, "accounts/invitation_closed.html", context, status=410)
     if user and request.user != user:

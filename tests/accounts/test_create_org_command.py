@@ -80,3 +80,18 @@ def test_a_name_with_a_line_break_still_sends_one_subject_line(
     message = mailoutbox[0].message()  # raised BadHeaderError before
     assert message["Subject"] == "You are invited to Acme Bcc: victim@example.com on Ladder"
     assert message["Bcc"] is None
+
+
+def test_with_signup_closed_the_operators_invitation_makes_the_owners_account(db, settings, client):
+    settings.SIGNUP = "closed"
+    run("acme", "Acme Precision", "--owner", "new.owner@acme.test")  # refused before
+    invitation = Invitation.objects.get()
+    assert invitation.from_operator
+    data = {
+        "first_name": "N",
+        "new_password1": "ladder-pass-991",
+        "new_password2": "ladder-pass-991",
+    }
+    response = client.post(f"/invitations/{invitation.token}/", data)
+    assert response.status_code == 302
+    assert Organization.objects.get().memberships.get().user.email == "new.owner@acme.test"

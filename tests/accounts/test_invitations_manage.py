@@ -4,11 +4,13 @@ when the install sends no email."""
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Invitation, Role
+from accounts.models import Invitation, Membership, Role
+from accounts.onboarding import invite_owner
 from audit.models import AuditEvent
 from tests.conftest import client_for, make_user
 
@@ -243,9 +245,8 @@ def test_closed_signup_refuses_a_new_account_from_an_owners_invitation(
 
 def test_closed_signup_accepts_the_operators_invitation(org, client, settings):
     settings.SIGNUP = "closed"
-    invitation = Invitation.objects.create(
-        organization=org, email="boss@acme.test", role=Role.OWNER
-    )
+    with transaction.atomic():
+        invitation = invite_owner(org=org, email="boss@acme.test")  # as create_org does
     data = {
         "first_name": "B",
         "new_password1": "ladder-pass-991",
@@ -254,6 +255,20 @@ def test_closed_signup_accepts_the_operators_invitation(org, client, settings):
     assert client.post(accept_url(invitation), data).status_code == 302
     invitation.refresh_from_db()
     assert invitation.accepted is not None
+
+
+def test_closed_signup_refuses_an_owners_invitation_whose_inviter_was_deleted(
+    org, client, settings
+):
+    gone = make_user("gone@acme.test")
+    Membership.objects.create(organization=org, user=gone, role=Role.OWNER)
+    invitation = invite(org, gone, role=Role.MEMBER)
+    gone.delete()
+    invitation.refresh_from_db()
+    assert invitation.invited_by is None
+    settings.SIGNUP = "closed"
+    response = client.get(accept_url(invitation))
+    assert response.status_code == 410 and "operator" in response.text
 
 
 def test_an_expired_invitation_is_not_resent_beside_a_newer_open_one(org, owner, mailoutbox):
@@ -272,3 +287,24 @@ def test_accepting_rechecks_the_invitation_under_a_lock(org, owner, member):
         services.invitation_accept(invitation=shown, user=member)
     invitation.refresh_from_db()
     assert invitation.accepted is None
+
+
+def test_an_invitation_added_in_the_admin_is_the_operators(org, admin_client, admin_user):
+    response = admin_client.post(
+        "/admin/accounts/invitation/add/",
+        {
+            "organization": org.pk,
+            "email": "boss@acme.test",
+            "role": "owner",
+            "token": "t" * 40,
+            "created_0": "2026-12-06",
+            "created_1": "08:00:00",
+            "accepted_0": "",
+            "accepted_1": "",
+            "revoked_0": "",
+            "revoked_1": "",
+            "invited_by": admin_user.pk,
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    assert Invitation.objects.get(email="boss@acme.test").from_operator
