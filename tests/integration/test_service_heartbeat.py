@@ -1,0 +1,112 @@
+"""Heartbeats of the background loops (`ServiceHeartbeat`): one row per instance rewritten each
+cycle, stale after three missed intervals, and written by each loop's one cycle."""
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from integration.management.commands import telemetry_health
+from integration.models import MqttListener, ServiceHeartbeat
+from integration.mqtt import brokerauth
+from integration.mqtt.ingest import Received
+from integration.mqtt.listener import Listener
+
+pytestmark = pytest.mark.django_db
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def beat(at, **kwargs):
+    ServiceHeartbeat.beat(name="health", instance="host-a", interval=60, now=at, **kwargs)
+
+
+def test_each_cycle_rewrites_the_instances_row_instead_of_adding_one():
+    for minute in range(5):
+        beat(T + timedelta(minutes=minute))
+    row = ServiceHeartbeat.objects.get()
+    assert row.last_beat == T + timedelta(minutes=4) and row.started == T
+
+
+def test_a_failed_cycle_counts_and_keeps_its_error_cut_short():
+    beat(T)
+    beat(T + timedelta(minutes=1), error="x" * 2000)
+    beat(T + timedelta(minutes=2), error="OperationalError: the database restarted")
+    row = ServiceHeartbeat.objects.get()
+    assert row.error_count == 2
+    assert row.last_error == "OperationalError: the database restarted"
+    assert row.last_error_at == T + timedelta(minutes=2)
+    beat(T + timedelta(minutes=3), error="y" * 2000)
+    assert len(ServiceHeartbeat.objects.get().last_error) == 500
+
+
+def test_an_instance_is_stale_after_three_missed_intervals_unless_it_stopped():
+    beat(T)
+    row = ServiceHeartbeat.objects.get()
+    assert not row.is_stale(now=T + timedelta(seconds=180))
+    assert row.is_stale(now=T + timedelta(seconds=181))
+    ServiceHeartbeat.note_stopped(name="health", instance="host-a", now=T)
+    assert not ServiceHeartbeat.objects.get().is_stale(now=T + timedelta(days=1))
+
+
+def test_an_instance_starting_prunes_its_loops_rows_not_heard_from_for_a_week():
+    ServiceHeartbeat.beat(name="health", instance="gone", interval=60, now=T)
+    ServiceHeartbeat.beat(name="evaluator", instance="gone", interval=300, now=T)
+    ServiceHeartbeat.beat(name="health", instance="recent", interval=60, now=T + timedelta(days=6))
+    ServiceHeartbeat.note_started(
+        name="health", instance="new", interval=60, now=T + timedelta(days=7, seconds=1)
+    )
+    kept = set(ServiceHeartbeat.objects.values_list("name", "instance"))
+    assert kept == {("evaluator", "gone"), ("health", "recent"), ("health", "new")}
+
+
+def test_a_health_run_records_its_heartbeat_under_the_host_name():
+    with time_machine.travel(T, tick=False):
+        call_command("telemetry_health", stdout=StringIO())
+    row = ServiceHeartbeat.objects.get()
+    assert (row.name, row.interval, row.last_beat, row.error_count) == ("health", 60, T, 0)
+    assert ":" not in row.instance  # a cron run: one row per host, not per process
+    with time_machine.travel(T + timedelta(minutes=1), tick=False):
+        call_command("telemetry_health", stdout=StringIO())
+    assert ServiceHeartbeat.objects.get().last_beat == T + timedelta(minutes=1)
+
+
+def test_a_failed_health_run_records_its_error(monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("no rollups")
+
+    monkeypatch.setattr(telemetry_health, "health_check_run", broken)
+    with pytest.raises(RuntimeError):
+        call_command("telemetry_health", stdout=StringIO())
+    row = ServiceHeartbeat.objects.get()
+    assert row.error_count == 1 and row.last_error == "RuntimeError: no rollups"
+
+
+def test_the_broker_sync_in_the_health_run_records_its_own_heartbeat(monkeypatch):
+    monkeypatch.setattr(brokerauth, "configured", lambda: True)
+    monkeypatch.setattr(brokerauth, "broker_sync", lambda: "3 accounts in step")
+    call_command("telemetry_health", stdout=StringIO())
+
+    def refused():
+        raise brokerauth.BrokerAuthError("not authorised")
+
+    monkeypatch.setattr(brokerauth, "broker_sync", refused)
+    call_command("telemetry_health", stdout=StringIO())  # logged, the health run goes on
+    sync = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.BROKER_SYNC)
+    assert sync.error_count == 1 and "not authorised" in sync.last_error
+    health = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.HEALTH)
+    assert health.error_count == 0
+
+
+def test_the_listeners_heartbeat_records_its_backlog_and_errors():
+    listener = Listener(url="mqtt://127.0.0.1:1", client_id="ladder-test", group="ladder")
+    listener._note("started")
+    for mid in range(3):
+        listener._queue.put(Received(mid, 1, "ladder/x/telemetry", b"", 1, False))
+    listener.counters.database_errors, listener.counters.disconnects = 2, 1
+    listener._note("seen")
+    row = MqttListener.objects.get(client_id="ladder-test")
+    assert (row.backlog, row.errors) == (3, 3)
+    listener._note("started")  # a restart starts counting afresh
+    assert MqttListener.objects.filter(client_id="ladder-test", backlog=0, errors=0).exists()
