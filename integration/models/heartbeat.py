@@ -21,8 +21,9 @@ class ServiceHeartbeat(models.Model):
     when it last finished a cycle, how often it means to, and its errors.
 
     Each cycle is one conditional UPDATE of its own row (`beat`), so the table does not grow
-    with the cycles; a row not heard from for `PRUNE_AFTER` is deleted when an instance of the
-    same loop starts. The MQTT listeners keep their own rows (`MqttListener`).
+    with the cycles; an instance starting removes the rows of its loop's dead instances on its
+    host and those not heard from for `PRUNE_AFTER` (`note_started`). The MQTT listeners keep
+    their own rows (`MqttListener`).
     """
 
     HEALTH, EVALUATOR, BROKER_SYNC = "health", "evaluator", "broker-sync"
@@ -57,7 +58,13 @@ class ServiceHeartbeat(models.Model):
 
     @classmethod
     def note_started(cls, *, name: str, instance: str, interval: int, now: datetime) -> None:
-        cls.objects.filter(name=name, last_beat__lt=now - cls.PRUNE_AFTER).delete()
+        """A loop starts: it replaces its host's stopped or stale instances (a restart under
+        a new pid), and rows of any host not heard from for `PRUNE_AFTER` go."""
+        host = instance.rpartition(":")[0] or instance
+        same_host = cls.objects.filter(name=name, instance__startswith=f"{host}:")
+        gone = [row.pk for row in same_host if row.stopped or row.is_stale(now=now)]
+        old = models.Q(name=name, last_beat__lt=now - cls.PRUNE_AFTER)
+        cls.objects.filter(old | models.Q(pk__in=gone)).exclude(instance=instance).delete()
         cls.objects.update_or_create(
             name=name,
             instance=instance,

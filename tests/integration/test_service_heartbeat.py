@@ -61,6 +61,24 @@ def test_an_instance_starting_prunes_its_loops_rows_not_heard_from_for_a_week():
     assert kept == {("evaluator", "gone"), ("health", "recent"), ("health", "new")}
 
 
+def test_a_loop_restarted_on_a_host_replaces_that_hosts_dead_instances_only():
+    start = ServiceHeartbeat.note_started
+    start(name="health", instance="web-1:10", interval=60, now=T)  # killed: goes stale
+    start(name="health", instance="web-1:11", interval=60, now=T)  # stopped on purpose
+    ServiceHeartbeat.note_stopped(name="health", instance="web-1:11", now=T)
+    start(name="health", instance="web-1:12", interval=60, now=T + timedelta(minutes=3))
+    start(name="health", instance="web-2:10", interval=60, now=T)  # another host's
+    start(name="evaluator", instance="web-1:13", interval=300, now=T)  # another loop's
+    start(name="health", instance="web-1:14", interval=60, now=T + timedelta(minutes=4))
+    kept = set(ServiceHeartbeat.objects.values_list("name", "instance"))
+    assert kept == {
+        ("health", "web-1:12"),  # alive: beat a minute ago
+        ("health", "web-1:14"),
+        ("health", "web-2:10"),
+        ("evaluator", "web-1:13"),
+    }
+
+
 def test_a_health_run_records_its_heartbeat_under_the_host_name():
     with time_machine.travel(T, tick=False):
         call_command("telemetry_health", stdout=StringIO())
