@@ -1,6 +1,9 @@
 """Heartbeats of the background loops (`ServiceHeartbeat`): one row per instance rewritten each
 cycle, stale after three missed intervals, and written by each loop's one cycle."""
 
+import os
+import signal
+import threading
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
@@ -128,3 +131,36 @@ def test_the_listeners_heartbeat_records_its_backlog_and_errors():
     assert (row.backlog, row.errors) == (3, 3)
     listener._note("started")  # a restart starts counting afresh
     assert MqttListener.objects.filter(client_id="ladder-test", backlog=0, errors=0).exists()
+
+
+def stopped_after(seconds, command, *args):
+    """Run a looping command until a SIGTERM `seconds` later; its output."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    out = StringIO()
+    try:
+        call_command(command, *args, stdout=out)
+    finally:
+        timer.cancel()
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    return out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)  # the loops close old connections between cycles
+def test_the_health_loop_beats_under_its_process_id_and_says_when_it_stopped():
+    assert stopped_after(1.0, "telemetry_health", "--loop").rstrip().endswith("Stopped.")
+    row = ServiceHeartbeat.objects.get()
+    assert row.instance.endswith(f":{os.getpid()}") and row.name == ServiceHeartbeat.HEALTH
+    assert row.stopped is not None and row.last_beat <= row.stopped
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_broker_sync_loop_beats_every_cycle_with_its_interval(monkeypatch):
+    monkeypatch.setattr(brokerauth, "configured", lambda: True)
+    monkeypatch.setattr(brokerauth, "broker_sync", lambda: "in step")
+    out = stopped_after(1.5, "mqtt_broker_sync", "--every", "1")
+    assert out.count("in step") >= 1
+    row = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.BROKER_SYNC)
+    assert (row.interval, row.error_count) == (1, 0) and row.stopped is not None
