@@ -65,6 +65,7 @@ class Component:
     figures: dict[str, int | str] = field(default_factory=dict)
     beat_label: str = "Last heartbeat"
     has_backlog: bool = False  # the instances report a backlog of their own
+    has_errors: bool = True  # and errors
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -210,7 +211,14 @@ def _sparkplug(*, now: datetime) -> Component:
     words = f"{held} of {len(instances)} held" if instances else "no Sparkplug host has run"
     expected = "renewed every few seconds by the listener holding it (SPARKPLUG_HOST_ID)"
     return Component(
-        "sparkplug", "Sparkplug host lease", state, words, expected, instances, beat_label="Expires"
+        "sparkplug",
+        "Sparkplug host lease",
+        state,
+        words,
+        expected,
+        instances,
+        beat_label="Expires",
+        has_errors=False,
     )
 
 
