@@ -85,7 +85,7 @@ def age_words(delta: timedelta) -> str:
 
 
 def operations_snapshot(*, now: datetime) -> list[Component]:
-    """Every component, worst state first within the page's fixed order; 7 queries."""
+    """Every component, in the page's fixed order; 7 queries."""
     beats = list(ServiceHeartbeat.objects.all())
     components = [
         _loop(key, title, [b for b in beats if b.name == key], now=now)
