@@ -93,6 +93,20 @@ def refuse_unless(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def staff_view(view):
+    """For the people who run Ladder (staff or superusers): anyone else signed in gets a 404,
+    as for a page that is not there; anonymous visitors go to the login page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not (request.user.is_staff or request.user.is_superuser):
+            raise Http404("No such page.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def get_membership(user, org_slug) -> Membership:
     try:
         return Membership.objects.select_related(

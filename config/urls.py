@@ -5,6 +5,7 @@ from accounts import onboarding_views, signup_views
 from accounts import views as accounts_views
 from assessments.urls import audit_patterns
 from assessments.views import feeds as feed_views
+from assessments.views.operations import operations
 from assessments.views.overview import overview
 from assessments.views.reports import portfolio
 from integration.urls import api_patterns as integration_api
@@ -45,6 +46,7 @@ urlpatterns = [
     path("feeds/<str:key>/milestones.ics", feed_views.milestone_feed, name="milestone-feed"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("portfolio/", portfolio, name="portfolio"),
+    path("operations/", operations, name="operations"),  # staff only
     path("", include(integration_api)),
     path("admin/", admin.site.urls),
 ]

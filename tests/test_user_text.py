@@ -33,7 +33,15 @@ from assessments.models import (
     Report,
 )
 from audit.models import AuditEvent
-from integration.models import HealthEvent, Integration, Metric, ReadToken
+from integration.models import (
+    HealthEvent,
+    Integration,
+    Metric,
+    MqttListener,
+    ReadToken,
+    ServiceHeartbeat,
+    SparkplugLease,
+)
 from tests.assessments.conftest import (  # noqa: F401 (fixtures)
     NOW,
     build_client_data,
@@ -202,6 +210,7 @@ NOT_USER_TEXT = {
     "integration.ReadToken.hint",
     "integration.ReadToken.hash",
     "integration.Series.labels",  # canonical JSON the pages parse
+    "integration.ServiceHeartbeat.name",  # a loop's key, set by its command
     "audit.AuditEvent.action",
     "audit.AuditEvent.area",  # a key its callers name (answers, roadmaps, ...)
     "audit.AuditEvent.scope_type",  # a model label
@@ -216,12 +225,9 @@ NOT_ON_PAGES = {
     "accounts.Identity.issuer",  # a provider's (issuer, subject): matched, never listed
     "accounts.Identity.subject",
     "integration.MqttStrayCount.listener",  # a listener's client id, in the admin only
-    "integration.MqttListener.client_id",  # the same, in the admin and telemetry_listeners only
-    "integration.MqttListener.group",  # the shared subscription's group, likewise
+    "integration.MqttListener.group",  # the shared subscription's group, in the admin only
     "integration.SparkplugNode.group",  # what edge nodes send, kept for the host, no page
     "integration.SparkplugNode.node",
-    "integration.SparkplugLease.host_id",  # the host's settings and a listener's client id
-    "integration.SparkplugLease.holder",
 }
 
 
@@ -374,6 +380,7 @@ def urls(org, owner, data) -> list[str]:
         reverse("home"),
         reverse("profile"),
         reverse("portfolio"),
+        reverse("operations"),  # staff only: the walk's owner is staff too
         reverse("invitation-accept", args=[invitation.token]),
     ]
 
@@ -438,6 +445,11 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
         before={"name": "Old"},
         after={"name": "New"},
     )
+    # The operations page's rows: a listener's and a Sparkplug host's ids, a loop's last error.
+    User.objects.filter(pk=owner.pk).update(is_staff=True)
+    MqttListener.note_started(client_id="ladder-1", group="ladder", now=NOW)
+    SparkplugLease.objects.create(host_id="ladder-host", holder="ladder-1", expires=NOW)
+    ServiceHeartbeat.beat(name="health", instance="web-1", interval=60, now=NOW, error="Boom")
     press = scored.process_scores.filter(process__area="manufacturing").first().process
     verification_rows(scored, press, data["integration"], owner)
     return {**data, "scored": scored}

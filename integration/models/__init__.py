@@ -1,6 +1,7 @@
 """Integration models, by topic: `integration` (integrations, metrics, their limits),
 `tokens` (ingest and read tokens), `telemetry` (series, points, rollups, health events),
-`mqtt` (listener bookkeeping) and `sparkplug` (Sparkplug B host state).
+`mqtt` (listener bookkeeping), `sparkplug` (Sparkplug B host state) and `heartbeat` (the
+background loops' liveness).
 
 Storage (see `integration.services.storage` for how rows are written): `Series` is one row per
 (metric, labels); `Point` the narrow raw table, primary key (series, ts), so a retried point is
@@ -9,6 +10,7 @@ updated in the same transaction as the raw points. Heartbeats are points of the 
 `_ping` (1 = ok, 0 = fail).
 """
 
+from integration.models.heartbeat import ServiceHeartbeat  # noqa: F401
 from integration.models.integration import (  # noqa: F401
     PING_METRIC,
     QUALITY_CODES,

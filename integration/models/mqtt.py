@@ -108,6 +108,12 @@ class MqttListener(models.Model):
     retired = models.DateTimeField(
         null=True, blank=True, help_text="Its session drained and ended: nothing waits for it."
     )
+    backlog = models.PositiveIntegerField(
+        default=0, help_text="Messages received and not yet stored, at its last heartbeat."
+    )
+    errors = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts to store a batch and lost connections since start."
+    )
 
     class Meta:
         ordering = ["client_id"]
@@ -137,12 +143,16 @@ class MqttListener(models.Model):
                 "last_seen": now,
                 "stopped": None,
                 "retired": None,
+                "backlog": 0,
+                "errors": 0,
             },
         )
 
     @classmethod
-    def note_seen(cls, *, client_id: str, now: datetime) -> None:
-        cls.objects.filter(client_id=client_id).update(last_seen=now)
+    def note_seen(cls, *, client_id: str, now: datetime, backlog: int = 0, errors: int = 0) -> None:
+        cls.objects.filter(client_id=client_id).update(
+            last_seen=now, backlog=backlog, errors=errors
+        )
 
     @classmethod
     def note_stopped(cls, *, client_id: str, now: datetime) -> None:

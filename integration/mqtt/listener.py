@@ -489,7 +489,13 @@ class Listener:
             if what == "started":
                 MqttListener.note_started(client_id=self.client_id, group=self.group, now=now)
             elif what == "seen":
-                MqttListener.note_seen(client_id=self.client_id, now=now)
+                counters = self.counters
+                MqttListener.note_seen(
+                    client_id=self.client_id,
+                    now=now,
+                    backlog=self._queue.qsize(),
+                    errors=counters.database_errors + counters.disconnects,
+                )
             elif what == "stopped":
                 MqttListener.note_stopped(client_id=self.client_id, now=now)
             else:

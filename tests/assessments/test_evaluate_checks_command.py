@@ -4,6 +4,7 @@ at once on PostgreSQL judging each check exactly once."""
 import os
 import signal
 import threading
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -17,7 +18,7 @@ from assessments.verified import evaluate
 from assessments.verified.drift import drift_round
 from assessments.verified.evaluate import evaluate_round
 from audit.models import AuditEvent
-from integration.models import Integration
+from integration.models import Integration, ServiceHeartbeat
 from tests.assessments.conftest import NOW, answer_levels, make_assessment, make_process
 from tests.services import need_postgresql
 
@@ -74,6 +75,27 @@ def test_loop_stops_cleanly_on_sigterm(org, framework):
             signal.signal(sig, handler)
     assert out.count("checks judged") >= 1
     assert out.rstrip().endswith("Stopped.")
+    beat = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.EVALUATOR)  # one row, many rounds
+    assert beat.instance.endswith(f":{os.getpid()}") and beat.interval == 1
+    assert beat.stopped is not None and not beat.is_stale(now=beat.stopped + timedelta(hours=1))
+
+
+def test_a_round_records_the_evaluators_heartbeat_and_a_failed_round_its_error(
+    org, framework, monkeypatch
+):
+    bound_checks(org, framework, 1)
+    run("--every", "120")
+    beat = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.EVALUATOR)
+    assert (beat.interval, beat.error_count, beat.stopped) == (120, 0, None)
+
+    def broken(**kwargs):
+        raise RuntimeError("rollups unreadable")
+
+    monkeypatch.setattr("assessments.management.commands.evaluate_checks.evaluate_round", broken)
+    with pytest.raises(RuntimeError):
+        run()
+    beat = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.EVALUATOR)
+    assert beat.error_count == 1 and beat.last_error == "RuntimeError: rollups unreadable"
 
 
 def in_two_threads(work):

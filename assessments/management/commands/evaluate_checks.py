@@ -17,6 +17,9 @@ from django.utils import timezone
 from accounts.models import Organization
 from assessments.verified.drift import drift_round
 from assessments.verified.evaluate import evaluate_round
+from integration.models import ServiceHeartbeat
+from integration.models.heartbeat import instance_name
+from integration.services.heartbeat import heartbeat_cycle, heartbeat_started, heartbeat_stopped
 
 EVERY_SECONDS = 300
 log = logging.getLogger(__name__)
@@ -49,9 +52,12 @@ class Command(BaseCommand):
             organization = Organization.objects.filter(slug=org).first()
             if organization is None:
                 raise CommandError(f"No organisation {org!r}.")
+        # The operations page reads each round's heartbeat (ServiceHeartbeat, one row a process).
+        self.instance, self.every = instance_name(loop=loop), every
         if not loop:
             self.round(organization)
             return
+        heartbeat_started(name=ServiceHeartbeat.EVALUATOR, instance=self.instance, interval=every)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -62,9 +68,16 @@ class Command(BaseCommand):
             except Exception:  # e.g. the database restarting: try again next round
                 log.exception("evaluate_checks: this round failed; next one in %s s", every)
             stop.wait(every)
+        heartbeat_stopped(name=ServiceHeartbeat.EVALUATOR, instance=self.instance)
         self.stdout.write("Stopped.")
 
     def round(self, organization):
+        with heartbeat_cycle(
+            name=ServiceHeartbeat.EVALUATOR, instance=self.instance, interval=self.every
+        ):
+            self.judge(organization)
+
+    def judge(self, organization):
         now = timezone.now()
         checks = evaluate_round(now=now, organization=organization)
         drift = drift_round(now=now, organization=organization)

@@ -8,7 +8,10 @@ import threading
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from integration.models import ServiceHeartbeat
+from integration.models.heartbeat import instance_name
 from integration.mqtt import brokerauth
+from integration.services.heartbeat import heartbeat_cycle, heartbeat_started, heartbeat_stopped
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +41,18 @@ class Command(BaseCommand):
             except brokerauth.BrokerAuthError as error:
                 raise CommandError(f"Not synced: {error}") from None
             return
+        name, instance = ServiceHeartbeat.BROKER_SYNC, instance_name(loop=True)
+        heartbeat_started(name=name, instance=instance, interval=every)
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         while not stop.is_set():
             close_old_connections()
             try:
-                self.stdout.write(str(brokerauth.broker_sync()))
+                with heartbeat_cycle(name=name, instance=instance, interval=every):
+                    self.stdout.write(str(brokerauth.broker_sync()))
             except Exception:  # the broker or the database away: try again next time
                 log.exception("mqtt_broker_sync: not synced; next try in %s s", every)
             stop.wait(every)
+        heartbeat_stopped(name=name, instance=instance)
         self.stdout.write("Stopped.")

@@ -14,8 +14,11 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
+from integration.models import ServiceHeartbeat
+from integration.models.heartbeat import instance_name
 from integration.mqtt import brokerauth
 from integration.services.health import health_check_run
+from integration.services.heartbeat import heartbeat_cycle, heartbeat_started, heartbeat_stopped
 
 LOOP_SECONDS = 60
 log = logging.getLogger(__name__)
@@ -36,9 +39,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, loop=False, **options):
+        # The operations page reads each run's heartbeat (ServiceHeartbeat, one row a process).
+        self.instance = instance_name(loop=loop)
         if not loop:
             self.check_once()
             return
+        heartbeat_started(
+            name=ServiceHeartbeat.HEALTH, instance=self.instance, interval=LOOP_SECONDS
+        )
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
@@ -49,10 +57,17 @@ class Command(BaseCommand):
             except Exception:  # e.g. the database restarting: try again next minute
                 log.exception("telemetry_health: this run failed; next one in %s s", LOOP_SECONDS)
             stop.wait(LOOP_SECONDS)
+        heartbeat_stopped(name=ServiceHeartbeat.HEALTH, instance=self.instance)
         self.stdout.write("Stopped.")
 
     def check_once(self):
         self.sync_broker()  # first: a failing health run must not hold up revocations
+        with heartbeat_cycle(
+            name=ServiceHeartbeat.HEALTH, instance=self.instance, interval=LOOP_SECONDS
+        ):
+            self.record_changes()
+
+    def record_changes(self):
         now = timezone.now()
         run = health_check_run(now=now)
         for event in run.events:
@@ -71,6 +86,9 @@ class Command(BaseCommand):
         if not brokerauth.configured():
             return
         try:
-            self.stdout.write(f"MQTT broker: {brokerauth.broker_sync()}")
+            with heartbeat_cycle(
+                name=ServiceHeartbeat.BROKER_SYNC, instance=self.instance, interval=LOOP_SECONDS
+            ):
+                self.stdout.write(f"MQTT broker: {brokerauth.broker_sync()}")
         except brokerauth.BrokerAuthError as error:
             log.warning("telemetry_health: MQTT broker not synced: %s", error)
