@@ -49,7 +49,10 @@ def drop_database(name: str) -> None:
 class Gunicorn:
     """The app under gunicorn on a free port of 127.0.0.1, until `stop()`.
 
-    `threads` > 1 makes gthread workers; `env` adds or overrides environment variables (e.g.
+    `conn_max_age` None leaves DB_CONN_MAX_AGE unset (the settings' default, which keeps
+    PostgreSQL connections); `config` is a gunicorn config file of the tree (e.g. the README's
+    `config/gunicorn.conf.py`), used when it exists and `freeze` is off; `threads` > 1 makes
+    gthread workers; `env` adds or overrides environment variables (e.g.
     DJANGO_SETTINGS_MODULE); the server is ready when GET/POST `ready` = (method, path) answers
     `ready_status`.
     """
@@ -64,13 +67,14 @@ class Gunicorn:
         tree: Path,
         *,
         threads: int = 1,
+        config: str | None = None,
         env: dict | None = None,
         ready: tuple[str, str] = ("POST", "/api/v2/write"),
         ready_status: int = 401,
         prefix: str = "http_ingest_",
     ):
         self.label = label
-        self.reuses = conn_max_age > 0  # database connections kept between requests
+        self.reuses = conn_max_age != 0  # database connections kept between requests
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -85,6 +89,8 @@ class Gunicorn:
             LOG_LEVEL="WARNING",
             **(env or {}),
         )
+        if conn_max_age is None:
+            del env["DB_CONN_MAX_AGE"]
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         command = [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -103,6 +109,8 @@ class Gunicorn:
         if freeze:
             (self.dir / "freeze.py").write_text(FREEZE_HOOK)
             command += ["--config", str(self.dir / "freeze.py")]
+        elif config and (tree / config).is_file():
+            command += ["--config", str(tree / config)]
         self.log = open(self.dir / "gunicorn.log", "w+b")  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
             command, cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT
