@@ -74,7 +74,6 @@ class Gunicorn:
         prefix: str = "http_ingest_",
     ):
         self.label = label
-        self.reuses = conn_max_age != 0  # database connections kept between requests
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -91,6 +90,8 @@ class Gunicorn:
         )
         if conn_max_age is None:
             del env["DB_CONN_MAX_AGE"]
+        # Whether the workers keep their database connections between requests.
+        self.reuses = (conn_max_age or settings_conn_max_age(tree, env)) > 0
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         command = [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -157,6 +158,24 @@ class Gunicorn:
                 self.process.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def settings_conn_max_age(tree: Path, env: dict) -> int:
+    """The CONN_MAX_AGE the app of `tree` gets from its settings in environment `env`."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-c", code],
+        cwd=tree,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(result.stdout.strip())
 
 
 def post(port: int, path: str, data: bytes, token: str, gzip: bool = False):
