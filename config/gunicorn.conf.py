@@ -4,7 +4,8 @@
 
 A flag on the command line still wins over a value here. The other tuned defaults live where
 every server gets them: `config/wsgi.py` calls `gc.freeze()` once the app is loaded (in each
-worker), and the settings keep PostgreSQL connections open between requests (`DB_CONN_MAX_AGE`).
+worker) and raises the young generation's collection threshold, and the settings keep PostgreSQL
+connections open between requests (`DB_CONN_MAX_AGE`).
 """
 
 import os
