@@ -11,11 +11,14 @@ per client (as if each client were its own Telegraf agent). Then starts the app 
 (--workers sync workers, DEBUG off, HTTPS=0, ALLOWED_HOSTS=127.0.0.1) on free ports on
 127.0.0.1, once per --variants entry, all at once (an idle server costs nothing):
 
-- app: the settings' defaults, as the README deploys it (DB_CONN_MAX_AGE=0: a new database
-  connection per request);
+- app: the defaults, as the README deploys it: DB_CONN_MAX_AGE unset (the settings' default;
+  since issue 19, 600 s on PostgreSQL: persistent connections) and the tree's
+  `config/gunicorn.conf.py` when it has one (its worker count is overridden by --workers);
+- no-reuse: DB_CONN_MAX_AGE=0, a new database connection per request (the default before);
 - reuse: DB_CONN_MAX_AGE=600 (persistent database connections, none renewed during a run);
 - reuse+freeze: the same, and `gc.freeze()` once a worker has loaded the app (a gunicorn
-  `post_worker_init` hook), so garbage collections stop walking Django's own objects;
+  `post_worker_init` hook), so garbage collections stop walking Django's own objects (what
+  `config/wsgi.py` now does itself: for older trees);
 - with --compare-tree DIR, also the app of another checkout (e.g. before a change) with the
   settings of --compare-variant (default app), to compare code in the same run.
 
@@ -66,9 +69,11 @@ from bench.http_clients import copy_client, http_client, run_clients  # noqa: E4
 from bench.serving import PG, SECRET, Gunicorn, post  # noqa: E402
 
 TABLES = "integration_point, integration_minuterollup, integration_hourrollup"
-# name: (label, DB_CONN_MAX_AGE, gc.freeze() in each worker)
+CONFIG = "config/gunicorn.conf.py"  # the README's gunicorn --config
+# name: (label, DB_CONN_MAX_AGE (None: unset), gc.freeze() in each worker)
 VARIANTS = {
-    "app": ("HTTP, app defaults", 0, False),
+    "app": ("HTTP, app defaults", None, False),
+    "no-reuse": ("HTTP, DB_CONN_MAX_AGE=0", 0, False),
     "reuse": ("HTTP, DB_CONN_MAX_AGE=600", 600, False),
     "reuse+freeze": ("HTTP, CONN_MAX_AGE=600 + gc.freeze", 600, True),
 }
@@ -85,7 +90,7 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--variants",
-        default="app,reuse,reuse+freeze",
+        default="app,no-reuse,reuse+freeze",
         help=f"servers to run, comma-separated, of: {', '.join(VARIANTS)}",
     )
     parser.add_argument("--compare-tree", type=Path, help="also run the app of this checkout")
@@ -134,12 +139,16 @@ def main():
         setup = prepare(args)
         for name in args.variants:
             label, conn_max_age, freeze = VARIANTS[name]
-            servers.append(Gunicorn(label, args.workers, url, conn_max_age, freeze, ROOT))
+            servers.append(
+                Gunicorn(label, args.workers, url, conn_max_age, freeze, ROOT, config=CONFIG)
+            )
         if args.compare_tree:
             tree = args.compare_tree.resolve()
             _, conn_max_age, freeze = VARIANTS[args.compare_variant]
             label = f"HTTP, {tree.name} ({args.compare_variant})"
-            servers.append(Gunicorn(label, args.workers, url, conn_max_age, freeze, tree))
+            servers.append(
+                Gunicorn(label, args.workers, url, conn_max_age, freeze, tree, config=CONFIG)
+            )
         run(args, url, servers, setup)
     finally:
         for server in servers:

@@ -49,7 +49,10 @@ def drop_database(name: str) -> None:
 class Gunicorn:
     """The app under gunicorn on a free port of 127.0.0.1, until `stop()`.
 
-    `threads` > 1 makes gthread workers; `env` adds or overrides environment variables (e.g.
+    `conn_max_age` None leaves DB_CONN_MAX_AGE unset (the settings' default, which keeps
+    PostgreSQL connections); `config` is a gunicorn config file of the tree (e.g. the README's
+    `config/gunicorn.conf.py`), used when it exists and `freeze` is off; `threads` > 1 makes
+    gthread workers; `env` adds or overrides environment variables (e.g.
     DJANGO_SETTINGS_MODULE); the server is ready when GET/POST `ready` = (method, path) answers
     `ready_status`.
     """
@@ -64,13 +67,13 @@ class Gunicorn:
         tree: Path,
         *,
         threads: int = 1,
+        config: str | None = None,
         env: dict | None = None,
         ready: tuple[str, str] = ("POST", "/api/v2/write"),
         ready_status: int = 401,
         prefix: str = "http_ingest_",
     ):
         self.label = label
-        self.reuses = conn_max_age > 0  # database connections kept between requests
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
@@ -85,6 +88,10 @@ class Gunicorn:
             LOG_LEVEL="WARNING",
             **(env or {}),
         )
+        if conn_max_age is None:
+            del env["DB_CONN_MAX_AGE"]
+        # Whether the workers keep their database connections between requests.
+        self.reuses = (conn_max_age or settings_conn_max_age(tree, env)) > 0
         self.dir = Path(tempfile.mkdtemp(prefix=prefix))
         command = [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -103,6 +110,8 @@ class Gunicorn:
         if freeze:
             (self.dir / "freeze.py").write_text(FREEZE_HOOK)
             command += ["--config", str(self.dir / "freeze.py")]
+        elif config and (tree / config).is_file():
+            command += ["--config", str(tree / config)]
         self.log = open(self.dir / "gunicorn.log", "w+b")  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
             command, cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT
@@ -149,6 +158,24 @@ class Gunicorn:
                 self.process.wait(timeout=10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def settings_conn_max_age(tree: Path, env: dict) -> int:
+    """The CONN_MAX_AGE the app of `tree` gets from its settings in environment `env`."""
+    code = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    )
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-c", code],
+        cwd=tree,
+        env={"DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(result.stdout.strip())
 
 
 def post(port: int, path: str, data: bytes, token: str, gzip: bool = False):

@@ -133,12 +133,10 @@ CACHES = {
 # web, worker and listener processes write to one file without "database is locked" errors.
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "ladder.sqlite3"))
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
-    )
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or f"sqlite:///{SQLITE_PATH}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 0)
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
@@ -151,7 +149,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         or os.path.join(tempfile.gettempdir(), f"ladder-test-{os.getpid()}.sqlite3")
     }
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL: each process keeps its connection between requests (a new one per request
+    # costs the server ~11 ms per ingest request, docs/BENCHMARKS.md) and checks it is alive
+    # before a request uses it, so a database restart costs one reconnect, not an error. At
+    # most one connection per worker thread: see the README's "Production" for the limit.
+    DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 600)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = envbool("DB_CONN_HEALTH_CHECKS", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

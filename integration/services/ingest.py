@@ -176,14 +176,21 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
         return IngestResult(0, 0)
     integrations = {integration.pk: integration for integration, _ in batches}
     with transaction.atomic():
-        keys = {(i.pk, p[0], p[1]) for i, points in batches for p in points}
-        series_ids = _series_ids(integrations, keys, now)
+        # Per point, only (metric, labels) is hashed, not the integration's pk: a UUID, whose
+        # hash runs in Python (docs/BENCHMARKS.md, HTTP ingest with the defaults).
+        keys = {
+            (integration.pk, metric, labels)
+            for integration, points in batches
+            for metric, labels in {(p[0], p[1]) for p in points}
+        }
+        by_integration: dict = {}
+        for (pk, metric, labels), series_id in _series_ids(integrations, keys, now).items():
+            by_integration.setdefault(pk, {})[metric, labels] = series_id
         codes = QUALITY_CODES
-        rows = [
-            (series_ids[i.pk, p[0], p[1]], p[2], p[3], codes.get(p[4]))
-            for i, points in batches
-            for p in points
-        ]
+        rows = []
+        for integration, points in batches:
+            ids = by_integration.get(integration.pk)
+            rows += [(ids[p[0], p[1]], p[2], p[3], codes.get(p[4])) for p in points]
         accepted, _ = storage.points_write(rows, now=now)
         if accepted:
             # The newest point sent: a repeat of it was stored before and moved last_seen then.
