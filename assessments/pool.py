@@ -49,6 +49,16 @@ class BenchmarkRow:
     summary: Summary | None  # None: fewer than K strangers, nothing shown
     count: int = 0  # organisations behind the figure, 0 when not shown
 
+    def display(self, name: str) -> str:
+        """A figure as every output shows it ("1.67", or a dash)."""
+        return scoring.format_figure(getattr(self.summary, name, None))
+
+    median_display = property(lambda self: self.display("median"))
+    q1_display = property(lambda self: self.display("q1"))
+    q3_display = property(lambda self: self.display("q3"))
+    top_display = property(lambda self: self.display("top_quartile"))
+    own_display = property(lambda self: self.display("own"))
+
 
 @dataclass
 class BenchmarkFigures:
@@ -155,18 +165,25 @@ def imported_contributions(*, exclude: set[str]) -> list[Contribution]:
 
 
 def benchmark_figures(
-    *, organization: Organization, user, industry: str = "", verified: bool = False
+    *,
+    organization: Organization,
+    user,
+    industry: str = "",
+    verified: bool = False,
+    assessment: Assessment | None = None,
 ) -> BenchmarkFigures:
     """The benchmark an organisation's member sees: per area (and, for claimed levels, per
     readiness dimension) the figures over the pool, cut to one industry when asked; verified
-    counts only this install's organisations with a recorded verification."""
+    counts only this install's organisations with a recorded verification. "Yours" is the
+    organisation's latest final assessment, or `assessment` (a report's)."""
     pool = local_contributions()
     if not verified:
         pool += imported_contributions(exclude={c.contributor for c in pool})
     if industry:
         pool = [c for c in pool if c.industry == industry]
     mine = set(Membership.objects.filter(user=user).values_list("organization", flat=True))
-    own_assessment = latest_finals([organization.pk]).get(organization.pk)
+    mine.add(organization.pk)  # its own figure is known to whoever reads its page or report
+    own_assessment = assessment or latest_finals([organization.pk]).get(organization.pk)
     own = _contributions_of({organization.pk: own_assessment}) if own_assessment else {}
     own = own.get(organization.pk)
     framework = default_framework()
@@ -190,6 +207,31 @@ def benchmark_figures(
         imported=len(imported),
         own_assessment=own_assessment,
     )
+
+
+def benchmark_dict(figures: BenchmarkFigures) -> dict:
+    """The figures as the JSON download and a report's snapshot keep them: only the rows
+    shown (a row below K is left out, not even its count)."""
+    return {
+        "industry": figures.industry,
+        "view": "verified" if figures.verified else "claimed",
+        "imported_entries": figures.imported,
+        "rows": [
+            {
+                "kind": r.kind,
+                "key": r.key,
+                "organisations": r.count,
+                "median": r.median_display,
+                "q1": r.q1_display,
+                "q3": r.q3_display,
+                "top_quartile": r.top_display,
+                "yours": r.own_display,
+                "your_percentile": r.summary.percentile,
+            }
+            for r in figures.rows
+            if r.summary is not None
+        ],
+    }
 
 
 def _value(contribution: Contribution, kind: str, key: str, verified: bool) -> float | None:

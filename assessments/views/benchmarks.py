@@ -6,8 +6,7 @@ from django.shortcuts import render
 
 from accounts.access import org_view
 from accounts.models import Industry
-from assessments import scoring
-from assessments.pool import benchmark_figures, site_rows
+from assessments.pool import benchmark_dict, benchmark_figures, site_rows
 
 
 def _figures(request):
@@ -37,29 +36,6 @@ def benchmarks(request):
 @org_view(methods=("GET",))
 def benchmarks_export(request):
     """The page's figures as JSON: the rows shown, nothing for a row below K."""
-    figures = _figures(request)
-    f = scoring.format_figure
-    rows = [
-        {
-            "kind": r.kind,
-            "key": r.key,
-            "organisations": r.count,
-            "median": f(r.summary.median),
-            "q1": f(r.summary.q1),
-            "q3": f(r.summary.q3),
-            "top_quartile": f(r.summary.top_quartile),
-            "yours": f(r.summary.own),
-            "your_percentile": r.summary.percentile,
-        }
-        for r in figures.rows
-        if r.summary is not None
-    ]
-    document = {
-        "industry": figures.industry,
-        "view": "verified" if figures.verified else "claimed",
-        "imported_entries": figures.imported,
-        "rows": rows,
-    }
-    response = JsonResponse(document)
+    response = JsonResponse(benchmark_dict(_figures(request)))
     response["Content-Disposition"] = 'attachment; filename="benchmarks.json"'
     return response
