@@ -11,8 +11,8 @@ pytestmark = pytest.mark.usefixtures("media")
 
 def row_text(row) -> str:
     return (
-        f"{row.name} {row.count} {row.median_display} {row.q1_display} – {row.q3_display} "
-        f"{row.top_display} {row.own_display} {row.summary.percentile}"
+        f"{row.name} {row.own_display} {row.summary.percentile} {row.median_display} "
+        f"{row.q1_display} – {row.q3_display} {row.top_display} {row.count}"
     )
 
 
