@@ -88,10 +88,12 @@ class SiteRow:
     verified_index: float | None  # the same index over verified levels
 
 
-def latest_finals(organization_ids) -> dict[int, Assessment]:
-    """Organisation id -> its latest final assessment."""
+def latest_finals(organization_ids, *, window=None) -> dict[int, Assessment]:
+    """Organisation id -> its latest final assessment (within an auditor's `window`)."""
     latest = {}
     finals = Assessment.objects.finals().filter(organization__in=list(organization_ids))
+    if window:
+        finals = finals.filter(assessed_on__range=window)
     for assessment in finals.select_related("framework", "organization"):  # newest first
         latest.setdefault(assessment.organization_id, assessment)
     return latest
@@ -171,11 +173,13 @@ def benchmark_figures(
     industry: str = "",
     verified: bool = False,
     assessment: Assessment | None = None,
+    window=None,
 ) -> BenchmarkFigures:
     """The benchmark an organisation's member sees: per area (and, for claimed levels, per
     readiness dimension) the figures over the pool, cut to one industry when asked; verified
     counts only this install's organisations with a recorded verification. "Yours" is the
-    organisation's latest final assessment, or `assessment` (a report's)."""
+    organisation's latest final assessment (within an auditor's `window`), or `assessment`
+    (a report's)."""
     pool = local_contributions()
     if not verified:
         pool += imported_contributions(exclude={c.contributor for c in pool})
@@ -183,7 +187,9 @@ def benchmark_figures(
         pool = [c for c in pool if c.industry == industry]
     mine = set(Membership.objects.filter(user=user).values_list("organization", flat=True))
     mine.add(organization.pk)  # its own figure is known to whoever reads its page or report
-    own_assessment = assessment or latest_finals([organization.pk]).get(organization.pk)
+    own_assessment = assessment or latest_finals([organization.pk], window=window).get(
+        organization.pk
+    )
     own = _contributions_of({organization.pk: own_assessment}) if own_assessment else {}
     own = own.get(organization.pk)
     framework = default_framework()

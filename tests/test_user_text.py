@@ -178,6 +178,9 @@ APPS = ("accounts", "assessments", "integration", "audit")
 NOT_USER_TEXT = {
     "accounts.Organization.slug",  # a slug, validated
     "accounts.Organization.brand_colour",  # "#" and six hex digits, validated
+    "accounts.Organization.benchmark_contributor",  # 32 random hex digits made by Ladder
+    "assessments.BenchmarkEntry.contributor",  # 32 hex digits, validated at import
+    "assessments.BenchmarkEntry.industry",  # one of Industry's values, validated at import
     "accounts.User.password",
     "accounts.Invitation.token",
     "accounts.SingleSignOn.client_secret_sealed",  # ciphertext, never shown
@@ -222,6 +225,7 @@ NOT_ON_PAGES = {
     "integration.SparkplugNode.node",
     "integration.SparkplugLease.host_id",  # the host's settings and a listener's client id
     "integration.SparkplugLease.holder",
+    "assessments.BenchmarkEntry.source",  # typed at benchmark_import; counted, never listed
 }
 
 

@@ -1,7 +1,7 @@
 """Assessment models, by topic: `assessment` (frameworks, processes, scoring), `report`,
 `roadmap` (roadmaps, milestones), `acceptance` (criteria on telemetry), `feeds` (calendar
-feed keys), `attestation` (signed, frozen check history) and `verification` (checks, their
-bindings and history, evidence)."""
+feed keys), `attestation` (signed, frozen check history), `benchmark` (imported benchmark
+pool entries) and `verification` (checks, their bindings and history, evidence)."""
 
 from assessments.models.acceptance import AcceptanceCriterion  # noqa: F401
 from assessments.models.assessment import (  # noqa: F401

@@ -19,6 +19,7 @@ def _figures(request):
         user=request.user,
         industry=industry,
         verified=view == "verified",
+        window=request.membership.window,
     )
 
 

@@ -1,6 +1,10 @@
 """The benchmark page, its JSON download and the opt-in: the K = 5 rule everywhere."""
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Membership, Role
@@ -9,6 +13,7 @@ from assessments.models import Assessment, BenchmarkEntry
 from assessments.pool import benchmark_figures
 from assessments.scoring import format_figure
 from audit.models import AuditEvent
+from tests.accounts.test_auditor import make_auditor
 from tests.assessments.benchmark_helpers import contributor, contributors
 from tests.assessments.conftest import make_process, scored_assessment
 from tests.conftest import client_for
@@ -195,3 +200,25 @@ def test_the_settings_page_says_what_is_shared(org, owner):
     html = client_for(owner).get(url).content.decode()
     assert "anonymous figures only" in html
     assert 'name="benchmark_opt_in"' in html
+
+
+def test_an_auditor_sees_the_latest_final_of_the_window(own, owner, framework):
+    contributors(framework, [0, 1, 3, 4, 4])
+    day = Assessment.objects.get(organization=own).assessed_on
+    auditor = make_auditor(own, window=(day - timedelta(days=400), day - timedelta(days=40)))
+    assert area_row(download(owner, own))["yours"] == "2.00"
+    row = area_row(download(auditor, own))
+    assert row["yours"] == "–" and row["your_percentile"] is None  # outside the window
+
+
+def test_the_page_reads_as_many_queries_whatever_the_number_of_contributors(own, owner, framework):
+    contributors(framework, [0, 1, 3, 4, 4])
+    client = client_for(owner)
+    url = reverse("assessments:benchmarks", args=[own.slug])
+    client.get(url)
+    with CaptureQueriesContext(connection) as five:
+        client.get(url)
+    contributors(framework, [2, 2, 3], prefix="q")
+    with CaptureQueriesContext(connection) as eight:
+        client.get(url)
+    assert len(eight) == len(five)

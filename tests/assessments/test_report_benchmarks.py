@@ -51,7 +51,7 @@ def test_below_five_the_chapter_shows_no_figure(
     )
     text = pdf_text(pdf_of(report))
     assert "Not enough organisations share their figures for this benchmark yet." in text
-    assert "Top quartile" not in text.split("Benchmarks across organisations")[-1].split(
-        "Appendix"
-    )[0]
+    assert (
+        "Top quartile" not in text.split("Benchmarks across organisations")[-1].split("Appendix")[0]
+    )
     assert report.figures["benchmarks"][0]["rows"] == []
