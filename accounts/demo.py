@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from accounts.addresses import normalise
-from accounts.models import Membership, Organization, Role, Site, User
+from accounts.models import Industry, Membership, Organization, Role, Site, User
 
 # Each demo site's opening hours by kind, for checks judged within operating hours.
 DEMO_HOURS = {
@@ -19,6 +19,7 @@ DEMO_PASSWORD = "ladder-demo"
 ORGANIZATIONS = [
     {
         "slug": "acme",
+        "industry": Industry.MANUFACTURING,
         "name": "Acme Precision Components",
         "brand_colour": "#1f4e79",
         "sites": [
@@ -29,6 +30,7 @@ ORGANIZATIONS = [
     },
     {
         "slug": "northwind",
+        "industry": Industry.RETAIL,
         "name": "Northwind Retail",
         "brand_colour": "#0f766e",
         "sites": [
@@ -40,6 +42,7 @@ ORGANIZATIONS = [
     # Two more clients of the consultant, so reports can show peers (at least three others).
     {
         "slug": "kestrel",
+        "industry": Industry.MANUFACTURING,
         "name": "Kestrel Foods",
         "brand_colour": "#9a3412",
         "sites": [
@@ -49,6 +52,7 @@ ORGANIZATIONS = [
     },
     {
         "slug": "atlas",
+        "industry": Industry.LOGISTICS,
         "name": "Atlas Distribution",
         "brand_colour": "#4338ca",
         "sites": [
@@ -86,7 +90,11 @@ def demo_accounts_create() -> dict[str, Organization]:
     for spec in ORGANIZATIONS:
         org, _ = Organization.objects.update_or_create(
             slug=spec["slug"],
-            defaults={"name": spec["name"], "brand_colour": spec["brand_colour"]},
+            defaults={
+                "name": spec["name"],
+                "brand_colour": spec["brand_colour"],
+                "industry": spec["industry"],
+            },
         )
         for name, kind, location in spec["sites"]:
             Site.objects.update_or_create(

@@ -46,6 +46,17 @@ class OrganizationForm(forms.ModelForm):
         return logo
 
 
+class BenchmarkForm(forms.Form):
+    benchmark_opt_in = forms.BooleanField(
+        label="Share anonymous figures in benchmarks",
+        required=False,
+        help_text=(
+            "Other organisations on this Ladder see medians and ranges over at least five "
+            "organisations, never your name or a figure of yours alone."
+        ),
+    )
+
+
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User

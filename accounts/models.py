@@ -102,6 +102,11 @@ class Organization(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     # Made by an open sign-up: unusable until its owner's email address is verified.
     awaiting_verification = models.BooleanField(default=False)
+    # Benchmarks (assessments.benchmarks): anonymous figures of the latest final assessment
+    # count in the install's benchmarks only once an owner opts in. The contributor id is
+    # random, made at the first opt-in, and is all a pool export says of who contributed.
+    benchmark_opt_in = models.BooleanField("share anonymous figures in benchmarks", default=False)
+    benchmark_contributor = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

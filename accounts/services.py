@@ -1,5 +1,7 @@
 """Changes to who may do what in an organisation; each is written to the audit trail."""
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
@@ -17,6 +19,7 @@ class AuditArea(models.TextChoices):
     """The audit trail's area for what this module changes."""
 
     MEMBERS = "members", "Members"
+    SETTINGS = "settings", "Organisation settings"
 
 
 MEMBERS = AuditArea.MEMBERS
@@ -288,3 +291,25 @@ def login_unlock(*, membership: Membership, user) -> None:
     subject = f"Login of {membership.user.email}"
     after = {"login": "unlocked"}
     _record(membership.organization, user, "unlocked", subject, membership, {}, after)
+
+
+def benchmark_opt_in_set(*, organization: Organization, user: User, opt_in: bool) -> None:
+    """Share (or stop sharing) the organisation's anonymous figures in the install's
+    benchmarks; audited. The first opt-in makes its random contributor id."""
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = {"benchmark_opt_in": organization.benchmark_opt_in}
+        organization.benchmark_opt_in = opt_in
+        if opt_in and not organization.benchmark_contributor:
+            organization.benchmark_contributor = secrets.token_hex(16)
+        organization.save(update_fields=["benchmark_opt_in", "benchmark_contributor"])
+        audit.record(
+            organization=organization,
+            actor=user,
+            area=AuditArea.SETTINGS,
+            action="benchmarks opted in" if opt_in else "benchmarks opted out",
+            subject="benchmarks",
+            obj=organization,
+            before=before,
+            after={"benchmark_opt_in": opt_in},
+        )

@@ -27,6 +27,7 @@ urlpatterns = [
         name="invitation-revoke",
     ),
     path("settings/", views.org_settings, name="settings"),
+    path("settings/benchmarks/", views.benchmark_opt_in, name="benchmark-opt-in"),
     path("sites/new/", views.site_create, name="site-create"),
     path("sites/<int:site_id>/", views.site_edit, name="site-edit"),
     path("sites/<int:site_id>/delete/", views.site_delete, name="site-delete"),

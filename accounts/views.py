@@ -13,6 +13,7 @@ from accounts import services
 from accounts.access import LAST_ORG_SESSION_KEY, get_object_for_member, org_view, refuse_unless
 from accounts.addresses import normalise
 from accounts.forms import (
+    BenchmarkForm,
     ChangePasswordForm,
     InvitationForm,
     LoginForm,
@@ -234,7 +235,25 @@ def org_settings(request):
         messages.success(request, "Organisation settings saved.")
         return redirect("accounts:settings", org_slug=request.org.slug)
     context = {"form": form, "site_form": SiteForm(organization=request.org)}
+    context["benchmark_form"] = _benchmark_form(request.org)
     return render(request, "accounts/settings.html", context, status=400 if form.errors else 200)
+
+
+def _benchmark_form(org):
+    return BenchmarkForm(initial={"benchmark_opt_in": org.benchmark_opt_in})
+
+
+@org_view(manage=True, methods=("POST",))
+def benchmark_opt_in(request):
+    form = BenchmarkForm(request.POST)
+    form.is_valid()  # a checkbox: absent means off
+    opt_in = form.cleaned_data.get("benchmark_opt_in", False)
+    services.benchmark_opt_in_set(organization=request.org, user=request.user, opt_in=opt_in)
+    if opt_in:
+        messages.success(request, "Your anonymous figures now count in the benchmarks.")
+    else:
+        messages.success(request, "Your figures no longer count in the benchmarks.")
+    return redirect("accounts:settings", org_slug=request.org.slug)
 
 
 @org_view(manage=True, methods=("POST",))
@@ -245,6 +264,7 @@ def site_create(request):
         messages.success(request, f"Site {form.instance.name} added.")
         return redirect("accounts:settings", org_slug=request.org.slug)
     context = {"form": OrganizationForm(instance=request.org), "site_form": form}
+    context["benchmark_form"] = _benchmark_form(request.org)
     return render(request, "accounts/settings.html", context, status=400)
 
 

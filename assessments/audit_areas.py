@@ -27,6 +27,7 @@ AREA_CHOICES = [
     AuditArea.ASSESSMENTS,
     AuditArea.ROADMAPS,
     AccountsArea.MEMBERS,
+    AccountsArea.SETTINGS,
     IntegrationArea.TOKENS,
     AuditArea.PROCESSES,
     AuditArea.CHECKS,

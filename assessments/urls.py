@@ -4,7 +4,15 @@
 
 from django.urls import path
 
-from assessments.views import agreement, assessments, audit, frameworks, process_checks, scoring
+from assessments.views import (
+    agreement,
+    assessments,
+    audit,
+    benchmarks,
+    frameworks,
+    process_checks,
+    scoring,
+)
 from assessments.views import checks as check_views
 from assessments.views import dashboard as dashboard_views
 from assessments.views import exchange as exchange_views
@@ -27,6 +35,8 @@ urlpatterns = [
     path("assessments/", assessments.assessment_list, name="assessment-list"),
     path("assessments/new/", assessments.assessment_new, name="assessment-create"),
     path("frameworks/", frameworks.framework_list, name="frameworks"),
+    path("benchmarks/", benchmarks.benchmarks, name="benchmarks"),
+    path("benchmarks/benchmarks.json", benchmarks.benchmarks_export, name="benchmarks-export"),
     path(
         "frameworks/<int:framework_id>/download/",
         frameworks.framework_download,

@@ -9,6 +9,7 @@ PAGES = [
     ("dashboard", "coo@acme.example", "/o/acme/assessments/2/dashboard/"),
     ("overview", "coo@acme.example", "/o/acme/"),
     ("people", "coo@acme.example", "/o/acme/members/"),
+    ("benchmarks", "coo@acme.example", "/o/acme/benchmarks/"),
 ]
 
 with sync_playwright() as p:

@@ -186,6 +186,9 @@ APPS = ("accounts", "assessments", "integration", "audit")
 NOT_USER_TEXT = {
     "accounts.Organization.slug",  # a slug, validated
     "accounts.Organization.brand_colour",  # "#" and six hex digits, validated
+    "accounts.Organization.benchmark_contributor",  # 32 random hex digits made by Ladder
+    "assessments.BenchmarkEntry.contributor",  # 32 hex digits, validated at import
+    "assessments.BenchmarkEntry.industry",  # one of Industry's values, validated at import
     "accounts.User.password",
     "accounts.Invitation.token",
     "accounts.SingleSignOn.client_secret_sealed",  # ciphertext, never shown
@@ -228,6 +231,7 @@ NOT_ON_PAGES = {
     "integration.MqttListener.group",  # the shared subscription's group, in the admin only
     "integration.SparkplugNode.group",  # what edge nodes send, kept for the host, no page
     "integration.SparkplugNode.node",
+    "assessments.BenchmarkEntry.source",  # typed at benchmark_import; counted, never listed
 }
 
 

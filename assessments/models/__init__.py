@@ -1,7 +1,7 @@
 """Assessment models, by topic: `assessment` (frameworks, processes, scoring), `report`,
 `roadmap` (roadmaps, milestones), `acceptance` (criteria on telemetry), `feeds` (calendar
-feed keys), `attestation` (signed, frozen check history) and `verification` (checks, their
-bindings and history, evidence)."""
+feed keys), `attestation` (signed, frozen check history), `benchmark` (imported benchmark
+pool entries) and `verification` (checks, their bindings and history, evidence)."""
 
 from assessments.models.acceptance import AcceptanceCriterion  # noqa: F401
 from assessments.models.assessment import (  # noqa: F401
@@ -22,6 +22,7 @@ from assessments.models.assessment import (  # noqa: F401
     area_choices,
 )
 from assessments.models.attestation import Attestation  # noqa: F401
+from assessments.models.benchmark import BenchmarkEntry  # noqa: F401
 from assessments.models.feeds import FeedKey  # noqa: F401
 from assessments.models.report import Report  # noqa: F401
 from assessments.models.roadmap import (  # noqa: F401

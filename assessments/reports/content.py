@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.utils import timezone
@@ -35,6 +35,7 @@ from assessments.crosswalk import Profile, profile_of
 from assessments.figures import AssessmentFigures, assessment_figures
 from assessments.framework.crosswalk import crosswalk_for
 from assessments.models import Assessment, Milestone, Process, Report, Roadmap
+from assessments.pool import BenchmarkFigures, benchmark_dict, benchmark_figures
 from assessments.reports.appendix import (
     DimensionAppendix,
     ProcessAppendix,
@@ -83,6 +84,7 @@ class AssessmentReport:
     charts: dict[str, str]
     indicative: Profile | None = None  # SIRI / acatech, when the framework has a crosswalk
     kind: str = "assessment"
+    benchmarks: list[BenchmarkFigures] = field(default_factory=list)  # all, then its industry
 
     @property
     def assessment(self) -> Assessment:
@@ -157,6 +159,7 @@ class AssessmentReport:
             ],
             "peers": [r.as_dict() for r in self.peers.rows],
             "indicative": self.indicative.as_dict() if self.indicative else None,
+            "benchmarks": [benchmark_dict(b) for b in self.benchmarks],
         }
 
 
@@ -231,6 +234,15 @@ def assessment_report(
     peers = peer_standing(
         organization=report.organization, figures=figures, user=report.requested_by
     )
+    benchmarks = [
+        benchmark_figures(
+            organization=report.organization,
+            user=report.requested_by,
+            industry=industry,
+            assessment=assessment,
+        )
+        for industry in dict.fromkeys(["", report.organization.industry])
+    ]
     progress(40, "Drawing the charts")
     chart_svgs = {
         "heatmap": samr_heatmap(processes, names) if processes else "",
@@ -271,6 +283,7 @@ def assessment_report(
         appendix_dimensions=dimension_appendix(figures) if report.appendix else [],
         charts=chart_svgs,
         indicative=profile_of(crosswalk, figures) if crosswalk else None,
+        benchmarks=benchmarks,
     )
 
 

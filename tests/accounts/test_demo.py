@@ -1,14 +1,18 @@
 from django.core.management import call_command
 
-from accounts.demo import DEMO_PASSWORD
+from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS
 from accounts.models import Membership, Organization, Role, User
+from assessments.demo_benchmarks import PEERS
+from assessments.pool import benchmark_figures
 
 
 def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
     call_command("seed_demo")
     call_command("seed_demo")
     out = capsys.readouterr().out
-    assert Organization.objects.count() == 4
+    # the four demo organisations, and the peers that give the benchmarks five strangers
+    assert Organization.objects.count() == len(ORGANIZATIONS) + len(PEERS) == 10
+    demo = Organization.objects.filter(slug__in=[o["slug"] for o in ORGANIZATIONS])
     roles = {
         (m.user.email, m.organization.slug): m.role
         for m in Membership.objects.select_related("user", "organization")
@@ -21,5 +25,19 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
     assert roles[("engineer@acme.example", "acme")] == Role.MEMBER
     assert roles[("viewer@acme.example", "acme")] == Role.VIEWER
     assert User.objects.get(email="viewer@acme.example").check_password(DEMO_PASSWORD)
-    assert all(o.sites.count() >= 2 for o in Organization.objects.all())
+    assert all(o.sites.count() >= 2 for o in demo)
     assert "coo@acme.example" in out and DEMO_PASSWORD in out
+
+
+def test_the_demo_benchmarks_show_for_the_coo_and_the_consultant(db):
+    call_command("seed_demo")
+    acme = Organization.objects.get(slug="acme")
+    assert all(o.benchmark_opt_in for o in Organization.objects.all())
+    for email in ("coo@acme.example", "consultant@ladder.example"):
+        user = User.objects.get(email=email)
+        for industry, verified in (("", False), ("manufacturing", False), ("", True)):
+            figures = benchmark_figures(
+                organization=acme, user=user, industry=industry, verified=verified
+            )
+            shown = {r.key for r in figures.rows if r.summary is not None}
+            assert "manufacturing" in shown, (email, industry, verified)
