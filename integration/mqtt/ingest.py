@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from integration import conf
@@ -159,17 +159,56 @@ def ingest_messages(
 
 
 def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None:
-    """One UPDATE per integration (and one for the strays), plus an INSERT in a new hour."""
+    """One upsert for every integration's counts (and an UPDATE for the strays), whatever
+    the number of integrations in the batch."""
     hour = now.replace(minute=0, second=0, microsecond=0)
     # In id order, as the points: listeners writing the same integrations lock in one order.
-    for integration_id in sorted(result.counts):
-        _add(
-            MqttCount,
-            {"integration_id": integration_id, "hour": hour},
-            result.counts[integration_id],
-        )
+    rows = [
+        (integration_id, hour, *(counts[column] for column in COUNTED))
+        for integration_id, counts in sorted(result.counts.items())
+        if any(counts.values())
+    ]
+    for start in range(0, len(rows), _UPSERT_CHUNK):
+        _upsert_counts(rows[start : start + _UPSERT_CHUNK])
     if result.stray:
         _add(MqttStrayCount, {"listener": listener[:200], "hour": hour}, result.stray)
+
+
+COUNTED = ("messages", "points", *COLUMNS.values())
+_UPSERT_CHUNK = 500  # rows per statement: 6,000 parameters, under SQLite's and PostgreSQL's
+_UPSERT_COUNTS = """
+INSERT INTO {table} AS r (integration_id, hour, {columns}) VALUES {values}
+ON CONFLICT (integration_id, hour) DO UPDATE SET {increments}
+"""
+
+
+def _upsert_counts(rows: list[tuple]) -> None:
+    """Add each (integration id, hour, *COUNTED) row's counts to its hour's MqttCount row."""
+    integration_field = MqttCount._meta.get_field("integration")
+    hour_field = MqttCount._meta.get_field("hour")
+    # Columns without a database default: every one is given, the untouched ones as 0.
+    zeros = {
+        field.column: 0
+        for field in MqttCount._meta.concrete_fields
+        if field.column not in {"id", "integration_id", "hour", *COUNTED}
+    }
+    columns = [*COUNTED, *zeros]
+    sql = _UPSERT_COUNTS.format(
+        table=MqttCount._meta.db_table,
+        columns=", ".join(columns),
+        values=", ".join([f"({', '.join(['%s'] * (len(columns) + 2))})"] * len(rows)),
+        increments=", ".join(f"{column} = r.{column} + excluded.{column}" for column in COUNTED),
+    )
+    params = []
+    for integration_id, hour, *counts in rows:
+        params += [
+            integration_field.get_db_prep_value(integration_id, connection),
+            hour_field.get_db_prep_value(hour, connection),
+            *counts,
+            *zeros.values(),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _add(model, key: dict, counts: Counter[str]) -> None:

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from django.db import transaction
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db import connection, transaction
 
 from integration import conf
 from integration.lineprotocol import Point
@@ -197,15 +196,27 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
 
 def _note_seen(integrations: dict, newest: dict) -> None:
     """Move each integration's last_seen forward to its newest point, in one UPDATE."""
-    seen = Case(
-        *(When(pk=pk, then=Value(ts)) for pk, ts in newest.items()),
-        output_field=DateTimeField(),
-    )
+    pk_field, seen_field = Integration._meta.pk, Integration._meta.get_field("last_seen")
+    pairs = sorted(newest.items())
+    params = [
+        value
+        for pk, ts in pairs
+        for value in (
+            pk_field.get_db_prep_value(pk, connection),
+            seen_field.get_db_prep_value(ts, connection),
+        )
+    ]
     # Conditional, so a late batch of old points never moves last_seen back.
-    Integration.objects.filter(pk__in=newest).filter(
-        Q(last_seen__isnull=True) | Q(last_seen__lt=seen)
-    ).update(last_seen=seen)
-    for pk, ts in newest.items():
+    first = "(%s::uuid, %s::timestamptz)" if connection.vendor == "postgresql" else "(%s, %s)"
+    values = ", ".join([first] + ["(%s, %s)"] * (len(pairs) - 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Integration._meta.db_table} AS i SET last_seen = v.ts "
+            f"FROM (SELECT column1 AS id, column2 AS ts FROM (VALUES {values}) AS t) AS v "
+            "WHERE i.id = v.id AND (i.last_seen IS NULL OR i.last_seen < v.ts)",
+            params,
+        )
+    for pk, ts in pairs:
         integration = integrations[pk]
         if integration.last_seen is None or integration.last_seen < ts:
             integration.last_seen = ts
