@@ -23,6 +23,7 @@ from integration.mqtt.decoding import (
 )
 from integration.services import (
     BatchTooLarge,
+    IngestCache,
     IntegrationPaused,
     TelemetryRefused,
     TooManyMetrics,
@@ -97,7 +98,12 @@ class BatchResult:
 
 
 def ingest_messages(
-    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX, listener: str = ""
+    messages: Sequence[Received],
+    *,
+    now: datetime,
+    prefix: str = PREFIX,
+    listener: str = "",
+    cache: IngestCache | None = None,
 ) -> BatchResult:
     """Store the points of a batch of messages in one transaction; refuse bad messages alone.
 
@@ -111,12 +117,20 @@ def ingest_messages(
     integration at a time, and a refused integration one message at a time, so a bad message
     never sinks good ones. Raises `DatabaseError` (nothing committed) when the
     database fails: the caller must not acknowledge the batch.
+
+    `cache`: the listener's integrations and series ids, kept across batches and checked at the
+    start of each (`IngestCache`): a pause, a deletion or a renamed metric counts from the
+    first batch that starts after it commits.
     """
     result = BatchResult()
     topics = {message.topic for message in messages}
     ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
     ids = set(ids_by_topic.values()) - {None}
-    integrations = Integration.objects.in_bulk(ids) if ids else {}
+    if cache is None:
+        integrations = Integration.objects.in_bulk(ids) if ids else {}
+    else:
+        cache.check()
+        integrations = cache.integrations_in_bulk(ids) if ids else {}
     groups: dict[uuid.UUID, list[list[Point]]] = {}
     for message in messages:
         integration_id = ids_by_topic[message.topic]
@@ -153,7 +167,7 @@ def ingest_messages(
     ]
     with transaction.atomic():
         for call in _calls(pieces, limit):
-            _ingest_call(call, now, result)
+            _ingest_call(call, now, result, cache)
         _record_counts(result, now=now, listener=listener)
     return result
 
@@ -168,45 +182,52 @@ def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None
         for integration_id, counts in sorted(result.counts.items())
         if any(counts.values())
     ]
-    for start in range(0, len(rows), _UPSERT_CHUNK):
-        _upsert_counts(rows[start : start + _UPSERT_CHUNK])
+    chunk = len(rows) if connection.vendor == "postgresql" else _UPSERT_CHUNK
+    for start in range(0, len(rows), chunk):
+        _upsert_counts(rows[start : start + chunk])
     if result.stray:
         _add(MqttStrayCount, {"listener": listener[:200], "hour": hour}, result.stray)
 
 
-COUNTED = ("messages", "points", *COLUMNS.values())
-_UPSERT_CHUNK = 500  # rows per statement: 6,000 parameters, under SQLite's and PostgreSQL's
+# Every counter of MqttCount (the Sparkplug host counts gaps and rebirths in the same rows).
+COUNTED = tuple(MqttCount.OUTCOMES)
+_UPSERT_CHUNK = 500  # rows per statement on SQLite: 6,000 parameters, under its limit
 _UPSERT_COUNTS = """
-INSERT INTO {table} AS r (integration_id, hour, {columns}) VALUES {values}
+INSERT INTO {table} AS r (integration_id, hour, {columns}) {rows}
 ON CONFLICT (integration_id, hour) DO UPDATE SET {increments}
 """
 
 
 def _upsert_counts(rows: list[tuple]) -> None:
-    """Add each (integration id, hour, *COUNTED) row's counts to its hour's MqttCount row."""
-    integration_field = MqttCount._meta.get_field("integration")
-    hour_field = MqttCount._meta.get_field("hour")
-    # Columns without a database default: every one is given, the untouched ones as 0.
-    zeros = {
-        field.column: 0
-        for field in MqttCount._meta.concrete_fields
-        if field.column not in {"id", "integration_id", "hour", *COUNTED}
-    }
-    columns = [*COUNTED, *zeros]
+    """Add each (integration id, hour, *COUNTED) row's counts to its hour's MqttCount row.
+
+    PostgreSQL gets one array a column (a fixed statement: psycopg parses a statement's
+    placeholders on the client, which costs as much as the statement with thousands of them).
+    """
+
+    if connection.vendor == "postgresql":
+        types = ["uuid", "timestamptz", *["bigint"] * len(COUNTED)]
+        values = "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        integration_field = MqttCount._meta.get_field("integration")
+        hour_field = MqttCount._meta.get_field("hour")
+        values = "VALUES " + ", ".join([f"({', '.join(['%s'] * (len(COUNTED) + 2))})"] * len(rows))
+        params = [
+            value
+            for integration_id, hour, *counts in rows
+            for value in (
+                integration_field.get_db_prep_value(integration_id, connection),
+                hour_field.get_db_prep_value(hour, connection),
+                *counts,
+            )
+        ]
     sql = _UPSERT_COUNTS.format(
         table=MqttCount._meta.db_table,
-        columns=", ".join(columns),
-        values=", ".join([f"({', '.join(['%s'] * (len(columns) + 2))})"] * len(rows)),
+        columns=", ".join(COUNTED),
+        rows=values,
         increments=", ".join(f"{column} = r.{column} + excluded.{column}" for column in COUNTED),
     )
-    params = []
-    for integration_id, hour, *counts in rows:
-        params += [
-            integration_field.get_db_prep_value(integration_id, connection),
-            hour_field.get_db_prep_value(hour, connection),
-            *counts,
-            *zeros.values(),
-        ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -220,17 +241,17 @@ def _add(model, key: dict, counts: Counter[str]) -> None:
     model.objects.filter(**key).update(**increments)
 
 
-def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
+def _ingest_call(call: list[tuple], now, result: BatchResult, cache=None) -> None:
     """One `telemetry_ingest_many` for several integrations; if refused, one call each."""
     batches = [
         (integration, [p for points in chunk for p in points]) for integration, chunk in call
     ]
     try:
         with transaction.atomic():  # a savepoint: a refused call leaves nothing behind
-            stored = telemetry_ingest_many(batches=batches, now=now)
+            stored = telemetry_ingest_many(batches=batches, now=now, cache=cache)
     except TelemetryRefused:
         for integration, chunk in call:
-            _ingest_chunk(integration, chunk, now, result)
+            _ingest_chunk(integration, chunk, now, result, cache)
         return
     for integration, chunk in call:
         result.count_stored(integration, chunk)
@@ -238,17 +259,20 @@ def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
     result.duplicates += stored.duplicates
 
 
-def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult) -> None:
+def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult, cache) -> None:
     """One `telemetry_ingest` call for the chunk; if refused, one per message to find the bad."""
     try:
         # In a savepoint (the batch's transaction is open): a refused call leaves nothing behind.
         stored = telemetry_ingest(
-            integration=integration, points=[p for points in chunk for p in points], now=now
+            integration=integration,
+            points=[p for points in chunk for p in points],
+            now=now,
+            cache=cache,
         )
     except TelemetryRefused as refused:
         if len(chunk) > 1:
             for points in chunk:
-                _ingest_chunk(integration, [points], now, result)
+                _ingest_chunk(integration, [points], now, result, cache)
         else:
             result.refuse(
                 _kind(refused), str(integration.pk), str(refused), integration=integration
