@@ -204,7 +204,6 @@ def _upsert_counts(rows: list[tuple]) -> None:
     PostgreSQL gets one array a column (a fixed statement: psycopg parses a statement's
     placeholders on the client, which costs as much as the statement with thousands of them).
     """
-
     if connection.vendor == "postgresql":
         types = ["uuid", "timestamptz", *["bigint"] * len(COUNTED)]
         values = "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"

@@ -5,6 +5,7 @@ Through the real batch function, in real transactions (the cache fills when a ba
 and once through a listener on the shared broker.
 """
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -14,7 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from integration.models import IngestGeneration, Integration, Metric, Point, Series
 from integration.mqtt.ingest import PAUSED, UNKNOWN, Received, ingest_messages
 from integration.services import IngestCache, integration_update, storage
-from tests.integration.conftest import count, line, stored
+from tests.instances import wait_for
+from tests.integration.conftest import SHARED_URL, count, line, stored
+from tests.integration.test_mqtt_broker import listening, publish
+from tests.services import need_mqtt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -130,3 +134,24 @@ def test_the_cache_is_emptied_rather_than_grown_past_its_bound(integration, monk
         assert len(cache.series) <= 3
     assert len(cache.series) == 1  # emptied at the fourth, which it then holds
     assert count(integration) == 4
+
+
+def test_a_running_listener_takes_a_pause_and_a_rename_from_its_next_batch(integration, owner):
+    need_mqtt()
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    topic = f"{prefix}/{integration.pk}/telemetry"
+    with listening(SHARED_URL, prefix) as listener:
+        publish(SHARED_URL, [(topic, line(0))])
+        wait_for(lambda: listener.counters.acknowledged == 1, what="the first message")
+        integration_update(integration=integration, user=owner, paused=True)
+        publish(SHARED_URL, [(topic, line(1))])
+        wait_for(lambda: listener.counters.acknowledged == 2, what="the paused one")
+        integration_update(integration=integration, user=owner, paused=False)
+        Metric.objects.filter(integration=integration).update(name="vibration.old")
+        publish(SHARED_URL, [(topic, line(2))])
+        wait_for(lambda: listener.counters.acknowledged == 3, what="the renamed one")
+    assert listener.counters.paused == 1
+    assert [(name, value) for name, _, _, value in stored(integration)] == [
+        ("vibration.old", 0.5),
+        ("vibration.rms", 2.5),
+    ]
