@@ -182,7 +182,8 @@ def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None
         for integration_id, counts in sorted(result.counts.items())
         if any(counts.values())
     ]
-    chunk = len(rows) if connection.vendor == "postgresql" else _UPSERT_CHUNK
+    # PostgreSQL: one statement (arrays); SQLite: _UPSERT_CHUNK rows a statement.
+    chunk = max(len(rows), 1) if connection.vendor == "postgresql" else _UPSERT_CHUNK
     for start in range(0, len(rows), chunk):
         _upsert_counts(rows[start : start + chunk])
     if result.stray:

@@ -229,3 +229,12 @@ def test_a_retained_message_is_never_stored_nor_makes_its_integration_seen(integ
     integration.refresh_from_db()
     assert integration.last_seen < datetime.now(UTC) - timedelta(hours=1)
     assert integration.status(now=datetime.now(UTC)) == Status.DOWN
+
+
+@pytest.mark.django_db
+def test_a_batch_of_only_stray_messages_counts_them_and_nothing_per_integration():
+    now = datetime.now(UTC)
+    result = ingest_messages([received("ladder/nowhere", b"x")], now=now, listener="l-1")
+    assert [r.kind for r in result.refusals] == [UNKNOWN_TOPIC]
+    assert MqttStrayCount.objects.get(listener="l-1").unknown_topic == 1
+    assert not MqttCount.objects.exists()
