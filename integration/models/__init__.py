@@ -23,6 +23,7 @@ from integration.models.sparkplug import SparkplugLease, SparkplugNode  # noqa: 
 from integration.models.telemetry import (  # noqa: F401
     HealthEvent,
     HourRollup,
+    IngestGeneration,
     MinuteRollup,
     Point,
     Rollup,

@@ -10,8 +10,8 @@ from integration.models.integration import Integration
 class MqttCount(models.Model):
     """What the MQTT listeners did with one integration's messages in one hour.
 
-    Written by `integration.mqtt.ingest` in the transaction of each batch (one UPDATE per
-    integration per batch); the integration page shows the last 24 hours.
+    Written by `integration.mqtt.ingest` in the transaction of each batch (one upsert for all
+    the batch's integrations); the integration page shows the last 24 hours.
     """
 
     ORG_FIELD = "integration__organization"

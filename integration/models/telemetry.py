@@ -128,3 +128,22 @@ class HealthEvent(models.Model):
     @property
     def is_recovery(self) -> bool:
         return health.is_recovery_event(health.Status(self.previous), health.Status(self.status))
+
+
+class IngestGeneration(models.Model):
+    """One row whose `value` database triggers bump when what ingest caches changes: an
+    integration paused, unpaused or deleted; a metric or series renamed, moved or deleted.
+
+    Long-running writers (the MQTT listener's `IngestCache`) read it once a batch and forget
+    what they remembered when it moved. Triggers, not code, so that no path (a page, the admin,
+    a shell, a cascade) can forget to bump it; created in migration 0013.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"ingest generation {self.value}"
+
+    @classmethod
+    def current(cls) -> int | None:
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first()

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from integration import conf
@@ -23,6 +23,7 @@ from integration.mqtt.decoding import (
 )
 from integration.services import (
     BatchTooLarge,
+    IngestCache,
     IntegrationPaused,
     TelemetryRefused,
     TooManyMetrics,
@@ -97,7 +98,12 @@ class BatchResult:
 
 
 def ingest_messages(
-    messages: Sequence[Received], *, now: datetime, prefix: str = PREFIX, listener: str = ""
+    messages: Sequence[Received],
+    *,
+    now: datetime,
+    prefix: str = PREFIX,
+    listener: str = "",
+    cache: IngestCache | None = None,
 ) -> BatchResult:
     """Store the points of a batch of messages in one transaction; refuse bad messages alone.
 
@@ -111,12 +117,20 @@ def ingest_messages(
     integration at a time, and a refused integration one message at a time, so a bad message
     never sinks good ones. Raises `DatabaseError` (nothing committed) when the
     database fails: the caller must not acknowledge the batch.
+
+    `cache`: the listener's integrations and series ids, kept across batches and checked at the
+    start of each (`IngestCache`): a pause, a deletion or a renamed metric counts from the
+    first batch that starts after it commits.
     """
     result = BatchResult()
     topics = {message.topic for message in messages}
     ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
     ids = set(ids_by_topic.values()) - {None}
-    integrations = Integration.objects.in_bulk(ids) if ids else {}
+    if cache is None:
+        integrations = Integration.objects.in_bulk(ids) if ids else {}
+    else:
+        cache.check()
+        integrations = cache.integrations_in_bulk(ids) if ids else {}
     groups: dict[uuid.UUID, list[list[Point]]] = {}
     for message in messages:
         integration_id = ids_by_topic[message.topic]
@@ -153,23 +167,69 @@ def ingest_messages(
     ]
     with transaction.atomic():
         for call in _calls(pieces, limit):
-            _ingest_call(call, now, result)
+            _ingest_call(call, now, result, cache)
         _record_counts(result, now=now, listener=listener)
     return result
 
 
 def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None:
-    """One UPDATE per integration (and one for the strays), plus an INSERT in a new hour."""
+    """One upsert for every integration's counts (and an UPDATE for the strays), whatever
+    the number of integrations in the batch."""
     hour = now.replace(minute=0, second=0, microsecond=0)
     # In id order, as the points: listeners writing the same integrations lock in one order.
-    for integration_id in sorted(result.counts):
-        _add(
-            MqttCount,
-            {"integration_id": integration_id, "hour": hour},
-            result.counts[integration_id],
-        )
+    rows = [
+        (integration_id, hour, *(counts[column] for column in COUNTED))
+        for integration_id, counts in sorted(result.counts.items())
+        if any(counts.values())
+    ]
+    # PostgreSQL: one statement (arrays); SQLite: _UPSERT_CHUNK rows a statement.
+    chunk = max(len(rows), 1) if connection.vendor == "postgresql" else _UPSERT_CHUNK
+    for start in range(0, len(rows), chunk):
+        _upsert_counts(rows[start : start + chunk])
     if result.stray:
         _add(MqttStrayCount, {"listener": listener[:200], "hour": hour}, result.stray)
+
+
+# Every counter of MqttCount (the Sparkplug host counts gaps and rebirths in the same rows).
+COUNTED = tuple(MqttCount.OUTCOMES)
+_UPSERT_CHUNK = 500  # rows per statement on SQLite: 6,000 parameters, under its limit
+_UPSERT_COUNTS = """
+INSERT INTO {table} AS r (integration_id, hour, {columns}) {rows}
+ON CONFLICT (integration_id, hour) DO UPDATE SET {increments}
+"""
+
+
+def _upsert_counts(rows: list[tuple]) -> None:
+    """Add each (integration id, hour, *COUNTED) row's counts to its hour's MqttCount row.
+
+    PostgreSQL gets one array a column (a fixed statement: psycopg parses a statement's
+    placeholders on the client, which costs as much as the statement with thousands of them).
+    """
+    if connection.vendor == "postgresql":
+        types = ["uuid", "timestamptz", *["bigint"] * len(COUNTED)]
+        values = "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
+        params = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        integration_field = MqttCount._meta.get_field("integration")
+        hour_field = MqttCount._meta.get_field("hour")
+        values = "VALUES " + ", ".join([f"({', '.join(['%s'] * (len(COUNTED) + 2))})"] * len(rows))
+        params = [
+            value
+            for integration_id, hour, *counts in rows
+            for value in (
+                integration_field.get_db_prep_value(integration_id, connection),
+                hour_field.get_db_prep_value(hour, connection),
+                *counts,
+            )
+        ]
+    sql = _UPSERT_COUNTS.format(
+        table=MqttCount._meta.db_table,
+        columns=", ".join(COUNTED),
+        rows=values,
+        increments=", ".join(f"{column} = r.{column} + excluded.{column}" for column in COUNTED),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _add(model, key: dict, counts: Counter[str]) -> None:
@@ -181,17 +241,17 @@ def _add(model, key: dict, counts: Counter[str]) -> None:
     model.objects.filter(**key).update(**increments)
 
 
-def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
+def _ingest_call(call: list[tuple], now, result: BatchResult, cache=None) -> None:
     """One `telemetry_ingest_many` for several integrations; if refused, one call each."""
     batches = [
         (integration, [p for points in chunk for p in points]) for integration, chunk in call
     ]
     try:
         with transaction.atomic():  # a savepoint: a refused call leaves nothing behind
-            stored = telemetry_ingest_many(batches=batches, now=now)
+            stored = telemetry_ingest_many(batches=batches, now=now, cache=cache)
     except TelemetryRefused:
         for integration, chunk in call:
-            _ingest_chunk(integration, chunk, now, result)
+            _ingest_chunk(integration, chunk, now, result, cache)
         return
     for integration, chunk in call:
         result.count_stored(integration, chunk)
@@ -199,17 +259,20 @@ def _ingest_call(call: list[tuple], now, result: BatchResult) -> None:
     result.duplicates += stored.duplicates
 
 
-def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult) -> None:
+def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult, cache) -> None:
     """One `telemetry_ingest` call for the chunk; if refused, one per message to find the bad."""
     try:
         # In a savepoint (the batch's transaction is open): a refused call leaves nothing behind.
         stored = telemetry_ingest(
-            integration=integration, points=[p for points in chunk for p in points], now=now
+            integration=integration,
+            points=[p for points in chunk for p in points],
+            now=now,
+            cache=cache,
         )
     except TelemetryRefused as refused:
         if len(chunk) > 1:
             for points in chunk:
-                _ingest_chunk(integration, [points], now, result)
+                _ingest_chunk(integration, [points], now, result, cache)
         else:
             result.refuse(
                 _kind(refused), str(integration.pk), str(refused), integration=integration

@@ -34,6 +34,7 @@ from integration.mqtt.ingest import (
     Received,
     ingest_messages,
 )
+from integration.services import IngestCache
 from integration.sparkplug.client import SparkplugHost
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ class Listener:
         self.telemetry_topic = f"$share/{group}/{prefix}/+/telemetry"
         self._resumed = False
         self.topic_log = TopicLog()
+        self.cache = IngestCache()  # integrations and series ids, across batches
         self.prefix = prefix
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
@@ -315,7 +317,11 @@ class Listener:
         while True:
             try:
                 result = ingest_messages(
-                    batch, now=timezone.now(), prefix=self.prefix, listener=self.client_id
+                    batch,
+                    now=timezone.now(),
+                    prefix=self.prefix,
+                    listener=self.client_id,
+                    cache=self.cache,
                 )
                 break
             except DatabaseError as error:

@@ -10,7 +10,6 @@ from integration.services.ingest import (
     InvalidPoint,
     TelemetryRefused,
     TooManyMetrics,
-    labels_text,
     telemetry_ingest,
     telemetry_ingest_many,
     telemetry_ingest_partial,
@@ -37,10 +36,12 @@ from integration.services.series import (
     telemetry_uptime,
     telemetry_uptimes,
 )
+from integration.services.seriesids import IngestCache, labels_text
 
 __all__ = [
     "STEPS",
     "BatchTooLarge",
+    "IngestCache",
     "IngestResult",
     "IntegrationPaused",
     "InvalidPoint",

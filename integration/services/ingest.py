@@ -8,13 +8,11 @@ duplicate, so clients can retry safely.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import orjson
-from django.db import transaction
-from django.db.models import Case, DateTimeField, Q, Value, When
+from django.db import connection, transaction
 
 from integration import conf
 from integration.lineprotocol import Point
@@ -24,9 +22,9 @@ from integration.models import (
     RESERVED_PREFIX,
     Integration,
     Metric,
-    Series,
 )
 from integration.services import storage
+from integration.services.seriesids import IngestCache, OverLimit, labels_text, series_ids
 
 __all__ = [
     "BatchTooLarge",
@@ -49,7 +47,6 @@ MAX_LABEL_VALUE = 200
 MAX_LABELS_TEXT = 1000  # canonical JSON; keeps the (metric, labels) unique index small
 _FINITE_MIN, _FINITE_MAX = -math.inf, math.inf
 _MAX_SHOWN = 40
-_IN_CHUNK = 500  # values per SQL IN (...), well under SQLite's parameter limit
 
 
 @dataclass(frozen=True)
@@ -89,22 +86,32 @@ class IntegrationPaused(TelemetryRefused):
         super().__init__(f"integration {integration.pk} is paused: it accepts no data")
 
 
-def telemetry_ingest(*, integration: Integration, points: Sequence[Point], now: datetime):
+def telemetry_ingest(
+    *,
+    integration: Integration,
+    points: Sequence[Point],
+    now: datetime,
+    cache: IngestCache | None = None,
+):
     """Store a batch all or nothing; returns how many points were new and how many repeats.
 
     Raises `TelemetryRefused` (stores nothing): `InvalidPoint` for NaN or infinite values,
     timestamps before 2000 or more than 10 minutes after `now`, bad metric names or labels;
     `BatchTooLarge`; `TooManyMetrics`; `IntegrationPaused`.
     """
-    return telemetry_ingest_many(batches=[(integration, points)], now=now)
+    return telemetry_ingest_many(batches=[(integration, points)], now=now, cache=cache)
 
 
 def telemetry_ingest_many(
-    *, batches: Sequence[tuple[Integration, Sequence[Point]]], now: datetime
+    *,
+    batches: Sequence[tuple[Integration, Sequence[Point]]],
+    now: datetime,
+    cache: IngestCache | None = None,
 ) -> IngestResult:
     """Several integrations' batches in one write (MQTT's), all or nothing, as one would be.
 
     At most TELEMETRY_MAX_POINTS points in all; the first refused batch refuses the lot.
+    `cache`: series ids remembered across calls by a long-running writer (see `IngestCache`).
     """
     checked = []
     for integration, points in batches:
@@ -118,7 +125,7 @@ def telemetry_ingest_many(
         raise BatchTooLarge(
             f"{total} points in one batch; at most {conf.max_points()} are accepted"
         )
-    return _store(checked, now)
+    return _store(checked, now, cache)
 
 
 def telemetry_ingest_partial(
@@ -170,7 +177,7 @@ def telemetry_ping(*, integration: Integration, now: datetime, failed: bool = Fa
     return result
 
 
-def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestResult:
+def _store(batches: list[tuple[Integration, Sequence[Point]]], now, cache=None) -> IngestResult:
     total = sum(len(points) for _, points in batches)
     if not total:
         return IngestResult(0, 0)
@@ -183,14 +190,18 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
             for integration, points in batches
             for metric, labels in {(p[0], p[1]) for p in points}
         }
+        try:
+            ids = series_ids(integrations, keys, now, cache)
+        except OverLimit as over:
+            raise TooManyMetrics(str(over)) from None
         by_integration: dict = {}
-        for (pk, metric, labels), series_id in _series_ids(integrations, keys, now).items():
+        for (pk, metric, labels), series_id in ids.items():
             by_integration.setdefault(pk, {})[metric, labels] = series_id
         codes = QUALITY_CODES
         rows = []
         for integration, points in batches:
-            ids = by_integration.get(integration.pk)
-            rows += [(ids[p[0], p[1]], p[2], p[3], codes.get(p[4])) for p in points]
+            mine = by_integration.get(integration.pk)
+            rows += [(mine[p[0], p[1]], p[2], p[3], codes.get(p[4])) for p in points]
         accepted, _ = storage.points_write(rows, now=now)
         if accepted:
             # The newest point sent: a repeat of it was stored before and moved last_seen then.
@@ -204,15 +215,31 @@ def _store(batches: list[tuple[Integration, Sequence[Point]]], now) -> IngestRes
 
 def _note_seen(integrations: dict, newest: dict) -> None:
     """Move each integration's last_seen forward to its newest point, in one UPDATE."""
-    seen = Case(
-        *(When(pk=pk, then=Value(ts)) for pk, ts in newest.items()),
-        output_field=DateTimeField(),
-    )
+    pairs = sorted(newest.items())
+    if connection.vendor == "postgresql":
+        # Two arrays: a fixed statement (psycopg parses placeholders on the client, per text).
+        values = "unnest(%s::uuid[], %s::timestamptz[]) AS v (id, ts)"
+        params = [[pk for pk, _ in pairs], [ts for _, ts in pairs]]
+    else:
+        pk_field, seen_field = Integration._meta.pk, Integration._meta.get_field("last_seen")
+        rows = ", ".join(["(%s, %s)"] * len(pairs))
+        values = f"(SELECT column1 AS id, column2 AS ts FROM (VALUES {rows})) AS v"
+        params = [
+            value
+            for pk, ts in pairs
+            for value in (
+                pk_field.get_db_prep_value(pk, connection),
+                seen_field.get_db_prep_value(ts, connection),
+            )
+        ]
     # Conditional, so a late batch of old points never moves last_seen back.
-    Integration.objects.filter(pk__in=newest).filter(
-        Q(last_seen__isnull=True) | Q(last_seen__lt=seen)
-    ).update(last_seen=seen)
-    for pk, ts in newest.items():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Integration._meta.db_table} AS i SET last_seen = v.ts FROM {values} "
+            "WHERE i.id = v.id AND (i.last_seen IS NULL OR i.last_seen < v.ts)",
+            params,
+        )
+    for pk, ts in pairs:
         integration = integrations[pk]
         if integration.last_seen is None or integration.last_seen < ts:
             integration.last_seen = ts
@@ -302,93 +329,5 @@ def _check_labels(labels, index: int, metric: str) -> None:
         refuse(f"labels take more than {MAX_LABELS_TEXT} characters as JSON")
 
 
-def labels_text(labels) -> str:
-    """The canonical JSON of labels (pairs or a dict): sorted keys, no spaces."""
-    pairs = labels.items() if isinstance(labels, dict) else labels
-    return orjson.dumps(dict(sorted(pairs))).decode()
-
-
 def _shown(text: str) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
-
-
-# Series
-
-
-def _series_ids(integrations: dict, keys: set[tuple], now) -> dict[tuple, int]:
-    """(integration id, metric, labels) -> series id; metrics and series seen for the first
-    time are created."""
-    texts = {key: (key[0], key[1], labels_text(key[2])) for key in keys}
-    wanted = set(texts.values())
-    found = _existing_series(wanted)
-    missing = wanted - found.keys()
-    new_by_integration: dict = {}
-    for integration_id, name, text in missing:
-        new_by_integration.setdefault(integration_id, set()).add((name, text))
-    for integration_id, new in sorted(new_by_integration.items()):
-        integration = integrations[integration_id]
-        _refuse_over_limit(
-            "series", len(new), Series.objects.filter(metric__integration=integration),
-            conf.max_series(), "TELEMETRY_MAX_SERIES",
-        )  # fmt: skip
-        metric_ids = _metric_ids(integration, {name for name, _ in new}, now)
-        # ignore_conflicts: another writer may create the same series at the same time.
-        Series.objects.bulk_create(
-            [Series(metric_id=metric_ids[name], labels=text) for name, text in sorted(new)],
-            ignore_conflicts=True,
-        )
-    if missing:
-        found |= _existing_series(missing)
-    return {key: found[text] for key, text in texts.items()}
-
-
-def _existing_series(wanted: set[tuple]) -> dict[tuple, int]:
-    """(integration id, metric, labels text) -> series id, for those of `wanted` stored."""
-    found = {}
-    for chunk in _chunks(sorted(wanted), _IN_CHUNK):
-        rows = Series.objects.filter(
-            metric__integration__in={integration_id for integration_id, _, _ in chunk},
-            metric__name__in={name for _, name, _ in chunk},
-            labels__in={text for _, _, text in chunk},
-        ).values_list("metric__integration_id", "metric__name", "labels", "id")
-        found.update({row[:3]: row[3] for row in rows if row[:3] in wanted})
-    return found
-
-
-def _metric_ids(integration, names: set[str], now) -> dict[str, int]:
-    def existing():
-        ids = {}
-        for chunk in _chunks(sorted(names), _IN_CHUNK):
-            rows = Metric.objects.filter(integration=integration, name__in=chunk)
-            ids.update(rows.values_list("name", "id"))
-        return ids
-
-    ids = existing()
-    new = names - ids.keys()
-    if new:
-        _refuse_over_limit(
-            "metrics", len(new), integration.metrics.all(), conf.max_metrics(),
-            "TELEMETRY_MAX_METRICS", sorted(new),
-        )  # fmt: skip
-        Metric.objects.bulk_create(
-            [Metric(integration=integration, name=name, created=now) for name in sorted(new)],
-            ignore_conflicts=True,
-        )
-        ids = existing()
-    return ids
-
-
-def _refuse_over_limit(what, adding, queryset, limit, setting, names=()):
-    """TooManyMetrics when `adding` more rows to `queryset` would pass `limit`."""
-    have = queryset.count()
-    if have + adding > limit:
-        shown = f": {', '.join(names[:5])}{'…' if len(names) > 5 else ''}" if names else ""
-        raise TooManyMetrics(
-            f"the integration has {have} {what} and this batch adds {adding}{shown}; "
-            f"at most {limit} are allowed ({setting})"
-        )
-
-
-def _chunks(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

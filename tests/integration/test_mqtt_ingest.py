@@ -192,7 +192,9 @@ def test_a_mixed_batch_is_counted_per_integration_and_reason_in_its_hour(
 
 
 @pytest.mark.django_db
-def test_the_counts_cost_one_update_per_integration_per_batch(integration, second_integration):
+def test_the_counts_cost_one_statement_per_batch_whatever_the_integrations(
+    integration, second_integration
+):
     now = datetime.now(UTC)
     messages = [
         received(f"ladder/{integration.pk}/telemetry", b"bad"),
@@ -205,8 +207,14 @@ def test_the_counts_cost_one_update_per_integration_per_batch(integration, secon
     with CaptureQueriesContext(connection) as captured:
         ingest_messages(messages, now=now)
     counting = [q["sql"] for q in captured.captured_queries if "mqtt" in q["sql"]]
-    assert len(counting) == 3  # two integrations and the strays
-    assert all(sql.startswith("UPDATE") for sql in counting)
+    assert len(counting) == 2  # both integrations in one upsert, and the strays
+    assert counting[0].strip().startswith("INSERT INTO integration_mqttcount")
+    assert counting[1].startswith("UPDATE")
+    counts = MqttCount.objects.filter(hour=now.replace(minute=0, second=0, microsecond=0))
+    assert dict(counts.values_list("integration_id", "bad_payload")) == {
+        integration.pk: 4,
+        second_integration.pk: 2,
+    }
 
 
 @pytest.mark.django_db
@@ -221,3 +229,12 @@ def test_a_retained_message_is_never_stored_nor_makes_its_integration_seen(integ
     integration.refresh_from_db()
     assert integration.last_seen < datetime.now(UTC) - timedelta(hours=1)
     assert integration.status(now=datetime.now(UTC)) == Status.DOWN
+
+
+@pytest.mark.django_db
+def test_a_batch_of_only_stray_messages_counts_them_and_nothing_per_integration():
+    now = datetime.now(UTC)
+    result = ingest_messages([received("ladder/nowhere", b"x")], now=now, listener="l-1")
+    assert [r.kind for r in result.refusals] == [UNKNOWN_TOPIC]
+    assert MqttStrayCount.objects.get(listener="l-1").unknown_topic == 1
+    assert not MqttCount.objects.exists()
