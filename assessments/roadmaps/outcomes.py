@@ -164,3 +164,16 @@ def outcomes_of(*, milestones, now: datetime) -> dict[int, OutcomeView]:
     with_kpi = [m for m in milestones if m.kpi_id is not None]
     baselines_freeze(milestones=with_kpi, now=now)
     return {m.pk: milestone_outcome(m, today=now.date()) for m in with_kpi}
+
+
+def cost_and_benefit(*, milestones, now: datetime) -> dict:
+    """The roadmap's milestones with a KPI, an effort or a cost, each with its outcome (None
+    without a KPI), and the effort and cost they add up to."""
+    shown = [m for m in milestones if m.kpi_id or m.effort_days is not None or m.cost is not None]
+    views = outcomes_of(milestones=shown, now=now)
+    return {
+        "outcome_rows": [(m, views.get(m.pk)) for m in shown],
+        "outcome_effort": sum(m.effort_days or 0 for m in shown),
+        "outcome_cost": sum(m.cost or 0 for m in shown),
+        "confidence": outcomes.CONFIDENCE,
+    }
