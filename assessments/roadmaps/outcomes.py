@@ -49,6 +49,8 @@ class OutcomeView:
         kpi, result = self.kpi, self.result
         if kpi is None:
             return ""
+        if self.state == NO_KPI:
+            return f"{kpi.name}: no start date yet"
         if self.state == BEFORE_START:
             return f"{kpi.name}: baseline frozen on {self.milestone.start_date:%-d %b %Y}"
         if self.state == NOT_DONE:
