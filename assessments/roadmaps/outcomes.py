@@ -68,6 +68,10 @@ class OutcomeView:
         return text if self.complete else f"{text} (interim)"
 
     @property
+    def expected_display(self) -> str:
+        return outcomes.percent(self.milestone.expected_change)
+
+    @property
     def interval(self) -> str:
         r = self.result
         if r is None or not r.measured:

@@ -198,7 +198,7 @@ def test_the_roadmap_shows_cost_against_realised_benefit(measured, member, roadm
     html = client_for(member).get(url("roadmap-detail", roadmap.pk)).content.decode()
     section = html.split('id="outcomes"', 1)[1].split("</section>", 1)[0]
     assert SUMMARY in section
-    assert "18,500" in section and "12 person-days" in section
+    assert "18,500" in section and '12 <span class="muted small">person-days' in section
 
 
 def test_the_overview_has_an_outcomes_card(measured, member):
