@@ -2,8 +2,11 @@
 and never changed afterwards, the after window read from the rollups, edits refused."""
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
+import time_machine
+from django.core.management import call_command
 
 from assessments.models import Milestone, OutcomeKpi, Roadmap
 from assessments.roadmaps import editing
@@ -151,3 +154,15 @@ def test_kpi_and_start_date_cannot_change_once_the_baseline_is_frozen(milestone,
     )
     assert len(labels) == 2
     assert Milestone.objects.get(pk=milestone.pk).expected_change == -25
+
+
+def test_the_periodic_command_freezes_the_baselines_now_due(milestone, integration):
+    daily(integration, START - timedelta(days=7), [4, 5, 6, 5, 4, 6, 5])
+    out = StringIO()
+    with time_machine.travel(noon(START) - timedelta(days=1), tick=False):
+        call_command("milestones_verify", stdout=out)
+    assert "0 outcome baselines frozen." in out.getvalue()
+    with time_machine.travel(noon(START), tick=False):
+        call_command("milestones_verify", stdout=out)
+    assert "1 outcome baseline frozen." in out.getvalue()
+    assert len(Milestone.objects.get(pk=milestone.pk).baseline) == 7
