@@ -40,7 +40,7 @@ def overview(request):
         "sites": page.snapshot.sites,
         "member_count": page.snapshot.members,
         "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
-        "outcomes": _outcomes(request.org, now),
+        "outcomes": _outcomes(request.org, now) if page.snapshot.has_milestones else [],
     }
     return render(request, "assessments/overview.html", context)
 
