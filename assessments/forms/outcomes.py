@@ -31,6 +31,7 @@ class OutcomeKpiForm(forms.ModelForm):
             choices=[("", "–"), *((b.key, b.name) for b in default_framework().benefits)],
         )
         self.fields["integration"].queryset = scoped(organization, Integration)
+        self.fields["integration"].empty_label = "Choose an integration"
         self.fields["integration"].error_messages["invalid_choice"] = (
             "Choose one of the organisation's integrations."
         )
