@@ -163,3 +163,12 @@ urlpatterns += [
         name="report-download",
     ),
 ]
+from assessments.views import outcomes as outcome_views  # noqa: E402
+
+K = "kpis/<int:kpi_id>/"
+urlpatterns += [
+    path("kpis/", outcome_views.kpi_list, name="kpi-list"),
+    path("kpis/new/", outcome_views.kpi_create, name="kpi-create"),
+    path(K + "edit/", outcome_views.kpi_edit, name="kpi-edit"),
+    path(K + "delete/", outcome_views.kpi_delete, name="kpi-delete"),
+]

@@ -97,6 +97,16 @@ def _criterion(org, owner):
     )[0]
 
 
+def _kpi(org):
+    from assessments.models import OutcomeKpi
+
+    return OutcomeKpi.objects.get_or_create(
+        organization=org,
+        name="Unplanned downtime",
+        defaults={"benefit": "efficiency", "integration": _integration(org), "metric": "x"},
+    )[0]
+
+
 def _report(org, owner):
     from assessments.models import Report
 
@@ -157,6 +167,7 @@ SAMPLES = {
     "check_key": lambda org, owner: "mfg-2-machine-data-arrives",
     "criterion_key": lambda org, owner: "mfg-1-digital-records",
     "evidence_id": lambda org, owner: _evidence(org, owner).pk,
+    "kpi_id": lambda org, owner: _kpi(org).pk,
 }
 
 

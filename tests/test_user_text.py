@@ -28,6 +28,7 @@ from assessments.models import (
     Assessment,
     Milestone,
     MilestoneComment,
+    OutcomeKpi,
     Process,
     ProcessScore,
     Report,
@@ -408,6 +409,17 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
     )
     MilestoneComment.objects.create(milestone=milestone, author=member, text="On it")
     integration = data["integration"]
+    milestone.kpi = OutcomeKpi.objects.create(
+        organization=org,
+        name="Unplanned downtime",
+        description="Hours a day",
+        benefit="Less",
+        integration=integration,
+        metric="vibration.rms",
+        unit="h",
+    )
+    milestone.start_date = date(2026, 11, 1)
+    milestone.save()
     Metric.objects.filter(integration=integration).update(unit="mm/s")
     # Every integration bound to a Sparkplug device of its own (the binding is unique), so
     # the page shows the binding and each row gets its own marked value.

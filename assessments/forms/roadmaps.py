@@ -8,6 +8,7 @@ from assessments.models import (
     AcceptanceCriterion,
     Assessment,
     Milestone,
+    OutcomeKpi,
     Phase,
     Process,
     Roadmap,
@@ -87,11 +88,17 @@ class MilestoneForm(forms.ModelForm):
             "status",
             "responsibility",
             "benefit",
+            "kpi",
+            "start_date",
+            "expected_change",
+            "effort_days",
+            "cost",
         ]
         field_classes = {"owner": MemberChoiceField}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 5}),
             "due_date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "start_date": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         }
         help_texts = {
             "owner": "A member of the organisation who answers for it.",
@@ -120,6 +127,16 @@ class MilestoneForm(forms.ModelForm):
         self.fields["benefit"] = forms.ChoiceField(
             required=False, choices=[("", "–"), *((b.key, b.name) for b in framework.benefits)]
         )
+        self.fields["kpi"].queryset = scoped(organization, OutcomeKpi)
+        self.fields["kpi"].empty_label = "No KPI"
+        self.fields["kpi"].help_text = "The outcome KPI this milestone should move."
+        self.fields["kpi"].error_messages["invalid_choice"] = (
+            "Choose one of the organisation's outcome KPIs."
+        )
+        if self.instance.baseline_frozen is not None:
+            for name in ("kpi", "start_date"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Fixed: the baseline was measured from it."
         if self.instance.pk and self.instance.kind != Milestone.Kind.CUSTOM:
             # A generated milestone's process and step decide its place in the order.
             del self.fields["process"]
@@ -130,6 +147,14 @@ class MilestoneForm(forms.ModelForm):
     def clean_description(self):
         # Browsers send CRLF; without this every save would look like a changed description.
         return self.cleaned_data["description"].replace("\r\n", "\n")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kpi") and not data.get("start_date") and "start_date" not in self.errors:
+            self.add_error(
+                "start_date", "A milestone with a KPI needs a start date: the baseline ends there."
+            )
+        return data
 
 
 class StatusForm(forms.Form):

@@ -24,6 +24,7 @@ from assessments.models.assessment import (  # noqa: F401
 from assessments.models.attestation import Attestation  # noqa: F401
 from assessments.models.benchmark import BenchmarkEntry  # noqa: F401
 from assessments.models.feeds import FeedKey  # noqa: F401
+from assessments.models.outcomes import OutcomeKpi  # noqa: F401
 from assessments.models.report import Report  # noqa: F401
 from assessments.models.roadmap import (  # noqa: F401
     Milestone,

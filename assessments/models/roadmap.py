@@ -19,6 +19,7 @@ from assessments.models.assessment import (
     FrameworkVersion,
     Process,
 )
+from assessments.models.outcomes import OutcomeKpi
 from assessments.roadmaps.rules import milestones as milestone_rules
 from assessments.roadmaps.rules.milestones import Slot
 from assessments.roadmaps.rules.phasing import PHASES, PhaseWindow, phase_rank, phase_windows
@@ -155,6 +156,45 @@ class Milestone(models.Model):
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     completed = models.DateTimeField(null=True, blank=True)
+    # The outcome it should bring (assessments.outcomes): the KPI, from when, by how much.
+    start_date = models.DateField(
+        null=True, blank=True, help_text="The KPI's baseline is the window before this day."
+    )
+    kpi = models.ForeignKey(
+        OutcomeKpi,
+        verbose_name="KPI",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="milestones",
+    )
+    expected_change = models.FloatField(
+        "expected change (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-100), MaxValueValidator(1000)],
+        help_text="Signed: -10 means the KPI should fall by a tenth.",
+    )
+    effort_days = models.DecimalField(
+        "effort (person-days)",
+        max_digits=7,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    cost = models.DecimalField(
+        "cost estimate",
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    # The baseline window's days ({"2026-01-31": 4.5, ...}) as they were when the start date
+    # passed; never changed afterwards (assessments.roadmaps.outcomes.baselines_freeze).
+    baseline = models.JSONField(default=dict, blank=True)
+    baseline_frozen = models.DateTimeField(null=True, blank=True)
     edited = models.BooleanField(
         default=False, help_text="Changed by a person since it was generated."
     )

@@ -192,6 +192,27 @@ class MilestoneEntry(Entry):
     updated: Any
     criteria: list[CriterionEntry]
     comments: list[CommentEntry]
+    # version 3 on: the outcome it should bring, and its frozen baseline
+    kpi: Any = None
+    start_date: Any = None
+    expected_change: Any = None
+    effort_days: Any = None
+    cost: Any = None
+    baseline: dict[str, Any] = {}
+    baseline_frozen: Any = None
+
+
+class KpiEntry(Entry):
+    name: Any
+    description: Any = ""
+    benefit: Any
+    integration: Any
+    metric: Any
+    aggregate: Any
+    unit: Any = ""
+    better: Any
+    window_days: Any
+    created: Any
 
 
 class ActivityLine(Entry):
@@ -286,3 +307,4 @@ class OrganizationDocument(Entry):
     audit: list[AuditEntry] = []
     checks: list[ProcessCheckEntry] = []  # version 2 on
     evidence: list[EvidenceEntry] = []  # version 2 on
+    outcome_kpis: list[KpiEntry] = []  # version 3 on

@@ -6,14 +6,16 @@ from assessments.models import FrameworkVersion
 from assessments.orgtransfer.assessment_entries import assessments_export
 from assessments.orgtransfer.audit_trail import audit_export
 from assessments.orgtransfer.references import People, stamp
-from assessments.orgtransfer.roadmaps import roadmaps_export
+from assessments.orgtransfer.roadmaps import kpis_export, roadmaps_export
 from assessments.orgtransfer.telemetry import integrations_export
 from assessments.orgtransfer.verification import checks_export, evidence_export
 
 FORMAT = "ladder-organization"
 # 2: adds "checks" (with their bindings) and "evidence"; each assessment's export is version 2.
-VERSION = 2
-READ_VERSIONS = (1, 2)  # the versions `organization_import` still reads
+# 3: adds "outcome_kpis" and each milestone's KPI, start date, expected change, effort, cost
+# and frozen baseline.
+VERSION = 3
+READ_VERSIONS = (1, 2, 3)  # the versions `organization_import` still reads
 
 
 def organization_export(*, organization, with_points: bool = False, now=None) -> dict:
@@ -52,6 +54,7 @@ def organization_export(*, organization, with_points: bool = False, now=None) ->
         "checks": checks_export(organization=organization, people=people, refs=refs),
         "evidence": evidence_export(organization=organization, people=people),
         "assessments": assessments_export(assessments=assessments, people=people, refs=refs),
+        "outcome_kpis": kpis_export(organization=organization),
         "roadmaps": roadmaps_export(organization=organization, people=people, refs=refs),
         "audit": audit_export(organization=organization, people=people, refs=refs),
     }

@@ -23,7 +23,7 @@ from assessments.orgtransfer.document import (
     ProcessEntry,
 )
 from assessments.orgtransfer.exporting import FORMAT, READ_VERSIONS
-from assessments.orgtransfer.roadmaps import roadmaps_import
+from assessments.orgtransfer.roadmaps import kpis_import, roadmaps_import
 from assessments.orgtransfer.telemetry import integrations_import
 from assessments.orgtransfer.verification import checks_import, evidence_import
 
@@ -73,6 +73,7 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         evidence = evidence_import(entries=document.evidence, refs=refs)
         stored = assessments_import(organization=org, entries=document.assessments, refs=refs)
         refs["assessments"] = Lookup(enumerate(stored), "assessments")
+        refs["kpis"] = kpis_import(organization=org, entries=document.outcome_kpis, refs=refs)
         roadmaps = roadmaps_import(organization=org, entries=document.roadmaps, refs=refs)
         audited = audit_import(organization=org, entries=document.audit, refs=refs)
     report.new_ids = telemetry.new_ids
@@ -83,6 +84,7 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         "assessments": len(refs["assessments"]),
         "roadmaps": len(roadmaps),
         "milestones": sum(r.milestones.count() for r in roadmaps),
+        "outcome KPIs": len(refs["kpis"]),
         "integrations": len(telemetry.by_name),
         "checks": len(document.checks),
         "check bindings": bindings,
@@ -101,7 +103,8 @@ def _header_check(data) -> None:
         found = shown(data["format"]) if "format" in data else "missing"
         refuse("format", f"{found}; a Ladder organisation export says {FORMAT!r}")
     if type(data.get("version")) is not int or data["version"] not in READ_VERSIONS:
-        readable = " and ".join(map(str, READ_VERSIONS))
+        *first, last = map(str, READ_VERSIONS)
+        readable = f"{', '.join(first)} and {last}" if first else last
         refuse(
             "version",
             f"{shown(data.get('version'))} is not supported; this Ladder reads {readable}",

@@ -1,4 +1,5 @@
-"""Roadmaps in the document: milestones, acceptance criteria and comments.
+"""Roadmaps in the document: milestones, acceptance criteria and comments; the outcome KPIs
+the milestones name (by name), each with its integration (by name).
 
 Processes are named, people are emails, integrations are named, the assessment and the
 framework are positions in the document's lists. The activity log is in the audit section (its
@@ -13,10 +14,16 @@ from assessments.models import (
     AcceptanceCriterion,
     Milestone,
     MilestoneComment,
+    OutcomeKpi,
     Roadmap,
 )
 from assessments.orgtransfer.checks import Lookup, refuse, saved
-from assessments.orgtransfer.document import ActivityLine, MilestoneEntry, RoadmapEntry
+from assessments.orgtransfer.document import (
+    ActivityLine,
+    KpiEntry,
+    MilestoneEntry,
+    RoadmapEntry,
+)
 from assessments.orgtransfer.references import day, stamp
 from assessments.roadmaps.rules.priority import ProcessInput
 
@@ -91,6 +98,13 @@ def _milestone_export(milestone: Milestone, people, processes: dict) -> dict:
         "owner": people.email(milestone.owner_id),
         "due_date": day(milestone.due_date),
         **{name: stamp(getattr(milestone, name)) for name in MILESTONE_TIMES},
+        "kpi": milestone.kpi.name if milestone.kpi_id else None,
+        "start_date": day(milestone.start_date),
+        "expected_change": milestone.expected_change,
+        "effort_days": _decimal(milestone.effort_days),
+        "cost": _decimal(milestone.cost),
+        "baseline": milestone.baseline,
+        "baseline_frozen": stamp(milestone.baseline_frozen),
         "criteria": [
             {
                 "integration": c.integration.name,
@@ -105,6 +119,40 @@ def _milestone_export(milestone: Milestone, people, processes: dict) -> dict:
             for c in milestone.comments.order_by("created", "pk")
         ],
     }
+
+
+def _decimal(value):
+    return None if value is None else str(value)
+
+
+KPI_FIELDS = ("name", "description", "benefit", "metric", "aggregate", "unit", "better")
+
+
+def kpis_export(*, organization) -> list[dict]:
+    return [
+        {
+            **{name: getattr(kpi, name) for name in KPI_FIELDS},
+            "integration": kpi.integration.name,
+            "window_days": kpi.window_days,
+            "created": stamp(kpi.created),
+        }
+        for kpi in organization.outcome_kpis.select_related("integration").order_by("name")
+    ]
+
+
+def kpis_import(*, organization, entries: list[KpiEntry], refs: dict) -> Lookup:
+    """The organisation's outcome KPIs, by name; `refs` has the integrations by name."""
+    found = Lookup({}, "outcome KPIs")
+    for i, item in enumerate(entries):
+        path = f"outcome_kpis[{i}]"
+        integration = refs["integrations"].get_ref(
+            item.integration, f"{path}.integration", null=False
+        )
+        kpi = OutcomeKpi(
+            organization=organization, integration=integration, **item.values("integration")
+        )
+        found[kpi.name] = saved(kpi, path)
+    return found
 
 
 def _int(text):
@@ -188,7 +236,8 @@ def _milestone_import(roadmap, item: MilestoneEntry, path: str, refs: dict) -> M
             key=key,
             process=refs["processes"].get_ref(item.process, f"{path}.process"),
             owner=refs["users"].get_ref(item.owner, f"{path}.owner"),
-            **item.values("key", "process", "owner", "criteria", "comments"),
+            kpi=refs["kpis"].get_ref(item.kpi, f"{path}.kpi") if "kpis" in refs else None,
+            **item.values("key", "process", "owner", "criteria", "comments", "kpi"),
         ),
         path,
     )

@@ -77,6 +77,7 @@ class AssessmentReport:
     phases: list[PhaseRow]
     baseline_display: str
     milestones: list[MilestoneRow]
+    outcomes: dict
     peers: PeerStanding
     spread: list[SpreadRow]
     appendix_processes: list[ProcessAppendix]
@@ -156,6 +157,16 @@ class AssessmentReport:
                     "verification": m.verdict,
                 }
                 for m in self.milestones
+            ],
+            "outcomes": [
+                {
+                    "title": m.title,
+                    "effort_days": None if m.effort_days is None else str(m.effort_days),
+                    "cost": None if m.cost is None else str(m.cost),
+                    "outcome": o.summary if o else "",
+                    "interval": o.interval if o else "",
+                }
+                for m, o in self.outcomes.get("outcome_rows", [])
             ],
             "peers": [r.as_dict() for r in self.peers.rows],
             "indicative": self.indicative.as_dict() if self.indicative else None,
@@ -276,6 +287,7 @@ def assessment_report(
         phases=section.phases,
         baseline_display=section.baseline_display,
         milestones=section.milestones,
+        outcomes=section.outcomes,
         peers=peers,
         spread=spread_rows(figures),
         # asked for without the appendix: not gathered (the template leaves the section out)

@@ -11,6 +11,7 @@ from assessments import scoring
 from assessments.charts.svg.roadmap import TimelinePhase, TimelineRow, timeline
 from assessments.models import Assessment, Report, Roadmap
 from assessments.roadmaps.acceptance import criteria_refresh
+from assessments.roadmaps.outcomes import cost_and_benefit
 from assessments.roadmaps.reading import gantt_rows, roadmap_plan
 from assessments.roadmaps.rules.milestones import process_title
 
@@ -61,6 +62,7 @@ class RoadmapSection:
     milestones: list[MilestoneRow] = field(default_factory=list)
     timeline: str = ""
     baseline_display: str = scoring.NO_FIGURE
+    outcomes: dict = field(default_factory=dict)  # roadmaps.outcomes.cost_and_benefit
 
 
 def roadmap_section(
@@ -97,7 +99,8 @@ def roadmap_section(
             [TimelinePhase(p.name, p.start, p.end, p.projected) for p in phases],
             today,
         )
-    return RoadmapSection(roadmap, phases, milestones, chart, plan.baseline_display)
+    outcomes = cost_and_benefit(milestones=active, now=now)
+    return RoadmapSection(roadmap, phases, milestones, chart, plan.baseline_display, outcomes)
 
 
 def milestone_rows(milestones, today: date, now: datetime) -> list[MilestoneRow]:

@@ -9,11 +9,14 @@ from django.utils import timezone
 import audit.trail as audit
 from assessments.models import Milestone, MilestoneComment, Roadmap
 from assessments.roadmaps.activity import Action, capitalised, display, log_activity
+from assessments.roadmaps.outcomes import OutcomeFrozen
 from assessments.roadmaps.rules.ordering import order_problems
 from assessments.roadmaps.rules.phasing import PHASE_NAMES, PHASES, phase_rank
 
 # A milestone's fields the audit trail shows when it is added.
 AUDITED = ("title", "description", "process", "phase", "owner", "due_date", "status")
+# What a frozen baseline was measured from: changing these would change a frozen figure.
+FROZEN_BY_BASELINE = ("kpi", "start_date")
 
 
 class OrderRefused(ValueError):
@@ -73,10 +76,18 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
     """Change a milestone's fields; a phase change puts it at the end of the new phase.
 
     Changing a planning field marks it edited, so regeneration leaves it alone. Raises
-    OrderRefused if the new phase would put it before something it waits for.
+    OrderRefused if the new phase would put it before something it waits for, OutcomeFrozen
+    for a new KPI or start date once the baseline is frozen.
     """
     _ensure_active(milestone)
     now = now or timezone.now()
+    if milestone.baseline_frozen is not None:
+        for name in FROZEN_BY_BASELINE:
+            if name in changes and changes[name] != getattr(milestone, name):
+                raise OutcomeFrozen(
+                    f"The baseline was frozen on {milestone.baseline_frozen:%d %b %Y}: "
+                    "the KPI and start date stay as they were measured."
+                )
     before = _problems(milestone.roadmap)
     values_before = audit.snapshot(milestone, *changes)
     labels = []

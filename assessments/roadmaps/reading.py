@@ -69,7 +69,9 @@ def roadmap_plan(roadmap: Roadmap) -> RoadmapPlan:
     """The roadmap's milestones by phase, each with its names and what it waits for, the
     projected SAMR index per phase and any order problems."""
     milestones = list(
-        roadmap.milestones.select_related("process", "owner")
+        roadmap.milestones.select_related(
+            "process", "owner", "kpi__integration", "kpi__organization"
+        )
         .prefetch_related("criteria")
         .in_plan_order()
     )

@@ -23,6 +23,7 @@ from assessments.forms.roadmaps import (
 from assessments.models import AcceptanceCriterion, Milestone, Phase, Roadmap
 from assessments.roadmaps import acceptance, editing, reading
 from assessments.roadmaps.activity import milestone_activity
+from assessments.roadmaps.outcomes import OutcomeFrozen, outcomes_of
 from assessments.roadmaps.rules.verification import verification
 from assessments.views.feeds import feed_context
 
@@ -33,7 +34,9 @@ def get_roadmap(request, roadmap_id) -> Roadmap:
 
 
 def get_milestone(request, milestone_id) -> Milestone:
-    queryset = Milestone.objects.select_related("roadmap__framework", "process", "owner")
+    queryset = Milestone.objects.select_related(
+        "roadmap__framework", "process", "owner", "kpi__integration", "kpi__organization"
+    )
     return get_object_for_member(request, queryset, pk=milestone_id)
 
 
@@ -117,8 +120,11 @@ def _detail_context(request, milestone, **extra):
     criteria = list(milestone.criteria.select_related("integration"))
     if not milestone.retired:  # judged on view when the last check is stale
         acceptance.criteria_refresh(criteria=criteria, now=timezone.now())
+    outcome = outcomes_of(milestones=[milestone], now=timezone.now()).get(milestone.pk)
     return {
         "milestone": milestone,
+        "outcome": outcome,
+        "can_plan": request.membership.can_facilitate and not milestone.retired,
         "description": reading.text_blocks(milestone.description),
         "roadmap": milestone.roadmap,
         "can_update": milestone.is_updatable_by(request.membership) and not milestone.retired,
@@ -158,6 +164,8 @@ def milestone_edit(request, milestone_id):
             editing.milestone_update(milestone=milestone, user=request.user, changes=changes)
         except editing.OrderRefused as exc:
             form.add_error("phase", str(exc))
+        except OutcomeFrozen as exc:
+            form.add_error("kpi", str(exc))
         else:
             messages.success(request, f"“{milestone.title}” saved.")
             return redirect("assessments:milestone-detail", request.org.slug, milestone.pk)

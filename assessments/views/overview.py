@@ -1,8 +1,11 @@
+from django.db.models import F
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.access import org_view
+from accounts.access import org_view, scoped
 from assessments.home import home
+from assessments.models import Milestone
+from assessments.roadmaps.outcomes import outcomes_of
 
 # One line per rung for the overview; the framework file holds the full descriptors.
 LADDER = [
@@ -21,7 +24,8 @@ LADDER = [
 @org_view
 def overview(request):
     """The organisation's home: what needs attention, the next step, how it climbs the ladder."""
-    page = home(org=request.org, membership=request.membership, now=timezone.now())
+    now = timezone.now()
+    page = home(org=request.org, membership=request.membership, now=now)
     latest = page.snapshot.latest
     figures = page.snapshot.figures[latest.pk] if latest else None
     context = {
@@ -36,5 +40,18 @@ def overview(request):
         "sites": page.snapshot.sites,
         "member_count": page.snapshot.members,
         "ladder": [{"level": lv, "name": n, "text": t} for lv, n, t in LADDER],
+        "outcomes": _outcomes(request.org, now) if page.snapshot.has_milestones else [],
     }
     return render(request, "assessments/overview.html", context)
+
+
+def _outcomes(org, now, limit=6):
+    """The outcomes of the latest milestones that name a KPI, done ones first."""
+    milestones = (
+        scoped(org, Milestone)
+        .active()
+        .filter(kpi__isnull=False)
+        .select_related("kpi__integration", "kpi__organization")
+        .order_by(F("completed").desc(nulls_last=True), "-pk")[:limit]
+    )
+    return list(outcomes_of(milestones=list(milestones), now=now).values())

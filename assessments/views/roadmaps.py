@@ -18,6 +18,7 @@ from assessments.models import Roadmap
 from assessments.roadmaps import editing, generate, reading, regenerate
 from assessments.roadmaps.activity import roadmap_activity
 from assessments.roadmaps.export import roadmap_csv, roadmap_xlsx
+from assessments.roadmaps.outcomes import cost_and_benefit
 from assessments.views.milestones import board_context, get_roadmap, plan_context
 
 REPORT_SESSION_KEY = "ladder_regeneration_report"
@@ -46,6 +47,7 @@ def roadmap_detail(request, roadmap_id):
     roadmap = get_roadmap(request, roadmap_id)
     context = plan_context(request, roadmap)
     context["activity"] = roadmap_activity(roadmap, limit=15)
+    context.update(cost_and_benefit(milestones=context["plan"].milestones, now=timezone.now()))
     report = request.session.pop(REPORT_SESSION_KEY, None)
     if report and report["roadmap"] == roadmap.pk:
         context["report_lines"] = report["lines"]

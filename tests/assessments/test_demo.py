@@ -28,6 +28,7 @@ def test_demo_has_a_final_baseline_and_a_disputed_draft_per_organisation(db):
         assert before.disputed == [] and len(after.disputed) > 0  # assessors disagree on a few
         assert after.progress >= 80
     _demo_verification()
+    _demo_outcomes()
 
 
 def _demo_verification():
@@ -68,3 +69,25 @@ def test_demo_links_name_processes_of_the_same_organisation():
         known = {process[0] for process in PROCESSES[specs[name].org]}
         assert processes and set(processes) <= known, name
     assert DEMO_LINKS["Press line 3 vibration to CMMS"] == ["Press line 3 maintenance"]
+
+
+def _demo_outcomes():
+    """Acme's downtime fell after condition monitoring, Northwind's stock accuracy rose after
+    the POS-inventory sync: one milestone each after two runs, measured on frozen baselines."""
+    from assessments.models import Milestone
+    from assessments.roadmaps.outcomes import outcomes_of
+
+    milestones = list(
+        Milestone.objects.filter(kpi__isnull=False)
+        .select_related("kpi__integration", "kpi__organization", "roadmap__organization")
+        .order_by("roadmap__organization__slug")
+    )
+    assert [(m.roadmap.organization.slug, m.kpi.name) for m in milestones] == [
+        ("acme", "Unplanned downtime, press line 3"),
+        ("northwind", "Stock accuracy"),
+    ]
+    views = outcomes_of(milestones=milestones, now=timezone.now())
+    downtime, accuracy = (views[m.pk] for m in milestones)
+    assert downtime.complete and downtime.result.verdict == "realised"
+    assert downtime.result.change < -10 and len(milestones[0].baseline) == 30
+    assert accuracy.result.verdict == "realised" and accuracy.result.change > 3

@@ -415,7 +415,7 @@ def test_the_home_page_reads_in_a_fixed_number_of_queries(
     client = client_for(owner)
     url = reverse("org-home", args=[org.slug])
     client.get(url)
-    with django_assert_num_queries(21):  # 17, flapping status changes, verification, drops
+    with django_assert_num_queries(22):  # 17, flapping, verification, drops, outcomes
         client.get(url)
     # More of everything: assessments open and final, integrations down, overdue milestones.
     down_integration(org)
@@ -436,5 +436,5 @@ def test_the_home_page_reads_in_a_fixed_number_of_queries(
     Milestone.objects.create(roadmap=data["roadmap"], title="Late", due_date=date(2026, 11, 2))
     make_user("late@acme.test", org, "member")
     assert Assessment.objects.filter(organization=org).count() == 4
-    with django_assert_num_queries(21):  # 17, flapping status changes, verification, drops
+    with django_assert_num_queries(22):  # 17, flapping, verification, drops, outcomes
         client.get(url)

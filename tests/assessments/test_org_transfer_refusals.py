@@ -34,7 +34,7 @@ def test_a_gzip_file_and_standard_output(acme, tmp_path):
     out = StringIO()
     call_command("export_org", "acme", stdout=out)
     document = json.loads(out.getvalue())
-    assert (document["format"], document["version"]) == ("ladder-organization", 2)
+    assert (document["format"], document["version"]) == ("ladder-organization", 3)
     assert document == json.loads(json.dumps(organization_export(organization=acme))) | {
         "exported_at": document["exported_at"]
     }
@@ -91,7 +91,10 @@ def _bad_milestone_status(document):
     ("change", "problem"),
     [
         (lambda d: d.update(format="ladder-assessment"), "format: 'ladder-assessment'"),
-        (lambda d: d.update(version=3), "version: 3 is not supported; this Ladder reads 1 and 2"),
+        (
+            lambda d: d.update(version=4),
+            "version: 4 is not supported; this Ladder reads 1, 2 and 3",
+        ),
         (lambda d: d.pop("version"), "version: null is not supported"),
         (lambda d: d["organization"].update(slug="northwind"), "'northwind' is taken"),
         (lambda d: d["organization"].update(slug="not a slug!"), "organization.slug:"),

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 from accounts.demo import DEMO_PASSWORD, PEOPLE, demo_accounts_create
 from assessments.demo import demo_assessments_create, demo_roadmaps_create
 from assessments.demo_benchmarks import demo_benchmarks_create
+from assessments.demo_outcomes import demo_outcomes_create
 from assessments.demo_verification import demo_verification_create
 from integration.demo import demo_integrations_create
 
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         demo_roadmaps_create(orgs)
         demo_verification_create(orgs)
         demo_benchmarks_create(orgs)
+        demo_outcomes_create(orgs)
         self.stdout.write(
             self.style.SUCCESS(f"Demo ready: {', '.join(o.name for o in orgs.values())}")
         )
