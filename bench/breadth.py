@@ -1,5 +1,7 @@
-"""Breadth: 10,000 integrations over HTTP, MQTT and Sparkplug, with the health loop, the check
-evaluator and 20 users browsing (issue 19).
+"""Breadth: 10,000 integrations on HTTP, MQTT and Sparkplug, with the health loop and users.
+
+Issue 19: many integrations each reporting every 10 to 60 s, the health loop, the check
+evaluator and 20 people browsing, all at once.
 
     .venv/bin/python bench/breadth.py --shape orgs       # 1,000 organisations of 10, 600 s
     .venv/bin/python bench/breadth.py --shape sites      # one organisation, 100 sites of 100
@@ -175,7 +177,7 @@ def host_online(url: str, timeout: float = 180) -> None:
     from integration.mqtt.decoding import broker_from_url
 
     broker, online = broker_from_url(url), threading.Event()
-    client = broker.client(client_id="breadth-wait")
+    client = broker.client(client_id="bench-breadth-wait")
 
     def on_message(client, userdata, message):
         if json.loads(message.payload or b"{}").get("online"):
@@ -247,14 +249,7 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work):
     wall = time.monotonic() - start
     (busy0, total0), (busy1, total1) = machine, machine_busy()
     end_ns = time.time_ns()
-    found = {}
-    for _ in processes:
-        name, records, seconds = results.get(timeout=600)
-        found[name] = (records, seconds)
-    for process in processes:
-        process.join(timeout=60)
-        if process.exitcode != 0:
-            raise SystemExit(f"a sender or the users failed (exit code {process.exitcode})")
+    found = collect(processes, results)
     sent = {i: entry for t in targets for i, entry in found[t][0].items()}
     for t in targets:
         cpu[f"{t} devices (load generator)"] = found[t][1]
@@ -278,6 +273,31 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work):
             "browse": {"pages": found["browse"][0], "start": start, "duration": args.duration},
         }
     )
+
+
+def collect(processes, results, most: float = 600.0) -> dict:
+    """Each sender's and the users' results; stops all of them if one fails."""
+    import queue
+
+    found, deadline = {}, time.monotonic() + most
+    try:
+        while len(found) < len(processes):
+            try:
+                name, records, seconds = results.get(timeout=2.0)
+                found[name] = (records, seconds)
+            except queue.Empty:
+                failed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+                if failed or time.monotonic() > deadline:
+                    raise SystemExit(
+                        f"a sender or the users failed (exit codes {failed})"
+                    ) from None
+    finally:
+        for process in processes:
+            process.join(timeout=10 if len(found) == len(processes) else 0)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+    return found
 
 
 def drain(args, devices, sent, running, quiet: float = 6.0, most: float = 120.0):

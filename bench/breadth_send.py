@@ -112,7 +112,7 @@ def send_http(devices, port, reports, stats, threads: int = 32):
 def send_mqtt(devices, url, reports, stats):
     from integration.mqtt.publishing import publish_bounded, publisher_connect
 
-    client = publisher_connect(url, client_id="breadth-mqtt")
+    client = publisher_connect(url, client_id="bench-mqtt-devices")
     last = {}
 
     def messages():
@@ -164,7 +164,7 @@ def send_sparkplug(devices, target, reports, stats):
     from integration.sparkplug.sparkplug_b_pb2 import Payload
 
     url, host_id = target
-    client = publisher_connect(url, client_id="breadth-sparkplug")
+    client = publisher_connect(url, client_id="bench-edge-nodes")
     online, rebirth = threading.Event(), set()
     by_node = {d.node: d for d in devices}
 
