@@ -179,13 +179,15 @@ def seed(args) -> dict:
     return {
         "devices": devices,
         "people": {email: email.split("@")[1].removesuffix(".test") for email in people},
-        "summary": f"{len(orgs):,} organisations, {len(sites):,} sites, {len(processes):,} "
-        f"processes, {n:,} integrations, {len(rows):,} bound checks ({len(bindings):,} bindings)",
+        "summary": f"{len(orgs):,} organisation{'s' * (len(orgs) != 1)}, {len(sites):,} sites, "
+        f"{len(processes):,} processes, {n:,} integrations, {len(rows):,} bound checks "
+        f"({len(bindings):,} bindings)",
     }
 
 
 def plan(args) -> list[Device]:
-    """Every integration's device, from the arguments alone (the seed and the senders agree)."""
+    """Every integration's device: transport, period, phase, silence and id follow from the
+    arguments; HTTP tokens are new each run."""
     import uuid
 
     shares = tuple(args.shares)
