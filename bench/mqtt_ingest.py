@@ -22,10 +22,8 @@ A benchmark, never a test.
 """
 
 import argparse
-import getpass
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -79,6 +77,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
+from bench.broker import private_broker  # noqa: E402
 from integration.mqtt.decoding import broker_from_url  # noqa: E402
 from integration.mqtt.listener import Listener  # noqa: E402
 
@@ -254,28 +253,6 @@ def check(integrations, listeners, messages) -> None:
     )
     if stored != expected or accepted != expected or duplicates or refused:
         raise SystemExit("LOSS OR DUPLICATES")
-
-
-def private_broker(directory: Path):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = directory / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-        "max_queued_messages 1000000\n"
-        f"user {getpass.getuser()}\n"
-    )
-    process = subprocess.Popen(
-        ["mosquitto", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, f"mqtt://127.0.0.1:{port}"
 
 
 def main():

@@ -21,10 +21,8 @@ A benchmark, never a test.
 """
 
 import argparse
-import getpass
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -98,30 +96,9 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 
+from bench.broker import private_broker  # noqa: E402
 from integration.mqtt.decoding import broker_from_url  # noqa: E402
 from integration.sparkplug.client import SparkplugHost  # noqa: E402
-
-
-def private_broker(directory: Path):
-    """A mosquitto on a free port, as bench/mqtt_ingest.py starts it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = directory / "mosquitto.conf"
-    config.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\n"
-        f"user {getpass.getuser()}\n"
-    )
-    process = subprocess.Popen(
-        ["mosquitto", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return process, f"mqtt://127.0.0.1:{port}"
 
 
 class Bare:
