@@ -347,7 +347,7 @@ def _changes(key: tuple, integrations) -> dict:
         if bucket is None:
             continue
         at = _time(bucket) if sqlite else bucket
-        step = next(model.STEP for model, low, high in pieces if low <= at < high)
+        step = next((m.STEP for m, low, high in pieces if low <= at < high), pieces[-1][0].STEP)
         found[by_key.get(pk, pk)] = at + step
     return found
 
