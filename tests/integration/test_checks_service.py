@@ -13,6 +13,7 @@ from tests.integration.conftest import NOW
 END = NOW  # the windows end here
 STEP = timedelta(minutes=5)  # the integrations' interval
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
+HOUR = timedelta(hours=1)
 BATCH = timedelta(minutes=10)
 
 
@@ -210,3 +211,19 @@ def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
         together = checks_measure_many(checks=checks, window_end=END, as_of=END)
     assert together == one_by_one
     assert [r.passed for r in together] == [True, False, True, True, False, False, True, None]
+
+
+def test_nothing_moves_is_judged_across_every_metric_heartbeats_aside(line):
+    feed(line, start=END - DAY, end=END, value=lambda i: 42.0)
+    for hour in range(24):  # heartbeats that vary (one in three failed) do not count
+        telemetry_ping(integration=line, now=END - DAY + hour * HOUR, failed=hour % 3 == 0)
+    staged = "looks staged: no value it sent changes over the window"
+    for kind in ("uptime", "freshness"):
+        result = measure(kind, [line], metric=None, threshold=0.9 if kind == "uptime" else 600)
+        assert (result.passed, result.reason) == (False, staged), kind
+    # Another metric that moves (a counter) beside the constant one: the source is live.
+    ts = END - DAY
+    while ts < END:
+        telemetry_ingest(integration=line, points=[Point("count", (), ts, ts.timestamp())], now=ts)
+        ts += HOUR
+    assert measure("uptime", [line], metric=None, threshold=0.9).passed is True
