@@ -100,8 +100,9 @@ def with_seeded_database(args, body, *, fresh=True):
     """Create the database (`args.sqlite` or `args.db`), seed it, call `body(integrations,
     end)`, and drop it afterwards (PostgreSQL, unless `args.keep`). Not `fresh`: use the
     database an earlier run kept as it is. bench/check_round.py uses this too."""
-    if args.sqlite and fresh:
-        args.sqlite.unlink(missing_ok=True)
+    if args.sqlite:
+        if fresh:
+            args.sqlite.unlink(missing_ok=True)
         url = f"sqlite:///{args.sqlite.resolve()}"
     else:
         url = f"{PG}/{args.db}"

@@ -26,6 +26,14 @@ its points arrived). Rules, in the order they apply:
      bucket's last value (min == max == previous last), for more than half of the window:
      "the value has not changed since ...: a dead device's last value looks repeated". Same
      checks as the constant rule.
+   - *nothing moves* (``freshness``, ``uptime``, ``both_directions``, per integration, when the
+     caller gives ``changed``: the end of the last bucket in which any series the integration
+     sent, heartbeats aside, held another value than its own last one): none did over the
+     window, "looks staged: no value it sent changes over the window", or the last did more
+     than half the window before its end, "looks staged: no value it sent has changed since
+     ... (a dead device's last values repeated)". A real source sends something that moves (a
+     counter, a temperature, a timestamp field); a heartbeat's success is constant by nature,
+     so ``heartbeat`` checks are left to the burst and arrival rules.
 
 5. **The figure** of the kind, compared with the threshold:
 
@@ -48,7 +56,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from operator import attrgetter
 from zoneinfo import ZoneInfo
 
@@ -62,11 +70,13 @@ __all__ = [
     "Check",
     "Measurement",
     "measure",
+    "still_reason",
 ]
 
 KINDS = ("freshness", "uptime", "aggregate", "both_directions", "heartbeat", "variation")
 AGGREGATES = ("min", "max", "avg", "count", "last")
 VALUE_KINDS = ("aggregate", "variation")
+MOVING_KINDS = ("freshness", "uptime", "both_directions")  # judged with `changed`
 BURST_SHARE = 0.05
 LAG_TOLERANCE = timedelta(minutes=15)
 
@@ -139,16 +149,18 @@ def measure(
     end: datetime,
     as_of: datetime,
     created: Sequence[datetime | None] = (),
+    changed: Sequence[datetime | None] | None = None,
 ) -> Measurement:
     """Judge `check` over [end - window, end) at `as_of`: `buckets` holds, per integration (two
     for both_directions, else one), its buckets in any order; `created` the integrations'
-    creation times (uptime counts from there)."""
+    creation times (uptime counts from there); `changed`, per integration, when its values last
+    changed (rule 4, "nothing moves"; not given: that rule is not applied)."""
     start = end - check.window
     seen = [_arrived(rows, start, end, as_of) for rows in buckets]
     if check.kind == "both_directions":
         if len(seen) != 2:
             raise ValueError("both_directions needs two integrations")
-        return _both(check, seen, start, end, created)
+        return _both(check, seen, start, end, created, changed)
     if len(seen) != 1:
         raise ValueError(f"{check.kind} needs one integration")
     rows = seen[0]
@@ -162,7 +174,9 @@ def measure(
     if not rows:
         return Measurement(False, None, "no data in the window")
     figure = _figure(check, rows, start, end, as_of, born)
-    staged = staged_reason(rows, check=check, start=start, end=end)
+    staged = staged_reason(rows, check=check, start=start, end=end) or still_reason(
+        check, changed, 0, start=start, end=end
+    )
     if staged:
         return Measurement(False, figure, staged)
     return _compare(check, figure)
@@ -200,6 +214,24 @@ def staged_reason(rows: Sequence[Bucket], *, check: Check, start, end) -> str | 
         return (
             f"the value has not changed since {since:%Y-%m-%d %H:%M} UTC: "
             "a dead device's last value looks repeated"
+        )
+    return None
+
+
+def still_reason(
+    check: Check, changed: Sequence[datetime | None] | None, index: int, *, start, end
+) -> str | None:
+    """Why integration `index`'s data looks planted because nothing it sent moves, or None."""
+    if changed is None or check.kind not in MOVING_KINDS:
+        return None
+    moved = changed[index]
+    if moved is None:
+        return "looks staged: no value it sent changes over the window"
+    if end - moved > (end - start) / 2:
+        at = moved.astimezone(UTC)
+        return (
+            f"looks staged: no value it sent has changed since {at:%Y-%m-%d %H:%M} UTC "
+            "(a dead device's last values repeated)"
         )
     return None
 
@@ -270,7 +302,7 @@ def _uptime(check: Check, rows, start, end, created) -> float:
     return len(filled) / expected
 
 
-def _both(check: Check, seen, start, end, created) -> Measurement:
+def _both(check: Check, seen, start, end, created, changed) -> Measurement:
     figures = []
     for i, rows in enumerate(seen):
         born = created[i] if len(created) > i else None
@@ -278,7 +310,9 @@ def _both(check: Check, seen, start, end, created) -> Measurement:
             return Measurement(None, None, "no complete interval in the window")
         if not rows:
             return Measurement(False, 0.0, f"no data from integration {i + 1} in the window")
-        staged = staged_reason(rows, check=check, start=start, end=end)
+        staged = staged_reason(rows, check=check, start=start, end=end) or still_reason(
+            check, changed, i, start=start, end=end
+        )
         if staged:
             return Measurement(False, None, f"integration {i + 1}: {staged}")
         figures.append(_uptime(check, rows, start, end, born))

@@ -62,7 +62,29 @@ def check_bind(
     user,
 ) -> CheckBinding:
     """Bind `integration` (and `metric`) to a role of a check on this process; replaces the
-    role's earlier binding. The check is judged from the evaluator's next round."""
+    role's earlier binding. The check is judged from the evaluator's next round. The two roles
+    of a both_directions check are played by two integrations: binding one to the role the
+    other plays is refused."""
+    return _bind(process, framework, check_key, role, integration, metric, user, together={})
+
+
+@transaction.atomic
+def check_bind_roles(
+    *, process: Process, framework: FrameworkVersion, check_key: str, bound: dict, user
+) -> None:
+    """`check_bind` of each role in `bound` ({role: (integration, metric)}) at once, all or
+    none: so two integrations can swap the roles of a both_directions check."""
+    together = {role: integration for role, (integration, _) in bound.items()}
+    if len(together) == 2 and len({i.pk for i in together.values()}) == 1:
+        raise BindingRefused(SAME_BOTH)
+    for role, (integration, metric) in bound.items():
+        _bind(process, framework, check_key, role, integration, metric, user, together=together)
+
+
+SAME_BOTH = "The two directions need two different integrations: choose another for one of them."
+
+
+def _bind(process, framework, check_key, role, integration, metric, user, *, together):
     _facilitator(user, process)
     check = _definition(framework, check_key)
     if role not in check.roles:
@@ -71,6 +93,8 @@ def check_bind(
         raise ValueError("integration of another organisation")
     if check.kind in ("aggregate", "variation") and not metric.strip():
         raise BindingRefused("Name the metric this check reads.")
+    if check.kind == "both_directions":
+        _other_direction(process, check, role, integration, together)
     row, _ = ProcessCheck.objects.get_or_create(
         process=process,
         check_key=check_key,
@@ -100,6 +124,26 @@ def check_bind(
         {"role": role, "integration": integration.name, "metric": binding.metric},
     )
     return binding
+
+
+def _other_direction(process, check, role, integration, together: dict) -> None:
+    """Refuse `integration` for `role` when it plays (or is being bound to) the other role."""
+    (other,) = [r for r in check.roles if r != role]
+    playing = together.get(other)
+    if playing is None:
+        binding = (
+            CheckBinding.objects.filter(
+                process_check__process=process, process_check__check_key=check.key, role=other
+            )
+            .select_related("integration")
+            .first()
+        )
+        playing = binding.integration if binding else None
+    if playing is not None and playing.pk == integration.pk:
+        raise BindingRefused(
+            f"{integration.name} already plays “{other}” on {process.name}: the two directions "
+            "need two different integrations."
+        )
 
 
 @transaction.atomic

@@ -50,7 +50,7 @@ def check_bindings(request):
                 user=request.user,
             )
         except BindingRefused as error:
-            form.add_error(None, str(error))
+            form.add_error("integration", str(error))
         else:
             messages.success(
                 request,

@@ -21,8 +21,9 @@ from django.utils import timezone
 from accounts.access import get_object_for_member, org_view
 from assessments.models.verification import CriterionEvidence, ProcessCheck
 from assessments.verified.bindings import (
+    SAME_BOTH,
     BindingRefused,
-    check_bind,
+    check_bind_roles,
     check_preview,
     check_tune,
     check_unbind,
@@ -81,6 +82,8 @@ def _bound_roles(request, check):
         else:
             metric = ""
         bound[role] = (integration, metric)
+    if check.kind == "both_directions" and len({i.pk for i, _ in bound.values()}) == 1:
+        raise BindingRefused(SAME_BOTH)
     return bound
 
 
@@ -132,16 +135,13 @@ def check_bind_view(request, assessment_id, score_id, check_key):
         return locked(request, score.assessment)
     check = _check_of(score, check_key)
     try:
-        for role, (integration, metric) in _bound_roles(request, check).items():
-            check_bind(
-                process=score.process,
-                framework=score.assessment.framework,
-                check_key=check_key,
-                role=role,
-                integration=integration,
-                metric=metric,
-                user=request.user,
-            )
+        check_bind_roles(
+            process=score.process,
+            framework=score.assessment.framework,
+            check_key=check_key,
+            bound=_bound_roles(request, check),
+            user=request.user,
+        )
     except BindingRefused as exc:
         return _page(
             request,

@@ -8,6 +8,10 @@ interval for uptime and about 288 groups a window for the others; the staged-dat
 see groups, not single minutes. A round of many checks goes through `checks_measure_many`,
 which reads each distinct set of groups once for all integrations (docs/BENCHMARKS.md: one by
 one is ~6 times slower).
+
+Freshness, uptime and both_directions also read when each integration's values last changed
+(`_changes`: one more query per window, shared by every such check and integration, on hour
+rollups for windows of six hours or more): `integration.checks` fails data in which nothing moves.
 """
 
 from __future__ import annotations
@@ -20,13 +24,14 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from integration import conf
-from integration.checks import Bucket, Check, Measurement, measure
+from integration.checks import MOVING_KINDS, Bucket, Check, Measurement, measure
 from integration.models import PING_METRIC, HourRollup, Integration, MinuteRollup
 
 __all__ = ["check_measure", "checks_measure_many"]
 
 CHECK_FIELDS = {f.name for f in fields(Check)} - {"kind"}
 FINE = timedelta(days=1)  # windows up to a day are read by the minute
+COARSE = timedelta(hours=6)  # when values last changed: to the hour from windows this long
 
 
 def check_measure(
@@ -54,12 +59,18 @@ def check_measure(
         for read in _reads(check, metric, integration, window_end, as_of, now or as_of):
             buckets += _read(read, [integration]).get(integration.pk, [])
         rows.append(buckets)
+    changes = _changes_key(check, metric, window_end, as_of, now or as_of)
+    changed = None
+    if changes is not None:
+        found = _changes(changes, list(integrations))
+        changed = [found.get(integration.pk) for integration in integrations]
     return measure(
         check,
         rows,
         end=window_end,
         as_of=as_of,
         created=[integration.created for integration in integrations],
+        changed=changed,
     )
 
 
@@ -75,6 +86,7 @@ def checks_measure_many(
     (metric, resolution, grouping), all integrations at once."""
     planned = []
     wanted: dict[tuple, dict] = {}
+    moving: dict[tuple, dict] = {}
     for kind, integrations, params in checks:
         if not integrations:
             planned.append(Measurement(None, None, "no integration bound"))
@@ -91,20 +103,30 @@ def checks_measure_many(
         for integration, keys in zip(integrations, reads, strict=True):
             for key in keys:
                 wanted.setdefault(key, {})[integration.pk] = integration
-        planned.append((check, integrations, reads))
+        changes = _changes_key(check, metric, window_end, as_of, now or as_of)
+        if changes is not None:
+            for integration in integrations:
+                moving.setdefault(changes, {})[integration.pk] = integration
+        planned.append((check, integrations, reads, changes))
     done = {key: _read(key, list(found.values())) for key, found in wanted.items()}
+    moved = {key: _changes(key, list(found.values())) for key, found in moving.items()}
     results = []
     for item in planned:
         if isinstance(item, Measurement):
             results.append(item)
             continue
-        check, integrations, reads = item
+        check, integrations, reads, changes = item
         rows = [
             [b for key in keys for b in done[key].get(integration.pk, [])]
             for integration, keys in zip(integrations, reads, strict=True)
         ]
         created = [integration.created for integration in integrations]
-        results.append(measure(check, rows, end=window_end, as_of=as_of, created=created))
+        changed = None
+        if changes is not None:
+            changed = [moved[changes].get(integration.pk) for integration in integrations]
+        results.append(
+            measure(check, rows, end=window_end, as_of=as_of, created=created, changed=changed)
+        )
     return results
 
 
@@ -255,6 +277,78 @@ def _read(key: tuple, integrations) -> dict:
         found.setdefault(by_key.get(pk, pk), []).append(
             Bucket(start, step, count, low_, high_, total, last, last_ts, first, latest)
         )
+    return found
+
+
+# When each integration's values last changed: per series (heartbeats aside) its last value,
+# then the newest bucket of the integration holding another value than its series' last.
+_CHANGES = """
+SELECT integration_id, max(CASE WHEN low <> v OR high <> v THEN bucket END)
+FROM (
+    SELECT integration_id, bucket, low, high,
+           first_value(last) OVER (PARTITION BY series_id ORDER BY last_ts DESC) AS v
+    FROM ({pieces}) piece
+) x
+GROUP BY integration_id
+"""
+_PIECE = """
+    SELECT m.integration_id, r.series_id, r.bucket, r.min AS low, r.max AS high, r.last,
+           r.last_ts
+    FROM {table} r
+    JOIN integration_series s ON s.id = r.series_id
+    JOIN integration_metric m ON m.id = s.metric_id
+    WHERE m.integration_id IN ({integrations}) AND r.bucket >= %(low{n})s
+      AND r.bucket < %(high{n})s AND coalesce(r.first_arrival, r.bucket) <= %(as_of)s
+      AND m.name <> %(ping)s {metric}
+"""
+
+
+def _changes_key(check: Check, metric, end, as_of, now) -> tuple | None:
+    """What `_changes` reads for `check` (None: its kind is not judged on it): the pieces of
+    its window (hour rollups for a window of COARSE or more: a change known to the hour is
+    close enough for a rule on half the window, and a 24-hour window reads 60 times fewer
+    rows), the metric (if bound) and `as_of`; checks of the same window share it."""
+    if check.kind not in MOVING_KINDS:
+        return None
+    start = end - check.window
+    if check.window >= COARSE:
+        pieces = [(HourRollup, start, end)]
+    else:
+        pieces = _resolutions(check, start, end, now)
+    return (tuple(pieces), metric, as_of)
+
+
+def _changes(key: tuple, integrations) -> dict:
+    """Integration id -> the end of the last bucket in which one of its series (heartbeats
+    aside) held another value than its own last one over the window; missing: none did."""
+    pieces, metric, as_of = key
+    sqlite = connection.vendor == "sqlite"
+    ids = {f"i{n}": (i.pk.hex if sqlite else i.pk) for n, i in enumerate(integrations)}
+    sql = _CHANGES.format(
+        pieces=" UNION ALL ".join(
+            _PIECE.format(
+                table=model._meta.db_table,
+                integrations=", ".join(f"%({name})s" for name in ids),
+                n=n,
+                metric="AND m.name = %(metric)s" if metric else "",
+            )
+            for n, (model, _, _) in enumerate(pieces)
+        )
+    )
+    params = {**ids, "as_of": _db_time(as_of, sqlite), "ping": PING_METRIC, "metric": metric}
+    for n, (_, low, high) in enumerate(pieces):
+        params[f"low{n}"], params[f"high{n}"] = _db_time(low, sqlite), _db_time(high, sqlite)
+    by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found = {}
+    for pk, bucket in rows:
+        if bucket is None:
+            continue
+        at = _time(bucket) if sqlite else bucket
+        step = next((m.STEP for m, low, high in pieces if low <= at < high), pieces[-1][0].STEP)
+        found[by_key.get(pk, pk)] = at + step
     return found
 
 

@@ -4,6 +4,7 @@ stops, the check needs attention, then (time moved on past its grace) it is over
 process's verified level drops below its claimed level on the dashboard."""
 
 import json
+import time
 import urllib.request
 from datetime import timedelta
 
@@ -68,14 +69,17 @@ def claimed_two(org, owner, consultant):
 
 
 def send(live_server, token, value):
-    body = json.dumps({"points": [{"metric": "oee", "value": value}]}).encode()
+    """A live feed's reading now, and the one ten minutes before (a single value, or one never
+    changing, looks staged to the checks: docs/VERIFICATION.md)."""
+    earlier = {"metric": "oee", "value": value - 0.01, "ts": time.time() - 600}
+    body = json.dumps({"points": [earlier, {"metric": "oee", "value": value}]}).encode()
     request = urllib.request.Request(
         f"{live_server.url}/api/v1/telemetry",
         data=body,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request) as response:
-        assert json.load(response)["accepted"] == 1
+        assert json.load(response)["accepted"] == 2
 
 
 def test_bind_preview_pass_attention_overdue_and_the_level_drops(

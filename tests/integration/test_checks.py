@@ -138,8 +138,40 @@ def test_the_same_data_live_verifies():
     assert judge(Check("uptime", 0.9, WEEK), live(WEEK, HOUR, n=60)).passed is True
 
 
-def test_a_constant_uptime_needs_no_variation_unless_asked():
-    assert judge(Check("uptime", 0.9, WEEK), CONSTANT).passed is True
+NOTHING_MOVED = "looks staged: no value it sent changes over the window"
+DEAD_SINCE = (
+    "looks staged: no value it sent has changed since 2026-11-20 10:00 UTC "
+    "(a dead device's last values repeated)"
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "changed", "reason"),
+    [
+        (Check("uptime", 0.9, WEEK), [None], NOTHING_MOVED),
+        (Check("freshness", 3600, WEEK), [None], NOTHING_MOVED),
+        (Check("uptime", 0.9, WEEK), [END - 5 * DAY], DEAD_SINCE),
+        (Check("freshness", 3600, WEEK), [END - 5 * DAY], DEAD_SINCE),
+        (Check("both_directions", 0.9, WEEK), [END, None], "integration 2: " + NOTHING_MOVED),
+        (Check("both_directions", 0.9, WEEK), [END - 5 * DAY, END], "integration 1: " + DEAD_SINCE),
+    ],
+)
+def test_data_in_which_nothing_moves_fails_the_arrival_kinds(check, changed, reason):
+    """Freshness, uptime and both_directions fail when none of an integration's values moved
+    over the window, or none since more than half of it (a dead device's values repeated)."""
+    rows = [CONSTANT] * len(changed)
+    result = measure(check, rows, end=END, as_of=END, changed=changed)
+    assert (result.passed, result.reason) == (False, reason)
+    moving = measure(check, rows, end=END, as_of=END, changed=[END - HOUR] * len(changed))
+    assert moving.passed is True, moving.reason
+
+
+def test_a_constant_heartbeat_passes():
+    """A job that always succeeds pings a constant 1: heartbeat is judged on burst and arrival,
+    not on moving values (docs/VERIFICATION.md)."""
+    pings = live(WEEK, HOUR, n=1, value=lambda i: 1.0)
+    result = measure(Check("heartbeat", 0.9, WEEK), [pings], end=END, as_of=END, changed=[None])
+    assert (result.passed, result.measured) == (True, 1.0)
 
 
 def test_buckets_that_arrived_after_the_judgement_do_not_count():

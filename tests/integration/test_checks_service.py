@@ -13,6 +13,7 @@ from tests.integration.conftest import NOW
 END = NOW  # the windows end here
 STEP = timedelta(minutes=5)  # the integrations' interval
 DAY, WEEK = timedelta(days=1), timedelta(days=7)
+HOUR = timedelta(hours=1)
 BATCH = timedelta(minutes=10)
 
 
@@ -181,7 +182,7 @@ def test_beyond_the_minute_retention_hours_are_read(line, settings, django_asser
     settings.TELEMETRY_MINUTE_ROLLUP_RETENTION_DAYS = 1
     feed(line, start=END - WEEK, end=END)
     MinuteRollup.objects.filter(bucket__lt=END - DAY).delete()
-    with django_assert_num_queries(2):  # one per resolution
+    with django_assert_num_queries(3):  # one per resolution, one for when the values changed
         result = measure("uptime", [line], window=WEEK, threshold=0.99)
     assert (result.passed, result.measured) == (True, 1.0)
 
@@ -205,8 +206,24 @@ def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
         for k, i, p in checks
     ]
     # Reads: every metric in 5-minute groups (freshness and uptime, both integrations), the
-    # temp values of the day and of the week.
-    with django_assert_num_queries(3):
+    # temp values of the day and of the week, when each integration's values last changed.
+    with django_assert_num_queries(4):
         together = checks_measure_many(checks=checks, window_end=END, as_of=END)
     assert together == one_by_one
     assert [r.passed for r in together] == [True, False, True, True, False, False, True, None]
+
+
+def test_nothing_moves_is_judged_across_every_metric_heartbeats_aside(line):
+    feed(line, start=END - DAY, end=END, value=lambda i: 42.0)
+    for hour in range(24):  # heartbeats that vary (one in three failed) do not count
+        telemetry_ping(integration=line, now=END - DAY + hour * HOUR, failed=hour % 3 == 0)
+    staged = "looks staged: no value it sent changes over the window"
+    for kind in ("uptime", "freshness"):
+        result = measure(kind, [line], metric=None, threshold=0.9 if kind == "uptime" else 600)
+        assert (result.passed, result.reason) == (False, staged), kind
+    # Another metric that moves (a counter) beside the constant one: the source is live.
+    ts = END - DAY
+    while ts < END:
+        telemetry_ingest(integration=line, points=[Point("count", (), ts, ts.timestamp())], now=ts)
+        ts += HOUR
+    assert measure("uptime", [line], metric=None, threshold=0.9).passed is True
