@@ -33,6 +33,7 @@ LABELS = {
 }
 FIELDS = {"grace_days": "grace days", "valid_days": "valid days"}
 HIDDEN = {"criterion_key"}  # the card it is listed under says it already
+OWN = {"threshold", "grace_days"}  # None: the framework's
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class Action:
         return LABELS.get(self.action, self.action)
 
 
-def _shown(value) -> str:
+def _shown(name: str, value) -> str:
+    if value is None and name in OWN:
+        return "framework's"
     if value is None or value == "":
         return "–"
     if value is True or value is False:
@@ -64,7 +67,7 @@ def _shown(value) -> str:
 
 def _action(event: AuditEvent) -> Action:
     changes = [
-        Change(FIELDS.get(name, name.replace("_", " ")), _shown(before), _shown(after))
+        Change(FIELDS.get(name, name.replace("_", " ")), _shown(name, before), _shown(name, after))
         for name, before, after in event.changes()
         if name not in HIDDEN
     ]

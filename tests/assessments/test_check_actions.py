@@ -62,7 +62,8 @@ def test_each_check_lists_its_own_bindings_and_changes_newest_first(scored, line
     assert actions(varies) == ["Bound"]
     assert "Bindings and changes (3)" in uptime and "Bindings and changes (1)" in varies
     assert '<details class="check-actions">' in uptime  # folded until opened
-    assert "threshold:</span> – → 0.99" in uptime and "grace days:</span> – → 3" in uptime
+    assert "threshold:</span> framework&#x27;s → 0.99" in uptime
+    assert "grace days:</span> framework&#x27;s → 3" in uptime
     assert "integration:</span> – → Press line" in uptime
     assert "by owner@acme.test" in uptime and "22 Nov 2026 10:00" in uptime
     assert "metric:</span> – → temp" in varies and "0.99" not in varies
