@@ -1,6 +1,9 @@
 """The demo organisations and people; `manage.py seed_demo` builds on them."""
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.addresses import normalise
 from accounts.models import Industry, Membership, Organization, Role, Site, User
@@ -15,6 +18,9 @@ DEMO_HOURS = {
 }
 
 DEMO_PASSWORD = "ladder-demo"
+DEMO_AUDITOR = "auditor@acme.example"
+# The auditor observes the last year up to the day the demo was seeded (at most 12 months).
+AUDIT_WINDOW_DAYS = 364
 
 ORGANIZATIONS = [
     {
@@ -75,6 +81,7 @@ PEOPLE = [
     ),
     ("engineer@acme.example", "Jordan", "Lee", "", {"acme": Role.MEMBER}),
     ("viewer@acme.example", "Casey", "Brown", "", {"acme": Role.VIEWER}),
+    (DEMO_AUDITOR, "Noor", "Haddad", "Haddad Assurance", {"acme": Role.AUDITOR}),
     ("it.lead@northwind.example", "Robin", "Evans", "", {"northwind": Role.MEMBER}),
     ("coo@kestrel.example", "Maria", "Costa", "", {"kestrel": Role.OWNER}),
     ("planner@kestrel.example", "Tom", "Price", "", {"kestrel": Role.MEMBER}),
@@ -84,8 +91,11 @@ PEOPLE = [
 
 
 @transaction.atomic
-def demo_accounts_create() -> dict[str, Organization]:
-    """Create or refresh the demo organisations, sites and people; safe to run again."""
+def demo_accounts_create(*, today=None) -> dict[str, Organization]:
+    """Create or refresh the demo organisations, sites and people; safe to run again. The
+    auditor's window is moved to end `today`."""
+    today = today or timezone.localdate()
+    window = {"observe_from": today - timedelta(days=AUDIT_WINDOW_DAYS), "observe_to": today}
     orgs = {}
     for spec in ORGANIZATIONS:
         org, _ = Organization.objects.update_or_create(
@@ -116,7 +126,8 @@ def demo_accounts_create() -> dict[str, Organization]:
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
         for slug, role in roles.items():
+            observed = window if role == Role.AUDITOR else {}
             Membership.objects.update_or_create(
-                user=user, organization=orgs[slug], defaults={"role": role}
+                user=user, organization=orgs[slug], defaults={"role": role, **observed}
             )
     return orgs

@@ -4,7 +4,8 @@ What the demo shows: passing checks on the press line; the dead SCADA export fai
 Production scheduling, one of its checks overdue (its grace tightened to two days), so that
 process's verified level is below its claimed one, and others within their grace; evidence
 a facilitator accepted for the level-1 criteria, one of them expired. The checks' history is
-built by evaluator rounds at past times over the week, as the evaluator would have run.
+built by evaluator rounds at past times over the week, as the evaluator would have run. Acme's
+auditor then signs one attestation over the whole days of that history.
 """
 
 from datetime import timedelta
@@ -12,9 +13,11 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organization, User
-from assessments.models import Assessment, Process
+from accounts.demo import DEMO_AUDITOR
+from accounts.models import Membership, Organization, Role, User
+from assessments.models import Assessment, Attestation, Process
 from assessments.models.verification import CheckResult, CriterionEvidence, ProcessCheck
+from assessments.verified.attestation import attestation_sign
 from assessments.verified.bindings import check_bind, check_tune
 from assessments.verified.evaluate import evaluate_round
 from integration.models import Integration
@@ -150,6 +153,33 @@ def demo_verification_create(orgs: dict[str, Organization], *, now=None) -> None
                 evaluate_round(now=moment, organization=org)
                 moment += ROUNDS_EVERY
         evaluate_round(now=now, organization=org)
+        _attest(org, now)
+
+
+def _attest(org, now) -> None:
+    """The auditor's attestation of the history's whole days (its first whole day to yesterday),
+    signed once: a rerun finds it."""
+    auditor = Membership.objects.filter(
+        organization=org, role=Role.AUDITOR, user__email=DEMO_AUDITOR
+    ).first()
+    if auditor is None or Attestation.objects.filter(organization=org).exists():
+        return
+    first = CheckResult.objects.filter(process_check__process__organization=org).order_by("first")
+    if not first.exists():
+        return
+    today = timezone.localdate(now)
+    start = timezone.localdate(first.first().first) + timedelta(days=1)
+    attestation_sign(
+        organization=org,
+        user=auditor.user,
+        start=max(start, auditor.observe_from),
+        end=today - timedelta(days=1),
+        statement=(
+            "I observed the checks of the bound integrations over this window; the history "
+            "below is what they found."
+        ),
+        now=now,
+    )
 
 
 def _bind(org, slug, draft, user) -> None:

@@ -472,7 +472,10 @@ def everything(org, owner, member, consultant, viewer, framework, scored, media,
 
 
 def verification_rows(assessment, process, integration, owner):
-    """A bound check with a result and a history run, evidence and an accepted N/A."""
+    """A bound check with a result and a history run, evidence and an accepted N/A, and what a
+    facilitator did to the check and the evidence."""
+    import audit.trail as audit
+    from assessments.audit_areas import AuditArea
     from assessments.models.verification import (
         CheckBinding,
         CheckResult,
@@ -504,7 +507,7 @@ def verification_rows(assessment, process, integration, owner):
         first=NOW,
         last=NOW,
     )
-    CriterionEvidence.objects.create(
+    evidence = CriterionEvidence.objects.create(
         process=process,
         criterion_key="mfg-1-digital-records",
         description="Shift log",
@@ -514,6 +517,19 @@ def verification_rows(assessment, process, integration, owner):
     )
     score = assessment.process_scores.get(process=process)
     NaAcceptance.objects.create(process_score=score, criterion_key="mfg-1-digital-records")
+    # What a facilitator did, listed under the check and the evidence: who, and the names.
+    for obj, action in ((check, "bind"), (evidence, "evidence accept")):
+        audit.record(
+            organization=process.organization,
+            actor=owner,
+            area=AuditArea.CHECKS,
+            action=action,
+            subject=f"{action} on {process.name}",
+            obj=obj,
+            before={"integration": "", "accepted": False},
+            after={"integration": integration.name, "accepted": True},
+            scope=process,
+        )
 
 
 def test_every_page_shows_user_text_only_inside_hx_disable(org, owner, everything):

@@ -1,6 +1,7 @@
 """The organisation's checks at a glance: each process's framework checks, their standing and
 bound integrations (the check bindings page), and binding one integration to one check role
-on several processes at once."""
+on several processes at once, after a preview of how it would have judged each process's last
+14 days (`bind_many_preview`, which saves nothing)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from datetime import datetime
 from django.db import transaction
 
 from assessments.models import Assessment, FrameworkVersion, Process
-from assessments.verified.bindings import check_bind
+from assessments.models.verification import ProcessCheck
+from assessments.verified.bindings import PreviewDay, check_bind, check_preview
 from assessments.verified.status import CheckView, _check_view, _process_checks
 
 LIVE_STATES = (Assessment.State.DRAFT, Assessment.State.REVIEW)
@@ -75,3 +77,33 @@ def bind_many(*, processes, framework, check_key, role, integration, metric, use
             user=user,
         )
     return len(processes)
+
+
+def bind_many_preview(
+    *, processes, framework, check_key, role, integration, metric, now: datetime
+) -> list[tuple[Process, list[PreviewDay]]]:
+    """Each process with how the check would have judged its last 14 days with `integration`
+    (and `metric`) as `role`, its other roles as bound now, its own threshold and site's
+    hours (`check_preview`). Saves nothing; processes alike are judged once."""
+    check = framework.definition.checks_by_key[check_key]
+    rows = {
+        row.process_id: row
+        for row in ProcessCheck.objects.filter(
+            process__in=processes, check_key=check_key
+        ).prefetch_related("bindings__integration")
+    }
+    judged: dict[tuple, list[PreviewDay]] = {}
+    result = []
+    for process in processes:
+        row = rows.get(process.pk)
+        bound = {b.role: (b.integration, b.metric) for b in row.bindings.all()} if row else {}
+        bound[role] = (integration, metric.strip())
+        threshold = row.threshold if row else None
+        alike = (threshold, process.site_id, sorted((r, i.pk, m) for r, (i, m) in bound.items()))
+        key = repr(alike)
+        if key not in judged:
+            judged[key] = check_preview(
+                check=check, bound=bound, threshold=threshold, now=now, site=process.site
+            )
+        result.append((process, judged[key]))
+    return result

@@ -1,5 +1,6 @@
 """The check bindings page: every process's framework checks with their standing and bound
-integrations; facilitators bind one integration to one check role on several processes."""
+integrations; facilitators bind one integration to one check role on several processes, after
+a preview of each process's last 14 days ("Preview" saves nothing; "Bind" saves)."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,7 +11,13 @@ from accounts.access import org_view, refuse_unless, scoped
 from assessments.forms.checks import BulkBindForm
 from assessments.models import Process
 from assessments.verified.bindings import BindingRefused
-from assessments.verified.board import area_checks, bind_many, board, board_framework
+from assessments.verified.board import (
+    area_checks,
+    bind_many,
+    bind_many_preview,
+    board,
+    board_framework,
+)
 from integration.models import Integration
 
 
@@ -31,38 +38,52 @@ def check_bindings(request):
         form = BulkBindForm(
             request.POST if request.method == "POST" else None,
             framework=framework,
-            processes=scoped(request.org, Process).filter(pk__in=[p.pk for p in processes]),
+            processes=scoped(request.org, Process)
+            .filter(pk__in=[p.pk for p in processes])
+            .select_related("site"),
             integrations=scoped(request.org, Integration).order_by("name"),
             area_checks=by_area,
         )
     elif request.method == "POST":
         raise PermissionDenied("Only the organisation's owners and consultants bind checks.")
+    now, previews = timezone.now(), None
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            count = bind_many(
-                processes=list(data["processes"]),
-                framework=framework,
-                check_key=data["check"].key,
-                role=data["role"],
-                integration=data["integration"],
-                metric=data["metric"],
-                user=request.user,
-            )
-        except BindingRefused as error:
-            form.add_error("integration", str(error))
-        else:
-            messages.success(
-                request,
-                f"{data['integration'].name} bound to {data['role']} on {count} "
-                f"process{'es' if count != 1 else ''}.",
-            )
-            return redirect("assessments:check-bindings", org_slug=request.org.slug)
+        previews, bound = _submit(request, form, framework, now)
+        if bound is not None:
+            return bound
     context = {
         "framework": framework,
         "assessment": assessment,
-        "rows": board(processes, framework, now=timezone.now()),
+        "rows": board(processes, framework, now=now),
         "form": form,
+        "previews": previews,
     }
     status = 400 if form is not None and form.errors else 200
     return render(request, "assessments/check_bindings.html", context, status=status)
+
+
+def _submit(request, form, framework, now):
+    """(previews, response): "Preview" gives each process's last 14 days and saves nothing;
+    "Bind" gives a redirect once bound, or neither with the refusal on the form."""
+    data = form.cleaned_data
+    asked = {
+        "processes": list(data["processes"]),
+        "framework": framework,
+        "check_key": data["check"].key,
+        "role": data["role"],
+        "integration": data["integration"],
+        "metric": data["metric"],
+    }
+    if request.POST.get("action") == "preview":
+        return bind_many_preview(**asked, now=now), None
+    try:
+        count = bind_many(**asked, user=request.user)
+    except BindingRefused as error:
+        form.add_error("integration", str(error))
+        return None, None
+    messages.success(
+        request,
+        f"{data['integration'].name} bound to {data['role']} on {count} "
+        f"process{'es' if count != 1 else ''}.",
+    )
+    return None, redirect("assessments:check-bindings", org_slug=request.org.slug)

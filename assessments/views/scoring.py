@@ -29,6 +29,7 @@ from assessments.services import (
     readiness_answer_save,
     score_target_save,
 )
+from assessments.verified.actions import facilitator_actions
 from assessments.verified.status import assessment_verification
 from assessments.views.assessments import get_assessment, locked
 from assessments.views.verification import bindable_integrations, criterion_panels
@@ -145,6 +146,14 @@ def _process_context(request, score, key="", errors=None, previews=None, posted=
     window = request.membership.window  # an auditor sees the checks' history of their window
     if window is not None:
         as_of = min(as_of, window[1])
+    # What facilitators did, as of the figures (a final assessment's page never changes); an
+    # autosave's answer draws no check cards.
+    until = verification.taken if verification.frozen else None
+    actions = None
+    if not key:
+        actions = facilitator_actions(
+            process=score.process, membership=request.membership, until=until
+        )
     panels = criterion_panels(
         pv,
         framework,
@@ -153,6 +162,7 @@ def _process_context(request, score, key="", errors=None, previews=None, posted=
         errors=errors,
         previews=previews,
         posted=posted,
+        actions=actions,
     )
     rows = [
         (

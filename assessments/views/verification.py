@@ -1,9 +1,11 @@
 """What the process page shows of verification: per criterion its basis, its checks (with a
-30-day strip of their history, their bindings and, for facilitators, the forms to bind, tune,
-preview and check now), its evidence and its N/A acceptance.
+30-day strip of their history, what facilitators did to them, their bindings and, for
+facilitators, the forms to bind, tune, preview and check now), its evidence (and what was done
+to it) and its N/A acceptance.
 
-Plain presentation built from `assessments.verified.status` views; no queries of its own except
-the organisation's integrations and metrics for the binding forms.
+Plain presentation built from `assessments.verified.status` views and
+`assessments.verified.actions`; no queries of its own except the organisation's integrations
+and metrics for the binding forms.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class CheckPanel:
     roles: list[RoleSlot]
     errors: dict = field(default_factory=dict)
     preview: list | None = None
+    actions: list = field(default_factory=list)  # verified.actions.Action, newest first
 
     @property
     def needs_metric(self) -> bool:
@@ -103,6 +106,7 @@ class CriterionPanel:
     view: CriterionView
     checks: list[CheckPanel]
     errors: dict = field(default_factory=dict)
+    evidence_actions: list = field(default_factory=list)
 
     @property
     def basis_label(self) -> str:
@@ -110,12 +114,22 @@ class CriterionPanel:
 
 
 def criterion_panels(
-    verification, framework, *, today: date, errors=None, previews=None, posted=None, window=None
+    verification,
+    framework,
+    *,
+    today: date,
+    errors=None,
+    previews=None,
+    posted=None,
+    window=None,
+    actions=None,
 ) -> dict[str, CriterionPanel]:
     """{criterion key: CriterionPanel} of one process. `errors` {(key, field): message} with a
     criterion's or a check's key, `previews` {check key: [PreviewDay]}, `posted` {check key:
-    {role: (integration id, metric)}} to keep a form's choices."""
+    {role: (integration id, metric)}} to keep a form's choices, `actions` ({check key:
+    [Action]}, {criterion key: [Action]}) from `verified.actions.facilitator_actions`."""
     errors, previews, posted = errors or {}, previews or {}, posted or {}
+    by_check, by_criterion = actions or ({}, {})
     panels = {}
     if verification is None:
         return panels
@@ -136,10 +150,14 @@ def criterion_panels(
                     roles=roles,
                     errors={f: m for (k, f), m in errors.items() if k == view.key},
                     preview=previews.get(view.key),
+                    actions=by_check.get(view.key, []),
                 )
             )
         panels[cv.key] = CriterionPanel(
-            cv, checks, errors={f: m for (k, f), m in errors.items() if k == cv.key}
+            cv,
+            checks,
+            errors={f: m for (k, f), m in errors.items() if k == cv.key},
+            evidence_actions=by_criterion.get(cv.key, []),
         )
     return panels
 

@@ -1,7 +1,8 @@
 from django.core.management import call_command
+from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD, ORGANIZATIONS
-from accounts.models import Membership, Organization, Role, User
+from accounts.demo import DEMO_AUDITOR, DEMO_PASSWORD, ORGANIZATIONS
+from accounts.models import Membership, Organization, Role, User, window_problem
 from assessments.demo_benchmarks import PEERS
 from assessments.pool import benchmark_figures
 
@@ -24,6 +25,9 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
         assert roles[("consultant@ladder.example", slug)] == Role.CONSULTANT
     assert roles[("engineer@acme.example", "acme")] == Role.MEMBER
     assert roles[("viewer@acme.example", "acme")] == Role.VIEWER
+    assert roles[(DEMO_AUDITOR, "acme")] == Role.AUDITOR
+    first, last = Membership.objects.get(user__email=DEMO_AUDITOR).window
+    assert last == timezone.localdate() and window_problem(first, last) is None
     assert User.objects.get(email="viewer@acme.example").check_password(DEMO_PASSWORD)
     assert all(o.sites.count() >= 2 for o in demo)
     assert "coo@acme.example" in out and DEMO_PASSWORD in out

@@ -1,16 +1,22 @@
 """The check bindings page: members see each process's checks, facilitators bind one
 integration to one check role on several processes at once (each binding audited)."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
-from assessments.models.verification import CheckBinding
+from assessments.models import Process
+from assessments.models.verification import CheckBinding, ProcessCheck
 from audit.models import AuditEvent
 from integration.models import Integration
-from tests.assessments.conftest import make_assessment, make_process
+from tests.assessments.conftest import NOW, make_assessment, make_process
+from tests.assessments.test_verified_evaluate import feed
 from tests.conftest import client_for
 
 CHECK = "mfg-2-machine-data-arrives"
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 @pytest.fixture
@@ -123,3 +129,70 @@ def test_without_an_open_assessment_the_default_framework_and_all_processes(org,
 
 def test_outsiders_get_a_404(org, setup, outsider):
     assert client_for(outsider).get(url(org)).status_code == 404
+
+
+def test_preview_shows_each_processes_days_and_saves_nothing(org, setup, owner, frozen):
+    """The press line's own threshold (tightened) is judged with it: its days differ."""
+    press, paint, _ = setup["processes"]
+    Integration.objects.filter(pk=setup["line"].pk).update(
+        created=NOW - 30 * DAY, interval_seconds=300
+    )
+    # On 23 November the week's window holds 95.8 % of its intervals: enough for the
+    # framework's 0.95, not for the press line's own 0.96.
+    feed(setup["line"], start=NOW - 8 * DAY - 3 * HOUR, end=NOW)
+    row = ProcessCheck.objects.create(
+        process=press, framework=setup["a"].framework, check_key=CHECK, threshold=0.96
+    )
+    Process.objects.filter(pk=paint.pk).update(name='<b hx-get="/x">Paint</b>')
+    data = {
+        "check_role": f"{CHECK}::{setup['role']}",
+        "integration": setup["line"].pk,
+        "processes": [press.pk, paint.pk],
+        "action": "preview",
+    }
+    response = client_for(owner).post(url(org), data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    shown = page[page.index('id="bulk-preview"') :]
+    days = {
+        pk: re.findall(r'class="preview-day day-([\w-]+)"', block.split("</ol>")[0])
+        for pk, block in re.findall(r'id="preview-(\d+)"(.*?)</div>', shown, re.S)
+    }
+    assert set(days) == {str(press.pk), str(paint.pk)}
+    assert [len(d) for d in days.values()] == [14, 14]
+    assert days[str(paint.pk)][-1] == "passing" and "failing" in days[str(paint.pk)]
+    assert days[str(press.pk)][-3:] == ["failing", "passing", "passing"]  # its own threshold
+    assert days[str(paint.pk)][-3:] == ["passing"] * 3
+    assert "&lt;b hx-get=&quot;/x&quot;&gt;Paint&lt;/b&gt;" in shown
+    assert not CheckBinding.objects.exists() and not AuditEvent.objects.exists()
+    assert ProcessCheck.objects.get() == row and row.state == "not tested"
+    assert 'value="preview"' in page and 'value="bind"' in page  # the form stays, filled in
+    ticked = re.findall(r'<input type="checkbox" name="processes" value="(\d+)"[^>]*checked', page)
+    assert sorted(ticked) == sorted([str(press.pk), str(paint.pk)])
+
+
+def test_a_refused_preview_shows_the_errors_and_no_days(org, setup, owner, frozen):
+    _, _, store = setup["processes"]
+    data = {
+        "check_role": f"{CHECK}::{setup['role']}",
+        "integration": setup["line"].pk,
+        "processes": [store.pk],
+        "action": "preview",
+    }
+    response = client_for(owner).post(url(org), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "not one of these processes" in page and 'id="bulk-preview"' not in page
+    assert not ProcessCheck.objects.exists()
+
+
+def test_bind_after_preview_saves(org, setup, owner):
+    press, _, _ = setup["processes"]
+    data = {
+        "check_role": f"{CHECK}::{setup['role']}",
+        "integration": setup["line"].pk,
+        "processes": [press.pk],
+        "action": "bind",
+    }
+    assert client_for(owner).post(url(org), data).status_code == 302
+    assert CheckBinding.objects.get().process_check.process == press

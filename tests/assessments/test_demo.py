@@ -1,15 +1,20 @@
 import io
+from datetime import timedelta
 
 import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.demo import DEMO_AUDITOR
+from accounts.models import Membership
 from assessments.demo_data import DEMO_LINKS, PROCESSES
 from assessments.figures import assessment_figures
-from assessments.models import Assessment
+from assessments.models import Assessment, Attestation
 from assessments.models.verification import CheckResult
+from assessments.verified.attestation import window_history
 from assessments.verified.status import assessment_verification
 from integration.demo import DEMO_INTEGRATIONS
+from tests.conftest import client_for
 
 
 def test_demo_has_a_final_baseline_and_a_disputed_draft_per_organisation(db):
@@ -29,6 +34,7 @@ def test_demo_has_a_final_baseline_and_a_disputed_draft_per_organisation(db):
         assert after.progress >= 80
     _demo_verification()
     _demo_outcomes()
+    _demo_attestation()
 
 
 def _demo_verification():
@@ -60,6 +66,40 @@ def _demo_verification():
     runs = CheckResult.objects.filter(process_check__process__name="Press line 3 maintenance")
     days = {timezone.localdate(first) for first in runs.values_list("first", flat=True)}
     assert runs.count() == 4 * len(days)  # a run per check and day: the rerun extended them
+
+
+def _demo_attestation():
+    """One attestation (the rerun signed no second), by the auditor, of whole past days of the
+    seeded history, inside the auditor's window; its figures stay when the history changes."""
+    attestation = Attestation.objects.get()
+    auditor = Membership.objects.get(user__email=DEMO_AUDITOR)
+    assert attestation.signed_by == auditor.user and attestation.signed_as == "auditor"
+    first, last = auditor.window
+    assert first <= attestation.window_start <= attestation.window_end < timezone.localdate()
+    assert attestation.window_end <= last
+    org = attestation.organization
+    frozen = attestation.data
+    assert frozen == window_history(org, attestation.window_start, attestation.window_end)
+    assert frozen["summary"]["checks"] >= 10 and 0 < frozen["summary"]["pass_share"] < 1
+    CheckResult.objects.filter(process_check__process__organization=org).update(state="passing")
+    assert window_history(org, attestation.window_start, attestation.window_end) != frozen
+    attestation.refresh_from_db()
+    assert attestation.data == frozen
+    client = client_for(auditor.user)
+    url = f"/o/{org.slug}/reports/attestations/{attestation.pk}/"
+    assert client.get(url).status_code == 200
+    assert url.encode() in client.get(f"/o/{org.slug}/reports/").content
+    # Exactly its window: the auditor cannot attest a day before their own window.
+    wider = client.post(
+        f"/o/{org.slug}/reports/attest/",
+        {
+            "window_start": (first - timedelta(days=1)).isoformat(),
+            "window_end": attestation.window_end.isoformat(),
+            "statement": "s",
+            "action": "preview",
+        },
+    )
+    assert wider.status_code == 400
 
 
 def test_demo_links_name_processes_of_the_same_organisation():

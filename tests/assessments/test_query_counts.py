@@ -54,10 +54,10 @@ def page_urls(assessment) -> dict[str, str]:
 # dashboard the verification instead: checks, evidence, accepted N/A), the org switcher; the
 # scoring pages one more for the way through the assessment (the assessor's answers on the
 # other pages). The process page reads verification instead of the integrations' status:
-# checks, evidence, N/A acceptances, and for a facilitator the organisation's integrations and
-# their metrics for the binding forms.
-MOST = {"dashboard": 14, "process": 17, "readiness": 13}
-WITH_CHECKS = 20  # with integrations (and metrics), the checks' bindings and history
+# checks, evidence, N/A acceptances, what facilitators did to them (the audit trail), and for a
+# facilitator the organisation's integrations and their metrics for the binding forms.
+MOST = {"dashboard": 14, "process": 18, "readiness": 13}
+WITH_CHECKS = 21  # with integrations (and metrics), the checks' bindings and history
 
 
 @pytest.mark.parametrize("page", MOST)
@@ -145,6 +145,8 @@ def test_the_process_page_reads_checks_and_evidence_in_a_fixed_number_of_queries
     """Bound checks with history and evidence on every process: still a fixed number."""
     from django.utils import timezone
 
+    import audit.trail as audit
+    from assessments.audit_areas import AuditArea
     from assessments.models.verification import (
         CheckBinding,
         CheckResult,
@@ -176,6 +178,18 @@ def test_the_process_page_reads_checks_and_evidence_in_a_fixed_number_of_queries
             CheckResult.objects.create(
                 process_check=row, state="passing", threshold=1, first=now, last=now
             )
+            for grace in (3, 5):
+                audit.record(
+                    organization=big.organization,
+                    actor=owner,
+                    area=AuditArea.CHECKS,
+                    action="tune",
+                    subject=f"Check {check.key}",
+                    obj=row,
+                    before={"grace_days": None},
+                    after={"grace_days": grace},
+                    scope=score.process,
+                )
         CriterionEvidence.objects.create(
             process=score.process,
             criterion_key=criteria[0].key,
@@ -190,4 +204,5 @@ def test_the_process_page_reads_checks_and_evidence_in_a_fixed_number_of_queries
     with django_assert_max_num_queries(WITH_CHECKS):
         html = client.get(url).content.decode()
     assert html.count('class="check-strip"') >= 2
+    assert html.count('class="check-actions"') == html.count('class="check-strip"')
     assert "In force" in html

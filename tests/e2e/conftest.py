@@ -2,19 +2,14 @@
 
 import io
 import os
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
-from accounts.demo import DEMO_PASSWORD
-from accounts.models import Membership, Organization, Role, User
 from assessments.models import Assessment, Report
 from assessments.reports.render import report_render
 from tests.services import CHROMIUM, need_browser
 
-AUDITOR = "auditor@audit.example"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -67,16 +62,6 @@ def log_in(page, email, password):
 def demo(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo", stdout=io.StringIO())
-    # The demo has no auditor: one observing Acme over the last year.
-    auditor = User.objects.create_user(email=AUDITOR, password=DEMO_PASSWORD)
-    today = timezone.localdate()
-    Membership.objects.create(
-        user=auditor,
-        organization=Organization.objects.get(slug="acme"),
-        role=Role.AUDITOR,
-        observe_from=today - timedelta(days=364),
-        observe_to=today,
-    )
     # The demo has no reports yet (a worker builds them): build a comparison for Acme.
     baseline, current = Assessment.objects.filter(organization__slug="acme").order_by("pk")[:2]
     report = Report.objects.create(

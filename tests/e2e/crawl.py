@@ -7,15 +7,15 @@ from urllib.parse import urlsplit
 
 from django.urls import Resolver404, resolve
 
-from accounts.demo import DEMO_PASSWORD
-from tests.e2e.conftest import AUDITOR, log_in
+from accounts.demo import DEMO_AUDITOR, DEMO_PASSWORD
+from tests.e2e.conftest import log_in
 
 ROLES = {
     "owner": "coo@acme.example",
     "consultant": "consultant@ladder.example",
     "member": "engineer@acme.example",
     "viewer": "viewer@acme.example",
-    "auditor": AUDITOR,
+    "auditor": DEMO_AUDITOR,
 }
 # Every role must have reached these pages (url names); facilitators and managers more.
 EVERYONE = {
