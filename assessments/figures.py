@@ -59,6 +59,17 @@ class ProcessResult:
         return [c for level in sorted(self.levels) for c in self.levels[level]]
 
     @property
+    def figures(self) -> scoring.ProcessFigures:
+        """What the pure scoring rules read of it (the index, the gaps)."""
+        return scoring.ProcessFigures(
+            key=str(self.score.pk),
+            name=self.process.name,
+            business_value=self.process.business_value,
+            current=self.current,
+            target=self.target,
+        )
+
+    @property
     def scored(self) -> bool:
         """Someone answered one of its criteria: until then its level 0 means "not scored yet",
         not "manual", and pages say so."""
@@ -184,16 +195,7 @@ def _figures(assessment: Assessment, rows: _Rows) -> AssessmentFigures:
         rows.readiness_agreements[assessment.pk],
     )
 
-    process_figures = [
-        scoring.ProcessFigures(
-            key=str(p.score.pk),
-            name=p.process.name,
-            business_value=p.process.business_value,
-            current=p.current,
-            target=p.target,
-        )
-        for p in processes
-    ]
+    process_figures = [p.figures for p in processes]
     dimension_figures = [d.figures for d in dimensions]
     settled_items = [c.settled for p in processes for c in p.criteria] + [
         s for d in dimensions if d.in_scope for q in d.questions for s in q.sides.values()

@@ -262,16 +262,7 @@ def site_rows(assessment: Assessment | None) -> list[SiteRow]:
             by_site[p.process.site.name].append(p)
     rows = []
     for name, processes in sorted(by_site.items()):
-        claimed = [
-            scoring.ProcessFigures(
-                key=str(p.score.pk),
-                name=p.process.name,
-                business_value=p.process.business_value,
-                current=p.current,
-                target=p.target,
-            )
-            for p in processes
-        ]
+        claimed = [p.figures for p in processes]
         seen = [verification.of(p.score.process_id) if verification else None for p in processes]
         verified = [
             scoring.ProcessFigures(
