@@ -10,7 +10,10 @@ PAGES = [
     ("overview", "coo@acme.example", "/o/acme/"),
     ("people", "coo@acme.example", "/o/acme/members/"),
     ("benchmarks", "coo@acme.example", "/o/acme/benchmarks/"),
+    # Production scheduling: claimed and verified, each criterion's basis (its first screen)
+    ("process", "coo@acme.example", "/o/acme/assessments/2/processes/9/"),
 ]
+FIRST_SCREEN_ONLY = {"process"}  # the whole page is several screens of criteria
 
 with sync_playwright() as p:
     browser = p.chromium.launch(
@@ -24,6 +27,7 @@ with sync_playwright() as p:
         page.get_by_label("Password").fill("ladder-demo")
         page.get_by_role("button", name="Log in").click()
         page.goto(f"{BASE}{path}")
-        page.screenshot(path=f"docs/screenshots/{name}.png", full_page=True)
+        whole = name not in FIRST_SCREEN_ONLY
+        page.screenshot(path=f"docs/screenshots/{name}.png", full_page=whole)
         page.close()
     browser.close()
