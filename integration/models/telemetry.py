@@ -136,7 +136,7 @@ class IngestGeneration(models.Model):
 
     Long-running writers (the MQTT listener's `IngestCache`) read it once a batch and forget
     what they remembered when it moved. Triggers, not code, so that no path (a page, the admin,
-    a shell, a cascade) can forget to bump it; created in migration 0013.
+    a shell, a cascade) can forget to bump it; created in migration 0014.
     """
 
     value = models.BigIntegerField(default=0)
