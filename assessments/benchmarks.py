@@ -12,17 +12,30 @@ The rules, the same for the page, the PDF and every export:
   belong to, as a consultant may). Below that there is no figure and no count, so nobody can
   subtract what they know from what they see. A cut (one industry) follows the same rule on
   its own: a cut with 4 strangers shows nothing even when the whole install has 100.
-- **Median and interquartile range**: the "inclusive" linear-interpolation percentiles
-  (Excel's PERCENTILE.INC, numpy's default, `statistics.quantiles(method="inclusive")`): the
-  p-th percentile of n sorted values sits at position p * (n - 1), interpolating between the
-  two values around it.
-- **Top quartile**: the mean of the best quarter of the organisations, and never fewer than
-  TOP_AT_LEAST (3) of them, so it is never one organisation's value, nor one known value away
-  from one.
+- **What is shown depends on the number of strangers** (s = count - known). From K to
+  FULL_AT - 1 (5 to 9) strangers: the median and the count only, and the viewer's standing as a
+  quarter band ("bottom quarter" ... "top quarter"), never an exact percentile. From FULL_AT (10)
+  strangers up: also Q1, Q3, the top quartile and the exact percentile rank. With few values
+  the quartiles are order statistics themselves (n = 5: Q1, median and Q3 *are* the 2nd, 3rd
+  and 4th values) and the top quartile is one equation away from the highest value
+  (n = 5: highest = 3 * top - median - Q3), so below 10 strangers they are withheld.
+- **Rounded to STEP (0.25).** Every shown statistic (median, Q1, Q3, top quartile) is rounded
+  to the nearest quarter level, so an exact order statistic is never published: any
+  stranger's value can move inside its rounding interval without changing what is seen.
+- **Median and interquartile range**: computed (before rounding) by the "inclusive"
+  linear-interpolation percentiles (Excel's PERCENTILE.INC, numpy's default,
+  `statistics.quantiles(method="inclusive")`): the p-th percentile of n sorted values sits at
+  position p * (n - 1), interpolating between the two values around it.
+- **Top quartile**: the mean of the best quarter of the organisations, over at least
+  TOP_AT_LEAST (3) + known of them, so the group always holds at least 3 strangers even when
+  every organisation the viewer knows is in it; with the viewer's known values subtracted it is
+  still a mean over three or more unknown values, never one organisation's value. Shown only
+  from 10 strangers up, and rounded.
 - **Percentile rank** of a value v among n values: (below + equal / 2) / n * 100, where below
   counts the values under v and equal those equal to it (v's own when it is in the set): the
   mid-rank rule, so ties and all-equal sets give 50, the lowest of five distinct values 10 and
-  the highest 90. Rounded to a whole number.
+  the highest 90. Rounded to a whole number; below 10 strangers only its quarter band is shown
+  (0-24 bottom, 25-49 second, 50-74 third, 75-100 top quarter).
 """
 
 from __future__ import annotations
@@ -33,16 +46,30 @@ from dataclasses import dataclass
 
 K = 5
 TOP_AT_LEAST = 3
+FULL_AT = 10  # strangers from which quartiles, top quartile and the exact percentile show
+STEP = 0.25  # every shown statistic is rounded to this
+BANDS = ("bottom quarter", "second quarter", "third quarter", "top quarter")
 
 
 @dataclass(frozen=True)
 class Summary:
     median: float
-    q1: float
-    q3: float
-    top_quartile: float
+    q1: float | None  # None below FULL_AT strangers
+    q3: float | None
+    top_quartile: float | None
     own: float | None  # the viewer's own value, when it has one
-    percentile: int | None  # its percentile rank among the values
+    percentile: int | None  # its exact percentile rank, only from FULL_AT strangers up
+    band: str | None = None  # its quarter band, whenever it has a value
+
+
+def rounded(x: float) -> float:
+    """`x` to the nearest STEP (halves away from zero, as a person would)."""
+    return math.floor(x / STEP + 0.5) * STEP
+
+
+def band_of(rank: int) -> str:
+    """The quarter band of a percentile rank (0-100)."""
+    return BANDS[min(3, rank // 25)]
 
 
 def percentile(values: Sequence[float], p: float) -> float:
@@ -54,9 +81,10 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def top_quartile(values: Sequence[float]) -> float:
-    """The mean of the top quarter of `values`, at least TOP_AT_LEAST of them."""
-    count = max(TOP_AT_LEAST, math.ceil(len(values) / 4))
+def top_quartile(values: Sequence[float], *, known: int = 0) -> float:
+    """The mean of the top quarter of `values`, at least TOP_AT_LEAST + `known` of them (so at
+    least TOP_AT_LEAST strangers, wherever the known ones stand)."""
+    count = max(TOP_AT_LEAST + known, math.ceil(len(values) / 4))
     top = sorted(values, reverse=True)[:count]
     return sum(top) / len(top)
 
@@ -76,15 +104,18 @@ def shown(count: int, *, known: int = 0) -> bool:
 def summarise(
     values: Sequence[float], *, known: int = 0, own: float | None = None
 ) -> Summary | None:
-    """The benchmark of `values`, or None when fewer than K of them are strangers' (see the
-    module's docstring). `own` is the viewer's value, ranked among `values`."""
+    """The benchmark of `values` as shown, or None when fewer than K of them are strangers'
+    (see the module's docstring). `own` is the viewer's value, ranked among `values`."""
     if not shown(len(values), known=known):
         return None
+    full = len(values) - known >= FULL_AT
+    rank = None if own is None else percentile_rank(values, own)
     return Summary(
-        median=percentile(values, 50),
-        q1=percentile(values, 25),
-        q3=percentile(values, 75),
-        top_quartile=top_quartile(values),
+        median=rounded(percentile(values, 50)),
+        q1=rounded(percentile(values, 25)) if full else None,
+        q3=rounded(percentile(values, 75)) if full else None,
+        top_quartile=rounded(top_quartile(values, known=known)) if full else None,
         own=own,
-        percentile=None if own is None else percentile_rank(values, own),
+        percentile=rank if full else None,
+        band=None if rank is None else band_of(rank),
     )

@@ -59,6 +59,22 @@ class BenchmarkRow:
     top_display = property(lambda self: self.display("top_quartile"))
     own_display = property(lambda self: self.display("own"))
 
+    @property
+    def middle_display(self) -> str:
+        """ "1.25 – 2.50", or a dash below 10 strangers (`benchmarks.FULL_AT`)."""
+        if self.summary is None or self.summary.q1 is None:
+            return scoring.NO_FIGURE
+        return f"{self.q1_display} – {self.q3_display}"
+
+    @property
+    def standing(self) -> str:
+        """The viewer's percentile ("73"), its quarter band below 10 strangers, or a dash."""
+        if self.summary is None or self.summary.band is None:
+            return scoring.NO_FIGURE
+        if self.summary.percentile is None:
+            return self.summary.band
+        return str(self.summary.percentile)
+
 
 @dataclass
 class BenchmarkFigures:
@@ -166,10 +182,19 @@ def imported_contributions(*, exclude: set[str]) -> list[Contribution]:
     ]
 
 
+def known_organizations(*, organization: Organization, user=None) -> set[int]:
+    """The organisations whose figures the reader may know: `organization` itself and every
+    organisation `user` belongs to; with no `user` (a stored report any member may download),
+    every organisation any member of `organization` belongs to."""
+    readers = [user.pk] if user is not None else organization.memberships.values("user")
+    known = set(Membership.objects.filter(user__in=readers).values_list("organization", flat=True))
+    return known | {organization.pk}
+
+
 def benchmark_figures(
     *,
     organization: Organization,
-    user,
+    user=None,
     industry: str = "",
     verified: bool = False,
     assessment: Assessment | None = None,
@@ -177,7 +202,8 @@ def benchmark_figures(
 ) -> BenchmarkFigures:
     """The benchmark an organisation's member sees: per area (and, for claimed levels, per
     readiness dimension) the figures over the pool, cut to one industry when asked; verified
-    counts only this install's organisations with a recorded verification. "Yours" is the
+    counts only this install's organisations with a recorded verification. `user` is the
+    reader; None for the PDF, which every member may read (`known_organizations`). "Yours" is the
     organisation's latest final assessment (within an auditor's `window`), or `assessment`
     (a report's)."""
     pool = local_contributions()
@@ -185,8 +211,7 @@ def benchmark_figures(
         pool += imported_contributions(exclude={c.contributor for c in pool})
     if industry:
         pool = [c for c in pool if c.industry == industry]
-    mine = set(Membership.objects.filter(user=user).values_list("organization", flat=True))
-    mine.add(organization.pk)  # its own figure is known to whoever reads its page or report
+    mine = known_organizations(organization=organization, user=user)
     own_assessment = assessment or latest_finals([organization.pk], window=window).get(
         organization.pk
     )
@@ -233,6 +258,7 @@ def benchmark_dict(figures: BenchmarkFigures) -> dict:
                 "top_quartile": r.top_display,
                 "yours": r.own_display,
                 "your_percentile": r.summary.percentile,
+                "your_quarter": r.summary.band,
             }
             for r in figures.rows
             if r.summary is not None

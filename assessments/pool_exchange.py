@@ -1,14 +1,16 @@
 """The benchmark pool as a file, for a consultant to pool benchmarks across installs.
 
 Export: this install's opted-in organisations, each as an anonymous entry (its random
-contributor id, industry, assessment date and figures per area and dimension), never a name or
-a slug. The K rule holds here too: no file at all with fewer than K contributions, and an entry
-keeps its industry only when at least K entries share it (otherwise it counts in "all
-industries" only). Verified levels are not exported: an imported entry never counts as verified.
+contributor id, industry, assessment month and figures per area and dimension), never a name
+or a slug, and never the exact assessment date (a day could single an organisation out). The K
+rule holds here too: no file at all with fewer than K contributions, and an entry keeps its
+industry only when at least K entries share it (otherwise it counts in "all industries" only).
+Verified levels are not exported: an imported entry never counts as verified.
 
 Import: a strictly validated document (size capped before parsing); each entry is added unless
-the pool already holds its contributor id with the same assessment date, or the contributor is
-an organisation of this install (its own figures coming back). All or nothing.
+the pool already holds its contributor id with the same assessment month, or the contributor is
+an organisation of this install (its own figures coming back). All or nothing. Older files
+carry a full date: it is read, and kept, as its month (stored as the month's first day).
 """
 
 from __future__ import annotations
@@ -20,7 +22,15 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from accounts.models import Industry, Organization
 from assessments.benchmarks import K
@@ -35,6 +45,20 @@ Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 Figure = Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)]
 
 
+def _month_day(value):
+    """ "2026-11" reads as the month's first day; a full date (older files) as itself."""
+    if isinstance(value, str) and len(value) == 7:
+        return f"{value}-01"
+    return value
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+Month = Annotated[date, Field(strict=False), BeforeValidator(_month_day), AfterValidator(month_of)]
+
+
 class PoolError(Exception):
     """The pool cannot be exported or the file cannot be imported; the message says why."""
 
@@ -44,7 +68,7 @@ class EntryDoc(BaseModel):
 
     contributor: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     industry: Literal["", *Industry.values]
-    assessed_on: Annotated[date, Field(strict=False)]
+    assessed_on: Month  # "2026-11", or a full date in older files: kept as its month
     areas: Annotated[dict[Key, Figure], Field(max_length=50)]
     dimensions: Annotated[dict[Key, Figure], Field(max_length=50)]
 
@@ -80,7 +104,7 @@ def pool_export(*, now: datetime) -> dict:
             {
                 "contributor": c.contributor,
                 "industry": c.industry if industries[c.industry] >= K else "",
-                "assessed_on": c.assessed_on.isoformat(),
+                "assessed_on": c.assessed_on.strftime("%Y-%m"),  # the month only
                 "areas": c.areas,
                 "dimensions": c.dimensions,
             }
@@ -116,7 +140,8 @@ def pool_import(*, data: bytes, source: str, now: datetime) -> ImportResult:
     )
     added = skipped = 0
     with transaction.atomic():
-        seen = set(BenchmarkEntry.objects.values_list("contributor", "assessed_on"))
+        held = BenchmarkEntry.objects.values_list("contributor", "assessed_on")
+        seen = {(contributor, month_of(day)) for contributor, day in held}
         for entry in document.entries:
             key = (entry.contributor, entry.assessed_on)
             if key in seen or entry.contributor in own:

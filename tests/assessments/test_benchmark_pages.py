@@ -59,16 +59,29 @@ def test_five_strangers_show_the_figures_with_this_organisations_percentile(own,
     levels = [0, 1, 3, 4, 4]
     contributors(framework, levels)
     values = [float(v) for v in levels] + [2.0]  # its own counts in the set
-    expected = benchmarks.summarise(values, own=2.0)
+    expected = benchmarks.summarise(values, known=1, own=2.0)
     row = area_row(download(owner, own))
     assert row["organisations"] == 6
-    assert row["median"] == format_figure(expected.median)
-    assert (row["q1"], row["q3"]) == (format_figure(expected.q1), format_figure(expected.q3))
-    assert row["top_quartile"] == format_figure(expected.top_quartile)
-    assert (row["yours"], row["your_percentile"]) == ("2.00", expected.percentile)
+    assert row["median"] == format_figure(expected.median) == "2.50"  # (2 + 3) / 2
+    # five strangers: no quartiles, no top quartile, the standing as a quarter only
+    assert (row["q1"], row["q3"], row["top_quartile"]) == ("–", "–", "–")
+    assert (row["yours"], row["your_percentile"]) == ("2.00", None)
+    assert row["your_quarter"] == expected.band == "second quarter"  # 2.5 of 6: 42
     html = page(owner, own).content.decode()
     assert 'data-key="area-manufacturing"' in html
-    assert format_figure(expected.top_quartile) in html
+    assert "second quarter" in html
+
+
+def test_ten_strangers_show_the_quartiles_and_the_exact_percentile(own, owner, framework):
+    levels = [0, 1, 1, 2, 3, 3, 3, 4, 4, 4]
+    contributors(framework, levels)
+    expected = benchmarks.summarise([*map(float, levels), 2.0], known=1, own=2.0)
+    row = area_row(download(owner, own))
+    assert (row["q1"], row["q3"]) == (format_figure(expected.q1), format_figure(expected.q3))
+    assert row["top_quartile"] == format_figure(expected.top_quartile) == "3.75"  # 3 + 1 known
+    assert row["your_percentile"] == expected.percentile == 36
+    html = page(owner, own).content.decode()
+    assert f"{format_figure(expected.q1)} – {format_figure(expected.q3)}" in html
 
 
 def test_a_consultant_in_a_contributing_organisation_needs_five_others(
@@ -135,7 +148,8 @@ def test_verified_view_counts_verified_levels(own, owner, framework):
     figures = benchmark_figures(organization=own, user=owner, verified=True)
     row = next(r for r in figures.rows if r.key == "manufacturing")
     # no checks nor evidence: every claimed level rests on the claim alone, verified 0
-    assert (row.summary.median, row.summary.top_quartile, row.count) == (0.0, 0.0, 5)
+    assert (row.summary.median, row.count) == (0.0, 5)
+    assert row.summary.top_quartile is None  # five strangers: the median only
     assert all(r.kind == "area" for r in figures.rows)
 
 

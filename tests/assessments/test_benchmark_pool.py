@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Organization
-from assessments.models import BenchmarkEntry
+from assessments.models import Assessment, BenchmarkEntry
 from assessments.pool_exchange import MAX_BYTES, PoolError, pool_export, pool_import
 from tests.assessments.benchmark_helpers import contributor, contributors
 
@@ -87,3 +87,42 @@ def test_a_large_or_broken_file_is_refused_before_parsing(db, tmp_path):
     broken.write_text("{")
     with pytest.raises(CommandError, match="not JSON"):
         call_command("benchmark_import", str(broken), "--source", "X")
+
+
+def test_the_file_gives_the_month_not_the_day_and_de_duplicates_by_month(db, framework):
+    contributors(framework, [0, 1, 2, 3, 4])
+    now = timezone.now()
+    document = pool_export(now=now)
+    days = {a.assessed_on for a in Assessment.objects.finals()}
+    assert {e["assessed_on"] for e in document["entries"]} == {d.strftime("%Y-%m") for d in days}
+    assert all(len(e["assessed_on"]) == 7 for e in document["entries"])
+    first = pool_import(data=_foreign(document), source="Client installs", now=now)
+    assert first.added == 5
+    held = {e.assessed_on for e in BenchmarkEntry.objects.all()}
+    assert held == {d.replace(day=1) for d in days}
+    # the same contributors another day of the same month, from an older file with full dates
+    older = json.loads(_foreign(document))
+    for entry in older["entries"]:
+        entry["assessed_on"] += "-28"
+    again = pool_import(data=json.dumps(older).encode(), source="Older file", now=now)
+    assert (again.added, again.skipped) == (0, 5)
+
+
+def test_an_older_file_with_full_dates_is_imported_as_months(db, framework):
+    contributors(framework, [0, 1, 2, 3, 4])
+    document = json.loads(_foreign(pool_export(now=timezone.now())))
+    for entry in document["entries"]:
+        entry["assessed_on"] = "2025-03-17"
+    document["entries"][0]["assessed_on"] = "2025-04-02"
+    result = pool_import(data=json.dumps(document).encode(), source="Old", now=timezone.now())
+    assert result.added == 5
+    months = sorted(e.assessed_on.isoformat() for e in BenchmarkEntry.objects.all())
+    assert months == ["2025-03-01"] * 4 + ["2025-04-01"]
+
+
+def test_a_malformed_month_is_refused(db, framework):
+    contributors(framework, [0, 1, 2, 3, 4])
+    document = json.loads(_foreign(pool_export(now=timezone.now())))
+    document["entries"][2]["assessed_on"] = "2025-13"
+    with pytest.raises(PoolError, match="^entries.2.assessed_on"):
+        pool_import(data=json.dumps(document).encode(), source="X", now=timezone.now())

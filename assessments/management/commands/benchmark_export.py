@@ -11,7 +11,7 @@ from assessments.pool_exchange import PoolError, pool_export
 class Command(BaseCommand):
     help = (
         "Export the benchmark pool: one anonymous entry per opted-in organisation (random "
-        "contributor id, industry, assessment date, figures), never a name. Refused with fewer "
+        "contributor id, industry, assessment month, figures), never a name. Refused with fewer "
         "than five organisations."
     )
 
