@@ -1,6 +1,7 @@
-"""Demo benchmarks: the demo organisations opt in, and six more organisations with no demo
-member (five in manufacturing) each have a final assessment, so the benchmark page has figures
-for every demo user, the manufacturing cut shows, and so does the verified view (their finals
+"""Demo benchmarks: the demo organisations opt in, and nine more organisations with no demo
+member (eight in manufacturing) each have a final assessment, so the benchmark page has figures
+for every demo user (quartiles from 10 strangers up: the COO of Acme has 12), the manufacturing
+cut shows, and so does the verified view (their finals
 record verification, with accepted evidence behind some level-1 criteria)."""
 
 from datetime import timedelta
@@ -31,6 +32,9 @@ PEERS = [
     ("wolds-packaging", "Wolds Packaging", Industry.MANUFACTURING, 0, -1, 0),
     ("trent-valley-metals", "Trent Valley Metals", Industry.MANUFACTURING, 1, 0, 2),
     ("solway-energy", "Solway Energy", Industry.ENERGY, 1, 2, 1),
+    ("tees-forge", "Tees Forge", Industry.MANUFACTURING, 2, 2, 2),
+    ("mersey-components", "Mersey Components", Industry.MANUFACTURING, 0, 1, 1),
+    ("humber-assembly", "Humber Assembly", Industry.MANUFACTURING, 1, -1, 0),
 ]
 # (process name, area, business value, base level)
 PEER_PROCESSES = [

@@ -12,7 +12,7 @@ def test_seed_demo_creates_every_role_and_is_idempotent(db, capsys):
     call_command("seed_demo")
     out = capsys.readouterr().out
     # the four demo organisations, and the peers that give the benchmarks five strangers
-    assert Organization.objects.count() == len(ORGANIZATIONS) + len(PEERS) == 10
+    assert Organization.objects.count() == len(ORGANIZATIONS) + len(PEERS) == 13
     demo = Organization.objects.filter(slug__in=[o["slug"] for o in ORGANIZATIONS])
     roles = {
         (m.user.email, m.organization.slug): m.role
@@ -45,3 +45,7 @@ def test_the_demo_benchmarks_show_for_the_coo_and_the_consultant(db):
             )
             shown = {r.key for r in figures.rows if r.summary is not None}
             assert "manufacturing" in shown, (email, industry, verified)
+    coo = User.objects.get(email="coo@acme.example")
+    everyone = benchmark_figures(organization=acme, user=coo, industry="", verified=False)
+    full = [r for r in everyone.rows if r.summary is not None and r.summary.q1 is not None]
+    assert full, "the COO of Acme sees quartiles: at least 10 strangers contribute"
