@@ -222,6 +222,7 @@ def test_a_frozen_kpi_keeps_its_series_window_and_direction(measured, owner, kpi
     fixed = ("integration", "metric", "aggregate", "better", "window_days")
     assert all(page.context["form"].fields[name].disabled for name in fixed)
     assert not page.context["form"].fields["name"].disabled
+    assert "stay as they were measured" in page.content.decode()
     data = form(integration=integration.pk, window_days="7")
     for name, value in (("better", "higher"), ("window_days", "30"), ("aggregate", "avg")):
         response = client.post(url("kpi-edit", kpi.pk), {**data, name: value})
