@@ -162,7 +162,7 @@ def _kpi_and_milestone(org, roadmap, integration, spec: DemoKpi, now: datetime) 
             effort_days=spec.effort,
             cost=spec.cost,
         )
-        baselines_freeze(milestones=[milestone], now=started)
+        baselines_freeze(milestones=[milestone], now=started + timedelta(days=1))  # after grace
         milestone_status_set(
             milestone=milestone, user=owner, status="done", now=now - timedelta(days=DONE)
         )

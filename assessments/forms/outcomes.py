@@ -3,6 +3,7 @@ from django import forms
 from accounts.access import scoped
 from assessments.framework.loading import default_framework
 from assessments.models import OutcomeKpi
+from assessments.roadmaps.kpis import FROZEN_BY_BASELINE, kpi_frozen_by
 from integration.models import Integration, Metric
 
 
@@ -35,6 +36,15 @@ class OutcomeKpiForm(forms.ModelForm):
         self.fields["integration"].error_messages["invalid_choice"] = (
             "Choose one of the organisation's integrations."
         )
+        self.frozen_by = kpi_frozen_by(self.instance)
+        if self.frozen_by:
+            for name in FROZEN_BY_BASELINE:
+                self.fields[name].disabled = True
+                self.fields[
+                    name
+                ].help_text = (
+                    f"Fixed: the baseline of {', '.join(self.frozen_by)} was measured with it."
+                )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
@@ -48,6 +58,11 @@ class OutcomeKpiForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        for name in FROZEN_BY_BASELINE if self.frozen_by else ():
+            sent = self.data.get(self.add_prefix(name))
+            kept = self.get_initial_for_field(self.fields[name], name)
+            if sent is not None and str(sent).strip() != str(kept):
+                self.add_error(name, "Cannot change: a frozen baseline was measured with it.")
         integration, metric = data.get("integration"), data.get("metric")
         if integration and metric:
             names = list(

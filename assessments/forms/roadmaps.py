@@ -13,6 +13,7 @@ from assessments.models import (
     Process,
     Roadmap,
 )
+from assessments.roadmaps.editing import FROZEN_BY_BASELINE
 from integration.models import Integration
 
 
@@ -134,7 +135,7 @@ class MilestoneForm(forms.ModelForm):
             "Choose one of the organisation's outcome KPIs."
         )
         if self.instance.baseline_frozen is not None:
-            for name in ("kpi", "start_date"):
+            for name in FROZEN_BY_BASELINE:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Fixed: the baseline was measured from it."
         if self.instance.pk and self.instance.kind != Milestone.Kind.CUSTOM:

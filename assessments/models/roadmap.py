@@ -195,6 +195,9 @@ class Milestone(models.Model):
     # passed; never changed afterwards (assessments.roadmaps.outcomes.baselines_freeze).
     baseline = models.JSONField(default=dict, blank=True)
     baseline_frozen = models.DateTimeField(null=True, blank=True)
+    # The day the outcome's after window counts from: the first time it was done with a frozen
+    # baseline, never moved by reopening and closing it again (None: from `completed`).
+    outcome_from = models.DateField(null=True, blank=True)
     edited = models.BooleanField(
         default=False, help_text="Changed by a person since it was generated."
     )

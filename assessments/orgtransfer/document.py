@@ -200,6 +200,7 @@ class MilestoneEntry(Entry):
     cost: Any = None
     baseline: dict[str, Any] = {}
     baseline_frozen: Any = None
+    outcome_from: Any = None  # optional in version 3: without it, from `completed`
 
 
 class KpiEntry(Entry):

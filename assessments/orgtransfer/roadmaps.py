@@ -105,6 +105,7 @@ def _milestone_export(milestone: Milestone, people, processes: dict) -> dict:
         "cost": _decimal(milestone.cost),
         "baseline": milestone.baseline,
         "baseline_frozen": stamp(milestone.baseline_frozen),
+        "outcome_from": day(milestone.outcome_from),
         "criteria": [
             {
                 "integration": c.integration.name,

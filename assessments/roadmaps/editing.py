@@ -9,14 +9,14 @@ from django.utils import timezone
 import audit.trail as audit
 from assessments.models import Milestone, MilestoneComment, Roadmap
 from assessments.roadmaps.activity import Action, capitalised, display, log_activity
-from assessments.roadmaps.outcomes import OutcomeFrozen
+from assessments.roadmaps.outcomes import OutcomeFrozen, outcome_from_set
 from assessments.roadmaps.rules.ordering import order_problems
 from assessments.roadmaps.rules.phasing import PHASE_NAMES, PHASES, phase_rank
 
 # A milestone's fields the audit trail shows when it is added.
 AUDITED = ("title", "description", "process", "phase", "owner", "due_date", "status")
 # What a frozen baseline was measured from: changing these would change a frozen figure.
-FROZEN_BY_BASELINE = ("kpi", "start_date")
+FROZEN_BY_BASELINE = ("kpi", "start_date", "expected_change")
 
 
 class OrderRefused(ValueError):
@@ -77,7 +77,7 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
 
     Changing a planning field marks it edited, so regeneration leaves it alone. Raises
     OrderRefused if the new phase would put it before something it waits for, OutcomeFrozen
-    for a new KPI or start date once the baseline is frozen.
+    for a new KPI, start date or expected change once the baseline is frozen.
     """
     _ensure_active(milestone)
     now = now or timezone.now()
@@ -86,7 +86,7 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
             if name in changes and changes[name] != getattr(milestone, name):
                 raise OutcomeFrozen(
                     f"The baseline was frozen on {milestone.baseline_frozen:%d %b %Y}: "
-                    "the KPI and start date stay as they were measured."
+                    "the KPI, start date and expected change stay as they were measured."
                 )
     before = _problems(milestone.roadmap)
     values_before = audit.snapshot(milestone, *changes)
@@ -100,6 +100,7 @@ def milestone_update(*, milestone: Milestone, user, changes: dict, now=None) -> 
         if name == "status":
             old_display = milestone.get_status_display()
             milestone.set_status(value, now=now)
+            outcome_from_set(milestone=milestone, user=user, now=now)
             labels.append(f"status {old_display} → {milestone.get_status_display()}")
             continue
         if name in ("title", "description", "responsibility", "benefit"):

@@ -22,8 +22,28 @@ FIELDS = (
 )
 
 
+# What a frozen baseline is compared through: the series, its window and which way is better.
+FROZEN_BY_BASELINE = ("integration", "metric", "aggregate", "better", "window_days")
+
+
 class KpiInUse(ValueError):
     """A KPI milestones still name cannot be deleted."""
+
+
+class KpiFrozen(ValueError):
+    """A change to what a frozen baseline is compared through; `fields` names them."""
+
+    def __init__(self, message: str, fields: list[str]):
+        super().__init__(message)
+        self.fields = fields
+
+
+def kpi_frozen_by(kpi: OutcomeKpi) -> list[str]:
+    """Titles of (up to three) milestones naming the KPI whose baseline is frozen."""
+    if kpi.pk is None:
+        return []
+    frozen = kpi.milestones.filter(baseline_frozen__isnull=False).order_by("pk")
+    return list(frozen.values_list("title", flat=True)[:3])
 
 
 def _record(kpi, user, action, text, now, before=None, after=None):
@@ -54,8 +74,20 @@ def kpi_create(*, organization, user, now=None, **fields) -> OutcomeKpi:
 
 @transaction.atomic
 def kpi_update(*, kpi: OutcomeKpi, user, changes: dict, now=None) -> None:
-    """Change a KPI. A frozen baseline keeps the days it stored, whatever changes here."""
+    """Change a KPI. Raises KpiFrozen for a new series, window or direction while a milestone
+    naming it has a frozen baseline: the stored days would be compared with something else."""
     now = now or timezone.now()
+    refused = [
+        name
+        for name in FROZEN_BY_BASELINE
+        if name in changes and changes[name] != getattr(kpi, name)
+    ]
+    if refused and (used := kpi_frozen_by(kpi)):
+        raise KpiFrozen(
+            f"The baseline of {', '.join(used)} was frozen with this KPI: its "
+            f"{', '.join(refused)} stay as they were measured.",
+            refused,
+        )
     before = audit.snapshot(kpi, *changes)
     for name, value in changes.items():
         setattr(kpi, name, value)

@@ -52,7 +52,7 @@ class OutcomeView:
         if self.state == NO_KPI:
             return f"{kpi.name}: no start date yet"
         if self.state == BEFORE_START:
-            return f"{kpi.name}: baseline frozen on {self.milestone.start_date:%-d %b %Y}"
+            return f"{kpi.name}: baseline frozen after {self.milestone.start_date:%-d %b %Y}"
         if self.state == NOT_DONE:
             return f"{kpi.name}: baseline frozen; measured once the milestone is done"
         if self.state == COLLECTING:
@@ -99,13 +99,16 @@ def _read(kpi: OutcomeKpi, window: outcomes.Window, today: date) -> dict[date, f
 
 def baselines_freeze(*, milestones, now: datetime) -> int:
     """Store the baseline of each milestone whose start date has passed and whose baseline is
-    not yet frozen; a frozen one is never written again. Returns how many were frozen."""
+    not yet frozen; a frozen one is never written again. Returns how many were frozen.
+
+    The start date itself is a day of grace: late points for the baseline's last day (buffered
+    devices, a listener's backlog) still count until it is over."""
     today = now.date()
     frozen = 0
     for m in milestones:
         if m.kpi_id is None or m.start_date is None or m.baseline_frozen is not None:
             continue
-        if m.start_date > today:
+        if today <= m.start_date:
             continue
         window = outcomes.baseline_window(m.start_date, m.kpi.window_days)
         days = _read(m.kpi, window, today)
@@ -116,13 +119,16 @@ def baselines_freeze(*, milestones, now: datetime) -> int:
 
 @transaction.atomic
 def _freeze(milestone: Milestone, days: dict, now: datetime) -> bool:
+    # Done already: the outcome counts from the day it was done, from now on for good.
+    since = milestone.completed.date() if milestone.is_done and milestone.completed else None
     claimed = Milestone.objects.filter(pk=milestone.pk, baseline_frozen=None).update(
-        baseline=days, baseline_frozen=now
+        baseline=days, baseline_frozen=now, outcome_from=since
     )
     if not claimed:  # someone else froze it first: read theirs
-        milestone.refresh_from_db(fields=["baseline", "baseline_frozen"])
+        milestone.refresh_from_db(fields=["baseline", "baseline_frozen", "outcome_from"])
         return False
     milestone.baseline, milestone.baseline_frozen = days, now
+    milestone.outcome_from = since
     text = f"Froze the baseline of {milestone.kpi.name}: {len(days)} days with data."
     audit.record(
         organization=milestone.kpi.organization,
@@ -131,12 +137,46 @@ def _freeze(milestone: Milestone, days: dict, now: datetime) -> bool:
         action="baseline",
         subject=f"Milestone {milestone.title}",
         obj=milestone,
-        after={"baseline_days": len(days), "kpi": milestone.kpi.name},
+        after={
+            "baseline_days": len(days),
+            "kpi": milestone.kpi.name,
+            **({"outcome_from": since.isoformat()} if since else {}),
+        },
         scope=milestone,
         text=text,
         at=now,
     )
     return True
+
+
+def outcome_start(milestone: Milestone) -> date:
+    """The day the after window counts from: fixed the first time it was done with a frozen
+    baseline; older rows without it count from when it was last done."""
+    return milestone.outcome_from or milestone.completed.date()
+
+
+def outcome_from_set(*, milestone: Milestone, user, now: datetime) -> None:
+    """Fix the day the outcome counts from, the first time the milestone is done with a frozen
+    baseline; later (reopened and done again) it stays. Not saved; audited."""
+    if milestone.baseline_frozen is None or milestone.outcome_from is not None:
+        return
+    if not milestone.is_done or milestone.completed is None:
+        return
+    milestone.outcome_from = milestone.completed.date()
+    text = f"The outcome of {milestone.title} counts from {milestone.outcome_from:%-d %b %Y}."
+    audit.record(
+        organization=milestone.roadmap.organization,
+        actor=user,
+        area=AuditArea.ROADMAPS,
+        action="outcome",
+        subject=f"Milestone {milestone.title}",
+        obj=milestone,
+        before={"outcome_from": None},
+        after={"outcome_from": milestone.outcome_from.isoformat()},
+        scope=milestone,
+        text=text,
+        at=now,
+    )
 
 
 def milestone_outcome(milestone: Milestone, *, today: date) -> OutcomeView:
@@ -149,7 +189,7 @@ def milestone_outcome(milestone: Milestone, *, today: date) -> OutcomeView:
         return OutcomeView(milestone, BEFORE_START, kpi=kpi, baseline=base)
     if not milestone.is_done or milestone.completed is None:
         return OutcomeView(milestone, NOT_DONE, kpi=kpi, baseline=base)
-    after = outcomes.after_window(milestone.completed.date(), kpi.window_days)
+    after = outcomes.after_window(outcome_start(milestone), kpi.window_days)
     view = {"kpi": kpi, "baseline": base, "after": after, "complete": today >= after.end}
     if today <= after.start:
         return OutcomeView(milestone, COLLECTING, **view)

@@ -60,9 +60,14 @@ def kpi_edit(request, kpi_id):
     form = OutcomeKpiForm(request.POST or None, instance=unsaved, organization=request.org)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        kpis.kpi_update(kpi=kpi, user=request.user, changes=changes)
-        messages.success(request, f"KPI “{kpi.name}” saved.")
-        return redirect("assessments:kpi-list", request.org.slug)
+        try:
+            kpis.kpi_update(kpi=kpi, user=request.user, changes=changes)
+        except kpis.KpiFrozen as exc:  # frozen between the form's check and the save
+            for name in exc.fields:
+                form.add_error(name, str(exc))
+        else:
+            messages.success(request, f"KPI “{kpi.name}” saved.")
+            return redirect("assessments:kpi-list", request.org.slug)
     return _form_page(request, form, kpi)
 
 

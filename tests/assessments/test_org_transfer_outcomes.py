@@ -17,7 +17,15 @@ from integration.demo import demo_integrations_create
 from tests.assessments.test_org_transfer import clear_database
 
 KPI = ("name", "benefit", "metric", "aggregate", "unit", "better", "window_days")
-MILESTONE = ("start_date", "expected_change", "effort_days", "cost", "baseline", "baseline_frozen")
+MILESTONE = (
+    "start_date",
+    "expected_change",
+    "effort_days",
+    "cost",
+    "baseline",
+    "baseline_frozen",
+    "outcome_from",
+)
 
 
 def outcome_picture(org, now):
@@ -49,6 +57,7 @@ def test_kpis_and_milestone_outcomes_come_back_the_same(db):
     now = timezone.now()
     before = outcome_picture(orgs["acme"], now)
     assert before["kpis"] and before["milestones"][0][-1].startswith("Benefit realised")
+    assert all(row[MILESTONE.index("outcome_from") + 2] for row in before["milestones"])
     document = json.loads(
         json.dumps(organization_export(organization=orgs["acme"]), cls=DjangoJSONEncoder)
     )
@@ -58,3 +67,26 @@ def test_kpis_and_milestone_outcomes_come_back_the_same(db):
     report = organization_import(data=document)
     assert report.counts["outcome KPIs"] == 1
     assert outcome_picture(report.organization, now) == before
+
+
+def test_an_older_file_without_outcome_from_counts_from_the_done_date(db):
+    orgs = demo_accounts_create()
+    demo_integrations_create(orgs, history=timedelta(hours=6))
+    demo_assessments_create(orgs)
+    demo_roadmaps_create(orgs)
+    demo_outcomes_create(orgs)
+    now = timezone.now()
+    before = outcome_picture(orgs["acme"], now)
+    document = json.loads(
+        json.dumps(organization_export(organization=orgs["acme"]), cls=DjangoJSONEncoder)
+    )
+    for roadmap in document["roadmaps"]:
+        for milestone in roadmap["milestones"]:
+            assert "outcome_from" in milestone
+            del milestone["outcome_from"]
+    clear_database()
+    organization = organization_import(data=document).organization
+    imported = Milestone.objects.filter(roadmap__organization=organization, kpi__isnull=False)
+    assert imported and all(m.outcome_from is None for m in imported)
+    after = outcome_picture(organization, now)
+    assert [row[-1] for row in after["milestones"]] == [row[-1] for row in before["milestones"]]

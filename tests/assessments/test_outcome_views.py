@@ -175,7 +175,8 @@ def measured(kpi, roadmap, owner):
     m.kpi, m.start_date, m.expected_change = kpi, TODAY - timedelta(days=33), -10
     m.effort_days, m.cost = 12, 18500
     m.save()
-    baselines_freeze(milestones=[m], now=datetime.combine(m.start_date, time(6), UTC))
+    day_after = m.start_date + timedelta(days=1)  # the start date is a day of grace
+    baselines_freeze(milestones=[m], now=datetime.combine(day_after, time(6), UTC))
     m.set_status(
         Milestone.Status.DONE, now=datetime.combine(TODAY - timedelta(days=23), time(9), UTC)
     )
@@ -213,3 +214,37 @@ def test_pages_without_kpis_show_no_outcome_card(roadmap, member):
     )
     html = client_for(member).get(url("roadmap-detail", roadmap.pk)).content.decode()
     assert 'id="outcomes"' not in html
+
+
+def test_a_frozen_kpi_keeps_its_series_window_and_direction(measured, owner, kpi, integration):
+    client = client_for(owner)
+    page = client.get(url("kpi-edit", kpi.pk))
+    fixed = ("integration", "metric", "aggregate", "better", "window_days")
+    assert all(page.context["form"].fields[name].disabled for name in fixed)
+    assert not page.context["form"].fields["name"].disabled
+    assert "stay as they were measured" in page.content.decode()
+    data = form(integration=integration.pk, window_days="7")
+    for name, value in (("better", "higher"), ("window_days", "30"), ("aggregate", "avg")):
+        response = client.post(url("kpi-edit", kpi.pk), {**data, name: value})
+        assert response.status_code == 400
+        assert response.context["form"].errors[name] == [
+            "Cannot change: a frozen baseline was measured with it."
+        ]
+    kpi.refresh_from_db()
+    assert (kpi.better, kpi.window_days, kpi.aggregate) == ("lower", 7, "sum")
+    renamed = {**data, "name": "Downtime", "unit": "hours", "description": "Unplanned stops."}
+    assert client.post(url("kpi-edit", kpi.pk), renamed).status_code == 302
+    kpi.refresh_from_db()
+    assert (kpi.name, kpi.unit, kpi.better) == ("Downtime", "hours", "lower")
+    summary = client.get(url("milestone-detail", measured.pk)).content.decode()
+    assert "Benefit realised: Downtime −20 % over 7 days" in summary
+
+
+def test_a_frozen_milestones_expected_change_is_fixed(measured, owner):
+    client = client_for(owner)
+    page = client.get(url("milestone-edit", measured.pk))
+    assert page.context["form"].fields["expected_change"].disabled
+    data = edit_data(measured, expected_change="-2", cost="18500", effort_days="12")
+    client.post(url("milestone-edit", measured.pk), data)
+    measured.refresh_from_db()
+    assert measured.expected_change == -10
