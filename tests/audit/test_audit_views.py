@@ -112,6 +112,7 @@ def test_the_page_labels_each_area_and_offers_them_all_in_order(org, owner, fram
         "Assessments",
         "Roadmaps and milestones",
         "Members",
+        "Organisation settings",
         "Ingest tokens",
         "Processes",
         "Checks and evidence",

@@ -119,6 +119,8 @@ def test_a_new_assessment_says_not_scored_yet_until_the_first_answer(page, org, 
     page.goto(f"/o/{org.slug}/assessments/{assessment.pk}/")
     page.get_by_role("link", name="Press line").click()
     expect(page.locator("#level-panel")).to_contain_text("Not scored yet")
+    # The panel's text comes before htmx is set up: a click before "load" saves nothing (CI).
+    page.wait_for_load_state("load")
     page.locator("form.criterion").first.get_by_text("Not met").click()
     expect(page.locator("#level-panel")).to_contain_text(
         "Manual"
