@@ -5,7 +5,7 @@ that show its data), filled with one of each thing so that every form has its ch
 
 from tests.assessments.conftest import framework, frozen, media, scored  # noqa: F401 (fixtures)
 from tests.conftest import client_for
-from tests.test_user_text import everything, urls  # noqa: F401 (fixture)
+from tests.user_text_walk import everything, urls  # noqa: F401 (fixture)
 
 PLACEHOLDER = "---------"
 

@@ -17,7 +17,7 @@ from tests.assessments.conftest import NOW
 from tests.assessments.test_check_views import check_block, page_url
 from tests.assessments.test_verified_evaluate import CHECK, line, scored  # noqa: F401 (fixtures)
 from tests.conftest import client_for, make_user
-from tests.test_user_text import elements
+from tests.user_text_walk import elements
 
 VARIES = "mfg-2-machine-data-varies"
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

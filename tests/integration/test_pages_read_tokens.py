@@ -9,7 +9,7 @@ from django.urls import reverse
 from audit.models import AuditEvent
 from integration.models import ReadToken
 from tests.conftest import client_for
-from tests.test_user_text import Page, mark
+from tests.user_text_walk import Page, mark
 
 
 def create_url(integration):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from integration.models import IngestToken, Integration
 from tests.conftest import client_for
 from tests.integration.conftest import NOW
-from tests.test_user_text import Page, mark
+from tests.user_text_walk import Page, mark
 
 
 def create_url(integration):
