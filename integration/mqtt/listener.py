@@ -1,5 +1,6 @@
-"""The listener: subscribe, batch, store with `ingest_messages`, then acknowledge; and its
-retirement: unsubscribe, drain what the broker queued for its session, end the session."""
+"""The listener: subscribe, batch, store with `ingest_messages`, then acknowledge. Its
+retirement (unsubscribe, drain what the broker queued for its session, end the session) is in
+`integration.mqtt.retirement`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,6 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 
 import paho.mqtt.client as mqtt
 from django.db import DatabaseError, connection
@@ -20,20 +18,13 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from integration.models import MqttListener
+from integration.mqtt.counters import Counters, TopicLog, backoff, count_batch
 from integration.mqtt.decoding import PREFIX, broker_from_url
 from integration.mqtt.ingest import (
-    BAD_PAYLOAD,
-    INVALID_POINT,
-    PAUSED,
-    RETAINED,
-    TOO_LARGE,
-    TOO_MANY_METRICS,
-    UNKNOWN,
-    UNKNOWN_TOPIC,
-    BatchResult,
     Received,
     ingest_messages,
 )
+from integration.mqtt.retirement import Retirement
 from integration.services import IngestCache
 from integration.sparkplug.client import SparkplugHost
 
@@ -43,93 +34,9 @@ SESSION_TAKEN_OVER = 142  # MQTT 5 reason code: another client connected with ou
 # QoS 1, and no retained messages on subscribing: they are the broker's copy of old data.
 # Mosquitto 2.0 sends them to shared subscriptions too (the MQTT 5 spec says it should not).
 SUBSCRIBE_OPTIONS = SubscribeOptions(qos=1, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND)
-REASONS_LOGGED = 5  # distinct reasons per integration and kind in a batch's log line
 
 
-def backoff(first: float = 1.0, cap: float = 30.0) -> Iterable[float]:
-    """Delays that double from `first` up to `cap`: 1, 2, 4, ..., 30, 30, ..."""
-    delay = first
-    while True:
-        yield delay
-        delay = min(delay * 2, cap)
-
-
-@dataclass
-class Counters:
-    """What a listener has done since it started; logged every minute and when it stops."""
-
-    received: int = 0  # messages delivered by the broker (redeliveries included)
-    batches: int = 0  # transactions committed
-    stored: int = 0  # messages whose points were committed
-    acknowledged: int = 0
-    points_accepted: int = 0
-    points_duplicate: int = 0
-    unknown_integration: int = 0
-    unknown_topic: int = 0
-    paused: int = 0
-    bad_payload: int = 0
-    too_large: int = 0
-    invalid_point: int = 0
-    too_many_metrics: int = 0
-    retained: int = 0  # retained messages, not stored
-    database_errors: int = 0  # failed attempts to store a batch (retried, not acknowledged)
-    disconnects: int = 0
-    drained: int = 0  # messages received once asked to retire
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-    def __str__(self):
-        return " ".join(f"{name}={value}" for name, value in asdict(self).items())
-
-
-_REFUSAL_COUNTERS = {
-    UNKNOWN: "unknown_integration",
-    UNKNOWN_TOPIC: "unknown_topic",
-    PAUSED: "paused",
-    BAD_PAYLOAD: "bad_payload",
-    TOO_LARGE: "too_large",
-    INVALID_POINT: "invalid_point",
-    TOO_MANY_METRICS: "too_many_metrics",
-    RETAINED: "retained",
-}
-
-
-class TopicLog:
-    """Decides which unknown topics to log: at most once per topic pattern every `every` s.
-
-    The pattern is the topic with its second level (where the integration id goes) as `+`, so
-    a thousand devices on a wrong topic make one line a minute, not a thousand.
-    """
-
-    MAX_PATTERNS = 1000  # past this, every new pattern shares one
-
-    def __init__(self, every: float = 60.0):
-        self.every = every
-        self._last: dict[str, float] = {}
-        self._held: Counter[str] = Counter()
-
-    def note(self, topic: str, count: int, *, now: float) -> tuple[str, int] | None:
-        """(pattern, messages held back since its last line) to log now, or None."""
-        pattern = pattern_of(topic)
-        if pattern not in self._last and len(self._last) >= self.MAX_PATTERNS:
-            pattern = "(other topics)"
-        last = self._last.get(pattern)
-        if last is not None and now - last < self.every:
-            self._held[pattern] += count
-            return None
-        self._last[pattern] = now
-        return pattern, self._held.pop(pattern, 0)
-
-
-def pattern_of(topic: str) -> str:
-    levels = topic.split("/")
-    if len(levels) > 1:
-        levels[1] = "+"
-    return "/".join(levels)[:200]
-
-
-class Listener:
+class Listener(Retirement):
     """Subscribes to the telemetry topics and stores what arrives until `stop()` is called.
 
     `run()` blocks: the paho network thread queues messages, `run()` takes them in batches of
@@ -246,23 +153,6 @@ class Listener:
                 self.sparkplug.stop()
             self._shut_down()
 
-    def retire_session(self, *, timeout: float = 30.0) -> bool:
-        """Resume this client id's session (a listener gone for good), drain it and end it.
-
-        True once the broker has dropped the session; False (session kept, nothing lost) when
-        the broker cannot be reached in `timeout` s, the connection drops or storing fails.
-        """
-        self._subscribing = False
-        self.retire_requested = True
-        self._stopping.set()
-        self._connect()
-        if not self.connected.wait(timeout):
-            logger.error(
-                "mqtt: cannot connect to %s as %s to retire it", self.broker, self.client_id
-            )
-        self._shut_down()
-        return self.retired
-
     def _connect(self) -> None:
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self.session_expiry
@@ -280,16 +170,6 @@ class Listener:
 
     def stop(self) -> None:
         """Finish the current batch, acknowledge it and disconnect; safe from a signal handler."""
-        self._stopping.set()
-
-    def retire(self) -> None:
-        """Stop and leave the group for good; safe from a signal handler.
-
-        After the current batch: unsubscribe, store and acknowledge what the broker had queued
-        for this session until nothing arrives for `quiet_seconds`, then disconnect with a
-        session expiry of 0, so the broker keeps nothing for this client id.
-        """
-        self.retire_requested = True
         self._stopping.set()
 
     def _collect(self) -> list[Received]:
@@ -342,62 +222,9 @@ class Listener:
                     )
                     self._unstored = True
                     return False
-        self._count(result)
+        count_batch(self.counters, self.topic_log, result, self.prefix)
         self._acknowledge(batch)
         return True
-
-    def _count(self, result: BatchResult) -> None:
-        counters = self.counters
-        counters.batches += 1
-        counters.stored += result.stored
-        counters.points_accepted += result.accepted
-        counters.points_duplicate += result.duplicates
-        # One log line per integration and kind in a batch, not one per message, with each
-        # reason and how many messages it refused.
-        reasons: dict[tuple[str, str], Counter[str]] = {}
-        topics: Counter[str] = Counter()
-        for refusal in result.refusals:
-            name = _REFUSAL_COUNTERS[refusal.kind]
-            setattr(counters, name, getattr(counters, name) + 1)
-            if refusal.kind == UNKNOWN_TOPIC:
-                topics[refusal.topic] += 1
-            else:
-                key = (refusal.kind, refusal.integration_id)
-                reasons.setdefault(key, Counter())[refusal.reason[:200]] += 1
-        for (kind, integration_id), counted in reasons.items():
-            total = sum(counted.values())
-            if kind == RETAINED:
-                logger.info(
-                    "mqtt: ignored %d retained message(s) for integration %s: not new data",
-                    total,
-                    integration_id[:40],
-                )
-                continue
-            shown = "; ".join(
-                f"{reason} ({n})" for reason, n in counted.most_common(REASONS_LOGGED)
-            )
-            if len(counted) > REASONS_LOGGED:
-                shown += f"; and {len(counted) - REASONS_LOGGED} other reason(s)"
-            logger.warning(
-                "mqtt: refused %d message(s) for integration %s: %s: %s",
-                total,
-                integration_id[:40],
-                kind,
-                shown,
-            )
-        now = time.monotonic()
-        for topic, count in topics.items():
-            noted = self.topic_log.note(topic, count, now=now)
-            if noted is None:
-                continue
-            pattern, held = noted
-            logger.warning(
-                "mqtt: %d message(s) on %r, not %s/<integration id>/telemetry: not stored%s",
-                count,
-                topic[:200],
-                self.prefix,
-                f" ({held} more on {pattern!r} since the last line)" if held else "",
-            )
 
     def _acknowledge(self, batch: list[Received]) -> None:
         with self._session_lock:
@@ -428,65 +255,6 @@ class Listener:
         self._note("retired" if self.retired else "stopped")
         _close_database_connection()
         logger.info("mqtt: %s: %s", "retired" if self.retired else "stopped", self.counters)
-
-    def _retire(self) -> bool:
-        """Unsubscribe, drain the session's queue, disconnect with a session expiry of 0."""
-        self._subscribing = False  # a reconnect must not join the group again
-        self._draining = True
-        try:
-            # Both topics: a session from an older listener may hold the telemetry-only one.
-            if not self._unsubscribe([self.topic, self.telemetry_topic]):
-                return False
-            logger.info(
-                "mqtt: retiring %s: unsubscribed; storing what the broker queued for it",
-                self.client_id,
-            )
-            while True:
-                if not self._drain():
-                    return False
-                # The broker answers in order: this UNSUBACK means it has read every PUBACK,
-                # and sent what they made room for. Anything new: drain again.
-                received = self.counters.received
-                if not self._unsubscribe([self.topic]):
-                    return False
-                if self.counters.received == received and self._queue.empty():
-                    break
-            properties = Properties(PacketTypes.DISCONNECT)
-            properties.SessionExpiryInterval = 0  # the broker drops the session now
-            self._client.disconnect(properties=properties)
-            logger.info(
-                "mqtt: retired %s: %d queued message(s) drained, session ended",
-                self.client_id,
-                self.counters.drained,
-            )
-            return True
-        finally:
-            self._draining = False
-
-    def _drain(self) -> bool:
-        """Store what arrives until nothing did for `quiet_seconds` since the last message or
-        acknowledgement; False if the connection drops or a batch cannot be stored."""
-        self._last_message = time.monotonic()
-        while True:
-            batch = self._collect()
-            if self._disconnected.is_set():
-                logger.error("mqtt: lost the connection while draining %s", self.client_id)
-                return False
-            if batch:
-                if not self._process(batch):
-                    return False
-                self._last_message = time.monotonic()
-            elif time.monotonic() - self._last_message >= self.quiet_seconds:
-                return True
-
-    def _unsubscribe(self, topics: list[str], timeout: float = 10.0) -> bool:
-        self._unsubscribed.clear()
-        with self._session_lock:  # the callback may come before unsubscribe() returns
-            result, self._unsubscribe_mid = self._client.unsubscribe(topics)
-        if result != mqtt.MQTT_ERR_SUCCESS or not self._unsubscribed.wait(timeout):
-            logger.error("mqtt: the broker did not confirm unsubscribing %s", self.client_id)
-            return False
-        return True
 
     def _note(self, what: str) -> None:
         """Record the heartbeat row; a database that is down must not stop the listener."""
@@ -621,11 +389,6 @@ class Listener:
                 if self.topic != self.telemetry_topic:
                     client.unsubscribe(self.telemetry_topic)
         self.subscribed.set()
-
-    def _on_unsubscribe(self, client, userdata, mid, reason_codes, properties) -> None:
-        with self._session_lock:
-            if mid == self._unsubscribe_mid:
-                self._unsubscribed.set()
 
     def _on_message(self, client, userdata, message) -> None:
         self._last_message = time.monotonic()

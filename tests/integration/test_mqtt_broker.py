@@ -26,6 +26,7 @@ from paho.mqtt.properties import Properties
 
 from integration.models import Integration, MqttCount, MqttStrayCount
 from integration.mqtt import listener as listener_module
+from integration.mqtt.counters import TopicLog
 from integration.mqtt.decoding import broker_from_url
 from integration.mqtt.listener import Listener
 from integration.mqtt.publishing import publish_bounded, publisher_connect
@@ -397,7 +398,7 @@ def test_the_command_stores_what_arrives_and_stops_cleanly_on_sigterm(shared_bro
 
 
 def test_the_topic_log_allows_one_line_per_pattern_a_minute_and_says_what_it_held_back():
-    log = listener_module.TopicLog(every=60)
+    log = TopicLog(every=60)
     assert log.note("ladder/a/status", 3, now=0) == ("ladder/+/status", 0)
     assert log.note("ladder/b/status", 2, now=30) is None
     assert log.note("ladder/b/other", 1, now=30) == ("ladder/+/other", 0)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from integration.mqtt.counters import backoff
 from integration.mqtt.decoding import (
     BadPayload,
     broker_from_url,
@@ -16,7 +17,7 @@ from integration.mqtt.decoding import (
     parse_topic,
 )
 from integration.mqtt.ingest import Received
-from integration.mqtt.listener import Listener, backoff
+from integration.mqtt.listener import Listener
 from integration.mqtt.publishing import publish_bounded
 from tests.guards import within
 from tests.integration.conftest import SHARED_URL
