@@ -17,11 +17,11 @@ from integration.models import IngestToken, Integration, Metric
 from integration.mqtt.ingest import Received, ingest_messages
 from tests.assessments.conftest import NOW, make_process
 from tests.conftest import client_for
-from tests.integration import test_mqtt_brokerauth as brokers
+from tests.integration import brokerauth_helpers as brokers
 
 FRESH = "mfg-2-live-oee-fresh"  # freshness 900 s over 24 hours
 HOUR = timedelta(hours=1)
-broker = brokers.broker  # a private mosquitto with dynamic security (skipped without one)
+broker = brokers.broker_fixture  # a private mosquitto with dynamic security (skipped without one)
 
 
 @pytest.fixture
