@@ -12,10 +12,12 @@ end unless --keep), migrates it and seeds it in bulk (bench/breadth_seed.py): --
 integrations as organisations of 10 (`orgs`) or as one organisation of 100 sites of 100
 (`sites`), processes of 10 integrations with the manufacturing checks bound, the people.
 
-Runs what production runs, each its own process: the app under gunicorn (--workers sync
-workers, DEBUG off, DB_CONN_MAX_AGE=600, the README's command), one `telemetry_listen` (MQTT
-and the Sparkplug host) on a private mosquitto on a free port, `telemetry_health --loop` (every
-60 s) and `evaluate_checks --loop --every` --check-every s. Then for --duration s:
+Runs what production runs, each its own process: the app under gunicorn for the pages
+(--workers sync workers, DEBUG off, DB_CONN_MAX_AGE=600, the README's command) and another
+instance on its own port for the HTTP ingest (--http-workers; 0: the pages' workers serve it
+too), one `telemetry_listen` (MQTT and the Sparkplug host) on a private mosquitto on a free
+port, `telemetry_health --loop` (a pass every 30 s) and `evaluate_checks --loop --every`
+--check-every s. Then for --duration s:
 
 - every integration's device reports three values every 10 to 60 s (spread deterministically),
   over HTTP, MQTT or Sparkplug by --shares (default a third each; bench/breadth_send.py);
@@ -79,7 +81,13 @@ def parse_args():
     parser.add_argument("--grace", type=int, default=60, help="integrations' grace, s")
     parser.add_argument("--silent-every", type=int, default=50, help="one device in N falls silent")
     parser.add_argument("--silent-at", type=float, help="s into the run (default: a third)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers, pages")
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        default=2,
+        help="sync workers of a second gunicorn for the HTTP ingest (0: the pages' serve it)",
+    )
     parser.add_argument("--check-every", type=int, default=60, help="s between check rounds")
     parser.add_argument("--db", default="breadth_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)
@@ -89,6 +97,8 @@ def parse_args():
     step = 10 if args.shape == "orgs" else 100
     if args.integrations < step or args.integrations % step or args.integrations > 100_000:
         parser.error(f"--integrations: a multiple of {step}, at most 100,000")
+    if args.workers < 1 or args.http_workers < 0:
+        parser.error("--workers: at least 1; --http-workers: 0 or more")
     if not 1 <= args.users <= 200 or args.duration < 30 or args.silent_every < 2:
         parser.error("--users: 1 to 200; --duration: at least 30 s; --silent-every: 2 or more")
     weights = [float(x) for x in args.shares.split(",")]
@@ -115,7 +125,7 @@ def main():
         DB_CONN_MAX_AGE="600",
         SPARKPLUG_HOST_ID=HOST_ID,
     )
-    running, server, broker = [], None, None
+    running, server, ingest, broker = [], None, None, None
     try:
         import django
 
@@ -132,6 +142,11 @@ def main():
         broker, mqtt_url = private_broker(work)
         os.environ["MQTT_URL"] = mqtt_url
         server = Gunicorn("breadth", args.workers, url, 600, False, ROOT, prefix="breadth-")
+        ingest = server
+        if args.http_workers:
+            ingest = Gunicorn(
+                "breadth-http", args.http_workers, url, 600, False, ROOT, prefix="breadth-http-"
+            )
         for name, command in (
             ("listener", ["telemetry_listen", "--client-id", "breadth"]),
             ("health loop", ["telemetry_health", "--loop"]),
@@ -143,7 +158,7 @@ def main():
             )
             running.append((name, process, log))
         host_online(mqtt_url)
-        run(args, seeded, people, server, broker, running, mqtt_url, work)
+        run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=ingest)
     except BaseException:
         for name, _, log in running:  # what the services said before the run failed
             log.flush()
@@ -158,6 +173,8 @@ def main():
             except subprocess.TimeoutExpired:
                 process.kill()
             log.close()
+        if ingest and ingest is not server:
+            ingest.stop()
         if server:
             server.stop()
         if broker:
@@ -196,9 +213,11 @@ def host_online(url: str, timeout: float = 180) -> None:
     time.sleep(1.0)
 
 
-def run(args, seeded, people, server, broker, running, mqtt_url, work):
+def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=None):
+    """`server` serves the pages; `ingest` the HTTP ingest (None: `server` does)."""
     from django.db import connection, connections
 
+    ingest = ingest or server
     devices = seeded["devices"]
     sessions = [(login(server.port, email), paths) for email, paths in people.items()]
     for session, paths in sessions[:1]:  # warm-up, and every page kind answers
@@ -215,7 +234,7 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work):
     start = time.monotonic() + 2.0
     end = start + args.duration
     silent_at = start + args.silent_at
-    targets = {"http": server.port, "mqtt": mqtt_url, "sparkplug": (mqtt_url, HOST_ID)}
+    targets = {"http": ingest.port, "mqtt": mqtt_url, "sparkplug": (mqtt_url, HOST_ID)}
     processes = [
         ctx.Process(target=send, args=(t, devices, targets[t], start, end, silent_at, results))
         for t in targets
@@ -227,9 +246,15 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work):
         )
     )
     by_name = {name: process.pid for name, process, _ in running}
+    web = {"web workers (gunicorn), pages and HTTP ingest": server.workers}
+    if ingest is not server:
+        web = {
+            "web workers (gunicorn), pages": server.workers,
+            "web workers (gunicorn), HTTP ingest": ingest.workers,
+        }
     sampler = report.CpuSampler(
         {
-            "web workers (gunicorn)": server.workers,
+            **web,
             "listener (MQTT + Sparkplug host)": lambda: [by_name["listener"]],
             "health loop": lambda: [by_name["health loop"]],
             "check evaluator": lambda: [by_name["check evaluator"]],

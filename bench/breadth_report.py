@@ -117,7 +117,8 @@ def values_table(devices, sent: dict, stored: dict, folded: dict) -> list[dict]:
 
 def silence_table(devices, sent: dict, downs: dict, interval: int, grace: int, end_ns: int):
     """The time from each silent device's last value to its first "down" event after it; and
-    the "down" events of devices that were still sending (before `end_ns`)."""
+    the "down" events of devices that were still sending: before `end_ns` for the others,
+    before its last value for a silent one."""
     delays, missing = [], 0
     for device in devices:
         last_ns = sent[device.index][2]
@@ -131,9 +132,8 @@ def silence_table(devices, sent: dict, downs: dict, interval: int, grace: int, e
     false = sum(
         1
         for device in devices
-        if not device.silent
         for at in downs.get(device.integration, [])
-        if at.timestamp() * 1e9 < end_ns
+        if at.timestamp() * 1e9 < (sent[device.index][2] if device.silent else end_ns)
     )
     return {
         "silent": len(delays) + missing,
@@ -146,6 +146,14 @@ def silence_table(devices, sent: dict, downs: dict, interval: int, grace: int, e
     }
 
 
+def web_servers(args) -> str:
+    """The gunicorn instances of the run, in words."""
+    http = getattr(args, "http_workers", 0)
+    if not http:
+        return f"gunicorn {args.workers} sync workers (pages and HTTP ingest)"
+    return f"gunicorn {args.workers} sync workers for the pages and {http} for the HTTP ingest"
+
+
 def print_markdown(run: dict) -> None:
     """Everything measured, as Markdown tables."""
     args = run["args"]
@@ -154,7 +162,7 @@ def print_markdown(run: dict) -> None:
         f"\n### Breadth: {args.integrations:,} integrations, shape `{args.shape}` "
         f"({run['summary']})\n\n"
         f"{run['duration']:.0f} s of sending, {args.users} users (think time {args.think} s), "
-        f"gunicorn {args.workers} sync workers, one listener (MQTT + Sparkplug host), the "
+        f"{web_servers(args)}, one listener (MQTT + Sparkplug host), the "
         f"health loop, the check evaluator (every {args.check_every} s); PostgreSQL "
         f"{run['pg_version']}, {os.cpu_count()} CPUs, load average {run['load'][0]:.1f} at "
         f"the start, up to {run['load'][1]:.1f}; machine {run['machine'] * 100:.0f} % busy.\n"

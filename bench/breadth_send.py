@@ -1,8 +1,11 @@
 """bench/breadth.py's devices: one process per transport sends every device's reports on its
 own schedule (each report three values: `machine temp=...,rpm=...,load=...`).
 
-- http: line protocol POSTed to /api/v2/write with the device's token, by a pool of threads
-  (a report is due at its time whatever the answers, so a slow server shows as lag);
+- http: line protocol POSTed to /api/v2/write with the device's token, one request a report
+  on a new connection, as each device would (gunicorn's sync workers close every connection
+  after its answer, so a device cannot keep one), by a pool of threads; a report is queued at
+  its time whatever the answers, and its lag is counted when its answer arrives, so a slow
+  server shows as lag;
 - mqtt: one MQTT 5 client publishes `ladder/<integration id>/telemetry` at QoS 1, never more
   than 100 messages waiting for the broker's acknowledgement;
 - sparkplug: one client publishes for every edge node (`spBv1.0/breadth/.../node<n>`, one
@@ -12,7 +15,9 @@ own schedule (each report three values: `machine temp=...,rpm=...,load=...`).
 
 Silent devices send nothing after `silent_at`. Each sender returns, per device: values sent
 (acknowledged: 204 for HTTP, PUBACK for MQTT), values refused or unanswered, the time of its
-last value (ns since the epoch) and the lag behind schedule; plus the process's CPU seconds.
+last value (ns since the epoch) and the worst lag behind schedule (HTTP: of the answer, so
+the time a report waited in the queue counts; MQTT and Sparkplug: of the publish); plus the
+process's CPU seconds.
 """
 
 from __future__ import annotations
@@ -64,13 +69,14 @@ def send_http(devices, port, reports, stats, threads: int = 32):
     import http.client
 
     work = queue.Queue(maxsize=10_000)
+    counting = threading.Lock()  # one device's reports may be answered by two threads at once
 
     def sender():
         while (item := work.get()) is not None:
-            device, body, ts = item
+            device, body, ts, due = item
             status = 0
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
                 connection.request(
                     "POST",
                     "/api/v2/write?precision=ns",
@@ -83,15 +89,18 @@ def send_http(devices, port, reports, stats, threads: int = 32):
                 response = connection.getresponse()
                 response.read()
                 status = response.status
-                connection.close()
             except OSError:
                 pass
-            entry = stats[device.index]
-            if status == 204:
-                entry[0] += len(FIELDS)
-                entry[2] = max(entry[2], ts)
-            else:
-                entry[1] += len(FIELDS)
+            finally:
+                connection.close()
+            with counting:
+                entry = stats[device.index]
+                entry[3] = max(entry[3], time.monotonic() - due)
+                if status == 204:
+                    entry[0] += len(FIELDS)
+                    entry[2] = max(entry[2], ts)
+                else:
+                    entry[1] += len(FIELDS)
 
     pool = [threading.Thread(target=sender) for _ in range(threads)]
     for thread in pool:
@@ -101,8 +110,7 @@ def send_http(devices, port, reports, stats, threads: int = 32):
         ts = wall_ns(due)
         temp, rpm, load = values(device.index, k)
         body = f"machine temp={temp},rpm={rpm},load={load} {ts}".encode()
-        stats[device.index][3] = max(stats[device.index][3], time.monotonic() - due)
-        work.put((device, body, ts))
+        work.put((device, body, ts, due))
     for _ in pool:
         work.put(None)
     for thread in pool:

@@ -251,7 +251,7 @@ def test_loop_mode_runs_until_told_to_stop(heartbeat, monkeypatch):
     monkeypatch.setattr(telemetry_health.threading, "Event", StopAfterOne)
     out = StringIO()
     call_command("telemetry_health", "--loop", stdout=out)
-    assert runs == [60]
+    assert len(runs) == 1 and 0 < runs[0] <= 30  # the next pass 30 s after this one began
     assert "1 integration checked" in out.getvalue()
     assert out.getvalue().endswith("Stopped.\n")
 
