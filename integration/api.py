@@ -55,6 +55,7 @@ from integration.services import (
     telemetry_ingest_partial,
     telemetry_ping,
 )
+from integration.services.seriesids import IngestCache
 
 log = logging.getLogger(__name__)
 _STATUS = {
@@ -314,10 +315,17 @@ def _charge(request, most_points: int, now) -> int:
     return charged
 
 
+# Series ids this worker has looked up, kept across requests as the MQTT listener keeps them
+# (`IngestCache`: checked against the ingest generation at the start of each batch, so a pause,
+# a deletion or a rename counts from the next request). Saves the series query of each request.
+_SERIES_CACHE = IngestCache()
+
+
 def _ingest(request, integration, points, now, charged: int):
     """Settle the batch's charge to its points (refused ones count too), then store it."""
     ratelimit.spend(request.ingest_token.pk, len(points) - charged, now)
-    return telemetry_ingest(integration=integration, points=points, now=now)
+    _SERIES_CACHE.check()
+    return telemetry_ingest(integration=integration, points=points, now=now, cache=_SERIES_CACHE)
 
 
 @ingest_view("Token")

@@ -14,6 +14,7 @@ from integration.services import (
     IntegrationPaused,
     InvalidPoint,
     telemetry_ingest,
+    telemetry_ingest_many,
 )
 from tests.integration.conftest import NOW, minute_rollups, stored
 
@@ -211,6 +212,18 @@ def test_last_seen_is_the_newest_point_never_moving_back_nor_past_now(integratio
     ingest(integration, [Point("temp", (), NOW + 5 * MINUTE, 1.0)])
     integration.refresh_from_db()
     assert integration.last_seen == NOW
+
+
+def test_two_batches_of_one_integration_in_one_write_move_last_seen_to_the_newest(integration):
+    telemetry_ingest_many(
+        batches=[
+            (integration, [Point("temp", (), NOW - MINUTE, 1.0)]),
+            (integration, [Point("temp", (), NOW - 5 * MINUTE, 1.0)]),
+        ],
+        now=NOW,
+    )
+    integration.refresh_from_db()
+    assert integration.last_seen == NOW - MINUTE
 
 
 def test_a_batch_of_only_duplicates_does_not_move_last_seen(integration):

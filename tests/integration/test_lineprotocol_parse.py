@@ -210,6 +210,20 @@ def test_crlf_line_ends_are_tolerated():
     assert values("m f=1\r\nm f=2 1764061200000000000\r\n") == [1.0, 2.0]
 
 
+def test_spaces_around_a_line_of_a_series_seen_before_are_tolerated():
+    # The series and its field are cached after the first line: the others are read as it is.
+    ts = "1764061200000000000"
+    body = f"m f=1 {ts}\nm f=2 \n m f=3 {ts}\nm f=4 {ts} \n  \n # m f=5 {ts}\nm f=6"
+    points = parse(body, now=NOW)
+    assert [(point.value, point.ts) for point in points] == [
+        (1.0, HOUR_AGO),
+        (2.0, NOW),
+        (3.0, HOUR_AGO),
+        (4.0, HOUR_AGO),
+        (6.0, NOW),
+    ]
+
+
 def test_runs_of_spaces_between_sections_are_tolerated():
     assert parse("m,t=a  f=1   1764061200000000000 ", now=NOW) == [
         Point("m.f", (("t", "a"),), HOUR_AGO, 1.0)

@@ -144,3 +144,28 @@ def test_a_rollup_stored_before_arrivals_were_kept_counts_as_arrived_at_its_buck
     telemetry_ingest(integration=integration, points=[point], now=NOW + timedelta(days=1))
 
     assert arrivals(integration, MinuteRollup) == {minute: (minute, NOW + timedelta(days=1))}
+
+
+def test_a_new_batch_and_one_repeating_a_stored_point_sum_up_alike(integration):
+    # All new: one COPY; repeating a stored point: the staged insert. Same points, same sums.
+    points = [
+        Point("t", (), NOW - timedelta(seconds=ago), float(ago), quality)
+        for ago, quality in ((50, "bad"), (70, None), (10, "uncertain"), (30, "bad"), (65, None))
+    ]
+    ingest(integration, [point._replace(metric="new") for point in points])
+    ingest(integration, points[:1])
+    ingest(integration, points)
+
+    def rollups(model, metric):
+        return list(
+            model.objects.filter(series__metric__name=metric)
+            .order_by("bucket")
+            .values_list("bucket", "count", "sum", "last", "last_ts", "uncertain", "bad")
+        )
+
+    for model in (MinuteRollup, HourRollup):
+        assert rollups(model, "new") == rollups(model, "t")
+    assert rollups(MinuteRollup, "new") == [
+        (NOW - timedelta(minutes=2), 2, 135.0, 65.0, NOW - timedelta(seconds=65), 0, 0),
+        (NOW - timedelta(minutes=1), 3, 90.0, 10.0, NOW - timedelta(seconds=10), 1, 2),
+    ]
