@@ -141,9 +141,9 @@ def _mean(value: float | None) -> Decimal | None:
 
 def _amount(value: Decimal | None) -> Decimal | None:
     """12.0 as 12 and 18500.50 as 18500.5: the number without its stored trailing zeros."""
-    if value is None or value != value.to_integral_value():
-        return value if value is None else value.normalize()
-    return value.quantize(Decimal(1))
+    if value is None:
+        return None
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
 def roadmap_csv(*, roadmap: Roadmap, now: datetime | None = None) -> str:
