@@ -36,7 +36,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
+    list_display = ["name", "slug", "is_demo"]
+    list_filter = ["is_demo"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SiteInline, MembershipInline]
 

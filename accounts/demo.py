@@ -104,6 +104,7 @@ def demo_accounts_create(*, today=None) -> dict[str, Organization]:
                 "name": spec["name"],
                 "brand_colour": spec["brand_colour"],
                 "industry": spec["industry"],
+                "is_demo": True,  # never in a pool export, never a real organisation's peer
             },
         )
         for name, kind, location in spec["sites"]:

@@ -107,6 +107,9 @@ class Organization(models.Model):
     # random, made at the first opt-in, and is all a pool export says of who contributed.
     benchmark_opt_in = models.BooleanField("share anonymous figures in benchmarks", default=False)
     benchmark_contributor = models.CharField(max_length=32, blank=True, editable=False)
+    # Made by `manage.py seed_demo`: never exported to a pool, and benchmarked only against
+    # other demo organisations (assessments.pool); a real organisation never counts it.
+    is_demo = models.BooleanField("demo data", default=False, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -2,7 +2,8 @@
 member (eight in manufacturing) each have a final assessment, so the benchmark page has figures
 for every demo user (quartiles from 10 strangers up: the COO of Acme has 12), the manufacturing
 cut shows, and so does the verified view (their finals
-record verification, with accepted evidence behind some level-1 criteria)."""
+record verification, with accepted evidence behind some level-1 criteria). Every one is marked
+`is_demo`: the demo benchmarks only among themselves and none goes into a pool export."""
 
 from datetime import timedelta
 
@@ -55,7 +56,7 @@ def demo_benchmarks_create(orgs: dict[str, Organization], *, now=None) -> None:
         benchmark_opt_in_set(organization=org, user=owner, opt_in=True)
     for slug, name, industry, shift, readiness, evidenced in PEERS:
         org, _ = Organization.objects.update_or_create(
-            slug=slug, defaults={"name": name, "industry": industry}
+            slug=slug, defaults={"name": name, "industry": industry, "is_demo": True}
         )
         owner, made = User.objects.get_or_create(email=f"owner@{slug}.example")
         if made:  # nobody logs in as a peer: its figures are the point, not its pages

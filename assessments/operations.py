@@ -1,10 +1,11 @@
 """The operations page: each background component's instances, heartbeats, backlog and errors.
 
 Read in a fixed number of queries (`operations_snapshot`), judged by the rules below:
-- A loop with a `ServiceHeartbeat` row (the health loop, the evaluator, the broker sync) is
-  *stale* once no cycle finished in three of its intervals (60 s for the health loop and the
-  broker sync in it, `--every` for the evaluator, 300 s by default); *stopped* when it stopped
-  on purpose. Rows not heard from for a week are pruned when an instance starts.
+- A loop with a `ServiceHeartbeat` row (the health loop, the evaluator, the broker sync, and
+  milestones_verify, a cron run every 5 minutes with one row per host) is *stale* once no cycle
+  finished in three of its intervals (60 s for the health loop and the broker sync in it,
+  `--every` for the evaluator, 300 s by default, 300 s for milestones_verify); *stopped* when it
+  stopped on purpose. Rows not heard from for a week are pruned when an instance starts.
 - An MQTT listener beats every 30 s: *running* within 90 s, *late* after that, *stale* after
   5 minutes (the broker keeps queueing its share: start it again or retire it), *stopped*
   when it stopped with its session kept. Retired ids are counted, not listed.
@@ -39,6 +40,7 @@ LOOPS = {
     ServiceHeartbeat.HEALTH: "Health loop (telemetry_health)",
     ServiceHeartbeat.EVALUATOR: "Check evaluator (evaluate_checks)",
     ServiceHeartbeat.BROKER_SYNC: "Broker account sync (telemetry_health, mqtt_broker_sync)",
+    ServiceHeartbeat.MILESTONES: "Milestone checks and baselines (milestones_verify)",
 }
 
 
@@ -132,6 +134,7 @@ def _loop(key: str, title: str, rows: list[ServiceHeartbeat], *, now: datetime) 
         state, words = IDLE, "not running" if instances else "never ran"
     expected = {
         ServiceHeartbeat.EVALUATOR: "a round every 5 min (--every); stale after 3 missed",
+        ServiceHeartbeat.MILESTONES: "a cron run every 5 min; stale after 3 missed",
     }.get(key, "a run every minute (--loop or cron); stale after 3 missed")
     if key == ServiceHeartbeat.BROKER_SYNC and not instances:
         words = "not in use (MQTT_ADMIN_URL unset) or never ran"

@@ -2,8 +2,10 @@
 
 The contributions are this install's opted-in organisations, each by its latest final
 assessment (`figures_of`, the verification snapshot taken at finalise), and the entries imported
-from other installs (`BenchmarkEntry`). `benchmark_figures()` is the one source of the page, the
-JSON download and the PDF; the rules (K = 5 strangers, percentiles) are `assessments.benchmarks`'.
+from other installs (`BenchmarkEntry`). Demo organisations (`seed_demo`) form a pool of their
+own: a demo organisation's page counts only them, any other page never counts them.
+`benchmark_figures()` is the one source of the page, the JSON download and the PDF; the rules
+(K = 5 strangers, percentiles) are `assessments.benchmarks`'.
 """
 
 from __future__ import annotations
@@ -161,9 +163,11 @@ def _contributions_of(assessments: dict[int, Assessment]) -> dict[int, Contribut
     }
 
 
-def local_contributions() -> list[Contribution]:
-    """This install's opted-in organisations, each by its latest final assessment."""
-    opted = Organization.objects.filter(benchmark_opt_in=True).values_list("pk", flat=True)
+def local_contributions(*, demo: bool = False) -> list[Contribution]:
+    """This install's opted-in organisations, each by its latest final assessment: the real
+    ones, or with `demo` the demo's (`Organization.is_demo`); the two never mix."""
+    opted = Organization.objects.filter(benchmark_opt_in=True, is_demo=demo)
+    opted = opted.values_list("pk", flat=True)
     return list(_contributions_of(latest_finals(opted)).values())
 
 
@@ -205,9 +209,10 @@ def benchmark_figures(
     counts only this install's organisations with a recorded verification. `user` is the
     reader; None for the PDF, which every member may read (`known_organizations`). "Yours" is the
     organisation's latest final assessment (within an auditor's `window`), or `assessment`
-    (a report's)."""
-    pool = local_contributions()
-    if not verified:
+    (a report's). A demo organisation is compared with the demo's only, any other with real
+    organisations and imported entries only (`local_contributions`)."""
+    pool = local_contributions(demo=organization.is_demo)
+    if not verified and not organization.is_demo:
         pool += imported_contributions(exclude={c.contributor for c in pool})
     if industry:
         pool = [c for c in pool if c.industry == industry]

@@ -1,11 +1,12 @@
 """The benchmark pool as a file, for a consultant to pool benchmarks across installs.
 
-Export: this install's opted-in organisations, each as an anonymous entry (its random
-contributor id, industry, assessment month and figures per area and dimension), never a name
-or a slug, and never the exact assessment date (a day could single an organisation out). The K
-rule holds here too: no file at all with fewer than K contributions, and an entry keeps its
-industry only when at least K entries share it (otherwise it counts in "all industries" only).
-Verified levels are not exported: an imported entry never counts as verified.
+Export: this install's opted-in organisations (never a demo one), each as an anonymous entry
+(its random contributor id, industry, assessment month and figures per area and dimension),
+never a name or a slug, and never the exact assessment date (a day could single an
+organisation out). The K rule holds here too: no file at all with fewer than K contributions,
+and an entry keeps its industry only when at least K entries share it (otherwise it counts in
+"all industries" only). Verified levels are not exported: an imported entry never counts as
+verified.
 
 Import: a strictly validated document (size capped before parsing); each entry is added unless
 the pool already holds its contributor id with the same assessment month, or the contributor is
@@ -89,8 +90,9 @@ class ImportResult:
 
 
 def pool_export(*, now: datetime) -> dict:
-    """The document of this install's contributions; PoolError below K of them."""
-    contributions = local_contributions()
+    """The document of this install's contributions, the demo's left out; PoolError below K
+    of them."""
+    contributions = local_contributions(demo=False)
     if len(contributions) < K:
         raise PoolError(
             f"Fewer than {K} organisations share their figures: there is no pool to export."

@@ -15,8 +15,11 @@ verification snapshot), roadmaps and the audit trail.
   install, since devices are configured with it; otherwise they get a new one and the import
   says so.
 - Ingest tokens (secrets), open invitations, logos, PDF reports and people's calendar feed keys
-  are not exported: the import says which integrations need new tokens. Answers and agreements
-  keep their content but are dated at the import.
+  are not exported: the import says which integrations need new tokens. Nor is the benchmark
+  opt-in or contributor id: sharing figures is an owner's consent for one install, so the
+  imported organisation shares nothing until an owner opts in there (the import says so, and
+  adds "benchmarks opted out" to a trail whose last word was an opt-in). Answers and
+  agreements keep their content but are dated at the import.
 - People missing in the target install are created with an unusable password.
 
 `organization_export` builds the document, `organization_import` stores it in one transaction

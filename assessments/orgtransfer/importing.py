@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+import audit.trail as audit
 from accounts.addresses import ascii_problem, normalise
 from accounts.models import Membership, Organization, Site, User
+from accounts.services import AuditArea
 from assessments.exchange.validation import InvalidExport, document_read, shown
 from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import shipped_framework
@@ -38,6 +40,7 @@ class ImportReport:
     new_ids: list[tuple[str, str, str]] = field(default_factory=list)  # integration, old, new
     integrations: list[str] = field(default_factory=list)  # they need new ingest tokens
     frameworks_stored: list[str] = field(default_factory=list)  # shipped elsewhere, not here
+    benchmarks_left: bool = False  # it shared benchmark figures where it came from
 
 
 def organization_import(*, data, slug: str | None = None, name: str | None = None):
@@ -76,6 +79,7 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         refs["kpis"] = kpis_import(organization=org, entries=document.outcome_kpis, refs=refs)
         roadmaps = roadmaps_import(organization=org, entries=document.roadmaps, refs=refs)
         audited = audit_import(organization=org, entries=document.audit, refs=refs)
+        report.benchmarks_left = _benchmarks_left(org, document.audit, now=now)
     report.new_ids = telemetry.new_ids
     report.integrations = sorted(telemetry.by_name)
     report.counts = {
@@ -94,6 +98,32 @@ def organization_import(*, data, slug: str | None = None, name: str | None = Non
         "audit events": audited,
     }
     return report
+
+
+def _benchmarks_left(org, events, *, now) -> bool:
+    """The opt-in is an owner's consent for one install and is not carried: when the trail says
+    the organisation shared its figures, record that it does not here, so trail and setting
+    agree. True then."""
+    said = [
+        e.after["benchmark_opt_in"]
+        for e in events
+        if isinstance(e.after, dict) and "benchmark_opt_in" in e.after
+    ]
+    if not said or said[-1] is not True:
+        return False
+    audit.record(
+        organization=org,
+        actor=None,
+        area=AuditArea.SETTINGS,
+        action="benchmarks opted out",
+        subject="benchmarks",
+        obj=org,
+        before={"benchmark_opt_in": True},
+        after={"benchmark_opt_in": False},
+        text="Moved from another install: an opt-in stays with the install it was given in.",
+        at=now,
+    )
+    return True
 
 
 def _header_check(data) -> None:

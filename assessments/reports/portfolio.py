@@ -3,9 +3,9 @@ where one organisation stands among the others, as aggregates only.
 
 Every figure is a final assessment's (`Assessment.objects.finals()`): a draft is named as one,
 never counted. Peers are the other organisations of the person asking (their portfolio), each by
-its latest final assessment. A peer figure is shown only as a mean over at least `MIN_PEERS`
-organisations and never with a name, so no client can read another client's numbers in its
-report.
+its latest final assessment; demo organisations (`seed_demo`) are peers of each other only. A
+peer figure is shown only as a mean over at least `MIN_PEERS` organisations and never with a
+name, so no client can read another client's numbers in its report.
 """
 
 from __future__ import annotations
@@ -236,12 +236,13 @@ def area_indexes(figures: AssessmentFigures) -> dict[str, float | None]:
 
 
 def peer_standing(*, organization, figures: AssessmentFigures, user) -> PeerStanding:
-    """Where `organization` (by `figures`) stands among the other organisations of `user`:
-    per area of its processes, then overall over the peers sharing one of its areas."""
+    """Where `organization` (by `figures`) stands among the other organisations of `user`
+    (demo ones for a demo organisation, real ones otherwise): per area of its processes, then
+    overall over the peers sharing one of its areas."""
     peer_ids = []
     if user is not None:
         peer_ids = list(
-            Membership.objects.filter(user=user)
+            Membership.objects.filter(user=user, organization__is_demo=organization.is_demo)
             .exclude(organization=organization)
             .values_list("organization_id", flat=True)
         )

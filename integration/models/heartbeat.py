@@ -27,6 +27,7 @@ class ServiceHeartbeat(models.Model):
     """
 
     HEALTH, EVALUATOR, BROKER_SYNC = "health", "evaluator", "broker-sync"
+    MILESTONES = "milestones"  # assessments' milestones_verify, a cron run every 5 min
     PRUNE_AFTER = timedelta(days=7)
 
     name = models.CharField(max_length=40)

@@ -1,4 +1,7 @@
-from django.core.management import call_command
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.demo import DEMO_AUDITOR, DEMO_PASSWORD, ORGANIZATIONS
@@ -49,3 +52,27 @@ def test_the_demo_benchmarks_show_for_the_coo_and_the_consultant(db):
     everyone = benchmark_figures(organization=acme, user=coo, industry="", verified=False)
     full = [r for r in everyone.rows if r.summary is not None and r.summary.q1 is not None]
     assert full, "the COO of Acme sees quartiles: at least 10 strangers contribute"
+
+
+def test_the_demo_is_marked_and_stays_out_of_pool_exports_and_real_benchmarks(db, tmp_path):
+    from assessments.models import FrameworkVersion
+    from assessments.pool import benchmark_dict
+    from tests.assessments.benchmark_helpers import contributors
+
+    call_command("seed_demo")
+    assert all(o.is_demo for o in Organization.objects.all())
+    coo = User.objects.get(email="coo@acme.example")
+    acme = Organization.objects.get(slug="acme")
+    demo_figures = benchmark_dict(benchmark_figures(organization=acme, user=coo))
+    # thirteen demo contributors, no real one: nothing to export from a demo install
+    with pytest.raises(CommandError, match="Fewer than 5"):
+        call_command("benchmark_export", "-o", str(tmp_path / "pool.json"))
+    real = contributors(FrameworkVersion.objects.shipped(), [0, 1, 2, 3, 4], prefix="real")
+    call_command("benchmark_export", "-o", str(tmp_path / "pool.json"))
+    assert len(json.loads((tmp_path / "pool.json").read_text())["entries"]) == 5
+    # a real organisation counts the four other real ones only: not five strangers
+    owner = real[0].memberships.get().user
+    assert not benchmark_figures(organization=real[0], user=owner).any_shown
+    # and the demo's figures do not move with the real organisations
+    assert benchmark_dict(benchmark_figures(organization=acme, user=coo)) == demo_figures
+    assert demo_figures["rows"]

@@ -2,12 +2,15 @@
 stale detection, the JSON variant, and a fixed number of queries."""
 
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from assessments.management.commands import milestones_verify
 from assessments.operations import BAD, IDLE, OK, WARN, operations_snapshot
 from integration.models import (
     Integration,
@@ -175,3 +178,34 @@ def test_the_page_reads_in_a_fixed_number_of_queries(staff, django_assert_num_qu
     # The session, the user, the seven of the snapshot, the user menu's memberships.
     with django_assert_num_queries(10):
         assert client.get(URL).status_code == 200
+
+
+def test_each_milestones_verify_run_beats_and_the_page_shows_it_stale_after_15_min(staff):
+    with time_machine.travel(T, tick=False):
+        call_command("milestones_verify", stdout=StringIO())
+    row = ServiceHeartbeat.objects.get()
+    assert (row.name, row.interval, row.last_beat, row.error_count) == ("milestones", 300, T, 0)
+    assert ":" not in row.instance  # a cron run: one row per host
+    with time_machine.travel(T + timedelta(minutes=5), tick=False):
+        call_command("milestones_verify", stdout=StringIO())
+    assert ServiceHeartbeat.objects.get().last_beat == T + timedelta(minutes=5)
+    milestones = component("milestones", now=T + timedelta(minutes=20))
+    assert (milestones.state, milestones.words) == (OK, "1 running")
+    assert milestones.expected == "a cron run every 5 min; stale after 3 missed"
+    late = T + timedelta(minutes=20, seconds=1)
+    assert component("milestones", now=late).state == BAD
+    with time_machine.travel(late, tick=False):
+        response = client_for(staff).get(URL)
+    assert "Milestone checks and baselines (milestones_verify)" in response.text
+    assert "stale: no cycle for 15 min" in response.text
+
+
+def test_a_failed_milestones_verify_run_records_its_error(db, monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("no rollups")
+
+    monkeypatch.setattr(milestones_verify, "criteria_verify", broken)
+    with pytest.raises(RuntimeError):
+        call_command("milestones_verify", stdout=StringIO())
+    row = ServiceHeartbeat.objects.get(name="milestones")
+    assert row.error_count == 1 and row.last_error == "RuntimeError: no rollups"

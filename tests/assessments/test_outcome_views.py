@@ -1,11 +1,15 @@
 """Outcome KPI pages (list, add, edit, delete) and outcomes on the milestone, roadmap and
 overview pages."""
 
+import csv
+import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from assessments.models import Milestone, OutcomeKpi
 from assessments.roadmaps.outcomes import baselines_freeze
@@ -248,3 +252,54 @@ def test_a_frozen_milestones_expected_change_is_fixed(measured, owner):
     client.post(url("milestone-edit", measured.pk), data)
     measured.refresh_from_db()
     assert measured.expected_change == -10
+
+
+def exported(client, roadmap, kind):
+    return client.get(url("roadmap-export", roadmap.pk, kind))
+
+
+def test_the_roadmap_export_carries_each_outcome_as_the_pages_show_it(measured, member, roadmap):
+    client = client_for(member)
+    rows = list(csv.DictReader(io.StringIO(exported(client, roadmap, "csv").content.decode())))
+    row = next(r for r in rows if r["Milestone"] == measured.title)
+    interval = row["Interval"]
+    assert {k: row[k] for k in list(row)[-10:] if k != "Interval"} == {
+        "Outcome KPI": "Unplanned downtime",
+        "KPI unit": "h",
+        "Baseline mean": "5.00",
+        "After mean": "4.00",
+        "Change": "−20 %",
+        "Expected change": "−10 %",
+        "Outcome": SUMMARY,
+        "Effort (person-days)": "12",
+        "Cost estimate": "18500",
+    }
+    page = client.get(url("roadmap-detail", roadmap.pk)).content.decode()
+    assert interval.startswith("95 % CI −") and f"· {interval}</span>" in page
+    others = [r for r in rows if r["Milestone"] != measured.title]
+    assert others and all(r["Outcome KPI"] == r["Outcome"] == r["Change"] == "" for r in others)
+
+    sheet = load_workbook(io.BytesIO(exported(client, roadmap, "xlsx").content)).active
+    header = [c.value for c in sheet[1]]
+    line = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if measured.title in r)
+    cells = dict(zip(header, line, strict=True))
+    assert (cells["Baseline mean"], cells["After mean"]) == (5, 4)  # numbers in the workbook
+    assert (cells["Change"], cells["Interval"], cells["Outcome"]) == ("−20 %", interval, SUMMARY)
+    assert (cells["Effort (person-days)"], cells["Cost estimate"]) == (12, 18500)
+
+
+def test_the_outcome_columns_never_hold_a_formula(measured, member, roadmap, kpi):
+    kpi.name, kpi.unit = '=HYPERLINK("http://x","y")', "@h"
+    kpi.save()
+    client = client_for(member)
+    text = exported(client, roadmap, "csv").content.decode()
+    assert ',"\'=HYPERLINK(""http://x"",""y"")",\'@h,' in text
+    sheet = load_workbook(io.BytesIO(exported(client, roadmap, "xlsx").content)).active
+    kpi_cells = [c for c in sheet[get_column(sheet, "Outcome KPI")] if c.row > 1 and c.value]
+    assert kpi_cells and all(c.data_type == "s" for c in kpi_cells)
+    assert kpi_cells[0].value == kpi.name
+
+
+def get_column(sheet, title):
+    index = next(c.column for c in sheet[1] if c.value == title)
+    return get_column_letter(index)

@@ -190,3 +190,20 @@ def test_the_verified_index_stands_beside_the_samr_index(consultant, portfolio, 
     page = client_for(consultant).get(URL).content.decode()
     cell = re.search(r'data-figure="verified_index">(.*?)</td>', page, re.S)[1]
     assert cell.startswith("0.00") and "1 above verified" in cell
+
+
+def test_a_demo_client_is_never_a_real_clients_peer_nor_the_other_way(
+    consultant, org, owner, framework
+):
+    mine = scored_assessment(
+        org, framework, owner, [make_process(org, "Press")], levels={"Press": 2}, title="Mine"
+    )
+    figures = assessment_figures(mine)
+    demo = [_peer(slug, consultant, framework, 1) for slug in "abc"]
+    Organization.objects.filter(pk__in=[o.pk for o in demo]).update(is_demo=True)
+    assert peer_standing(organization=org, figures=figures, user=consultant).peers == 0
+    _peer("real", consultant, framework, 3)
+    demo_org = Organization.objects.get(slug="a")
+    theirs = assessment_figures(demo_org.assessments.get())
+    standing = peer_standing(organization=demo_org, figures=theirs, user=consultant)
+    assert standing.peers == 2  # the other two demo clients, not Acme nor "real"

@@ -15,8 +15,8 @@ memberships, its own frameworks and the shipped ones it uses, processes, assessm
 assessor's answers, the agreements and their state, roadmaps with milestones, acceptance
 criteria, comments and the activity log, integrations with their metrics, series, minute and
 hour rollups and health events, and the audit trail. Raw points only with --with-points (the
-rollups carry the charts and the health figures). Ingest tokens, open invitations, logos and
-PDF reports are not exported.
+rollups carry the charts and the health figures). Ingest tokens, open invitations, logos, PDF
+reports and the benchmark opt-in (an owner's consent for this install) are not exported.
 
   manage.py export_org acme -o acme.json.gz      (gzip when the name ends in .gz)
   manage.py export_org acme > acme.json          (standard output without -o)
@@ -53,6 +53,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Exported {organization.name} to {output} ({size:,} bytes): "
             f"{len(document['assessments'])} assessments, {len(document['roadmaps'])} "
-            f"roadmaps, {len(document['integrations'])} integrations. Ingest tokens are "
-            "not exported."
+            f"roadmaps, {len(document['integrations'])} integrations. Ingest tokens and the "
+            "benchmark opt-in are not exported."
         )

@@ -18,7 +18,8 @@ assessment must give the same figures as in the file.
 People are matched by email; the ones missing here are created without a password (set one
 with `manage.py changepassword EMAIL`). Integrations keep their id when no integration here
 has it, since devices are configured with it; otherwise they get a new one and the import
-lists them. Ingest tokens are never exported: issue new ones for every integration.
+lists them. Ingest tokens are never exported: issue new ones for every integration. The
+organisation does not share figures in this install's benchmarks until an owner opts in here.
 
 The document may hold at most --max-mb MB of JSON (512 by default), counted after gzip
 decompression, which stops there: a bigger file is refused before it fills the memory.
@@ -82,6 +83,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Framework {framework} is not shipped here; stored as the organisation's own."
             )
+        # Sharing figures with the peers of an install is an owner's consent for that install:
+        # it never moves with the organisation (the document does not carry it).
+        self.stdout.write(
+            "Benchmarks: off here"
+            + (" (it shared its figures where it came from)" if report.benchmarks_left else "")
+            + ". Sharing anonymous figures in this install's benchmarks takes an owner's "
+            "opt-in here (Settings → Benchmarks); an opt-in does not move with the organisation."
+        )
         if report.integrations:
             self.stdout.write(
                 "Ingest tokens are not exported: issue new tokens for "
