@@ -10,12 +10,13 @@ evaluators, two health loops), and reports the throughput of each and the ratio 
     .venv/bin/python bench/scale_out.py --duration 20 --integrations 200  # smoke
 
 PostgreSQL only; its own database (--db, dropped and re-created, dropped at the end unless
---keep), seeded with bench/breadth_seed.py (`orgs` shape: organisations of 10 integrations,
-half HTTP, half MQTT, grace 0, the manufacturing checks bound) plus a draft assessment per
-organisation claiming level 4 on every process (bench/scale_out_load.py). A private mosquitto
-on a free port (bench/broker.py). Each configuration runs three windows of --duration / 3 s,
-one kind of work saturated at a time (with every process of the configuration running, so
-that two of a kind can use the two cores):
+--keep, which also keeps the processes' logs), seeded with bench/breadth_seed.py (`orgs`
+shape: organisations of 10 integrations, half HTTP, half MQTT, grace 0, the manufacturing
+checks bound) plus a draft assessment per organisation claiming level 4 on every process
+(bench/scale_out_load.py). A private mosquitto on a free port (bench/broker.py). Each
+configuration runs three windows of --duration / 3 s, one kind of work saturated at a time
+(with every process of the configuration running, so that two of a kind can use the two
+cores):
 
 1. HTTP: --clients closed-loop clients (two load processes) POST --batch reports of 3 values
    of one integration each, spread over the instances; rate = values acknowledged (204) / s.
@@ -26,6 +27,11 @@ that two of a kind can use the two cores):
    done its first round, every bound check is made due, again each time all are judged; rate =
    check evaluations / s. A round takes checks in chunks of 500 (`evaluate.CHUNK`): with
    fewer than 1,000 bound checks (--integrations under ~1,100) one evaluator takes them all.
+
+The evaluator runs the drift (`drift_round`: every live assessment's verification) after
+each of its rounds, in every evaluator: with an assessment per organisation (the default) it
+costs more than the judging and is done twice by two evaluators; --assessed-every N keeps
+one organisation in N assessed, to see the judging alone.
 
 Races for alerts: before each configuration, some integrations that never get data are set
 "up, silent for 10 minutes" and others "down, a value just now", and every process is set as
@@ -83,17 +89,23 @@ def parse_args():
     parser.add_argument("--duration", type=float, default=180, help="s per configuration")
     parser.add_argument("--clients", type=int, default=8, help="HTTP clients at once")
     parser.add_argument("--batch", type=int, default=50, help="reports per HTTP POST")
-    parser.add_argument("--backlog", type=int, help="MQTT messages (default 800 x duration)")
+    parser.add_argument("--backlog", type=int, help="MQTT messages (default 1000 x duration)")
+    parser.add_argument(
+        "--assessed-every",
+        type=int,
+        default=1,
+        help="one organisation in N has a draft assessment to drift (default 1: all)",
+    )
     parser.add_argument("--db", default="scale_out_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = parser.parse_args()
     check_database_name(parser, args.db)
     if args.integrations < 40 or args.integrations % 10 or args.integrations > 100_000:
         parser.error("--integrations: a multiple of 10, 40 to 100,000")
-    if args.duration < 15 or args.clients < 2 or args.batch < 1:
-        parser.error("--duration: at least 15 s; --clients: 2 or more; --batch: 1 or more")
-    args.backlog = args.backlog or int(800 * args.duration)
+    if args.duration < 15 or args.clients < 2 or args.batch < 1 or args.assessed_every < 1:
+        parser.error("--duration: at least 15 s; --clients, --batch, --assessed-every: positive")
+    args.backlog = args.backlog or int(1000 * args.duration)
     return args
 
 
@@ -140,7 +152,8 @@ def main():
         owners = dict(
             Membership.objects.filter(role=Role.OWNER).values_list("organization_id", "user_id")
         )
-        scores = load.seed_assessments(owners)
+        assessed = sorted(owners)[:: args.assessed_every]
+        scores = load.seed_assessments({org: owners[org] for org in assessed})
         print(
             f"seeded in {time.monotonic() - started:.0f} s: {seeded['summary']}, {scores} "
             f"scored processes",
@@ -195,7 +208,10 @@ def main():
         connections.close_all()
         if not args.keep:
             drop_database(args.db)
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"logs kept in {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def configuration(state, label: str, k: int) -> dict:

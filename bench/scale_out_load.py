@@ -139,7 +139,9 @@ def seed_assessments(owners: dict) -> int:
         for org, user in owners.items()
     )
     by_org = {a.organization_id: a for a in assessments}
-    processes = list(Process.objects.values_list("pk", "organization_id"))
+    processes = list(
+        Process.objects.filter(organization__in=owners).values_list("pk", "organization_id")
+    )
     scores = ProcessScore.objects.bulk_create(
         ProcessScore(assessment=by_org[org], process_id=pk, target_level=4) for pk, org in processes
     )

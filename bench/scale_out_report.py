@@ -33,6 +33,16 @@ def print_markdown(run: dict) -> None:
         print(f"| {name} | {a:,.0f} | {b:,.0f} | {ratio:.2f}× |")
 
     print(
+        "\nCPU per unit of work (what wall-clock ratios hide on a shared machine): CPU s of "
+        "the processes of that kind, over the span their work was counted, per 1,000 units.\n\n"
+        "| work | one of each | two of each | two ÷ one |\n|---|--:|--:|--:|"
+    )
+    for name, key in UNITS:
+        a, b = (_per_thousand(c, key) for c in (one, two))
+        ratio = b / a if a else float("nan")
+        print(f"| {name} | {a:.3f} | {b:.3f} | {ratio:.2f}× |")
+
+    print(
         "\n| configuration | HTTP requests (refused) | MQTT messages drained: before all "
         "listeners were connected / measured (s) / all | check rounds completed (checks) |\n"
         "|---|--:|--:|--:|"
@@ -91,6 +101,21 @@ def print_markdown(run: dict) -> None:
                         f"| {c['label']} of each | {window} | {name} | {seconds:.1f} | "
                         f"{seconds / wall:.2f} |"
                     )
+
+
+UNITS = (
+    ("web workers per 1,000 values", ("http", "values")),
+    ("listeners per 1,000 messages", ("mqtt", "messages")),
+    ("evaluators per 1,000 evaluations", ("checks", "evaluations")),
+)
+
+
+def _per_thousand(config: dict, key: tuple) -> float:
+    done = config[key[0]][key[1]]
+    # The listeners' and evaluators' CPU is read over the same span as their count.
+    http = key[0] == "http"
+    seconds = config["cpu"]["HTTP"][0]["web workers"] if http else config[key[0]]["cpu"]
+    return seconds / done * 1000 if done else float("nan")
 
 
 def _kinds(counts: dict) -> str:

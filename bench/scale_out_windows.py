@@ -158,6 +158,7 @@ def mqtt_window(state, label: str, ids: list[str], window: float) -> dict:
         if time.monotonic() > ready or any(s.process.poll() is not None for s in listeners):
             raise SystemExit("a listener did not resume its session")
         time.sleep(0.1)
+    cpu = sum(report.process_seconds(s.process.pid) for s in listeners)
     started, early = time.monotonic(), load.points_stored()
     end = started + window
     now, count = started, early
@@ -167,6 +168,7 @@ def mqtt_window(state, label: str, ids: list[str], window: float) -> dict:
             raise SystemExit("a listener exited")
         now, count = time.monotonic(), load.points_stored()
     drained, seconds = (count - early) // 3, now - started
+    cpu = sum(report.process_seconds(s.process.pid) for s in listeners) - cpu
     # Outside the measure: the rest of the backlog, before the checks' window.
     deadline = time.monotonic() + 300
     while load.points_stored() < base + 3 * expected and time.monotonic() < deadline:
@@ -176,6 +178,7 @@ def mqtt_window(state, label: str, ids: list[str], window: float) -> dict:
         "seconds": seconds,
         "rate": drained / max(seconds, 1e-9),
         "before": (early - base) // 3,
+        "cpu": cpu,
         "all": (load.points_stored() - base) // 3,
     }
 
@@ -205,6 +208,7 @@ def checks_window(state, label: str, k: int, window: float) -> dict:
         if time.monotonic() > ready or any(s.process.poll() is not None for s in evaluators):
             raise SystemExit("an evaluator did not start")
         time.sleep(0.2)
+    cpu = sum(report.process_seconds(s.process.pid) for s in evaluators)
     started = time.monotonic()
     end = started + window
     judged = rounds = 0
@@ -217,7 +221,9 @@ def checks_window(state, label: str, k: int, window: float) -> dict:
         judged += total - left
         rounds += not left
     wall = time.monotonic() - started
+    cpu = sum(report.process_seconds(s.process.pid) for s in evaluators) - cpu
     return {
+        "cpu": cpu,
         "evaluations": judged,
         "rounds": rounds,
         "checks": total,
