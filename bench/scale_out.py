@@ -6,7 +6,7 @@ Issue 19 item 5. Web workers, MQTT listeners and check evaluators are stateless;
 worker on two ports, two listeners in one shared subscription `$share/ladder/...`, two
 evaluators, two health loops), and reports the throughput of each and the ratio two / one.
 
-    .venv/bin/python bench/scale_out.py                                   # full, ~12 min
+    .venv/bin/python bench/scale_out.py                                   # full, ~10 min
     .venv/bin/python bench/scale_out.py --duration 20 --integrations 200  # smoke
 
 PostgreSQL only; its own database (--db, dropped and re-created, dropped at the end unless
@@ -89,7 +89,7 @@ def parse_args():
     parser.add_argument("--duration", type=float, default=180, help="s per configuration")
     parser.add_argument("--clients", type=int, default=8, help="HTTP clients at once")
     parser.add_argument("--batch", type=int, default=50, help="reports per HTTP POST")
-    parser.add_argument("--backlog", type=int, help="MQTT messages (default 1000 x duration)")
+    parser.add_argument("--backlog", type=int, help="MQTT messages (default 600 x duration)")
     parser.add_argument(
         "--assessed-every",
         type=int,
@@ -105,7 +105,7 @@ def parse_args():
         parser.error("--integrations: a multiple of 10, 40 to 100,000")
     if args.duration < 15 or args.clients < 2 or args.batch < 1 or args.assessed_every < 1:
         parser.error("--duration: at least 15 s; --clients, --batch, --assessed-every: positive")
-    args.backlog = args.backlog or int(1000 * args.duration)
+    args.backlog = args.backlog or int(600 * args.duration)
     return args
 
 
