@@ -6,7 +6,10 @@ last seen (`VerifiedLevelSeen`). The first time a level is seen it is only recor
 is claimed with a conditional UPDATE (`filter(level=old).update(level=new)`): of several
 evaluators seeing the same change, exactly one wins, and only it sends one email to the
 organisation's owners and consultants and the process owner and records one audit event
-(`AuditArea.CHECKS`, actor None: Ladder).
+(`AuditArea.CHECKS`, actor None: Ladder). Each round judges at its own `now`, taken when it
+began; a level recorded at a later `now` than this round's is left alone (an evaluator whose
+long round began before a check's grace ended would otherwise announce a "recovery" from the
+drop the other one had just announced).
 
 A process whose verified level is below its claimed level because a check is overdue is marked
 `dropped`, which lists it under "needs attention" on the overview until that no longer holds.
@@ -97,11 +100,15 @@ def _compare(score, view: ProcessVerification, seen, now: datetime) -> Change | 
             defaults={"level": view.verified, "changed": now, "dropped": dropped},
         )
         return None
+    if seen.changed > now:
+        # Another evaluator, whose round began later, recorded this level: its clock is newer
+        # (a check's grace may have ended in between), so this older view must not undo it.
+        return None
     if seen.dropped != dropped:
         VerifiedLevelSeen.objects.filter(pk=seen.pk).update(dropped=dropped)
     if seen.level == view.verified:
         return None
-    won = VerifiedLevelSeen.objects.filter(pk=seen.pk, level=seen.level).update(
+    won = VerifiedLevelSeen.objects.filter(pk=seen.pk, level=seen.level, changed__lte=now).update(
         level=view.verified, changed=now
     )
     if view.verified < seen.level and view.verified >= view.claimed:

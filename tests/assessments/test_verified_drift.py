@@ -178,3 +178,17 @@ def test_a_hostile_process_name_reads_as_written_in_a_plain_text_email(verified_
     assert 'Press <b>"3"</b> & co\nBcc: evil@example.test' in message.body
     assert "&amp;" not in message.subject + message.body
     assert all(m.bcc == [] and len(m.to) == 1 for m in mail.outbox)
+
+
+def test_an_evaluator_with_an_older_clock_does_not_undo_a_newer_drop(verified_two):
+    """Two evaluators: one whose round began after the deadline announced the drop; the other's
+    round began before it and runs its drift later (a round of many checks takes a minute).
+    Its older `now` still sees the check within its grace: that is no recovery to announce."""
+    round_at(NOW)
+    round_at(FAILED)
+    round_at(OVERDUE)
+    assert len(mail.outbox) == 3 and seen(verified_two).level < 2
+    summary = drift_round(now=OVERDUE - timedelta(minutes=1))
+    assert (summary.changes, len(mail.outbox)) == (0, 3)
+    assert seen(verified_two).level < 2 and seen(verified_two).dropped
+    assert AuditEvent.objects.filter(area="checks", action="verified level recovered").count() == 0
