@@ -37,6 +37,7 @@ from assessments.models.verification import (  # noqa: F401
     CheckBinding,
     CheckResult,
     CriterionEvidence,
+    DriftTurn,
     NaAcceptance,
     ProcessCheck,
     VerificationSnapshot,

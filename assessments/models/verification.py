@@ -15,6 +15,8 @@
   checks' history: a final assessment's verified figures read this and never change.
 - `VerifiedLevelSeen`: the verified level last seen for a process of a live assessment, so a
   drop or recovery is emailed and audited once.
+- `DriftTurn`: when an evaluator last compared an assessment's levels, so that several
+  evaluators share that work instead of each doing all of it.
 
 Checks, bindings, thresholds, grace and evidence move a verified figure, so only facilitators
 change them, through `assessments.verified` services, each change audited.
@@ -223,3 +225,18 @@ class VerifiedLevelSeen(models.Model):
 
     def __str__(self):
         return f"Verified level {self.level} seen {self.changed:%Y-%m-%d %H:%M}"
+
+
+class DriftTurn(models.Model):
+    """When an evaluator last compared a live assessment's verified levels
+    (`assessments.verified.drift`): several evaluators take the assessments in turns."""
+
+    ORG_FIELD = "assessment__organization"
+
+    assessment = models.OneToOneField(
+        Assessment, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    checked = models.DateTimeField()
+
+    def __str__(self):
+        return f"Drift of {self.assessment_id} checked {self.checked:%Y-%m-%d %H:%M}"

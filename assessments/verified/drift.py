@@ -11,6 +11,13 @@ began; a level recorded at a later `now` than this round's is left alone (an eva
 long round began before a check's grace ended would otherwise announce a "recovery" from the
 drop the other one had just announced).
 
+Several evaluators share the comparing: a round takes the live assessments in chunks under
+`SELECT ... FOR UPDATE SKIP LOCKED` on their `DriftTurn` rows (PostgreSQL) and leaves those
+compared less than `evaluate.MIN_GAP` ago, as `evaluate_round` does with the checks; each chunk's
+turn is stamped and committed before its comparing starts (the emails are sent outside any
+transaction). Without that, every evaluator compared every assessment after every round, and two
+of them cost twice one's CPU for the same work (docs/BENCHMARKS.md, the two-of-each run).
+
 A process whose verified level is below its claimed level because a check is overdue is marked
 `dropped`, which lists it under "needs attention" on the overview until that no longer holds.
 
@@ -26,6 +33,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -34,11 +42,13 @@ from accounts.models import Membership, Role
 from assessments.audit_areas import AuditArea
 from assessments.figures import figures_of
 from assessments.models import Assessment
-from assessments.models.verification import VerifiedLevelSeen
+from assessments.models.verification import DriftTurn, VerifiedLevelSeen
+from assessments.verified.evaluate import MIN_GAP
 from assessments.verified.status import ProcessVerification, live_verification
 
 log = logging.getLogger(__name__)
 LIVE_STATES = (Assessment.State.DRAFT, Assessment.State.REVIEW)
+CHUNK = 20  # assessments taken at a time: small, so that two evaluators split a few dozen
 
 
 @dataclass
@@ -61,13 +71,38 @@ class DriftSummary:
 
 def drift_round(*, now: datetime, organization=None) -> DriftSummary:
     """Compare every live process's verified level with the last seen; email and audit the
-    changes this process wins."""
-    assessments = Assessment.objects.filter(state__in=LIVE_STATES).select_related(
-        "organization", "framework"
-    )
+    changes this process wins. Assessments another evaluator compared less than MIN_GAP
+    before `now` are left to it."""
+    live = Assessment.objects.filter(state__in=LIVE_STATES)
     if organization is not None:
-        assessments = assessments.filter(organization=organization)
+        live = live.filter(organization=organization)
+    ids = list(live.order_by("pk").values_list("pk", flat=True))
+    DriftTurn.objects.bulk_create(
+        [DriftTurn(assessment_id=pk, checked=now - 2 * MIN_GAP) for pk in ids],
+        ignore_conflicts=True,
+    )
     summary = DriftSummary()
+    for start in range(0, len(ids), CHUNK):
+        mine = _take_turn(ids[start : start + CHUNK], now)
+        if mine:
+            _compare_assessments(live.filter(pk__in=mine), now, summary)
+    return summary
+
+
+def _take_turn(ids: list[int], now: datetime) -> list[int]:
+    """The assessments of `ids` this evaluator compares now, their turns stamped and committed."""
+    with transaction.atomic():
+        mine = list(
+            DriftTurn.objects.filter(assessment_id__in=ids, checked__lte=now - MIN_GAP)
+            .select_for_update(skip_locked=True)
+            .values_list("assessment_id", flat=True)
+        )
+        DriftTurn.objects.filter(assessment_id__in=mine).update(checked=now)
+    return mine
+
+
+def _compare_assessments(assessments, now: datetime, summary: DriftSummary) -> None:
+    assessments = assessments.select_related("organization", "framework")
     for figures in figures_of(assessments).values():
         try:
             verification = live_verification(figures, now=now, history=False)
@@ -89,7 +124,6 @@ def drift_round(*, now: datetime, organization=None) -> DriftSummary:
             if change is not None:
                 summary.changes += 1
                 summary.emails += _announce(change, figures.assessment, p.process, now)
-    return summary
 
 
 def _compare(score, view: ProcessVerification, seen, now: datetime) -> Change | None:

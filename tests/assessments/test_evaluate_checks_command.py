@@ -152,6 +152,7 @@ def test_two_evaluators_seeing_the_same_drops_email_each_once(org, framework, ow
     in_two_threads(evaluator)
     assert errors == []
     assert sum(s.changes for s in summaries) == 20
+    assert sum(s.seen for s in summaries) == 20  # each process compared by one of them
     assert len(mailoutbox) == 20  # the owner, once per process
     assert AuditEvent.objects.filter(action="verified level dropped").count() == 20
     assert set(VerifiedLevelSeen.objects.values_list("level", flat=True)) == {0}

@@ -10,9 +10,9 @@ from accounts.models import Membership
 from assessments.figures import assessment_figures
 from assessments.home import home
 from assessments.models import Assessment, CriterionAnswer, VerifiedLevelSeen
-from assessments.models.verification import CriterionEvidence
+from assessments.models.verification import CriterionEvidence, DriftTurn
 from assessments.verified.drift import _compare, drift_round, recipients
-from assessments.verified.evaluate import evaluate_round
+from assessments.verified.evaluate import MIN_GAP, evaluate_round
 from assessments.verified.status import live_verification
 from audit.models import AuditEvent
 from integration.lineprotocol import Point
@@ -188,7 +188,16 @@ def test_an_evaluator_with_an_older_clock_does_not_undo_a_newer_drop(verified_tw
     round_at(FAILED)
     round_at(OVERDUE)
     assert len(mail.outbox) == 3 and seen(verified_two).level < 2
+    DriftTurn.objects.update(checked=NOW)  # it took its turn before the other's stamp
     summary = drift_round(now=OVERDUE - timedelta(minutes=1))
     assert (summary.changes, len(mail.outbox)) == (0, 3)
     assert seen(verified_two).level < 2 and seen(verified_two).dropped
     assert AuditEvent.objects.filter(area="checks", action="verified level recovered").count() == 0
+
+
+def test_an_assessment_compared_less_than_a_gap_ago_is_left_to_that_evaluator(verified_two):
+    """Several evaluators take turns: the comparing is done once per MIN_GAP, not by each."""
+    assert round_at(NOW).seen == 1
+    assert drift_round(now=NOW + MIN_GAP / 2).seen == 0
+    assert DriftTurn.objects.get(assessment=verified_two).checked == NOW
+    assert drift_round(now=NOW + MIN_GAP).seen == 1
