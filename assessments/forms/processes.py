@@ -100,6 +100,15 @@ class ProcessFilterForm(forms.Form):
     def narrowed(self) -> bool:
         return bool(self.cleaned_data.get("area") or self.cleaned_data.get("site"))
 
+    def chosen(self) -> dict[str, str]:
+        """The valid filters in force, as query parameters (ids, never names)."""
+        chosen = {}
+        for name in ("area", "site", "archived"):
+            value = self.cleaned_data.get(name)
+            if value:
+                chosen[name] = "1" if value is True else str(getattr(value, "pk", value))
+        return chosen
+
 
 class ProcessImportForm(forms.Form):
     """Step 1 uploads `file`; step 2 sends the same text back in `csv_text` to confirm."""
