@@ -3,15 +3,18 @@
 from django import forms
 
 from assessments.forms.processes import ProcessFilterForm
+from integration.listing import QuickSelect
 from integration.models import Integration
 
 SEP = "::"
 
 
 class BulkBindForm(forms.Form):
-    check_role = forms.ChoiceField(label="Check and role")
+    check_role = forms.ChoiceField(label="Check and role", widget=QuickSelect)
     integration = forms.ModelChoiceField(
-        queryset=Integration.objects.none(), empty_label="Choose an integration"
+        queryset=Integration.objects.none(),
+        empty_label="Choose an integration",
+        widget=QuickSelect,  # hundreds of options: one pass, not a template each
     )
     metric = forms.CharField(
         max_length=200,

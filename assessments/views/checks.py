@@ -26,9 +26,9 @@ from assessments.verified.board import (
     board,
     board_framework,
 )
-from assessments.views.processes import PAGE_SIZE
 from integration.models import Integration
 
+PAGE_SIZE = 20  # processes a page of the board shows, each with every check of its area
 # Up to this many integrations the form offers them all; past it, those of the page's processes.
 INTEGRATION_CHOICES = 200
 
@@ -84,9 +84,8 @@ def _offered(org, processes) -> tuple[list, bool]:
     """(integrations, linked only): the ones the form lists, by name: all of the
     organisation's up to `INTEGRATION_CHOICES`, else those linked to `processes`."""
     every = scoped(org, Integration).order_by("name")
-    first = list(every[: INTEGRATION_CHOICES + 1])
-    if len(first) <= INTEGRATION_CHOICES:
-        return first, False
+    if not every[INTEGRATION_CHOICES:].exists():
+        return list(every), False
     links = Process.integrations.through.objects.filter(process__in=processes)
     return list(every.filter(pk__in=links.values("integration_id"))), True
 

@@ -24,7 +24,7 @@ from assessments.services import process_create as process_create_service
 from integration.models import Integration
 from integration.services.health import health_figures_list
 
-PAGE_SIZE = 50  # processes a page of the list shows (and a page of the checks board)
+PAGE_SIZE = 25  # processes a page shows, each with its integrations' links and badges
 
 
 def process_rows(processes, *, now) -> list[tuple]:
