@@ -8,6 +8,7 @@ from assessments.process_import import (
     csv_text_decode,
     processes_import_preview,
 )
+from integration.listing import QuickSelect
 from integration.models import Integration
 
 
@@ -75,8 +76,9 @@ class ProcessForm(forms.ModelForm):
 
 
 class ProcessFilterForm(forms.Form):
-    area = forms.ChoiceField(required=False)
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    # An option per site (a hundred at breadth): written in one pass, not a template each.
+    area = forms.ChoiceField(required=False, widget=QuickSelect)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, widget=QuickSelect)
     archived = forms.BooleanField(required=False)
 
     def __init__(self, *args, organization: Organization, **kwargs):

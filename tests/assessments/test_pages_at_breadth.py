@@ -215,3 +215,16 @@ def test_a_page_reads_only_the_rows_it_shows(org, owner, framework, page, most):
         post_init.disconnect(count, sender=Integration)
         post_init.disconnect(count, sender=Process)
     assert all(made[name] <= most[name] for name in made), made
+
+
+def test_the_quick_selects_escape_names_and_keep_the_choice(org, owner):
+    grow(org, sites=1, processes=1, per_process=1)
+    site = Site.objects.create(organization=org, name="<i>Dock</i> & yard")
+    for url in (
+        reverse("assessments:processes", args=[org.slug]),
+        reverse("assessments:check-bindings", args=[org.slug]),
+        reverse("integration:integration-list", args=[org.slug]),
+    ):
+        page = client_for(owner).get(url, {"site": site.pk}).content.decode()
+        assert "<i>Dock</i>" not in page
+        assert f'<option value="{site.pk}" selected>&lt;i&gt;Dock&lt;/i&gt; &amp; yard' in page
