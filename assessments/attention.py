@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
-from integration.health import Status
 from integration.models import Integration
 from integration.services.health import HealthFigures, format_freshness
 
@@ -22,6 +21,15 @@ if TYPE_CHECKING:
     from assessments.home import Snapshot
 
 MAX_PER_KIND = 5  # more than this of one kind reads as one line "and N more", linking to the list
+
+
+class Some(list):
+    """The first entries of a kind (at most `MAX_PER_KIND`, read so by the database) and how
+    many there are in all."""
+
+    def __init__(self, entries=(), *, total: int):
+        super().__init__(entries)
+        self.total = total
 
 
 @dataclass(frozen=True)
@@ -35,8 +43,8 @@ class Attention:
     url: str
 
 
-def integrations_down(s: Snapshot) -> list[Attention]:
-    return [
+def integrations_down(s: Snapshot) -> Some:
+    entries = [
         Attention(
             "integration-down",
             "Integration down",
@@ -44,15 +52,15 @@ def integrations_down(s: Snapshot) -> list[Attention]:
             _down_detail(integration, health, s.now),
             s.url("integration:integration-detail", integration.pk),
         )
-        for integration, health in s.integrations
-        if health.status == Status.DOWN
+        for integration, health in s.down
     ]
+    return Some(entries, total=s.down.total)
 
 
-def integrations_flapping(s: Snapshot) -> list[Attention]:
+def integrations_flapping(s: Snapshot) -> Some:
     """Up now and then, down in between: several up/down changes within a day (a down one is
     listed as down already)."""
-    return [
+    entries = [
         Attention(
             "integration-flapping",
             "Integration flapping",
@@ -60,9 +68,9 @@ def integrations_flapping(s: Snapshot) -> list[Attention]:
             f"{health.changes} up/down changes in 24 h; {health.status} now",
             s.url("integration:integration-detail", integration.pk),
         )
-        for integration, health in s.integrations
-        if health.flapping and health.status != Status.DOWN
+        for integration, health in s.flapping
     ]
+    return Some(entries, total=s.flapping.total)
 
 
 def _down_detail(integration: Integration, health: HealthFigures, now: datetime) -> str:
@@ -193,9 +201,10 @@ def needs_attention(s: Snapshot) -> list[Attention]:
     for kind in ATTENTION_KINDS:
         found = kind(s)
         entries += found[:MAX_PER_KIND]
-        if len(found) > MAX_PER_KIND:
+        total = found.total if isinstance(found, Some) else len(found)
+        if total > MAX_PER_KIND:
             name, what = MORE_PAGES.get(found[0].kind, ("org-home", "more"))
-            more = len(found) - MAX_PER_KIND
+            more = total - MAX_PER_KIND
             url = reverse(name, args=[s.org.slug])
             entries.append(Attention(found[0].kind, "", f"and {more} more {what}", "", url))
     return entries

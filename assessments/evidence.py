@@ -110,7 +110,8 @@ def integration_facets(*, organization) -> list[Facet]:
     def by_site(integrations, site):
         return integrations.filter(pk__in=links.filter(process__site=site).values("integration_id"))
 
-    processes = Process.objects.filter(organization=organization, archived=False)
+    # Names only: the filter lists every active process (a thousand at breadth).
+    processes = Process.objects.filter(organization=organization, archived=False).only("name")
     sites = Site.objects.filter(organization=organization)
     return [
         Facet("process", "Process", "All processes", processes, by_process),

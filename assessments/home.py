@@ -11,20 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Window
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.access import windowed
 from accounts.models import Invitation, Membership, Organization, Role
-from assessments.attention import Attention, counted, integrations_down, needs_attention
+from assessments.attention import (
+    MAX_PER_KIND,
+    Attention,
+    Some,
+    counted,
+    integrations_down,
+    needs_attention,
+)
 from assessments.charts.plotly.trend import IndexPoint, samr_trend
 from assessments.figures import AssessmentFigures, figures_of
 from assessments.framework.loading import default_framework
 from assessments.models import Assessment, Milestone, Process, Report, VerifiedLevelSeen
 from assessments.verified.status import AssessmentVerification, assessment_verification
+from integration.health import Status
 from integration.models import Integration
-from integration.services.health import HealthFigures, health_figures_list
+from integration.services.health import health_figures_list
 
 # What each of the shipped framework's responsibilities asks of the COO, under its name.
 RESPONSIBILITY_HINTS = {
@@ -45,7 +53,10 @@ class Snapshot:
     assessments: list[Assessment]  # newest first
     finals: list[Assessment]  # the finals that stand, oldest first
     figures: dict[int, AssessmentFigures]  # of the latest, the open ones and the finals
-    integrations: list[tuple[Integration, HealthFigures]]
+    has_integrations: bool
+    # The first down and flapping (not down) integrations by name, and how many in all.
+    down: Some  # of (Integration, HealthFigures)
+    flapping: Some
     overdue: list[Milestone]  # oldest due date first
     verification: AssessmentVerification | None  # of the latest assessment
     sites: list
@@ -93,8 +104,11 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
             has_invitations=Exists(
                 Invitation.objects.filter(organization=OuterRef("pk"), accepted=None)
             ),
+            has_integrations=Exists(Integration.objects.filter(organization=OuterRef("pk"))),
         )
-        .values("has_processes", "has_ready_report", "members", "has_invitations")
+        .values(
+            "has_processes", "has_ready_report", "members", "has_invitations", "has_integrations"
+        )
         .get()
     )
     sites = list(org.sites.all())
@@ -110,8 +124,9 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
     verification = None
     if latest is not None and figures[latest.pk].processes:
         verification = assessment_verification(figures[latest.pk], now=now, history=False)
-    integrations = list(org.integrations.all())
-    health = health_figures_list(integrations=integrations, now=now, with_uptime=False)
+    down = flapping = Some(total=0)
+    if flags["has_integrations"]:
+        down, flapping = _integrations_attention(org, now)
     milestones = Milestone.objects.active().filter(roadmap__organization=org)
     overdue = list(
         milestones.filter(due_date__lt=today)
@@ -138,7 +153,8 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
         assessments=assessments,
         finals=finals,
         figures=figures,
-        integrations=[(i, health[i.pk]) for i in integrations],
+        down=down,
+        flapping=flapping,
         overdue=overdue,
         verification=verification,
         sites=sites,
@@ -146,6 +162,28 @@ def home_snapshot(*, org: Organization, membership: Membership, now: datetime) -
         has_milestones=bool(milestone_counts),
         dropped=dropped,
         **flags,
+    )
+
+
+def _integrations_attention(org, now) -> tuple[Some, Some]:
+    """The first `MAX_PER_KIND` down and flapping (not down) integrations with their health,
+    and how many of each: three queries however many integrations (the database decides)."""
+    every = Integration.objects.filter(organization=org)
+    kinds = [
+        every.with_status(now=now).filter(status_now=Status.DOWN),
+        every.flapping(now=now).exclude(status_now=Status.DOWN),
+    ]
+    firsts = []
+    for kind in kinds:  # the total on every row: one query each
+        firsts.append(
+            list(kind.annotate(total=Window(Count("pk"))).order_by("name", "pk")[:MAX_PER_KIND])
+        )
+    health = health_figures_list(
+        integrations=[i for first in firsts for i in first], now=now, with_uptime=False
+    )
+    return tuple(
+        Some([(i, health[i.pk]) for i in first], total=first[0].total if first else 0)
+        for first in firsts
     )
 
 
@@ -193,7 +231,7 @@ def next_step(s: Snapshot, checklist: list[SetupStep]) -> NextStep:
             f"Finalize “{a.title}”: every answer is settled",
             s.url("assessments:assessment-finalize", a.pk),
         )
-    if not s.integrations:
+    if not s.has_integrations:
         return NextStep("Connect your first integration", s.url("integration:integration-create"))
     if s.finals and not s.has_ready_report:
         return NextStep("Ask for the first report", s.url("assessments:report-list"))
@@ -259,7 +297,7 @@ def setup_checklist(s: Snapshot) -> list[SetupStep]:
             "Integration",
             "Connect your first integration",
             s.url("integration:integration-create"),
-            bool(s.integrations),
+            s.has_integrations,
         ),
         SetupStep(
             "First report",

@@ -2,15 +2,19 @@
 
 from django import forms
 
+from assessments.forms.processes import ProcessFilterForm
+from integration.listing import QuickSelect
 from integration.models import Integration
 
 SEP = "::"
 
 
 class BulkBindForm(forms.Form):
-    check_role = forms.ChoiceField(label="Check and role")
+    check_role = forms.ChoiceField(label="Check and role", widget=QuickSelect)
     integration = forms.ModelChoiceField(
-        queryset=Integration.objects.none(), empty_label="Choose an integration"
+        queryset=Integration.objects.none(),
+        empty_label="Choose an integration",
+        widget=QuickSelect,  # hundreds of options: one pass, not a template each
     )
     metric = forms.CharField(
         max_length=200,
@@ -34,6 +38,22 @@ class BulkBindForm(forms.Form):
                 choices.append((f"{check.key}{SEP}{role}", f"{label}: {role}"))
         self.fields["check_role"].choices = [("", "Choose a check and role")] + choices
 
+    def offer(self, *, processes, integrations, linked_only: bool) -> None:
+        """List only `processes` and `integrations` (the page's); the fields still accept any
+        of their querysets' (one query each), so what is listed bounds the page, not the
+        organisation. `linked_only`: the integrations are those linked to the processes."""
+        field = self.fields["processes"]
+        field.widget.choices = [(p.pk, field.label_from_instance(p)) for p in processes]
+        field = self.fields["integration"]
+        field.widget.choices = [("", field.empty_label)] + [
+            (i.pk, field.label_from_instance(i)) for i in integrations
+        ]
+        if linked_only:
+            field.help_text = (
+                "The integrations linked to the processes listed; page on or filter by site "
+                "for the others."
+            )
+
     def clean(self):
         data = super().clean()
         value = data.get("check_role")
@@ -56,3 +76,9 @@ class BulkBindForm(forms.Form):
                 f"The check is not one of these processes' area: {', '.join(wrong)}.",
             )
         return data
+
+
+class BoardFilterForm(ProcessFilterForm):
+    """The checks board's filters: area and site (the board shows active processes only)."""
+
+    archived = None

@@ -8,6 +8,7 @@ from assessments.process_import import (
     csv_text_decode,
     processes_import_preview,
 )
+from integration.listing import QuickSelect
 from integration.models import Integration
 
 
@@ -75,8 +76,9 @@ class ProcessForm(forms.ModelForm):
 
 
 class ProcessFilterForm(forms.Form):
-    area = forms.ChoiceField(required=False)
-    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False)
+    # An option per site (a hundred at breadth): written in one pass, not a template each.
+    area = forms.ChoiceField(required=False, widget=QuickSelect)
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), required=False, widget=QuickSelect)
     archived = forms.BooleanField(required=False)
 
     def __init__(self, *args, organization: Organization, **kwargs):
@@ -99,6 +101,15 @@ class ProcessFilterForm(forms.Form):
     @property
     def narrowed(self) -> bool:
         return bool(self.cleaned_data.get("area") or self.cleaned_data.get("site"))
+
+    def chosen(self) -> dict[str, str]:
+        """The valid filters in force, as query parameters (ids, never names)."""
+        chosen = {}
+        for name in ("area", "site", "archived"):
+            value = self.cleaned_data.get(name)
+            if value:
+                chosen[name] = "1" if value is True else str(getattr(value, "pk", value))
+        return chosen
 
 
 class ProcessImportForm(forms.Form):

@@ -1,4 +1,7 @@
+from urllib.parse import urlencode
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -20,6 +23,8 @@ from assessments.services import process_archive_set, process_update
 from assessments.services import process_create as process_create_service
 from integration.models import Integration
 from integration.services.health import health_figures_list
+
+PAGE_SIZE = 25  # processes a page shows, each with its integrations' links and badges
 
 
 def process_rows(processes, *, now) -> list[tuple]:
@@ -43,10 +48,14 @@ def process_list(request):
     form = ProcessFilterForm(request.GET, organization=request.org)
     processes = scoped(request.org, Process).select_related("site", "owner")
     integrations = Prefetch("integrations", queryset=scoped(request.org, Integration))
-    shown = list(form.filter(processes).prefetch_related(integrations))
+    matching = form.filter(processes).order_by("name", "pk").prefetch_related(integrations)
+    page = Paginator(matching, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
     context = {
         "filter_form": form,
         "processes": shown,
+        "page": page,
+        "query": urlencode(form.chosen()),
         "rows": process_rows(shown, now=timezone.now()),
         "has_any": processes.exists(),
         "archived_count": processes.filter(archived=True).count(),

@@ -78,6 +78,28 @@ class IntegrationQuerySet(models.QuerySet):
             )
         )
 
+    def flapping(self, *, now: datetime):
+        """Those flapping at `now` (`health.is_flapping`: enough up/down changes within the
+        window, not paused or new), decided by the database; annotated with `status_now`."""
+        from integration.models.telemetry import HealthEvent
+
+        flowing = [health.Status.UP, health.Status.DEGRADED, health.Status.LATE]
+        down = health.Status.DOWN
+        changes = (
+            HealthEvent.objects.filter(integration__in=self.values("pk"))
+            .filter(at__gte=now - health.FLAPPING_WINDOW, at__lte=now)
+            .filter(Q(previous__in=flowing, status=down) | Q(previous=down, status__in=flowing))
+            .values("integration_id")
+            .annotate(n=models.Count("pk"))
+            .filter(n__gte=health.FLAPPING_CHANGES)
+            .values("integration_id")
+        )
+        return (
+            self.with_status(now=now)
+            .exclude(status_now__in=[health.Status.PAUSED, health.Status.NEW])
+            .filter(pk__in=changes)
+        )
+
 
 class Integration(models.Model):
     """A data flow of an organisation (e.g. press line 3 vibration sensors to the CMMS)."""

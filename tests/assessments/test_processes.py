@@ -148,8 +148,9 @@ def test_list_query_count_does_not_grow_with_processes(
             organization=org, name=f"P{i}", area="retail", owner=member, site=org.sites.get()
         )
     client = client_for(owner)
-    # One more each for the processes' integrations and their scores (levels).
-    with django_assert_max_num_queries(13):
+    # One more each for the processes' integrations and their scores (levels), and the count
+    # of the matching processes (the list is paged).
+    with django_assert_max_num_queries(14):
         assert client.get(list_url(org)).status_code == 200
 
 
@@ -498,10 +499,10 @@ def test_level_and_health_take_a_fixed_number_of_queries(
     client = client_for(member)
     client.get(list_url(org))  # warm the session
 
-    # session, user, membership, has any, archived count, processes, their integrations,
-    # scores, frameworks, answers, agreements, health events, the filter form's sites, the
-    # org switcher's memberships
-    with django_assert_num_queries(14):
+    # session, user, membership, has any, archived count, the matching processes' count (the
+    # list is paged), the page's processes, their integrations, scores, frameworks, answers,
+    # agreements, health events, the filter form's sites, the org switcher's memberships
+    with django_assert_num_queries(15):
         client.get(list_url(org))
     autumn = scored_list["autumn"]
     for i in range(10):
@@ -510,5 +511,5 @@ def test_level_and_health_take_a_fixed_number_of_queries(
         answer_levels(score, owner, {1: "fully"})
         integration = Integration.objects.create(organization=org, name=f"Feed {i}")
         process.integrations.add(integration, scored_list["vibration"])
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         client.get(list_url(org))
