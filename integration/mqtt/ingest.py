@@ -18,7 +18,7 @@ from integration.mqtt.decoding import (
     PREFIX,
     BadPayload,
     PayloadTooLarge,
-    decode_payload,
+    decode_payloads,
     parse_topic,
 )
 from integration.services import (
@@ -131,39 +131,39 @@ def ingest_messages(
     else:
         cache.check()
         integrations = cache.integrations_in_bulk(ids) if ids else {}
-    groups: dict[uuid.UUID, list[list[Point]]] = {}
+    # Per topic, not per message: a UUID hashes in Python.
+    by_topic = {topic: integrations.get(pk) for topic, pk in ids_by_topic.items() if pk}
+    wanted: list[tuple[str, bytes]] = []
     for message in messages:
-        integration_id = ids_by_topic[message.topic]
-        if integration_id is None:
-            reason = f"not {prefix}/<integration id>/telemetry"
-            result.refuse(UNKNOWN_TOPIC, _topic_id(message.topic), reason, topic=message.topic)
-            continue
-        shown = str(integration_id)
-        integration = integrations.get(integration_id)
+        integration = by_topic.get(message.topic)
         if integration is None:
-            result.refuse(UNKNOWN, shown, f"no integration '{shown[:40]}'", topic=message.topic)
+            _refuse_unknown(result, message, ids_by_topic[message.topic], prefix)
         elif message.retain:
             reason = "a retained message (the broker's copy of an old one): not new data"
-            result.refuse(RETAINED, shown, reason, integration=integration)
+            result.refuse(RETAINED, str(integration.pk), reason, integration=integration)
         elif integration.paused:
-            result.refuse(
-                PAUSED, shown, str(IntegrationPaused(integration)), integration=integration
-            )
+            shown, reason = str(integration.pk), str(IntegrationPaused(integration))
+            result.refuse(PAUSED, shown, reason, integration=integration)
         else:
-            try:
-                points = decode_payload(message.payload, now=now)
-            except BadPayload as error:
-                kind = TOO_LARGE if isinstance(error, PayloadTooLarge) else BAD_PAYLOAD
-                result.refuse(kind, shown, str(error), integration=integration)
-            else:
-                groups.setdefault(integration_id, []).append(points)
+            wanted.append((message.topic, message.payload))
+    decoded = decode_payloads([payload for _, payload in wanted], now=now)
+    # By topic (one per integration: only its canonical spelling is read).
+    groups: dict[str, list[list[Point]]] = {}
+    for (topic, _), points in zip(wanted, decoded, strict=True):
+        if isinstance(points, BadPayload):
+            integration = by_topic[topic]
+            kind = TOO_LARGE if isinstance(points, PayloadTooLarge) else BAD_PAYLOAD
+            result.refuse(kind, str(integration.pk), str(points), integration=integration)
+        else:
+            groups.setdefault(topic, []).append(points)
 
     limit = conf.max_points()
-    # In id order, so listeners writing the same integrations take locks in the same order.
+    # In id order, so listeners writing the same integrations take locks in the same order:
+    # the topics' order (one prefix, canonical ids), without comparing UUIDs in Python.
     pieces = [
-        (integrations[integration_id], chunk)
-        for integration_id in sorted(groups)
-        for chunk in _chunks(groups[integration_id], limit)
+        (by_topic[topic], chunk)
+        for topic in sorted(groups)
+        for chunk in _chunks(groups[topic], limit)
     ]
     with transaction.atomic():
         for call in _calls(pieces, limit):
@@ -179,7 +179,7 @@ def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None
     # In id order, as the points: listeners writing the same integrations lock in one order.
     rows = [
         (integration_id, hour, *(counts[column] for column in COUNTED))
-        for integration_id, counts in sorted(result.counts.items())
+        for integration_id, counts in sorted(result.counts.items(), key=_id_order)
         if any(counts.values())
     ]
     # PostgreSQL: one statement (arrays); SQLite: _UPSERT_CHUNK rows a statement.
@@ -320,6 +320,19 @@ def _kind(refused: TelemetryRefused) -> str:
     if isinstance(refused, TooManyMetrics):
         return TOO_MANY_METRICS
     return INVALID_POINT
+
+
+def _refuse_unknown(result: BatchResult, message: Received, pk, prefix: str) -> None:
+    if pk is None:
+        reason = f"not {prefix}/<integration id>/telemetry"
+        result.refuse(UNKNOWN_TOPIC, _topic_id(message.topic), reason, topic=message.topic)
+    else:
+        shown = str(pk)
+        result.refuse(UNKNOWN, shown, f"no integration '{shown[:40]}'", topic=message.topic)
+
+
+def _id_order(item: tuple) -> int:
+    return item[0].int  # a UUID's order, without its comparison methods (Python)
 
 
 def _topic_id(topic: str) -> str:
