@@ -192,6 +192,21 @@ def test_a_mixed_batch_is_counted_per_integration_and_reason_in_its_hour(
 
 
 @pytest.mark.django_db
+def test_a_batch_moving_other_counters_adds_to_its_hour_and_keeps_the_rest(
+    integration, second_integration
+):
+    now = datetime.now(UTC)
+    mine = f"ladder/{integration.pk}/telemetry"
+    theirs = f"ladder/{second_integration.pk}/telemetry"
+    ingest_messages([received(mine, line(0)), received(theirs, b"bad")], now=now)
+    assert counts_of(integration) == {"messages": 1, "points": 1}
+    assert counts_of(second_integration) == {"bad_payload": 1}
+    ingest_messages([received(mine, b"bad"), received(theirs, line(1))], now=now)
+    assert counts_of(integration) == {"messages": 1, "points": 1, "bad_payload": 1}
+    assert counts_of(second_integration) == {"bad_payload": 1, "messages": 1, "points": 1}
+
+
+@pytest.mark.django_db
 def test_the_counts_cost_one_statement_per_batch_whatever_the_integrations(
     integration, second_integration
 ):
