@@ -16,7 +16,7 @@ import logging
 import re
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -94,6 +94,29 @@ def parse_topic(topic: str, *, prefix: str = PREFIX) -> uuid.UUID | None:
         return None
     # Only the canonical spelling: the broker's ACL (`ladder/%u/telemetry`) matches no other.
     return value if str(value) == parts[1] else None
+
+
+# Valid topics read before, per prefix: a listener meets the same few thousand topics in every
+# batch, and reading a UUID costs microseconds. Bounded (emptied when full); only valid topics,
+# which are short, are kept.
+_TOPIC_IDS: dict[str, dict[str, uuid.UUID]] = {}
+_MAX_TOPIC_IDS = 100_000
+
+
+def topic_ids(topics: Iterable[str], *, prefix: str = PREFIX) -> dict[str, uuid.UUID | None]:
+    """`parse_topic` of each of `topics`, remembering the valid ones."""
+    known = _TOPIC_IDS.setdefault(prefix, {})
+    ids: dict[str, uuid.UUID | None] = {}
+    for topic in topics:
+        value = known.get(topic)
+        if value is None:
+            value = parse_topic(topic, prefix=prefix)
+            if value is not None:
+                if len(known) >= _MAX_TOPIC_IDS:
+                    known.clear()
+                known[topic] = value
+        ids[topic] = value
+    return ids
 
 
 class BadPayload(ValueError):

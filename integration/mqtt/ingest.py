@@ -19,7 +19,7 @@ from integration.mqtt.decoding import (
     BadPayload,
     PayloadTooLarge,
     decode_payloads,
-    parse_topic,
+    topic_ids,
 )
 from integration.services import (
     BatchTooLarge,
@@ -124,7 +124,7 @@ def ingest_messages(
     """
     result = BatchResult()
     topics = {message.topic for message in messages}
-    ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
+    ids_by_topic = topic_ids(topics, prefix=prefix)
     ids = set(ids_by_topic.values()) - {None}
     if cache is None:
         integrations = Integration.objects.in_bulk(ids) if ids else {}

@@ -267,10 +267,22 @@ def _validate(points: Sequence[Point], now: datetime) -> bool:
             raise InvalidPoint("is not a finite number", index=index, field="value", metric=metric)
         if not EARLIEST <= ts <= latest:
             _refuse_ts(ts, now, index, metric)
-    for (metric, labels), index in first_seen.items():
+    for key, index in first_seen.items():
+        if key in _CHECKED:
+            continue
+        metric, labels = key
         _check_metric(metric, index)
         _check_labels(labels, index, metric)
+        if len(_CHECKED) >= _MAX_CHECKED:
+            _CHECKED.clear()
+        _CHECKED.add(key)
     return all_floats
+
+
+# (metric, labels) pairs that passed their checks: MQTT at breadth meets the same ones in every
+# batch, one integration at a time. Bounded (emptied when full).
+_CHECKED: set[tuple] = set()
+_MAX_CHECKED = 100_000
 
 
 def _check_number(value, index: int, metric: str) -> None:

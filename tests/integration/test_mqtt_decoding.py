@@ -19,6 +19,7 @@ from integration.mqtt.decoding import (
     decode_payloads,
     default_client_id,
     parse_topic,
+    topic_ids,
 )
 from integration.mqtt.ingest import Received
 from integration.mqtt.listener import Listener, backoff
@@ -38,6 +39,15 @@ def test_parse_topic_takes_the_integration_id_from_the_topic():
     # Only the canonical spelling, the one the broker's ACL pattern lets through.
     assert parse_topic(f"ladder/{str(some).upper()}/telemetry") is None
     assert parse_topic(f"ladder/{some.hex}/telemetry") is None
+
+
+def test_topic_ids_read_each_topic_as_parse_topic_and_keep_prefixes_apart():
+    some = uuid.uuid4()
+    topics = [f"ladder/{some}/telemetry", "ladder/nonsense/telemetry", f"x/{some}/telemetry"]
+    for _ in range(2):  # the second time from what the first remembered
+        assert topic_ids(topics) == {t: parse_topic(t) for t in topics}
+        assert topic_ids(topics, prefix="x") == {t: parse_topic(t, prefix="x") for t in topics}
+    assert topic_ids(topics)[topics[0]] == some and topic_ids(topics)[topics[2]] is None
 
 
 def test_broker_from_url_reads_scheme_host_port_and_credentials():

@@ -253,3 +253,18 @@ def test_a_batch_of_only_stray_messages_counts_them_and_nothing_per_integration(
     assert [r.kind for r in result.refusals] == [UNKNOWN_TOPIC]
     assert MqttStrayCount.objects.get(listener="l-1").unknown_topic == 1
     assert not MqttCount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_names_checked_once_are_not_trusted_for_other_names_batch_after_batch(integration):
+    mine = f"ladder/{integration.pk}/telemetry"
+    reserved = b"_vibration,sensor=s1 rms=1.5"  # a reserved metric name: refused
+    long_label = b"vibration,sensor=" + b"x" * 201 + b" rms=1.5"
+    for i in range(3):  # the checks of a pair that passed are remembered across batches
+        result = ingest_messages(
+            [received(mine, line(i)), received(mine, reserved), received(mine, long_label)],
+            now=datetime.now(UTC),
+        )
+        assert result.accepted == 1
+        assert [r.kind for r in result.refusals] == [INVALID_POINT, INVALID_POINT]
+    assert count(integration) == 3
