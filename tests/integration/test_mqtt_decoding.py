@@ -1,6 +1,7 @@
 """The MQTT listener's pure pieces: topics, broker URLs, payloads, backoff, bounded publishing
 and acknowledgements, without a broker or a database."""
 
+import gc
 import socket
 import uuid
 from datetime import UTC, datetime
@@ -22,8 +23,9 @@ from integration.mqtt.decoding import (
     topic_ids,
 )
 from integration.mqtt.ingest import Received
-from integration.mqtt.listener import Listener, backoff
+from integration.mqtt.listener import Listener, backoff, freeze_if_grown
 from integration.mqtt.publishing import publish_bounded
+from integration.services import IngestCache
 from tests.guards import within
 from tests.integration.conftest import SHARED_URL
 
@@ -277,3 +279,19 @@ LINES = st.sampled_from(
 def test_decode_payloads_agrees_with_each_payload_alone_on_any_lines(texts):
     payloads = [text.encode() for text in texts]
     assert batch(payloads) == [alone(p) for p in payloads]
+
+
+def test_the_listener_freezes_the_heap_only_when_its_cache_grew_or_was_emptied():
+    cache = IngestCache()
+    gc.unfreeze()
+    try:
+        assert freeze_if_grown(cache, 0) == 0 and gc.get_freeze_count() == 0
+        cache.series[uuid.uuid4(), "m", ()] = 1
+        assert freeze_if_grown(cache, 0) == 1
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert freeze_if_grown(cache, 1) == 1  # unchanged: not again
+        cache.series.clear()
+        assert freeze_if_grown(cache, 1) == 0
+    finally:
+        gc.unfreeze()
