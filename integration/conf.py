@@ -1,6 +1,8 @@
 """Telemetry settings: environment variables with safe defaults, overridable in Django settings.
 
-Read at call time (not import time) so tests can change them with the `settings` fixture.
+Read at first use, then remembered (ingest asks per message and per integration, and Django's
+settings object answers a missing name slowly); a change of Django settings (`override_settings`,
+tests' `settings` fixture) forgets them, so tests can still change them.
 
 - TELEMETRY_RETENTION_DAYS (30): raw points older than this are dropped by
   `manage.py telemetry_partitions`.
@@ -27,6 +29,8 @@ import os
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from integration import lineprotocol
 
@@ -45,8 +49,23 @@ DEFAULTS = {
 }
 
 
+_values: dict[str, int] = {}
+
+
+@receiver(setting_changed)
+def _forget(**kwargs) -> None:
+    _values.clear()
+
+
 def setting(name: str) -> int:
     """A positive integer from Django settings, else the environment, else the default."""
+    value = _values.get(name)
+    if value is None:
+        value = _values[name] = _read(name)
+    return value
+
+
+def _read(name: str) -> int:
     value = getattr(settings, name, None)
     if value is None:
         raw = os.environ.get(name, "")

@@ -18,8 +18,8 @@ from integration.mqtt.decoding import (
     PREFIX,
     BadPayload,
     PayloadTooLarge,
-    decode_payload,
-    parse_topic,
+    decode_payloads,
+    topic_ids,
 )
 from integration.services import (
     BatchTooLarge,
@@ -124,46 +124,46 @@ def ingest_messages(
     """
     result = BatchResult()
     topics = {message.topic for message in messages}
-    ids_by_topic = {topic: parse_topic(topic, prefix=prefix) for topic in topics}
+    ids_by_topic = topic_ids(topics, prefix=prefix)
     ids = set(ids_by_topic.values()) - {None}
     if cache is None:
         integrations = Integration.objects.in_bulk(ids) if ids else {}
     else:
         cache.check()
         integrations = cache.integrations_in_bulk(ids) if ids else {}
-    groups: dict[uuid.UUID, list[list[Point]]] = {}
+    # Per topic, not per message: a UUID hashes in Python.
+    by_topic = {topic: integrations.get(pk) for topic, pk in ids_by_topic.items() if pk}
+    wanted: list[tuple[str, bytes]] = []
     for message in messages:
-        integration_id = ids_by_topic[message.topic]
-        if integration_id is None:
-            reason = f"not {prefix}/<integration id>/telemetry"
-            result.refuse(UNKNOWN_TOPIC, _topic_id(message.topic), reason, topic=message.topic)
-            continue
-        shown = str(integration_id)
-        integration = integrations.get(integration_id)
+        integration = by_topic.get(message.topic)
         if integration is None:
-            result.refuse(UNKNOWN, shown, f"no integration '{shown[:40]}'", topic=message.topic)
+            _refuse_unknown(result, message, ids_by_topic[message.topic], prefix)
         elif message.retain:
             reason = "a retained message (the broker's copy of an old one): not new data"
-            result.refuse(RETAINED, shown, reason, integration=integration)
+            result.refuse(RETAINED, str(integration.pk), reason, integration=integration)
         elif integration.paused:
-            result.refuse(
-                PAUSED, shown, str(IntegrationPaused(integration)), integration=integration
-            )
+            shown, reason = str(integration.pk), str(IntegrationPaused(integration))
+            result.refuse(PAUSED, shown, reason, integration=integration)
         else:
-            try:
-                points = decode_payload(message.payload, now=now)
-            except BadPayload as error:
-                kind = TOO_LARGE if isinstance(error, PayloadTooLarge) else BAD_PAYLOAD
-                result.refuse(kind, shown, str(error), integration=integration)
-            else:
-                groups.setdefault(integration_id, []).append(points)
+            wanted.append((message.topic, message.payload))
+    decoded = decode_payloads([payload for _, payload in wanted], now=now)
+    # By topic (one per integration: only its canonical spelling is read).
+    groups: dict[str, list[list[Point]]] = {}
+    for (topic, _), points in zip(wanted, decoded, strict=True):
+        if isinstance(points, BadPayload):
+            integration = by_topic[topic]
+            kind = TOO_LARGE if isinstance(points, PayloadTooLarge) else BAD_PAYLOAD
+            result.refuse(kind, str(integration.pk), str(points), integration=integration)
+        else:
+            groups.setdefault(topic, []).append(points)
 
     limit = conf.max_points()
-    # In id order, so listeners writing the same integrations take locks in the same order.
+    # In id order, so listeners writing the same integrations take locks in the same order:
+    # the topics' order (one prefix, canonical ids), without comparing UUIDs in Python.
     pieces = [
-        (integrations[integration_id], chunk)
-        for integration_id in sorted(groups)
-        for chunk in _chunks(groups[integration_id], limit)
+        (by_topic[topic], chunk)
+        for topic in sorted(groups)
+        for chunk in _chunks(groups[topic], limit)
     ]
     with transaction.atomic():
         for call in _calls(pieces, limit):
@@ -176,16 +176,18 @@ def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None
     """One upsert for every integration's counts (and an UPDATE for the strays), whatever
     the number of integrations in the batch."""
     hour = now.replace(minute=0, second=0, microsecond=0)
+    # Only the counters some integration of the batch moved (messages and points, mostly).
+    columns = [c for c in COUNTED if any(counts[c] for counts in result.counts.values())]
     # In id order, as the points: listeners writing the same integrations lock in one order.
     rows = [
-        (integration_id, hour, *(counts[column] for column in COUNTED))
-        for integration_id, counts in sorted(result.counts.items())
+        (integration_id, *(counts[column] for column in columns))
+        for integration_id, counts in sorted(result.counts.items(), key=_id_order)
         if any(counts.values())
     ]
     # PostgreSQL: one statement (arrays); SQLite: _UPSERT_CHUNK rows a statement.
     chunk = max(len(rows), 1) if connection.vendor == "postgresql" else _UPSERT_CHUNK
     for start in range(0, len(rows), chunk):
-        _upsert_counts(rows[start : start + chunk])
+        _upsert_counts(rows[start : start + chunk], hour, columns)
     if result.stray:
         _add(MqttStrayCount, {"listener": listener[:200], "hour": hour}, result.stray)
 
@@ -199,26 +201,35 @@ ON CONFLICT (integration_id, hour) DO UPDATE SET {increments}
 """
 
 
-def _upsert_counts(rows: list[tuple]) -> None:
-    """Add each (integration id, hour, *COUNTED) row's counts to its hour's MqttCount row.
+def _upsert_counts(rows: list[tuple], hour: datetime, columns: list[str]) -> None:
+    """Add each (integration id, *counts of `columns`) row's counts to its `hour`'s MqttCount
+    row.
 
-    PostgreSQL gets one array a column (a fixed statement: psycopg parses a statement's
-    placeholders on the client, which costs as much as the statement with thousands of them).
+    PostgreSQL gets one array a column, each sent as one text literal the server parses
+    (psycopg adapts a list's items one by one in Python: a third of the batch's bookkeeping).
     """
+    # The counters left out are 0 in a new row (Django's defaults are not the database's).
+    counted = [column if column in columns else "0" for column in COUNTED]
     if connection.vendor == "postgresql":
-        types = ["uuid", "timestamptz", *["bigint"] * len(COUNTED)]
-        values = "SELECT * FROM unnest(" + ", ".join(f"%s::{t}[]" for t in types) + ")"
-        params = [list(column) for column in zip(*rows, strict=True)]
+        names = ", ".join(columns)
+        arrays = ", ".join(["%s::uuid[]", *["%s::bigint[]"] * len(columns)])
+        values = (
+            f"SELECT v.id, %s::timestamptz, {', '.join(counted)} "
+            f"FROM unnest({arrays}) AS v (id, {names})"
+        )
+        arrays = ["{" + ",".join(map(str, column)) + "}" for column in zip(*rows, strict=True)]
+        params = [hour, *arrays]
     else:
         integration_field = MqttCount._meta.get_field("integration")
-        hour_field = MqttCount._meta.get_field("hour")
-        values = "VALUES " + ", ".join([f"({', '.join(['%s'] * (len(COUNTED) + 2))})"] * len(rows))
+        hour_text = MqttCount._meta.get_field("hour").get_db_prep_value(hour, connection)
+        row = "(%s, %s, " + ", ".join("%s" if c in columns else "0" for c in COUNTED) + ")"
+        values = "VALUES " + ", ".join([row] * len(rows))
         params = [
             value
-            for integration_id, hour, *counts in rows
+            for integration_id, *counts in rows
             for value in (
                 integration_field.get_db_prep_value(integration_id, connection),
-                hour_field.get_db_prep_value(hour, connection),
+                hour_text,
                 *counts,
             )
         ]
@@ -226,7 +237,7 @@ def _upsert_counts(rows: list[tuple]) -> None:
         table=MqttCount._meta.db_table,
         columns=", ".join(COUNTED),
         rows=values,
-        increments=", ".join(f"{column} = r.{column} + excluded.{column}" for column in COUNTED),
+        increments=", ".join(f"{column} = r.{column} + excluded.{column}" for column in columns),
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -320,6 +331,19 @@ def _kind(refused: TelemetryRefused) -> str:
     if isinstance(refused, TooManyMetrics):
         return TOO_MANY_METRICS
     return INVALID_POINT
+
+
+def _refuse_unknown(result: BatchResult, message: Received, pk, prefix: str) -> None:
+    if pk is None:
+        reason = f"not {prefix}/<integration id>/telemetry"
+        result.refuse(UNKNOWN_TOPIC, _topic_id(message.topic), reason, topic=message.topic)
+    else:
+        shown = str(pk)
+        result.refuse(UNKNOWN, shown, f"no integration '{shown[:40]}'", topic=message.topic)
+
+
+def _id_order(item: tuple) -> int:
+    return item[0].int  # a UUID's order, without its comparison methods (Python)
 
 
 def _topic_id(topic: str) -> str:

@@ -5,6 +5,7 @@ retirement (unsubscribe, drain what the broker queued for its session, end the s
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import queue
 import threading
@@ -75,6 +76,7 @@ class Listener(Retirement):
         self._resumed = False
         self.topic_log = TopicLog()
         self.cache = IngestCache()  # integrations and series ids, across batches
+        self._frozen = 0  # the cache's size when the heap was last frozen
         self.prefix = prefix
         self.batch_messages = batch_messages
         self.batch_seconds = batch_seconds
@@ -224,6 +226,7 @@ class Listener(Retirement):
                     return False
         count_batch(self.counters, self.topic_log, result, self.prefix)
         self._acknowledge(batch)
+        self._frozen = freeze_if_grown(self.cache, self._frozen)
         return True
 
     def _acknowledge(self, batch: list[Received]) -> None:
@@ -404,6 +407,22 @@ class Listener(Retirement):
                 message.mid, message.qos, topic, message.payload, self._session, message.retain
             )
         )
+
+
+def freeze_if_grown(cache: IngestCache, frozen: int) -> int:
+    """Freeze the heap (`gc.freeze`) when the cache's size moved since the last freeze, and
+    return its size.
+
+    The cache holds tens of thousands of long-lived objects, which every full collection would
+    walk again: about 30 % of a batch's CPU at 1,000 integrations (profiled). Frozen, they are
+    still freed by reference counting when dropped (they hold no cycles); a cycle pending at
+    the freeze is never collected, so freezes are rare: when the cache learnt something or was
+    emptied.
+    """
+    size = len(cache.integrations) + len(cache.series)
+    if size != frozen:
+        gc.freeze()
+    return size
 
 
 def _close_database_connection() -> None:

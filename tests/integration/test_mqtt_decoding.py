@@ -1,24 +1,32 @@
 """The MQTT listener's pure pieces: topics, broker URLs, payloads, backoff, bounded publishing
 and acknowledgements, without a broker or a database."""
 
+import gc
 import socket
 import uuid
 from datetime import UTC, datetime
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from integration import jsonpoints, lineprotocol
 from integration.mqtt.counters import backoff
 from integration.mqtt.decoding import (
     BadPayload,
+    PayloadTooLarge,
     broker_from_url,
     decode_payload,
+    decode_payloads,
     default_client_id,
     parse_topic,
+    topic_ids,
 )
 from integration.mqtt.ingest import Received
-from integration.mqtt.listener import Listener
+from integration.mqtt.listener import Listener, freeze_if_grown
 from integration.mqtt.publishing import publish_bounded
+from integration.services import IngestCache
 from tests.guards import within
 from tests.integration.conftest import SHARED_URL
 
@@ -34,6 +42,15 @@ def test_parse_topic_takes_the_integration_id_from_the_topic():
     # Only the canonical spelling, the one the broker's ACL pattern lets through.
     assert parse_topic(f"ladder/{str(some).upper()}/telemetry") is None
     assert parse_topic(f"ladder/{some.hex}/telemetry") is None
+
+
+def test_topic_ids_read_each_topic_as_parse_topic_and_keep_prefixes_apart():
+    some = uuid.uuid4()
+    topics = [f"ladder/{some}/telemetry", "ladder/nonsense/telemetry", f"x/{some}/telemetry"]
+    for _ in range(2):  # the second time from what the first remembered
+        assert topic_ids(topics) == {t: parse_topic(t) for t in topics}
+        assert topic_ids(topics, prefix="x") == {t: parse_topic(t, prefix="x") for t in topics}
+    assert topic_ids(topics)[topics[0]] == some and topic_ids(topics)[topics[2]] is None
 
 
 def test_broker_from_url_reads_scheme_host_port_and_credentials():
@@ -175,3 +192,107 @@ def test_decode_payload_refuses_the_reported_line_of_150000_fields_at_once():
     payload = ("m " + ",".join(f"f{i}=1" for i in range(150_000))).encode()
     with within(10), pytest.raises(BadPayload, match="at most 500 per line"):
         decode_payload(payload, now=datetime.now(UTC))
+
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+TS = "1764064800000000000"
+
+
+def alone(payload: bytes, *, max_points=100_000, max_fields=500):
+    """What one payload decodes to with the parsers called directly: points, or the refusal."""
+    try:
+        if payload.lstrip()[:1] == b"{":
+            return jsonpoints.parse(payload, now=NOW, max_points=max_points)
+        text = payload.decode()
+        return lineprotocol.parse(text, now=NOW, max_fields=max_fields, max_points=max_points)
+    except (jsonpoints.TooManyPoints, lineprotocol.TooManyPoints) as error:
+        return ("too large", str(error))
+    except UnicodeDecodeError as error:
+        return ("bad", f"the payload is not UTF-8 (byte {error.start})")
+    except (jsonpoints.JsonPointsError, lineprotocol.LineProtocolError) as error:
+        return ("bad", str(error))
+
+
+def batch(payloads: list[bytes]):
+    return [
+        (("too large" if isinstance(d, PayloadTooLarge) else "bad"), str(d))
+        if isinstance(d, BadPayload)
+        else d
+        for d in decode_payloads(payloads, now=NOW)
+    ]
+
+
+MIXED = [
+    f"vibration,sensor=s1 rms=0.5 {TS}".encode(),
+    f"vibration,sensor=s1 rms=1.5 {TS}".encode(),  # the same series key again
+    b"m a=1,b=2\nm c=3",  # three points: at the cap
+    b"m a=1,b=2\nm c=3,d=4",  # four: over it, on its second line
+    b"m a=1,b=2,c=3",  # over the fields cap
+    b"m a=1\ngarbage\nm b=",  # the first refused line is the payload's line 2
+    b"\n# a comment\r\n\nm a=1\r\n",  # blank lines, a comment, CRLF
+    b"",
+    b'm,t=a\\,b a=1,s="text" ' + TS.encode(),  # escapes and a string field
+    b'm a=1,_quality="bad"',
+    b"m f=1 \xff",  # not UTF-8
+    b'{"points": [{"metric": "t", "value": 1}]}',
+    b'{"points": [{"metric": "t"}]}',
+    b"m a=1 99999999999999999999",  # in the future
+    b"m a=1 1 2",
+    b"m a=nan",
+]
+
+
+def test_decode_payloads_gives_each_payload_what_it_gives_alone(settings):
+    settings.TELEMETRY_MAX_LINE_FIELDS, settings.TELEMETRY_MAX_POINTS = 2, 3
+    expected = [alone(p, max_points=3, max_fields=2) for p in MIXED]
+    assert batch(MIXED) == expected
+    assert expected[5] == ("bad", "line 2: missing fields")
+    assert expected[3][0] == "too large"
+    assert len(expected[6]) == 1 and len(expected[8]) == 1
+
+
+def test_decode_payloads_parses_each_payload_alone_when_the_joined_parse_fails(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a parser bug")
+
+    monkeypatch.setattr(lineprotocol, "parse_lines", broken)
+    assert batch(MIXED) == [alone(p) for p in MIXED]
+
+
+LINES = st.sampled_from(
+    [
+        "m a=1",
+        f"m,t=x a=2.5 {TS}",
+        f"m,t=x a=3,b=4i {TS}",
+        "m a=1,a=2",
+        "m,t=x",
+        "# note",
+        "",
+        "m a=1\r",
+        'm a=1,_quality="uncertain"',
+        "m a=tru",
+        " m a=1",
+    ]
+)
+
+
+@given(st.lists(st.lists(LINES, max_size=4).map("\n".join), max_size=8))
+def test_decode_payloads_agrees_with_each_payload_alone_on_any_lines(texts):
+    payloads = [text.encode() for text in texts]
+    assert batch(payloads) == [alone(p) for p in payloads]
+
+
+def test_the_listener_freezes_the_heap_only_when_its_cache_grew_or_was_emptied():
+    cache = IngestCache()
+    gc.unfreeze()
+    try:
+        assert freeze_if_grown(cache, 0) == 0 and gc.get_freeze_count() == 0
+        cache.series[uuid.uuid4(), "m", ()] = 1
+        assert freeze_if_grown(cache, 0) == 1
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert freeze_if_grown(cache, 1) == 1  # unchanged: not again
+        cache.series.clear()
+        assert freeze_if_grown(cache, 1) == 0
+    finally:
+        gc.unfreeze()

@@ -192,6 +192,21 @@ def test_a_mixed_batch_is_counted_per_integration_and_reason_in_its_hour(
 
 
 @pytest.mark.django_db
+def test_a_batch_moving_other_counters_adds_to_its_hour_and_keeps_the_rest(
+    integration, second_integration
+):
+    now = datetime.now(UTC)
+    mine = f"ladder/{integration.pk}/telemetry"
+    theirs = f"ladder/{second_integration.pk}/telemetry"
+    ingest_messages([received(mine, line(0)), received(theirs, b"bad")], now=now)
+    assert counts_of(integration) == {"messages": 1, "points": 1}
+    assert counts_of(second_integration) == {"bad_payload": 1}
+    ingest_messages([received(mine, b"bad"), received(theirs, line(1))], now=now)
+    assert counts_of(integration) == {"messages": 1, "points": 1, "bad_payload": 1}
+    assert counts_of(second_integration) == {"bad_payload": 1, "messages": 1, "points": 1}
+
+
+@pytest.mark.django_db
 def test_the_counts_cost_one_statement_per_batch_whatever_the_integrations(
     integration, second_integration
 ):
@@ -238,3 +253,18 @@ def test_a_batch_of_only_stray_messages_counts_them_and_nothing_per_integration(
     assert [r.kind for r in result.refusals] == [UNKNOWN_TOPIC]
     assert MqttStrayCount.objects.get(listener="l-1").unknown_topic == 1
     assert not MqttCount.objects.exists()
+
+
+@pytest.mark.django_db
+def test_names_checked_once_are_not_trusted_for_other_names_batch_after_batch(integration):
+    mine = f"ladder/{integration.pk}/telemetry"
+    reserved = b"_vibration,sensor=s1 rms=1.5"  # a reserved metric name: refused
+    long_label = b"vibration,sensor=" + b"x" * 201 + b" rms=1.5"
+    for i in range(3):  # the checks of a pair that passed are remembered across batches
+        result = ingest_messages(
+            [received(mine, line(i)), received(mine, reserved), received(mine, long_label)],
+            now=datetime.now(UTC),
+        )
+        assert result.accepted == 1
+        assert [r.kind for r in result.refusals] == [INVALID_POINT, INVALID_POINT]
+    assert count(integration) == 3
