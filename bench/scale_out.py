@@ -29,9 +29,10 @@ cores):
    fewer than 1,000 bound checks (--integrations under ~1,100) one evaluator takes them all.
 
 The evaluator runs the drift (`drift_round`: every live assessment's verification) after
-each of its rounds, in every evaluator: with an assessment per organisation (the default) it
-costs more than the judging and is done twice by two evaluators; --assessed-every N keeps
-one organisation in N assessed, to see the judging alone.
+each of its rounds; with an assessment per organisation (the default) it costs more than the
+judging. Two evaluators take the assessments in turns (`DriftTurn`, like the checks); before
+that, each compared every assessment after every round. --assessed-every N keeps one
+organisation in N assessed, to see the judging alone.
 
 Races for alerts: before each configuration, some integrations that never get data are set
 "up, silent for 10 minutes" and others "down, a value just now", and every process is set as
