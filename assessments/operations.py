@@ -3,9 +3,10 @@
 Read in a fixed number of queries (`operations_snapshot`), judged by the rules below:
 - A loop with a `ServiceHeartbeat` row (the health loop, the evaluator, the broker sync, and
   milestones_verify, a cron run every 5 minutes with one row per host) is *stale* once no cycle
-  finished in three of its intervals (60 s for the health loop and the broker sync in it,
-  `--every` for the evaluator, 300 s by default, 300 s for milestones_verify); *stopped* when it
-  stopped on purpose. Rows not heard from for a week are pruned when an instance starts.
+  finished in three of its intervals (30 s for the health loop's passes, 60 s for a cron run
+  of it and for the broker sync, `--every` for the evaluator, 300 s by default, 300 s for
+  milestones_verify); *stopped* when it stopped on purpose. Rows not heard from for a week are
+  pruned when an instance starts.
 - An MQTT listener beats every 30 s: *running* within 90 s, *late* after that, *stale* after
   5 minutes (the broker keeps queueing its share: start it again or retire it), *stopped*
   when it stopped with its session kept. Retired ids are counted, not listed.

@@ -35,6 +35,7 @@ import base64
 import binascii
 import functools
 import logging
+import threading
 import zlib
 from datetime import datetime
 from typing import NamedTuple
@@ -315,17 +316,27 @@ def _charge(request, most_points: int, now) -> int:
     return charged
 
 
-# Series ids this worker has looked up, kept across requests as the MQTT listener keeps them
-# (`IngestCache`: checked against the ingest generation at the start of each batch, so a pause,
-# a deletion or a rename counts from the next request). Saves the series query of each request.
-_SERIES_CACHE = IngestCache()
+# Series ids this worker thread has looked up, kept across requests as the MQTT listener keeps
+# them (`IngestCache`: checked against the ingest generation at the start of each batch, so a
+# pause, a deletion or a rename counts from the next request). Saves the series query of each
+# request. One per thread: a cache is not safe to share (gunicorn --threads).
+_SERIES_CACHES = threading.local()
+
+
+def series_cache() -> IngestCache:
+    """This thread's cache of series ids."""
+    cache = getattr(_SERIES_CACHES, "cache", None)
+    if cache is None:
+        cache = _SERIES_CACHES.cache = IngestCache()
+    return cache
 
 
 def _ingest(request, integration, points, now, charged: int):
     """Settle the batch's charge to its points (refused ones count too), then store it."""
     ratelimit.spend(request.ingest_token.pk, len(points) - charged, now)
-    _SERIES_CACHE.check()
-    return telemetry_ingest(integration=integration, points=points, now=now, cache=_SERIES_CACHE)
+    cache = series_cache()
+    cache.check()
+    return telemetry_ingest(integration=integration, points=points, now=now, cache=cache)
 
 
 @ingest_view("Token")

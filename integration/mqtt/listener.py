@@ -415,12 +415,14 @@ def freeze_if_grown(cache: IngestCache, frozen: int) -> int:
 
     The cache holds tens of thousands of long-lived objects, which every full collection would
     walk again: about 30 % of a batch's CPU at 1,000 integrations (profiled). Frozen, they are
-    still freed by reference counting when dropped (they hold no cycles); a cycle pending at
-    the freeze is never collected, so freezes are rare: when the cache learnt something or was
-    emptied.
+    still freed by reference counting when dropped (they hold no cycles). A cycle still
+    waiting for the collector would be frozen with them and never freed (e.g. a failed COPY's
+    traceback holding a batch's rows), so the collector runs first; it walks only what is not
+    frozen yet. Freezes are rare: when the cache learnt something or was emptied.
     """
     size = len(cache.integrations) + len(cache.series)
     if size != frozen:
+        gc.collect()
         gc.freeze()
     return size
 

@@ -295,9 +295,10 @@ def _validate(points: Sequence[Point], now: datetime) -> tuple[bool, dict]:
             raise InvalidPoint(
                 invalid.reason, index=index, field=invalid.field, metric=invalid.metric
             ) from None
-        if len(_CHECKED) >= _MAX_CHECKED:
-            _CHECKED.clear()
-        _CHECKED.add(key)
+        if len(metric) + sum(len(k) + len(v) for k, v in pair_labels) <= _MAX_CHECKED_TEXT:
+            if len(_CHECKED) >= _MAX_CHECKED:
+                _CHECKED.clear()
+            _CHECKED.add(key)
     return all_floats, pairs
 
 
@@ -316,9 +317,12 @@ def _validate_each(points: Sequence[Point], now: datetime, latest: datetime) -> 
 
 
 # (metric, labels) pairs that passed their checks: MQTT at breadth meets the same ones in every
-# batch, one integration at a time. Bounded (emptied when full).
+# batch, one integration at a time. Bounded in memory whatever a client sends (a pair is
+# remembered before the series limits refuse it): at most 10,000 pairs of at most 256
+# characters (emptied when full), a few MB.
 _CHECKED: set[tuple] = set()
-_MAX_CHECKED = 100_000
+_MAX_CHECKED = 10_000
+_MAX_CHECKED_TEXT = 256
 
 
 def _check_number(value, index: int, metric: str) -> None:

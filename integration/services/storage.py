@@ -10,6 +10,10 @@ new, so the rollups are summed in Python from the rows (below) and upserted from
 statement of the same shape. Measured on a 5,000-point batch: PostgreSQL CPU 15 -> 8.5 ms, for
 about 1 ms more Python (docs/BENCHMARKS.md, HTTP ingest with the defaults).
 
+A batch whose points fall on more than one UTC day takes the staged path at once: COPY into
+the partitioned table buffers rows per partition (one a day) and writes the buffers in turn, so
+its key locks would not be taken in key order (two such batches sharing points deadlocked).
+
 Lock order, so that concurrent batches cannot deadlock: rows are written in key order, the
 points before the rollups, and both paths upsert the rollups in one statement of the same shape
 (minute_rollups and hour_rollups CTEs over rows sorted by key), so they take rollup row locks in
@@ -159,6 +163,11 @@ def points_write(rows: Sequence[Row], *, now: datetime) -> tuple[int, datetime |
 def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:
     rows, runs, columns = _in_key_order(rows)
     with connection.cursor() as cursor:
+        if _days(columns[1]) > 1:
+            # COPY into the partitioned table buffers rows per partition and writes the
+            # buffers in turn, so across days it takes the key's locks out of key order: two
+            # batches sharing points could deadlock. INSERT ... SELECT writes in key order.
+            return _write_staged(cursor, rows, now)
         try:
             with (
                 transaction.atomic(),
@@ -198,6 +207,12 @@ def _write_staged(cursor, rows: Sequence[Row], now: datetime) -> tuple[int, date
             write_row((*row, n))
     cursor.execute(POSTGRESQL_INSERT_NEW_ONLY, {"now": now})
     return cursor.fetchone()
+
+
+def _days(times) -> int:
+    """How many UTC days (the points table's partitions) the times fall on, 1 or more."""
+    first, last = min(times).astimezone(UTC).date(), max(times).astimezone(UTC).date()
+    return 1 if first == last else 2
 
 
 def _in_key_order(rows: Sequence[Row]) -> tuple[list[Row], list[tuple[int, int]], tuple]:

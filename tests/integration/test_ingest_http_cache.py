@@ -5,11 +5,13 @@ In real transactions: the cache fills when a request's transaction commits.
 """
 
 import re
+import threading
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integration.api import series_cache
 from integration.models import Metric
 from tests.integration.conftest import NOW, stored
 
@@ -70,3 +72,14 @@ def test_a_deleted_metric_is_created_again_from_the_next_request(client, integra
     Metric.objects.filter(integration=integration).delete()
     write(client, token, 2)
     assert [(name, value) for name, _, _, value in stored(integration)] == [("vibration.rms", 2.0)]
+
+
+def test_each_worker_thread_keeps_its_own_cache():
+    """A cache is not safe to share: gunicorn --threads would empty one thread's under another."""
+    mine = series_cache()
+    assert series_cache() is mine
+    other = []
+    thread = threading.Thread(target=lambda: other.append(series_cache()))
+    thread.start()
+    thread.join()
+    assert other[0] is not mine

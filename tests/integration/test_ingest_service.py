@@ -243,3 +243,20 @@ def test_a_large_batch_over_many_series_round_trips(integration):
     assert ingest(integration, batch[::2]) == IngestResult(accepted=0, duplicates=1500)
     assert Series.objects.count() == 77
     assert sum(value for *_, value in stored(integration)) == sum(range(3000))
+
+
+def test_names_that_passed_their_checks_are_remembered_within_a_bounded_size(monkeypatch):
+    """A client can send any number of distinct names (the series limit refuses them after the
+    checks): only short pairs are remembered, at most _MAX_CHECKED of them."""
+    from integration.services import ingest as service
+
+    monkeypatch.setattr(service, "_CHECKED", set())
+    monkeypatch.setattr(service, "_MAX_CHECKED", 3)
+    now = NOW
+    long_labels = tuple((f"k{n}", "v" * 60) for n in range(8))  # ~500 characters: not kept
+    service._validate([Point("m", long_labels, now, 1.0, None)], now)
+    assert not service._CHECKED
+    for n in range(5):
+        service._validate([Point(f"m{n}", (("s", "1"),), now, 1.0, None)], now)
+        assert 1 <= len(service._CHECKED) <= 3
+    assert ("m4", (("s", "1"),)) in service._CHECKED

@@ -4,6 +4,7 @@ and acknowledgements, without a broker or a database."""
 import gc
 import socket
 import uuid
+import weakref
 from datetime import UTC, datetime
 
 import orjson
@@ -294,5 +295,25 @@ def test_the_listener_freezes_the_heap_only_when_its_cache_grew_or_was_emptied()
         assert freeze_if_grown(cache, 1) == 1  # unchanged: not again
         cache.series.clear()
         assert freeze_if_grown(cache, 1) == 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_cycle_waiting_for_the_collector_is_freed_not_frozen():
+    """A failed batch's traceback can hold its rows in a cycle: frozen, it would never go."""
+
+    class Node:
+        pass
+
+    cache = IngestCache()
+    gc.unfreeze()
+    try:
+        node = Node()
+        node.me = node  # a cycle: only the collector frees it
+        gone = weakref.ref(node)
+        del node
+        cache.series[uuid.uuid4(), "m", ()] = 1
+        assert freeze_if_grown(cache, 0) == 1
+        assert gone() is None
     finally:
         gc.unfreeze()
