@@ -91,7 +91,9 @@ def parse_args():
     parser.add_argument("--check-every", type=int, default=60, help="s between check rounds")
     parser.add_argument("--db", default="breadth_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database and the services' logs"
+    )
     args = parser.parse_args()
     check_database_name(parser, args.db)
     step = 10 if args.shape == "orgs" else 100
@@ -185,7 +187,9 @@ def main():
         connections.close_all()
         if not args.keep:
             drop_database(args.db)
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+        else:  # the services' logs: e.g. the listener's and the Sparkplug host's counters
+            print(f"kept the database {args.db} and the services' logs in {work}")
 
 
 def host_online(url: str, timeout: float = 180) -> None:
