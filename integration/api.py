@@ -11,22 +11,7 @@ would give the integration more metrics or series than allowed), 429 ``too many 
 is down: retry after Retry-After seconds; storage skips repeats). Ingest views only parse and
 answer; validation and storage are `integration.services.telemetry_ingest`'s.
 
-Chunked bodies (``Transfer-Encoding: chunked``, sent by Telegraf and influxdb-client-js) reach
-the views as each server hands them to WSGI (read in gunicorn 27 and Django 5.2's sources):
-
-- gunicorn decodes the chunks itself (`gunicorn.http.body.ChunkedReader`), refuses a request
-  with both Content-Length and chunked, sets no CONTENT_LENGTH and declares
-  ``wsgi.input_terminated`` (the input ends where the body ends), so ``wsgi.input.read(n)`` gives
-  the decoded body in pieces and then ``b""``.
-- Django ignores ``wsgi.input_terminated``: `WSGIRequest` wraps the input in a `LimitedStream`
-  of CONTENT_LENGTH bytes, 0 when it is missing, so ``request.read()`` and ``request.body`` are
-  empty for a chunked body. `_read_body` therefore reads ``wsgi.input`` itself when the server
-  declares ``wsgi.input_terminated``, in bounded pieces.
-- Django's runserver (wsgiref underneath) does not decode chunks at all and wraps the socket in a
-  ``LimitedStream`` of 0 bytes too: the body is unreachable, and its bytes would be read as the
-  next request. Ladder's ``runserver`` (`integration.devserver`) decodes them as gunicorn does.
-- A server that neither decodes nor declares it gets today's 400 ("send the body with a
-  Content-Length, not chunked"): refused, never silently empty.
+Reading a request's body (its cap, chunks and gzip) is `integration.api_body`.
 """
 
 from __future__ import annotations
@@ -36,7 +21,6 @@ import binascii
 import functools
 import logging
 import threading
-import zlib
 from datetime import datetime
 from typing import NamedTuple
 
@@ -47,6 +31,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from integration import conf, jsonpoints, lineprotocol, ratelimit
+from integration.api_body import ApiError, body_text, read_body
 from integration.models import IngestToken
 from integration.services import (
     IntegrationPaused,
@@ -72,10 +57,6 @@ _STATUS = {
     "unavailable": 503,
 }
 RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
-# Concatenated gzip members are legal but rare (clients send one). Each member's leftover input
-# is copied by zlib, so without a cap a body of tiny members costs its size squared.
-GZIP_MAX_MEMBERS = 16
-READ_PIECE = 64 * 1024  # bytes asked of the request stream at a time
 # What /ping and every InfluxDB-compatible answer say they are: the 2.x API, which serves 1.x's
 # /write too. Clients read it (the 1.x client's ping() returns it) but none needs more.
 INFLUXDB_VERSION = "2.7.0"
@@ -83,12 +64,6 @@ INFLUXDB_VERSION = "2.7.0"
 INFLUX_V1_PRECISIONS = {
     "n": "ns", "ns": "ns", "u": "us", "us": "us", "ms": "ms", "s": "s", "m": "m", "h": "h",
 }  # fmt: skip
-
-
-class ApiError(Exception):
-    def __init__(self, code: str, message: str, **extra):
-        self.code, self.message, self.extra = code, message, extra
-        super().__init__(message)
 
 
 def error_response(code: str, message: str, **extra) -> HttpResponse:
@@ -232,76 +207,6 @@ def _influx_v1_token(request) -> str:
     return ""
 
 
-def _read_body(request) -> bytes:
-    """The body, gunzipped if sent so; 413 past TELEMETRY_MAX_BODY_BYTES either way.
-
-    Read in pieces of at most `READ_PIECE` bytes and never more than the limit and one byte,
-    whether the client sent a Content-Length or a chunked body (see the module docstring).
-    """
-    limit = conf.max_body_bytes()
-    message = f"the body is over {limit} bytes (after decompression)"
-    too_large = ApiError("request too large", message, maxLength=limit)
-    try:
-        declared = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        raise ApiError("invalid", "Content-Length is not a number") from None
-    if declared > limit:
-        raise too_large
-    # Read the stream directly: request.body would stop at DATA_UPLOAD_MAX_MEMORY_SIZE.
-    read = request.read
-    if not declared and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
-        if not request.environ.get("wsgi.input_terminated"):
-            # The server passed the chunks on undecoded: refuse, never drop data.
-            raise ApiError("invalid", "send the body with a Content-Length, not chunked")
-        # The server decoded the chunks and ends the stream with the body; Django's request
-        # would read none of it (no Content-Length), so read the WSGI input itself.
-        read = request.environ["wsgi.input"].read
-    pieces, size = [], 0
-    while piece := read(min(READ_PIECE, limit + 1 - size)):
-        pieces.append(piece)
-        size += len(piece)
-        if size > limit:
-            raise too_large
-    body = b"".join(pieces)
-    encoding = request.headers.get("Content-Encoding", "").strip().lower()
-    if encoding == "gzip":
-        return _gunzip(body, limit, too_large)
-    if encoding not in ("", "identity"):
-        raise ApiError("unsupported media type", f"Content-Encoding '{encoding}': use gzip")
-    return body
-
-
-def _gunzip(data: bytes, limit: int, too_large: ApiError) -> bytes:
-    """Decompress every gzip member, never holding more than `limit` + 1 bytes (gzip bombs).
-
-    The cap holds while inflating (zlib's `max_length`), never after.
-    """
-    out = bytearray()
-    members = 0
-    try:
-        while data:
-            members += 1
-            if members > GZIP_MAX_MEMBERS:
-                raise ApiError("invalid", f"the gzip body has over {GZIP_MAX_MEMBERS} members")
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            out += inflater.decompress(data, limit + 1 - len(out))
-            if len(out) > limit or inflater.unconsumed_tail:
-                raise too_large
-            if not inflater.eof:
-                raise ApiError("invalid", "the gzip body is truncated")
-            data = inflater.unused_data
-    except zlib.error as error:
-        raise ApiError("invalid", f"the body is not valid gzip: {error}") from None
-    return bytes(out)
-
-
-def _text(body: bytes) -> str:
-    try:
-        return body.decode()
-    except UnicodeDecodeError as error:
-        raise ApiError("invalid", f"the body is not UTF-8 (byte {error.start})") from None
-
-
 # Ingest
 
 
@@ -378,9 +283,9 @@ def _write_lines(request, integration, now, precision: str) -> _RefusedLines | N
     (`telemetry_ingest_partial`). The limits still refuse a body whole, and so do more than
     `lineprotocol.MAX_REFUSED_LINES` bad lines.
     """
-    body = _read_body(request)
+    body = read_body(request)
     charged = _charge(request, body.count(b"="), now)  # each point has an '=' (tags too)
-    text = _text(body)
+    text = body_text(body)
     options = {
         "precision": precision,
         "now": now,
@@ -429,7 +334,7 @@ def _invalid_point_reason(invalid: InvalidPoint) -> str:
 @ingest_view("Bearer")
 def telemetry_v1(request, integration, now):
     """JSON points: answers how many were stored and how many were repeats."""
-    body = _read_body(request)
+    body = read_body(request)
     # Each point is an object, within the body's: at most one '{' fewer than the body has.
     charged = _charge(request, body.count(b"{") - 1, now)
     try:

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from integration.api import GZIP_MAX_MEMBERS
+from integration.api_body import GZIP_MAX_MEMBERS
 from integration.models import IngestToken, Series
 from tests.guards import within
 from tests.integration.conftest import NOW, NOW_NS, stored
