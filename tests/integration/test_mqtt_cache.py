@@ -17,7 +17,7 @@ from integration.mqtt.ingest import PAUSED, UNKNOWN, Received, ingest_messages
 from integration.services import IngestCache, integration_update, storage
 from tests.instances import wait_for
 from tests.integration.conftest import SHARED_URL, count, line, stored
-from tests.integration.test_mqtt_broker import listening, publish
+from tests.integration.listener_helpers import listening, publish
 from tests.services import need_mqtt
 
 pytestmark = pytest.mark.django_db(transaction=True)
