@@ -14,7 +14,7 @@ from assessments.orgtransfer.exporting import organization_export
 from assessments.orgtransfer.importing import organization_import
 from assessments.roadmaps.outcomes import outcomes_of
 from integration.demo import demo_integrations_create
-from tests.assessments.test_org_transfer import clear_database
+from tests.assessments.org_transfer_helpers import clear_database
 
 KPI = ("name", "benefit", "metric", "aggregate", "unit", "better", "window_days")
 MILESTONE = (

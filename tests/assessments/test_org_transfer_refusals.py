@@ -16,7 +16,7 @@ from assessments.models import Assessment, FrameworkVersion, Milestone, Process
 from assessments.orgtransfer.exporting import organization_export
 from assessments.orgtransfer.files import MAX_DOCUMENT_BYTES, document_read
 from integration.models import HealthEvent, Integration, MinuteRollup
-from tests.assessments.test_org_transfer import demo_acme, export, import_, read
+from tests.assessments.org_transfer_helpers import demo_acme, export, import_, read
 
 
 @pytest.fixture
