@@ -90,11 +90,11 @@ class BatchResult:
         else:
             self.counts[integration.pk][COLUMNS[kind]] += 1
 
-    def count_stored(self, integration, chunk: list[list[Point]]) -> None:
-        self.stored += len(chunk)
+    def count_stored(self, integration, messages: int, points: int) -> None:
+        self.stored += messages
         counts = self.counts[integration.pk]
-        counts["messages"] += len(chunk)
-        counts["points"] += sum(len(points) for points in chunk)
+        counts["messages"] += messages
+        counts["points"] += points
 
 
 def ingest_messages(
@@ -161,9 +161,9 @@ def ingest_messages(
     # In id order, so listeners writing the same integrations take locks in the same order:
     # the topics' order (one prefix, canonical ids), without comparing UUIDs in Python.
     pieces = [
-        (by_topic[topic], chunk)
+        piece
         for topic in sorted(groups)
-        for chunk in _chunks(groups[topic], limit)
+        for piece in _pieces(by_topic[topic], groups[topic], limit)
     ]
     with transaction.atomic():
         for call in _calls(pieces, limit):
@@ -177,7 +177,8 @@ def _record_counts(result: BatchResult, *, now: datetime, listener: str) -> None
     the number of integrations in the batch."""
     hour = now.replace(minute=0, second=0, microsecond=0)
     # Only the counters some integration of the batch moved (messages and points, mostly).
-    columns = [c for c in COUNTED if any(counts[c] for counts in result.counts.values())]
+    moved = {column for counts in result.counts.values() for column, n in counts.items() if n}
+    columns = [column for column in COUNTED if column in moved]
     # In id order, as the points: listeners writing the same integrations lock in one order.
     rows = [
         (integration_id, *(counts[column] for column in columns))
@@ -254,73 +255,72 @@ def _add(model, key: dict, counts: Counter[str]) -> None:
 
 def _ingest_call(call: list[tuple], now, result: BatchResult, cache=None) -> None:
     """One `telemetry_ingest_many` for several integrations; if refused, one call each."""
-    batches = [
-        (integration, [p for points in chunk for p in points]) for integration, chunk in call
-    ]
+    batches = [(integration, points) for integration, _, points in call]
     try:
         with transaction.atomic():  # a savepoint: a refused call leaves nothing behind
             stored = telemetry_ingest_many(batches=batches, now=now, cache=cache)
     except TelemetryRefused:
-        for integration, chunk in call:
+        for integration, chunk, _ in call:
             _ingest_chunk(integration, chunk, now, result, cache)
         return
-    for integration, chunk in call:
-        result.count_stored(integration, chunk)
+    for integration, chunk, points in call:
+        result.count_stored(integration, len(chunk), len(points))
     result.accepted += stored.accepted
     result.duplicates += stored.duplicates
 
 
 def _ingest_chunk(integration, chunk: list[list[Point]], now, result: BatchResult, cache) -> None:
     """One `telemetry_ingest` call for the chunk; if refused, one per message to find the bad."""
+    points = [p for message in chunk for p in message]
     try:
         # In a savepoint (the batch's transaction is open): a refused call leaves nothing behind.
-        stored = telemetry_ingest(
-            integration=integration,
-            points=[p for points in chunk for p in points],
-            now=now,
-            cache=cache,
-        )
+        stored = telemetry_ingest(integration=integration, points=points, now=now, cache=cache)
     except TelemetryRefused as refused:
         if len(chunk) > 1:
-            for points in chunk:
-                _ingest_chunk(integration, [points], now, result, cache)
+            for message in chunk:
+                _ingest_chunk(integration, [message], now, result, cache)
         else:
             result.refuse(
                 _kind(refused), str(integration.pk), str(refused), integration=integration
             )
         return
-    result.count_stored(integration, chunk)
+    result.count_stored(integration, len(chunk), len(points))
     result.accepted += stored.accepted
     result.duplicates += stored.duplicates
 
 
 def _calls(pieces: list[tuple], limit: int) -> Iterable[list[tuple]]:
-    """(integration, messages) pieces packed into calls of at most `limit` points each."""
+    """`_pieces` packed into calls of at most `limit` points each."""
     call: list[tuple] = []
     size = 0
-    for integration, chunk in pieces:
-        points = sum(len(points) for points in chunk)
+    for piece in pieces:
+        points = len(piece[2])
         if call and size + points > limit:
             yield call
             call, size = [], 0
-        call.append((integration, chunk))
+        call.append(piece)
         size += points
     if call:
         yield call
 
 
-def _chunks(messages: list[list[Point]], limit: int) -> Iterable[list[list[Point]]]:
-    """Consecutive messages, at most `limit` points a chunk (a bigger message alone)."""
+def _pieces(integration, messages: list[list[Point]], limit: int) -> list[tuple]:
+    """An integration's messages as (integration, messages, their points) pieces: consecutive
+    messages, at most `limit` points a piece (a bigger message alone)."""
+    if len(messages) == 1:  # the common case at breadth
+        return [(integration, messages, messages[0])]
+    pieces = []
     chunk: list[list[Point]] = []
-    size = 0
-    for points in messages:
-        if chunk and size + len(points) > limit:
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(points)
-        size += len(points)
+    points: list[Point] = []
+    for message in messages:
+        if chunk and len(points) + len(message) > limit:
+            pieces.append((integration, chunk, points))
+            chunk, points = [], []
+        chunk.append(message)
+        points += message
     if chunk:
-        yield chunk
+        pieces.append((integration, chunk, points))
+    return pieces
 
 
 def _kind(refused: TelemetryRefused) -> str:

@@ -55,8 +55,16 @@ class IngestCache:
 
     def integrations_in_bulk(self, ids: set) -> dict:
         """id -> Integration for those of `ids` that exist; unknown ids are not remembered."""
-        found = {pk: self.integrations[pk] for pk in ids if pk in self.integrations}
-        missing = ids - found.keys()
+        # One look-up an id: a UUID hashes in Python (3 look-ups cost 1 ms at 1,000 ids).
+        known = self.integrations
+        found = {}
+        missing = []
+        for pk in ids:
+            integration = known.get(pk)
+            if integration is None:
+                missing.append(pk)
+            else:
+                found[pk] = integration
         if missing:
             fetched = Integration.objects.in_bulk(missing)
             if len(self.integrations) + len(fetched) > self.MAX_INTEGRATIONS:
@@ -86,10 +94,16 @@ def series_ids(
     ids = {}
     if cache is not None:
         known = cache.series
-        ids = {key: known[key] for key in keys if key in known}
-        keys = keys - ids.keys()
-        if not keys:
+        unknown = set()
+        for key in keys:
+            series_id = known.get(key)
+            if series_id is None:
+                unknown.add(key)
+            else:
+                ids[key] = series_id
+        if not unknown:
             return ids
+        keys = unknown
     texts = {key: (key[0], key[1], labels_text(key[2])) for key in keys}
     wanted = set(texts.values())
     found = _existing_series(wanted)

@@ -221,6 +221,8 @@ def _in_key_order(rows: Sequence[Row]) -> tuple[list[Row], list[tuple[int, int]]
     rows = sorted(rows, key=_SERIES)
     columns = tuple(zip(*rows, strict=True))
     series, times = columns[0], columns[1]
+    if len(set(series)) == len(series):  # a point a series (MQTT at breadth): sorted already
+        return rows, [(i, i + 1) for i in range(len(rows))], columns
     runs = []
     start, end = 0, len(rows)
     while start < end:
@@ -239,6 +241,14 @@ def _minute_rollups(runs, series, times, values, qualities) -> list[Rollup]:
     minutes = []
     for start, end in runs:
         series_id = series[start]
+        if end - start == 1:  # a point a series, the common case at breadth: no bisect, slices
+            ts, value = times[start], values[start]
+            mark = qualities[start] if graded else None
+            minutes.append(
+                (series_id, ts.astimezone(UTC).replace(second=0, microsecond=0), 1, value)
+                + (value, value, value, ts, int(mark == _UNCERTAIN), int(mark == _BAD))
+            )
+            continue
         while start < end:
             bucket = times[start].astimezone(UTC).replace(second=0, microsecond=0)
             stop = bisect_left(times, bucket + _MINUTE, start, end)

@@ -13,7 +13,7 @@ from django.db import models, transaction
 
 from integration import conf
 from integration.models import Integration, SparkplugNode
-from integration.mqtt.ingest import BatchResult, _calls, _chunks, _ingest_call, _record_counts
+from integration.mqtt.ingest import BatchResult, _calls, _ingest_call, _pieces, _record_counts
 from integration.services import telemetry_ping
 from integration.services.health import integration_status_record
 from integration.services.ingest import point_problem
@@ -126,9 +126,9 @@ def sparkplug_batch_store(
                     alive[integration.pk] = (integration, died)
     limit = conf.max_points()
     pieces = [
-        (integration, chunk)
+        piece
         for _, (integration, messages) in sorted(groups.items())
-        for chunk in _chunks(messages, limit)
+        for piece in _pieces(integration, messages, limit)
     ]
     with transaction.atomic():
         if holds_lease is not None and not holds_lease():

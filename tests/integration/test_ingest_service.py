@@ -226,6 +226,46 @@ def test_two_batches_of_one_integration_in_one_write_move_last_seen_to_the_newes
     assert integration.last_seen == NOW - MINUTE
 
 
+def test_a_write_over_several_integrations_keeps_each_ones_series_and_last_seen(
+    integration, second_integration
+):
+    result = telemetry_ingest_many(
+        batches=[
+            (integration, [Point("temp", LINE3, NOW - 2 * MINUTE, 1.0)]),
+            (second_integration, [Point("temp", LINE3, NOW - MINUTE, 2.0)]),
+            (integration, [Point("temp", LINE3, NOW - 3 * MINUTE, 3.0)]),
+        ],
+        now=NOW,
+    )
+    assert result == IngestResult(3, 0)
+    line3 = '{"line":"3"}'
+    assert stored(integration) == [
+        ("temp", line3, NOW - 3 * MINUTE, 3.0),
+        ("temp", line3, NOW - 2 * MINUTE, 1.0),
+    ]
+    assert stored(second_integration) == [("temp", line3, NOW - MINUTE, 2.0)]
+    integration.refresh_from_db()
+    second_integration.refresh_from_db()
+    assert (integration.last_seen, second_integration.last_seen) == (NOW - 2 * MINUTE, NOW - MINUTE)
+
+
+@pytest.mark.parametrize(
+    "bad, field",
+    [(Point("temp", (), NOW, math.nan), "value"), (Point("_ping", (), NOW, 1.0), "metric")],
+)
+def test_a_write_over_several_integrations_names_a_bad_point_as_its_batch_alone_would(
+    integration, second_integration, bad, field
+):
+    good = [Point("temp", (), NOW - MINUTE, 1.0), Point("temp", (), NOW - 2 * MINUTE, 1.0)]
+    with pytest.raises(InvalidPoint) as info:
+        telemetry_ingest_many(
+            batches=[(integration, good), (second_integration, [good[0], bad])], now=NOW
+        )
+    # Its index within its own batch (1), not within the points of the write (3).
+    assert (info.value.index, info.value.field) == (1, field)
+    assert stored(integration) == stored(second_integration) == []
+
+
 def test_a_batch_of_only_duplicates_does_not_move_last_seen(integration):
     ingest(integration, [Point("temp", (), NOW - MINUTE, 1.0)])
     Integration.objects.filter(pk=integration.pk).update(last_seen=None)

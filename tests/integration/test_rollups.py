@@ -201,3 +201,25 @@ def test_a_batch_within_one_utc_day_is_copied_straight_in(integration):
         ingest(integration, points)
     assert not any("integration_point_stage" in q["sql"] for q in queries.captured_queries)
     assert StoredPoint.objects.count() == 2
+
+
+def test_a_point_a_series_is_rolled_up_with_its_quality_marks(integration):
+    # One reading a series (MQTT at breadth) takes a path of its own in the rollups.
+    qualities = [None, "uncertain", "bad", "good", "uncertain"]
+    ingest(
+        integration,
+        [
+            Point("temp", (("sensor", str(n)),), NOW - timedelta(seconds=n), n + 0.5, quality)
+            for n, quality in enumerate(qualities)
+        ],
+    )
+    assert_rollups_match(integration)
+    for model in (MinuteRollup, HourRollup):
+        marks = model.objects.filter(series__metric__integration=integration)
+        assert sorted(marks.values_list("series__labels", "uncertain", "bad")) == [
+            ('{"sensor":"0"}', 0, 0),
+            ('{"sensor":"1"}', 1, 0),
+            ('{"sensor":"2"}', 0, 1),
+            ('{"sensor":"3"}', 0, 0),
+            ('{"sensor":"4"}', 1, 0),
+        ]
