@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, Site
 from assessments.framework.loading import default_framework
-from assessments.framework.model import Framework
+from assessments.framework.model import Framework, stored_framework
 from assessments.scoring import Status
 
 
@@ -82,7 +82,7 @@ class FrameworkVersion(models.Model):
 
     @cached_property
     def definition(self) -> Framework:
-        return Framework.from_dict(self.data, source=str(self), stored=True)
+        return stored_framework(self.data, str(self))
 
 
 class Process(models.Model):
