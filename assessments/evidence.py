@@ -27,6 +27,9 @@ from integration.listing import Facet
 from integration.models import Integration
 from integration.services.health import health_figures_list
 
+# Up to this many processes the integrations list's process filter lists them (a site's or all).
+PROCESS_CHOICES = 200
+
 
 @dataclass
 class ProcessEvidence:
@@ -110,10 +113,28 @@ def integration_facets(*, organization) -> list[Facet]:
     def by_site(integrations, site):
         return integrations.filter(pk__in=links.filter(process__site=site).values("integration_id"))
 
-    # Names only: the filter lists every active process (a thousand at breadth).
+    def offer(chosen):
+        return _offered_processes(processes, site=chosen.get("site"))
+
     processes = Process.objects.filter(organization=organization, archived=False).only("name")
     sites = Site.objects.filter(organization=organization)
     return [
-        Facet("process", "Process", "All processes", processes, by_process),
+        Facet("process", "Process", "All processes", processes, by_process, offer),
         Facet("site", "Site", "All sites", sites, by_site),
     ]
+
+
+def _offered_processes(processes, *, site) -> tuple[list, str]:
+    """(processes to list, note): the chosen site's, or all; none past `PROCESS_CHOICES`
+    (a thousand options made most of the list's cost at breadth), then the note says how."""
+    if site is not None:
+        processes = processes.filter(site=site)
+    found = list(processes[: PROCESS_CHOICES + 1])
+    if len(found) <= PROCESS_CHOICES:
+        return found, ""
+    where = "This site has" if site is not None else "There are"
+    return [], (
+        f"{where} over {PROCESS_CHOICES} processes, too many to list: "
+        + ("choose a site and Filter to list its processes, or " if site is None else "")
+        + "use a process's “In the integrations list” link on the Processes page."
+    )

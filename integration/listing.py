@@ -9,8 +9,10 @@ their `AppConfig.ready()`, as for `integration.backing`:
 A provider offers only its organisation's objects; a filter naming any other is refused.
 
 A facet's choices are written by `QuickSelect` in one pass (every label escaped by
-`format_html`), not by Django's template per option: the process filter has an option per
-process, a thousand at breadth, and the per-option templates made it most of the page's cost.
+`format_html`), not by Django's template per option. A facet may also bound what it lists
+(`Facet.offer`): the process filter has a thousand processes at breadth, so it lists a chosen
+site's processes, or every one only up to a bound, and says what to do past it; a filter chosen
+from a link (`?process=<id>`) still works and is listed whatever the bound.
 """
 
 from __future__ import annotations
@@ -40,8 +42,11 @@ class Facet:
     param: str  # "process"
     label: str  # "Process"
     empty_label: str  # "All processes"
-    queryset: QuerySet
+    queryset: QuerySet  # every object a filter may name (one is looked up when chosen)
     narrow: Callable[[QuerySet, object], QuerySet]  # (integrations, chosen object) -> subset
+    # (the filters chosen, param -> object) -> (the objects to list, a note on what to do when
+    # some are left out); None lists the whole queryset.
+    offer: Callable[[dict], tuple[list, str]] | None = None
 
 
 class QuickSelect(forms.Select):
@@ -102,6 +107,26 @@ class IntegrationFilter(forms.Form):
             if data.get(facet.param) is not None:
                 integrations = facet.narrow(integrations, data[facet.param])
         return integrations
+
+    def offer(self) -> None:
+        """List each bounded facet's `offer` for the filters chosen (call `is_valid()` first),
+        the chosen object always among them; its note becomes the field's help text."""
+        for facet in self.facets:
+            if facet.offer is None:
+                continue
+            field = self.fields[facet.param]
+            shown, note = facet.offer(self.cleaned_data)
+            # The bound field (made while validating) keeps its own copy of the help text.
+            field.help_text = self[facet.param].help_text = note
+            chosen = self.cleaned_data.get(facet.param)
+            if chosen is not None and chosen not in shown:
+                shown = [chosen, *shown]
+            field.widget.choices = [
+                ("", facet.empty_label),
+                *((one.pk, field.label_from_instance(one)) for one in shown),
+            ]
+            if field.help_text:
+                field.widget.attrs["aria-describedby"] = f"id_{facet.param}_helptext"
 
     def chosen(self) -> dict[str, str]:
         """The filters in force, as query parameters (ids and statuses, never names)."""

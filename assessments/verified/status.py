@@ -86,6 +86,15 @@ class CheckView(BaseModel):
     def holds(self) -> bool:
         return self.standing in ("passing", "needs attention")
 
+    @property
+    def bound_to(self) -> str:
+        """Its bindings on one line, "role: integration (metric); ...", as plain text (the
+        board writes 180 a page: one variable each, not a loop of template nodes)."""
+        return "; ".join(
+            f"{b.role}: {b.integration}" + (f" ({b.metric})" if b.metric else "")
+            for b in self.bindings
+        )
+
 
 class EvidenceView(BaseModel):
     id: int
@@ -252,7 +261,11 @@ def _index(figures: AssessmentFigures, result: dict) -> float | None:
 
 
 def _process_checks(processes, *, history: bool, now: datetime) -> dict:
-    bindings = CheckBinding.objects.select_related("integration", "bound_by")
+    # Only what a check's view shows: a page of the board has ~200 bindings, and whole
+    # integrations and users made a good share of its cost.
+    bindings = CheckBinding.objects.select_related("integration", "bound_by").only(
+        "process_check", "role", "integration__name", "metric", "bound_by__email", "created"
+    )
     rows = ProcessCheck.objects.filter(process__in=processes).prefetch_related(
         Prefetch("bindings", queryset=bindings)
     )

@@ -83,7 +83,7 @@ def check_bindings(request):
 def _offered(org, processes) -> tuple[list, bool]:
     """(integrations, linked only): the ones the form lists, by name: all of the
     organisation's up to `INTEGRATION_CHOICES`, else those linked to `processes`."""
-    every = scoped(org, Integration).order_by("name")
+    every = scoped(org, Integration).order_by("name").only("name")  # names to list
     if not every[INTEGRATION_CHOICES:].exists():
         return list(every), False
     links = Process.integrations.through.objects.filter(process__in=processes)

@@ -57,6 +57,8 @@ def process_list(request):
         "page": page,
         "query": urlencode(form.chosen()),
         "rows": process_rows(shown, now=timezone.now()),
+        # An integration's page is this plus its id and "/": one reverse, not 250 a page.
+        "integrations_url": reverse("integration:integration-list", args=[request.org.slug]),
         "has_any": processes.exists(),
         "archived_count": processes.filter(archived=True).count(),
         "showing_archived": form.cleaned_data.get("archived", False),

@@ -24,7 +24,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.lookups import LessThan
+from django.db.models.functions import Greatest
+from django.db.models.lookups import GreaterThanOrEqual
 
 from integration import conf, health
 from integration.models import (
@@ -198,6 +199,29 @@ def telemetry_seen_buckets(*, integration, start: datetime, end: datetime) -> li
     )
 
 
+class _CeilEpoch(Func):
+    """Seconds since 1970 of a timestamp column, rounded up to a whole second, as an integer
+    (a column: the SQLite template names it three times)."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="CEIL(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]": longer than its whole second if any
+        # fraction. %%%%: one % for the template, one for the SQL parameters' formatting.
+        whole = "strftime('%%%%Y-%%%%m-%%%%d %%%%H:%%%%M:%%%%S', %(expressions)s)"
+        return self.as_sql(
+            compiler,
+            connection,
+            template=f"(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
+            f" + (%(expressions)s > {whole}))",
+        )
+
+
 class _Epoch(Func):
     """Whole seconds since 1970 of a timestamp column, as an integer."""
 
@@ -255,50 +279,33 @@ def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
 
 def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
     """Integration id -> `health.uptime` over the `window` before `now`, for a page of
-    integrations in one query: per integration, the distinct intervals with a minute of data,
-    counted by the database (None where no interval is complete).
+    integrations in one query of the same shape whatever their ages: per integration, the
+    distinct intervals with a minute of data, counted by the database (None where no interval
+    is complete).
 
-    Integrations older than the window share its start: their interval index comes from the
-    interval column, so the query stays the same size however many there are. Each younger one
-    counts from its own creation, with a branch of its own."""
+    Each integration's intervals start at S = max(ceil(window start), ceil(its creation)) in
+    whole seconds; for a minute bucket b (a whole second) at or after S, (b - S) // interval
+    is its interval's index, as `health.uptime` lays them. A bucket before `now` lies in one of
+    the complete intervals or in the incomplete one after them (index = their count, known
+    here), so that one is taken off when the largest index reaches it."""
     window_start = now - window
-    first = math.ceil(window_start.timestamp())  # as in telemetry_uptime
-    interval = F("series__metric__integration__interval_seconds")
-    index = ExpressionWrapper((_Epoch("bucket") - first) / interval, output_field=BigIntegerField())
-    expected = ExpressionWrapper(
-        Value(int(window.total_seconds())) / interval, output_field=BigIntegerField()
+    integration = "series__metric__integration__"
+    start = Greatest(
+        Value(math.ceil(window_start.timestamp())),  # as in telemetry_uptime
+        _CeilEpoch(f"{integration}created"),
+        output_field=BigIntegerField(),
     )
-    settled = When(
-        LessThan(index, expected),
-        series__metric__integration__created__lte=window_start,
-        bucket__gte=window_start,
-        then=index,
+    index = ExpressionWrapper(
+        (_Epoch("bucket") - start) / F(f"{integration}interval_seconds"),
+        output_field=BigIntegerField(),
     )
-    figures, young = {}, []
-    for integration in integrations:
+    inside = When(GreaterThanOrEqual(_Epoch("bucket"), start), then=index)
+    figures = {}
+    for one in integrations:
         slot = health.uptime_slots(
-            interval=integration.interval,
-            window_start=window_start,
-            window_end=now,
-            created=integration.created,
+            interval=one.interval, window_start=window_start, window_end=now, created=one.created
         )
-        figures[integration.pk] = slot and slot[1]
-        if slot is None or integration.created <= window_start:
-            continue
-        start, count = slot
-        own = ExpressionWrapper(
-            (_Epoch("bucket") - math.ceil(start.timestamp())) / integration.interval_seconds,
-            output_field=BigIntegerField(),
-        )
-        end = start + count * integration.interval
-        young.append(
-            When(
-                series__metric__integration=integration.pk,
-                bucket__gte=start,
-                bucket__lt=end,
-                then=own,
-            )
-        )
+        figures[one.pk] = slot and slot[1]
     counted = [pk for pk, count in figures.items() if count]
     if not counted:
         return dict.fromkeys(figures)
@@ -308,11 +315,11 @@ def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
             bucket__gte=_floor(window_start, MinuteRollup),
             bucket__lt=now,
         )
-        .values_list("series__metric__integration_id")
-        .annotate(covered=Count(Case(*young, settled), distinct=True))
+        .values_list(f"{integration}id")
+        .annotate(covered=Count(Case(inside), distinct=True), last=Max(Case(inside)))
         .order_by()
     )
-    covered = dict(rows)
+    covered = {pk: seen - (last is not None and last >= figures[pk]) for pk, seen, last in rows}
     return {pk: covered.get(pk, 0) / count if count else None for pk, count in figures.items()}
 
 

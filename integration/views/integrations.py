@@ -62,6 +62,7 @@ def integration_list(request):
         if not rows:
             return HttpResponseStopPolling()
         return render(request, f"{LIST}#live-badges", {"rows": rows, "oob": True})
+    form.offer()
     context = {
         "rows": rows,
         "page": page,

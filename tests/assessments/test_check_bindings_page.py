@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from assessments.models import Process
 from assessments.models.verification import CheckBinding, ProcessCheck
+from assessments.verified.board import bind_many
 from audit.models import AuditEvent
 from integration.models import Integration
 from tests.assessments.conftest import NOW, make_assessment, make_process
@@ -42,6 +43,24 @@ def test_members_and_viewers_see_the_checks_but_no_form(org, setup, member, view
         assert "Press line" in page and "Store sales" in page
         assert "Machine data" in page and "not bound" in page and "unbound" in page
         assert 'id="bind"' not in page and 'class="table-scroll"' in page
+
+
+def test_a_bound_check_names_its_role_and_integration_escaped(org, setup, owner, member):
+    press = setup["processes"][0]
+    Integration.objects.filter(pk=setup["line"].pk).update(name='<b hx-get="/x">Line</b>')
+    setup["line"].refresh_from_db()
+    bind_many(
+        processes=[press],
+        framework=setup["a"].framework,
+        check_key=CHECK,
+        role=setup["role"],
+        integration=setup["line"],
+        metric="",
+        user=owner,
+    )
+    page = client_for(member).get(url(org)).content.decode()
+    assert f"{setup['role']}: &lt;b hx-get=&quot;/x&quot;&gt;Line&lt;/b&gt;" in page
+    assert '<b hx-get="/x">' not in page
 
 
 def test_members_cannot_bind(org, setup, member, viewer):

@@ -5,13 +5,14 @@ import hashlib
 
 import pytest
 
+from assessments.framework.fields import FrameworkError
 from assessments.framework.loading import (
     FRAMEWORKS_DIR,
     default_framework,
     load_framework,
     shipped_framework,
 )
-from assessments.framework.model import Framework
+from assessments.framework.model import Framework, stored_framework
 from assessments.models import FrameworkVersion
 
 V1 = FRAMEWORKS_DIR / "ladder-2026.1.yaml"
@@ -111,6 +112,16 @@ def test_2026_2_check_keys_are_unique_and_found(v2):
 
 def test_2026_2_round_trips_as_a_snapshot(v2):
     assert Framework.from_dict(v2.as_dict(), stored=True) == v2
+
+
+def test_a_stored_version_is_built_once_and_changed_data_afresh(v2):
+    data = v2.as_dict()
+    first = stored_framework(data, "stored")
+    assert first == v2 and stored_framework(v2.as_dict(), "again") is first
+    renamed = v2.as_dict() | {"title": "Renamed"}
+    assert stored_framework(renamed, "renamed").title == "Renamed"
+    with pytest.raises(FrameworkError):
+        stored_framework(v2.as_dict() | {"areas": []}, "broken")
 
 
 def test_new_assessments_start_on_2026_2():

@@ -140,7 +140,10 @@ def test_list_shows_each_processes_latest_level_and_its_integrations_health(
     assert f'<a class="muted small" href="{url}">in Autumn</a>' in press
     assert '<span class="health-badge health-flapping">Flapping</span>' in press
     assert '<span class="health-badge health-new">New</span>' in press
-    assert ">Press vibration</a>" in press and ">MES orders</a>" in press
+    detail = reverse("integration:integration-detail", args=["acme", scored_list["vibration"].pk])
+    assert f'<a href="{detail}">Press vibration</a>' in press and ">MES orders</a>" in press
+    filtered = reverse("integration:integration-list", args=["acme"])
+    assert f'href="{filtered}?process={scored_list["press"].pk}"' in press
     assert '<td class="process-links" hx-disable>' in press
     receiving = row_of(html, scored_list["receiving"])
     assert '<span class="muted">not scored yet</span>' in receiving

@@ -196,3 +196,39 @@ def test_the_filter_form_is_plain_get_and_keeps_the_choices_shown(org, viewer, l
     assert f'<option value="{linked["press"].pk}" selected>Press</option>' in html
     assert '<option value="down" selected>Down</option>' in html
     assert 'href="/o/acme/integrations/">Show all</a>' in html
+
+
+def options(html, name="process") -> list[str]:
+    select = re.search(rf'<select name="{name}".*?</select>', html, re.S).group(0)
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select)
+
+
+def test_past_the_bound_the_process_filter_lists_a_sites_processes_or_says_how(
+    org, member, linked, frozen, monkeypatch
+):
+    """Over `PROCESS_CHOICES` active processes the filter lists none but the chosen one and
+    says what to do; a chosen site lists its own; a process chosen from a link still works."""
+    monkeypatch.setattr("assessments.evidence.PROCESS_CHOICES", 1)
+    client = client_for(member)
+    html = client.get(list_url(org)).content.decode()
+    assert options(html) == ["All processes"]
+    assert "over 1 processes, too many to list: choose a site and Filter" in html
+    assert 'aria-describedby="id_process_helptext"' in html and 'id="id_process_helptext"' in html
+    site = client.get(list_url(org, site=linked["site"].pk)).content.decode()
+    assert options(site) == ["All processes", "Press"] and "too many" not in site
+    tills = client.get(list_url(org, process=linked["tills"].pk)).content.decode()
+    assert names(tills) == ["Till 0000", "Till 0001"]
+    assert f'<option value="{linked["tills"].pk}" selected>Tills</option>' in tills
+    assert options(tills) == ["All processes", "Tills"]
+
+
+def test_within_the_bound_the_process_filter_lists_every_active_process(org, member, linked):
+    html = client_for(member).get(list_url(org)).content.decode()
+    assert options(html) == ["All processes", "Press", "Tills"]
+    assert "too many" not in html and "aria-describedby" not in html
+
+
+def test_the_processes_page_links_each_process_to_its_integrations(org, member, linked):
+    html = client_for(member).get(reverse("assessments:processes", args=[org.slug])).content
+    link = f'href="{list_url(org, process=linked["press"].pk)}"'
+    assert link in html.decode() and "In the integrations list" in html.decode()
