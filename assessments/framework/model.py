@@ -274,7 +274,7 @@ def build_framework(data, source: str, *, stored: bool = False) -> Framework:
     )
 
 
-_STORED: dict[bytes, "Framework"] = {}  # digest of the data -> its framework, for stored_framework
+_STORED: dict[tuple, "Framework"] = {}  # (data digest, source) -> framework: stored_framework
 _STORED_MAX = 32
 
 
@@ -285,12 +285,13 @@ def stored_framework(data, source: str) -> Framework:
     changed data is built (and validated) afresh; frameworks are frozen, so sharing is safe."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     digest = hashlib.blake2b(text.encode(), digest_size=20).digest()
-    framework = _STORED.get(digest)
+    key = (digest, source)  # the source names the version in errors: never another's
+    framework = _STORED.get(key)
     if framework is None:
         framework = build_framework(data, source, stored=True)
         if len(_STORED) >= _STORED_MAX:
             _STORED.clear()
-        _STORED[digest] = framework
+        _STORED[key] = framework
     return framework
 
 
