@@ -83,6 +83,16 @@ SELECT coalesce(sum(count), 0)::bigint, max(last_ts) FROM minutes
 
 _ARRIVALS = "%(now)s::timestamptz AS first_arrival, %(now)s::timestamptz AS last_arrival"
 
+# The hour rollups of the `minutes` both paths give (the database sums them: in Python, the
+# arrays' text for a second set of rows cost more than the GROUP BY).
+_HOURS = f"""hours AS (
+    SELECT series_id, date_bin('1 hour', bucket, {_ORIGIN}) AS bucket, sum(count) AS count,
+           min(min) AS min, max(max) AS max, sum(sum) AS sum,
+           (array_agg(last ORDER BY last_ts DESC))[1] AS last, max(last_ts) AS last_ts,
+           sum(uncertain) AS uncertain, sum(bad) AS bad, {_ARRIVALS}
+    FROM minutes GROUP BY 1, 2
+)"""
+
 _POSTGRESQL_INSERT = """
 WITH inserted AS (
     INSERT INTO integration_point (series_id, ts, value, quality)
@@ -96,16 +106,14 @@ WITH inserted AS (
            count(*) FILTER (WHERE quality = 1) AS uncertain,
            count(*) FILTER (WHERE quality = 2) AS bad, {arrivals}
     FROM inserted GROUP BY 1, 2
-), hours AS (
-    SELECT series_id, date_bin('1 hour', bucket, {origin}) AS bucket, sum(count) AS count,
-           min(min) AS min, max(max) AS max, sum(sum) AS sum,
-           (array_agg(last ORDER BY last_ts DESC))[1] AS last, max(last_ts) AS last_ts,
-           sum(uncertain) AS uncertain, sum(bad) AS bad, {arrivals}
-    FROM minutes GROUP BY 1, 2
-),"""
+), {hours},"""
 POSTGRESQL_INSERT_NEW_ONLY = (
     _POSTGRESQL_INSERT.format(
-        stage=STAGE, on_conflict="ON CONFLICT DO NOTHING", origin=_ORIGIN, arrivals=_ARRIVALS
+        stage=STAGE,
+        on_conflict="ON CONFLICT DO NOTHING",
+        origin=_ORIGIN,
+        arrivals=_ARRIVALS,
+        hours=_HOURS,
     )
     + _UPSERTS
 )
@@ -120,9 +128,7 @@ POSTGRESQL_ROLLUPS = (
     f"""
 WITH minutes AS (
     SELECT a.*, {_ARRIVALS} FROM {_UNNEST.format("minute")}
-), hours AS (
-    SELECT a.*, {_ARRIVALS} FROM {_UNNEST.format("hour")}
-),"""
+), {_HOURS},"""
     + _UPSERTS
 )
 # Each field's array as text: psycopg binds parameters on the client, and its own arrays cost
@@ -182,11 +188,8 @@ def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime
             return _write_staged(cursor, rows, now)
         minutes = _minute_rollups(runs, *columns)
         params = {"now": now}
-        for prefix, rollups in (("minute", minutes), ("hour", _hour_rollups(minutes))):
-            for (field, text), values in zip(
-                _ROLLUP_FIELDS, zip(*rollups, strict=True), strict=True
-            ):
-                params[f"{prefix}_{field}"] = "{" + ",".join(map(text, values)) + "}"
+        for (field, text), values in zip(_ROLLUP_FIELDS, zip(*minutes, strict=True), strict=True):
+            params[f"minute_{field}"] = "{" + ",".join(map(text, values)) + "}"
         cursor.execute(POSTGRESQL_ROLLUPS, params)
         return cursor.fetchone()
 
@@ -263,25 +266,6 @@ def _minute_rollups(runs, series, times, values, qualities) -> list[Rollup]:
             )
             start = stop
     return minutes
-
-
-def _hour_rollups(minutes: list[Rollup]) -> list[Rollup]:
-    """The hour rollups of minute rollups in key order, in key order."""
-    hours: list[list] = []
-    for series_id, bucket, count, low, high, total, last, last_ts, uncertain, bad in minutes:
-        hour = bucket.replace(minute=0)
-        current = hours[-1] if hours else None
-        if current is None or current[0] != series_id or current[1] != hour:
-            hours.append([series_id, hour, count, low, high, total, last, last_ts, uncertain, bad])
-            continue
-        current[2] += count
-        current[3] = min(current[3], low)
-        current[4] = max(current[4], high)
-        current[5] += total
-        current[6], current[7] = last, last_ts  # a later minute
-        current[8] += uncertain
-        current[9] += bad
-    return [tuple(hour) for hour in hours]
 
 
 # SQLite
