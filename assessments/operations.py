@@ -155,6 +155,12 @@ def _listeners(*, now: datetime) -> Component:
             shown = BAD, "stale: the broker keeps queueing its share; start it or retire it"
         elif state == MqttListener.STOPPED:
             shown = IDLE, "stopped, session kept for a restart"
+        elif row.is_alive(now=now) and row.dropped:  # running, losing data: Attention
+            shown = (
+                WARN,
+                f"running; {row.dropped} Sparkplug message(s) dropped since it started "
+                "(the database too slow)",
+            )
         elif row.is_alive(now=now):
             shown = OK, "running"
         else:
@@ -178,7 +184,7 @@ def _listeners(*, now: datetime) -> Component:
     stray = MqttStrayCount.objects.filter(hour__gte=since).aggregate(
         topic=Sum("unknown_topic"), integration=Sum("unknown_integration")
     )
-    running = sum(i.state == OK for i in instances)
+    running = sum(i.words.startswith("running") for i in instances)
     state = _worst(instances) if instances else IDLE
     words = f"{running} of {len(instances)} running" if instances else "none has run"
     figures = {

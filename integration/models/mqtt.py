@@ -114,6 +114,11 @@ class MqttListener(models.Model):
     errors = models.PositiveIntegerField(
         default=0, help_text="Failed attempts to store a batch and lost connections since start."
     )
+    dropped = models.PositiveIntegerField(
+        default=0,
+        help_text="Messages its Sparkplug host dropped since start, its queue full (the database "
+        "too slow): lost, and their edge nodes asked for a rebirth.",
+    )
 
     class Meta:
         ordering = ["client_id"]
@@ -145,13 +150,16 @@ class MqttListener(models.Model):
                 "retired": None,
                 "backlog": 0,
                 "errors": 0,
+                "dropped": 0,
             },
         )
 
     @classmethod
-    def note_seen(cls, *, client_id: str, now: datetime, backlog: int = 0, errors: int = 0) -> None:
+    def note_seen(
+        cls, *, client_id: str, now: datetime, backlog: int = 0, errors: int = 0, dropped: int = 0
+    ) -> None:
         cls.objects.filter(client_id=client_id).update(
-            last_seen=now, backlog=backlog, errors=errors
+            last_seen=now, backlog=backlog, errors=errors, dropped=dropped
         )
 
     @classmethod

@@ -266,12 +266,15 @@ class Listener(Retirement):
             if what == "started":
                 MqttListener.note_started(client_id=self.client_id, group=self.group, now=now)
             elif what == "seen":
-                counters = self.counters
+                counters, host = self.counters, self.sparkplug
                 MqttListener.note_seen(
                     client_id=self.client_id,
                     now=now,
-                    backlog=self._queue.qsize(),
-                    errors=counters.database_errors + counters.disconnects,
+                    backlog=self._queue.qsize() + (host.backlog() if host else 0),
+                    errors=counters.database_errors
+                    + counters.disconnects
+                    + (host.counters.database_errors if host else 0),
+                    dropped=host.counters.overflow if host else 0,
                 )
             elif what == "stopped":
                 MqttListener.note_stopped(client_id=self.client_id, now=now)

@@ -111,7 +111,8 @@ def telemetry_ingest_many(
 ) -> IngestResult:
     """Several integrations' batches in one write (MQTT's), all or nothing, as one would be.
 
-    At most TELEMETRY_MAX_POINTS points in all; the first refused batch refuses the lot.
+    At most TELEMETRY_MAX_POINTS points in all. A paused integration refuses the lot first;
+    then the first batch with a bad point does, named as that batch alone would name it.
     `cache`: series ids remembered across calls by a long-running writer (see `IngestCache`).
     """
     for integration, _ in batches:

@@ -212,13 +212,14 @@ class _CeilEpoch(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]": longer than its whole second if any
-        # fraction. %%%%: one % for the template, one for the SQL parameters' formatting.
-        whole = "strftime('%%%%Y-%%%%m-%%%%d %%%%H:%%%%M:%%%%S', %(expressions)s)"
+        # fraction. The whole second is read from the first 19 characters: strftime('%s') of
+        # the full text rounds to the millisecond (…59.9995 is the next second). %%%%: one %
+        # for the template, one for the SQL parameters' formatting.
         return self.as_sql(
             compiler,
             connection,
-            template=f"(CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)"
-            f" + (%(expressions)s > {whole}))",
+            template="(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)"
+            " + (length(%(expressions)s) > 19))",
         )
 
 

@@ -75,6 +75,9 @@ class SparkplugCounters:
         return " ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
+OVERFLOW_LOG_EVERY = 60.0  # s between warnings while the queue is full
+
+
 class SparkplugHost:
     """The primary Sparkplug host `host_id` while this listener holds its lease."""
 
@@ -120,6 +123,7 @@ class SparkplugHost:
         self._thread: threading.Thread | None = None
         self.failed = False  # the thread ended by an exception, not by `stop()`
         self._ignored_log: dict[str, tuple[float, int]] = {}  # reason -> (logged at, held)
+        self._overflow_logged = -OVERFLOW_LOG_EVERY  # monotonic time of the last warning
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="sparkplug-host", daemon=True)
@@ -177,6 +181,10 @@ class SparkplugHost:
     def alive(self) -> bool:
         """Whether the host's thread runs (False once it died; `failed` then says so)."""
         return self._thread is not None and self._thread.is_alive()
+
+    def backlog(self) -> int:
+        """Messages received and not yet taken into a batch."""
+        return self._queue.qsize()
 
     def _claim(self) -> bool:
         try:
@@ -422,6 +430,17 @@ class SparkplugHost:
             self._queue.put_nowait((topic, message.payload))
         except queue.Full:  # QoS 0 data: the seq gap it leaves asks for a rebirth later
             self.counters.overflow += 1
+            now = time.monotonic()
+            if now - self._overflow_logged >= OVERFLOW_LOG_EVERY:
+                # A warning, at most once a minute: these values are lost (the heartbeat's
+                # `dropped` shows the count on the operations page).
+                self._overflow_logged = now
+                logger.warning(
+                    "sparkplug: the queue is full (%d messages): dropping messages, %d so far; "
+                    "the database is too slow for this load",
+                    self.max_queued,
+                    self.counters.overflow,
+                )
 
 
 def topic_key(topic) -> tuple[str, str]:

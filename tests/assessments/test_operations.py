@@ -92,6 +92,7 @@ def test_listeners_show_running_late_stale_and_stopped_with_backlog_and_refusals
         MqttListener.objects.filter(client_id=client_id).update(**fields)
 
     listener("up", timedelta(seconds=20), backlog=40, errors=2)
+    listener("losing", timedelta(seconds=10), dropped=7)
     listener("late", timedelta(minutes=2))
     listener("gone", timedelta(minutes=6))
     listener("paused", timedelta(minutes=1), stopped=T - timedelta(minutes=1))
@@ -102,11 +103,16 @@ def test_listeners_show_running_late_stale_and_stopped_with_backlog_and_refusals
     states = {i.name: (i.state, i.backlog, i.errors) for i in listeners.instances}
     assert states == {
         "up": (OK, 40, 2),
+        "losing": (WARN, 0, 0),
         "late": (WARN, 0, 0),
         "gone": (BAD, 0, 0),
         "paused": (IDLE, 0, 0),
     }
-    assert listeners.state == BAD and listeners.words == "1 of 4 running"
+    assert listeners.state == BAD and listeners.words == "2 of 5 running"
+    losing = next(i for i in listeners.instances if i.name == "losing")
+    assert losing.words == (
+        "running; 7 Sparkplug message(s) dropped since it started (the database too slow)"
+    )
     assert listeners.figures["Retired ids"] == 1
     assert listeners.figures["Messages stored in 24 h"] == 9
     assert listeners.figures["Messages refused in 24 h"] == 4

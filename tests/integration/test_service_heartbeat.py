@@ -133,6 +133,22 @@ def test_the_listeners_heartbeat_records_its_backlog_and_errors():
     assert MqttListener.objects.filter(client_id="ladder-test", backlog=0, errors=0).exists()
 
 
+def test_the_listeners_heartbeat_counts_its_sparkplug_hosts_backlog_errors_and_drops():
+    listener = Listener(
+        url="mqtt://127.0.0.1:1", client_id="ladder-test", group="ladder", sparkplug_host_id="h"
+    )
+    listener._note("started")
+    host = listener.sparkplug
+    host._queue.put(("spBv1.0/g/NDATA/n", b""))
+    host.counters.database_errors, host.counters.overflow = 1, 5
+    listener.counters.database_errors = 2
+    listener._note("seen")
+    row = MqttListener.objects.get(client_id="ladder-test")
+    assert (row.backlog, row.errors, row.dropped) == (1, 3, 5)
+    listener._note("started")
+    assert MqttListener.objects.get(client_id="ladder-test").dropped == 0
+
+
 def stopped_after(seconds, command, *args):
     """Run a looping command until a SIGTERM `seconds` later; its output."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}

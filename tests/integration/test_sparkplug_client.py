@@ -166,8 +166,16 @@ def test_the_host_goes_offline_when_the_database_is_down_longer_than_the_lease(b
     assert len(failures) == 2
 
 
-def test_the_queue_is_bounded_and_what_it_drops_is_counted(db):
+def test_the_queue_is_bounded_and_what_it_drops_is_counted_and_said(db, caplog, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("integration.sparkplug.client.time.monotonic", lambda: clock[0])
     host = host_client(max_queued=2)
-    for _ in range(3):
+    for _ in range(4):
         host._on_message(None, None, SimpleNamespace(topic=NDATA, payload=b""))
-    assert (host._queue.qsize(), host.counters.overflow) == (2, 1)
+    assert (host._queue.qsize(), host.backlog(), host.counters.overflow) == (2, 2, 2)
+    clock[0] += 61
+    host._on_message(None, None, SimpleNamespace(topic=NDATA, payload=b""))
+    # A warning for the first drop and then at most one a minute, with the count so far.
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and "dropping messages, 1 so far" in warnings[0]
+    assert "dropping messages, 3 so far" in warnings[1]

@@ -96,3 +96,21 @@ def test_a_page_of_uptimes_in_one_query_matches_each_pure_count(org, django_asse
     assert figures == expected
     assert figures[silent.pk] == 0 and figures[fresh.pk] is None
     assert len({v for v in figures.values() if v}) >= 6
+
+
+def test_a_creation_in_the_last_half_millisecond_of_a_second_starts_at_the_next_one(org):
+    # SQLite's strftime('%s') rounds to the millisecond: …59.9997 read as the next second,
+    # rounded up once more, started the intervals a second late (a review found it).
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    created = datetime(2026, 11, 25, 7, 0, 59, 999_700, tzinfo=UTC)
+    line = Integration.objects.create(
+        organization=org, name="L", interval_seconds=120, created=created
+    )
+    points = [Point("t", (), now - timedelta(minutes=m), 1.0) for m in (178, 177)]
+    telemetry_ingest(integration=line, points=points, now=now)
+    day = timedelta(hours=24)
+    seen = telemetry_seen_buckets(integration=line, start=now - day, end=now)
+    expected = health.uptime(
+        seen=seen, interval=line.interval, window_start=now - day, window_end=now, created=created
+    )
+    assert telemetry_uptimes(integrations=[line], window=day, now=now)[line.pk] == expected
