@@ -59,6 +59,7 @@ from bench.broker import private_broker  # noqa: E402
 from bench.load_users import browse, login  # noqa: E402
 from bench.serving import (  # noqa: E402
     Gunicorn,
+    autovacuum,
     backends,
     check_database_name,
     drop_database,
@@ -355,4 +356,5 @@ def drain(args, devices, sent, running, quiet: float = 6.0, most: float = 120.0)
 
 
 if __name__ == "__main__":
-    main()
+    with autovacuum():
+        main()

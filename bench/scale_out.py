@@ -76,6 +76,7 @@ from bench.scale_out_windows import (  # noqa: E402
 )
 from bench.serving import (  # noqa: E402
     Gunicorn,
+    autovacuum,
     backends,
     check_database_name,
     drop_database,
@@ -308,4 +309,5 @@ def settle(state, out, watch, most: float = 120) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with autovacuum():
+        main()

@@ -6,6 +6,7 @@ Used by bench/http_ingest.py and bench/load.py; a benchmark helper, never import
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -37,6 +38,29 @@ def recreate_database(name: str) -> str:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     return f"{PG}/{name}"
+
+
+@contextlib.contextmanager
+def autovacuum():
+    """Autovacuum on for the length of a run, as in production: this machine's PostgreSQL has
+    it off (/etc/postgresql/*/main/conf.d/90-ci.conf), and a long run without it keeps the
+    statistics of its seeding (plans for empty tables) and every dead row. Turned on with
+    ALTER SYSTEM and a reload, and reset afterwards; nothing is done where it is on already."""
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+        was_on = admin.execute("SHOW autovacuum").fetchone()[0] == "on"
+        if not was_on:
+            admin.execute("ALTER SYSTEM SET autovacuum = on")
+            admin.execute("SELECT pg_reload_conf()")
+            print("autovacuum turned on for this run (this machine's PostgreSQL has it off)")
+    try:
+        yield
+    finally:
+        if not was_on:
+            with psycopg.connect(f"{PG}/postgres", autocommit=True) as admin:
+                admin.execute("ALTER SYSTEM RESET autovacuum")
+                admin.execute("SELECT pg_reload_conf()")
 
 
 def drop_database(name: str) -> None:
