@@ -4,6 +4,7 @@ at once on PostgreSQL judging each check exactly once."""
 import os
 import signal
 import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
@@ -78,6 +79,36 @@ def test_loop_stops_cleanly_on_sigterm(org, framework):
     beat = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.EVALUATOR)  # one row, many rounds
     assert beat.instance.endswith(f":{os.getpid()}") and beat.interval == 1
     assert beat.stopped is not None and not beat.is_stale(now=beat.stopped + timedelta(hours=1))
+
+
+def test_a_round_starts_every_n_seconds_at_once_after_a_longer_one(org, framework, monkeypatch):
+    """--every is the cadence of the rounds' starts: after a round longer than it the next
+    starts at once (it used to wait --every more), after a short one it waits the rest."""
+    from assessments.management.commands.evaluate_checks import Command
+
+    starts = []
+
+    def round_(self, organization):
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            time.sleep(1.3)  # longer than --every 1
+        elif len(starts) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Command, "round", round_)
+    monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_started",
+                        lambda **kw: None)  # fmt: skip
+    monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_stopped",
+                        lambda **kw: None)  # fmt: skip
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run("--loop", "--every", "1")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert len(starts) == 3
+    assert 1.3 <= starts[1] - starts[0] < 1.8  # at once after the long round (2.3 s before)
+    assert 0.9 <= starts[2] - starts[1] < 1.5  # the rest of the second after a short one
 
 
 def test_a_round_records_the_evaluators_heartbeat_and_a_failed_round_its_error(
