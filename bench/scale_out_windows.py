@@ -183,15 +183,35 @@ def mqtt_window(state, label: str, ids: list[str], window: float) -> dict:
     }
 
 
+def quiet(label: str, still: float = 35, most: float = 300) -> None:
+    """Until no new health event for `still` s (more than a health pass), at most `most` s: the
+    integrations of the HTTP and MQTT windows go down together once their data stops, and
+    the health loops' thousands of changes and emails would take the cores from the
+    evaluators (a third of a core in the checks window, differently in each configuration)."""
+    from integration.models import HealthEvent
+
+    started = changed = time.monotonic()
+    count = HealthEvent.objects.count()
+    while time.monotonic() - started < most and time.monotonic() - changed < still:
+        time.sleep(2.0)
+        now = HealthEvent.objects.count()  # an event's `at` is its pass's start: counted
+        if now != count:
+            count, changed = now, time.monotonic()
+    print(f"{label} of each: health loops quiet after {time.monotonic() - started:.0f} s",
+          flush=True)  # fmt: skip
+
+
 def checks_window(state, label: str, k: int, window: float) -> dict:
-    """The evaluators start with every check judged just now (their first round judges none
-    but races for the drift), then every bound check is made due, again each time all are
-    judged: evaluations / s over `window` s."""
+    """Once the health loops are quiet (`quiet`), the evaluators start with every check
+    judged just now (their first round judges none but races for the drift), then every
+    bound check is made due, again each time all are judged: evaluations / s over `window`
+    s."""
     from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
     from assessments.models.verification import CheckBinding, ProcessCheck
 
+    quiet(label)
     bound = ProcessCheck.objects.filter(
         Exists(CheckBinding.objects.filter(process_check=OuterRef("pk")))
     )
