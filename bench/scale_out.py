@@ -23,10 +23,13 @@ cores):
 2. MQTT: the listeners joined the group, stopped (their sessions kept) and --backlog messages
    were published meanwhile; they start again and drain it; rate = messages stored / s from
    the moment all of them are connected, for the window or until the backlog is drained.
-3. Checks: the evaluators start (`--every 1`) with every check judged just now; once each has
-   done its first round, every bound check is made due, again each time all are judged; rate =
-   check evaluations / s. A round takes checks in chunks of 500 (`evaluate.CHUNK`): with
-   fewer than 1,000 bound checks (--integrations under ~1,100) one evaluator takes them all.
+3. Checks: once the health loops are quiet, the evaluators start (`--every 1`) with every
+   check judged just now; once each has done its first round, every bound check is made due;
+   then every 0.25 s those judged since are made due again (--rearm continuous, the default:
+   the evaluators' sustained throughput) or all of them only once all are judged (--rearm
+   all: each round then waits for its slowest chunk); rate = check evaluations / s. A round
+   takes checks in chunks of 500 (`evaluate.CHUNK`): with fewer than 1,000 bound checks
+   (--integrations under ~1,100) one evaluator takes them all.
 
 The evaluator runs the drift (`drift_round`: every live assessment's verification) after
 each of its rounds; with an assessment per organisation (the default) it costs more than the
@@ -97,6 +100,12 @@ def parse_args():
         type=int,
         default=1,
         help="one organisation in N has a draft assessment to drift (default 1: all)",
+    )
+    parser.add_argument(
+        "--rearm",
+        choices=("continuous", "all"),
+        default="continuous",
+        help="checks due again as soon as judged, or only once all are",
     )
     parser.add_argument("--db", default="scale_out_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)

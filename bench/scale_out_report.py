@@ -9,6 +9,12 @@ import os
 TARGET = 1.4
 
 
+REARM = {
+    "continuous": "every bound check due, and each due again as soon as it is judged",
+    "all": "every bound check due again once all are judged",
+}
+
+
 def print_markdown(run: dict) -> None:
     args, (one, two) = run["args"], run["configs"]
     print(
@@ -16,8 +22,8 @@ def print_markdown(run: dict) -> None:
         f"Per configuration three windows of {args.duration / 3:.0f} s, one kind of work "
         f"saturated in each: HTTP ({args.clients} closed-loop clients, {args.batch} reports of "
         f"3 values per POST), MQTT (a backlog of {args.backlog:,} messages of 3 values drained "
-        f"from the listeners' sessions), checks (every bound check due again once all are "
-        f"judged). Each gunicorn instance has one sync worker. PostgreSQL {run['pg_version']}, "
+        f"from the listeners' sessions), checks ({REARM[args.rearm]}). "
+        f"Each gunicorn instance has one sync worker. PostgreSQL {run['pg_version']}, "
         f"{os.cpu_count()} CPUs, load average {run['load'][0]:.1f} at the start, "
         f"{run['load'][1]:.1f} at the end; machine {run['machine'] * 100:.0f} % busy.\n"
     )
@@ -44,7 +50,8 @@ def print_markdown(run: dict) -> None:
 
     print(
         "\n| configuration | HTTP requests (refused) | MQTT messages drained: before all "
-        "listeners were connected / measured (s) / all | check rounds completed (checks) |\n"
+        "listeners were connected / measured (s) / all | check rounds completed (checks; "
+        "`continuous`: evaluations ÷ checks) |\n"
         "|---|--:|--:|--:|"
     )
     for c in (one, two):

@@ -204,8 +204,8 @@ def quiet(label: str, still: float = 35, most: float = 300) -> None:
 def checks_window(state, label: str, k: int, window: float) -> dict:
     """Once the health loops are quiet (`quiet`), the evaluators start with every check
     judged just now (their first round judges none but races for the drift), then every
-    bound check is made due, again each time all are judged: evaluations / s over `window`
-    s."""
+    bound check is made due, and again (--rearm) every 0.25 s those judged since
+    (`continuous`) or only once all are judged (`all`): evaluations / s over `window` s."""
     from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
@@ -232,7 +232,16 @@ def checks_window(state, label: str, k: int, window: float) -> dict:
     started = time.monotonic()
     end = started + window
     judged = rounds = 0
-    while time.monotonic() < end:
+    if state["args"].rearm == "continuous":
+        total = bound.update(evaluated=None)
+        while time.monotonic() < end:
+            time.sleep(0.25)
+            # Those judged since are due again at once (the row lock waits for a chunk's
+            # commit): the evaluators never wait for the last chunk of a round.
+            judged += bound.filter(evaluated__isnull=False).update(evaluated=None)
+        judged += bound.filter(evaluated__isnull=False).count()
+        rounds = judged // total
+    while time.monotonic() < end:  # "all": again only once all are judged
         total = bound.update(evaluated=None)
         left = total
         while left and time.monotonic() < end:
