@@ -74,6 +74,7 @@ from bench.scale_out_windows import (  # noqa: E402
     http_window,
     mqtt_window,
     pids,
+    quiet,
     sampled,
     start_listeners,
 )
@@ -283,6 +284,7 @@ def configuration(state, label: str, k: int) -> dict:
             out["http"] = http_window(state, servers, window)
         with sampled(out, "MQTT", groups, window):
             out["mqtt"] = mqtt_window(state, label, ids, window)
+        quiet(label)  # before sampling: the health loops' down wave is not the checks' work
         with sampled(out, "checks", groups, window):
             out["checks"] = checks_window(state, label, k, window)
         settle(state, out, watch)

@@ -202,19 +202,20 @@ def quiet(label: str, still: float = 35, most: float = 300) -> None:
 
 
 def checks_window(state, label: str, k: int, window: float) -> dict:
-    """Once the health loops are quiet (`quiet`), the evaluators start with every check
-    judged just now (their first round judges none but races for the drift), then every
-    bound check is made due, and again (--rearm) every 0.25 s those judged since
-    (`continuous`) or only once all are judged (`all`): evaluations / s over `window` s."""
+    """(Call `quiet` first.) The evaluators start with every check judged just now (their
+    first round judges none but races for the drift), then every bound check is made due,
+    and again (--rearm) every 0.25 s those judged since (`continuous`) or only once all are
+    judged (`all`): evaluations / s over `window` s."""
     from django.db.models import Exists, OuterRef
     from django.utils import timezone
 
     from assessments.models.verification import CheckBinding, ProcessCheck
 
-    quiet(label)
     bound = ProcessCheck.objects.filter(
         Exists(CheckBinding.objects.filter(process_check=OuterRef("pk")))
     )
+    if not bound.exists():
+        raise SystemExit("no bound checks to judge")
     bound.update(evaluated=timezone.now())
     evaluators = [
         Service(
@@ -236,11 +237,11 @@ def checks_window(state, label: str, k: int, window: float) -> dict:
         total = bound.update(evaluated=None)
         while time.monotonic() < end:
             time.sleep(0.25)
-            # Those judged since are due again at once (the row lock waits for a chunk's
-            # commit): the evaluators never wait for the last chunk of a round.
+            # Those judged since are due again at once (a chunk not yet committed is still
+            # NULL here, caught by a later sweep): no evaluator waits for another's last chunk.
             judged += bound.filter(evaluated__isnull=False).update(evaluated=None)
         judged += bound.filter(evaluated__isnull=False).count()
-        rounds = judged // total
+        rounds = judged // total if total else 0
     while time.monotonic() < end:  # "all": again only once all are judged
         total = bound.update(evaluated=None)
         left = total
