@@ -241,15 +241,16 @@ def checks_window(state, label: str, k: int, window: float) -> dict:
             # NULL here, caught by a later sweep): no evaluator waits for another's last chunk.
             judged += bound.filter(evaluated__isnull=False).update(evaluated=None)
         judged += bound.filter(evaluated__isnull=False).count()
-        rounds = judged // total if total else 0
-    while time.monotonic() < end:  # "all": again only once all are judged
-        total = bound.update(evaluated=None)
-        left = total
-        while left and time.monotonic() < end:
-            time.sleep(0.25)
-            left = bound.filter(evaluated__isnull=True).count()
-        judged += total - left
-        rounds += not left
+        rounds = judged // total
+    else:  # "all": due again only once all are judged
+        while time.monotonic() < end:
+            total = bound.update(evaluated=None)
+            left = total
+            while left and time.monotonic() < end:
+                time.sleep(0.25)
+                left = bound.filter(evaluated__isnull=True).count()
+            judged += total - left
+            rounds += not left
     wall = time.monotonic() - started
     cpu = sum(report.process_seconds(s.process.pid) for s in evaluators) - cpu
     return {

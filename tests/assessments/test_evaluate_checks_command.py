@@ -111,6 +111,34 @@ def test_a_round_starts_every_n_seconds_at_once_after_a_longer_one(org, framewor
     assert 0.9 <= starts[2] - starts[1] < 1.9  # the rest of the second after a short one
 
 
+def test_after_a_failed_round_the_loop_waits_every_before_the_next(org, framework, monkeypatch):
+    """A failed round (the database restarting) is not retried at once, however long it took."""
+    from assessments.management.commands.evaluate_checks import Command
+
+    starts = []
+
+    def round_(self, organization):
+        starts.append(time.monotonic())
+        if len(starts) == 1:
+            time.sleep(1.2)  # longer than --every 1, then fails
+            raise RuntimeError("database restarting")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Command, "round", round_)
+    monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_started",
+                        lambda **kw: None)  # fmt: skip
+    monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_stopped",
+                        lambda **kw: None)  # fmt: skip
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run("--loop", "--every", "1")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert len(starts) == 2
+    assert starts[1] - starts[0] >= 2.1  # the failed round's 1.2 s, then a full --every
+
+
 def test_a_round_records_the_evaluators_heartbeat_and_a_failed_round_its_error(
     org, framework, monkeypatch
 ):
