@@ -13,6 +13,10 @@ A facet's choices are written by `QuickSelect` in one pass (every label escaped 
 (`Facet.offer`): the process filter has a thousand processes at breadth, so it lists a chosen
 site's processes, or every one only up to a bound, and says what to do past it; a filter chosen
 from a link (`?process=<id>`) still works and is listed whatever the bound.
+
+A page's rows are written by `Row`, each cell in one `format_html` (every name escaped), not
+by the template: 50 rows of three live cells were ~30 template lookups, two date formats and a
+`{% url %}` each, over half of the page's CPU at breadth.
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ from urllib.parse import urlencode
 from django import forms
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 
-from integration.models.integration import STATUS_CHOICES
+from integration.models.integration import STATUS_CHOICES, Integration
+from integration.services.health import HealthFigures
 
-__all__ = ["PAGE_SIZE", "Facet", "IntegrationFilter", "QuickSelect", "facets", "register"]
+__all__ = ["PAGE_SIZE", "Facet", "IntegrationFilter", "QuickSelect", "Row", "facets", "register"]
 
 PAGE_SIZE = 50
 
@@ -138,3 +147,107 @@ class IntegrationFilter(forms.Form):
 
     def query(self) -> str:
         return urlencode(self.chosen())
+
+
+@dataclass(frozen=True)
+class Row:
+    """One integration of a page of the list: its link, and its three live cells (status,
+    last data, 24 h uptime), which the poller swaps in out of band (`oob`) by their ids."""
+
+    integration: Integration
+    figures: HealthFigures
+    list_url: str  # the list's URL: an integration's page is it plus "<id>/"
+    oob: bool = False
+
+    def url(self) -> str:
+        return f"{self.list_url}{self.integration.pk}/"
+
+    def tr(self) -> SafeString:
+        """The row: the integration's name (a link) and systems, the live cells, its timing."""
+        integration, figures = self.integration, self.figures
+        systems = SafeString()
+        if integration.source_system or integration.target_system:
+            systems = format_html(
+                '<br><span class="muted small">{} → {}</span>',
+                integration.source_system or "?",
+                integration.target_system or "?",
+            )
+        return format_html(
+            '<tr><td hx-disable><a href="{}"><strong>{}</strong></a>{}</td>'
+            '<td>{}</td><td>{}</td><td class="num">{}</td>'
+            '<td class="muted small nowrap">every {}<br>+ {} grace</td></tr>',
+            self.url(),
+            integration.name,
+            systems,
+            self.status(),
+            self.freshness(),
+            self.uptime(),
+            figures.interval_display,
+            figures.grace_display,
+        )
+
+    def status(self) -> SafeString:
+        figures = self.figures
+        shown, status = figures.shown_status, str(figures.status)
+        title = hidden = ""
+        if figures.flapping:
+            title = format_html(
+                ' title="{} up/down changes in the last 24 hours; {} now"', figures.changes, status
+            )
+            hidden = format_html(
+                '<span class="visually-hidden">: {} up/down changes in 24 hours, {} now</span>',
+                figures.changes,
+                status,
+            )
+        elif figures.since:
+            title = format_html(' title="{} since {}"', capfirst(status), _when(figures.since)[:-3])
+        return format_html(
+            '<span id="status-{}" class="health-badge health-{}"{}{}>{}{}</span>',
+            self.integration.pk,
+            shown,
+            title,
+            self._oob(),
+            capfirst(shown),
+            hidden,
+        )
+
+    def freshness(self) -> SafeString:
+        seen = self.figures.last_seen
+        if seen:
+            inner = format_html(
+                '<time datetime="{}" title="{}">{}</time>',
+                timezone.localtime(seen).isoformat(),
+                _when(seen),
+                self.figures.freshness_display,
+            )
+        else:
+            inner = _NEVER
+        return format_html(
+            '<span id="fresh-{}" class="health-fresh"{}>{}</span>',
+            self.integration.pk,
+            self._oob(),
+            inner,
+        )
+
+    def uptime(self) -> SafeString:
+        return format_html(
+            '<span id="uptime-{}" class="health-uptime"{}>{}</span>',
+            self.integration.pk,
+            self._oob(),
+            self.figures.uptime_display.get("24h", ""),
+        )
+
+    def _oob(self) -> SafeString:
+        return _OOB if self.oob else SafeString()
+
+
+# Constant markup, no user text in it.
+_OOB = SafeString(' hx-swap-oob="true"')
+_NEVER = SafeString('<span class="muted">never</span>')
+
+
+def _when(value: datetime) -> str:
+    """`value` in the current time zone as the template filter `date:"j M Y, H:i:s"` writes
+    it ("25 Nov 2026, 07:00:00"), at a tenth of its cost (two a row)."""
+    local = timezone.localtime(value)
+    return f"{local.day} {capfirst(MONTHS_3[local.month])} {local.year}, {local:%H:%M:%S}"

@@ -57,11 +57,13 @@ def integration_list(request):
     page = Paginator(integrations, listing.PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     figures = health_figures_list(integrations=shown, now=now)
-    rows = [(integration, figures[integration.pk]) for integration in shown]
-    if request.htmx.target == "integration-live":  # the poller
+    poller = request.htmx.target == "integration-live"
+    list_url = reverse("integration:integration-list", args=[request.org.slug])
+    rows = [listing.Row(one, figures[one.pk], list_url, oob=poller) for one in shown]
+    if poller:
         if not rows:
             return HttpResponseStopPolling()
-        return render(request, f"{LIST}#live-badges", {"rows": rows, "oob": True})
+        return render(request, f"{LIST}#live-badges", {"rows": rows})
     form.offer()
     context = {
         "rows": rows,

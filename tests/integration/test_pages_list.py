@@ -184,3 +184,29 @@ def test_an_integration_that_keeps_dropping_out_shows_as_flapping(org, member, f
     assert 'title="4 up/down changes in the last 24 hours; up now"' in html
     polled = client_for(member).get(list_url(org), headers=HTMX).content.decode()
     assert badge(polled, fleet["up"]) == "flapping"
+
+
+def test_a_row_says_since_when_and_when_last_seen_and_escapes_names(org, member, fleet, frozen):
+    """The cells written in one pass (`integration.listing.Row`) say what the template did."""
+    down = fleet["down"]
+    Integration.objects.filter(pk=down.pk).update(
+        name='<b onmouseover="x()">POS</b>',
+        last_status="down",
+        last_status_at=NOW - timedelta(hours=1, minutes=2),
+    )
+    html = client_for(member).get(list_url(org)).content.decode()
+    assert (
+        f'<span id="status-{down.pk}" class="health-badge health-down"'
+        ' title="Down since 25 Nov 2026, 08:58">Down</span>'
+    ) in html
+    seen = NOW - timedelta(hours=3)
+    assert (
+        f'<time datetime="{seen.isoformat()}" title="25 Nov 2026, 07:00:00">3 h ago</time>'
+    ) in html
+    assert f'<a href="{list_url(org)}{down.pk}/"><strong>&lt;b onmouseover=' in html
+    assert "<b onmouseover" not in html
+    # Never seen: no time, and "never".
+    new = fleet["new"]
+    assert (
+        f'<span id="fresh-{new.pk}" class="health-fresh"><span class="muted">never</span></span>'
+    ) in html
