@@ -13,10 +13,11 @@ drop the other one had just announced).
 
 Several evaluators share the comparing: a round takes the live assessments in chunks under
 `SELECT ... FOR UPDATE SKIP LOCKED` on their `DriftTurn` rows (PostgreSQL) and leaves those
-compared less than `evaluate.MIN_GAP` ago, as `evaluate_round` does with the checks; each chunk's
-turn is stamped and committed before its comparing starts (the emails are sent outside any
-transaction). Without that, every evaluator compared every assessment after every round, and two
-of them cost twice one's CPU for the same work (docs/BENCHMARKS.md, the two-of-each run).
+compared less than a gap ago (`evaluate.MIN_GAP` or shorter), as `evaluate_round` does with the
+checks; each chunk's turn is stamped and committed before its comparing starts (the emails are
+sent outside any transaction). Without that, every evaluator compared every assessment after
+every round, and two of them cost twice one's CPU for the same work (docs/BENCHMARKS.md, the
+two-of-each run).
 
 A process whose verified level is below its claimed level because a check is overdue is marked
 `dropped`, which lists it under "needs attention" on the overview until that no longer holds.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -69,10 +70,10 @@ class DriftSummary:
     emails: int = 0
 
 
-def drift_round(*, now: datetime, organization=None) -> DriftSummary:
+def drift_round(*, now: datetime, organization=None, gap: timedelta = MIN_GAP) -> DriftSummary:
     """Compare every live process's verified level with the last seen; email and audit the
-    changes this process wins. Assessments another evaluator compared less than MIN_GAP
-    before `now` are left to it."""
+    changes this process wins. Assessments another evaluator compared less than `gap` before
+    `now` are left to it."""
     live = Assessment.objects.filter(state__in=LIVE_STATES)
     if organization is not None:
         live = live.filter(organization=organization)
@@ -83,17 +84,17 @@ def drift_round(*, now: datetime, organization=None) -> DriftSummary:
     )
     summary = DriftSummary()
     for start in range(0, len(ids), CHUNK):
-        mine = _take_turn(ids[start : start + CHUNK], now)
+        mine = _take_turn(ids[start : start + CHUNK], now, gap)
         if mine:
             _compare_assessments(live.filter(pk__in=mine), now, summary)
     return summary
 
 
-def _take_turn(ids: list[int], now: datetime) -> list[int]:
+def _take_turn(ids: list[int], now: datetime, gap: timedelta) -> list[int]:
     """The assessments of `ids` this evaluator compares now, their turns stamped and committed."""
     with transaction.atomic():
         mine = list(
-            DriftTurn.objects.filter(assessment_id__in=ids, checked__lte=now - MIN_GAP)
+            DriftTurn.objects.filter(assessment_id__in=ids, checked__lte=now - gap)
             .select_for_update(skip_locked=True)
             .values_list("assessment_id", flat=True)
         )

@@ -15,8 +15,9 @@ A failing check keeps the time it started failing (`failing_since`) until it pas
 its grace, worked out when read (`assessments.verification`).
 
 Safe in several processes: a round takes its checks in chunks under `SELECT ... FOR UPDATE
-SKIP LOCKED` (PostgreSQL) and skips checks judged less than `MIN_GAP` ago, so two evaluators
-split the checks between them instead of judging each twice. SQLite has one writer at a time.
+SKIP LOCKED` (PostgreSQL) and skips checks judged less than a gap ago (`MIN_GAP`, or half the
+loop's interval when that is shorter: `evaluate_checks --every 60`), so two evaluators split
+the checks between them instead of judging each twice. SQLite has one writer at a time.
 """
 
 from __future__ import annotations
@@ -59,15 +60,17 @@ class RoundSummary:
             self.not_tested += 1
 
 
-def evaluate_round(*, now: datetime | None = None, organization=None) -> RoundSummary:
-    """Judge every check not judged in the last MIN_GAP (of one organisation, if given).
+def evaluate_round(
+    *, now: datetime | None = None, organization=None, gap: timedelta = MIN_GAP
+) -> RoundSummary:
+    """Judge every check not judged in the last `gap` (of one organisation, if given).
 
     Without `now`, each chunk is judged and stamped at its own time, so a second evaluator
     starting while this round runs finds the chunks already judged recent."""
     fixed = now is not None
     now = now or timezone.now()
     due = ProcessCheck.objects.filter(
-        Q(evaluated__isnull=True) | Q(evaluated__lt=now - MIN_GAP),
+        Q(evaluated__isnull=True) | Q(evaluated__lt=now - gap),
         Exists(CheckBinding.objects.filter(process_check=OuterRef("pk"))),  # unbound: no news
     )
     if organization is not None:

@@ -81,6 +81,33 @@ def test_loop_stops_cleanly_on_sigterm(org, framework):
     assert beat.stopped is not None and not beat.is_stale(now=beat.stopped + timedelta(hours=1))
 
 
+@pytest.mark.django_db(transaction=True)  # the loop closes old connections between rounds
+def test_the_loop_judges_each_check_every_round(org, framework, monkeypatch):
+    """A check judged a round ago is due again: with --every no longer than the gap that
+    leaves another evaluator's checks alone (60 s), each check was judged every other round."""
+    from assessments.management.commands.evaluate_checks import Command
+
+    bound_checks(org, framework, 2)
+    judged = []
+    judge = Command.judge
+
+    def counted(self, organization):
+        judge(self, organization)
+        judged.append(ProcessCheck.objects.filter(evaluated__isnull=False).count())
+        if len(judged) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(Command, "judge", counted)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        out = run("--loop", "--every", "1")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert out.count("2 checks judged") == 3, out
+    assert CheckResult.objects.count() >= 1
+
+
 def test_a_round_starts_every_n_seconds_at_once_after_a_longer_one(org, framework, monkeypatch):
     """--every is the cadence of the rounds' starts: after a round longer than it the next
     starts at once (it used to wait --every more), after a short one it waits the rest."""

@@ -201,3 +201,12 @@ def test_an_assessment_compared_less_than_a_gap_ago_is_left_to_that_evaluator(ve
     assert drift_round(now=NOW + MIN_GAP / 2).seen == 0
     assert DriftTurn.objects.get(assessment=verified_two).checked == NOW
     assert drift_round(now=NOW + MIN_GAP).seen == 1
+
+
+def test_a_shorter_gap_compares_again_after_it(verified_two):
+    """`evaluate_checks --every 60` compares with a gap of 30 s: a round 45 s after the last
+    compares again (with the 60 s gap it waited for the round after)."""
+    assert round_at(NOW).seen == 1
+    gap = MIN_GAP / 2
+    assert drift_round(now=NOW + gap / 2, gap=gap).seen == 0
+    assert drift_round(now=NOW + gap * 1.5, gap=gap).seen == 1

@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 import time
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
@@ -17,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from assessments.verified.drift import drift_round
-from assessments.verified.evaluate import evaluate_round
+from assessments.verified.evaluate import MIN_GAP, evaluate_round
 from integration.models import ServiceHeartbeat
 from integration.models.heartbeat import instance_name
 from integration.services.heartbeat import heartbeat_cycle, heartbeat_started, heartbeat_stopped
@@ -58,6 +59,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No organisation {org!r}.")
         # The operations page reads each round's heartbeat (ServiceHeartbeat, one row a process).
         self.instance, self.every = instance_name(loop=loop), every
+        # What another evaluator judged this recently is its round's, not ours to judge again;
+        # shorter than --every, or a check judged a round ago (--every 60) waits one more.
+        self.gap = min(MIN_GAP, timedelta(seconds=every) / 2) if loop else MIN_GAP
         if not loop:
             self.round(organization)
             return
@@ -88,8 +92,8 @@ class Command(BaseCommand):
 
     def judge(self, organization):
         now = timezone.now()
-        checks = evaluate_round(now=now, organization=organization)
-        drift = drift_round(now=now, organization=organization)
+        checks = evaluate_round(now=now, organization=organization, gap=self.gap)
+        drift = drift_round(now=now, organization=organization, gap=self.gap)
         self.stdout.write(
             f"{now:%Y-%m-%d %H:%M:%S} {checks.evaluated} checks judged: {checks.passing} "
             f"passing, {checks.failing} failing, {checks.not_tested} not tested; "
