@@ -284,6 +284,13 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
     for t in targets:
         cpu[f"{t} devices (load generator)"] = found[t][1]
     cpu["users (load generator)"] = found["browse"][1]
+    # Every page request, for a look at when the slow ones came (kept with --keep): the wall
+    # clock of its start (the services' logs stamp theirs so), its kind, seconds and status.
+    offset = time.time() - time.monotonic()
+    with open(work / "pages.csv", "w") as out:
+        out.write("started,kind,seconds,status\n")
+        for kind, sent, seconds, status, _ in sorted(found["browse"][0], key=lambda r: r[1]):
+            out.write(f"{sent + offset:.3f},{kind},{seconds:.4f},{status}\n")
     drain(args, devices, sent, running)
     stored, folded = report.stored_counts()
     report.print_markdown(
