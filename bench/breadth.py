@@ -38,6 +38,7 @@ page kind. A benchmark, never a test.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import multiprocessing as mp
 import os
@@ -287,10 +288,11 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
     # Every page request, for a look at when the slow ones came (kept with --keep): the wall
     # clock of its start (the services' logs stamp theirs so), its kind, seconds and status.
     offset = time.time() - time.monotonic()
-    with open(work / "pages.csv", "w") as out:
-        out.write("started,kind,seconds,status\n")
-        for kind, sent, seconds, status, _ in sorted(found["browse"][0], key=lambda r: r[1]):
-            out.write(f"{sent + offset:.3f},{kind},{seconds:.4f},{status}\n")
+    with open(work / "pages.csv", "w", newline="") as out:
+        rows = csv.writer(out)
+        rows.writerow(("started", "kind", "seconds", "status"))
+        for kind, began, seconds, status, _ in sorted(found["browse"][0], key=lambda r: r[1]):
+            rows.writerow((f"{began + offset:.3f}", kind, f"{seconds:.4f}", status))
     drain(args, devices, sent, running)
     stored, folded = report.stored_counts()
     report.print_markdown(

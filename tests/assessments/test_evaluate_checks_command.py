@@ -242,3 +242,43 @@ def test_two_evaluators_seeing_the_same_drops_email_each_once(org, framework, ow
     assert len(mailoutbox) == 20  # the owner, once per process
     assert AuditEvent.objects.filter(action="verified level dropped").count() == 20
     assert set(VerifiedLevelSeen.objects.values_list("level", flat=True)) == {0}
+
+
+def test_a_spread_round_starts_its_chunks_evenly_over_the_spread(org, framework, monkeypatch):
+    """`spread`: chunk k of n starts k/n of it after the round began (a steady share of a core
+    instead of a burst); every check is still judged in the round."""
+    bound_checks(org, framework, 4)
+    monkeypatch.setattr(evaluate, "CHUNK", 1)
+    starts = []
+    judge = evaluate._judge
+
+    def timed(rows, *args):
+        starts.append(time.monotonic())
+        judge(rows, *args)
+
+    monkeypatch.setattr(evaluate, "_judge", timed)
+    begun = time.monotonic()
+    assert evaluate_round(now=NOW, spread=0.8).evaluated == 4
+    offsets = [start - begun for start in starts]
+    assert offsets[0] < 0.15
+    for k in (1, 2, 3):
+        assert 0.2 * k <= offsets[k] < 0.2 * k + 0.15, offsets
+    # Without it, no waiting.
+    starts.clear()
+    begun = time.monotonic()
+    assert evaluate_round(now=NOW + timedelta(hours=1)).evaluated == 4
+    assert starts[-1] - begun < 0.15
+
+
+def test_stop_while_a_spread_round_waits_ends_it_and_leaves_the_rest_due(
+    org, framework, monkeypatch
+):
+    bound_checks(org, framework, 3)
+    monkeypatch.setattr(evaluate, "CHUNK", 1)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    begun = time.monotonic()
+    assert evaluate_round(now=NOW, spread=30, stop=stop).evaluated == 1  # then it waited 10 s
+    assert time.monotonic() - begun < 2
+    assert ProcessCheck.objects.filter(evaluated__isnull=True).count() == 2
+    assert evaluate_round(now=NOW + timedelta(seconds=1)).evaluated == 2

@@ -62,11 +62,13 @@ class Command(BaseCommand):
         # What another evaluator judged this recently is its round's, not ours to judge again;
         # shorter than --every, or a check judged a round ago (--every 60) waits one more.
         self.gap = min(MIN_GAP, timedelta(seconds=every) / 2) if loop else MIN_GAP
+        # A round's chunks spread over half of --every: a steady share of a core, not bursts.
+        self.spread, self.stop = (every / 2 if loop else 0.0), None
         if not loop:
             self.round(organization)
             return
         heartbeat_started(name=ServiceHeartbeat.EVALUATOR, instance=self.instance, interval=every)
-        stop = threading.Event()
+        stop = self.stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
         while not stop.is_set():
@@ -92,7 +94,9 @@ class Command(BaseCommand):
 
     def judge(self, organization):
         now = timezone.now()
-        checks = evaluate_round(now=now, organization=organization, gap=self.gap)
+        checks = evaluate_round(
+            now=now, organization=organization, gap=self.gap, spread=self.spread, stop=self.stop
+        )
         drift = drift_round(now=now, organization=organization, gap=self.gap)
         self.stdout.write(
             f"{now:%Y-%m-%d %H:%M:%S} {checks.evaluated} checks judged: {checks.passing} "
