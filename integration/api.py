@@ -150,6 +150,9 @@ def ingest_view(scheme: str, *, influx_v1: bool = False):
         @functools.wraps(view)
         def wrapper(request):
             now = timezone.now()
+            # The ingest generation read first: a token revoked or an integration paused a
+            # moment ago is not taken from this worker's cache (`IngestCache`).
+            series_cache().check()
             token = _authenticate(request, scheme, now, influx_v1=influx_v1)
             if token.integration.paused:  # before reading a body that would be refused anyway
                 raise ApiError("paused", str(IntegrationPaused(token.integration)))
@@ -184,7 +187,7 @@ def _authenticate(request, scheme: str, now: datetime, *, influx_v1: bool) -> In
         missing = f"send the ingest token as the header 'Authorization: {scheme} <token>'"
     if not raw:
         raise ApiError("unauthorized", missing, scheme=scheme)
-    token = IngestToken.objects.authenticate(raw, now=now)
+    token = IngestToken.objects.authenticate(raw, now=now, cache=series_cache())
     if token is None:
         raise ApiError("unauthorized", "unknown or revoked token", scheme=scheme)
     return token
@@ -221,10 +224,11 @@ def _charge(request, most_points: int, now) -> int:
     return charged
 
 
-# Series ids this worker thread has looked up, kept across requests as the MQTT listener keeps
-# them (`IngestCache`: checked against the ingest generation at the start of each batch, so a
-# pause, a deletion or a rename counts from the next request). Saves the series query of each
-# request. One per thread: a cache is not safe to share (gunicorn --threads).
+# Series ids and tokens this worker thread has looked up, kept across requests as the MQTT
+# listener keeps its series (`IngestCache`: checked against the ingest generation at the start
+# of each request, so a pause, a deletion, a rename or a revoked token counts from the next
+# one). Saves the token's and the series' queries of each request. One per thread: a cache is
+# not safe to share (gunicorn --threads).
 _SERIES_CACHES = threading.local()
 
 
@@ -239,8 +243,7 @@ def series_cache() -> IngestCache:
 def _ingest(request, integration, points, now, charged: int):
     """Settle the batch's charge to its points (refused ones count too), then store it."""
     ratelimit.spend(request.ingest_token.pk, len(points) - charged, now)
-    cache = series_cache()
-    cache.check()
+    cache = series_cache()  # checked when the request's token was (`ingest_view`)
     return telemetry_ingest(integration=integration, points=points, now=now, cache=cache)
 
 

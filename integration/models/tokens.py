@@ -30,17 +30,23 @@ class TokenManager(models.Manager):
         )
         return token, raw
 
-    def authenticate(self, raw: str, *, now) -> "Token | None":
-        """The live token for `raw` with its integration, or None; notes `last_used` cheaply."""
+    def authenticate(self, raw: str, *, now, cache=None) -> "Token | None":
+        """The live token for `raw` with its integration, or None; notes `last_used` cheaply.
+
+        `cache`: an `IngestCache` checked just now; the tokens it keeps are live (revoking or
+        deleting one empties it), and a token found is kept in it."""
         if not raw.startswith(self.PREFIX) or len(raw) > 100:
             return None
-        token = (
-            self.select_related("integration")
-            .filter(hash=token_hash(raw), revoked__isnull=True)
-            .first()
-        )
+        digest = token_hash(raw)
+        token = cache.tokens.get(digest) if cache is not None else None
         if token is None:
-            return None
+            token = (
+                self.select_related("integration").filter(hash=digest, revoked__isnull=True).first()
+            )
+            if token is None:
+                return None
+            if cache is not None:
+                cache.remember_token(token)
         # At most one write a minute per token, not one per request.
         if token.last_used is None or now - token.last_used >= self.LAST_USED_EVERY:
             self.filter(pk=token.pk).update(last_used=now)

@@ -35,15 +35,21 @@ class IngestCache:
     that found or created them commits (`on_commit`): a rolled-back batch leaves no id behind.
     Bounded: emptied when it would pass MAX_INTEGRATIONS integrations or MAX_SERIES series
     (about 300 bytes a series), then it refills from the database.
+
+    An HTTP worker also keeps the ingest tokens it authenticated (`tokens`: hash -> live token
+    with its integration), so a request costs one query before its points, not two; revoking
+    or deleting a token bumps the generation too (migration 0016).
     """
 
     MAX_INTEGRATIONS = 50_000
     MAX_SERIES = 200_000
+    MAX_TOKENS = 20_000
 
     def __init__(self):
         self.generation: int | None = None
         self.integrations: dict = {}
         self.series: dict[tuple, int] = {}
+        self.tokens: dict = {}
 
     def check(self) -> None:
         """Empty the cache if anything it may hold changed since it was filled."""
@@ -51,7 +57,13 @@ class IngestCache:
         if generation != self.generation:
             self.integrations.clear()
             self.series.clear()
+            self.tokens.clear()
             self.generation = generation
+
+    def remember_token(self, token) -> None:
+        if len(self.tokens) >= self.MAX_TOKENS:
+            self.tokens.clear()
+        self.tokens[token.hash] = token
 
     def integrations_in_bulk(self, ids: set) -> dict:
         """id -> Integration for those of `ids` that exist; unknown ids are not remembered."""

@@ -278,6 +278,48 @@ def test_a_revoked_token_is_refused_with_401(client, integration, token):
     assert stored(integration) == []
 
 
+@pytest.mark.parametrize("how", ["revoke", "revoke by update", "delete"])
+def test_a_token_this_worker_used_is_refused_once_revoked_or_deleted(
+    client, integration, token, how
+):
+    """The worker keeps the tokens it authenticated (`IngestCache.tokens`); revoking or
+    deleting one bumps the ingest generation, so the next request reads it again."""
+    assert write(client, token, "temp value=1").status_code == 204
+    row = IngestToken.objects.get(integration=integration)
+    if how == "revoke":
+        row.revoke()
+    elif how == "revoke by update":
+        IngestToken.objects.filter(pk=row.pk).update(revoked=NOW)
+    else:
+        row.delete()
+    response = write(client, token, f"temp value=2 {NOW_NS + 1}")
+    assert response.status_code == 401
+    assert len(stored(integration)) == 1
+
+
+def test_a_paused_integration_with_a_kept_token_answers_409(client, integration, token):
+    assert write(client, token, "temp value=1").status_code == 204
+    integration.paused = True
+    integration.save()
+    assert write(client, token, f"temp value=2 {NOW_NS + 1}").status_code == 409
+    assert len(stored(integration)) == 1
+
+
+def test_a_kept_token_saves_its_query(client, integration, token):
+    """Once a worker has seen a token, a request reads only the ingest generation before its
+    points (it read the token too)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert write(client, token, "temp value=1").status_code == 204
+    with CaptureQueriesContext(connection) as second:
+        assert write(client, token, f"temp value=2 {NOW_NS + 1}").status_code == 204
+    tokens = [q for q in first.captured_queries if "integration_ingesttoken" in q["sql"]]
+    assert tokens and tokens[0]["sql"].lstrip().startswith("SELECT")
+    assert not [q for q in second.captured_queries if 'FROM "integration_ingesttoken"' in q["sql"]]
+
+
 @pytest.mark.parametrize("scheme", ["Bearer", "Basic", None])
 def test_another_authorization_scheme_is_refused_with_401(client, integration, token, scheme):
     response = write(client, token, "temp value=1", scheme=scheme)
