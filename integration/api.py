@@ -21,6 +21,7 @@ import binascii
 import functools
 import logging
 import threading
+import time
 from datetime import datetime
 from typing import NamedTuple
 
@@ -230,6 +231,9 @@ def _charge(request, most_points: int, now) -> int:
 # one). Saves the token's and the series' queries of each request. One per thread: a cache is
 # not safe to share (gunicorn --threads).
 _SERIES_CACHES = threading.local()
+# Checked with the token; again before storing if the body took longer than this to arrive,
+# so that a metric renamed or deleted meanwhile is not written with its old series id.
+RECHECK_AFTER = 1.0  # seconds
 
 
 def series_cache() -> IngestCache:
@@ -243,7 +247,9 @@ def series_cache() -> IngestCache:
 def _ingest(request, integration, points, now, charged: int):
     """Settle the batch's charge to its points (refused ones count too), then store it."""
     ratelimit.spend(request.ingest_token.pk, len(points) - charged, now)
-    cache = series_cache()  # checked when the request's token was (`ingest_view`)
+    cache = series_cache()
+    if time.monotonic() - cache.checked > RECHECK_AFTER:  # a slow upload: read it again
+        cache.check()
     return telemetry_ingest(integration=integration, points=points, now=now, cache=cache)
 
 

@@ -15,9 +15,9 @@ A failing check keeps the time it started failing (`failing_since`) until it pas
 its grace, worked out when read (`assessments.verification`).
 
 Safe in several processes: a round takes its checks in chunks under `SELECT ... FOR UPDATE
-SKIP LOCKED` (PostgreSQL) and skips checks judged less than a gap ago (`MIN_GAP`, or half the
-loop's interval when that is shorter: `evaluate_checks --every 60`), so two evaluators split
-the checks between them instead of judging each twice. SQLite has one writer at a time.
+SKIP LOCKED` (PostgreSQL) and skips checks judged less than a gap ago (`MIN_GAP`; half the
+loop's interval for `evaluate_checks --loop`), so two evaluators split the checks between them
+instead of judging each twice. SQLite has one writer at a time.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def evaluate_round(
     round of 9,000 checks then takes a steady tenth of a core over half a minute instead of a
     whole core for four seconds, during which pages and ingest on the same cores wait
     (docs/BENCHMARKS.md). A round already behind that pace does not wait. `stop` set while it
-    waits ends the round; the checks left are judged in the next."""
+    waits, or before a chunk, ends the round; the checks left are judged in the next."""
     fixed = now is not None
     stop = stop or threading.Event()
     begun = time.monotonic()
@@ -96,7 +96,7 @@ def evaluate_round(
     chunks = range(0, len(ids), CHUNK)
     for index, start in enumerate(chunks):
         ahead = begun + spread * index / len(chunks) - time.monotonic()
-        if ahead > 0 and stop.wait(ahead):
+        if stop.is_set() or (ahead > 0 and stop.wait(ahead)):
             break
         with transaction.atomic():
             rows = list(

@@ -1,4 +1,4 @@
-"""Revoking or deleting an ingest token bumps the ingest generation, as pausing an integration
+"""Revoking, deleting or re-keying an ingest token bumps the ingest generation, as pausing an integration
 does: HTTP workers keep the tokens they authenticated (`IngestCache.tokens`) until it moves.
 Written by hand, with 0014's trigger writers."""
 
@@ -10,7 +10,12 @@ first = import_module("integration.migrations.0014_ingest_generation")
 
 # (trigger, table, event, the columns an UPDATE must change to count), as in 0014
 WATCHED = [
-    ("ingesttoken_revoked", "integration_ingesttoken", "UPDATE", ["revoked"]),
+    (
+        "ingesttoken_changed",
+        "integration_ingesttoken",
+        "UPDATE",
+        ["revoked", "hash", "integration_id"],
+    ),
     ("ingesttoken_deleted", "integration_ingesttoken", "DELETE", []),
 ]
 

@@ -7,6 +7,7 @@ MQTT listener's).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import orjson
@@ -50,9 +51,11 @@ class IngestCache:
         self.integrations: dict = {}
         self.series: dict[tuple, int] = {}
         self.tokens: dict = {}
+        self.checked = float("-inf")  # when `check()` last ran (time.monotonic())
 
     def check(self) -> None:
         """Empty the cache if anything it may hold changed since it was filled."""
+        self.checked = time.monotonic()
         generation = IngestGeneration.current()
         if generation != self.generation:
             self.integrations.clear()

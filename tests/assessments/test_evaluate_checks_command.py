@@ -282,3 +282,46 @@ def test_stop_while_a_spread_round_waits_ends_it_and_leaves_the_rest_due(
     assert time.monotonic() - begun < 2
     assert ProcessCheck.objects.filter(evaluated__isnull=True).count() == 2
     assert evaluate_round(now=NOW + timedelta(seconds=1)).evaluated == 2
+
+
+def test_stop_set_before_a_chunk_ends_a_round_behind_its_pace(org, framework, monkeypatch):
+    bound_checks(org, framework, 3)
+    monkeypatch.setattr(evaluate, "CHUNK", 1)
+    stop = threading.Event()
+    judge = evaluate._judge
+
+    def slow(rows, *args):  # far behind a pace of 0.01 s: it never waits
+        judge(rows, *args)
+        stop.set()
+
+    monkeypatch.setattr(evaluate, "_judge", slow)
+    assert evaluate_round(now=NOW, spread=0.01, stop=stop).evaluated == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the loop closes old connections between rounds
+def test_the_loop_gap_and_spread_are_half_of_every(org, framework, monkeypatch):
+    """Two evaluators whose rounds begin 100 s apart with --every 300 judge each check once a
+    round: the second leaves what the first judged (a gap of 60 s judged it again)."""
+    from assessments.management.commands import evaluate_checks as command
+
+    asked = []
+
+    def round_(**kwargs):
+        asked.append(kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return evaluate.RoundSummary()
+
+    monkeypatch.setattr(command, "evaluate_round", round_)
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        run("--loop", "--every", "300")
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert asked[0]["gap"] == timedelta(seconds=150) and asked[0]["spread"] == 150
+    assert asked[0]["now"] is None  # each chunk stamped when judged
+    bound_checks(org, framework, 2)
+    gap = asked[0]["gap"]
+    assert evaluate_round(now=NOW, gap=gap).evaluated == 2
+    assert evaluate_round(now=NOW + timedelta(seconds=100), gap=gap).evaluated == 0
+    assert evaluate_round(now=NOW + timedelta(seconds=300), gap=gap).evaluated == 2

@@ -305,6 +305,44 @@ def test_a_paused_integration_with_a_kept_token_answers_409(client, integration,
     assert len(stored(integration)) == 1
 
 
+def test_a_metric_renamed_during_a_slow_upload_is_not_written_with_its_old_id(
+    client, integration, token, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The cache is checked with the token; a body that took longer than RECHECK_AFTER to
+    arrive is stored after checking it again."""
+    from integration import api
+    from integration.models import Metric
+
+    with django_capture_on_commit_callbacks(execute=True):  # its series id kept at commit
+        assert write(client, token, "temp value=1").status_code == 204
+    assert api.series_cache().series
+    read = api.read_body
+
+    def slow(request):
+        Metric.objects.filter(integration=integration).update(name="temp.old")
+        return read(request)
+
+    monkeypatch.setattr(api, "read_body", slow)
+    monkeypatch.setattr(api, "RECHECK_AFTER", 0.0)
+    assert write(client, token, f"temp value=2 {NOW_NS + 1}").status_code == 204
+    assert [row[0] for row in stored(integration)] == ["temp.old", "temp.value"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_token_triggers_exist_after_every_migration():
+    """A later migration that rebuilds the tokens' table (SQLite does, to alter a column) would
+    drop them, and a revoked token would stay kept by the workers."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        names = {row[0] for row in cursor.fetchall()}
+    assert {"ingesttoken_changed", "ingesttoken_deleted", "integration_paused_changed"} <= names
+
+
 def test_a_kept_token_saves_its_query(client, integration, token):
     """Once a worker has seen a token, a request reads only the ingest generation before its
     points (it read the token too)."""

@@ -59,11 +59,12 @@ class Command(BaseCommand):
                 raise CommandError(f"No organisation {org!r}.")
         # The operations page reads each round's heartbeat (ServiceHeartbeat, one row a process).
         self.instance, self.every = instance_name(loop=loop), every
-        # What another evaluator judged this recently is its round's, not ours to judge again;
-        # shorter than --every, or a check judged a round ago (--every 60) waits one more.
-        self.gap = min(MIN_GAP, timedelta(seconds=every) / 2) if loop else MIN_GAP
-        # A round's chunks spread over half of --every: a steady share of a core, not bursts.
+        # A round's chunks spread over half of --every, each stamped when judged: a steady
+        # share of a core, not bursts. What was judged less than half of --every ago belongs
+        # to another evaluator's round, not ours to judge again; a full --every would leave a
+        # check judged one round ago for the round after (--every 60 with a 60 s gap did).
         self.spread, self.stop = (every / 2 if loop else 0.0), None
+        self.gap = timedelta(seconds=every) / 2 if loop else MIN_GAP
         if not loop:
             self.round(organization)
             return
@@ -95,7 +96,11 @@ class Command(BaseCommand):
     def judge(self, organization):
         now = timezone.now()
         checks = evaluate_round(
-            now=now, organization=organization, gap=self.gap, spread=self.spread, stop=self.stop
+            now=None if self.spread else now,  # each chunk stamped when judged
+            organization=organization,
+            gap=self.gap,
+            spread=self.spread,
+            stop=self.stop,
         )
         drift = drift_round(now=now, organization=organization, gap=self.gap)
         self.stdout.write(
