@@ -165,7 +165,7 @@ class Row:
     def tr(self) -> SafeString:
         """The row: the integration's name (a link) and systems, the live cells, its timing."""
         integration, figures = self.integration, self.figures
-        systems = SafeString()
+        systems = ""  # empty: nothing to escape
         if integration.source_system or integration.target_system:
             systems = format_html(
                 '<br><span class="muted small">{} → {}</span>',
@@ -237,13 +237,13 @@ class Row:
             self.figures.uptime_display.get("24h", ""),
         )
 
-    def _oob(self) -> SafeString:
-        return _OOB if self.oob else SafeString()
+    def _oob(self) -> SafeString | str:
+        return _OOB if self.oob else ""
 
 
 # Constant markup, no user text in it.
-_OOB = SafeString(' hx-swap-oob="true"')
-_NEVER = SafeString('<span class="muted">never</span>')
+_OOB = format_html(' hx-swap-oob="{}"', "true")
+_NEVER = format_html('<span class="muted">{}</span>', "never")
 
 
 def _when(value: datetime) -> str:
