@@ -43,6 +43,16 @@ def run(*args):
     return out.getvalue()
 
 
+def run_loop(*args):
+    """`evaluate_checks --loop ...` until a signal stops it; the test's handlers put back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return run("--loop", *args)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
 def test_one_round_prints_a_summary(org, framework):
     bound_checks(org, framework, 2)
     out = run()
@@ -65,15 +75,12 @@ def test_org_limits_the_round_and_an_unknown_one_is_an_error(org, other_org, fra
 @pytest.mark.django_db(transaction=True)  # the loop closes old connections between rounds
 def test_loop_stops_cleanly_on_sigterm(org, framework):
     bound_checks(org, framework, 1)
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     timer = threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM))
     timer.start()
     try:
-        out = run("--loop", "--every", "1")
+        out = run_loop("--every", "1")
     finally:
         timer.cancel()
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
     assert out.count("checks judged") >= 1
     assert out.rstrip().endswith("Stopped.")
     beat = ServiceHeartbeat.objects.get(name=ServiceHeartbeat.EVALUATOR)  # one row, many rounds
@@ -98,12 +105,7 @@ def test_the_loop_judges_each_check_every_round(org, framework, monkeypatch):
             os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(Command, "judge", counted)
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        out = run("--loop", "--every", "1")
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
+    out = run_loop("--every", "1")
     assert out.count("2 checks judged") == 3, out
     assert CheckResult.objects.count() >= 1
 
@@ -127,12 +129,7 @@ def test_a_round_starts_every_n_seconds_at_once_after_a_longer_one(org, framewor
                         lambda **kw: None)  # fmt: skip
     monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_stopped",
                         lambda **kw: None)  # fmt: skip
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        run("--loop", "--every", "1")
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
+    run_loop("--every", "1")
     assert len(starts) == 3
     assert 2.0 <= starts[1] - starts[0] < 2.7  # at once after the long round (3.0 s before)
     assert 0.9 <= starts[2] - starts[1] < 1.9  # the rest of the second after a short one
@@ -156,12 +153,7 @@ def test_after_a_failed_round_the_loop_waits_every_before_the_next(org, framewor
                         lambda **kw: None)  # fmt: skip
     monkeypatch.setattr("assessments.management.commands.evaluate_checks.heartbeat_stopped",
                         lambda **kw: None)  # fmt: skip
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        run("--loop", "--every", "1")
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
+    run_loop("--every", "1")
     assert len(starts) == 2
     assert starts[1] - starts[0] >= 2.1  # the failed round's 1.2 s, then a full --every
 
@@ -312,12 +304,7 @@ def test_the_loop_gap_and_spread_are_half_of_every(org, framework, monkeypatch):
         return evaluate.RoundSummary()
 
     monkeypatch.setattr(command, "evaluate_round", round_)
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        run("--loop", "--every", "300")
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
+    run_loop("--every", "300")
     assert asked[0]["gap"] == timedelta(seconds=150) and asked[0]["spread"] == 150
     assert asked[0]["now"] is None  # each chunk stamped when judged
     bound_checks(org, framework, 2)
