@@ -191,6 +191,7 @@ def test_a_row_says_since_when_and_when_last_seen_and_escapes_names(org, member,
     down = fleet["down"]
     Integration.objects.filter(pk=down.pk).update(
         name='<b onmouseover="x()">POS</b>',
+        source_system="<i>till</i>",
         last_status="down",
         last_status_at=NOW - timedelta(hours=1, minutes=2),
     )
@@ -205,6 +206,7 @@ def test_a_row_says_since_when_and_when_last_seen_and_escapes_names(org, member,
     ) in html
     assert f'<a href="{list_url(org)}{down.pk}/"><strong>&lt;b onmouseover=' in html
     assert "<b onmouseover" not in html
+    assert '<span class="muted small">&lt;i&gt;till&lt;/i&gt; → ?</span>' in html
     # Never seen: no time, and "never".
     new = fleet["new"]
     assert (
