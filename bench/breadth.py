@@ -90,6 +90,13 @@ def parse_args():
         default=2,
         help="sync workers of a second gunicorn for the HTTP ingest (0: the pages' serve it)",
     )
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="run the HTTP ingest, listener, health loop and evaluator at this nice value "
+        "(docs/SCALING.md: pages first on a shared node)",
+    )
     parser.add_argument("--check-every", type=int, default=60, help="s between check rounds")
     parser.add_argument("--db", default="breadth_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)
@@ -149,7 +156,14 @@ def main():
         ingest = server
         if args.http_workers:
             ingest = Gunicorn(
-                "breadth-http", args.http_workers, url, 600, False, ROOT, prefix="breadth-http-"
+                "breadth-http",
+                args.http_workers,
+                url,
+                600,
+                False,
+                ROOT,
+                prefix="breadth-http-",
+                nice=args.nice,
             )
         for name, command in (
             ("listener", ["telemetry_listen", "--client-id", "breadth"]),
@@ -158,7 +172,11 @@ def main():
         ):
             log = open(work / f"{name.replace(' ', '-')}.log", "wb")  # noqa: SIM115
             process = subprocess.Popen(
-                [sys.executable, "manage.py", *command], cwd=ROOT, stdout=log, stderr=log
+                [sys.executable, "manage.py", *command],
+                cwd=ROOT,
+                stdout=log,
+                stderr=log,
+                preexec_fn=(lambda: os.nice(args.nice)) if args.nice else None,  # noqa: PLW1509
             )
             running.append((name, process, log))
         host_online(mqtt_url)

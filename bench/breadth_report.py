@@ -163,7 +163,8 @@ def print_markdown(run: dict) -> None:
         f"({run['summary']})\n\n"
         f"{run['duration']:.0f} s of sending, {args.users} users (think time {args.think} s), "
         f"{web_servers(args)}, one listener (MQTT + Sparkplug host), the "
-        f"health loop, the check evaluator (every {args.check_every} s); PostgreSQL "
+        f"health loop, the check evaluator (every {args.check_every} s)"
+        f"{f', these four at nice {args.nice}' if getattr(args, 'nice', 0) else ''}; PostgreSQL "
         f"{run['pg_version']}, {os.cpu_count()} CPUs, load average {run['load'][0]:.1f} at "
         f"the start, up to {run['load'][1]:.1f}; machine {run['machine'] * 100:.0f} % busy.\n"
     )

@@ -77,8 +77,8 @@ class Gunicorn:
     PostgreSQL connections); `config` is a gunicorn config file of the tree (e.g. the README's
     `config/gunicorn.conf.py`), used when it exists and `freeze` is off; `threads` > 1 makes
     gthread workers; `env` adds or overrides environment variables (e.g.
-    DJANGO_SETTINGS_MODULE); the server is ready when GET/POST `ready` = (method, path) answers
-    `ready_status`.
+    DJANGO_SETTINGS_MODULE); `nice` > 0 runs it at that lower CPU priority; the server is
+    ready when GET/POST `ready` = (method, path) answers `ready_status`.
     """
 
     def __init__(
@@ -96,6 +96,7 @@ class Gunicorn:
         ready: tuple[str, str] = ("POST", "/api/v2/write"),
         ready_status: int = 401,
         prefix: str = "http_ingest_",
+        nice: int = 0,
     ):
         self.label = label
         with socket.socket() as probe:
@@ -138,7 +139,12 @@ class Gunicorn:
             command += ["--config", str(tree / config)]
         self.log = open(self.dir / "gunicorn.log", "w+b")  # noqa: SIM115 (the server's lifetime)
         self.process = subprocess.Popen(
-            command, cwd=tree, env=env, stdout=self.log, stderr=subprocess.STDOUT
+            command,
+            cwd=tree,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509 (no threads yet)
         )
         try:
             self.wait_ready(ready, ready_status)
