@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
 
 from assessments.models import Assessment, FrameworkVersion, Process
 from assessments.models.verification import ProcessCheck
@@ -22,6 +24,26 @@ LIVE_STATES = (Assessment.State.DRAFT, Assessment.State.REVIEW)
 class ProcessChecks:
     process: Process
     checks: list[CheckView]
+
+    def items(self) -> SafeString:
+        """The checks as list items (standing, name, what is bound), in one `format_html`
+        pass with every name escaped: a page of the board has ~180, each ~6 template lookups
+        and a filter before."""
+        return format_html_join(
+            "",
+            '<li><span class="standing standing-{}">{}</span> <span title="{}">{}</span> '
+            '<span class="muted small" hx-disable>{}</span></li>',
+            (
+                (
+                    c.standing.replace(" ", "-"),
+                    c.standing,
+                    c.key,
+                    c.name,
+                    c.bound_to or "not bound",
+                )
+                for c in self.checks
+            ),
+        )
 
 
 def board_framework(organization) -> tuple[FrameworkVersion, Assessment | None]:
