@@ -89,3 +89,31 @@ def test_the_checks_page_shows_the_error_next_to_the_integration(setup, framewor
     error = page.split('id="id_integration_error"')[1].split("</p>")[0]
     assert "ERP orders already plays" in error
     assert CheckBinding.objects.count() == 1
+
+
+def test_the_board_and_the_verification_list_both_bindings_by_role(setup, framework, owner):
+    """The bindings are grouped by hand for the board (no prefetch per check): each check keeps
+    its own, in role order, with who bound them, wherever they were bound from."""
+    from assessments.figures import figures_of
+    from assessments.verified.board import board
+    from assessments.verified.status import live_verification
+
+    process, assessment, erp, mes, roles = setup
+    bind(setup, framework, owner, 1, mes)  # the second role first
+    bind(setup, framework, owner, 0, erp)
+    first, second = sorted(roles)
+    named = {roles[0]: "ERP orders", roles[1]: "MES confirmations"}
+    expected = f"{first}: {named[first]}; {second}: {named[second]}"
+    [row] = board([process], framework, now=NOW)
+    [view] = [c for c in row.checks if c.key == BOTH]
+    assert view.bound_to == expected
+    assert {b.bound_by for b in view.bindings} == {owner.email}
+    verification = live_verification(figures_of([assessment])[assessment.pk], now=NOW)
+    views = [
+        check
+        for p in verification.processes.values()
+        for criterion in p.criteria
+        for check in criterion.checks
+        if check.key == BOTH
+    ]
+    assert views and all(v.bound_to == expected for v in views)
