@@ -94,8 +94,8 @@ def parse_args():
         "--nice",
         type=int,
         default=0,
-        help="run the HTTP ingest, listener, health loop and evaluator at this nice value "
-        "(docs/SCALING.md: pages first on a shared node)",
+        help="run the HTTP ingest's gunicorn (with --http-workers), the listener, the health "
+        "loop and the evaluator at this nice value, 0 to 19 (docs/SCALING.md)",
     )
     parser.add_argument("--check-every", type=int, default=60, help="s between check rounds")
     parser.add_argument("--db", default="breadth_bench", help="database to create and drop")
@@ -108,6 +108,8 @@ def parse_args():
     step = 10 if args.shape == "orgs" else 100
     if args.integrations < step or args.integrations % step or args.integrations > 100_000:
         parser.error(f"--integrations: a multiple of {step}, at most 100,000")
+    if not 0 <= args.nice <= 19:
+        parser.error("--nice: 0 to 19 (a lower priority; raising one needs root)")
     if args.workers < 1 or args.http_workers < 0:
         parser.error("--workers: at least 1; --http-workers: 0 or more")
     if not 1 <= args.users <= 200 or args.duration < 30 or args.silent_every < 2:

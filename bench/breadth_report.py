@@ -154,6 +154,14 @@ def web_servers(args) -> str:
     return f"gunicorn {args.workers} sync workers for the pages and {http} for the HTTP ingest"
 
 
+def niced(args) -> str:
+    """What ran at --nice, if anything (the HTTP ingest only when it has its own gunicorn)."""
+    if not getattr(args, "nice", 0):
+        return ""
+    which = "the HTTP ingest's gunicorn, " if args.http_workers else ""
+    return f"; {which}the listener, the health loop and the evaluator at nice {args.nice}"
+
+
 def print_markdown(run: dict) -> None:
     """Everything measured, as Markdown tables."""
     args = run["args"]
@@ -164,7 +172,7 @@ def print_markdown(run: dict) -> None:
         f"{run['duration']:.0f} s of sending, {args.users} users (think time {args.think} s), "
         f"{web_servers(args)}, one listener (MQTT + Sparkplug host), the "
         f"health loop, the check evaluator (every {args.check_every} s)"
-        f"{f', these four at nice {args.nice}' if getattr(args, 'nice', 0) else ''}; PostgreSQL "
+        f"{niced(args)}; PostgreSQL "
         f"{run['pg_version']}, {os.cpu_count()} CPUs, load average {run['load'][0]:.1f} at "
         f"the start, up to {run['load'][1]:.1f}; machine {run['machine'] * 100:.0f} % busy.\n"
     )
