@@ -46,7 +46,11 @@ MAX_LABELS = 32
 MAX_LABEL_KEY = 100
 MAX_LABEL_VALUE = 200
 MAX_LABELS_TEXT = 1000  # canonical JSON; keeps the (metric, labels) unique index small
-_FINITE_MIN, _FINITE_MAX = -math.inf, math.inf
+# Values are stored as float8 and summed into minute and hour rollups, where PostgreSQL
+# refuses a sum past float8's range (±1.8e308): two values of 1e308 in one hour failed a whole
+# batch. Within ±1e300, a sum overflows only past 1e8 values in one series' hour.
+MAX_VALUE = 1e300
+_FINITE_MIN, _FINITE_MAX = -MAX_VALUE, MAX_VALUE
 _MAX_SHOWN = 40
 
 
@@ -299,7 +303,9 @@ def _validate(points: Sequence[Point], now: datetime) -> bool:
     all_floats = set(map(type, values)) == {float}
     if not (
         all_floats
-        and math.isfinite(sum(values))
+        and math.isfinite(sum(values))  # NaN and infinities (min and max skip a NaN)
+        and min(values) >= _FINITE_MIN
+        and max(values) <= _FINITE_MAX
         and min(times) >= EARLIEST
         and max(times) <= latest
     ):
@@ -331,8 +337,8 @@ def _validate_each(points: Sequence[Point], now: datetime, latest: datetime) -> 
         if type(value) is not float:
             _check_number(value, index, metric)
             all_floats = False
-        elif not _FINITE_MIN < value < _FINITE_MAX:  # also False for NaN
-            raise InvalidPoint("is not a finite number", index=index, field="value", metric=metric)
+        elif not _FINITE_MIN <= value <= _FINITE_MAX:  # also False for NaN
+            raise InvalidPoint(_out_of_range(value), index=index, field="value", metric=metric)
         if not EARLIEST <= ts <= latest:
             _refuse_ts(ts, now, index, metric)
     return all_floats
@@ -354,8 +360,18 @@ def _check_number(value, index: int, metric: str) -> None:
         finite = math.isfinite(value)
     except OverflowError:
         finite = False
+    if not finite or not _FINITE_MIN <= value <= _FINITE_MAX:
+        raise InvalidPoint(_out_of_range(value), index=index, field="value", metric=metric)
+
+
+def _out_of_range(value) -> str:
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int past float's range
+        finite = False
     if not finite:
-        raise InvalidPoint("is not a finite number", index=index, field="value", metric=metric)
+        return "is not a finite number"
+    return f"is beyond ±{MAX_VALUE:g}: sums of such values overflow"
 
 
 def _refuse_ts(ts: datetime, now: datetime, index: int, metric: str) -> None:

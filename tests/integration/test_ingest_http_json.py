@@ -100,6 +100,17 @@ def test_a_value_too_large_for_a_float_is_refused(client, integration, token):
     )
 
 
+def test_values_whose_sums_overflow_are_refused_not_a_server_error(client, integration, token):
+    """Found by schemathesis on PostgreSQL: two values near float8's limit in one minute made
+    the rollup upsert's sum overflow, and PostgreSQL failed the batch: a 500."""
+    for second in (0, 1):
+        ts = (NOW + timedelta(seconds=second)).isoformat()
+        body = {"points": [{"metric": "m", "value": -1.7976931348623157e308, "ts": ts}]}
+        assert refused(client, token, body, integration)["message"] == (
+            "points[0].value: is beyond ±1e+300: sums of such values overflow"
+        )
+
+
 def test_a_time_more_than_ten_minutes_ahead_is_refused(client, integration, token):
     body = {
         "points": [

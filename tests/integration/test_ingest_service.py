@@ -110,6 +110,29 @@ def test_non_finite_values_are_refused_naming_the_point(integration, value):
     assert str(error) == "points[1].value: is not a finite number"
 
 
+@pytest.mark.parametrize("value", [1.0000001e300, -1e301, 1.7976931348623157e308, 10**301])
+def test_values_whose_sums_could_overflow_are_refused(integration, value):
+    error = refusal(integration, [Point("temp", (), NOW, 1.0), Point("temp", (), NOW, value)])
+    assert (error.index, error.field) == (1, "value")
+    assert str(error) == "points[1].value: is beyond ±1e+300: sums of such values overflow"
+
+
+def test_values_up_to_1e300_are_stored_and_summed(integration):
+    """Within the bound, a minute's and an hour's sums stay finite (a sum past float8's range
+    failed the whole batch in PostgreSQL)."""
+    points = [
+        Point("big", (), NOW + timedelta(seconds=s), v)
+        for s, v in enumerate((1e300, 1e300, -1e300, 1e300))
+    ]
+    assert ingest(integration, points).accepted == 4
+    assert ingest(integration, [Point("big", (), NOW + timedelta(seconds=9), 1e300)]).accepted == 1
+    from integration.models import HourRollup, MinuteRollup
+
+    for model in (MinuteRollup, HourRollup):
+        rollup = model.objects.get(series__metric__integration=integration)
+        assert (rollup.count, rollup.sum) == (5, pytest.approx(3e300))
+
+
 @pytest.mark.parametrize("value", ["1.0", None, True])
 def test_values_that_are_not_numbers_are_refused(integration, value):
     error = refusal(integration, [Point("temp", (), NOW, value)])
