@@ -8,6 +8,7 @@ duplicate, so clients can retry safely.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -356,20 +357,14 @@ _MAX_CHECKED_TEXT = 256
 def _check_number(value, index: int, metric: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidPoint("must be a number", index=index, field="value", metric=metric)
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:
-        finite = False
-    if not finite or not _FINITE_MIN <= value <= _FINITE_MAX:
+    if not _FINITE_MIN <= value <= _FINITE_MAX:  # also False for NaN; ints compare exactly
         raise InvalidPoint(_out_of_range(value), index=index, field="value", metric=metric)
 
 
 def _out_of_range(value) -> str:
-    try:
-        finite = math.isfinite(value)
-    except OverflowError:  # an int past float's range
-        finite = False
-    if not finite:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number"
+    if isinstance(value, int) and abs(value) > sys.float_info.max:  # no float can hold it
         return "is not a finite number"
     return f"is beyond ±{MAX_VALUE:g}: sums of such values overflow"
 

@@ -188,3 +188,15 @@ def test_level_and_health_take_a_fixed_number_of_queries(
         process.integrations.add(integration, scored_list["vibration"])
     with django_assert_num_queries(15):
         client.get(list_url(org))
+
+
+def test_the_integrations_cell_escapes_names(org, member):
+    """The cell is written by `links_cell` (format_html), not the template: names stay text."""
+    process = make_process(org, 'Press "A" <i>line</i>')
+    hostile = Integration.objects.create(organization=org, name='<b hx-get="/x">PLC</b>')
+    process.integrations.add(hostile)
+    html = client_for(member).get(list_url(org)).content.decode()
+    row = row_of(html, process)
+    assert "&lt;b hx-get=&quot;/x&quot;&gt;PLC&lt;/b&gt;</a>" in row
+    assert 'aria-label="Press &quot;A&quot; &lt;i&gt;line&lt;/i&gt;: its integrations' in row
+    assert "<b hx-get" not in html and "<i>line</i>" not in html
