@@ -6,11 +6,14 @@ evaluator and 20 people browsing, all at once.
     .venv/bin/python bench/breadth.py --shape orgs       # 1,000 organisations of 10, 600 s
     .venv/bin/python bench/breadth.py --shape sites      # one organisation, 100 sites of 100
     .venv/bin/python bench/breadth.py --shape orgs --integrations 300 --duration 90 --users 3
+    .venv/bin/python bench/breadth.py --shape sites --history 24   # a day of data before
 
 PostgreSQL only. Creates its own database (--db, dropped and re-created, dropped again at the
 end unless --keep), migrates it and seeds it in bulk (bench/breadth_seed.py): --integrations
 integrations as organisations of 10 (`orgs`) or as one organisation of 100 sites of 100
-(`sites`), processes of 10 integrations with the manufacturing checks bound, the people.
+(`sites`), processes of 10 integrations with the manufacturing checks bound, the people;
+with --history H, H hours of rollups already (steady state: the 24-hour uptime and charts
+read a full day).
 
 Runs what production runs, each its own process: the app under gunicorn for the pages
 (--workers sync workers, DEBUG off, DB_CONN_MAX_AGE=600, the README's command) and another
@@ -101,6 +104,9 @@ def parse_args():
     parser.add_argument("--db", default="breadth_bench", help="database to create and drop")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--history", type=int, default=0, help="hours of data the integrations already have"
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the database and the services' logs"
     )
     args = parser.parse_args()
@@ -112,6 +118,8 @@ def parse_args():
         parser.error("--nice: 0 to 19 (a lower priority; raising one needs root)")
     if args.workers < 1 or args.http_workers < 0:
         parser.error("--workers: at least 1; --http-workers: 0 or more")
+    if not 0 <= args.history <= 168:
+        parser.error("--history: 0 to 168 hours")
     if not 1 <= args.users <= 200 or args.duration < 30 or args.silent_every < 2:
         parser.error("--users: 1 to 200; --duration: at least 30 s; --silent-every: 2 or more")
     weights = [float(x) for x in args.shares.split(",")]

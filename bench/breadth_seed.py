@@ -7,6 +7,11 @@ owner and --users - 1 members). Every process is a manufacturing one with every 
 area of the shipped framework bound to its integrations in turn (metric `machine.temp` for the
 aggregate and variation checks). Integrations expect data every 60 s (the least the model
 allows) with --grace s of grace; their devices report every 10 to 60 s.
+
+With --history H, the integrations are H hours old and have H hours of data already: minute
+and hour rollups of their three metrics for every minute, and the minutes uptime counts, as if
+each had sent all along (no raw points: pages and checks read rollups). The pages and checks
+then read what a running install holds, not a young one.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 TRANSPORTS = ("http", "mqtt", "sparkplug")
 INTERVAL = 60  # seconds, Integration's least interval
@@ -110,7 +116,7 @@ def seed(args) -> dict:
                     name=f"Machine {device.index:05d} ({device.transport})",
                     interval_seconds=INTERVAL,
                     grace_seconds=args.grace,
-                    created=now,
+                    created=now - timedelta(hours=getattr(args, "history", 0)),
                     sparkplug_group=GROUP if device.node else "",
                     sparkplug_node=device.node,
                 )
@@ -169,6 +175,7 @@ def seed(args) -> dict:
                 )
         CheckBinding.objects.bulk_create(bindings, batch_size=5000)
     telemetry_retention_apply(now=now)  # today's partitions of the points table
+    history_seed(devices, getattr(args, "history", 0), now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     owners = [email for _, role, email in members if role == Role.OWNER]
@@ -257,3 +264,54 @@ MIX = {
     "processes": 10,
     "checks": 10,
 }
+
+
+def history_seed(devices, hours: int, now) -> None:
+    """`hours` of minute and hour rollups for every device's series, up to the minute before
+    `now`, written by the database (generate_series); then the `SeenMinutes` they imply."""
+    if not hours:
+        return
+    import uuid
+
+    from django.db import connection, transaction
+
+    from bench.breadth_send import FIELDS
+    from integration.models import Integration
+    from integration.services import seen_minutes_rebuild
+    from integration.services.seriesids import series_ids
+    from integration.sparkplug.store import DEVICE_LABEL
+
+    keys = {
+        (uuid.UUID(d.integration), f"machine.{field}", ((DEVICE_LABEL, "dev"),) if d.node else ())
+        for d in devices
+        for field in FIELDS
+    }
+    with transaction.atomic():
+        integrations = Integration.objects.in_bulk()
+        series_ids(integrations, keys, now - timedelta(hours=hours))
+        end = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO integration_minuterollup (series_id, bucket, count, min, max, sum,
+                    last, last_ts, uncertain, bad, first_arrival, last_arrival)
+                SELECT s.id, b, 3, 20, 22, 63, 21, b, 0, 0, b + interval '1 minute',
+                       b + interval '1 minute'
+                FROM integration_series s, generate_series(%s::timestamptz, %s, '1 minute') b
+                """,
+                [end - timedelta(hours=hours) + timedelta(minutes=1), end],
+            )
+            cursor.execute(
+                """
+                INSERT INTO integration_hourrollup (series_id, bucket, count, min, max, sum,
+                    last, last_ts, uncertain, bad, first_arrival, last_arrival)
+                SELECT series_id, date_bin('1 hour', bucket, '2000-01-01 00:00:00+00'),
+                       sum(count), min(min), max(max), sum(sum), 21, max(last_ts), 0, 0,
+                       min(first_arrival), max(last_arrival)
+                FROM integration_minuterollup GROUP BY 1, 2
+                """
+            )
+        seen_minutes_rebuild()
+        Integration.objects.update(last_seen=end)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")

@@ -95,6 +95,7 @@ def seed_all(args) -> None:
 
     from bench.breadth_seed import seed
     from integration.models import HourRollup, Integration, Metric, MinuteRollup, Series
+    from integration.services import seen_minutes_rebuild
 
     started = time.perf_counter()
     seeded = seed(
@@ -134,6 +135,7 @@ def seed_all(args) -> None:
                     hours.append(_rollup(HourRollup, one, bucket))
         MinuteRollup.objects.bulk_create(minutes, batch_size=10000)
         HourRollup.objects.bulk_create(hours, batch_size=10000)
+        seen_minutes_rebuild()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(

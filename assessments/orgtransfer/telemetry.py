@@ -1,7 +1,8 @@
 """Integrations in the document: metrics, series, rollups, health events, raw points if asked.
 
 Never their ingest tokens. Rollups are copied as they are (not recomputed from points), so the
-charts and uptime figures come out the same even where raw points have expired or stay behind.
+charts and uptime figures come out the same even where raw points have expired or stay behind;
+the minutes uptime counts (`SeenMinutes`) are derived from the minute rollups on import.
 """
 
 import uuid
@@ -21,6 +22,7 @@ from integration.models import (
     Point,
     Series,
 )
+from integration.services import seen_minutes_rebuild
 
 BATCH = 2000
 INTEGRATION_FIELDS = (
@@ -138,6 +140,7 @@ def integrations_import(*, organization, integrations: list[IntegrationEntry]):
             for j, event in enumerate(item.health_events)
         ]
         HealthEvent.objects.bulk_create(events)
+    seen_minutes_rebuild(organization=organization)
     return done
 
 

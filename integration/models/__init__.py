@@ -6,7 +6,8 @@ background loops' liveness).
 Storage (see `integration.services.storage` for how rows are written): `Series` is one row per
 (metric, labels); `Point` the narrow raw table, primary key (series, ts), so a retried point is
 stored once; `MinuteRollup` / `HourRollup` count, min, max, sum and last per series and bucket,
-updated in the same transaction as the raw points. Heartbeats are points of the reserved metric
+updated in the same transaction as the raw points; `SeenMinutes` which minutes of each hour an
+integration sent in, for uptime. Heartbeats are points of the reserved metric
 `_ping` (1 = ok, 0 = fail).
 """
 
@@ -27,6 +28,7 @@ from integration.models.telemetry import (  # noqa: F401
     MinuteRollup,
     Point,
     Rollup,
+    SeenMinutes,
     Series,
 )
 from integration.models.tokens import IngestToken, ReadToken, Token, token_hash  # noqa: F401

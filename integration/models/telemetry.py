@@ -100,6 +100,32 @@ class HourRollup(Rollup):  # noqa: DJ008
     STEP = timedelta(hours=1)
 
 
+class SeenMinutes(models.Model):
+    """The minutes of one UTC hour in which an integration sent anything (any metric, its
+    heartbeats too): bit m of `minutes` is set for minute m.
+
+    What uptime counts (`services.series.telemetry_uptimes`), an hour in one row rather than
+    one minute rollup per series and minute: a day of a list page of 50 integrations is 1,200
+    rows, not ~240,000. OR-ed in by the statement that writes the minute rollups
+    (`services.storage`), so it agrees with them; kept as long as they are
+    (`services.retention`). A metric deleted later leaves its minutes here: the integration
+    did send then.
+    """
+
+    pk = models.CompositePrimaryKey("integration_id", "hour")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    hour = models.DateTimeField()
+    minutes = models.BigIntegerField()
+
+    class Meta:
+        verbose_name_plural = "seen minutes"
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.minutes.bit_count()} minutes"
+
+
 class HealthEvent(models.Model):
     """A change of an integration's status (e.g. up -> down), recorded by telemetry_health."""
 

@@ -6,8 +6,9 @@ the retention cutoff to `ahead` days from now (moving any of their points out of
 partition first), drops the days wholly older than the cutoff, and deletes expired points left
 in the default partition. A transaction-level advisory lock makes concurrent runs take turns.
 
-SQLite: expired points are deleted. Both: minute rollups, and the MQTT listeners' hourly
-counts, older than the minute rollups' retention are deleted; hourly rollups are kept.
+SQLite: expired points are deleted. Both: minute rollups, the hours of `SeenMinutes` wholly
+before their cutoff, and the MQTT listeners' hourly counts, older than the minute rollups'
+retention are deleted; hourly rollups are kept.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection, transaction
 
 from integration import conf
-from integration.models import MinuteRollup, MqttCount, MqttStrayCount, Point
+from integration.models import MinuteRollup, MqttCount, MqttStrayCount, Point, SeenMinutes
 
 __all__ = ["RetentionReport", "telemetry_retention_apply", "partition_name"]
 
@@ -36,6 +37,7 @@ class RetentionReport:
     moved: int = 0  # points moved from the default partition into a new one
     deleted: int = 0  # expired points deleted row by row
     rollups_deleted: int = 0
+    seen_hours_deleted: int = 0
     counts_deleted: int = 0  # MQTT counts (per integration and per listener) of expired hours
 
 
@@ -63,6 +65,9 @@ def telemetry_retention_apply(
             report.deleted = Point.objects.filter(ts__lt=cutoff).delete()[0]
         report.rollups_deleted = MinuteRollup.objects.filter(
             bucket__lt=now - rollup_retention
+        ).delete()[0]
+        report.seen_hours_deleted = SeenMinutes.objects.filter(
+            hour__lte=now - rollup_retention - timedelta(hours=1)
         ).delete()[0]
         report.counts_deleted = sum(
             model.objects.filter(hour__lt=now - rollup_retention).delete()[0]

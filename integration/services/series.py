@@ -6,26 +6,10 @@ points. Windows are half-open, [start, end).
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 import orjson
-from django.db.models import (
-    BigIntegerField,
-    Case,
-    Count,
-    ExpressionWrapper,
-    F,
-    Func,
-    Max,
-    Min,
-    Q,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Greatest
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models import Max, Min, Q, Sum
 
 from integration import conf, health
 from integration.models import (
@@ -34,6 +18,7 @@ from integration.models import (
     HourRollup,
     MinuteRollup,
     Point,
+    SeenMinutes,
     Series,
 )
 
@@ -199,129 +184,116 @@ def telemetry_seen_buckets(*, integration, start: datetime, end: datetime) -> li
     )
 
 
-class _CeilEpoch(Func):
-    """Seconds since 1970 of a timestamp column, rounded up to a whole second, as an integer
-    (a column: the SQLite template names it three times)."""
-
-    output_field = BigIntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="CEIL(EXTRACT(EPOCH FROM %(expressions)s))::bigint"
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]": longer than its whole second if any
-        # fraction. The whole second is read from the first 19 characters: strftime('%s') of
-        # the full text rounds to the millisecond (…59.9995 is the next second). %%%%: one %
-        # for the template, one for the SQL parameters' formatting.
-        return self.as_sql(
-            compiler,
-            connection,
-            template="(CAST(strftime('%%%%s', substr(%(expressions)s, 1, 19)) AS INTEGER)"
-            " + (length(%(expressions)s) > 19))",
-        )
-
-
-class _Epoch(Func):
-    """Whole seconds since 1970 of a timestamp column, as an integer."""
-
-    output_field = BigIntegerField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::bigint"
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            # %%%%: one % for the template, one for the SQL parameters' formatting.
-            compiler,
-            connection,
-            template="CAST(strftime('%%%%s', %(expressions)s) AS INTEGER)",
-        )
-
-
 def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
-    """`health.uptime` of each named window (key -> its length before `now`), counted by the
-    database in one query: the distinct intervals with a minute of data, not the minutes."""
-    interval, created = integration.interval, integration.created
+    """`health.uptime` of each named window (key -> its length before `now`), from one query
+    of the integration's `SeenMinutes`."""
     slots = {
         key: health.uptime_slots(
-            interval=interval, window_start=now - length, window_end=now, created=created
+            interval=integration.interval,
+            window_start=now - length,
+            window_end=now,
+            created=integration.created,
         )
         for key, length in windows.items()
     }
-    counted = {}
+    figures = dict.fromkeys(windows)
+    if not any(slots.values()):
+        return figures
+    earliest = min(slot[0] for slot in slots.values() if slot)
+    hours = _seen_hours([integration.pk], earliest, now)[integration.pk]
+    interval = integration.interval_seconds
     for key, slot in slots.items():
-        if slot is None:
-            continue
-        start, expected = slot
-        # Whole seconds: (bucket - ceil(start)) // interval is (bucket - start) // interval
-        # for a bucket on a whole second.
-        first = math.ceil(start.timestamp())
-        index = ExpressionWrapper(
-            (_Epoch("bucket") - first) / int(interval.total_seconds()),
-            output_field=BigIntegerField(),
-        )
-        in_window = When(bucket__gte=start, bucket__lt=start + expected * interval, then=index)
-        counted[key] = Count(Case(in_window), distinct=True)
-    figures = {key: None for key in windows}
-    if counted:
-        earliest = min(slot[0] for slot in slots.values() if slot)
-        rows = MinuteRollup.objects.filter(
-            series__metric__integration=integration,
-            bucket__gte=_floor(earliest, MinuteRollup),
-            bucket__lt=now,
-        ).aggregate(**counted)
-        figures |= {key: rows[key] / slots[key][1] for key in counted}
+        if slot:
+            start, expected = slot
+            covered = _covered(hours, _ceil_second(start), interval, expected)
+            figures[key] = covered / expected
     return figures
 
 
 def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
     """Integration id -> `health.uptime` over the `window` before `now`, for a page of
-    integrations in one query of the same shape whatever their ages: per integration, the
-    distinct intervals with a minute of data, counted by the database (None where no interval
-    is complete).
-
-    Each integration's intervals start at S = max(ceil(window start), ceil(its creation)) in
-    whole seconds; for a minute bucket b (a whole second) at or after S, (b - S) // interval
-    is its interval's index, as `health.uptime` lays them. A bucket before `now` lies in one of
-    the complete intervals or in the incomplete one after them (index = their count, known
-    here), so that one is taken off when the largest index reaches it."""
-    window_start = now - window
-    integration = "series__metric__integration__"
-    start = Greatest(
-        Value(math.ceil(window_start.timestamp())),  # as in telemetry_uptime
-        _CeilEpoch(f"{integration}created"),
-        output_field=BigIntegerField(),
-    )
-    index = ExpressionWrapper(
-        (_Epoch("bucket") - start) / F(f"{integration}interval_seconds"),
-        output_field=BigIntegerField(),
-    )
-    inside = When(GreaterThanOrEqual(_Epoch("bucket"), start), then=index)
-    figures = {}
-    for one in integrations:
-        slot = health.uptime_slots(
-            interval=one.interval, window_start=window_start, window_end=now, created=one.created
+    integrations in one query of their `SeenMinutes` (None where no interval is complete)."""
+    slots = {
+        one.pk: health.uptime_slots(
+            interval=one.interval, window_start=now - window, window_end=now, created=one.created
         )
-        figures[one.pk] = slot and slot[1]
-    counted = [pk for pk, count in figures.items() if count]
+        for one in integrations
+    }
+    counted = [pk for pk, slot in slots.items() if slot]
     if not counted:
-        return dict.fromkeys(figures)
+        return dict.fromkeys(slots)
+    hours = _seen_hours(counted, now - window, now)
+    figures = dict.fromkeys(slots)
+    for one in integrations:
+        if slot := slots[one.pk]:
+            start, expected = slot
+            interval = one.interval_seconds
+            covered = _covered(hours[one.pk], _ceil_second(start), interval, expected)
+            figures[one.pk] = covered / expected
+    return figures
+
+
+def _seen_hours(pks: list, start: datetime, end: datetime) -> dict:
+    """Integration id -> [(hour in seconds since 1970, its minutes' bits)] in hour order, for
+    the hours overlapping [start, end)."""
     rows = (
-        MinuteRollup.objects.filter(
-            series__metric__integration__in=counted,
-            bucket__gte=_floor(window_start, MinuteRollup),
-            bucket__lt=now,
+        SeenMinutes.objects.filter(
+            integration__in=pks, hour__gte=_floor(start, HourRollup), hour__lt=end
         )
-        .values_list(f"{integration}id")
-        .annotate(covered=Count(Case(inside), distinct=True), last=Max(Case(inside)))
-        .order_by()
+        .order_by("integration", "hour")
+        .values_list("integration", "hour", "minutes")
     )
-    covered = {pk: seen - (last is not None and last >= figures[pk]) for pk, seen, last in rows}
-    return {pk: covered.get(pk, 0) / count if count else None for pk, count in figures.items()}
+    hours = {pk: [] for pk in pks}
+    for pk, hour, bits in rows:
+        hours[pk].append((int(hour.timestamp()), bits))
+    return hours
+
+
+def _ceil_second(moment: datetime) -> int:
+    """`moment` in seconds since 1970, rounded up to a whole second (exactly: no float)."""
+    return int(moment.replace(microsecond=0).timestamp()) + (moment.microsecond > 0)
+
+
+def _covered(hours: list, first: int, interval: int, expected: int) -> int:
+    """How many of `expected` intervals of `interval` seconds laid from `first` (seconds since
+    1970, the intervals half-open) hold a minute that had data, a minute counting in the
+    interval it starts in: `health.uptime` over one timestamp a minute. (The intervals end at
+    most at `now` rounded up to a second, so a minute from `now` on counts in none.)
+
+    `hours` are (hour, bits) in hour order, bit m for the minute starting at hour + 60 m.
+    Intervals of a minute or less: each minute is its own interval, so the bits are counted.
+    Longer ones: an hour with every minute set covers each interval from its first minute's
+    to its last's (an interval is longer than the minute between them); in any other hour,
+    the first minute left gives its interval, and the bits of that interval's minutes are
+    dropped. Linear in the hours plus the intervals covered in partly set hours.
+    """
+    end = first + expected * interval
+    covered, last = 0, -1
+    for hour, bits in hours:
+        low = max(0, -((hour - first) // 60))  # the first minute starting at or after `first`
+        high = min(60, -((hour - end) // 60))  # the first minute starting at or after `end`
+        if low >= high:
+            continue
+        every = (1 << high) - (1 << low)
+        bits &= every
+        if interval <= 60:
+            covered += bits.bit_count()
+            continue
+        if bits == every:  # each interval from the first minute's to the last's holds one
+            start = (hour + 60 * low - first) // interval
+            stop = (hour + 60 * (high - 1) - first) // interval
+            covered, last = covered + stop - start + 1 - (start == last), stop
+            continue
+        while bits:
+            minute = (bits & -bits).bit_length() - 1
+            index = (hour + 60 * minute - first) // interval
+            if index != last:
+                covered, last = covered + 1, index
+            after = -((hour - first - (index + 1) * interval) // 60)  # next interval's minute
+            if after >= 60:
+                break
+            bits = bits >> after << after
+    return covered
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:

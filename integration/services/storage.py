@@ -26,6 +26,10 @@ Buckets are `date_bin` from a UTC midnight in SQL, the UTC minute and hour in Py
 SQLite: multi-row INSERT OR IGNORE ... RETURNING gives the inserted rows; their rollups are
 summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE transactions).
 
+Both also OR each minute they write into its integration's `SeenMinutes` row for the hour (a
+bit a minute, what uptime counts): on PostgreSQL a CTE of the same statement, after the
+rollups, in (integration, hour) order, and no write when the row had every minute already.
+
 Both stamp each rollup they touch with the batch's arrival (`now`, one parameter of the same
 statement): `first_arrival` keeps the earliest, `last_arrival` the latest. A row stored before
 arrival was kept (NULL) counts as arrived at its bucket time, so a late batch cannot make its
@@ -41,7 +45,9 @@ from operator import itemgetter, le
 
 from django.db import IntegrityError, connection, transaction
 
-__all__ = ["points_write"]
+from integration.models import SeenMinutes
+
+__all__ = ["points_write", "seen_minutes_rebuild"]
 
 # (series_id, ts, value, quality): quality is NULL for good, else a `QUALITY_CODES` code.
 Row = tuple[int, datetime, float, int | None]
@@ -67,6 +73,10 @@ _ROLLUP_SET = """
 _ROLLUP_COLUMNS = """(series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad,
          first_arrival, last_arrival)"""
 
+# The bit of a minute bucket's minute in its hour (`SeenMinutes`), summed once per integration
+# and hour: a sum of distinct powers of two is their OR.
+_MINUTE_BITS = "sum(DISTINCT 1::int8 << extract(minute FROM {0} AT TIME ZONE 'UTC')::int)::int8"
+
 # The rollup upserts both paths end with: `minutes` and `hours` are given before it.
 _UPSERTS = f"""
 minute_rollups AS (
@@ -77,6 +87,16 @@ minute_rollups AS (
     INSERT INTO integration_hourrollup AS r {_ROLLUP_COLUMNS}
     SELECT * FROM hours ORDER BY series_id, bucket
     ON CONFLICT (series_id, bucket) DO UPDATE SET {_ROLLUP_SET}
+), seen_minutes AS (
+    INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes)
+    SELECT m.integration_id, date_bin('1 hour', x.bucket, {_ORIGIN}),
+           {_MINUTE_BITS.format("x.bucket")}
+    FROM minutes x
+    JOIN integration_series s ON s.id = x.series_id
+    JOIN integration_metric m ON m.id = s.metric_id
+    GROUP BY 1, 2 ORDER BY 1, 2
+    ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = r.minutes | excluded.minutes
+    WHERE r.minutes | excluded.minutes <> r.minutes
 )
 SELECT coalesce(sum(count), 0)::bigint, max(last_ts) FROM minutes
 """
@@ -164,6 +184,44 @@ def points_write(rows: Sequence[Row], *, now: datetime) -> tuple[int, datetime |
     if connection.vendor == "sqlite":
         return _write_sqlite(rows, now)
     raise NotImplementedError(f"telemetry storage does not support {connection.vendor}")
+
+
+_REBUILD_FROM = """
+FROM integration_minuterollup r
+JOIN integration_series s ON s.id = r.series_id
+JOIN integration_metric m ON m.id = s.metric_id
+JOIN integration_integration i ON i.id = m.integration_id
+WHERE %(everyone)s OR i.organization_id = %(organization)s
+GROUP BY 1, 2
+"""
+_REBUILD = {
+    "postgresql": f"""INSERT INTO integration_seenminutes (integration_id, hour, minutes)
+        SELECT m.integration_id, date_bin('1 hour', r.bucket, {_ORIGIN}),
+               {_MINUTE_BITS.format("r.bucket")} {_REBUILD_FROM}""",
+    # Django's SQLite text: 'YYYY-MM-DD HH:MM:SS[.ffffff]', UTC.
+    "sqlite": f"""INSERT INTO integration_seenminutes (integration_id, hour, minutes)
+        SELECT m.integration_id, substr(r.bucket, 1, 13) || ':00:00',
+               sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER)) {_REBUILD_FROM}""",
+}
+
+
+def seen_minutes_rebuild(*, organization=None) -> None:
+    """`SeenMinutes` of the organisation's integrations (of all when None) computed afresh
+    from their minute rollups: for rollups written by other means than `points_write` (an
+    imported organisation, the migration that made the table)."""
+    with transaction.atomic():
+        rows = SeenMinutes.objects.all()
+        if organization is not None:
+            rows = rows.filter(integration__organization=organization)
+        rows.delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _REBUILD[connection.vendor],
+                {
+                    "everyone": organization is None,
+                    "organization": getattr(organization, "pk", None),
+                },
+            )
 
 
 def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:
@@ -290,6 +348,16 @@ ON CONFLICT (series_id, bucket) DO UPDATE SET
 """
 
 
+# A series' minutes of an hour OR-ed into its integration's `SeenMinutes` (the WHERE also
+# keeps SQLite from reading ON CONFLICT as a join's).
+_SQLITE_SEEN = """
+INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes)
+SELECT m.integration_id, %s, %s
+FROM integration_series s JOIN integration_metric m ON m.id = s.metric_id WHERE s.id = %s
+ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = r.minutes | excluded.minutes
+"""
+
+
 def _sqlite_text(ts: datetime) -> str:
     # Django's own SQLite format (naive UTC, str()), so the ORM reads and compares these rows.
     return str(ts.astimezone(UTC).replace(tzinfo=None))
@@ -353,6 +421,14 @@ def _write_sqlite(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | N
                     )
                 ],
             )
+        seen: dict[tuple, int] = {}
+        for series_id, bucket in minutes:
+            key = (series_id, bucket.replace(minute=0))
+            seen[key] = seen.get(key, 0) | 1 << bucket.minute
+        cursor.executemany(
+            _SQLITE_SEEN,
+            [(_sqlite_text(hour), bits, sid) for (sid, hour), bits in sorted(seen.items())],
+        )
     newest = max(aggregate[5] for aggregate in hours.values())
     return len(inserted), newest
 

@@ -48,6 +48,9 @@ def test_import_under_another_slug_gives_the_same_figures_roadmaps_health_and_ch
     # Nothing is bound in this organisation: its claims rest on the answers alone.
     assert any(claimed > verified for claimed, verified, *_ in before["verified"].values())
     assert any(rows for rows in before["charts"].values())
+    # Uptime is counted from minutes derived again on import (`SeenMinutes`), not copied.
+    uptimes = [h.uptime["24h"] for h in before["health_listed"].values()]
+    assert any(uptimes), uptimes
     # Same install: every integration id is taken, so each gets a new one and the output says so.
     assert "has a new id" in output and "issue new tokens for" in output
     assert not set(acme.integrations.values_list("pk", flat=True)) & set(

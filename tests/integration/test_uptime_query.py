@@ -1,4 +1,5 @@
-"""Uptime counted by the database gives exactly what `health.uptime` gives over the minutes."""
+"""Uptime counted from `SeenMinutes` gives exactly what `health.uptime` gives over the minute
+rollups."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -7,9 +8,11 @@ import pytest
 
 from integration import health
 from integration.lineprotocol import Point
-from integration.models import Integration
+from integration.models import Integration, SeenMinutes
 from integration.services import (
+    seen_minutes_rebuild,
     telemetry_ingest,
+    telemetry_ping,
     telemetry_seen_buckets,
     telemetry_uptime,
     telemetry_uptimes,
@@ -114,3 +117,72 @@ def test_a_creation_in_the_last_half_millisecond_of_a_second_starts_at_the_next_
         seen=seen, interval=line.interval, window_start=now - day, window_end=now, created=created
     )
     assert telemetry_uptimes(integrations=[line], window=day, now=now)[line.pk] == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_uptime_from_seen_minutes_matches_the_pure_count_for_any_shape(org, seed):
+    """Random intervals (not only whole minutes), ages, `now`s off the second and the minute,
+    several metrics and heartbeats in the same minutes, hours with every minute and hours with
+    a few, points up to the future limit: the page's
+    and the integration page's figures are `health.uptime`'s over the minute rollups."""
+    rng = random.Random(seed)
+    now = NOW + timedelta(seconds=rng.randrange(3600), microseconds=rng.randrange(10**6))
+    integrations = []
+    for n in range(4):
+        created = now - timedelta(
+            seconds=rng.randrange(60, 9 * 86400),
+            microseconds=rng.randrange(2) * rng.randrange(10**6),
+        )
+        line = Integration.objects.create(
+            organization=org,
+            name=f"Line {n}",
+            interval_seconds=rng.choice([60, 61, 90, 119, 300, 437, 3600, 5400]),
+            created=created,
+        )
+        seconds = rng.sample(range(-540, 8 * 86400), 2500)
+        dense = rng.randrange(86400, 7 * 86400)  # hours with every minute, now and then a gap
+        seconds += [dense - 60 * m for m in range(rng.randrange(120, 480)) if rng.random() > 0.01]
+        points = [Point(rng.choice(["temp", "flow"]), (), now - timedelta(seconds=s), 1.0)
+                  for s in seconds]  # fmt: skip
+        telemetry_ingest(integration=line, points=points, now=now)
+        for s in sorted(rng.sample(range(1, 8 * 86400), 50), reverse=True):
+            telemetry_ping(integration=line, now=now - timedelta(seconds=s))
+        integrations.append(line)
+    for window in WINDOWS.values():
+        expected = {
+            i.pk: health.uptime(
+                seen=telemetry_seen_buckets(integration=i, start=now - window, end=now),
+                interval=i.interval,
+                window_start=now - window,
+                window_end=now,
+                created=i.created,
+            )
+            for i in integrations
+        }
+        assert telemetry_uptimes(integrations=integrations, window=window, now=now) == expected
+        for i in integrations:
+            one = telemetry_uptime(integration=i, windows={"w": window}, now=now)["w"]
+            assert one == expected[i.pk]
+    assert any(0 < figure < 1 for figure in expected.values())
+
+
+def test_seen_minutes_rebuilt_from_the_rollups_are_what_ingest_wrote(org, other_org):
+    lines = []
+    for owner in (org, other_org):
+        line = Integration.objects.create(organization=owner, name="Line", created=NOW - WEEK)
+        minutes = random.Random(3).sample(range(1, 3 * 24 * 60), 900)
+        points = [Point(metric, (), NOW - timedelta(minutes=m), 1.0)
+                  for m in minutes for metric in ("temp", "flow")]  # fmt: skip
+        telemetry_ingest(integration=line, points=points, now=NOW)
+        lines.append(line)
+    written = set(SeenMinutes.objects.values_list("integration", "hour", "minutes"))
+    assert len(written) > 60
+    SeenMinutes.objects.filter(integration=lines[0]).update(minutes=1)
+    SeenMinutes.objects.filter(integration=lines[1]).update(minutes=2)
+    seen_minutes_rebuild(organization=org)
+    rows = set(SeenMinutes.objects.values_list("integration", "hour", "minutes"))
+    assert {r for r in rows if r[0] == lines[0].pk} == {r for r in written if r[0] == lines[0].pk}
+    assert {r[2] for r in rows if r[0] == lines[1].pk} == {2}  # another organisation's: as it was
+    SeenMinutes.objects.all().delete()
+    seen_minutes_rebuild()
+    assert set(SeenMinutes.objects.values_list("integration", "hour", "minutes")) == written

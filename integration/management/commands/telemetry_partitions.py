@@ -38,7 +38,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"created {len(report.created)} partitions, dropped {len(report.dropped)}, "
             f"moved {report.moved} points out of the default partition, "
-            f"deleted {report.deleted} expired points, {report.rollups_deleted} minute rollups "
+            f"deleted {report.deleted} expired points, {report.rollups_deleted} minute rollups, "
+            f"{report.seen_hours_deleted} hours of seen minutes "
             f"and {report.counts_deleted} hourly MQTT counts"
         )
         for name in report.created:
