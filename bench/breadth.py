@@ -321,8 +321,8 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
         rows.writerow(("started", "kind", "seconds", "status"))
         for kind, began, seconds, status, _ in sorted(found["browse"][0], key=lambda r: r[1]):
             rows.writerow((f"{began + offset:.3f}", kind, f"{seconds:.4f}", status))
-    drain(args, devices, sent, running)
-    stored, folded = report.stored_counts()
+    drain(args, devices, sent, running, seeded["since"])
+    stored, folded = report.stored_counts(seeded["since"])
     report.print_markdown(
         {
             "args": args,
@@ -367,7 +367,7 @@ def collect(processes, results, most: float = 600.0) -> dict:
     return found
 
 
-def drain(args, devices, sent, running, quiet: float = 6.0, most: float = 120.0):
+def drain(args, devices, sent, running, since, quiet: float = 6.0, most: float = 120.0):
     """Until the stored count stops moving (the listener's last batches), then until every
     silent device is down or interval + grace + 90 s after its last value has passed."""
     for name, process, _ in running:
@@ -375,7 +375,7 @@ def drain(args, devices, sent, running, quiet: float = 6.0, most: float = 120.0)
             raise SystemExit(f"the {name} exited ({process.returncode})")
     last, still, deadline = -1, 0.0, time.monotonic() + most
     while still < quiet and time.monotonic() < deadline:
-        total = sum(report.stored_counts()[0].values())
+        total = sum(report.stored_counts(since)[0].values())
         still = still + 1.0 if total == last else 0.0
         last = total
         time.sleep(1.0)

@@ -19,7 +19,7 @@ WHERE m.name <> '_ping' GROUP BY m.integration_id
 FOLDED = """
 SELECT m.integration_id, sum(r.count) FROM integration_minuterollup r
 JOIN integration_series s ON s.id = r.series_id JOIN integration_metric m ON m.id = s.metric_id
-WHERE m.name <> '_ping' GROUP BY m.integration_id
+WHERE m.name <> '_ping' AND r.bucket >= %s GROUP BY m.integration_id
 """
 
 
@@ -71,14 +71,15 @@ class CpuSampler:
         return {name: totals[name] for name in self.groups}
 
 
-def stored_counts() -> tuple[dict, dict]:
-    """Per integration id (text): values stored, and values folded into minute rollups."""
+def stored_counts(since) -> tuple[dict, dict]:
+    """Per integration id (text): values stored, and values folded into minute rollups from
+    `since` on (the seeded history, if any, is before it)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(STORED)
         stored = {str(k): v for k, v in cursor.fetchall()}
-        cursor.execute(FOLDED)
+        cursor.execute(FOLDED, [since])
         folded = {str(k): int(v) for k, v in cursor.fetchall()}
     return stored, folded
 

@@ -185,6 +185,7 @@ def seed(args) -> dict:
         people = [email for _, _, email in members][: args.users]
     return {
         "devices": devices,
+        "since": now.replace(second=0, microsecond=0),  # live data's minutes, not the history's
         "people": {email: email.split("@")[1].removesuffix(".test") for email in people},
         "summary": f"{len(orgs):,} organisation{'s' * (len(orgs) != 1)}, {len(sites):,} sites, "
         f"{len(processes):,} processes, {n:,} integrations, {len(rows):,} bound checks "

@@ -192,7 +192,7 @@ def main():
         machine, load0 = machine_busy(), os.getloadavg()[0]
         results = [configuration(state, label, k) for label, k in (("one", 1), ("two", 2))]
         (busy0, total0), (busy1, total1) = machine, machine_busy()
-        stored, folded = report.stored_counts()
+        stored, folded = report.stored_counts(seeded["since"])
         print_markdown(
             {
                 "args": args,
