@@ -278,7 +278,7 @@ def history_seed(devices, hours: int, now) -> None:
 
     from bench.breadth_send import FIELDS
     from integration.models import Integration
-    from integration.services import seen_minutes_rebuild
+    from integration.services import seen_minutes_fill
     from integration.services.seriesids import series_ids
     from integration.sparkplug.store import DEVICE_LABEL
 
@@ -312,7 +312,7 @@ def history_seed(devices, hours: int, now) -> None:
                 FROM integration_minuterollup GROUP BY 1, 2
                 """
             )
-        seen_minutes_rebuild()
+        seen_minutes_fill()
         Integration.objects.update(last_seen=end)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")

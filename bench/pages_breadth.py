@@ -112,7 +112,7 @@ def seed(args) -> dict:
     from accounts.models import Membership, Organization, Role, Site, User
     from assessments.models import Process
     from integration.models import Integration, Metric, MinuteRollup, SeenMinutes, Series
-    from integration.services import seen_minutes_rebuild
+    from integration.services import seen_minutes_fill
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -164,7 +164,7 @@ def seed(args) -> dict:
                 MinuteRollup.objects.bulk_create(rows, batch_size=5000)
                 rows = []
         MinuteRollup.objects.bulk_create(rows, batch_size=5000)
-        seen_minutes_rebuild()
+        seen_minutes_fill()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

@@ -95,7 +95,7 @@ def seed_all(args) -> None:
 
     from bench.breadth_seed import seed
     from integration.models import HourRollup, Integration, Metric, MinuteRollup, Series
-    from integration.services import seen_minutes_rebuild
+    from integration.services import seen_minutes_fill
 
     started = time.perf_counter()
     seeded = seed(
@@ -135,7 +135,7 @@ def seed_all(args) -> None:
                     hours.append(_rollup(HourRollup, one, bucket))
         MinuteRollup.objects.bulk_create(minutes, batch_size=10000)
         HourRollup.objects.bulk_create(hours, batch_size=10000)
-        seen_minutes_rebuild()
+        seen_minutes_fill()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(

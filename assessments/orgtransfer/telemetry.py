@@ -22,7 +22,7 @@ from integration.models import (
     Point,
     Series,
 )
-from integration.services import seen_minutes_rebuild
+from integration.services import seen_minutes_fill
 
 BATCH = 2000
 INTEGRATION_FIELDS = (
@@ -140,7 +140,7 @@ def integrations_import(*, organization, integrations: list[IntegrationEntry]):
             for j, event in enumerate(item.health_events)
         ]
         HealthEvent.objects.bulk_create(events)
-    seen_minutes_rebuild(organization=organization)
+    seen_minutes_fill(organization=organization)
     return done
 
 

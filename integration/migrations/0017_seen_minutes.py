@@ -7,9 +7,9 @@ from django.db import migrations, models
 
 def fill(apps, schema_editor):
     # Today's code, on the table made just above: the migration adds nothing else to it.
-    from integration.services.storage import seen_minutes_rebuild
+    from integration.services.storage import seen_minutes_fill
 
-    seen_minutes_rebuild()
+    seen_minutes_fill()
 
 
 class Migration(migrations.Migration):

@@ -37,7 +37,7 @@ from integration.services.series import (
     telemetry_uptimes,
 )
 from integration.services.seriesids import IngestCache, labels_text
-from integration.services.storage import seen_minutes_rebuild
+from integration.services.storage import seen_minutes_fill
 
 __all__ = [
     "STEPS",
@@ -57,7 +57,7 @@ __all__ = [
     "labels_text",
     "read_token_issue",
     "read_token_revoke",
-    "seen_minutes_rebuild",
+    "seen_minutes_fill",
     "telemetry_ingest",
     "telemetry_ingest_many",
     "telemetry_ingest_partial",

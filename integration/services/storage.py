@@ -45,9 +45,7 @@ from operator import itemgetter, le
 
 from django.db import IntegrityError, connection, transaction
 
-from integration.models import SeenMinutes
-
-__all__ = ["points_write", "seen_minutes_rebuild"]
+__all__ = ["points_write", "seen_minutes_fill"]
 
 # (series_id, ts, value, quality): quality is NULL for good, else a `QUALITY_CODES` code.
 Row = tuple[int, datetime, float, int | None]
@@ -186,42 +184,42 @@ def points_write(rows: Sequence[Row], *, now: datetime) -> tuple[int, datetime |
     raise NotImplementedError(f"telemetry storage does not support {connection.vendor}")
 
 
-_REBUILD_FROM = """
+_FILL_FROM = """
 FROM integration_minuterollup r
 JOIN integration_series s ON s.id = r.series_id
 JOIN integration_metric m ON m.id = s.metric_id
 JOIN integration_integration i ON i.id = m.integration_id
-WHERE %(everyone)s OR i.organization_id = %(organization)s
-GROUP BY 1, 2
+WHERE (%(everyone)s OR i.organization_id = %(organization)s) AND r.bucket >= %(since)s
+GROUP BY 1, 2 ORDER BY 1, 2
+ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = t.minutes | excluded.minutes
+WHERE t.minutes | excluded.minutes <> t.minutes
 """
-_REBUILD = {
-    "postgresql": f"""INSERT INTO integration_seenminutes (integration_id, hour, minutes)
+_FILL = {
+    "postgresql": f"""INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
         SELECT m.integration_id, date_bin('1 hour', r.bucket, {_ORIGIN}),
-               {_MINUTE_BITS.format("r.bucket")} {_REBUILD_FROM}""",
+               {_MINUTE_BITS.format("r.bucket")} {_FILL_FROM}""",
     # Django's SQLite text: 'YYYY-MM-DD HH:MM:SS[.ffffff]', UTC.
-    "sqlite": f"""INSERT INTO integration_seenminutes (integration_id, hour, minutes)
+    "sqlite": f"""INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
         SELECT m.integration_id, substr(r.bucket, 1, 13) || ':00:00',
-               sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER)) {_REBUILD_FROM}""",
+               sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER)) {_FILL_FROM}""",
 }
+_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def seen_minutes_rebuild(*, organization=None) -> None:
-    """`SeenMinutes` of the organisation's integrations (of all when None) computed afresh
-    from their minute rollups: for rollups written by other means than `points_write` (an
-    imported organisation, the migration that made the table)."""
-    with transaction.atomic():
-        rows = SeenMinutes.objects.all()
-        if organization is not None:
-            rows = rows.filter(integration__organization=organization)
-        rows.delete()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _REBUILD[connection.vendor],
-                {
-                    "everyone": organization is None,
-                    "organization": getattr(organization, "pk", None),
-                },
-            )
+def seen_minutes_fill(*, organization=None, since: datetime | None = None) -> None:
+    """OR into `SeenMinutes` the minutes the minute rollups have, of the organisation's
+    integrations (all when None), from `since` on (all): for rollups written other than by
+    `points_write` (an imported organisation; those stored before the table existed, or by
+    processes still running the code before it). Adds minutes, never takes any away, and takes
+    its rows in ingest's order (integration, hour), so it is safe while ingest runs."""
+    since = since or _EVER
+    params = {
+        "everyone": organization is None,
+        "organization": getattr(organization, "pk", None),
+        "since": _sqlite_text(since) if connection.vendor == "sqlite" else since,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_FILL[connection.vendor], params)
 
 
 def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:

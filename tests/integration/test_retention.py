@@ -3,8 +3,9 @@
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
+import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from integration.lineprotocol import Point
@@ -134,3 +135,23 @@ def test_the_command_reads_the_retention_setting(integration, settings):
         call_command("telemetry_partitions", "--ahead", "2", stdout=out)
     assert [row[2] for row in stored(integration)] == [NOW]
     assert "created" in out.getvalue() and "hours of seen minutes" in out.getvalue()
+
+
+def test_the_seen_minutes_command_fills_in_what_old_code_left_out(integration):
+    ingest(integration, NOW - 3 * DAY, NOW - timedelta(minutes=5))
+    written = set(SeenMinutes.objects.values_list("hour", "minutes"))
+    SeenMinutes.objects.all().delete()  # written by a process from before the table
+    out = StringIO()
+    with time_machine.travel(NOW, tick=False):
+        call_command("telemetry_seen_minutes", "--hours", "2", stdout=out)
+        assert set(SeenMinutes.objects.values_list("hour", "minutes")) == {
+            (hour, bits) for hour, bits in written if hour > NOW - DAY
+        }
+        call_command("telemetry_seen_minutes", stdout=out)
+    assert set(SeenMinutes.objects.values_list("hour", "minutes")) == written
+    assert "of the last 2 hours" in out.getvalue()
+
+
+def test_the_seen_minutes_command_refuses_hours_below_one(db):
+    with pytest.raises(CommandError, match="--hours: 1 or more"):
+        call_command("telemetry_seen_minutes", "--hours", "0")

@@ -10,7 +10,7 @@ from integration import health
 from integration.lineprotocol import Point
 from integration.models import Integration, SeenMinutes
 from integration.services import (
-    seen_minutes_rebuild,
+    seen_minutes_fill,
     telemetry_ingest,
     telemetry_ping,
     telemetry_seen_buckets,
@@ -166,7 +166,7 @@ def test_uptime_from_seen_minutes_matches_the_pure_count_for_any_shape(org, seed
     assert any(0 < figure < 1 for figure in expected.values())
 
 
-def test_seen_minutes_rebuilt_from_the_rollups_are_what_ingest_wrote(org, other_org):
+def test_seen_minutes_filled_from_the_rollups_are_what_ingest_wrote(org, other_org):
     lines = []
     for owner in (org, other_org):
         line = Integration.objects.create(organization=owner, name="Line", created=NOW - WEEK)
@@ -177,12 +177,19 @@ def test_seen_minutes_rebuilt_from_the_rollups_are_what_ingest_wrote(org, other_
         lines.append(line)
     written = set(SeenMinutes.objects.values_list("integration", "hour", "minutes"))
     assert len(written) > 60
-    SeenMinutes.objects.filter(integration=lines[0]).update(minutes=1)
-    SeenMinutes.objects.filter(integration=lines[1]).update(minutes=2)
-    seen_minutes_rebuild(organization=org)
-    rows = set(SeenMinutes.objects.values_list("integration", "hour", "minutes"))
-    assert {r for r in rows if r[0] == lines[0].pk} == {r for r in written if r[0] == lines[0].pk}
-    assert {r[2] for r in rows if r[0] == lines[1].pk} == {2}  # another organisation's: as it was
-    SeenMinutes.objects.all().delete()
-    seen_minutes_rebuild()
+
+    def rows(line):
+        return set(SeenMinutes.objects.filter(integration=line).values_list("hour", "minutes"))
+
+    before = [rows(line) for line in lines]
+    SeenMinutes.objects.update(minutes=0)  # as if written by code before the table
+    since = NOW.replace(minute=0, second=0, microsecond=0) - timedelta(hours=24)
+    seen_minutes_fill(organization=org, since=since)
+    day = {(hour, bits) for hour, bits in before[0] if hour >= since}
+    assert {(hour, bits) for hour, bits in rows(lines[0]) if bits} == day
+    assert {bits for _, bits in rows(lines[1])} == {0}  # another organisation's: as it was
+    seen_minutes_fill()
+    assert [rows(line) for line in lines] == before
+    SeenMinutes.objects.filter(integration=lines[1]).delete()
+    seen_minutes_fill()  # adds what is missing, changes nothing else
     assert set(SeenMinutes.objects.values_list("integration", "hour", "minutes")) == written
