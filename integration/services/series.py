@@ -213,6 +213,7 @@ def telemetry_uptime(*, integration, windows: dict, now: datetime) -> dict:
 def telemetry_uptimes(*, integrations, window, now: datetime) -> dict:
     """Integration id -> `health.uptime` over the `window` before `now`, for a page of
     integrations in one query of their `SeenMinutes` (None where no interval is complete)."""
+    integrations = list(integrations)
     slots = {
         one.pk: health.uptime_slots(
             interval=one.interval, window_start=now - window, window_end=now, created=one.created
@@ -268,10 +269,10 @@ def _covered(hours: list, first: int, interval: int, expected: int) -> int:
     dropped. Linear in the hours plus the intervals covered in partly set hours.
     """
     end = first + expected * interval
-    covered, last = 0, -1
+    covered, last = 0, -1  # `last`: the index of the last interval counted
     for hour, bits in hours:
-        low = max(0, -((hour - first) // 60))  # the first minute starting at or after `first`
-        high = min(60, -((hour - end) // 60))  # the first minute starting at or after `end`
+        low = max(0, _minutes_to(first - hour))  # the first minute starting at or after `first`
+        high = min(60, _minutes_to(end - hour))  # the first minute starting at or after `end`
         if low >= high:
             continue
         every = (1 << high) - (1 << low)
@@ -282,18 +283,27 @@ def _covered(hours: list, first: int, interval: int, expected: int) -> int:
         if bits == every:  # each interval from the first minute's to the last's holds one
             start = (hour + 60 * low - first) // interval
             stop = (hour + 60 * (high - 1) - first) // interval
-            covered, last = covered + stop - start + 1 - (start == last), stop
+            covered += stop - start + 1
+            if start == last:  # counted already, from the hour before
+                covered -= 1
+            last = stop
             continue
         while bits:
             minute = (bits & -bits).bit_length() - 1
             index = (hour + 60 * minute - first) // interval
             if index != last:
                 covered, last = covered + 1, index
-            after = -((hour - first - (index + 1) * interval) // 60)  # next interval's minute
+            after = _minutes_to(first + (index + 1) * interval - hour)  # the next interval's
             if after >= 60:
                 break
-            bits = bits >> after << after
+            bits = bits >> after << after  # its minutes dropped
     return covered
+
+
+def _minutes_to(seconds: int) -> int:
+    """Whole minutes from an hour's start to the first minute starting at or after `seconds`
+    past it (negative before the hour)."""
+    return -(-seconds // 60)
 
 
 def telemetry_ping_counts(*, integration, start: datetime, end: datetime) -> tuple[int, int]:

@@ -27,8 +27,10 @@ SQLite: multi-row INSERT OR IGNORE ... RETURNING gives the inserted rows; their 
 summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE transactions).
 
 Both also OR each minute they write into its integration's `SeenMinutes` row for the hour (a
-bit a minute, what uptime counts): on PostgreSQL a CTE of the same statement, after the
-rollups, in (integration, hour) order, and no write when the row had every minute already.
+bit a minute, what uptime counts): on PostgreSQL a CTE of the same statement, its rows in
+(integration, hour) order, and no new row version when the row had the batch's minutes
+already (it is still locked). PostgreSQL runs the statement's CTEs in an order of its own,
+the same for every batch since all have this shape, so the lock order holds across them.
 
 Both stamp each rollup they touch with the batch's arrival (`now`, one parameter of the same
 statement): `first_arrival` keeps the earliest, `last_arrival` the latest. A row stored before
@@ -184,42 +186,52 @@ def points_write(rows: Sequence[Row], *, now: datetime) -> tuple[int, datetime |
     raise NotImplementedError(f"telemetry storage does not support {connection.vendor}")
 
 
-_FILL_FROM = """
+_FILL = """
+INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
+SELECT m.integration_id, {hour}, {bits}
 FROM integration_minuterollup r
 JOIN integration_series s ON s.id = r.series_id
 JOIN integration_metric m ON m.id = s.metric_id
 JOIN integration_integration i ON i.id = m.integration_id
-WHERE (%(everyone)s OR i.organization_id = %(organization)s) AND r.bucket >= %(since)s
+WHERE {where}
 GROUP BY 1, 2 ORDER BY 1, 2
 ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = t.minutes | excluded.minutes
 WHERE t.minutes | excluded.minutes <> t.minutes
 """
-_FILL = {
-    "postgresql": f"""INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
-        SELECT m.integration_id, date_bin('1 hour', r.bucket, {_ORIGIN}),
-               {_MINUTE_BITS.format("r.bucket")} {_FILL_FROM}""",
+_FILL_HOUR_BITS = {
+    "postgresql": (f"date_bin('1 hour', r.bucket, {_ORIGIN})", _MINUTE_BITS.format("r.bucket")),
     # Django's SQLite text: 'YYYY-MM-DD HH:MM:SS[.ffffff]', UTC.
-    "sqlite": f"""INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
-        SELECT m.integration_id, substr(r.bucket, 1, 13) || ':00:00',
-               sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER)) {_FILL_FROM}""",
+    "sqlite": (
+        "substr(r.bucket, 1, 13) || ':00:00'",
+        "sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER))",
+    ),
 }
-_EVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def seen_minutes_fill(*, organization=None, since: datetime | None = None) -> None:
-    """OR into `SeenMinutes` the minutes the minute rollups have, of the organisation's
-    integrations (all when None), from `since` on (all): for rollups written other than by
-    `points_write` (an imported organisation; those stored before the table existed, or by
-    processes still running the code before it). Adds minutes, never takes any away, and takes
-    its rows in ingest's order (integration, hour), so it is safe while ingest runs."""
-    since = since or _EVER
-    params = {
-        "everyone": organization is None,
-        "organization": getattr(organization, "pk", None),
-        "since": _sqlite_text(since) if connection.vendor == "sqlite" else since,
-    }
+def seen_minutes_fill(*, organization=None, integration=None, since=None) -> None:
+    """OR into `SeenMinutes` the minutes the minute rollups have: of the organisation's or
+    the one integration's (all when neither), from `since` on (all when None). For rollups
+    written other than by `points_write`: an imported organisation, those stored before the
+    table existed or by processes still running the code from before it.
+
+    Adds minutes, never takes any away, and takes its rows in ingest's order (integration,
+    hour), so it is safe while ingest runs; but ingest of an integration it has passed waits
+    until it commits, so fill a live install one integration at a time
+    (`manage.py telemetry_seen_minutes`)."""
+    sqlite = connection.vendor == "sqlite"
+    where, params = ["TRUE"], {}
+    if organization is not None:
+        where.append("i.organization_id = %(organization)s")
+        params["organization"] = organization.pk
+    if integration is not None:
+        where.append("m.integration_id = %(integration)s")
+        params["integration"] = integration.pk.hex if sqlite else integration.pk
+    if since is not None:
+        where.append("r.bucket >= %(since)s")
+        params["since"] = _sqlite_text(since) if sqlite else since
+    hour, bits = _FILL_HOUR_BITS[connection.vendor]
     with connection.cursor() as cursor:
-        cursor.execute(_FILL[connection.vendor], params)
+        cursor.execute(_FILL.format(hour=hour, bits=bits, where=" AND ".join(where)), params)
 
 
 def _write_postgresql(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | None]:

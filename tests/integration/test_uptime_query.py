@@ -188,6 +188,8 @@ def test_seen_minutes_filled_from_the_rollups_are_what_ingest_wrote(org, other_o
     day = {(hour, bits) for hour, bits in before[0] if hour >= since}
     assert {(hour, bits) for hour, bits in rows(lines[0]) if bits} == day
     assert {bits for _, bits in rows(lines[1])} == {0}  # another organisation's: as it was
+    seen_minutes_fill(integration=lines[1])
+    assert rows(lines[1]) == before[1]
     seen_minutes_fill()
     assert [rows(line) for line in lines] == before
     SeenMinutes.objects.filter(integration=lines[1]).delete()
