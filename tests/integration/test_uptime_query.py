@@ -23,6 +23,18 @@ WEEK = timedelta(days=7)
 WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
+def pure_uptime(integration, *, window, now):
+    """`health.uptime` over the minutes the minute rollups hold: what the database's count
+    must equal."""
+    return health.uptime(
+        seen=telemetry_seen_buckets(integration=integration, start=now - window, end=now),
+        interval=integration.interval,
+        window_start=now - window,
+        window_end=now,
+        created=integration.created,
+    )
+
+
 @pytest.mark.parametrize("interval_seconds", [60, 300, 420, 3600])
 @pytest.mark.parametrize("created_days_ago", [40, 3.3])
 def test_uptime_from_the_database_matches_the_pure_count(org, interval_seconds, created_days_ago):
@@ -36,14 +48,7 @@ def test_uptime_from_the_database_matches_the_pure_count(org, interval_seconds, 
               for m in minutes]  # fmt: skip
     telemetry_ingest(integration=integration, points=points, now=NOW)
     expected = {
-        key: health.uptime(
-            seen=telemetry_seen_buckets(integration=integration, start=NOW - length, end=NOW),
-            interval=integration.interval,
-            window_start=NOW - length,
-            window_end=NOW,
-            created=created,
-        )
-        for key, length in WINDOWS.items()
+        key: pure_uptime(integration, window=length, now=NOW) for key, length in WINDOWS.items()
     }
     assert telemetry_uptime(integration=integration, windows=WINDOWS, now=NOW) == expected
     assert expected["30d"] > 0
@@ -84,16 +89,7 @@ def test_a_page_of_uptimes_in_one_query_matches_each_pure_count(org, django_asse
     fresh = Integration.objects.create(organization=org, name="Fresh", created=NOW)
     integrations += [silent, fresh]
     day = WINDOWS["24h"]
-    expected = {
-        i.pk: health.uptime(
-            seen=telemetry_seen_buckets(integration=i, start=NOW - day, end=NOW),
-            interval=i.interval,
-            window_start=NOW - day,
-            window_end=NOW,
-            created=i.created,
-        )
-        for i in integrations
-    }
+    expected = {i.pk: pure_uptime(i, window=day, now=NOW) for i in integrations}
     with django_assert_num_queries(1):
         figures = telemetry_uptimes(integrations=integrations, window=day, now=NOW)
     assert figures == expected
@@ -112,10 +108,7 @@ def test_a_creation_in_the_last_half_millisecond_of_a_second_starts_at_the_next_
     points = [Point("t", (), now - timedelta(minutes=m), 1.0) for m in (178, 177)]
     telemetry_ingest(integration=line, points=points, now=now)
     day = timedelta(hours=24)
-    seen = telemetry_seen_buckets(integration=line, start=now - day, end=now)
-    expected = health.uptime(
-        seen=seen, interval=line.interval, window_start=now - day, window_end=now, created=created
-    )
+    expected = pure_uptime(line, window=day, now=now)
     assert telemetry_uptimes(integrations=[line], window=day, now=now)[line.pk] == expected
 
 
@@ -123,8 +116,8 @@ def test_a_creation_in_the_last_half_millisecond_of_a_second_starts_at_the_next_
 def test_uptime_from_seen_minutes_matches_the_pure_count_for_any_shape(org, seed):
     """Random intervals (not only whole minutes), ages, `now`s off the second and the minute,
     several metrics and heartbeats in the same minutes, hours with every minute and hours with
-    a few, points up to the future limit: the page's
-    and the integration page's figures are `health.uptime`'s over the minute rollups."""
+    a few, points up to the future limit: the list's and the integration page's figures are
+    `health.uptime`'s over the minute rollups."""
     rng = random.Random(seed)
     now = NOW + timedelta(seconds=rng.randrange(3600), microseconds=rng.randrange(10**6))
     integrations = []
@@ -149,16 +142,7 @@ def test_uptime_from_seen_minutes_matches_the_pure_count_for_any_shape(org, seed
             telemetry_ping(integration=line, now=now - timedelta(seconds=s))
         integrations.append(line)
     for window in WINDOWS.values():
-        expected = {
-            i.pk: health.uptime(
-                seen=telemetry_seen_buckets(integration=i, start=now - window, end=now),
-                interval=i.interval,
-                window_start=now - window,
-                window_end=now,
-                created=i.created,
-            )
-            for i in integrations
-        }
+        expected = {i.pk: pure_uptime(i, window=window, now=now) for i in integrations}
         assert telemetry_uptimes(integrations=integrations, window=window, now=now) == expected
         for i in integrations:
             one = telemetry_uptime(integration=i, windows={"w": window}, now=now)["w"]
