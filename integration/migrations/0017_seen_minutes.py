@@ -1,6 +1,6 @@
 """`SeenMinutes`: which minutes of each hour an integration sent in, for uptime; filled from the
-minute rollups already stored (as `integration.services.storage.seen_minutes_fill` does, the
-SQL kept here so that later changes to that code cannot change this migration)."""
+minute rollups already stored, as `integration.services.seenminutes.seen_minutes_fill` does
+(the SQL kept here, so that later changes to that code cannot change this migration)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -24,6 +24,7 @@ from integration.services.integrations import (
     token_revoke,
 )
 from integration.services.retention import RetentionReport, telemetry_retention_apply
+from integration.services.seenminutes import seen_minutes_fill
 from integration.services.series import (
     STEPS,
     SeriesRefused,
@@ -37,7 +38,6 @@ from integration.services.series import (
     telemetry_uptimes,
 )
 from integration.services.seriesids import IngestCache, labels_text
-from integration.services.storage import seen_minutes_fill
 
 __all__ = [
     "STEPS",
