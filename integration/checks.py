@@ -40,10 +40,12 @@ its points arrived). Rules, in the order they apply:
    - ``freshness``: seconds from the newest point (by ``as_of``) to ``as_of``, <= threshold.
    - ``uptime``: share of the complete intervals (``interval`` long, laid from
      ``max(start, created)``, as `health.uptime`) that hold a bucket with data, >= threshold.
-     A bucket only fills its interval if it arrived in time: first arrival at most
-     ``max(interval, LAG_TOLERANCE)`` after the bucket's end, unless ``allow_backfill_lag``
-     (store-and-forward data). An hour bucket fills at most ``count`` of the intervals it
-     covers (points are taken to be spread over the hour).
+     A bucket only fills its interval if its data arrived in time: one of the rollup rows it
+     combines (a minute or an hour of one series) first arrived at most
+     ``max(interval, LAG_TOLERANCE)`` after that row's end (``Bucket.on_time``; a bucket
+     without it is one row), unless ``allow_backfill_lag`` (store-and-forward data). An hour
+     bucket fills at most ``count`` of the intervals it covers (points are taken to be spread
+     over the hour). `measure_seen` judges the same from minutes counted instead of buckets.
    - ``both_directions``: the uptime of each of two integrations; the lower one is measured.
    - ``heartbeat``: share of successful heartbeats (``_ping`` rows: sum / count), >= threshold.
    - ``aggregate``: ``min``, ``max``, ``avg``, ``count`` or ``last`` of the metric over the
@@ -69,7 +71,9 @@ __all__ = [
     "Bucket",
     "Check",
     "Measurement",
+    "Seen",
     "measure",
+    "measure_seen",
     "still_reason",
 ]
 
@@ -77,6 +81,7 @@ KINDS = ("freshness", "uptime", "aggregate", "both_directions", "heartbeat", "va
 AGGREGATES = ("min", "max", "avg", "count", "last")
 VALUE_KINDS = ("aggregate", "variation")
 MOVING_KINDS = ("freshness", "uptime", "both_directions")  # judged with `changed`
+UPTIME_KINDS = ("uptime", "both_directions")
 BURST_SHARE = 0.05
 LAG_TOLERANCE = timedelta(minutes=15)
 
@@ -95,6 +100,9 @@ class Bucket:
     last_ts: datetime
     first_arrival: datetime | None = None
     last_arrival: datetime | None = None
+    # Whether one of the rows it combines arrived in time for uptime (rule 5); None: it is
+    # one row, judged by `first_arrival`.
+    on_time: bool | None = None
 
     @property
     def arrived(self) -> datetime:
@@ -142,6 +150,17 @@ class Measurement:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """One integration over an uptime check's window, counted from its minutes rather than
+    read as buckets (`services.checks`): how many of the window's complete intervals hold a
+    minute that fills one (rule 5), and whether any bucket arrived in the window. Its caller
+    has ruled the window's data out as one burst."""
+
+    filled: int
+    any_data: bool
+
+
 def measure(
     check: Check,
     buckets: Sequence[Sequence[Bucket]],
@@ -157,10 +176,18 @@ def measure(
     changed (rule 4, "nothing moves"; not given: that rule is not applied)."""
     start = end - check.window
     seen = [_arrived(rows, start, end, as_of) for rows in buckets]
-    if check.kind == "both_directions":
-        if len(seen) != 2:
-            raise ValueError("both_directions needs two integrations")
-        return _both(check, seen, start, end, created, changed)
+    if check.kind in UPTIME_KINDS:
+        return _uptime_kinds(
+            check,
+            seen,
+            start=start,
+            end=end,
+            created=created,
+            changed=changed,
+            has_data=bool,
+            staged=lambda rows: staged_reason(rows, check=check, start=start, end=end),
+            figure=lambda rows, slots: _uptime(check, rows, slots),
+        )
     if len(seen) != 1:
         raise ValueError(f"{check.kind} needs one integration")
     rows = seen[0]
@@ -169,8 +196,6 @@ def measure(
             return Measurement(None, None, "no operating hour in the window")
         rows = [b for b in rows if _in_hours(b.start, check)]
     born = created[0] if created else None
-    if check.kind == "uptime" and _slots(check, start, end, born) is None:
-        return Measurement(None, None, "no complete interval in the window")
     if not rows:
         return Measurement(False, None, "no data in the window")
     figure = _figure(check, rows, start, end, as_of, born)
@@ -180,6 +205,64 @@ def measure(
     if staged:
         return Measurement(False, figure, staged)
     return _compare(check, figure)
+
+
+def measure_seen(
+    check: Check,
+    seen: Sequence[Seen],
+    *,
+    end: datetime,
+    created: Sequence[datetime | None] = (),
+    changed: Sequence[datetime | None] | None = None,
+) -> Measurement:
+    """`measure` of an uptime or both_directions check from what each integration's minutes
+    count (`Seen`, laid out by `health.uptime_slots` as here) rather than from its buckets."""
+    if check.kind not in UPTIME_KINDS:
+        raise ValueError(f"{check.kind} is judged on buckets")
+    return _uptime_kinds(
+        check,
+        seen,
+        start=end - check.window,
+        end=end,
+        created=created,
+        changed=changed,
+        has_data=lambda one: one.any_data,
+        staged=lambda one: None,
+        figure=lambda one, slots: one.filled / slots[1],
+    )
+
+
+def _uptime_kinds(
+    check: Check, items, *, start, end, created, changed, has_data, staged, figure
+) -> Measurement:
+    """The uptime kinds' rules over `items` (one per integration): `has_data(item)`,
+    `staged(item)` (rule 4 but "nothing moves") and `figure(item, slots)`."""
+    if check.kind == "uptime" and len(items) != 1:
+        raise ValueError("uptime needs one integration")
+    if check.kind == "both_directions" and len(items) != 2:
+        raise ValueError("both_directions needs two integrations")
+    figures = []
+    for i, item in enumerate(items):
+        slots = _slots(check, start, end, created[i] if len(created) > i else None)
+        if slots is None:
+            return Measurement(None, None, "no complete interval in the window")
+        one = len(items) == 1
+        if not has_data(item):
+            if one:
+                return Measurement(False, None, "no data in the window")
+            return Measurement(False, 0.0, f"no data from integration {i + 1} in the window")
+        value = figure(item, slots)
+        reason = staged(item) or still_reason(check, changed, i, start=start, end=end)
+        if reason:
+            if one:
+                return Measurement(False, value, reason)
+            return Measurement(False, None, f"integration {i + 1}: {reason}")
+        figures.append(value)
+    low = min(figures)
+    result = _compare(check, low)
+    if len(items) == 1 or result.passed:
+        return result
+    return Measurement(result.passed, low, f"integration {figures.index(low) + 1}: {result.reason}")
 
 
 def _arrived(rows: Sequence[Bucket], start, end, as_of) -> list[Bucket]:
@@ -250,8 +333,6 @@ def _figure(check: Check, rows, start, end, as_of, created) -> float:
     if kind == "freshness":
         newest = max(b.last_ts for b in rows)
         return max((as_of - newest).total_seconds(), 0.0)
-    if kind == "uptime":
-        return _uptime(check, rows, start, end, created)
     if kind == "heartbeat":
         return sum(b.sum for b in rows) / sum(b.count for b in rows)
     if kind == "variation":
@@ -277,8 +358,8 @@ def _slots(check: Check, start, end, created):
     )
 
 
-def _uptime(check: Check, rows, start, end, created) -> float:
-    first, expected = _slots(check, start, end, created)
+def _uptime(check: Check, rows, slots) -> float:
+    first, expected = slots
     interval = check.interval
     lag = max(interval, LAG_TOLERANCE)
     strict = not check.allow_backfill_lag
@@ -288,8 +369,11 @@ def _uptime(check: Check, rows, start, end, created) -> float:
     seconds = 0 if interval.microseconds else int(interval.total_seconds())
     filled: set[int] = set()
     for b in rows:
-        if strict and b.first_arrival and b.first_arrival > b.start + b.step + lag:
-            continue
+        if strict:
+            if b.on_time is False:
+                continue
+            if b.on_time is None and b.first_arrival and b.first_arrival > b.start + b.step + lag:
+                continue
         offset = b.start - first
         low = (offset.days * 86400 + offset.seconds) // seconds if seconds else offset // interval
         if b.step <= interval:
@@ -300,27 +384,6 @@ def _uptime(check: Check, rows, start, end, created) -> float:
         high = min(expected, -((first - b.start - b.step) // interval))
         filled.update(range(max(low, 0), min(high, max(low, 0) + b.count)))
     return len(filled) / expected
-
-
-def _both(check: Check, seen, start, end, created, changed) -> Measurement:
-    figures = []
-    for i, rows in enumerate(seen):
-        born = created[i] if len(created) > i else None
-        if _slots(check, start, end, born) is None:
-            return Measurement(None, None, "no complete interval in the window")
-        if not rows:
-            return Measurement(False, 0.0, f"no data from integration {i + 1} in the window")
-        staged = staged_reason(rows, check=check, start=start, end=end) or still_reason(
-            check, changed, i, start=start, end=end
-        )
-        if staged:
-            return Measurement(False, None, f"integration {i + 1}: {staged}")
-        figures.append(_uptime(check, rows, start, end, born))
-    low = min(figures)
-    result = _compare(check, low)
-    weaker = figures.index(low) + 1
-    reason = f"integration {weaker}: {result.reason}" if not result.passed else result.reason
-    return Measurement(result.passed, low, reason)
 
 
 def _compare(check: Check, figure: float) -> Measurement:

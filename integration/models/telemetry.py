@@ -110,6 +110,11 @@ class SeenMinutes(models.Model):
     (`services.storage`), so it agrees with them; kept as long as they are
     (`services.retention`). A metric deleted later leaves its minutes here: the integration
     did send then.
+
+    `on_time` has the bits of the minutes of which a point arrived at most
+    `checks.LAG_TOLERANCE` after the minute's end, what an uptime check counts
+    (`services.checks`); `arrived`, when the newest data the bits hold arrived (the arrival of
+    the write that last changed them): a check judged at an earlier time reads the rollups.
     """
 
     pk = models.CompositePrimaryKey("integration_id", "hour")
@@ -118,6 +123,8 @@ class SeenMinutes(models.Model):
     )
     hour = models.DateTimeField()
     minutes = models.BigIntegerField()
+    on_time = models.BigIntegerField(db_default=0)  # processes of before it insert without
+    arrived = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name_plural = "seen minutes"

@@ -23,9 +23,22 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
-from integration import conf
-from integration.checks import MOVING_KINDS, Bucket, Check, Measurement, measure
+from integration import conf, health
+from integration.checks import (
+    BURST_SHARE,
+    LAG_TOLERANCE,
+    MOVING_KINDS,
+    UPTIME_KINDS,
+    Bucket,
+    Check,
+    Measurement,
+    Seen,
+    measure,
+    measure_seen,
+)
 from integration.models import PING_METRIC, HourRollup, Integration, MinuteRollup
+from integration.services.series import _ceil_second, _covered, _minutes_to
+from integration.services.storage import ON_TIME
 
 __all__ = ["check_measure", "checks_measure_many"]
 
@@ -47,31 +60,9 @@ def check_measure(
     arrived by `as_of`. `params`: the `Check` fields and `metric` (the value kinds need one;
     heartbeat reads `_ping`; freshness and uptime read every metric unless given). `now`
     (default `as_of`) dates the minute rollups' retention."""
-    if not integrations:
-        return Measurement(None, None, "no integration bound")
-    check = _check(kind, integrations[0], params)
-    metric = _metric(kind, params)
-    if metric is _MISSING:
-        return Measurement(None, None, "no metric bound")
-    rows = []
-    for integration in integrations:
-        buckets: list[Bucket] = []
-        for read in _reads(check, metric, integration, window_end, as_of, now or as_of):
-            buckets += _read(read, [integration]).get(integration.pk, [])
-        rows.append(buckets)
-    changes = _changes_key(check, metric, window_end, as_of, now or as_of)
-    changed = None
-    if changes is not None:
-        found = _changes(changes, list(integrations))
-        changed = [found.get(integration.pk) for integration in integrations]
-    return measure(
-        check,
-        rows,
-        end=window_end,
-        as_of=as_of,
-        created=[integration.created for integration in integrations],
-        changed=changed,
-    )
+    return checks_measure_many(
+        checks=[(kind, integrations, params)], window_end=window_end, as_of=as_of, now=now
+    )[0]
 
 
 def checks_measure_many(
@@ -83,10 +74,13 @@ def checks_measure_many(
 ) -> list[Measurement]:
     """`check_measure` of each (kind, integrations, params), in order, reading each set of
     rollups once for every check and integration that needs it: one query per distinct read
-    (metric, resolution, grouping), all integrations at once."""
-    planned = []
+    (metric, resolution, grouping), all integrations at once; the uptime kinds' minutes
+    (`_by_minutes`) one query per window length."""
+    now = now or as_of
+    planned: list = []
     wanted: dict[tuple, dict] = {}
     moving: dict[tuple, dict] = {}
+    minutes: dict[timedelta, dict] = {}
     for kind, integrations, params in checks:
         if not integrations:
             planned.append(Measurement(None, None, "no integration bound"))
@@ -96,18 +90,29 @@ def checks_measure_many(
         if metric is _MISSING:
             planned.append(Measurement(None, None, "no metric bound"))
             continue
-        reads = [
-            _reads(check, metric, integration, window_end, as_of, now or as_of)
-            for integration in integrations
-        ]
-        for integration, keys in zip(integrations, reads, strict=True):
-            for key in keys:
-                wanted.setdefault(key, {})[integration.pk] = integration
-        changes = _changes_key(check, metric, window_end, as_of, now or as_of)
+        changes = _changes_key(check, metric, window_end, as_of, now)
         if changes is not None:
             for integration in integrations:
                 moving.setdefault(changes, {})[integration.pk] = integration
-        planned.append((check, integrations, reads, changes))
+        item = [check, metric, integrations, None, changes]
+        if _by_minutes(check, metric, window_end, now):
+            for integration in integrations:
+                minutes.setdefault(check.window, {})[integration.pk] = integration
+        else:
+            _plan_reads(item, wanted, window_end, as_of, now)
+        planned.append(item)
+    hours = {
+        window: _seen_hours(window_end - window, window_end, as_of, list(found.values()))
+        for window, found in minutes.items()
+    }
+    for item in planned:
+        if isinstance(item, list) and item[3] is None:
+            check, _, integrations, _, _ = item
+            counted = [_seen(check, hours[check.window][i.pk], i, window_end) for i in integrations]
+            if None in counted:  # the window's data may have arrived in one burst
+                _plan_reads(item, wanted, window_end, as_of, now)
+            else:
+                item[3] = counted
     done = {key: _read(key, list(found.values())) for key, found in wanted.items()}
     moved = {key: _changes(key, list(found.values())) for key, found in moving.items()}
     results = []
@@ -115,19 +120,33 @@ def checks_measure_many(
         if isinstance(item, Measurement):
             results.append(item)
             continue
-        check, integrations, reads, changes = item
-        rows = [
-            [b for key in keys for b in done[key].get(integration.pk, [])]
-            for integration, keys in zip(integrations, reads, strict=True)
-        ]
+        check, _, integrations, reads, changes = item
         created = [integration.created for integration in integrations]
         changed = None
         if changes is not None:
             changed = [moved[changes].get(integration.pk) for integration in integrations]
+        if isinstance(reads[0], Seen):
+            results.append(
+                measure_seen(check, reads, end=window_end, created=created, changed=changed)
+            )
+            continue
+        rows = [
+            [b for key in keys for b in done[key].get(integration.pk, [])]
+            for integration, keys in zip(integrations, reads, strict=True)
+        ]
         results.append(
             measure(check, rows, end=window_end, as_of=as_of, created=created, changed=changed)
         )
     return results
+
+
+def _plan_reads(item: list, wanted: dict, end, as_of, now) -> None:
+    """Put the rollup reads of a planned check (`item`) in it and in `wanted`."""
+    check, metric, integrations = item[:3]
+    item[3] = [_reads(check, metric, one, end, as_of, now) for one in integrations]
+    for integration, keys in zip(integrations, item[3], strict=True):
+        for key in keys:
+            wanted.setdefault(key, {})[integration.pk] = integration
 
 
 _MISSING = object()
@@ -181,10 +200,10 @@ def _ceil_hour(ts: datetime) -> datetime:
 _SELECT = """
 SELECT integration_id, k, sum(count), min(min), max(max), sum(sum), max(last_value),
        {time[0]}max(last_ts){time[1]}, {time[0]}min(first_arrival){time[1]},
-       {time[0]}max(last_arrival){time[1]}
+       {time[0]}max(last_arrival){time[1]}, {any}(on_time)
 FROM (
     SELECT m.integration_id, {epoch} AS k, r.count, r.min, r.max, r.sum, r.last_ts,
-           {last} AS last_value,
+           {last} AS last_value, {on_time} AS on_time,
            coalesce(r.first_arrival, r.bucket) AS first_arrival,
            coalesce(r.last_arrival, r.bucket) AS last_arrival
     FROM {rollups}
@@ -200,6 +219,16 @@ _TIME = {"postgresql": ("(EXTRACT(EPOCH FROM ", ") * 1000000)::int8"), "sqlite":
 _EPOCH = {
     "postgresql": "(EXTRACT(EPOCH FROM r.bucket)::bigint - %(origin)s) / %(width)s",
     "sqlite": "(CAST(strftime('%%s', r.bucket) AS INTEGER) - %(origin)s) / %(width)s",
+}
+# Whether a row arrived in time for uptime (`integration.checks` rule 5): by `due` after its
+# start (its step and the lag); a group is when one of its rows is.
+_ON_TIME = {
+    "postgresql": (
+        "coalesce(r.first_arrival, r.bucket) <= r.bucket + %(due)s",
+        "bool_or",
+        "NULL::bool",
+    ),
+    "sqlite": ("coalesce(r.first_arrival, r.bucket) <= datetime(r.bucket, %(due)s)", "max", "NULL"),
 }
 # The value of the row with the newest point; a window function, so read only when judged.
 _LAST = "first_value(r.last) OVER (PARTITION BY m.integration_id, {epoch} ORDER BY r.last_ts DESC)"
@@ -237,10 +266,12 @@ def _width(check: Check, model) -> int:
 
 def _reads(check: Check, metric, integration, end, as_of, now) -> list[tuple]:
     """What to read of an integration for `check`: (model, low, high, width, origin, metric,
-    with_last, as_of) per resolution; checks and integrations with the same share a query."""
+    with_last, as_of, due) per resolution; checks and integrations with the same share a
+    query. `due`: for the uptime kinds, by when after its start a row is in time."""
     start = end - check.window
     origin_at = _origin(check, start, integration)
     with_last = check.needs_variation or check.aggregate == "last"
+    lag = max(check.interval, LAG_TOLERANCE) if check.kind in UPTIME_KINDS else None
     return [
         (
             model,
@@ -251,6 +282,7 @@ def _reads(check: Check, metric, integration, end, as_of, now) -> list[tuple]:
             metric,
             with_last,
             as_of,
+            None if lag is None else model.STEP + lag,
         )
         for model, low, high in _resolutions(check, start, end, now)
     ]
@@ -263,16 +295,19 @@ def _read(key: tuple, integrations) -> dict:
     interval: 5 times), and on SQLite it skips Django's datetime converters (about 8 µs a
     value, measured with bench/check_eval.py); times come back as text and are parsed here.
     """
-    model, low, high, width, origin_at, metric, with_last, as_of = key
+    model, low, high, width, origin_at, metric, with_last, as_of, due = key
     vendor = connection.vendor
     sqlite = vendor == "sqlite"
     origin = math.ceil(origin_at.timestamp())
     epoch = _EPOCH[vendor]
     ids = {f"i{n}": (i.pk.hex if sqlite else i.pk) for n, i in enumerate(integrations)}
+    on_time, any_, null = _ON_TIME[vendor]
     sql = _SELECT.format(
         time=_TIME[vendor],
         epoch=epoch,
         last=_LAST.format(epoch=epoch) if with_last else "NULL",
+        on_time=null if due is None else on_time,
+        any=any_,
         rollups=_ROLLUPS[vendor].format(table=model._meta.db_table, low="low", high="high"),
         integrations=", ".join(f"%({name})s" for name in ids),
         metric="AND m.name = %(metric)s" if metric else "",
@@ -285,6 +320,7 @@ def _read(key: tuple, integrations) -> dict:
         "origin": origin,
         "width": width,
         "metric": metric,
+        "due": due if due is None or not sqlite else f"+{due.total_seconds():.0f} seconds",
     }
     by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
     step = timedelta(seconds=width)
@@ -293,11 +329,12 @@ def _read(key: tuple, integrations) -> dict:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     convert = _time if sqlite else _micro
-    for pk, k, count, low_, high_, total, last, last_ts, first, latest in rows:
+    for pk, k, count, low_, high_, total, last, last_ts, first, latest, in_time in rows:
         start = datetime.fromtimestamp(origin + k * width, UTC)
         last_ts, first, latest = convert(last_ts), convert(first), convert(latest)
+        in_time = None if in_time is None else bool(in_time)
         found.setdefault(by_key.get(pk, pk), []).append(
-            Bucket(start, step, count, low_, high_, total, last, last_ts, first, latest)
+            Bucket(start, step, count, low_, high_, total, last, last_ts, first, latest, in_time)
         )
     return found
 
@@ -388,3 +425,156 @@ _1970 = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _micro(micro: int) -> datetime:
     return _1970 + timedelta(microseconds=micro)
+
+
+# The uptime kinds from `SeenMinutes`: an hour of an integration in one row, not a rollup per
+# series and minute (a 30-day window: 720 rows an integration instead of ~130,000).
+
+
+def _by_minutes(check: Check, metric, end: datetime, now: datetime) -> bool:
+    """Whether `check` is judged on its integrations' `SeenMinutes` rather than their rollups:
+    an uptime kind over every metric, no value rules, an interval of whole minutes within the
+    lag (so that a minute on time is one in time for the check), the window all in minutes."""
+    return (
+        check.kind in UPTIME_KINDS
+        and not metric
+        and not check.needs_variation
+        and check.interval <= LAG_TOLERANCE
+        and check.interval % _MINUTE == timedelta(0)
+        and _resolutions(check, end - check.window, end, now)[0][0] is MinuteRollup
+        and len(_resolutions(check, end - check.window, end, now)) == 1
+    )
+
+
+_MINUTE = timedelta(minutes=1)
+# An integration's hours, with `arrived` where it is by `as_of` (an hour holding data that
+# arrived later, or of unknown arrival, is counted again from the rollups: `_recount`).
+_SEEN = {
+    "postgresql": """
+SELECT integration_id, EXTRACT(EPOCH FROM hour)::int8, minutes, on_time,
+       CASE WHEN arrived <= %(as_of)s THEN floor(EXTRACT(EPOCH FROM arrived))::int8 END
+FROM integration_seenminutes
+WHERE integration_id IN ({integrations}) AND hour >= %(low)s AND hour < %(high)s
+ORDER BY 1, 2""",
+    "sqlite": """
+SELECT integration_id, CAST(strftime('%%s', hour) AS INTEGER), minutes, on_time,
+       CASE WHEN arrived <= %(as_of)s THEN CAST(strftime('%%s', arrived) AS INTEGER) END
+FROM integration_seenminutes
+WHERE integration_id IN ({integrations}) AND hour >= %(low)s AND hour < %(high)s
+ORDER BY 1, 2""",
+}
+# An hour of integrations counted from their minute rollups arrived by `as_of`, as
+# `seen_minutes_fill` counts them.
+_RECOUNT = """
+SELECT m.integration_id, {bits}, {on_time}
+FROM {rollups}
+WHERE m.integration_id IN ({integrations}) AND r.bucket >= %(low)s AND r.bucket < %(high)s
+  AND coalesce(r.first_arrival, r.bucket) <= %(as_of)s
+GROUP BY 1"""
+
+
+def _seen_hours(start: datetime, end: datetime, as_of: datetime, integrations) -> dict:
+    """Integration id -> [(hour, minutes, on_time, arrived)] of the hours overlapping
+    [start, end), as they stood at `as_of` (times in seconds since 1970; `arrived` None for
+    an hour counted again from the rollups)."""
+    sqlite = connection.vendor == "sqlite"
+    ids = {f"i{n}": (i.pk.hex if sqlite else i.pk) for n, i in enumerate(integrations)}
+    by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
+    params = {
+        **ids,
+        "low": _db_time(_floor_hour(start), sqlite),
+        "high": _db_time(end, sqlite),
+        "as_of": _db_time(as_of, sqlite),
+    }
+    sql = _SEEN[connection.vendor].format(integrations=", ".join(f"%({n})s" for n in ids))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    found: dict = {i.pk: [] for i in integrations}
+    stale: dict[int, list] = {}
+    for key, hour, bits, on_time, arrived in rows:
+        pk = by_key.get(key, key)
+        found[pk].append((hour, bits, on_time, arrived))
+        if arrived is None:
+            stale.setdefault(hour, []).append(pk)
+    for hour, pks in stale.items():
+        recount = _recount(hour, as_of, [i for i in integrations if i.pk in set(pks)])
+        for pk in pks:
+            bits, on_time = recount.get(pk, (0, 0))
+            found[pk] = [
+                (hour, bits, on_time, None) if row[0] == hour else row for row in found[pk]
+            ]
+    return found
+
+
+def _recount(hour: int, as_of: datetime, integrations) -> dict:
+    """Integration id -> (minutes, on_time) of the `hour` (seconds since 1970) from its minute
+    rollups that had arrived by `as_of`."""
+    from integration.services.seenminutes import _FILL_SQL
+
+    vendor = connection.vendor
+    sqlite = vendor == "sqlite"
+    ids = {f"i{n}": (i.pk.hex if sqlite else i.pk) for n, i in enumerate(integrations)}
+    start = datetime.fromtimestamp(hour, UTC)
+    sql = _RECOUNT.format(
+        bits=_FILL_SQL[vendor]["bits"],
+        on_time=_FILL_SQL[vendor]["on_time"],
+        rollups=_ROLLUPS[vendor].format(table=MinuteRollup._meta.db_table, low="low", high="high"),
+        integrations=", ".join(f"%({n})s" for n in ids),
+    )
+    params = {
+        **ids,
+        "low": _db_time(start, sqlite),
+        "high": _db_time(start + timedelta(hours=1), sqlite),
+        "as_of": _db_time(as_of, sqlite),
+    }
+    by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {by_key.get(k, k): (bits, on_time) for k, bits, on_time in cursor.fetchall()}
+
+
+def _seen(check: Check, hours: list, integration: Integration, end: datetime) -> Seen | None:
+    """What `integration`'s `hours` count for `check` over the window before `end`; None when
+    they cannot rule out that the window's data arrived in one burst (rule 4: its rollups
+    are read instead). Not one burst: a minute on time in the window (its data arrived by
+    `ON_TIME` after its start) and an hour wholly in it whose data last changed at least the
+    burst's share of the window later."""
+    window = check.window
+    slots = health.uptime_slots(
+        interval=check.interval,
+        window_start=end - window,
+        window_end=end,
+        created=integration.created,
+    )
+    if slots is None:
+        return Seen(0, False)  # not tested, whatever the minutes
+    first_at, expected = slots
+    first, stop = _ceil_second(first_at), _ceil_second(end)
+    column = 1 if check.allow_backfill_lag else 2  # every minute, or those on time
+    interval = int(check.interval.total_seconds())
+    filled = _covered([(row[0], row[column]) for row in hours], first, interval, expected)
+    any_data, earliest, latest = False, None, None
+    for hour, bits, on_time, arrived in hours:
+        low, high = max(0, _minutes_to(first - hour)), min(60, _minutes_to(stop - hour))
+        if low >= high:
+            continue
+        inside = (1 << high) - (1 << low)  # the minutes starting in the window
+        any_data = any_data or bits & inside != 0
+        timely = on_time & inside
+        if earliest is None and timely:
+            earliest = hour + 60 * ((timely & -timely).bit_length() - 1)
+        if arrived is not None and low == 0 and high == 60:  # the hour is wholly in it
+            latest = arrived if latest is None else max(latest, arrived)
+    if not any_data:
+        return Seen(0, False)
+    if window >= timedelta(hours=1):  # rule 4's one burst: first arrival <= earliest + ON_TIME
+        if earliest is None or latest is None:
+            return None
+        if latest - earliest - ON_TIME.total_seconds() < window.total_seconds() * BURST_SHARE:
+            return None
+    return Seen(filled, True)
+
+
+def _floor_hour(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

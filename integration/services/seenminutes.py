@@ -11,37 +11,55 @@ from __future__ import annotations
 
 from django.db import connection
 
-from integration.services.storage import _MINUTE_BITS, _ORIGIN, _sqlite_text
+from integration.services.storage import _MINUTE_BITS, _MINUTE_SUM, _ORIGIN, ON_TIME, _sqlite_text
 
 __all__ = ["seen_minutes_fill"]
 
 _FILL = """
-INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes)
-SELECT m.integration_id, {hour}, {bits}
+INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes, on_time, arrived)
+SELECT m.integration_id, {hour}, {bits}, {on_time}, max(coalesce(r.first_arrival, r.bucket))
 FROM integration_minuterollup r
 JOIN integration_series s ON s.id = r.series_id
 JOIN integration_metric m ON m.id = s.metric_id
 JOIN integration_integration i ON i.id = m.integration_id
 WHERE {where}
 GROUP BY 1, 2 ORDER BY 1, 2
-ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = t.minutes | excluded.minutes
-WHERE t.minutes | excluded.minutes <> t.minutes
+ON CONFLICT (integration_id, hour) DO UPDATE SET
+    minutes = t.minutes | excluded.minutes,
+    on_time = t.on_time | excluded.on_time,
+    arrived = {latest}
+WHERE t.minutes | excluded.minutes <> t.minutes OR t.on_time | excluded.on_time <> t.on_time
+    OR t.arrived IS NULL
 """
-_FILL_HOUR_BITS = {
-    "postgresql": (f"date_bin('1 hour', r.bucket, {_ORIGIN})", _MINUTE_BITS.format("r.bucket")),
-    # Django's SQLite text: 'YYYY-MM-DD HH:MM:SS[.ffffff]', UTC.
-    "sqlite": (
-        "substr(r.bucket, 1, 13) || ':00:00'",
-        "sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER))",
-    ),
+# A minute is on time when one of its rollups first arrived by `ON_TIME` after its start (a
+# row stored before arrivals were kept: at its start); `arrived` is bounded by the latest
+# first arrival, so a check judged before it reads the rollups instead.
+_FILL_SQL = {
+    "postgresql": {
+        "hour": f"date_bin('1 hour', r.bucket, {_ORIGIN})",
+        "bits": _MINUTE_BITS.format("r.bucket"),
+        "on_time": f"coalesce({_MINUTE_SUM.format('r.bucket')} FILTER (WHERE coalesce("
+        f"r.first_arrival, r.bucket) <= r.bucket + interval '{ON_TIME.total_seconds():.0f} s'), "
+        "0)::int8",
+        "latest": "greatest(t.arrived, excluded.arrived)",
+    },
+    # Django's SQLite text: 'YYYY-MM-DD HH:MM:SS[.ffffff]', UTC, compared as text.
+    "sqlite": {
+        "hour": "substr(r.bucket, 1, 13) || ':00:00'",
+        "bits": "sum(DISTINCT 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER))",
+        "on_time": "sum(DISTINCT CASE WHEN coalesce(r.first_arrival, r.bucket) <= datetime("
+        f"r.bucket, '+{ON_TIME.total_seconds():.0f} seconds') "
+        "THEN 1 << CAST(substr(r.bucket, 15, 2) AS INTEGER) ELSE 0 END)",
+        "latest": "max(coalesce(t.arrived, excluded.arrived), excluded.arrived)",
+    },
 }
 
 
 def seen_minutes_fill(*, organization=None, integration=None, since=None) -> None:
-    """OR into `SeenMinutes` the minutes the minute rollups have: of the organisation's or
-    the one integration's (all when neither), from `since` on (all when None). For rollups
-    written other than by `points_write`: an imported organisation, those stored before the
-    table existed or by processes still running the code from before it.
+    """OR into `SeenMinutes` the minutes (and the on-time ones) the minute rollups have: of the
+    organisation's or the one integration's (all when neither), from `since` on (all when
+    None). For rollups written other than by `points_write`: an imported organisation, those
+    stored before the table existed or by processes still running the code from before it.
 
     Adds minutes, never takes any away, and takes its rows in ingest's order (integration,
     hour), so it is safe while ingest runs; but ingest of an integration it has passed waits
@@ -58,6 +76,6 @@ def seen_minutes_fill(*, organization=None, integration=None, since=None) -> Non
     if since is not None:
         where.append("r.bucket >= %(since)s")
         params["since"] = _sqlite_text(since) if sqlite else since
-    hour, bits = _FILL_HOUR_BITS[connection.vendor]
+    sql = _FILL.format(**_FILL_SQL[connection.vendor], where=" AND ".join(where))
     with connection.cursor() as cursor:
-        cursor.execute(_FILL.format(hour=hour, bits=bits, where=" AND ".join(where)), params)
+        cursor.execute(sql, params)

@@ -27,10 +27,12 @@ SQLite: multi-row INSERT OR IGNORE ... RETURNING gives the inserted rows; their 
 summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE transactions).
 
 Both also OR each minute they write into its integration's `SeenMinutes` row for the hour (a
-bit a minute, what uptime counts): on PostgreSQL a CTE of the same statement, its rows in
-(integration, hour) order, and no new row version when the row had the batch's minutes
-already (it is still locked). PostgreSQL runs the statement's CTEs in an order of its own,
-the same for every batch since all have this shape, so the lock order holds across them.
+bit a minute, what uptime counts; in `on_time` too when the batch arrived at most `ON_TIME`
+after the minute's start, and `arrived` then set to the batch's arrival): on PostgreSQL a CTE
+of the same statement, its rows in (integration, hour) order, and no new row version when the
+row had the batch's bits already (it is still locked). PostgreSQL runs the statement's CTEs
+in an order of its own, the same for every batch since all have this shape, so the lock order
+holds across them.
 
 Both stamp each rollup they touch with the batch's arrival (`now`, one parameter of the same
 statement): `first_arrival` keeps the earliest, `last_arrival` the latest. A row stored before
@@ -46,6 +48,8 @@ from datetime import UTC, datetime, timedelta
 from operator import itemgetter, le
 
 from django.db import IntegrityError, connection, transaction
+
+from integration.checks import LAG_TOLERANCE
 
 __all__ = ["points_write"]
 
@@ -73,9 +77,13 @@ _ROLLUP_SET = """
 _ROLLUP_COLUMNS = """(series_id, bucket, count, min, max, sum, last, last_ts, uncertain, bad,
          first_arrival, last_arrival)"""
 
+# A minute of which a point arrives by this after its start is on time (`SeenMinutes.on_time`).
+ON_TIME = timedelta(minutes=1) + LAG_TOLERANCE
+
 # The bit of a minute bucket's minute in its hour (`SeenMinutes`), summed once per integration
 # and hour: a sum of distinct powers of two is their OR.
-_MINUTE_BITS = "sum(DISTINCT 1::int8 << extract(minute FROM {0} AT TIME ZONE 'UTC')::int)::int8"
+_MINUTE_SUM = "sum(DISTINCT 1::int8 << extract(minute FROM {0} AT TIME ZONE 'UTC')::int)"
+_MINUTE_BITS = _MINUTE_SUM + "::int8"
 
 # The rollup upserts both paths end with: `minutes` and `hours` are given before it.
 _UPSERTS = f"""
@@ -88,15 +96,22 @@ minute_rollups AS (
     SELECT * FROM hours ORDER BY series_id, bucket
     ON CONFLICT (series_id, bucket) DO UPDATE SET {_ROLLUP_SET}
 ), seen_minutes AS (
-    INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes)
+    INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes, on_time, arrived)
     SELECT m.integration_id, date_bin('1 hour', x.bucket, {_ORIGIN}),
-           {_MINUTE_BITS.format("x.bucket")}
+           {_MINUTE_BITS.format("x.bucket")},
+           coalesce({_MINUTE_SUM.format("x.bucket")} FILTER (
+               WHERE x.bucket >= %(now)s::timestamptz - interval '{ON_TIME.total_seconds():.0f} s'
+           ), 0)::int8,
+           %(now)s::timestamptz
     FROM minutes x
     JOIN integration_series s ON s.id = x.series_id
     JOIN integration_metric m ON m.id = s.metric_id
     GROUP BY 1, 2 ORDER BY 1, 2
-    ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = r.minutes | excluded.minutes
-    WHERE r.minutes | excluded.minutes <> r.minutes
+    ON CONFLICT (integration_id, hour) DO UPDATE SET
+        minutes = r.minutes | excluded.minutes,
+        on_time = r.on_time | excluded.on_time,
+        arrived = greatest(r.arrived, excluded.arrived)
+    WHERE (r.minutes | excluded.minutes, r.on_time | excluded.on_time) <> (r.minutes, r.on_time)
 )
 SELECT coalesce(sum(count), 0)::bigint, max(last_ts) FROM minutes
 """
@@ -310,13 +325,17 @@ ON CONFLICT (series_id, bucket) DO UPDATE SET
 """
 
 
-# A series' minutes of an hour OR-ed into its integration's `SeenMinutes` (the WHERE also
-# keeps SQLite from reading ON CONFLICT as a join's).
+# A series' minutes of an hour OR-ed into its integration's `SeenMinutes` (the first WHERE
+# also keeps SQLite from reading ON CONFLICT as a join's).
 _SQLITE_SEEN = """
-INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes)
-SELECT m.integration_id, %s, %s
+INSERT INTO integration_seenminutes AS r (integration_id, hour, minutes, on_time, arrived)
+SELECT m.integration_id, %s, %s, %s, %s
 FROM integration_series s JOIN integration_metric m ON m.id = s.metric_id WHERE s.id = %s
-ON CONFLICT (integration_id, hour) DO UPDATE SET minutes = r.minutes | excluded.minutes
+ON CONFLICT (integration_id, hour) DO UPDATE SET
+    minutes = r.minutes | excluded.minutes,
+    on_time = r.on_time | excluded.on_time,
+    arrived = max(coalesce(r.arrived, excluded.arrived), excluded.arrived)
+WHERE r.minutes | excluded.minutes <> r.minutes OR r.on_time | excluded.on_time <> r.on_time
 """
 
 
@@ -383,13 +402,19 @@ def _write_sqlite(rows: Sequence[Row], now: datetime) -> tuple[int, datetime | N
                     )
                 ],
             )
-        seen: dict[tuple, int] = {}
+        seen: dict[tuple, list[int]] = {}
+        on_time = now - ON_TIME
         for series_id, bucket in minutes:
-            key = (series_id, bucket.replace(minute=0))
-            seen[key] = seen.get(key, 0) | 1 << bucket.minute
+            bits = seen.setdefault((series_id, bucket.replace(minute=0)), [0, 0])
+            bits[0] |= 1 << bucket.minute
+            if bucket >= on_time:
+                bits[1] |= 1 << bucket.minute
         cursor.executemany(
             _SQLITE_SEEN,
-            [(_sqlite_text(hour), bits, sid) for (sid, hour), bits in sorted(seen.items())],
+            [
+                (_sqlite_text(hour), bits, timely, arrival, sid)
+                for (sid, hour), (bits, timely) in sorted(seen.items())
+            ],
         )
     newest = max(aggregate[5] for aggregate in hours.values())
     return len(inserted), newest

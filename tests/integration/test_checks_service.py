@@ -205,9 +205,10 @@ def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
         check_measure(kind=k, integrations=i, params=p, window_end=END, as_of=END)
         for k, i, p in checks
     ]
-    # Reads: every metric in 5-minute groups (freshness and uptime, both integrations), the
-    # temp values of the day and of the week, when each integration's values last changed.
-    with django_assert_num_queries(4):
+    # Reads: the uptime kinds' seen minutes (one window), every metric in 5-minute groups
+    # (freshness), the temp values of the day and of the week, when each integration's values
+    # last changed.
+    with django_assert_num_queries(5):
         together = checks_measure_many(checks=checks, window_end=END, as_of=END)
     assert together == one_by_one
     assert [r.passed for r in together] == [True, False, True, True, False, False, True, None]
