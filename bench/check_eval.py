@@ -176,6 +176,7 @@ def seed(args):
 
     from accounts.models import Organization
     from integration.models import Integration, Metric, Series
+    from integration.services import seen_minutes_fill
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -209,6 +210,7 @@ def seed(args):
                             batch,
                         )
                     rows += len(batch)
+    seen_minutes_fill()  # what ingest writes with the rollups, from the rollups written here
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     print(

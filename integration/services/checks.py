@@ -9,6 +9,15 @@ see groups, not single minutes. A round of many checks goes through `checks_meas
 which reads each distinct set of groups once for all integrations (docs/BENCHMARKS.md: one by
 one is ~6 times slower).
 
+Uptime and both_directions over every metric, at an interval of whole minutes up to
+`LAG_TOLERANCE`, with the window in minute rollups and no value rules (`_by_minutes`), count
+`SeenMinutes` instead: an hour of an integration in one row (its minutes, those on time, when
+they last changed), so a 30-day window is 720 rows, not ~130,000 rollups. The same judgement
+(tests/integration/test_checks_by_minutes.py): a row is late by the same per-row rule the
+rollup reads apply (`Bucket.on_time`); an hour changed after `as_of` (or of unknown arrival)
+is counted again from its rollups (`_recount`); and an integration whose minutes cannot rule
+out that the window arrived in one burst is read from the rollups.
+
 Freshness, uptime and both_directions also read when each integration's values last changed
 (`_changes`: one more query per window, shared by every such check and integration, on hour
 rollups for windows of six hours or more): `integration.checks` fails data in which nothing moves.

@@ -11,7 +11,7 @@ from integration.checks import Bucket, Check, Seen, measure, measure_seen
 from integration.lineprotocol import Point
 from integration.models import Integration, SeenMinutes
 from integration.services import checks as service
-from integration.services import telemetry_ingest
+from integration.services import seen_minutes_fill, telemetry_ingest
 from integration.services.checks import checks_measure_many
 from tests.integration.conftest import NOW
 
@@ -160,3 +160,37 @@ def test_minutes_counted_are_judged_as_buckets_are():
     assert result.reason.startswith("integration 2: measured 0.25")
     with pytest.raises(ValueError):
         measure_seen(Check("freshness", 60, HOUR), [Seen(1, True)], end=NOW)
+
+
+def test_ingest_marks_the_minutes_on_time_and_when_they_last_changed(org):
+    line = Integration.objects.create(organization=org, name="Line", created=NOW - DAY)
+    hour = NOW - HOUR  # NOW is on the hour: the minutes 0-59 of the hour before
+
+    def ingest(minutes, at, metric="temp"):
+        points = [Point(metric, (), hour + m * MINUTE, 1.0) for m in minutes]
+        telemetry_ingest(integration=line, points=points, now=at)
+        return SeenMinutes.objects.get(integration=line, hour=hour)
+
+    row = ingest(range(30, 50), hour + 55 * MINUTE)  # 39-49 within 16 minutes of starting
+    assert (row.minutes, row.on_time) == (bits(range(30, 50)), bits(range(39, 50)))
+    assert row.arrived == hour + 55 * MINUTE
+    row = ingest([40, 45], NOW, metric="flow")  # nothing new: the row stays as it was
+    assert (row.on_time, row.arrived) == (bits(range(39, 50)), hour + 55 * MINUTE)
+    row = ingest([10, 58], NOW)  # 10 late, 58 on time
+    assert row.minutes == bits([*range(30, 50), 10, 58])
+    assert (row.on_time, row.arrived) == (bits([*range(39, 50), 58]), NOW)
+
+
+def bits(minutes):
+    return sum({1 << m for m in minutes})
+
+
+def test_the_fill_counts_the_minutes_ingest_counted(fleet):
+    written = {(r.integration_id, r.hour): r for r in SeenMinutes.objects.all()}
+    SeenMinutes.objects.all().delete()
+    seen_minutes_fill()
+    filled = {(r.integration_id, r.hour): r for r in SeenMinutes.objects.all()}
+    assert filled.keys() == written.keys() and len(filled) > 100
+    for key, row in filled.items():
+        assert (row.minutes, row.on_time) == (written[key].minutes, written[key].on_time)
+        assert row.arrived >= written[key].arrived  # its rollups' latest first arrival
