@@ -141,6 +141,25 @@ def _changes_cost(plans, at) -> float:
     return best[True] / best[False]
 
 
+def _minutes_gain(plans, at) -> tuple[float, float]:
+    """Seconds measuring the uptime and both_directions checks from the rollups and from
+    their seen minutes (`_by_minutes`, where it applies): best of 3 each, alternated."""
+    from integration.services import checks as service
+
+    uptime = [plan for kind in service.UPTIME_KINDS for plan in plans.get(kind, [])]
+    original, best = service._by_minutes, {True: float("inf"), False: float("inf")}
+    try:
+        for _ in range(3):
+            for minutes in (False, True):
+                service._by_minutes = original if minutes else (lambda *args: False)
+                t = time.perf_counter()
+                service.checks_measure_many(checks=uptime, window_end=at, as_of=at, now=at)
+                best[minutes] = min(best[minutes], time.perf_counter() - t)
+    finally:
+        service._by_minutes = original
+    return best[False], best[True]
+
+
 def rounds(args, integrations, end):
     from django.db import connection
     from django.utils import timezone
@@ -200,6 +219,7 @@ def rounds(args, integrations, end):
         checks_measure_many(checks=checks, window_end=first, as_of=first, now=first)
         kinds[kind] = time.perf_counter() - t
     staged = _changes_cost(plans, first)
+    by_rollups, by_minutes = _minutes_gain(plans, first)
     load = os.getloadavg()[0]
     with connection.cursor() as cursor:
         for kind, checks in plans.items():
@@ -218,6 +238,9 @@ def rounds(args, integrations, end):
         print(f"  {name:<18} {total:8.1f} s {n / total:8,.0f}/s {ratio:8.2f}x")
     print(f"freshness, uptime and both_directions with the 'nothing moves' rule / without: "
           f"{staged:.2f}x (best of 3 each, alternated)")  # fmt: skip
+    print(f"uptime and both_directions from the rollups {by_rollups:.1f} s, from their seen "
+          f"minutes where they apply {by_minutes:.1f} s: {by_rollups / by_minutes:.2f}x (best of "
+          "3 each, alternated; windows past 7 days of minute rollups read rollups)")  # fmt: skip
     print("by kind, measured alone: share of the kinds' time, seconds, one SQL each, speed / SQL")
     for kind, seconds in kinds.most_common():
         print(f"  {kind:<16} {len(plans[kind]):6,} checks {seconds / sum(kinds.values()):6.0%}"
