@@ -13,6 +13,7 @@ from integration.models import (
     SparkplugNode,
 )
 from integration.mqtt import brokerauth
+from integration.services import seen_minutes_recount
 
 
 class IngestTokenInline(admin.TabularInline):
@@ -70,9 +71,23 @@ class IntegrationAdmin(admin.ModelAdmin):
 
 @admin.register(Metric)
 class MetricAdmin(admin.ModelAdmin):
+    """A metric deleted takes its rollups along: its integration's seen minutes are counted
+    again from those left."""
+
     list_display = ["name", "unit", "integration", "created"]
     search_fields = ["name", "integration__name"]
     readonly_fields = ["integration", "name", "created"]
+
+    def delete_model(self, request, obj):
+        integration = obj.integration
+        super().delete_model(request, obj)
+        seen_minutes_recount(integration)
+
+    def delete_queryset(self, request, queryset):
+        integrations = list(Integration.objects.filter(metrics__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for integration in integrations:
+            seen_minutes_recount(integration)
 
 
 @admin.register(IngestToken)

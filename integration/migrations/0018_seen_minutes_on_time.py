@@ -1,8 +1,8 @@
 """`SeenMinutes.on_time` and `arrived`, what uptime checks read: filled in for the rows already
 stored from their minute rollups, as `integration.services.seenminutes.seen_minutes_fill` does
 (the SQL kept here, so that later changes to that code cannot change this migration). A row
-without rollups (a deleted metric's minutes) keeps `arrived` empty: checks read the rollups
-for its hour."""
+left without rollups (minutes of metrics deleted since) is deleted: uptime counts what the
+rollups hold, as uptime checks do."""
 
 from django.db import migrations, models
 
@@ -36,6 +36,7 @@ SQL = {
 
 def fill(apps, schema_editor):
     schema_editor.execute(FILL.format(**SQL[schema_editor.connection.vendor]))
+    schema_editor.execute("DELETE FROM integration_seenminutes WHERE arrived IS NULL")
 
 
 class Migration(migrations.Migration):

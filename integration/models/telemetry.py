@@ -108,8 +108,8 @@ class SeenMinutes(models.Model):
     one minute rollup per series and minute: a day of a list page of 50 integrations is 1,200
     rows, not ~240,000. OR-ed in by the statement that writes the minute rollups
     (`services.storage`), so it agrees with them; kept as long as they are
-    (`services.retention`). A metric deleted later leaves its minutes here: the integration
-    did send then.
+    (`services.retention`). A metric deleted in the admin has them counted again from the
+    rollups left (`services.seen_minutes_recount`), so that uptime counts what they hold.
 
     `on_time` has the bits of the minutes of which a point arrived at most
     `checks.LAG_TOLERANCE` after the minute's end, what an uptime check counts

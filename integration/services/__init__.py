@@ -24,7 +24,7 @@ from integration.services.integrations import (
     token_revoke,
 )
 from integration.services.retention import RetentionReport, telemetry_retention_apply
-from integration.services.seenminutes import seen_minutes_fill
+from integration.services.seenminutes import seen_minutes_fill, seen_minutes_recount
 from integration.services.series import (
     STEPS,
     SeriesRefused,
@@ -58,6 +58,7 @@ __all__ = [
     "read_token_issue",
     "read_token_revoke",
     "seen_minutes_fill",
+    "seen_minutes_recount",
     "telemetry_ingest",
     "telemetry_ingest_many",
     "telemetry_ingest_partial",

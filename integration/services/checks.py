@@ -68,7 +68,8 @@ def check_measure(
     """Judge a check of `kind` over the `params["window"]` before `window_end`, on what had
     arrived by `as_of`. `params`: the `Check` fields and `metric` (the value kinds need one;
     heartbeat reads `_ping`; freshness and uptime read every metric unless given). `now`
-    (default `as_of`) dates the minute rollups' retention."""
+    (default `as_of`) dates the minute rollups' retention: pass the present when judging the
+    past, or a window retention has cut since would be read as still held by the minute."""
     return checks_measure_many(
         checks=[(kind, integrations, params)], window_end=window_end, as_of=as_of, now=now
     )[0]
@@ -444,15 +445,12 @@ def _by_minutes(check: Check, metric, end: datetime, now: datetime) -> bool:
     """Whether `check` is judged on its integrations' `SeenMinutes` rather than their rollups:
     an uptime kind over every metric, no value rules, an interval of whole minutes within the
     lag (so that a minute on time is one in time for the check), the window all in minutes."""
-    return (
-        check.kind in UPTIME_KINDS
-        and not metric
-        and not check.needs_variation
-        and check.interval <= LAG_TOLERANCE
-        and check.interval % _MINUTE == timedelta(0)
-        and _resolutions(check, end - check.window, end, now)[0][0] is MinuteRollup
-        and len(_resolutions(check, end - check.window, end, now)) == 1
-    )
+    if check.kind not in UPTIME_KINDS or metric or check.needs_variation:
+        return False
+    if check.interval > LAG_TOLERANCE or check.interval % _MINUTE:
+        return False
+    pieces = _resolutions(check, end - check.window, end, now)
+    return len(pieces) == 1 and pieces[0][0] is MinuteRollup
 
 
 _MINUTE = timedelta(minutes=1)
@@ -507,7 +505,8 @@ def _seen_hours(start: datetime, end: datetime, as_of: datetime, integrations) -
         if arrived is None:
             stale.setdefault(hour, []).append(pk)
     for hour, pks in stale.items():
-        recount = _recount(hour, as_of, [i for i in integrations if i.pk in set(pks)])
+        wanted = set(pks)
+        recount = _recount(hour, as_of, [i for i in integrations if i.pk in wanted])
         for pk in pks:
             bits, on_time = recount.get(pk, (0, 0))
             found[pk] = [

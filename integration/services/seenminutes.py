@@ -9,11 +9,13 @@ are computed as ingest computes them (`storage`).
 
 from __future__ import annotations
 
-from django.db import connection
+from datetime import UTC
+
+from django.db import connection, transaction
 
 from integration.services.storage import _MINUTE_BITS, _MINUTE_SUM, _ORIGIN, ON_TIME, _sqlite_text
 
-__all__ = ["seen_minutes_fill"]
+__all__ = ["seen_minutes_fill", "seen_minutes_recount"]
 
 _FILL = """
 INSERT INTO integration_seenminutes AS t (integration_id, hour, minutes, on_time, arrived)
@@ -29,7 +31,7 @@ ON CONFLICT (integration_id, hour) DO UPDATE SET
     on_time = t.on_time | excluded.on_time,
     arrived = {latest}
 WHERE t.minutes | excluded.minutes <> t.minutes OR t.on_time | excluded.on_time <> t.on_time
-    OR t.arrived IS NULL
+    OR t.arrived IS NULL OR excluded.arrived > t.arrived
 """
 # A minute is on time when one of its rollups first arrived by `ON_TIME` after its start (a
 # row stored before arrivals were kept: at its start); `arrived` is bounded by the latest
@@ -73,9 +75,21 @@ def seen_minutes_fill(*, organization=None, integration=None, since=None) -> Non
     if integration is not None:
         where.append("m.integration_id = %(integration)s")
         params["integration"] = integration.pk.hex if sqlite else integration.pk
-    if since is not None:
+    if since is not None:  # from its hour: `arrived` is of the whole hour's rollups
+        since = since.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         where.append("r.bucket >= %(since)s")
         params["since"] = _sqlite_text(since) if sqlite else since
     sql = _FILL.format(**_FILL_SQL[connection.vendor], where=" AND ".join(where))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def seen_minutes_recount(integration) -> None:
+    """Count `integration`'s `SeenMinutes` again from its minute rollups alone: after one of
+    its metrics was deleted (with its rollups), so that uptime and uptime checks no longer
+    count that metric's minutes, as the rollups no longer hold them."""
+    from integration.models import SeenMinutes
+
+    with transaction.atomic():
+        SeenMinutes.objects.filter(integration=integration).delete()
+        seen_minutes_fill(integration=integration)

@@ -28,7 +28,8 @@ summed in Python and upserted. SQLite runs one writer at a time (IMMEDIATE trans
 
 Both also OR each minute they write into its integration's `SeenMinutes` row for the hour (a
 bit a minute, what uptime counts; in `on_time` too when the batch arrived at most `ON_TIME`
-after the minute's start, and `arrived` then set to the batch's arrival): on PostgreSQL a CTE
+after the minute's start, and `arrived` then set to the batch's arrival, unless it is empty:
+written by code from before it, counted from the rollups until filled): on PostgreSQL a CTE
 of the same statement, its rows in (integration, hour) order, and no new row version when the
 row had the batch's bits already (it is still locked). PostgreSQL runs the statement's CTEs
 in an order of its own, the same for every batch since all have this shape, so the lock order
@@ -110,7 +111,7 @@ minute_rollups AS (
     ON CONFLICT (integration_id, hour) DO UPDATE SET
         minutes = r.minutes | excluded.minutes,
         on_time = r.on_time | excluded.on_time,
-        arrived = greatest(r.arrived, excluded.arrived)
+        arrived = CASE WHEN r.arrived IS NOT NULL THEN greatest(r.arrived, excluded.arrived) END
     WHERE (r.minutes | excluded.minutes, r.on_time | excluded.on_time) <> (r.minutes, r.on_time)
 )
 SELECT coalesce(sum(count), 0)::bigint, max(last_ts) FROM minutes
@@ -334,7 +335,7 @@ FROM integration_series s JOIN integration_metric m ON m.id = s.metric_id WHERE 
 ON CONFLICT (integration_id, hour) DO UPDATE SET
     minutes = r.minutes | excluded.minutes,
     on_time = r.on_time | excluded.on_time,
-    arrived = max(coalesce(r.arrived, excluded.arrived), excluded.arrived)
+    arrived = CASE WHEN r.arrived IS NOT NULL THEN max(r.arrived, excluded.arrived) END
 WHERE r.minutes | excluded.minutes <> r.minutes OR r.on_time | excluded.on_time <> r.on_time
 """
 
