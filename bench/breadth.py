@@ -27,7 +27,8 @@ port, `telemetry_health --loop` (a pass every 30 s) and `evaluate_checks --loop 
 - one device in --silent-every stops at --silent-at s (default a third of the run);
 - --users people browse their organisation's pages with an exponential think time of mean
   --think s: the overview, the integrations list (page 1, another page, a site, the down
-  ones), an integration's page, the processes and the bound checks.
+  ones), an integration's page, the processes and the bound checks. With --users-only no
+  device sends: the pages' own p95 at this breadth (listener, health loop and evaluator on).
 
 Afterwards the listener is given time to drain (the stored count stops moving) and the health
 loop time to see the silent devices down (until each is, or interval + grace + 90 s after its
@@ -108,6 +109,12 @@ def parse_args():
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the database and the services' logs"
+    )
+    parser.add_argument(
+        "--users-only",
+        action="store_true",
+        help="no device sends: the users alone (with the listener, the health loop and the "
+        "evaluator running), for the pages' own p95 at this breadth",
     )
     args = parser.parse_args()
     check_database_name(parser, args.db)
@@ -269,6 +276,8 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
     end = start + args.duration
     silent_at = start + args.silent_at
     targets = {"http": ingest.port, "mqtt": mqtt_url, "sparkplug": (mqtt_url, HOST_ID)}
+    if args.users_only:
+        targets = {}
     processes = [
         ctx.Process(target=send, args=(t, devices, targets[t], start, end, silent_at, results))
         for t in targets
@@ -321,8 +330,14 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
         rows.writerow(("started", "kind", "seconds", "status"))
         for kind, began, seconds, status, _ in sorted(found["browse"][0], key=lambda r: r[1]):
             rows.writerow((f"{began + offset:.3f}", kind, f"{seconds:.4f}", status))
-    drain(args, devices, sent, running, seeded["since"])
-    stored, folded = report.stored_counts(seeded["since"])
+    values, silence = [], None
+    if targets:
+        drain(args, devices, sent, running, seeded["since"])
+        stored, folded = report.stored_counts(seeded["since"])
+        values = report.values_table(devices, sent, stored, folded)
+        silence = report.silence_table(
+            devices, sent, report.first_downs(), INTERVAL, args.grace, end_ns
+        )
     report.print_markdown(
         {
             "args": args,
@@ -332,10 +347,8 @@ def run(args, seeded, people, server, broker, running, mqtt_url, work, ingest=No
             "pg_version": pg_version,
             "load": (loads[0], max(loads)),
             "machine": (busy1 - busy0) / (total1 - total0) if total1 > total0 else 0.0,
-            "values": report.values_table(devices, sent, stored, folded),
-            "silence": report.silence_table(
-                devices, sent, report.first_downs(), INTERVAL, args.grace, end_ns
-            ),
+            "values": values,
+            "silence": silence,
             "cpu": cpu,
             "browse": {"pages": found["browse"][0], "start": start, "duration": args.duration},
         }

@@ -170,29 +170,32 @@ def print_markdown(run: dict) -> None:
     print(
         f"\n### Breadth: {args.integrations:,} integrations, shape `{args.shape}` "
         f"({run['summary']})\n\n"
-        f"{run['duration']:.0f} s of sending, {args.users} users (think time {args.think} s), "
+        f"{run['duration']:.0f} s of "
+        f"{'browsing, no device sending' if args.users_only else 'sending'}, "
+        f"{args.users} users (think time {args.think} s), "
         f"{web_servers(args)}, one listener (MQTT + Sparkplug host), the "
         f"health loop, the check evaluator (every {args.check_every} s)"
         f"{niced(args)}; PostgreSQL "
         f"{run['pg_version']}, {os.cpu_count()} CPUs, load average {run['load'][0]:.1f} at "
         f"the start, up to {run['load'][1]:.1f}; machine {run['machine'] * 100:.0f} % busy.\n"
     )
-    print("| transport | integrations | values sent | stored | lost | doubled | refused or "
-          "unanswered | worst lag behind schedule |")  # fmt: skip
-    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+    if run["values"]:
+        print("| transport | integrations | values sent | stored | lost | doubled | refused or "
+              "unanswered | worst lag behind schedule |")  # fmt: skip
+        print("|---|--:|--:|--:|--:|--:|--:|--:|")
     for r in run["values"]:
         print(
             f"| {r['transport']} | {r['integrations']:,} | {r['sent']:,} | {r['stored']:,} | "
             f"{r['lost']:,} | {r['doubled']:,} | {r['failed']:,} | {r['lag']:.2f} s |"
         )
-    s = run["silence"]
-    print(
-        "\n| silent devices | down events | none within the wait | last value to down, max "
-        "| p95 | target (interval + grace + 60 s) | down while still sending |\n"
-        "|--:|--:|--:|--:|--:|--:|--:|\n"
-        f"| {s['silent']} | {s['downs']} | {s['missing']} | {s['max']:.0f} s | {s['p95']:.0f} s "
-        f"| {s['target']} s | {s['false']} |"
-    )
+    if s := run["silence"]:
+        print(
+            "\n| silent devices | down events | none within the wait | last value to down, max "
+            "| p95 | target (interval + grace + 60 s) | down while still sending |\n"
+            "|--:|--:|--:|--:|--:|--:|--:|\n"
+            f"| {s['silent']} | {s['downs']} | {s['missing']} | {s['max']:.0f} s "
+            f"| {s['p95']:.0f} s | {s['target']} s | {s['false']} |"
+        )
     print("\n| process | CPU s | cores | cores per 1,000 integrations |\n|---|--:|--:|--:|")
     for name, seconds in run["cpu"].items():
         cores = seconds / run["wall"]
