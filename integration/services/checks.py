@@ -562,13 +562,17 @@ def _seen(check: Check, hours: list, integration: Integration, end: datetime) ->
     column = 1 if check.allow_backfill_lag else 2  # every minute, or those on time
     interval = int(check.interval.total_seconds())
     filled = _covered([(row[0], row[column]) for row in hours], first, interval, expected)
-    any_data, earliest, latest = False, None, None
+    any_data, earliest, latest, start, end_ = False, None, None, None, None
     for hour, bits, on_time, arrived in hours:
         low, high = max(0, _minutes_to(first - hour)), min(60, _minutes_to(stop - hour))
         if low >= high:
             continue
         inside = (1 << high) - (1 << low)  # the minutes starting in the window
-        any_data = any_data or bits & inside != 0
+        if data := bits & inside:
+            any_data = True
+            if start is None:
+                start = hour + 60 * ((data & -data).bit_length() - 1)
+            end_ = hour + 60 * (data.bit_length() - 1)  # the last minute with data
         timely = on_time & inside
         if earliest is None and timely:
             earliest = hour + 60 * ((timely & -timely).bit_length() - 1)
@@ -576,10 +580,15 @@ def _seen(check: Check, hours: list, integration: Integration, end: datetime) ->
             latest = arrived if latest is None else max(latest, arrived)
     if not any_data:
         return Seen(0, False)
-    if window >= timedelta(hours=1):  # rule 4's one burst: first arrival <= earliest + ON_TIME
+    # Rule 4's one burst needs points spanning over half the window (from its first group's
+    # start, at most an interval before the first minute, to the last minute's end) and
+    # every arrival within BURST_SHARE of it (the first arrival is by earliest + ON_TIME).
+    span = end_ + 60 - start + interval
+    seconds = window.total_seconds()
+    if window >= timedelta(hours=1) and span > seconds / 2:
         if earliest is None or latest is None:
             return None
-        if latest - earliest - ON_TIME.total_seconds() < window.total_seconds() * BURST_SHARE:
+        if latest - earliest - ON_TIME.total_seconds() < seconds * BURST_SHARE:
             return None
     return Seen(filled, True)
 
