@@ -25,7 +25,7 @@ from assessments.roadmaps.editing import milestone_create, milestone_status_set
 from assessments.roadmaps.outcomes import baselines_freeze
 from integration.lineprotocol import Point
 from integration.models import HourRollup, Integration, Metric, MinuteRollup
-from integration.services import telemetry_ingest
+from integration.services import seen_minutes_recount, telemetry_ingest
 
 DAYS = 100
 STARTED, DONE = 70, 40  # days ago
@@ -125,6 +125,7 @@ def _data(integration: Integration, spec: DemoKpi, now: datetime) -> None:
     HourRollup.objects.filter(**rows).update(
         first_arrival=F("bucket") + lag, last_arrival=F("bucket") + lag
     )
+    seen_minutes_recount(integration)  # the arrivals just set: its on-time minutes
 
 
 @transaction.atomic

@@ -31,7 +31,12 @@ from integration.demo_specs import (
     DemoIntegration,
 )
 from integration.models import HourRollup, IngestToken, Integration, Metric, MinuteRollup
-from integration.services import integration_create, telemetry_ingest, telemetry_ping
+from integration.services import (
+    integration_create,
+    seen_minutes_recount,
+    telemetry_ingest,
+    telemetry_ping,
+)
 from integration.simulator.feeds import history
 from integration.simulator.signals import EPOCH
 
@@ -148,7 +153,7 @@ def _arrived_as_it_happened(integration: Integration, start: datetime) -> None:
     """The history is written at once but stands for data that arrived as it happened: each
     rollup is stamped as arriving a minute after its first minute ended (an hour's last
     arrival a minute after the hour), so the demo's checks judge it as live data rather than
-    as one staged burst (`integration.checks`)."""
+    as one staged burst (`integration.checks`); its seen minutes counted again to match."""
     lag, since = timedelta(minutes=2), _floor(start, timedelta(hours=1))
     rows = {"series__metric__integration": integration, "bucket__gte": since}
     MinuteRollup.objects.filter(**rows).update(
@@ -157,6 +162,7 @@ def _arrived_as_it_happened(integration: Integration, start: datetime) -> None:
     HourRollup.objects.filter(**rows).update(
         first_arrival=F("bucket") + lag, last_arrival=F("bucket") + timedelta(hours=1) + lag
     )
+    seen_minutes_recount(integration)
 
 
 # The live simulator
