@@ -121,43 +121,43 @@ def timed(module, name, spent: Counter):
     return inner
 
 
-def _changes_cost(plans, at) -> float:
-    """Time of measuring the freshness, uptime and both_directions checks with the "nothing
-    moves" rule (its read of when values last changed) over the time without it: best of 3
-    each, alternated so that the machine's load weighs on both alike."""
+def _best_of_3(checks, at, name, replacement) -> tuple[float, float]:
+    """Seconds measuring `checks` (`checks_measure_many`) with `services.checks.<name>` as it
+    is and replaced by `replacement`: best of 3 each, alternated so that the machine's load
+    weighs on both alike."""
     from integration.services import checks as service
 
-    moving = [plan for kind in service.MOVING_KINDS for plan in plans.get(kind, [])]
-    original, best = service._changes_key, {True: float("inf"), False: float("inf")}
+    original, best = getattr(service, name), {True: float("inf"), False: float("inf")}
     try:
         for _ in range(3):
-            for rule in (True, False):
-                service._changes_key = original if rule else (lambda *args: None)
+            for kept in (True, False):
+                setattr(service, name, original if kept else replacement)
                 t = time.perf_counter()
-                service.checks_measure_many(checks=moving, window_end=at, as_of=at, now=at)
-                best[rule] = min(best[rule], time.perf_counter() - t)
+                service.checks_measure_many(checks=checks, window_end=at, as_of=at, now=at)
+                best[kept] = min(best[kept], time.perf_counter() - t)
     finally:
-        service._changes_key = original
-    return best[True] / best[False]
+        setattr(service, name, original)
+    return best[True], best[False]
+
+
+def _changes_cost(plans, at) -> float:
+    """Freshness, uptime and both_directions with the "nothing moves" rule (its read of when
+    values last changed) over without it."""
+    from integration.services.checks import MOVING_KINDS
+
+    moving = [plan for kind in MOVING_KINDS for plan in plans.get(kind, [])]
+    with_rule, without = _best_of_3(moving, at, "_changes_key", lambda *args: None)
+    return with_rule / without
 
 
 def _minutes_gain(plans, at) -> tuple[float, float]:
-    """Seconds measuring the uptime and both_directions checks from the rollups and from
-    their seen minutes (`_by_minutes`, where it applies): best of 3 each, alternated."""
-    from integration.services import checks as service
+    """Seconds of the uptime kinds from the rollups, and from their seen minutes where they
+    apply (`_by_minutes`)."""
+    from integration.services.checks import UPTIME_KINDS
 
-    uptime = [plan for kind in service.UPTIME_KINDS for plan in plans.get(kind, [])]
-    original, best = service._by_minutes, {True: float("inf"), False: float("inf")}
-    try:
-        for _ in range(3):
-            for minutes in (False, True):
-                service._by_minutes = original if minutes else (lambda *args: False)
-                t = time.perf_counter()
-                service.checks_measure_many(checks=uptime, window_end=at, as_of=at, now=at)
-                best[minutes] = min(best[minutes], time.perf_counter() - t)
-    finally:
-        service._by_minutes = original
-    return best[False], best[True]
+    uptime = [plan for kind in UPTIME_KINDS for plan in plans.get(kind, [])]
+    by_minutes, by_rollups = _best_of_3(uptime, at, "_by_minutes", lambda *args: False)
+    return by_rollups, by_minutes
 
 
 def rounds(args, integrations, end):
