@@ -143,7 +143,7 @@ def _best_of_3(checks, at, name, replacement) -> tuple[float, float]:
 def _changes_cost(plans, at) -> float:
     """Freshness, uptime and both_directions with the "nothing moves" rule (its read of when
     values last changed) over without it."""
-    from integration.services.checks import MOVING_KINDS
+    from integration.checks import MOVING_KINDS
 
     moving = [plan for kind in MOVING_KINDS for plan in plans.get(kind, [])]
     with_rule, without = _best_of_3(moving, at, "_changes_key", lambda *args: None)
@@ -153,7 +153,7 @@ def _changes_cost(plans, at) -> float:
 def _minutes_gain(plans, at) -> tuple[float, float]:
     """Seconds of the uptime kinds from the rollups, and from their seen minutes where they
     apply (`_by_minutes`)."""
-    from integration.services.checks import UPTIME_KINDS
+    from integration.checks import UPTIME_KINDS
 
     uptime = [plan for kind in UPTIME_KINDS for plan in plans.get(kind, [])]
     by_minutes, by_rollups = _best_of_3(uptime, at, "_by_minutes", lambda *args: False)

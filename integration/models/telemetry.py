@@ -113,7 +113,7 @@ class SeenMinutes(models.Model):
 
     `on_time` has the bits of the minutes of which a point arrived at most
     `checks.LAG_TOLERANCE` after the minute's end, what an uptime check counts
-    (`services.checks`); `arrived`, when the newest data the bits hold arrived (the arrival of
+    (`services.checkminutes`); `arrived`, when the newest data the bits hold arrived (the arrival of
     the write that last changed them): a check judged at an earlier time reads the rollups.
     """
 

@@ -1,4 +1,4 @@
-"""Uptime checks judged from `SeenMinutes` (`services.checks._by_minutes`) give what the same
+"""Uptime checks judged from `SeenMinutes` (`services.checkminutes._by_minutes`) give what the same
 checks judged from the rollups give, on data that arrived live, late, stored and forwarded,
 and in one burst, judged now and at earlier times."""
 
@@ -11,8 +11,8 @@ from django.urls import reverse
 from integration.checks import Bucket, Check, Seen, measure, measure_seen
 from integration.lineprotocol import Point
 from integration.models import Integration, SeenMinutes
+from integration.services import checkminutes, seen_minutes_fill, telemetry_ingest
 from integration.services import checks as service
-from integration.services import seen_minutes_fill, telemetry_ingest
 from integration.services.checks import checks_measure_many
 from tests.integration.conftest import NOW
 
@@ -111,9 +111,9 @@ def test_minutes_and_rollups_judge_uptime_alike(fleet, monkeypatch):
 
 def test_a_burst_is_left_to_the_rollups(fleet):
     burst = fleet[5]
-    hours = service._seen_hours(NOW - DAY, NOW, NOW, [burst])[burst.pk]
+    hours = checkminutes._seen_hours(NOW - DAY, NOW, NOW, [burst])[burst.pk]
     check = Check("uptime", 0.9, DAY, interval=timedelta(minutes=1), allow_backfill_lag=True)
-    assert service._seen(check, hours, burst, NOW) is None
+    assert checkminutes._seen(check, hours, burst, NOW) is None
     (result,) = checks_measure_many(
         checks=[("uptime", [burst], {"window": DAY, "threshold": 0.9, "allow_backfill_lag": True})],
         window_end=NOW,
@@ -125,7 +125,7 @@ def test_a_burst_is_left_to_the_rollups(fleet):
 def test_an_hour_changed_after_the_judgement_is_counted_from_the_rollups(fleet):
     one = fleet[2]  # late: its minutes arrive 16-40 minutes after
     as_of = NOW - HOUR
-    hours = service._seen_hours(NOW - DAY, NOW, as_of, [one])[one.pk]
+    hours = checkminutes._seen_hours(NOW - DAY, NOW, as_of, [one])[one.pk]
     stored = {int(row.hour.timestamp()): row for row in SeenMinutes.objects.filter(integration=one)}
     recounted = [row for row in hours if row[3] is None]
     assert recounted
