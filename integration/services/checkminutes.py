@@ -20,9 +20,10 @@ from django.db import connection
 from integration import health
 from integration.checks import BURST_SHARE, LAG_TOLERANCE, UPTIME_KINDS, Check, Seen
 from integration.models import Integration, MinuteRollup
-from integration.services.checkreads import _ROLLUPS, _db_time, _resolutions
+from integration.services.checkreads import _ROLLUPS, _resolutions
 from integration.services.seenminutes import _FILL_SQL
 from integration.services.series import _ceil_second, _covered, _minutes_to
+from integration.services.sqltime import db_time
 from integration.services.storage import ON_TIME
 
 
@@ -74,9 +75,9 @@ def _seen_hours(start: datetime, end: datetime, as_of: datetime, integrations) -
     by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
     params = {
         **ids,
-        "low": _db_time(_floor_hour(start), sqlite),
-        "high": _db_time(end, sqlite),
-        "as_of": _db_time(as_of, sqlite),
+        "low": db_time(_floor_hour(start), sqlite),
+        "high": db_time(end, sqlite),
+        "as_of": db_time(as_of, sqlite),
     }
     sql = _SEEN[connection.vendor].format(integrations=", ".join(f"%({n})s" for n in ids))
     with connection.cursor() as cursor:
@@ -115,9 +116,9 @@ def _recount(hour: int, as_of: datetime, integrations) -> dict:
     )
     params = {
         **ids,
-        "low": _db_time(start, sqlite),
-        "high": _db_time(start + timedelta(hours=1), sqlite),
-        "as_of": _db_time(as_of, sqlite),
+        "low": db_time(start, sqlite),
+        "high": db_time(start + timedelta(hours=1), sqlite),
+        "as_of": db_time(as_of, sqlite),
     }
     by_key = {(i.pk.hex if sqlite else i.pk): i.pk for i in integrations}
     with connection.cursor() as cursor:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
-from django.db.models import Max, Min, Q, Sum
+from django.db import connection
+from django.db.models import Q, Sum
 
 from integration import conf, health
 from integration.models import (
@@ -21,6 +22,7 @@ from integration.models import (
     SeenMinutes,
     Series,
 )
+from integration.services.sqltime import MICROS, db_time, read_time
 
 __all__ = [
     "STEPS",
@@ -92,17 +94,7 @@ def telemetry_series(
         else:
             rows = [(ts, value) for ts, value, _ in rows]
     else:
-        first_bucket = _floor(start, model)
-        rows = [
-            (bucket, count, low, high, total / count)
-            for bucket, count, low, high, total in model.objects.filter(
-                series_id__in=series_ids, bucket__gte=first_bucket, bucket__lt=end
-            )
-            .values("bucket")
-            .annotate(c=Sum("count"), low=Min("min"), high=Max("max"), total=Sum("sum"))
-            .order_by("bucket")
-            .values_list("bucket", "c", "low", "high", "total")[: limit + 1]
-        ]
+        rows = _rollups(model, series_ids, _floor(start, model), end, limit + 1)
         if with_labels:
             shared = _shared(series_labels.values())
             rows = [(*row, shared) for row in rows]
@@ -111,6 +103,38 @@ def telemetry_series(
             f"more than {limit} rows in this window: narrow start and end or use a coarser step"
         )
     return rows
+
+
+# A metric's buckets, its series combined. Plain SQL: a 24-hour chart reads 1,440 rows, and
+# the ORM's converters and psycopg's timestamp text took 12 of the page's ms (`sqltime`).
+_ROLLUPS = """
+SELECT {time[0]}bucket{time[1]}, CAST(sum(count) AS BIGINT), min(min), max(max), sum(sum)
+FROM {table}
+WHERE series_id IN ({series}) AND bucket >= %(low)s AND bucket < %(high)s
+GROUP BY bucket
+ORDER BY bucket
+LIMIT %(limit)s"""
+
+
+def _rollups(model, series_ids: list, low: datetime, high: datetime, limit: int) -> list[tuple]:
+    """(bucket start, count, min, max, average) of the `series_ids` combined per bucket of
+    `model` in [low, high), oldest first, at most `limit`."""
+    if not series_ids:
+        return []
+    vendor = connection.vendor
+    sqlite = vendor == "sqlite"
+    ids = {f"s{n}": pk for n, pk in enumerate(series_ids)}
+    sql = _ROLLUPS.format(
+        time=MICROS[vendor],
+        table=model._meta.db_table,
+        series=", ".join(f"%({name})s" for name in ids),
+    )
+    params = {**ids, "low": db_time(low, sqlite), "high": db_time(high, sqlite), "limit": limit}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    time = read_time(vendor)
+    return [(time(at), count, lo, hi, total / count) for at, count, lo, hi, total in rows]
 
 
 def _series_labels(integration, metric: str, labels: dict[str, str]) -> dict[int, dict]:
