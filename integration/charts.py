@@ -94,6 +94,7 @@ def series_figure(chart: SeriesChart) -> dict:
     previous = None
     # Each row's time formatted once: the line and both edges of the band share it.
     times = local_times([row[0] for row in chart.rows])
+    unit = f" {plain(chart.unit)}" if chart.unit else ""  # as `_number` adds it
 
     def close_band():
         if segment:
@@ -116,14 +117,14 @@ def series_figure(chart: SeriesChart) -> dict:
         if chart.step == "raw":
             value = row[1]
             y.append(value)
-            hover.append(_number(value, chart.unit))
+            hover.append(f"{value:.4g}{unit}")
         else:
             _, count, minimum, maximum, average = row
             segment.append((text, row))
             y.append(average)
-            hover.append(
-                f"avg {_number(average, chart.unit)}<br>min {_number(minimum, chart.unit)}"
-                f" · max {_number(maximum, chart.unit)}<br>{count} point{'s' if count != 1 else ''}"
+            hover.append(  # `_number` of each, inline: a 24-hour chart made 4,300 calls
+                f"avg {average:.4g}{unit}<br>min {minimum:.4g}{unit} · max {maximum:.4g}{unit}"
+                f"<br>{count} point{'s' if count != 1 else ''}"
             )
     close_band()
     data = []

@@ -48,3 +48,26 @@ def test_the_mode_bar_offers_no_share_to_chart_studio():
     config = series_figure(chart("raw"))["config"]
     assert config["showSendToCloud"] is False
     assert config["displaylogo"] is False
+
+
+@pytest.mark.parametrize("unit,shown", [("mm/s", " mm/s"), ("", ""), ("<b>", " &lt;b&gt;")])
+def test_hover_texts_give_each_value_to_four_figures_and_the_unit(unit, shown):
+    rollups = SeriesChart(
+        metric="rms",
+        unit=unit,
+        step="1m",
+        rows=[
+            (START, 1, 0.123456, 1234567.0, 2 / 3),
+            (START + timedelta(minutes=1), 3, -1e-7, 0, 5),
+        ],
+        start=START,
+        end=START + timedelta(hours=1),
+        gap=timedelta(hours=1),
+    )
+    (line,) = [trace for trace in series_figure(rollups)["data"] if trace["name"] == "average"]
+    assert line["text"] == [
+        f"avg 0.6667{shown}<br>min 0.1235{shown} · max 1.235e+06{shown}<br>1 point",
+        f"avg 5{shown}<br>min -1e-07{shown} · max 0{shown}<br>3 points",
+    ]
+    (raw,) = [t for t in series_figure(chart("raw", unit=unit))["data"] if t["name"] == "value"]
+    assert raw["text"] == [f"1.5{shown}"] * 3
