@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -38,7 +39,9 @@ FACILITATOR_NOTE = (
 
 
 def get_integration(request, integration_id) -> Integration:
-    return get_object_for_member(request, Integration, pk=integration_id)
+    integration = get_object_for_member(request, Integration, pk=integration_id)
+    integration.organization = request.org  # the same row: what it backs reads it, no query
+    return integration
 
 
 def _posted(request):
@@ -86,6 +89,7 @@ def integration_detail(request, integration_id):
         figures = health_figures_list(integrations=[integration], now=now, with_uptime=False)
         context = {"integration": integration, "figures": figures[integration.pk]}
         return render(request, f"{DETAIL}#health-live", context)
+    prefetch_related_objects([integration], "metrics")  # the chart's and the examples'
     chart = chart_context(integration, request.GET, now)
     if request.htmx.target == "chart-card":
         return render(request, f"{DETAIL}#chart-card", {"integration": integration, **chart})

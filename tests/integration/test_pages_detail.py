@@ -337,3 +337,15 @@ def test_it_shows_no_sparkplug_rows_for_an_integration_not_bound(org, member, pr
     MqttCount.objects.create(integration=press, hour=NOW.replace(minute=0), messages=1)
     html = client_for(member).get(detail_url(press)).content.decode()
     assert "Sparkplug" not in html
+
+
+def test_the_page_reads_the_metrics_once_and_not_the_organisation_again(member, press, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(member)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(detail_url(press)).status_code == 200
+    tables = [q["sql"].split(" FROM ", 1)[1].split()[0] for q in queries if " FROM " in q["sql"]]
+    assert tables.count('"integration_metric"') == 1
+    assert tables.count('"accounts_organization"') == 0  # with the membership, not again
