@@ -4,6 +4,7 @@ import json
 import math
 import re
 
+import pytest
 from django.template import Context, Template
 from django.utils.html import json_script
 
@@ -42,3 +43,11 @@ def test_a_template_loads_it():
         Context({"f": {"y": [1.0, math.inf]}})
     )
     assert json.loads(inner(html)) == {"y": [1.0, None]}  # not JSON's invalid Infinity
+
+
+def test_translated_text_is_written_and_anything_else_unknown_refused():
+    from django.utils.translation import gettext_lazy
+
+    assert json.loads(inner(figure_script({"t": gettext_lazy("Close")}, "chart"))) == {"t": "Close"}
+    with pytest.raises(TypeError):
+        figure_script({"x": object()}, "chart")
