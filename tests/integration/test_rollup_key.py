@@ -1,0 +1,85 @@
+"""Migration 0019: on PostgreSQL the minute rollups' primary key also holds count, min, max and
+sum, so a chart's read of them is the index alone (bench/rollup_index.py measures what that
+saves); undone, the key is the plain one again and the rows are kept."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+
+from integration.lineprotocol import Point
+from integration.models import Integration, MinuteRollup
+from integration.services import telemetry_ingest, telemetry_series
+from tests.integration.conftest import NOW
+from tests.services import need_postgresql
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.migrate([target] if target else executor.loader.graph.leaf_nodes())
+
+
+def table_key() -> tuple[str, list]:
+    """The primary key's definition and the table's storage options."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT pg_get_indexdef(i.indexrelid), c.reloptions
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+               WHERE c.relname = 'integration_minuterollup' AND i.indisprimary"""
+        )
+        return cursor.fetchone()
+
+
+@pytest.fixture
+def line(org):
+    line = Integration.objects.create(organization=org, name="Line", created=NOW - timedelta(1))
+    points = [Point("temp", (("sensor", s),), NOW - timedelta(minutes=m), float(m))
+              for m in range(1, 181) for s in ("a", "b")]  # fmt: skip
+    telemetry_ingest(integration=line, points=points, now=NOW)
+    return line
+
+
+def test_a_chart_reads_the_minute_rollups_from_their_key_alone(line):
+    need_postgresql()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE integration_minuterollup")  # as autovacuum would
+    with CaptureQueriesContext(connection) as queries:
+        rows = telemetry_series(
+            integration=line, metric="temp", start=NOW - timedelta(hours=3), end=NOW, step="1m"
+        )
+    assert len(rows) == 180 and rows[0][1] == 2  # both sensors in each minute
+    (sql,) = [q["sql"] for q in queries.captured_queries if "integration_minuterollup" in q["sql"]]
+    with connection.cursor() as cursor:
+        # The table is small: without these the planner may read it whole.
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("SET enable_bitmapscan = off")
+        try:
+            cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET enable_bitmapscan")
+    assert "Index Only Scan using integration_minuterollup_pkey" in plan, plan
+    assert "Heap Fetches: 0" in plan, plan
+
+
+def test_the_migration_swaps_the_key_both_ways_and_keeps_the_rows(line):
+    need_postgresql()
+    stored = sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum"))
+    key, options = table_key()
+    assert key.endswith("(series_id, bucket) INCLUDE (count, min, max, sum)"), key
+    assert options == ["autovacuum_vacuum_insert_scale_factor=0.01"]
+    try:
+        migrate(("integration", "0018_seen_minutes_on_time"))
+        key, options = table_key()
+        assert key.endswith("USING btree (series_id, bucket)") and options is None, key
+    finally:
+        migrate(None)
+    key, options = table_key()
+    assert key.endswith("INCLUDE (count, min, max, sum)") and options is not None
+    assert sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum")) == stored
+    assert len(stored) == 360
