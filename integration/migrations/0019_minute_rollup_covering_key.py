@@ -1,9 +1,10 @@
-"""The minute rollups' primary key also holds what a chart reads (count, min, max, sum), on
-PostgreSQL: a day's chart of a series is then read from ~10 pages of the key's index instead of
-~1,400 heap pages of one row each (rollups arrive minute by minute for every series at once).
-At 10,000 integrations with a day of data: 21 ms (p90 55 ms) → 2.5 ms for a chart nobody read
-lately, for about 15 % more database time per rollup upsert (docs/BENCHMARKS.md, "The chart
-read from the index"; bench/rollup_index.py).
+"""The minute rollups' primary key also holds every column that charts and checks read, on
+PostgreSQL. Rollups arrive minute by minute for every series at once, so a day of one series'
+rows lies on ~1,400 heap pages, one row each; from the key's index it is a few dozen pages in
+order. At 10,000 integrations with a day of data, a chart nobody read lately and the check
+evaluator's minute reads both became index-only reads (docs/BENCHMARKS.md, "Rollups read from
+their key"; bench/rollup_index.py). The price: the index about as large as the table, and
+updates of a rollup row no longer HOT (few were: a row's page is full of newer rows by then).
 
 An index-only read skips the heap only for pages vacuum has marked all-visible, so autovacuum
 visits this table after 1 % of it was inserted, not PostgreSQL's 20 %: with a week of minute
@@ -19,7 +20,9 @@ from django.db import migrations
 
 TABLE = "integration_minuterollup"
 BUILT = f"{TABLE}_key_build"
-COVERING = "(series_id, bucket) INCLUDE (count, min, max, sum)"
+COVERING = (
+    "(series_id, bucket) INCLUDE (count, min, max, sum, last, last_ts, first_arrival, last_arrival)"
+)
 PLAIN = "(series_id, bucket)"
 
 

@@ -93,8 +93,8 @@ class Rollup(models.Model):
 
 
 class MinuteRollup(Rollup):  # noqa: DJ008 (Rollup's __str__)
-    """On PostgreSQL its primary key also holds count, min, max and sum, so that a chart reads
-    the index alone (migration 0019)."""
+    """On PostgreSQL its primary key also holds the columns charts and checks read, so that
+    they read the index alone (migration 0019)."""
 
     STEP = timedelta(minutes=1)
 

@@ -12,10 +12,13 @@ from django.test.utils import CaptureQueriesContext
 from integration.lineprotocol import Point
 from integration.models import Integration, MinuteRollup
 from integration.services import telemetry_ingest, telemetry_series
+from integration.services.checks import check_measure
 from tests.integration.conftest import NOW
 from tests.services import need_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+COVERED = "count, min, max, sum, last, last_ts, first_arrival, last_arrival"
 
 
 def migrate(target):
@@ -43,26 +46,47 @@ def line(org):
     return line
 
 
-def test_a_chart_reads_the_minute_rollups_from_their_key_alone(line):
-    need_postgresql()
+def plan_of(sql: str) -> str:
+    """EXPLAIN ANALYZE of `sql` (parameters in it) after VACUUM, as autovacuum leaves a table."""
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE integration_minuterollup")  # as autovacuum would
-    with CaptureQueriesContext(connection) as queries:
-        rows = telemetry_series(
-            integration=line, metric="temp", start=NOW - timedelta(hours=3), end=NOW, step="1m"
-        )
-    assert len(rows) == 180 and rows[0][1] == 2  # both sensors in each minute
-    (sql,) = [q["sql"] for q in queries.captured_queries if "integration_minuterollup" in q["sql"]]
-    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE integration_minuterollup")
         # The table is small: without these the planner may read it whole.
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_bitmapscan = off")
         try:
             cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            return "\n".join(row[0] for row in cursor.fetchall())
         finally:
             cursor.execute("RESET enable_seqscan")
             cursor.execute("RESET enable_bitmapscan")
+
+
+def minute_read(queries) -> str:
+    (sql,) = [q["sql"] for q in queries.captured_queries if "integration_minuterollup" in q["sql"]]
+    return sql
+
+
+def test_a_chart_reads_the_minute_rollups_from_their_key_alone(line):
+    need_postgresql()
+    with CaptureQueriesContext(connection) as queries:
+        rows = telemetry_series(
+            integration=line, metric="temp", start=NOW - timedelta(hours=3), end=NOW, step="1m"
+        )
+    assert len(rows) == 180 and rows[0][1] == 2  # both sensors in each minute
+    plan = plan_of(minute_read(queries))
+    assert "Index Only Scan using integration_minuterollup_pkey" in plan, plan
+    assert "Heap Fetches: 0" in plan, plan
+
+
+def test_a_check_reads_the_minute_rollups_from_their_key_alone(line):
+    need_postgresql()
+    params = {"window": timedelta(hours=3), "threshold": 100, "metric": "temp"}
+    with CaptureQueriesContext(connection) as queries:
+        measured = check_measure(
+            kind="variation", integrations=[line], params=params, window_end=NOW, as_of=NOW
+        )
+    assert measured.measured is not None, measured  # reads `last` too (first_value)
+    plan = plan_of(minute_read(queries))
     assert "Index Only Scan using integration_minuterollup_pkey" in plan, plan
     assert "Heap Fetches: 0" in plan, plan
 
@@ -71,7 +95,7 @@ def test_the_migration_swaps_the_key_both_ways_and_keeps_the_rows(line):
     need_postgresql()
     stored = sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum"))
     key, options = table_key()
-    assert key.endswith("(series_id, bucket) INCLUDE (count, min, max, sum)"), key
+    assert key.endswith(f"(series_id, bucket) INCLUDE ({COVERED})"), key
     assert options == ["autovacuum_vacuum_insert_scale_factor=0.01"]
     try:
         migrate(("integration", "0018_seen_minutes_on_time"))
@@ -80,6 +104,6 @@ def test_the_migration_swaps_the_key_both_ways_and_keeps_the_rows(line):
     finally:
         migrate(None)
     key, options = table_key()
-    assert key.endswith("INCLUDE (count, min, max, sum)") and options is not None
+    assert key.endswith(f"INCLUDE ({COVERED})") and options is not None
     assert sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum")) == stored
     assert len(stored) == 360
