@@ -13,7 +13,8 @@ end unless --keep), migrates it and seeds it in bulk (bench/breadth_seed.py): --
 integrations as organisations of 10 (`orgs`) or as one organisation of 100 sites of 100
 (`sites`), processes of 10 integrations with the manufacturing checks bound, the people;
 with --history H, H hours of rollups already (steady state: the 24-hour uptime and charts
-read a full day).
+read a full day). With --reuse (and --users-only), a database kept by an earlier run with the
+same arguments is used as it is: two schemas compared on the same data without seeding again.
 
 Runs what production runs, each its own process: the app under gunicorn for the pages
 (--workers sync workers, DEBUG off, DB_CONN_MAX_AGE=600, the README's command) and another
@@ -58,11 +59,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import breadth_report as report  # noqa: E402
-from bench.breadth_seed import INTERVAL, MIX, pages, seed  # noqa: E402
+from bench.breadth_seed import INTERVAL, MIX, pages, reuse, seed  # noqa: E402
 from bench.breadth_send import send  # noqa: E402
 from bench.broker import private_broker  # noqa: E402
 from bench.load_users import browse, login  # noqa: E402
 from bench.serving import (  # noqa: E402
+    PG,
     Gunicorn,
     autovacuum,
     backends,
@@ -111,6 +113,12 @@ def parse_args():
         "--keep", action="store_true", help="keep the database and the services' logs"
     )
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --users-only: run on the database an earlier run with the same arguments "
+        "kept (--keep), without seeding it again; it is kept again",
+    )
+    parser.add_argument(
         "--users-only",
         action="store_true",
         help="no device sends: the users alone (with the listener, the health loop and the "
@@ -129,6 +137,8 @@ def parse_args():
         parser.error("--history: 0 to 168 hours")
     if not 1 <= args.users <= 200 or args.duration < 30 or args.silent_every < 2:
         parser.error("--users: 1 to 200; --duration: at least 30 s; --silent-every: 2 or more")
+    if args.reuse and not args.users_only:
+        parser.error("--reuse: only with --users-only (the devices' tokens are new each run)")
     weights = [float(x) for x in args.shares.split(",")]
     if len(weights) != 3 or min(weights) < 0 or not sum(weights):
         parser.error("--shares: three weights, e.g. 1,1,1 or 2,1,0")
@@ -140,7 +150,7 @@ def parse_args():
 def main():
     args = parse_args()
     work = Path(tempfile.mkdtemp(prefix="breadth-"))
-    url = recreate_database(args.db)
+    url = f"{PG}/{args.db}" if args.reuse else recreate_database(args.db)
     os.environ.update(
         DATABASE_URL=url,
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -163,7 +173,7 @@ def main():
 
         call_command("collectstatic", verbosity=0, interactive=False)
         started = time.monotonic()
-        seeded = seed(args)
+        seeded = reuse(args) if args.reuse else seed(args)
         people = pages(args, seeded)
         print(f"seeded in {time.monotonic() - started:.0f} s: {seeded['summary']}", flush=True)
         connections.close_all()
@@ -222,7 +232,7 @@ def main():
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(args.db)
             shutil.rmtree(work, ignore_errors=True)
         else:  # the services' logs: e.g. the listener's and the Sparkplug host's counters

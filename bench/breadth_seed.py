@@ -193,6 +193,40 @@ def seed(args) -> dict:
     }
 
 
+def reuse(args) -> dict:
+    """What `seed` returned, read from a database it seeded in an earlier run with the same
+    arguments (kept with --keep); nothing is written. For --users-only: the devices' HTTP
+    tokens are new each run and not in that database."""
+    from django.utils import timezone
+
+    from accounts.models import Membership, Organization, Role
+    from assessments.models import Process
+    from assessments.models.verification import CheckBinding, ProcessCheck
+    from integration.models import Integration
+
+    orgs = list(Organization.objects.order_by("pk"))
+    owners = list(
+        Membership.objects.filter(role=Role.OWNER)
+        .order_by("organization_id")
+        .values_list("user__email", flat=True)
+    )
+    if args.shape == "orgs":
+        people = [owners[u * len(owners) // args.users] for u in range(args.users)]
+    else:
+        members = [f"member{u}@{orgs[0].slug}.test" for u in range(1, args.users)]
+        people = (owners + members)[: args.users]
+    sites = sum(org.sites.count() for org in orgs)
+    return {
+        "devices": plan(args),
+        "since": timezone.now().replace(second=0, microsecond=0),
+        "people": {email: email.split("@")[1].removesuffix(".test") for email in people},
+        "summary": f"{len(orgs):,} organisation{'s' * (len(orgs) != 1)}, {sites:,} sites, "
+        f"{Process.objects.count():,} processes, {Integration.objects.count():,} integrations, "
+        f"{ProcessCheck.objects.count():,} bound checks ({CheckBinding.objects.count():,} "
+        "bindings), reused",
+    }
+
+
 def plan(args) -> list[Device]:
     """Every integration's device: transport, period, phase, silence and id follow from the
     arguments; HTTP tokens are new each run."""

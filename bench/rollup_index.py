@@ -1,14 +1,14 @@
-"""Minute rollups with a covering primary key: what charts gain, what the ingest's upserts pay.
+"""Minute rollups with a covering primary key: what reads gain, what the ingest's upserts pay.
 
     .venv/bin/python bench/rollup_index.py                      # 30,000 series, 6 hours
     .venv/bin/python bench/rollup_index.py --series 3000 --hours 2 --minutes 3
 
 PostgreSQL only. Creates its own database (--db, dropped and re-created, dropped at the end
 unless --keep) with two copies of the minute rollup table (integration_minuterollup's
-columns): `plain`, keyed (series_id, bucket) as before migration 0019, and `covering`, the same
-key INCLUDE (count, min, max, sum) as after it. Both are filled alike with --hours of one row
-per series and minute, minute after minute as live data arrives (so one series' rows lie on
-as many heap pages as it has minutes), then VACUUM ANALYZE.
+columns): `plain`, keyed (series_id, bucket) as before migration 0019, and `covering`, the
+same key including every column charts and checks read, as after it. Both are filled alike
+with --hours of one row per series and minute, minute after minute as live data arrives (so
+one series' rows lie on as many heap pages as it has minutes), then VACUUM ANALYZE.
 
 Then, the same work on each table, their order alternating:
 
@@ -16,9 +16,10 @@ Then, the same work on each table, their order alternating:
   series as the ingest upserts them (one INSERT ... ON CONFLICT DO UPDATE of the statement's
   shape in `services.storage`, rows in key order): the first batch of a minute inserts, the
   five after it update. Time per minute, WAL written, share of HOT updates.
-- reads: a chart's read (`services.series._rollups`: one series' buckets over the filled
-  hours, grouped) of --reads series picked at random, each first read (its pages not in
-  PostgreSQL's buffers: the table is larger than they are) and read again.
+- reads, of --reads series picked at random, each first read (its pages not in PostgreSQL's
+  buffers: the table is larger than they are) and read again: a chart's (`services.series.
+  _rollups`: the series' buckets over the filled hours) and a check's (`services.checkreads`:
+  its buckets in 5-minute groups with the value of the newest point and the arrivals).
 
 A benchmark, never a test.
 """
@@ -39,7 +40,8 @@ from bench.serving import PG, check_database_name, drop_database, recreate_datab
 
 TABLES = {
     "plain": "PRIMARY KEY (series_id, bucket)",
-    "covering": "PRIMARY KEY (series_id, bucket) INCLUDE (count, min, max, sum)",
+    "covering": "PRIMARY KEY (series_id, bucket) INCLUDE (count, min, max, sum, last, last_ts, "
+    "first_arrival, last_arrival)",
 }
 COLUMNS = """(series_id bigint NOT NULL, bucket timestamptz NOT NULL, count integer NOT NULL,
     min double precision NOT NULL, max double precision NOT NULL, sum double precision NOT NULL,
@@ -64,10 +66,27 @@ ON CONFLICT (series_id, bucket) DO UPDATE SET
     first_arrival = least(coalesce(r.first_arrival, r.bucket), excluded.first_arrival),
     last_arrival = greatest(coalesce(r.last_arrival, r.bucket), excluded.last_arrival)
 """
-READ = """
+READS = {
+    "chart": """
 SELECT bucket, CAST(sum(count) AS BIGINT), min(min), max(max), sum(sum) FROM {table}
 WHERE series_id IN (%(series)s) AND bucket >= %(low)s AND bucket < %(high)s
-GROUP BY bucket ORDER BY bucket"""
+GROUP BY bucket ORDER BY bucket""",
+    # `services.checkreads._SELECT`'s shape for one series, as_of the read's end.
+    "check": """
+SELECT k, sum(count), min(min), max(max), sum(sum), max(last_value), max(last_ts),
+       min(first_arrival), max(last_arrival)
+FROM (
+    SELECT EXTRACT(EPOCH FROM bucket)::bigint / 300 AS k, count, min, max, sum, last_ts,
+           first_value(last) OVER (PARTITION BY EXTRACT(EPOCH FROM bucket)::bigint / 300
+                                   ORDER BY last_ts DESC) AS last_value,
+           coalesce(first_arrival, bucket) AS first_arrival,
+           coalesce(last_arrival, bucket) AS last_arrival
+    FROM {table}
+    WHERE series_id IN (%(series)s) AND bucket >= %(low)s AND bucket < %(high)s
+      AND coalesce(first_arrival, bucket) <= %(high)s
+) grouped
+GROUP BY k""",
+}
 
 
 def parse_args():
@@ -124,9 +143,9 @@ def write_minute(db, table: str, bucket: datetime, args, rnd) -> tuple[float, in
     return seconds, int(wal)
 
 
-def read(db, table: str, series: int, low: datetime, high: datetime) -> float:
+def read(db, sql: str, table: str, series: int, low: datetime, high: datetime) -> float:
     began = time.perf_counter()
-    db.execute(READ.format(table=table), {"series": series, "low": low, "high": high}).fetchall()
+    db.execute(sql.format(table=table), {"series": series, "low": low, "high": high}).fetchall()
     return time.perf_counter() - began
 
 
@@ -173,21 +192,23 @@ def main() -> None:
                     f"{wal[table] / args.minutes / 2**20:.0f} MB | {hot / max(upd, 1):.0%} | "
                     f"{index} | {heap} |"
                 )
-            picks = rnd.sample(range(1, args.series + 1), args.reads * 2)
+            picks = iter(rnd.sample(range(1, args.series + 1), args.reads * 4))
             high = now + timedelta(minutes=args.minutes)
-            print("\n| table | chart read, first (median / p90 ms) | again (median ms) |")
-            print("|---|--:|--:|")
-            for n, table in enumerate(TABLES):
-                first, again = [], []
-                for series in picks[n * args.reads : (n + 1) * args.reads]:
-                    first.append(read(db, table, series, start, high))
-                    again.append(read(db, table, series, start, high))
-                first.sort()
-                print(
-                    f"| {table} | {statistics.median(first) * 1e3:.1f} / "
-                    f"{first[int(len(first) * 0.9)] * 1e3:.1f} | "
-                    f"{statistics.median(again) * 1e3:.1f} |"
-                )
+            print("\n| read | table | first read, median / p90 ms | read again, median ms |")
+            print("|---|---|--:|--:|")
+            for name, sql in READS.items():
+                for table in TABLES:
+                    first, again = [], []
+                    for _ in range(args.reads):
+                        series = next(picks)
+                        first.append(read(db, sql, table, series, start, high))
+                        again.append(read(db, sql, table, series, start, high))
+                    first.sort()
+                    print(
+                        f"| {name} | {table} | {statistics.median(first) * 1e3:.1f} / "
+                        f"{first[int(len(first) * 0.9)] * 1e3:.1f} | "
+                        f"{statistics.median(again) * 1e3:.1f} |"
+                    )
     finally:
         if not args.keep:
             drop_database(args.db)
