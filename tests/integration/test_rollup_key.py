@@ -1,9 +1,14 @@
-"""Migration 0019: on PostgreSQL the minute rollups' primary key also holds count, min, max and
-sum, so a chart's read of them is the index alone (bench/rollup_index.py measures what that
-saves); undone, the key is the plain one again and the rows are kept."""
+"""Migration 0019: on PostgreSQL the minute rollups' primary key also holds every column charts
+and checks read, so their reads are the index alone (bench/rollup_index.py measures what that
+saves); undone, the key is the plain one again and the rows are kept. Run again, it keeps a
+finished build, and its swap waits out queries holding the table."""
 
+import importlib
+import threading
+import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -49,7 +54,8 @@ def line(org):
 def plan_of(sql: str) -> str:
     """EXPLAIN ANALYZE of `sql` (parameters in it) after VACUUM, as autovacuum leaves a table."""
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE integration_minuterollup")
+        # FREEZE waits for each page's cleanup lock, so every page ends marked all-visible.
+        cursor.execute("VACUUM (FREEZE, ANALYZE) integration_minuterollup")
         # The table is small: without these the planner may read it whole.
         cursor.execute("SET enable_seqscan = off")
         cursor.execute("SET enable_bitmapscan = off")
@@ -96,7 +102,10 @@ def test_the_migration_swaps_the_key_both_ways_and_keeps_the_rows(line):
     stored = sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum"))
     key, options = table_key()
     assert key.endswith(f"(series_id, bucket) INCLUDE ({COVERED})"), key
-    assert options == ["autovacuum_vacuum_insert_scale_factor=0.01"]
+    assert options == [
+        "autovacuum_vacuum_insert_scale_factor=0",
+        "autovacuum_vacuum_insert_threshold=50000",
+    ]
     try:
         migrate(("integration", "0018_seen_minutes_on_time"))
         key, options = table_key()
@@ -107,3 +116,39 @@ def test_the_migration_swaps_the_key_both_ways_and_keeps_the_rows(line):
     assert key.endswith(f"INCLUDE ({COVERED})") and options is not None
     assert sorted(MinuteRollup.objects.values_list("series_id", "bucket", "count", "sum")) == stored
     assert len(stored) == 360
+
+
+MIGRATION = importlib.import_module("integration.migrations.0019_minute_rollup_covering_key")
+
+
+def test_run_again_it_rebuilds_a_wrong_build_and_its_swap_waits_for_a_lock(line, monkeypatch):
+    need_postgresql()
+    stored = MinuteRollup.objects.count()
+    migrate(("integration", "0018_seen_minutes_on_time"))
+    table, built = MIGRATION.TABLE, MIGRATION.BUILT
+    with connection.cursor() as cursor:  # left by an earlier run: valid, other columns
+        cursor.execute(f"CREATE UNIQUE INDEX {built} ON {table} (series_id, bucket)")
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None, port=settings["PORT"] or None,
+        user=settings["USER"], password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )  # fmt: skip
+    swap_in, held = MIGRATION.swap_in, []
+
+    def while_another_query_holds_the_table(schema_editor):
+        other.execute(f"SELECT 1 FROM {table} LIMIT 1")  # its transaction stays open
+        threading.Timer(1.0, other.rollback).start()
+        held.append(time.monotonic())
+        swap_in(schema_editor)
+        held.append(time.monotonic())
+
+    monkeypatch.setattr(MIGRATION, "LOCK_WAIT", "200ms")
+    monkeypatch.setattr(MIGRATION, "swap_in", while_another_query_holds_the_table)
+    try:
+        migrate(None)
+    finally:
+        other.close()
+    assert held[1] - held[0] >= 1.0  # waited for the other query, in several tries
+    key, _ = table_key()
+    assert key.endswith(f"INCLUDE ({COVERED})"), key
+    assert MinuteRollup.objects.count() == stored
