@@ -9,7 +9,7 @@ updates of a rollup row no longer HOT (few were: a row's page is full of newer r
 An index-only read skips the heap only for pages vacuum has marked all-visible, so autovacuum
 visits this table after every 50,000 rows inserted (every ~2 minutes at 10,000 integrations of
 three metrics), not after 20 % of it: with 90 days kept, that would leave weeks unmarked. A
-visit reads only the pages written since the last.
+visit skips the pages marked already.
 
 The new key is built CONCURRENTLY (telemetry keeps arriving while a big table is indexed) and
 then swapped in under a lock of at most a few seconds, tried again while queries hold the
