@@ -20,7 +20,7 @@ from django.db import connection
 from integration import health
 from integration.checks import BURST_SHARE, LAG_TOLERANCE, UPTIME_KINDS, Check, Seen
 from integration.models import Integration, MinuteRollup
-from integration.services.checkreads import _ROLLUPS, _resolutions
+from integration.services.checkreads import _ROLLUPS, _floor_hour, _resolutions
 from integration.services.seenminutes import _FILL_SQL
 from integration.services.series import _ceil_second, _covered, _minutes_to
 from integration.services.sqltime import db_time
@@ -175,7 +175,3 @@ def _seen(check: Check, hours: list, integration: Integration, end: datetime) ->
         if latest - earliest - ON_TIME.total_seconds() < seconds * BURST_SHARE:
             return None
     return Seen(filled, True)
-
-
-def _floor_hour(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+from integration.checks import Check
 from integration.lineprotocol import Point
-from integration.models import Integration, MinuteRollup
+from integration.models import HourRollup, Integration, MinuteRollup
 from integration.services import telemetry_ingest, telemetry_ping
+from integration.services.checkreads import _reads
 from integration.services.checks import check_measure, checks_measure_many
 from tests.integration.conftest import NOW
 
@@ -205,7 +207,7 @@ def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
         check_measure(kind=k, integrations=i, params=p, window_end=END, as_of=END)
         for k, i, p in checks
     ]
-    # Reads: the uptime kinds' seen minutes (one window), every metric in 5-minute groups
+    # Reads: the uptime kinds' seen minutes (one window), every metric by the hour
     # (freshness), the temp values of the day and of the week, when each integration's values
     # last changed.
     with django_assert_num_queries(5):
@@ -228,3 +230,47 @@ def test_nothing_moves_is_judged_across_every_metric_heartbeats_aside(line):
         telemetry_ingest(integration=line, points=[Point("count", (), ts, ts.timestamp())], now=ts)
         ts += HOUR
     assert measure("uptime", [line], metric=None, threshold=0.9).passed is True
+
+
+def test_freshness_judged_now_reads_the_whole_hours_by_the_hour(line):
+    """A day's freshness judged on the present reads the hours inside its window from the hour
+    rollups (a sixtieth of the rows), its two partial hours by the minute; judging the past,
+    every minute, since an hour holds points that arrived after the judgement."""
+    end = END + timedelta(minutes=17)
+    check = Check("freshness", threshold=600, window=DAY)
+
+    def pieces(now, check=check):
+        return [key[:3] for key in _reads(check, None, line, end, end, now)]
+
+    assert pieces(end) == [
+        (MinuteRollup, end - DAY, END - DAY + HOUR),
+        (HourRollup, END - DAY + HOUR, END),
+        (MinuteRollup, END, end),
+    ]
+    assert pieces(end + timedelta(seconds=1)) == [(MinuteRollup, end - DAY, end)]
+    valued = Check("freshness", threshold=600, window=DAY, require_variation=True)
+    assert pieces(end, valued) == [(MinuteRollup, end - DAY, end)]
+
+
+@pytest.mark.parametrize("data", ["live", "stale", "burst", "none"])
+def test_freshness_by_the_hour_judges_as_by_the_minute(line, data):
+    end = END + timedelta(minutes=17)
+    if data == "live":
+        feed(line, start=end - DAY - HOUR, end=end)
+    elif data == "stale":
+        feed(line, start=end - DAY - HOUR, end=end - 3 * HOUR)
+    elif data == "burst":
+        feed(line, start=end - DAY, end=end, arrival=end - timedelta(minutes=4))
+
+    def judged(now):
+        params = {"window": DAY, "threshold": 600}
+        return check_measure(
+            kind="freshness", integrations=[line], params=params, window_end=end, as_of=end, now=now
+        )
+
+    by_the_hour, by_the_minute = judged(end), judged(end + timedelta(microseconds=1))
+    assert by_the_hour == by_the_minute
+    expected = {"live": True, "stale": False, "burst": False, "none": False}[data]
+    assert by_the_hour.passed is expected, by_the_hour.reason
+    if data == "burst":
+        assert "arrived in one burst" in by_the_hour.reason
