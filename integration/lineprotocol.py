@@ -14,7 +14,8 @@ step is linear in the line, a line may hold at most ``max_fields`` fields and a 
 ``max_points`` points, and both caps are checked before the work past them is done. The
 commonest line (one field of a series and time seen before) is read inline in :func:`parse`;
 in a body without escapes, tabs or CRs such a line is not even stripped, and a float value is
-tried before the booleans (docs/BENCHMARKS.md, HTTP ingest with the defaults).
+tried before the booleans (docs/BENCHMARKS.md, HTTP ingest with the defaults). Lines with
+escapes or string fields are read by :mod:`integration.lineprotocol_escaped`, split out for size.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2**63), 2**63 - 1, 2**64 - 1
 # More digits than any 64-bit number has; also keeps int() clear of its 4,300-digit limit.
 _MAX_DIGITS = 20
 _MAX_SHOWN = 40
+_QUALITY_CHOICES = f'field \'{quality.FIELD}\' must be "good", "uncertain" or "bad"'
 
 _tuple_new = tuple.__new__
 # "No limit" on points: a billion, as a small int (under 2**30), which CPython 3.11 compares
@@ -141,12 +143,15 @@ def parse(
     points: list[Point] = []
     # Hot loop (a batch is thousands of lines): names bound locally, and the commonest line,
     # one field and a timestamp of a series, field and time already seen in this body, is
-    # read inline. Anything else goes to _parse_plain or _parse_escaped, which also give every
+    # read inline. Anything else goes to _parse_plain or parse_escaped, which also give every
     # error, so the messages do not depend on the path (the inline part only raises what
     # _parse_plain would raise at the same point: a field value, then the timestamp).
     append = points.append
     series_cache, times = ctx.series, ctx.times
     may_escape = "\\" in body or '"' in body
+    if may_escape:
+        # Imported here, once a body: that module imports this one's readers and types.
+        from integration.lineprotocol_escaped import parse_escaped
     # Without escapes, tabs or CRs, a line is stripped only when it misses the inline path: a
     # line it takes has three non-empty parts, so no space to strip at either end.
     plain = not may_escape and "\t" not in body and "\r" not in body
@@ -157,7 +162,7 @@ def parse(
                 continue
         try:
             if may_escape and ("\\" in line or '"' in line):
-                _parse_escaped(line, ctx, points)
+                parse_escaped(line, ctx, points)
                 if len(points) > limit:
                     raise TooManyPoints(limit)
                 continue
@@ -231,6 +236,8 @@ def parse_lines(
     lines: list[tuple[int, list[Point]]] = []
     refused: list[LineProtocolError] = []
     count = 0
+    if "\\" in body or '"' in body:
+        from integration.lineprotocol_escaped import parse_escaped  # as in parse()
     for lineno, line in enumerate(body.split("\n"), start=1):
         line = line.strip(" \t\r")
         if not line or line[0] == "#":
@@ -238,7 +245,7 @@ def parse_lines(
         points: list[Point] = []
         try:
             if "\\" in line or '"' in line:
-                _parse_escaped(line, ctx, points)
+                parse_escaped(line, ctx, points)
             else:
                 _parse_plain(line, ctx, points)
         except _Refused as error:
@@ -282,7 +289,8 @@ def _parse_plain(
 ) -> None:
     """Fast path: no backslash and no double quote, so every separator is a real one.
 
-    Errors are found left to right, as in :func:`_parse_escaped`, so both give the same message.
+    Errors are found left to right, as in ``lineprotocol_escaped.parse_escaped``, so both give
+    the same message.
     ``parts`` is ``line.split(" ")`` when the caller has it already.
     """
     if parts is None:
@@ -328,7 +336,7 @@ def _parse_plain(
                 raise _Refused(_QUALITY_CHOICES)
             metric = metrics[name] = f"{measurement}.{name}"
         values.append((metric, value))
-    if over:  # after the errors before the cap, as _parse_escaped finds them
+    if over:  # after the errors before the cap, as parse_escaped finds them
         raise _Refused(_too_many_fields(ctx.max_fields))
 
     if len(parts) == 2:
@@ -421,133 +429,3 @@ def _too_many_fields(limit: int) -> str:
 def _shown(text: str) -> str:
     """Input quoted back in a message, cut short so a huge value cannot flood the reply."""
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
-
-
-# The general path: a scanner for lines with backslash escapes or string fields.
-
-_NAME_ESCAPES = frozenset(",= \\")
-_MEASUREMENT_ESCAPES = frozenset(", \\")
-_STRING_ESCAPES = frozenset('"\\')
-
-
-def _scan(line: str, i: int, stops: str, escapes: frozenset[str]) -> tuple[str, int]:
-    """Read from ``i`` to the first unescaped character in ``stops`` (or the end).
-
-    A backslash before a character in ``escapes`` escapes it (so ``\\\\`` is one backslash);
-    before anything else it is a literal backslash, as in InfluxDB.
-    """
-    out: list[str] = []
-    n = len(line)
-    start = i
-    while i < n:
-        char = line[i]
-        if char == "\\" and i + 1 < n and line[i + 1] in escapes:
-            out.append(line[start:i])
-            start = i + 1  # keep the escaped character, drop the backslash
-            i += 2
-        elif char in stops:
-            break
-        else:
-            i += 1
-    out.append(line[start:i])
-    return "".join(out), i
-
-
-def _parse_escaped(line: str, ctx: _Context, points: list[Point]) -> None:
-    n = len(line)
-    measurement, i = _scan(line, 0, ", ", _MEASUREMENT_ESCAPES)
-    if not measurement:
-        raise _Refused("missing measurement")
-    tags: dict[str, str] = {}
-    while i < n and line[i] == ",":
-        name, i = _scan(line, i + 1, ",= ", _NAME_ESCAPES)
-        eq = ""
-        value = ""
-        if i < n and line[i] == "=":
-            eq = "="
-            value, i = _scan(line, i + 1, ",= ", _NAME_ESCAPES)
-            if i < n and line[i] == "=":
-                raise _Refused(f"unescaped '=' in the value of tag '{_shown(name)}'")
-        _add_tag(tags, name, eq, value)
-    labels = tuple(sorted(tags.items()))
-
-    while i < n and line[i] == " ":
-        i += 1
-    if i >= n:
-        raise _Refused("missing fields")
-
-    values: list[tuple[str, float]] = []
-    names: set[str] = set()
-    given = None  # the line's `_quality`, when it has one
-    max_fields = ctx.max_fields
-    while True:
-        if len(names) == max_fields:  # another field follows: refuse before reading it
-            raise _Refused(_too_many_fields(max_fields))
-        name, i = _scan(line, i, ",= ", _NAME_ESCAPES)
-        if not name:
-            missing_key = i < n and line[i] == "="
-            raise _Refused("missing field key" if missing_key else "empty field in the field set")
-        if name in names:
-            raise _Refused(f"duplicate field '{_shown(name)}'")
-        names.add(name)
-        if i >= n or line[i] != "=":
-            raise _Refused(f"missing value for field '{_shown(name)}'")
-        i += 1
-        if i < n and line[i] == '"':
-            start = i
-            i = _skip_string(line, i, name)
-            if name == quality.FIELD:
-                given = _quality(line[start + 1 : i - 1])
-        elif name == quality.FIELD:
-            raise _Refused(_QUALITY_CHOICES)
-        else:
-            start = i
-            while i < n and line[i] != "," and line[i] != " ":
-                i += 1
-            raw = line[start:i]
-            if not raw:
-                raise _Refused(f"missing value for field '{_shown(name)}'")
-            if "\\" in raw or '"' in raw:
-                raise _Refused(f"invalid field value '{_shown(raw)}' for field '{_shown(name)}'")
-            value = _BOOLS.get(raw)
-            values.append((name, _number(raw, name) if value is None else value))
-        if i < n and line[i] == ",":
-            i += 1
-            continue
-        break
-
-    rest = [part for part in line[i:].split(" ") if part]
-    if len(rest) > 1:
-        raise _Refused("unexpected text after the timestamp")
-    ts = _timestamp(rest[0], ctx) if rest else ctx.now
-    prefix = measurement + "."
-    for name, value in values:
-        points.append(_tuple_new(Point, (prefix + name, labels, ts, value, given)))
-
-
-_QUALITY_CHOICES = f'field \'{quality.FIELD}\' must be "good", "uncertain" or "bad"'
-
-
-def _quality(text: str) -> str | None:
-    """The quality a line's `_quality` string field gives its points (None for good)."""
-    if text not in quality.QUALITIES:
-        raise _Refused(_QUALITY_CHOICES)
-    return None if text == quality.GOOD else text
-
-
-def _skip_string(line: str, i: int, name: str) -> int:
-    """Index just after the string field value opening at ``line[i]`` (a double quote)."""
-    n = len(line)
-    i += 1
-    while i < n:
-        char = line[i]
-        if char == "\\" and i + 1 < n and line[i + 1] in _STRING_ESCAPES:
-            i += 2
-        elif char == '"':
-            i += 1
-            if i < n and line[i] != "," and line[i] != " ":
-                raise _Refused(f"unexpected text after the string of field '{_shown(name)}'")
-            return i
-        else:
-            i += 1
-    raise _Refused(f"unterminated string value for field '{_shown(name)}'")

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from integration import lineprotocol
 from integration.lineprotocol import PRECISIONS, LineProtocolError, Point, TooManyPoints, parse
+from integration.lineprotocol_escaped import parse_escaped
 from tests.integration.lineprotocol_parsing import NOW
 
 # Properties
@@ -147,7 +148,7 @@ def test_the_fast_path_and_the_escape_aware_path_agree_on_plain_lines(text):
     line = text.strip(" ")
     if line and not line.startswith("#"):
         plain = parse_with(lineprotocol._parse_plain, line)
-        assert plain == parse_with(lineprotocol._parse_escaped, line)
+        assert plain == parse_with(parse_escaped, line)
 
 
 # The caps: exactly the lines and bodies over them are refused, whichever path reads them.
