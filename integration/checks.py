@@ -9,7 +9,8 @@ its points arrived). Rules, in the order they apply:
    judged on what had arrived by T: history backfilled later cannot turn that judgement into a
    pass, and counts in any window judged after it arrived. A bucket that first arrived by T
    counts with everything that joined it later (at most a bucket's worth of points: callers
-   read minutes where they can).
+   read minutes where they can; freshness judged on the present reads whole hours, where what
+   joined later is what arrived while it was read).
 2. **Nothing to judge** -> not tested (``passed`` None): no complete interval in the window
    (uptime kinds), or no operating hour in it (aggregate with operating hours).
 3. **No data** in the window -> failed, "no data in the window".
@@ -65,6 +66,7 @@ from zoneinfo import ZoneInfo
 from integration import health
 
 __all__ = [
+    "BURST",
     "BURST_SHARE",
     "KINDS",
     "LAG_TOLERANCE",
@@ -83,6 +85,7 @@ VALUE_KINDS = ("aggregate", "variation")
 MOVING_KINDS = ("freshness", "uptime", "both_directions")  # judged with `changed`
 UPTIME_KINDS = ("uptime", "both_directions")
 BURST_SHARE = 0.05
+BURST = "the window's data arrived in one burst"  # the reason's start
 LAG_TOLERANCE = timedelta(minutes=15)
 
 
@@ -287,7 +290,7 @@ def staged_reason(rows: Sequence[Bucket], *, check: Check, start, end) -> str | 
         last = max(b.last_arrival or b.start for b in rows)
         points_span = max(b.last_ts for b in rows) - rows[0].start
         if points_span > window / 2 and last - first < window * BURST_SHARE:
-            return f"the window's data arrived in one burst at {first:%Y-%m-%d %H:%M} UTC"
+            return f"{BURST} at {first:%Y-%m-%d %H:%M} UTC"
     if not check.needs_variation:
         return None
     if min(b.min for b in rows) == max(b.max for b in rows):

@@ -62,19 +62,21 @@ def _ceil_hour(ts: datetime) -> datetime:
     return floor if floor == ts else floor + timedelta(hours=1)
 
 
-def _whole_hours(check: Check, pieces: list, as_of, now) -> list:
-    """`pieces` with the whole hours inside a piece of minutes read from the hour rollups, for
-    freshness judged on the present; else `pieces`.
+def _whole_hours(check: Check, pieces: list, present: bool) -> tuple[list, bool]:
+    """(`pieces` with the whole hours inside a piece of minutes read from the hour rollups,
+    True) for freshness judged on the present; else (`pieces`, False).
 
     Freshness without value rules needs of its buckets only the newest point and the burst
     rule's arrivals and span, and an hour's rollup holds its minutes' newest point and first
-    and last arrivals (its start stands for its first point, as in windows read by the hour).
-    A day's window then reads ~23 hours and two partial hours of minutes per series instead of
-    1,440 minutes: at 10,000 integrations, the biggest read of an evaluator's round (docs/
-    BENCHMARKS.md). Judging the past (`as_of` before `now`), an hour that arrived by `as_of`
-    may hold points that arrived after it, so minutes are read as before."""
-    if check.kind != "freshness" or check.needs_variation or as_of < now:
-        return pieces
+    and last arrivals. A day's window then reads ~23 hours and two partial hours of minutes
+    per series instead of 1,440 minutes: at 10,000 integrations, the biggest read of an
+    evaluator's round (docs/BENCHMARKS.md). Only on the present (`present`: the caller gave
+    `now` and `as_of` is not before it): judging the past, an hour that arrived by `as_of` may
+    hold points that arrived after it. An hour's start stands for its first point, which can
+    stretch the points' span: `checks_measure_many` judges a burst found so again by the
+    minute."""
+    if not present or check.kind != "freshness" or check.needs_variation:
+        return pieces, False
     split = []
     for model, low, high in pieces:
         first, last = _ceil_hour(low), _floor_hour(high)
@@ -86,7 +88,7 @@ def _whole_hours(check: Check, pieces: list, as_of, now) -> list:
             for piece in ((model, low, first), (HourRollup, first, last), (model, last, high))
             if piece[1] < piece[2]
         ]
-    return split
+    return split, True
 
 
 # One row per group of rollup rows `width` seconds wide from `origin` (epoch seconds): the
@@ -154,23 +156,25 @@ def _width(check: Check, model) -> int:
     return max(step, int(check.window.total_seconds()) // GROUPS // step * step)
 
 
-def _reads(check: Check, metric, integration, end, as_of, now) -> list[tuple]:
+def _reads(
+    check: Check, metric, integration, end, as_of, now, present: bool = False
+) -> list[tuple]:
     """What to read of an integration for `check`: (model, low, high, width, origin, metric,
     with_last, as_of, due) per resolution; checks and integrations with the same share a
-    query. `due`: for the uptime kinds, by when after its start a row is in time."""
+    query. `due`: for the uptime kinds, by when after its start a row is in time. `present`:
+    judged on the present (`_whole_hours`)."""
     start = end - check.window
     origin_at = _origin(check, start, integration)
     with_last = check.needs_variation or check.aggregate == "last"
     lag = max(check.interval, LAG_TOLERANCE) if check.kind in UPTIME_KINDS else None
-    pieces = _whole_hours(check, _resolutions(check, start, end, now), as_of, now)
+    pieces, split = _whole_hours(check, _resolutions(check, start, end, now), present)
     return [
         (
             model,
             max(low, origin_at),
             high,
             _width(check, model),
-            # Freshness groups each piece from its own start: its hours on the hour.
-            low if check.kind == "freshness" else origin_at,
+            low if split else origin_at,  # a split's pieces grouped from their starts
             metric,
             with_last,
             as_of,

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime, timedelta
 
-from integration.checks import Check, Measurement, Seen, measure, measure_seen
+from integration.checks import BURST, Check, Measurement, Seen, measure, measure_seen
 from integration.models import PING_METRIC, Integration
 from integration.services.checkminutes import _by_minutes, _seen, _seen_hours
 from integration.services.checkreads import _changes, _changes_key, _read, _reads
@@ -41,7 +41,8 @@ def check_measure(
     arrived by `as_of`. `params`: the `Check` fields and `metric` (the value kinds need one;
     heartbeat reads `_ping`; freshness and uptime read every metric unless given). `now`
     (default `as_of`) dates the minute rollups' retention: pass the present when judging the
-    past, or a window retention has cut since would be read as still held by the minute."""
+    past, or a window retention has cut since would be read as still held by the minute.
+    Given and not after `as_of`, it also lets freshness read whole hours by the hour."""
     return checks_measure_many(
         checks=[(kind, integrations, params)], window_end=window_end, as_of=as_of, now=now
     )[0]
@@ -53,11 +54,15 @@ def checks_measure_many(
     window_end: datetime,
     as_of: datetime,
     now: datetime | None = None,
+    by_the_hour: bool = True,
 ) -> list[Measurement]:
     """`check_measure` of each (kind, integrations, params), in order, reading each set of
     rollups once for every check and integration that needs it: one query per distinct read
     (metric, resolution, grouping), all integrations at once; the uptime kinds' minutes
-    (`_by_minutes`) one query per window length."""
+    (`_by_minutes`) one query per window length. Given `now` and judging on the present
+    (`as_of` not before it), freshness reads its window's whole hours by the hour
+    (`checkreads._whole_hours`; not with `by_the_hour=False`)."""
+    present = by_the_hour and now is not None and as_of >= now
     now = now or as_of
     planned: list = []
     wanted: dict[tuple, dict] = {}
@@ -81,7 +86,7 @@ def checks_measure_many(
             for integration in integrations:
                 minutes.setdefault(check.window, {})[integration.pk] = integration
         else:
-            _plan_reads(item, wanted, window_end, as_of, now)
+            _plan_reads(item, wanted, window_end, as_of, now, present)
         planned.append(item)
     hours = {
         window: _seen_hours(window_end - window, window_end, as_of, list(found.values()))
@@ -92,7 +97,7 @@ def checks_measure_many(
             check, _, integrations, _, _ = item
             counted = [_seen(check, hours[check.window][i.pk], i, window_end) for i in integrations]
             if None in counted:  # the window's data may have arrived in one burst
-                _plan_reads(item, wanted, window_end, as_of, now)
+                _plan_reads(item, wanted, window_end, as_of, now, present)
             else:
                 item[3] = counted
     done = {key: _read(key, list(found.values())) for key, found in wanted.items()}
@@ -119,13 +124,31 @@ def checks_measure_many(
         results.append(
             measure(check, rows, end=window_end, as_of=as_of, created=created, changed=changed)
         )
+    if present:  # a burst seen by the hour (an hour's start for its first point): by the minute
+        again = [
+            n
+            for n, (item, result) in enumerate(zip(planned, results, strict=True))
+            if isinstance(item, list)
+            and item[0].kind == "freshness"
+            and result.reason.startswith(BURST)
+        ]
+        if again:
+            redone = checks_measure_many(
+                checks=[checks[n] for n in again],
+                window_end=window_end,
+                as_of=as_of,
+                now=now,
+                by_the_hour=False,
+            )
+            for n, result in zip(again, redone, strict=True):
+                results[n] = result
     return results
 
 
-def _plan_reads(item: list, wanted: dict, end, as_of, now) -> None:
+def _plan_reads(item: list, wanted: dict, end, as_of, now, present: bool) -> None:
     """Put the rollup reads of a planned check (`item`) in it and in `wanted`."""
     check, metric, integrations = item[:3]
-    item[3] = [_reads(check, metric, one, end, as_of, now) for one in integrations]
+    item[3] = [_reads(check, metric, one, end, as_of, now, present) for one in integrations]
     for integration, keys in zip(integrations, item[3], strict=True):
         for key in keys:
             wanted.setdefault(key, {})[integration.pk] = integration

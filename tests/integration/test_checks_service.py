@@ -207,7 +207,7 @@ def test_many_checks_measure_as_one_each_reading_shared_rollups_once(
         check_measure(kind=k, integrations=i, params=p, window_end=END, as_of=END)
         for k, i, p in checks
     ]
-    # Reads: the uptime kinds' seen minutes (one window), every metric by the hour
+    # Reads: the uptime kinds' seen minutes (one window), every metric in 5-minute groups
     # (freshness), the temp values of the day and of the week, when each integration's values
     # last changed.
     with django_assert_num_queries(5):
@@ -234,43 +234,72 @@ def test_nothing_moves_is_judged_across_every_metric_heartbeats_aside(line):
 
 def test_freshness_judged_now_reads_the_whole_hours_by_the_hour(line):
     """A day's freshness judged on the present reads the hours inside its window from the hour
-    rollups (a sixtieth of the rows), its two partial hours by the minute; judging the past,
-    every minute, since an hour holds points that arrived after the judgement."""
+    rollups, each piece grouped from its own start, its two partial hours by the minute;
+    judging the past, every minute; other kinds as before."""
     end = END + timedelta(minutes=17)
     check = Check("freshness", threshold=600, window=DAY)
 
-    def pieces(now, check=check):
-        return [key[:3] for key in _reads(check, None, line, end, end, now)]
+    def keys(present, check=check):
+        return [
+            (key[0], key[1], key[2], key[4])
+            for key in _reads(check, None, line, end, end, end, present)
+        ]
 
-    assert pieces(end) == [
-        (MinuteRollup, end - DAY, END - DAY + HOUR),
-        (HourRollup, END - DAY + HOUR, END),
-        (MinuteRollup, END, end),
+    assert keys(True) == [
+        (MinuteRollup, end - DAY, END - DAY + HOUR, end - DAY),
+        (HourRollup, END - DAY + HOUR, END, END - DAY + HOUR),
+        (MinuteRollup, END, end, END),
     ]
-    assert pieces(end + timedelta(seconds=1)) == [(MinuteRollup, end - DAY, end)]
+    assert keys(False) == [(MinuteRollup, end - DAY, end, end - DAY)]
     valued = Check("freshness", threshold=600, window=DAY, require_variation=True)
-    assert pieces(end, valued) == [(MinuteRollup, end - DAY, end)]
+    assert keys(True, valued) == keys(False, valued) == [(MinuteRollup, end - DAY, end, end - DAY)]
+    for kind in ("uptime", "aggregate", "variation"):
+        other = Check(kind, threshold=1, window=DAY)
+        assert keys(True, other) == keys(False, other), kind
 
 
-@pytest.mark.parametrize("data", ["live", "stale", "burst", "none"])
+def judged(integration, end, now):
+    params = {"window": DAY, "threshold": 600}
+    return check_measure(
+        kind="freshness",
+        integrations=[integration],
+        params=params,
+        window_end=end,
+        as_of=end,
+        now=now,
+    )
+
+
+@pytest.mark.parametrize("data", ["live", "stale", "burst", "burst in whole hours", "none"])
 def test_freshness_by_the_hour_judges_as_by_the_minute(line, data):
+    """The same judgement: a burst seen by the hour, whose start stands for its first point, is
+    judged again by the minute (11 h 40 min of data sent at once spans 12 h 16 min by the hour,
+    past half the window, and 11 h 35 min by the minute)."""
     end = END + timedelta(minutes=17)
+    sent = end - timedelta(minutes=4)
     if data == "live":
         feed(line, start=end - DAY - HOUR, end=end)
     elif data == "stale":
         feed(line, start=end - DAY - HOUR, end=end - 3 * HOUR)
     elif data == "burst":
-        feed(line, start=end - DAY, end=end, arrival=end - timedelta(minutes=4))
-
-    def judged(now):
-        params = {"window": DAY, "threshold": 600}
-        return check_measure(
-            kind="freshness", integrations=[line], params=params, window_end=end, as_of=end, now=now
-        )
-
-    by_the_hour, by_the_minute = judged(end), judged(end + timedelta(microseconds=1))
+        feed(line, start=end - DAY, end=end, arrival=sent)
+    elif data == "burst in whole hours":
+        feed(line, start=end - timedelta(hours=11, minutes=40), end=end, arrival=sent)
+    by_the_hour, by_the_minute = judged(line, end, now=end), judged(line, end, now=None)
     assert by_the_hour == by_the_minute
-    expected = {"live": True, "stale": False, "burst": False, "none": False}[data]
+    expected = {"live": True, "stale": False, "burst": False, "none": False}.get(data, True)
     assert by_the_hour.passed is expected, by_the_hour.reason
     if data == "burst":
         assert "arrived in one burst" in by_the_hour.reason
+
+
+def test_freshness_judged_in_the_past_reads_minutes(line):
+    """An hour that had arrived by a past judgement may hold points that arrived after it: the
+    past is judged by the minute, whether `now` is given or not."""
+    end = END + timedelta(minutes=17)
+    feed(line, start=end - 6 * HOUR, end=END - timedelta(hours=2, minutes=40))  # to 07:20
+    feed(line, start=END - timedelta(hours=2, minutes=40), end=END - 2 * HOUR, arrival=end + HOUR)
+    newest = END - timedelta(hours=2, minutes=43)  # 07:17, the last point arrived by `end`
+    age = (end - newest).total_seconds()
+    for now in (None, end + 2 * HOUR):
+        assert (judged(line, end, now).passed, judged(line, end, now).measured) == (False, age)
